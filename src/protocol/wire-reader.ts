@@ -147,3 +147,15 @@ export function reqBytes(s: WireStruct, key: string, what: string): Buffer {
   }
   fail(what, key, 'bytes or a base64 string', v);
 }
+
+// Strict UTF-8 (a BOM or invalid sequence makes the payload malformed, spec §4.1); created once.
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Parse a JSON payload (UTF-8 bytes); any failure becomes a ZAP_PROTOCOL_ERROR naming `what`. */
+export function parseJsonPayload(payload: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(UTF8_STRICT.decode(payload));
+  } catch (err) {
+    throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}

@@ -1,0 +1,52 @@
+// UDS / reverse frame writer (spec §2.1, §2.3): 4-byte big-endian N = 1 + payload length, the type
+// byte, the payload. The writer rejects what its own reader would reject (unlike the reference,
+// which writes a 16 MiB payload that no reader accepts).
+import { ErrorCode, zapError } from './errors.js';
+import { isKnownMessageType, messageTypeName } from './message-type.js';
+
+/** Largest N (type byte + payload) a reader accepts. */
+export const MAX_FRAME_LENGTH = 16_777_216;
+/** Largest payload a writer may send, so that N never exceeds MAX_FRAME_LENGTH. */
+export const MAX_PAYLOAD_LENGTH = MAX_FRAME_LENGTH - 1;
+/** Length prefix plus type byte. */
+export const FRAME_HEADER_LENGTH = 5;
+
+function checkFrame(type: number, payloadLength: number): void {
+  if (payloadLength > MAX_PAYLOAD_LENGTH) {
+    throw zapError(
+      ErrorCode.FrameTooLarge,
+      `Frame too large: ${messageTypeName(type)} payload of ${payloadLength} bytes (max: ${MAX_PAYLOAD_LENGTH})`,
+    );
+  }
+  // Writing a code our peers would reject is a bug on our side; fail the call, not the connection.
+  if (!isKnownMessageType(type)) {
+    throw zapError(ErrorCode.Error, `Cannot write a frame of unknown message type ${messageTypeName(type)}`);
+  }
+}
+
+/**
+ * One contiguous Buffer holding the whole frame (a frame is written as one unit, §2.3).
+ * A payload over MAX_PAYLOAD_LENGTH throws ZAP_FRAME_TOO_LARGE before anything is produced, so
+ * only that call fails; the connection is untouched.
+ */
+export function encodeFrame(type: number, payload: Uint8Array): Buffer {
+  const length = payload.byteLength;
+  checkFrame(type, length);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + length);
+  frame.writeUInt32BE(length + 1, 0);
+  frame[4] = type;
+  frame.set(payload, FRAME_HEADER_LENGTH);
+  return frame;
+}
+
+/**
+ * Only the 5 header bytes, for writers that send a large payload with writev/cork instead of
+ * copying it. Same checks as encodeFrame.
+ */
+export function encodeFrameHeader(type: number, payloadLength: number): Buffer {
+  checkFrame(type, payloadLength);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
+  header.writeUInt32BE(payloadLength + 1, 0);
+  header[4] = type;
+  return header;
+}

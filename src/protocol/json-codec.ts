@@ -1,0 +1,49 @@
+// JSON payload codec (spec §4.1): compact UTF-8, keys in the canonical order the wire mappers build,
+// byte fields as padded base64. JSON.stringify of a freshly built object: no replacer, no copies.
+import type { AgentResponse, EventKind, EventMap } from './types.js';
+import type { ParsedResponse, PayloadCodec } from './payload-codec.js';
+import { protocolError } from './errors.js';
+import { decodedEvent, eventToWire } from './events.js';
+import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
+
+// Strict UTF-8 (§4.1): an invalid sequence or a BOM makes the payload malformed. As fast as Buffer#toString.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function encodeValue(wire: unknown): Buffer {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(wire) as string | undefined;
+  } catch (err) {
+    // A BigInt or a cycle in a caller-supplied value (config, audit.custom).
+    throw protocolError(`value cannot be written as JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (text === undefined) throw protocolError(`value cannot be written as JSON: ${typeof wire}`);
+  return Buffer.from(text, 'utf8');
+}
+
+function decodeValue(payload: Uint8Array): unknown {
+  try {
+    return JSON.parse(UTF8.decode(payload));
+  } catch (err) {
+    throw protocolError(`invalid JSON payload: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export const jsonCodec: PayloadCodec = {
+  encoding: 'json',
+  encodeEvent<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): Buffer {
+    return encodeValue(eventToWire(kind, event, correlationId, false));
+  },
+  decodeEvent<K extends EventKind>(kind: K, payload: Uint8Array): { event: EventMap[K]; correlationId: string } {
+    return decodedEvent(kind, decodeValue(payload));
+  },
+  encodeResponse(response: AgentResponse, correlationId: string): Buffer {
+    return encodeValue(agentResponseToWire(response, correlationId));
+  },
+  parseResponse(payload: Uint8Array): ParsedResponse {
+    const body = decodeValue(payload);
+    return { correlationId: extractCorrelationId(body), body };
+  },
+  encodeValue,
+  decodeValue,
+};
