@@ -1,0 +1,401 @@
+// One accepted proxy connection on the agent side (spec §2–§7): frames in, handshake, events to the
+// handler, replies out. Transport-agnostic over any Duplex (UDS socket today; a reverse connection
+// reuses it by starting with `handshake` left out, once its registration is done).
+//
+// Events are processed concurrently and answered as each finishes (out of order is fine, §1.3).
+// Replies written in the same tick are coalesced with cork/uncork; when the socket pushes back, we
+// stop reading until it drains, so a slow proxy cannot make us buffer without bound.
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type {
+  AgentResponse,
+  AnyEvent,
+  CancelMessage,
+  CancelReason,
+  Capabilities,
+  Encoding,
+  EncodingSetting,
+  EventKind,
+  HealthStatus,
+  MetricsReport,
+} from '../protocol/types.js';
+import { ErrorCode, isAgentPoolError, protocolError, zapError } from '../protocol/errors.js';
+import { FrameDecoder } from '../protocol/frame-decoder.js';
+import { MAX_PAYLOAD_LENGTH, encodeFrame, encodeFrameHeader } from '../protocol/frame-encoder.js';
+import { MessageType, assertReceivable, eventKindOfMessageType } from '../protocol/message-type.js';
+import { codecFor, type PayloadCodec } from '../protocol/payload-codec.js';
+import { bestEffortEventCorrelationId } from '../protocol/agent-response.js';
+import { answerHandshake, decodeHandshakeRequest, encodeHandshakeResponse, handshakeRefusal } from '../protocol/handshake.js';
+import { decodeCancel } from '../protocol/cancel.js';
+import { healthStatusToWire } from '../protocol/health-status.js';
+import { metricsReportToWire } from '../protocol/metrics-report.js';
+import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
+import { agentErrorResponse, toAgentResponse, undecodableEventResponse } from './reply.js';
+
+/** Where decoded events go: an in-thread handler or the thread pool. */
+export interface EventDispatcher {
+  dispatch(kind: EventKind, event: AnyEvent, ctx: HandlerContext): HandlerResult;
+  /** Told about every Cancel (after the cid's signal was aborted). */
+  cancel?(c: CancelMessage): void;
+}
+
+export interface AgentConnectionOptions {
+  agentId: string;
+  transport: AgentTransport;
+  dispatcher: EventDispatcher;
+  /** Serve the UDS handshake (§5). Left out: the connection starts established, in JSON (reverse, §9.5). */
+  handshake?: { capabilities: Capabilities; encoding: EncodingSetting; timeoutMs: number };
+  /** Called when a handler throws or returns something unsendable (the proxy then gets Block 500). */
+  onHandlerError?: (err: unknown, correlationId: string) => void;
+}
+
+/** Counters for logs and tests. */
+export interface AgentConnectionStats {
+  events: number;
+  replies: number;
+  /** Events that could not be decoded (answered Allow, §6.10). */
+  undecodableEvents: number;
+  /** Control frames (Cancel) that could not be decoded; dropped. */
+  droppedControlFrames: number;
+  handlerErrors: number;
+  cancels: number;
+}
+
+type Phase = 'handshake' | 'established' | 'closing' | 'closed';
+
+// Below this size one copy into a single frame buffer is cheaper than a second write call.
+const SEPARATE_PAYLOAD_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 1000;
+
+/** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
+class InflightEvent implements HandlerContext {
+  readonly correlationId: string;
+  readonly agentId: string;
+  readonly transport: AgentTransport;
+  readonly kind: EventKind;
+  cancelled = false;
+  #controller: AbortController | undefined;
+
+  constructor(correlationId: string, agentId: string, transport: AgentTransport, kind: EventKind) {
+    this.correlationId = correlationId;
+    this.agentId = agentId;
+    this.transport = transport;
+    this.kind = kind;
+  }
+
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: CancelReason | null): void {
+    this.cancelled = true;
+    if (this.#controller === undefined) this.#controller = new AbortController();
+    this.#controller.abort(reason);
+  }
+}
+
+function uncork(conn: AgentConnection): void {
+  conn.flush();
+}
+
+export class AgentConnection extends EventEmitter {
+  readonly stats: AgentConnectionStats = {
+    events: 0,
+    replies: 0,
+    undecodableEvents: 0,
+    droppedControlFrames: 0,
+    handlerErrors: 0,
+    cancels: 0,
+  };
+  readonly #socket: Duplex;
+  readonly #o: AgentConnectionOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #inflight = new Map<string, InflightEvent>();
+  #phase: Phase;
+  #codec: PayloadCodec;
+  #corked = false;
+  #readPaused = false;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Duplex, o: AgentConnectionOptions) {
+    super();
+    this.#socket = socket;
+    this.#o = o;
+    this.#phase = o.handshake === undefined ? 'established' : 'handshake';
+    this.#codec = codecFor('json');
+    this.#decoder = new FrameDecoder((type, payload) => this.handleFrame(type, payload));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', (err: Error) => this.#fail(err));
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.#onDrain());
+    if (o.handshake !== undefined) {
+      this.#handshakeTimer = setTimeout(() => {
+        this.#fail(zapError(ErrorCode.HandshakeFailed, 'handshake timeout'));
+      }, o.handshake.timeoutMs);
+      this.#handshakeTimer.unref();
+    }
+  }
+
+  /** The negotiated encoding (JSON until the handshake is done). */
+  get encoding(): Encoding {
+    return this.#codec.encoding;
+  }
+
+  get established(): boolean {
+    return this.#phase === 'established';
+  }
+
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  /**
+   * Processes one frame. Called by the connection's own reader; public so that a reverse connector
+   * can hand over frames it read in the same chunk as the registration reply.
+   */
+  handleFrame(type: number, payload: Buffer): void {
+    if (this.#phase === 'established') {
+      assertReceivable(type, 'agent', 'established');
+      const kind = eventKindOfMessageType(type);
+      if (kind !== undefined) this.#onEvent(kind, payload);
+      else if (type === MessageType.Ping) this.#write(MessageType.Pong, payload);
+      else this.#onCancel(payload);
+    } else if (this.#phase === 'handshake') {
+      assertReceivable(type, 'agent', 'handshake');
+      this.#onHandshake(payload);
+    }
+    // closing / closed: frames still in the pipe are ignored.
+  }
+
+  /** §7.4: send a HealthStatus (after the handshake only). */
+  sendHealth(h: HealthStatus): void {
+    if (this.#phase === 'established') this.#write(MessageType.HealthStatus, this.#codec.encodeValue(healthStatusToWire(h)));
+  }
+
+  /** §7.5: send a MetricsReport (after the handshake only). */
+  sendMetrics(m: MetricsReport): void {
+    if (this.#phase === 'established') this.#write(MessageType.MetricsReport, this.#codec.encodeValue(metricsReportToWire(m)));
+  }
+
+  /** Ends the connection: pending replies are dropped, in-flight handlers see their signal abort. */
+  close(): void {
+    if (this.#phase === 'closing' || this.#phase === 'closed') return;
+    this.#phase = 'closing';
+    this.#abortAll();
+    this.flush();
+    this.#socket.end();
+    // A peer that never closes its side must not hold our close() forever.
+    setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Writes out the replies of this tick (cork/uncork coalescing). */
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #onEnd(): void {
+    try {
+      this.#decoder.end();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #onHandshake(payload: Buffer): void {
+    const hs = this.#o.handshake;
+    if (hs === undefined) return;
+    clearTimeout(this.#handshakeTimer);
+    let res;
+    try {
+      res = answerHandshake(decodeHandshakeRequest(payload), { capabilities: hs.capabilities, encoding: hs.encoding });
+    } catch (err) {
+      // An unreadable request still gets an answer, so the proxy sees why (§5.3 refusal shape).
+      res = handshakeRefusal(`Invalid handshake request: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.#write(MessageType.HandshakeResponse, encodeHandshakeResponse(res));
+    if (!res.success) {
+      this.emit('refused', res.error);
+      this.close();
+      return;
+    }
+    this.#codec = codecFor(res.encoding);
+    this.#phase = 'established';
+    this.emit('ready', res.encoding);
+  }
+
+  #onEvent(kind: EventKind, payload: Buffer): void {
+    this.stats.events++;
+    let decoded;
+    try {
+      decoded = this.#codec.decodeEvent(kind, payload);
+    } catch {
+      this.#answerUndecodable(kind, payload);
+      return;
+    }
+    const cid = decoded.correlationId;
+    const rec = new InflightEvent(cid, this.#o.agentId, this.#o.transport, kind);
+    this.#inflight.set(cid, rec);
+    let result: HandlerResult;
+    try {
+      result = this.#o.dispatcher.dispatch(kind, decoded.event, rec);
+    } catch (err) {
+      this.#finishError(rec, err);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      (result as Promise<Reply | void>).then(
+        (reply) => this.#finish(rec, reply),
+        (err: unknown) => this.#finishError(rec, err),
+      );
+    } else {
+      this.#finish(rec, result as Reply | void);
+    }
+  }
+
+  /** §6.10 agent side: Allow for the cid found best-effort (`""` if none). */
+  #answerUndecodable(kind: EventKind, payload: Buffer): void {
+    this.stats.undecodableEvents++;
+    let cid = '';
+    try {
+      cid = bestEffortEventCorrelationId(this.#codec.decodeValue(payload));
+    } catch {
+      // not even a JSON / MessagePack value: no cid to be found
+    }
+    this.#sendResponse(undecodableEventResponse(kind === 'websocket_frame'), cid);
+  }
+
+  #onCancel(payload: Buffer): void {
+    let c: CancelMessage;
+    try {
+      c = decodeCancel(payload);
+    } catch {
+      this.stats.droppedControlFrames++;
+      return;
+    }
+    this.stats.cancels++;
+    const rec = this.#inflight.get(c.correlationId);
+    if (rec !== undefined) {
+      this.#inflight.delete(c.correlationId);
+      rec.abort(c.reason);
+    }
+    try {
+      this.#o.dispatcher.cancel?.(c);
+    } catch (err) {
+      this.#o.onHandlerError?.(err, c.correlationId);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replying
+
+  #finish(rec: InflightEvent, reply: Reply | void): void {
+    if (this.#inflight.get(rec.correlationId) === rec) this.#inflight.delete(rec.correlationId);
+    // The proxy forgot a cancelled call (§10.9): a reply would only be discarded there.
+    if (rec.cancelled || this.#phase !== 'established') return;
+    let response: AgentResponse;
+    try {
+      response = toAgentResponse(reply);
+    } catch (err) {
+      this.#handlerFailed(err, rec.correlationId);
+      response = agentErrorResponse();
+    }
+    this.#sendResponse(response, rec.correlationId);
+  }
+
+  #finishError(rec: InflightEvent, err: unknown): void {
+    if (this.#inflight.get(rec.correlationId) === rec) this.#inflight.delete(rec.correlationId);
+    if (rec.cancelled || this.#phase !== 'established') return;
+    this.#handlerFailed(err, rec.correlationId);
+    this.#sendResponse(agentErrorResponse(), rec.correlationId);
+  }
+
+  #handlerFailed(err: unknown, cid: string): void {
+    this.stats.handlerErrors++;
+    this.#o.onHandlerError?.(err, cid);
+  }
+
+  #sendResponse(response: AgentResponse, cid: string): void {
+    let payload: Buffer;
+    try {
+      payload = this.#codec.encodeResponse(response, cid);
+      if (payload.length > MAX_PAYLOAD_LENGTH) {
+        throw zapError(ErrorCode.FrameTooLarge, `reply of ${payload.length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`);
+      }
+    } catch (err) {
+      // A reply that cannot be encoded (bad shape, over 16 MiB) fails only this call: Block 500.
+      this.#handlerFailed(err, cid);
+      payload = this.#codec.encodeResponse(agentErrorResponse(), cid);
+    }
+    this.stats.replies++;
+    this.#write(MessageType.AgentResponse, payload);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing
+
+  #write(type: number, payload: Uint8Array): void {
+    const socket = this.#socket;
+    if (this.#phase === 'closed' || socket.destroyed || socket.writableEnded) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(uncork, this);
+    }
+    let ok: boolean;
+    if (payload.length > SEPARATE_PAYLOAD_BYTES) {
+      socket.write(encodeFrameHeader(type, payload.length));
+      ok = socket.write(payload);
+    } else {
+      ok = socket.write(encodeFrame(type, payload));
+    }
+    if (!ok && !this.#readPaused) {
+      this.#readPaused = true;
+      socket.pause();
+    }
+  }
+
+  #onDrain(): void {
+    if (!this.#readPaused) return;
+    this.#readPaused = false;
+    if (this.#phase !== 'closed') this.#socket.resume();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing
+
+  #fail(err: unknown): void {
+    if (this.#phase === 'closed') return;
+    const error = isAgentPoolError(err) || err instanceof Error ? err : protocolError(String(err));
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.#phase = 'closing';
+    this.#abortAll();
+    this.#socket.destroy();
+  }
+
+  #abortAll(): void {
+    for (const rec of this.#inflight.values()) rec.abort(null);
+    this.#inflight.clear();
+  }
+
+  #onClose(): void {
+    if (this.#phase === 'closed') return;
+    clearTimeout(this.#handshakeTimer);
+    this.#abortAll();
+    this.#phase = 'closed';
+    this.emit('close');
+  }
+}
