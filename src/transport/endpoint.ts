@@ -1,0 +1,40 @@
+// Endpoint auto-detection (spec §10.13): which transport an endpoint string names.
+import { ErrorCode, zapError } from '../protocol/errors.js';
+
+export type Endpoint =
+  | { transport: 'uds'; path: string }
+  | { transport: 'grpc'; address: string; tls: boolean };
+
+/** Parses an endpoint in the order of spec §10.13. `tls` forces TLS for http://, grpc:// and host:port. */
+export function parseEndpoint(endpoint: string, options: { tls?: boolean } = {}): Endpoint {
+  const forceTls = options.tls === true;
+  if (endpoint.startsWith('unix:')) return uds(endpoint.slice('unix:'.length), endpoint);
+  for (const scheme of ['http://', 'grpc://']) {
+    if (endpoint.startsWith(scheme)) return { transport: 'grpc', address: hostPort(endpoint.slice(scheme.length), endpoint), tls: forceTls };
+  }
+  if (endpoint.startsWith('https://')) {
+    return { transport: 'grpc', address: hostPort(endpoint.slice('https://'.length), endpoint), tls: true };
+  }
+  if (endpoint.startsWith('/') || endpoint.endsWith('.sock')) return uds(endpoint, endpoint);
+  if (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) {
+    return { transport: 'grpc', address: hostPort(endpoint, endpoint), tls: forceTls };
+  }
+  throw invalid(endpoint, 'expected unix:<path>, a socket path, http(s)://host:port, grpc://host:port or host:port');
+}
+
+function uds(path: string, endpoint: string): Endpoint {
+  if (path.length === 0) throw invalid(endpoint, 'empty socket path');
+  return { transport: 'uds', path };
+}
+
+/** Strips a trailing slash and validates host:port. */
+function hostPort(rest: string, endpoint: string): string {
+  const address = rest.replace(/\/+$/, '');
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/.exec(address);
+  if (m === null || Number(m[2]) > 65535) throw invalid(endpoint, 'expected host:port');
+  return address;
+}
+
+function invalid(endpoint: string, why: string) {
+  return zapError(ErrorCode.InvalidConfig, `Invalid endpoint '${endpoint}': ${why}`);
+}

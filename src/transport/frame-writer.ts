@@ -1,0 +1,86 @@
+// Outbound frame queue of one framed connection (spec §2.3). Frames are whole units written in
+// order; everything queued during one event-loop turn goes out as one corked write (writev), which
+// is what lets a multiplexed connection reach high request rates. The queue is bounded by
+// `channelBufferSize` frames: past it, callers wait for room (`whenRoom`).
+import type { Socket } from 'node:net';
+
+export interface QueuedFrame {
+  readonly frame: Buffer;
+  /** Set by `withdraw`: the frame is skipped if it has not been handed to the socket yet. */
+  withdrawn: boolean;
+  /** True once handed to the socket. */
+  written: boolean;
+}
+
+export class FrameWriter {
+  private queue: QueuedFrame[] = [];
+  private scheduled = false;
+  private blocked = false;
+  private closed = false;
+  private roomWaiters: Array<() => void> = [];
+  private readonly flushBound = () => this.flush();
+
+  constructor(
+    private readonly socket: Socket,
+    readonly channelBufferSize = 64,
+  ) {
+    socket.on('drain', () => {
+      this.blocked = false;
+      this.flush();
+    });
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get hasRoom(): boolean {
+    return this.queue.length < this.channelBufferSize;
+  }
+
+  /** Queues a frame regardless of the bound (callers check `hasRoom` / `whenRoom` first). */
+  enqueue(frame: Buffer): QueuedFrame {
+    const entry: QueuedFrame = { frame, withdrawn: false, written: false };
+    if (this.closed) return entry;
+    this.queue.push(entry);
+    if (!this.scheduled && !this.blocked) {
+      this.scheduled = true;
+      setImmediate(this.flushBound);
+    }
+    return entry;
+  }
+
+  /** Resolves when the queue is below its bound. */
+  whenRoom(): Promise<void> {
+    if (this.hasRoom || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.wakeWaiters();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.blocked || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    const socket = this.socket;
+    socket.cork();
+    let ok = true;
+    for (const entry of batch) {
+      if (entry.withdrawn) continue;
+      entry.written = true;
+      ok = socket.write(entry.frame);
+    }
+    socket.uncork();
+    if (!ok) this.blocked = true;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    while (this.roomWaiters.length > 0 && (this.hasRoom || this.closed)) this.roomWaiters.shift()?.();
+  }
+}
