@@ -1,0 +1,88 @@
+// Hosts the connection actors of one thread (a worker, or the calling thread with workers: 0).
+// It never decides routing: it opens what the router asks, writes the frames it is given on the
+// connection it is told, and reports replies, errors and state changes back.
+import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
+import type { AgentResponse } from '../protocol/types.js';
+import type { CancelItem, HostCommand, HostSink, SendItem } from '../pool/host-protocol.js';
+import { ConnectionActor } from './connection-actor.js';
+import type { FramedConnection } from './framed-connection.js';
+
+interface HostedCall {
+  connection: FramedConnection;
+  correlationId: string;
+}
+
+export class ConnectionHost {
+  private readonly actors = new Map<number, ConnectionActor>();
+  private readonly calls = new Map<number, HostedCall>();
+  private terminated = false;
+
+  constructor(private readonly sink: HostSink) {}
+
+  command(command: HostCommand): void {
+    if (this.terminated) return;
+    if (command.type === 'open') {
+      const actor = new ConnectionActor(command, {
+        state: (report) => {
+          if (report.state === 'closed') this.actors.delete(report.connectionId);
+          this.sink.report(report);
+        },
+        established: (connection) => this.watch(command.connectionId, connection),
+      });
+      this.actors.set(command.connectionId, actor);
+      actor.start();
+    } else {
+      this.actors.get(command.connectionId)?.close();
+    }
+  }
+
+  send(item: SendItem): void {
+    const [requestId, connectionId, correlationId, frame] = item;
+    const connection = this.actors.get(connectionId)?.connection;
+    if (connection === undefined) {
+      const err = zapError(ErrorCode.Error, `Connection ${connectionId} is not open`, { correlationId });
+      this.sink.result([requestId, null, err.toSerialized()]);
+      return;
+    }
+    this.calls.set(requestId, { connection, correlationId });
+    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    connection.sendFrame(bytes, correlationId, { timeoutMs: Infinity }).then(
+      (response) => this.succeed(requestId, response),
+      (err: unknown) => this.fail(requestId, err),
+    );
+  }
+
+  cancel(item: CancelItem): void {
+    const [requestId, reason] = item;
+    const call = this.calls.get(requestId);
+    if (call === undefined) return;
+    this.calls.delete(requestId);
+    call.connection.cancel(call.correlationId, reason);
+  }
+
+  async terminate(): Promise<void> {
+    this.terminated = true;
+    for (const actor of this.actors.values()) actor.close();
+    this.actors.clear();
+  }
+
+  private succeed(requestId: number, response: AgentResponse): void {
+    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
+    this.sink.result([requestId, response]);
+  }
+
+  private fail(requestId: number, err: unknown): void {
+    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
+    const e = err instanceof AgentPoolError ? err : zapError(ErrorCode.Error, err instanceof Error ? err.message : String(err));
+    this.sink.result([requestId, null, e.toSerialized()]);
+  }
+
+  /** Forwards a ready connection's control traffic to the router. */
+  private watch(connectionId: number, connection: FramedConnection): void {
+    connection.on('health', (health) => this.sink.report({ type: 'health', connectionId, health }));
+    connection.on('metrics', (metrics) => this.sink.report({ type: 'metrics', connectionId, metrics }));
+    connection.on('config-update', (request) => this.sink.report({ type: 'config-update', connectionId, request }));
+    connection.on('flow-control', (signal) => this.sink.report({ type: 'flow-control', connectionId, signal }));
+    connection.on('late-reply', (correlationId) => this.sink.report({ type: 'late-reply', connectionId, correlationId }));
+  }
+}

@@ -1,0 +1,131 @@
+// Router-side state of one agent: its connections (as the router knows them from host reports),
+// the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
+// calls waiting for a slot, and per-cid serialisation.
+import type { ConnectionStateName } from '../connection/connection-machine.js';
+import { codecFor, type PayloadCodec } from '../protocol/payload-codec.js';
+import type { Capabilities, Encoding } from '../protocol/types.js';
+import type { Endpoint } from '../transport/endpoint.js';
+import { CorrelationAffinity } from './correlation-affinity.js';
+import { createPicker } from './create-picker.js';
+import type { HostHandle } from './host-protocol.js';
+import type { ConnectionView, Picker } from './picker.js';
+import type { AgentConnectionOptions } from './pool-config.js';
+import type { PoolCall } from './pool-call.js';
+import { StickySessions } from './sticky-sessions.js';
+
+const EWMA_ALPHA = 0.1;
+
+export class ConnectionRecord implements ConnectionView {
+  state: ConnectionStateName = 'connecting';
+  encoding: Encoding = 'json';
+  codec: PayloadCodec = codecFor('json');
+  capabilities: Capabilities | undefined;
+  inFlight = 0;
+  /** Events dispatched on this connection since it was created. */
+  dispatched = 0;
+  errorEwma = 0;
+  latencyEwmaMs: number | null = null;
+  lastError: string | null = null;
+  /** The first connect attempt has ended (ready or failed): counts towards addAgent's result. */
+  initialSettled = false;
+
+  constructor(
+    readonly id: number,
+    readonly agent: AgentEntry,
+    public host: HostHandle,
+    public hostIndex: number,
+  ) {}
+
+  get selectable(): boolean {
+    return this.state === 'ready';
+  }
+
+  recordOutcome(failed: boolean, latencyMs: number): void {
+    this.errorEwma += EWMA_ALPHA * ((failed ? 1 : 0) - this.errorEwma);
+    if (!failed) this.latencyEwmaMs = this.latencyEwmaMs === null ? latencyMs : this.latencyEwmaMs + EWMA_ALPHA * (latencyMs - this.latencyEwmaMs);
+  }
+}
+
+export class AgentEntry {
+  readonly connections = new Map<number, ConnectionRecord>();
+  /** Selectable connections in creation order; replaced (never mutated) on every state change. */
+  candidates: readonly ConnectionRecord[] = [];
+  readonly picker: Picker;
+  readonly affinity: CorrelationAffinity;
+  readonly sticky: StickySessions;
+  /** Calls waiting for a connection slot, FIFO (settled ones are skipped lazily). */
+  readonly queue: PoolCall[] = [];
+  queueHead = 0;
+  /** cid → later calls of that cid waiting for the outstanding one (spec §10.2). */
+  readonly busyCids = new Map<string, PoolCall[] | null>();
+  /** Every live call of this agent (for drain, removal and worker loss). */
+  readonly calls = new Set<PoolCall>();
+  totalRequests = 0;
+  totalErrors = 0;
+  closing = false;
+  private readonly initialWaiters: Array<(ready: number) => void> = [];
+
+  constructor(
+    readonly id: string,
+    readonly endpoint: Endpoint,
+    readonly options: AgentConnectionOptions,
+  ) {
+    this.picker = createPicker(options.loadBalanceStrategy);
+    this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
+    this.sticky = new StickySessions(options.stickySessionTimeoutMs);
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  rebuildCandidates(): void {
+    const list: ConnectionRecord[] = [];
+    for (const c of this.connections.values()) if (c.selectable) list.push(c);
+    list.sort((a, b) => a.id - b.id);
+    this.candidates = Object.freeze(list);
+  }
+
+  /** Resolves once every connection's first attempt has ended, with the number that are ready. */
+  whenInitialSettled(): Promise<number> {
+    return new Promise((resolve) => {
+      this.initialWaiters.push(resolve);
+      this.checkInitialSettled();
+    });
+  }
+
+  checkInitialSettled(): void {
+    for (const c of this.connections.values()) if (!c.initialSettled) return;
+    const ready = this.candidates.length;
+    for (const w of this.initialWaiters.splice(0)) w(ready);
+  }
+
+  inFlight(): number {
+    let n = 0;
+    for (const c of this.connections.values()) n += c.inFlight;
+    return n;
+  }
+
+  /** The oldest call still waiting for a slot (settled ones are dropped on the way). */
+  peekQueue(): PoolCall | undefined {
+    while (this.queueHead < this.queue.length) {
+      const call = this.queue[this.queueHead] as PoolCall;
+      if (call.state === 'queued') return call;
+      this.popQueue();
+    }
+    return undefined;
+  }
+
+  popQueue(): void {
+    this.queueHead++;
+    this.compactQueue();
+  }
+
+  /** Drops the consumed head of the queue array once it is large, keeping memory bounded. */
+  compactQueue(): void {
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// What the router and a connection host say to each other. The same shapes travel as direct
+// calls (workers: 0) or over a MessagePort (workers: N), where the hot-path items (sends,
+// cancels, results) go as one msgpack-packed, transferred byte buffer per tick.
+import type { ConnectionStateName } from '../connection/connection-machine.js';
+import type { SerializedAgentPoolError } from '../protocol/errors.js';
+import type {
+  AgentResponse,
+  CancelReason,
+  Capabilities,
+  ConfigUpdateRequest,
+  Encoding,
+  EncodingSetting,
+  FlowControlSignal,
+  HealthStatus,
+  MetricsReport,
+} from '../protocol/types.js';
+import type { Endpoint } from '../transport/endpoint.js';
+
+export interface OpenConnectionCommand {
+  type: 'open';
+  connectionId: number;
+  agentId: string;
+  endpoint: Endpoint;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  requestTimeoutMs: number;
+  channelBufferSize: number;
+  encoding: EncodingSetting;
+  /** The agent's configuration (null = none): handshake + initial Configure. */
+  config: unknown;
+  /** Push id of the first initial Configure; reconnects append `.<n>`. */
+  initialPushId: string;
+  redial: boolean;
+  reconnectInitialBackoffMs: number;
+  reconnectMaxBackoffMs: number;
+}
+
+export interface CloseConnectionCommand {
+  type: 'close';
+  connectionId: number;
+}
+
+export type HostCommand = OpenConnectionCommand | CloseConnectionCommand;
+
+/** Router → host, hot path: write this framed event on that connection. */
+export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
+/** Router → host: the call ended on the router side (timeout / abort); send Cancel or withdraw. */
+export type CancelItem = [requestId: number, reason: CancelReason];
+
+/** Host → router, hot path: a reply or a typed error for a request. */
+export type ResultItem = [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
+
+export interface StateReport {
+  type: 'state';
+  connectionId: number;
+  state: ConnectionStateName;
+  /** Set when the state is ready: negotiated encoding and the agent's capabilities. */
+  encoding?: Encoding;
+  capabilities?: Capabilities;
+  lastError: string | null;
+  attempt: number;
+}
+
+export type ControlReport =
+  | { type: 'health'; connectionId: number; health: HealthStatus }
+  | { type: 'metrics'; connectionId: number; metrics: MetricsReport }
+  | { type: 'config-update'; connectionId: number; request: ConfigUpdateRequest }
+  | { type: 'flow-control'; connectionId: number; signal: FlowControlSignal }
+  | { type: 'late-reply'; connectionId: number; correlationId: string };
+
+export type HostReport = StateReport | ControlReport;
+
+/** Where a host delivers what it has to say (the router itself, or a MessagePort batcher). */
+export interface HostSink {
+  result(item: ResultItem): void;
+  report(report: HostReport): void;
+}
+
+/** What the router can ask of a host (a ConnectionHost itself, or a worker proxy of one). */
+export interface HostHandle {
+  command(command: HostCommand): void;
+  send(item: SendItem): void;
+  cancel(item: CancelItem): void;
+  /** Ends the host and every connection it owns. */
+  terminate(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+// Router-side handle of a connection-host worker thread. Sends and cancels queued during one
+// event-loop turn travel as one packed buffer; results come back the same way.
+import { Worker } from 'node:worker_threads';
+import type { CancelItem, HostCommand, HostHandle, HostReport, ResultItem, SendItem } from './host-protocol.js';
+import { packRequests, unpackResults } from './host-batch.js';
+import { workerSpec } from '../worker-file.js';
+
+
+type FromWorker = { t: 'results'; b: Uint8Array } | { t: 'report'; r: HostReport } | { t: 'terminated' };
+
+export interface WorkerHostSink {
+  results(items: ResultItem[]): void;
+  report(report: HostReport): void;
+  /** The thread died (crash, terminate, uncaught error) while still in service. */
+  lost(error: Error): void;
+}
+
+export class WorkerHost implements HostHandle {
+  private readonly worker: Worker;
+  private sends: SendItem[] = [];
+  private cancels: CancelItem[] = [];
+  private scheduled = false;
+  private ending = false;
+  private readonly flushBound = () => this.flush();
+
+  constructor(
+    readonly index: number,
+    private readonly sink: WorkerHostSink,
+  ) {
+    const spec = workerSpec('connection-host');
+    this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
+    this.worker.on('message', (msg: FromWorker) => {
+      if (msg.t === 'results') this.sink.results(unpackResults(msg.b));
+      else if (msg.t === 'report') this.sink.report(msg.r);
+    });
+    this.worker.on('error', (err) => this.onLost(err));
+    this.worker.on('exit', (code) => this.onLost(new Error(`connection-host worker ${index} exited with code ${code}`)));
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  command(command: HostCommand): void {
+    this.flush(); // keep order with sends already queued
+    this.worker.postMessage({ t: 'cmd', c: command });
+  }
+
+  send(item: SendItem): void {
+    this.sends.push(item);
+    this.schedule();
+  }
+
+  cancel(item: CancelItem): void {
+    this.cancels.push(item);
+    this.schedule();
+  }
+
+  /** Asks the host to close its connections, then stops the thread. */
+  async terminate(): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    this.flush();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1_000);
+      this.worker.on('message', (msg: FromWorker) => {
+        if (msg.t === 'terminated') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.worker.postMessage({ t: 'terminate' });
+    });
+    await this.worker.terminate();
+  }
+
+  /** Test and fault-injection hook: kills the thread as a crash would. */
+  kill(): Promise<number> {
+    return this.worker.terminate();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushBound);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.sends.length === 0 && this.cancels.length === 0) return;
+    const bytes = packRequests(this.sends, this.cancels);
+    this.sends = [];
+    this.cancels = [];
+    this.worker.postMessage({ t: 'batch', b: bytes });
+  }
+
+  private onLost(error: Error): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.sink.lost(error);
+  }
+}

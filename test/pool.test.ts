@@ -1,0 +1,216 @@
+// AgentPool over real Unix sockets, with workers: 0 and with worker threads.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { AgentServer } from '../src/agent/agent-server.js';
+import type { AgentHandler } from '../src/agent/handler.js';
+import { AgentPoolError } from '../src/protocol/errors.js';
+import { AgentPool } from '../src/pool/agent-pool.js';
+import type { AgentResponse } from '../src/protocol/types.js';
+import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
+import { socketPath } from './support/tmp.js';
+
+async function startAgent(handler: AgentHandler): Promise<{ path: string; server: AgentServer }> {
+  const path = socketPath();
+  const server = new AgentServer({ agentId: 'pool-agent', handler });
+  await server.listen(path);
+  after(() => server.close());
+  return { path, server };
+}
+
+function newPool(config: ConstructorParameters<typeof AgentPool>[0]): AgentPool {
+  const pool = new AgentPool(config);
+  after(() => pool.destroy());
+  return pool;
+}
+
+const echoUri: AgentHandler = {
+  onRequestHeaders: (e) => (e.uri.includes('evil') ? { decision: { type: 'block', status: 403, body: 'no', headers: null } } : { requestHeaders: [{ op: 'set', name: 'x-uri', value: e.uri }] }),
+};
+
+function summary(r: AgentResponse): string {
+  return JSON.stringify([r.decision, r.requestHeaders, r.websocketDecision]);
+}
+
+describe('AgentPool', () => {
+  test('workers 0, 1 and 2 give identical decisions for the same event sequence', async () => {
+    const { path } = await startAgent(echoUri);
+    const results: string[][] = [];
+    for (const workers of [0, 1, 2]) {
+      const pool = newPool({ workers });
+      assert.deepEqual(await pool.addAgent('a', `unix:${path}`), { ready: 4 });
+      const out: string[] = [];
+      for (const kind of ALL_EVENT_KINDS) {
+        const r = await pool.send('a', kind, `${kind}-1`, sampleDomainEvent(kind, `${kind}-1`) as never);
+        out.push(summary(r));
+      }
+      for (const uri of ['/a', '/evil', '/b?c=d']) out.push(summary(await pool.sendRequestHeaders('a', uri, requestHeaders(uri, uri))));
+      results.push(out);
+      await pool.close();
+    }
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[2], results[0]);
+    assert.match(results[0]!.at(-2)!, /"block"/);
+  });
+
+  test('unknown agent → ZAP_NOT_FOUND; bad config → ZAP_INVALID_CONFIG', async () => {
+    const pool = newPool({ workers: 0 });
+    await assert.rejects(pool.sendRequestHeaders('nope', 'c', requestHeaders('c')), { code: 'ZAP_NOT_FOUND' });
+    assert.throws(() => new AgentPool({ workers: 0, connectionsPerAgent: 0 }), { code: 'ZAP_INVALID_CONFIG', message: /connectionsPerAgent/ });
+    assert.throws(() => new AgentPool({ workers: 0, loadBalanceStrategy: 'fastest' as never }), { code: 'ZAP_INVALID_CONFIG' });
+    await assert.rejects(pool.addAgent('x', 'ftp://nope'), { code: 'ZAP_INVALID_CONFIG' });
+  });
+
+  test('an agent that is down: addAgent resolves with ready 0 and calls fail fast with ZAP_NO_HEALTHY_CONNECTION', async () => {
+    const pool = newPool({ workers: 0, reconnectInitialBackoffMs: 50 });
+    assert.deepEqual(await pool.addAgent('down', `unix:${socketPath('nobody')}`), { ready: 0 });
+    await assert.rejects(pool.sendRequestHeaders('down', 'c', requestHeaders('c')), { code: 'ZAP_NO_HEALTHY_CONNECTION' });
+  });
+
+  for (const strategy of ['round-robin', 'least-connections', 'random', 'health-based'] as const) {
+    test(`load balancing: ${strategy} spreads requests over all connections`, async () => {
+      const { path } = await startAgent({});
+      const pool = newPool({ workers: 0, loadBalanceStrategy: strategy });
+      await pool.addAgent('lb', `unix:${path}`);
+      const n = 400;
+      for (let i = 0; i < n; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, j) => pool.sendRequestHeaders('lb', `c${i + j}`, requestHeaders(`c${i + j}`))));
+      }
+      const counts = pool.agentStats('lb').connections.map((c) => c.dispatched);
+      assert.equal(counts.length, 4);
+      assert.equal(counts.reduce((a, b) => a + b, 0), n);
+      if (strategy === 'round-robin') assert.deepEqual(counts, [100, 100, 100, 100]);
+      else for (const c of counts) assert.ok(c >= 40 && c <= 170, `${strategy}: ${counts.join(',')}`);
+    });
+  }
+
+  test('a request keeps its connection for every event (correlation affinity)', async () => {
+    const { path } = await startAgent({});
+    const pool = newPool({ workers: 0 });
+    await pool.addAgent('aff', `unix:${path}`);
+    await pool.sendRequestHeaders('aff', 'req-1', requestHeaders('req-1'));
+    const before = pool.agentStats('aff').connections.map((c) => c.dispatched);
+    const carrier = before.indexOf(1);
+    for (let i = 0; i < 5; i++) {
+      await pool.sendRequestBodyChunk('aff', 'req-1', { ...sampleDomainEvent('request_body_chunk', 'req-1'), chunkIndex: i });
+    }
+    const afterCounts = pool.agentStats('aff').connections.map((c) => c.dispatched);
+    assert.equal(afterCounts[carrier], 6);
+    assert.equal(afterCounts.reduce((a, b) => a + b, 0), 6);
+    pool.endRequest('req-1');
+    assert.equal(pool.agentStats('aff').correlationAffinities, 0);
+  });
+
+  test('per-connection cap holds: excess calls queue in order; beyond maxQueuedPerAgent → ZAP_QUEUE_FULL', async () => {
+    const release: Array<() => void> = [];
+    const order: string[] = [];
+    const { path } = await startAgent({
+      onRequestHeaders: (e) =>
+        new Promise((resolve) => {
+          order.push(e.metadata.correlationId);
+          release.push(() => resolve({}));
+        }),
+    });
+    const pool = newPool({ workers: 0, connectionsPerAgent: 1, maxConcurrentPerConnection: 2, maxQueuedPerAgent: 3 });
+    await pool.addAgent('cap', `unix:${path}`);
+    const calls = Array.from({ length: 5 }, (_, i) => pool.sendRequestHeaders('cap', `q${i}`, requestHeaders(`q${i}`)));
+    await assert.rejects(pool.sendRequestHeaders('cap', 'q5', requestHeaders('q5')), { code: 'ZAP_QUEUE_FULL' });
+    await waitFor(() => release.length === 2);
+    assert.equal(pool.agentStats('cap').queued, 3);
+    while (order.length < 5 || release.length > 0) {
+      await waitFor(() => release.length > 0);
+      release.shift()!();
+    }
+    await Promise.all(calls);
+    assert.deepEqual(order, ['q0', 'q1', 'q2', 'q3', 'q4']);
+  });
+
+  test('abort sends Cancel on the carrying connection only; timeout cancels too; late replies are dropped', async () => {
+    const cancelled: string[] = [];
+    const { path } = await startAgent({
+      onRequestHeaders: (_e, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            cancelled.push(`${ctx.correlationId}:${String(ctx.signal.reason)}`);
+            resolve({});
+          });
+        }),
+      onCancel: () => {},
+    });
+    const pool = newPool({ workers: 1 });
+    await pool.addAgent('ab', `unix:${path}`);
+    const ac = new AbortController();
+    const pending = pool.sendRequestHeaders('ab', 'x1', requestHeaders('x1'), { signal: ac.signal, cancelReason: 'client_disconnect' });
+    setTimeout(() => ac.abort(), 30);
+    await assert.rejects(pending, (err: unknown) => err instanceof AgentPoolError && err.name === 'AbortError' && err.code === 'ABORT_ERR');
+    await assert.rejects(pool.sendRequestHeaders('ab', 'x2', requestHeaders('x2'), { timeoutMs: 40 }), { code: 'ZAP_TIMEOUT' });
+    await waitFor(() => cancelled.length === 2);
+    assert.deepEqual(cancelled.sort(), ['x1:client_disconnect', 'x2:timeout']);
+    assert.equal(pool.stats().inFlight, 0);
+  });
+
+  test('cancelRequest rejects the pending call with ABORT_ERR', async () => {
+    const { path } = await startAgent({ onRequestHeaders: () => new Promise(() => {}) });
+    const pool = newPool({ workers: 0 });
+    await pool.addAgent('cr', `unix:${path}`);
+    const pending = pool.sendRequestHeaders('cr', 'k', requestHeaders('k'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.cancelRequest('cr', 'k', 'manual'), true);
+    await assert.rejects(pending, { code: 'ABORT_ERR' });
+  });
+
+  test('a killed worker fails its in-flight calls with ZAP_WORKER_LOST, is replaced, and traffic resumes', async () => {
+    const { path } = await startAgent({ onRequestHeaders: (e) => (e.uri === '/hang' ? new Promise(() => {}) : {}) });
+    const pool = newPool({ workers: 2, requestTimeoutMs: 60_000 });
+    await pool.addAgent('w', `unix:${path}`);
+    const hanging = Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('w', `h${i}`, requestHeaders(`h${i}`, '/hang')));
+    await new Promise((r) => setTimeout(r, 50));
+    const outcomes: string[] = [];
+    for (const p of hanging) p.then(() => outcomes.push('ok'), (e: AgentPoolError) => outcomes.push(e.code));
+    const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
+    await pool.killWorker(0);
+    await lost;
+    // round-robin put half of the calls on worker 0's two connections: exactly those fail
+    await waitFor(() => outcomes.length === 10);
+    assert.deepEqual(outcomes, Array(10).fill('ZAP_WORKER_LOST'));
+    await waitFor(() => pool.agentStats('w').healthyConnections === 4);
+    const after = await pool.sendRequestHeaders('w', 'after', requestHeaders('after'));
+    assert.equal(after.decision.type, 'allow');
+    await pool.destroy();
+    await waitFor(() => outcomes.length === 20);
+    assert.deepEqual(outcomes.slice(10), Array(10).fill('ABORT_ERR'));
+  });
+
+  test('sticky sessions pin a session to one connection', async () => {
+    const { path } = await startAgent({});
+    const pool = newPool({ workers: 0 });
+    await pool.addAgent('st', `unix:${path}`);
+    const first = await pool.sendRequestHeadersWithStickySession('s1', 'st', 'c0', requestHeaders('c0'));
+    assert.equal(first.usedSticky, false);
+    for (let i = 1; i <= 5; i++) {
+      const r = await pool.sendRequestHeadersWithStickySession('s1', 'st', `c${i}`, requestHeaders(`c${i}`));
+      assert.equal(r.usedSticky, true);
+    }
+    const counts = pool.agentStats('st').connections.map((c) => c.dispatched).sort();
+    assert.deepEqual(counts, [0, 0, 0, 6]);
+  });
+
+  test('close() drains in-flight calls, then rejects new ones', async () => {
+    const { path } = await startAgent({ onRequestHeaders: () => new Promise((r) => setTimeout(() => r({}), 50)) });
+    const pool = newPool({ workers: 1 });
+    await pool.addAgent('dr', `unix:${path}`);
+    const inflight = Array.from({ length: 10 }, (_, i) => pool.sendRequestHeaders('dr', `d${i}`, requestHeaders(`d${i}`)));
+    await new Promise((r) => setTimeout(r, 10));
+    await pool.close();
+    const settled = await Promise.allSettled(inflight);
+    assert.ok(settled.every((s) => s.status === 'fulfilled'));
+    await assert.rejects(pool.sendRequestHeaders('dr', 'late', requestHeaders('late')), { code: 'ABORT_ERR' });
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
