@@ -2,25 +2,22 @@
 // FramedConnection. The machine decides when to connect, handshake, back off and close; the
 // FramedConnection does the per-request work. State changes are reported to the host.
 import { createActor, fromPromise, type Actor } from 'xstate';
-import type { Socket } from 'node:net';
-import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { OpenConnectionCommand, StateReport } from '../pool/host-protocol.js';
-import { connectUds } from '../transport/uds.js';
-import { VERSION } from '../version.js';
 import { connectionMachine, type ConnectionStateName } from './connection-machine.js';
-import { FramedConnection } from './framed-connection.js';
-import { sendInitialConfigure } from './uds-agent-client.js';
+import { dialerFor, type Dialer } from './dialer.js';
+import type { PoolConnection } from './pool-connection.js';
 
 export interface ConnectionActorListener {
   state(report: StateReport): void;
   /** A ready connection, each time one is (re)established. */
-  established(connection: FramedConnection): void;
+  established(connection: PoolConnection): void;
 }
 
 export class ConnectionActor {
   readonly connectionId: number;
   private readonly actor: Actor<typeof connectionMachine>;
-  private current: FramedConnection | undefined;
+  private current: PoolConnection | undefined;
+  private readonly dialer: Dialer;
   private configures = 0;
   private lastState: ConnectionStateName | undefined;
 
@@ -29,10 +26,11 @@ export class ConnectionActor {
     private readonly listener: ConnectionActorListener,
   ) {
     this.connectionId = command.connectionId;
+    this.dialer = dialerFor(command);
     const machine = connectionMachine.provide({
       actors: {
-        connect: fromPromise<unknown, { attempt: number }>(() => this.connect()),
-        handshake: fromPromise<unknown, { transport: unknown }>(({ input }) => this.handshake(input.transport as Socket)),
+        connect: fromPromise<unknown, { attempt: number }>(() => this.dialer.connect()),
+        handshake: fromPromise<unknown, { transport: unknown }>(({ input }) => this.handshake(input.transport)),
       },
     });
     this.actor = createActor(machine, {
@@ -50,7 +48,7 @@ export class ConnectionActor {
   }
 
   /** The live connection while ready / paused / draining. */
-  get connection(): FramedConnection | undefined {
+  get connection(): PoolConnection | undefined {
     return this.current;
   }
 
@@ -68,32 +66,10 @@ export class ConnectionActor {
     this.actor.send({ type: 'CLOSE' });
   }
 
-  private async connect(): Promise<Socket> {
-    const { endpoint, agentId, connectTimeoutMs } = this.command;
-    if (endpoint.transport !== 'uds') {
-      throw zapError(ErrorCode.ConnectFailed, `transport '${endpoint.transport}' is not served by this connection type`, { agentId });
-    }
-    return connectUds(endpoint.path, connectTimeoutMs, agentId);
-  }
-
-  private async handshake(socket: Socket): Promise<FramedConnection> {
-    const c = this.command;
-    const connection = new FramedConnection(socket, {
-      agentId: c.agentId,
-      transport: 'uds',
-      requestTimeoutMs: c.requestTimeoutMs,
-      channelBufferSize: c.channelBufferSize,
-    });
-    await connection.performHandshake({
-      proxyVersion: VERSION,
-      config: c.config,
-      encoding: c.encoding,
-      handshakeTimeoutMs: c.handshakeTimeoutMs,
-    });
-    if (c.config !== null && c.config !== undefined) {
-      const n = this.configures++;
-      await sendInitialConfigure(connection, c.config, n === 0 ? c.initialPushId : `${c.initialPushId}.${n}`);
-    }
+  private async handshake(transport: unknown): Promise<PoolConnection> {
+    const n = this.configures++;
+    const pushId = n === 0 ? this.command.initialPushId : `${this.command.initialPushId}.${n}`;
+    const connection = await this.dialer.handshake(transport, pushId);
     // The machine only learns about a loss through LOST; the first close wins.
     connection.once('close', (err) => {
       if (this.current === connection) this.current = undefined;
@@ -123,7 +99,7 @@ export class ConnectionActor {
     };
     if (state === 'ready' && this.current !== undefined) {
       const hs = this.current.handshake;
-      report.encoding = this.current.encoding as 'json' | 'msgpack';
+      report.encoding = this.current.encoding;
       if (hs !== undefined) report.capabilities = hs.capabilities;
       if (previous === 'handshaking') this.listener.established(this.current);
     }

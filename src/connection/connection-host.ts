@@ -5,10 +5,10 @@ import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type { AgentResponse } from '../protocol/types.js';
 import type { CancelItem, HostCommand, HostSink, SendItem } from '../pool/host-protocol.js';
 import { ConnectionActor } from './connection-actor.js';
-import type { FramedConnection } from './framed-connection.js';
+import type { PoolConnection } from './pool-connection.js';
 
 interface HostedCall {
-  connection: FramedConnection;
+  connection: PoolConnection;
   correlationId: string;
 }
 
@@ -78,7 +78,7 @@ export class ConnectionHost {
   }
 
   /** Forwards a ready connection's control traffic to the router. */
-  private watch(connectionId: number, connection: FramedConnection): void {
+  private watch(connectionId: number, connection: PoolConnection): void {
     connection.on('health', (health) => this.sink.report({ type: 'health', connectionId, health }));
     connection.on('metrics', (metrics) => this.sink.report({ type: 'metrics', connectionId, metrics }));
     connection.on('config-update', (request) => this.sink.report({ type: 'config-update', connectionId, request }));

@@ -2,12 +2,12 @@
 // the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
 // calls waiting for a slot, and per-cid serialisation.
 import type { ConnectionStateName } from '../connection/connection-machine.js';
-import { codecFor, type PayloadCodec } from '../protocol/payload-codec.js';
-import type { Capabilities, Encoding } from '../protocol/types.js';
+import type { Capabilities } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { CorrelationAffinity } from './correlation-affinity.js';
 import { createPicker } from './create-picker.js';
 import type { HostHandle } from './host-protocol.js';
+import { eventEncoderFor, type EventEncoder } from './event-encoder.js';
 import type { ConnectionView, Picker } from './picker.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 import type { PoolCall } from './pool-call.js';
@@ -17,8 +17,9 @@ const EWMA_ALPHA = 0.1;
 
 export class ConnectionRecord implements ConnectionView {
   state: ConnectionStateName = 'connecting';
-  encoding: Encoding = 'json';
-  codec: PayloadCodec = codecFor('json');
+  /** 'json' / 'msgpack' (framed transports) or a transport's own, e.g. 'protobuf'. */
+  encoding = 'json';
+  encoder: EventEncoder = eventEncoderFor('json') as EventEncoder;
   capabilities: Capabilities | undefined;
   inFlight = 0;
   /** Events dispatched on this connection since it was created. */

@@ -8,7 +8,6 @@ import type {
   CancelReason,
   Capabilities,
   ConfigUpdateRequest,
-  Encoding,
   EncodingSetting,
   FlowControlSignal,
   HealthStatus,
@@ -54,8 +53,8 @@ export interface StateReport {
   type: 'state';
   connectionId: number;
   state: ConnectionStateName;
-  /** Set when the state is ready: negotiated encoding and the agent's capabilities. */
-  encoding?: Encoding;
+  /** Set when the state is ready: negotiated encoding ('json', 'msgpack', 'protobuf', …) and capabilities. */
+  encoding?: string;
   capabilities?: Capabilities;
   lastError: string | null;
   attempt: number;

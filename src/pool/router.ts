@@ -4,9 +4,7 @@
 import { cancelReasonFor } from '../connection/cancel-reason.js';
 import { abortError } from '../connection/abort-error.js';
 import { AgentPoolError, ErrorCode, zapError, type SerializedAgentPoolError } from '../protocol/errors.js';
-import { encodeFrame } from '../protocol/frame-encoder.js';
-import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
-import { codecFor } from '../protocol/payload-codec.js';
+import { eventEncoderFor } from './event-encoder.js';
 import type { AgentResponse, CancelReason, EventKind } from '../protocol/types.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import type { HostReport, ResultItem, StateReport } from './host-protocol.js';
@@ -194,8 +192,7 @@ export class Router {
   private dispatch(call: PoolCall, connection: ConnectionRecord): void {
     let frame: Buffer;
     try {
-      const payload = connection.codec.encodeEvent(call.kind, call.event as never, call.correlationId);
-      frame = encodeFrame(EVENT_MESSAGE_TYPE[call.kind], payload);
+      frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
     } catch (err) {
       this.settle(call, undefined, withIds(err, call.agent.id, call.correlationId));
       return;
@@ -231,8 +228,14 @@ export class Router {
     connection.lastError = report.lastError;
     if (report.state === 'ready') {
       if (report.encoding !== undefined) {
-        connection.encoding = report.encoding;
-        connection.codec = codecFor(report.encoding);
+        const encoder = eventEncoderFor(report.encoding);
+        if (encoder === undefined) {
+          // A host reported an encoding this router cannot produce: never route to it.
+          report = { ...report, state: 'closed', lastError: `no event encoder for '${report.encoding}'` };
+        } else {
+          connection.encoding = report.encoding;
+          connection.encoder = encoder;
+        }
       }
       connection.capabilities = report.capabilities;
     }

@@ -1,0 +1,19 @@
+// What a connection host needs of one live agent connection, whatever the transport: UDS and
+// reverse connections (FramedConnection) and gRPC streams implement it alike.
+import type { EventEmitter } from 'node:events';
+import type { AgentResponse, CancelReason, HandshakeResponse } from '../protocol/types.js';
+import type { CallOptions, FramedConnectionEvents } from './framed-connection.js';
+
+export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
+  readonly agentId: string;
+  /** Negotiated payload encoding ('json' / 'msgpack'; gRPC connections say 'protobuf'). */
+  readonly encoding: string;
+  readonly handshake: HandshakeResponse | undefined;
+  readonly closed: boolean;
+  readonly inFlight: number;
+  /** Writes an event already encoded for this connection (see pool/event-encoder.ts). */
+  sendFrame(frame: Buffer, correlationId: string, options?: CallOptions): Promise<AgentResponse>;
+  cancel(correlationId: string, reason?: CancelReason): boolean;
+  ping(timeoutMs?: number): Promise<number>;
+  close(): void;
+}
