@@ -1,3 +1,37 @@
 // Public API of zap. Re-exports only.
+
+// Protocol: domain types, typed errors, codecs (for tools and tests that speak the wire directly).
 export * from './protocol/types.js';
 export * from './protocol/errors.js';
+export { jsonCodec, msgpackCodec, codecFor, type PayloadCodec, type ParsedResponse } from './protocol/payload-codec.js';
+export { encodeFrame, MAX_FRAME_LENGTH, MAX_PAYLOAD_LENGTH } from './protocol/frame-encoder.js';
+export { FrameDecoder } from './protocol/frame-decoder.js';
+export { MessageType, messageTypeName } from './protocol/message-type.js';
+export { applyHeaderOps } from './protocol/header-ops.js';
+export { applyBodyMutation, requestBodyMutation, responseBodyMutation } from './protocol/body-mutation.js';
+export { PROTO_FILE } from './protocol/proto-schema.js';
+
+// Proxy side.
+export { AgentPool, type AgentStats, type PoolStats, type SendOptions, type ReverseListenOptions, type ReverseListenerHandle } from './pool/agent-pool.js';
+export {
+  DEFAULT_AGENT_OPTIONS,
+  defaultWorkerCount,
+  type AgentPoolConfig,
+  type AgentOptions,
+  type AgentConnectionOptions,
+  type LoadBalanceStrategy,
+  type FlowControlMode,
+} from './pool/pool-config.js';
+export type { ConnectionView, CustomPicker, PickContext } from './pool/picker.js';
+export { connectionMachine, type ConnectionStateName } from './connection/connection-machine.js';
+export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
+export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';
+export { parseEndpoint, formatEndpoint, type Endpoint } from './transport/endpoint.js';
+
+// Agent side.
+export { AgentServer, type AgentServerOptions } from './agent/agent-server.js';
+export type { AgentHandler, HandlerContext, Reply, HandlerResult, HandlerFactory } from './agent/handler.js';
+export { allow, block, redirect, challenge, replaceRequestChunk, replaceResponseChunk, dropChunk, guardrailReply } from './agent/reply.js';
+export { EXAMPLES, createExampleHandler, type ExampleName } from './agent/examples/index.js';
+
+export { VERSION } from './version.js';

@@ -1,11 +1,11 @@
 // Worker entry: one ConnectionHost per connection-host thread. Hot-path traffic arrives and
-// leaves as one packed byte buffer per tick; commands and state reports are plain messages.
+// leaves as one message per tick (arrays of items; event bytes were encoded on the router);
+// commands and state reports are plain messages.
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import { packResults, unpackRequests } from '../src/pool/host-batch.js';
-import type { HostCommand, ResultItem } from '../src/pool/host-protocol.js';
+import type { CancelItem, HostCommand, ResultItem, SendItem } from '../src/pool/host-protocol.js';
 
-export type ToWorker = { t: 'cmd'; c: HostCommand } | { t: 'batch'; b: Uint8Array } | { t: 'terminate' };
+export type ToWorker = { t: 'cmd'; c: HostCommand } | { t: 'batch'; s: SendItem[]; c: CancelItem[] } | { t: 'terminate' };
 
 const port = parentPort;
 if (port === null) throw new Error('connection-host must run in a worker thread');
@@ -16,7 +16,7 @@ const flush = () => {
   scheduled = false;
   const batch = results;
   results = [];
-  port.postMessage({ t: 'results', b: packResults(batch) });
+  port.postMessage({ t: 'results', r: batch });
 };
 
 const host = new ConnectionHost({
@@ -34,12 +34,10 @@ const host = new ConnectionHost({
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.t) {
-    case 'batch': {
-      const [sends, cancels] = unpackRequests(msg.b);
-      for (const item of sends) host.send(item);
-      for (const item of cancels) host.cancel(item);
+    case 'batch':
+      for (const item of msg.s) host.send(item);
+      for (const item of msg.c) host.cancel(item);
       return;
-    }
     case 'cmd':
       host.command(msg.c);
       return;

@@ -24,9 +24,10 @@ export class ConnectionActor {
   constructor(
     private readonly command: OpenConnectionCommand,
     private readonly listener: ConnectionActorListener,
+    dialer?: Dialer,
   ) {
     this.connectionId = command.connectionId;
-    this.dialer = dialerFor(command);
+    this.dialer = dialer ?? dialerFor(command);
     const machine = connectionMachine.provide({
       actors: {
         connect: fromPromise<unknown, { attempt: number }>(() => this.dialer.connect()),

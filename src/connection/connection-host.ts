@@ -3,7 +3,17 @@
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type { AgentResponse } from '../protocol/types.js';
-import type { CancelItem, HostCommand, HostSink, SendItem } from '../pool/host-protocol.js';
+import type {
+  CancelItem,
+  HostCommand,
+  HostSink,
+  ListenReverseCommand,
+  OpenConnectionCommand,
+  SendItem,
+} from '../pool/host-protocol.js';
+import type { RegistrationRequest } from '../protocol/types.js';
+import { ReverseListener } from '../transport/reverse-listener.js';
+import { AcceptedDialer } from './accepted-dialer.js';
 import { ConnectionActor } from './connection-actor.js';
 import type { PoolConnection } from './pool-connection.js';
 
@@ -15,25 +25,105 @@ interface HostedCall {
 export class ConnectionHost {
   private readonly actors = new Map<number, ConnectionActor>();
   private readonly calls = new Map<number, HostedCall>();
+  private readonly listeners = new Map<number, ReverseListener>();
+  /** Configuration each reverse-connecting agent gets in its initial Configure. */
+  private readonly agentConfigs = new Map<string, unknown>();
   private terminated = false;
 
   constructor(private readonly sink: HostSink) {}
 
   command(command: HostCommand): void {
     if (this.terminated) return;
-    if (command.type === 'open') {
-      const actor = new ConnectionActor(command, {
+    switch (command.type) {
+      case 'open':
+        return this.startActor(command);
+      case 'close':
+        this.actors.get(command.connectionId)?.close();
+        return;
+      case 'agent-config':
+        this.agentConfigs.set(command.agentId, command.config);
+        return;
+      case 'listen-reverse':
+        return this.listenReverse(command);
+      case 'stop-reverse': {
+        const listener = this.listeners.get(command.listenerId);
+        this.listeners.delete(command.listenerId);
+        void listener?.close().then(() => this.sink.report({ type: 'reverse-stopped', listenerId: command.listenerId }));
+        return;
+      }
+    }
+  }
+
+  private startActor(command: OpenConnectionCommand, dialer?: AcceptedDialer, onClosed?: () => void): void {
+    const actor = new ConnectionActor(
+      command,
+      {
         state: (report) => {
-          if (report.state === 'closed') this.actors.delete(report.connectionId);
+          if (report.state === 'closed') {
+            this.actors.delete(report.connectionId);
+            onClosed?.();
+          }
           this.sink.report(report);
         },
         established: (connection) => this.watch(command.connectionId, connection),
-      });
-      this.actors.set(command.connectionId, actor);
-      actor.start();
-    } else {
-      this.actors.get(command.connectionId)?.close();
-    }
+      },
+      dialer,
+    );
+    this.actors.set(command.connectionId, actor);
+    actor.start();
+  }
+
+  /** Runs a reverse listener on this thread; admitted sockets become actors that never redial. */
+  private listenReverse(command: ListenReverseCommand): void {
+    const { listenerId, settings } = command;
+    const listener = new ReverseListener(listenerId, settings, {
+      report: (report) => this.sink.report(report),
+      admitted: (socket, leftover, registration: RegistrationRequest, connectionId) => {
+        const config = this.agentConfigs.get(registration.agentId) ?? null;
+        this.sink.report({
+          type: 'reverse-registered',
+          listenerId,
+          connectionId,
+          agentId: registration.agentId,
+          capabilities: registration.capabilities,
+          metadata: registration.metadata,
+        });
+        const dialer = new AcceptedDialer({
+          socket,
+          leftover,
+          agentId: registration.agentId,
+          config,
+          requestTimeoutMs: settings.requestTimeoutMs,
+          channelBufferSize: settings.channelBufferSize,
+        });
+        const open: OpenConnectionCommand = {
+          type: 'open',
+          connectionId,
+          agentId: registration.agentId,
+          endpoint: { transport: 'reverse', agentId: registration.agentId },
+          connectTimeoutMs: settings.handshakeTimeoutMs,
+          handshakeTimeoutMs: settings.handshakeTimeoutMs,
+          requestTimeoutMs: settings.requestTimeoutMs,
+          channelBufferSize: settings.channelBufferSize,
+          encoding: 'json',
+          config,
+          initialPushId: `push-r${-connectionId}`,
+          redial: false,
+          reconnectInitialBackoffMs: 1,
+          reconnectMaxBackoffMs: 1,
+        };
+        this.startActor(open, dialer, () => listener.released(registration.agentId));
+      },
+    });
+    this.listeners.set(listenerId, listener);
+    listener.start().then(
+      (addresses) => this.sink.report({ type: 'reverse-listening', listenerId, ...addresses }),
+      (err: unknown) => {
+        this.listeners.delete(listenerId);
+        const e = err instanceof AgentPoolError ? err : zapError(ErrorCode.InvalidConfig, err instanceof Error ? err.message : String(err));
+        this.sink.report({ type: 'reverse-listen-failed', listenerId, error: e.toSerialized() });
+      },
+    );
   }
 
   send(item: SendItem): void {
@@ -62,6 +152,8 @@ export class ConnectionHost {
 
   async terminate(): Promise<void> {
     this.terminated = true;
+    await Promise.all([...this.listeners.values()].map((l) => l.close()));
+    this.listeners.clear();
     for (const actor of this.actors.values()) actor.close();
     this.actors.clear();
   }

@@ -53,6 +53,8 @@ export interface FramedConnectionOptions {
   transport: 'uds' | 'reverse';
   requestTimeoutMs?: number;
   channelBufferSize?: number;
+  /** Bytes already read from the socket (a reverse connection's data after its registration frame). */
+  initialBytes?: Buffer;
 }
 
 export interface HandshakeOptions {
@@ -133,6 +135,17 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
         this.fail(asProtocolError(err, this.agentId));
       }
     });
+    if (options.initialBytes !== undefined && options.initialBytes.length > 0) {
+      const early = options.initialBytes;
+      // Emitted after the caller attached its listeners.
+      queueMicrotask(() => {
+        try {
+          this.decoder.push(early);
+        } catch (err) {
+          this.fail(asProtocolError(err, this.agentId));
+        }
+      });
+    }
     socket.on('end', () => {
       try {
         this.decoder.end();

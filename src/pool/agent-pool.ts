@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { ConnectionHost } from '../connection/connection-host.js';
 import { abortError } from '../connection/abort-error.js';
-import { ErrorCode, zapError } from '../protocol/errors.js';
+import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type {
   AgentResponse,
   CancelReason,
@@ -18,9 +18,9 @@ import type {
   ResponseHeadersEvent,
   WebSocketFrameEvent,
 } from '../protocol/types.js';
-import { parseEndpoint } from '../transport/endpoint.js';
+import { formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
-import type { HostHandle, HostReport, OpenConnectionCommand } from './host-protocol.js';
+import type { HostHandle, HostReport, OpenConnectionCommand, ReverseListenerSettings } from './host-protocol.js';
 import {
   DEFAULT_AGENT_OPTIONS,
   resolveAgentOptions,
@@ -61,6 +61,30 @@ export interface AgentPoolEvents {
   report: [agentId: string, report: HostReport];
   /** A connection-host worker died; its calls failed with ZAP_WORKER_LOST and it was replaced. */
   'worker-lost': [index: number, error: Error];
+  /** A reverse connection was admitted (spec §9.5). */
+  'reverse-registered': [agentId: string, connectionId: number, metadata: unknown];
+  /** A reverse registration was refused; `error` is the text sent to the agent. */
+  'reverse-refused': [agentId: string | null, error: string];
+}
+
+/** Options of `listenReverse` (spec §9, §13.2); TLS material as PEM text. */
+export interface ReverseListenOptions {
+  path?: string;
+  tcpAddress?: string;
+  tls?: { cert: string; key: string; ca?: string };
+  handshakeTimeoutMs?: number;
+  maxConnectionsPerAgent?: number;
+  requireAuth?: boolean;
+  authTokens?: string | string[];
+  allowedAgents?: string[];
+  maxPendingHandshakes?: number;
+}
+
+export interface ReverseListenerHandle {
+  readonly path?: string;
+  /** The bound `host:port` (the real port when 0 was asked for). */
+  readonly tcpAddress?: string;
+  close(): Promise<void>;
 }
 
 export class AgentPool extends EventEmitter<AgentPoolEvents> {
@@ -71,7 +95,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private nextConnectionId = 1;
   private nextPushId = 1;
   private nextHost = 0;
+  private nextListenerId = 1;
   private closed = false;
+  /** Reverse listeners by id: which host runs them, their command (re-sent to a replacement worker). */
+  private readonly reverseListeners = new Map<number, { hostIndex: number; settings: ReverseListenerSettings; settle?: (r: HostReport) => void }>();
   private readonly maintenance: NodeJS.Timeout;
 
   constructor(config: AgentPoolConfig = {}) {
@@ -82,7 +109,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       report: (agent, _connection, report) => this.emit('report', agent.id, report),
     });
     if (this.workers === 0) {
-      this.hosts.push(new ConnectionHost({ result: (item) => this.router.onResult(item), report: (r) => this.router.onReport(r) }));
+      this.hosts.push(new ConnectionHost({ result: (item) => this.router.onResult(item), report: (r) => this.onHostReport(0, r) }));
     } else {
       for (let i = 0; i < this.workers; i++) this.hosts.push(this.startWorker(i));
     }
@@ -98,8 +125,14 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (typeof agentId !== 'string' || agentId.length === 0) throw zapError(ErrorCode.InvalidConfig, 'agentId must be a non-empty string');
     if (this.router.agents.has(agentId)) throw zapError(ErrorCode.InvalidConfig, `Agent '${agentId}' is already registered`, { agentId });
     const resolved = resolveAgentOptions(this.base, options, `agent '${agentId}'`);
-    const agent = new AgentEntry(agentId, parseEndpoint(endpoint), resolved);
+    const parsed = parseEndpoint(endpoint);
+    const agent = new AgentEntry(agentId, parsed, resolved);
     this.router.agents.set(agentId, agent);
+    if (parsed.transport === 'reverse') {
+      // The agent dials us: nothing to open; its config waits on every host for its registration.
+      for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
+      return { ready: agent.candidates.length };
+    }
     for (let i = 0; i < resolved.connectionsPerAgent; i++) this.openConnection(agent);
     const ready = await agent.whenInitialSettled();
     return { ready };
@@ -182,7 +215,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const connections = [...agent.connections.values()];
     return {
       agentId,
-      endpoint: agent.endpoint.transport === 'uds' ? `unix:${agent.endpoint.path}` : agent.endpoint.address,
+      endpoint: formatEndpoint(agent.endpoint),
       activeConnections: connections.filter((c) => c.state === 'ready' || c.state === 'paused' || c.state === 'draining').length,
       healthyConnections: agent.candidates.length,
       totalInFlight: agent.inFlight(),
@@ -210,6 +243,73 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   isAgentHealthy(agentId: string): boolean {
     return this.agent(agentId).candidates.length > 0;
+  }
+
+  // --- reverse connections ------------------------------------------------------------------------
+
+  /**
+   * Starts a reverse listener (spec §9) on one connection host (the calling thread with workers: 0);
+   * admitted connections join their agent's entry (created on first registration, endpoint
+   * `reverse://<agent_id>`, pool defaults) and are load-balanced with its forward connections.
+   */
+  async listenReverse(options: ReverseListenOptions): Promise<ReverseListenerHandle> {
+    this.assertOpen();
+    const settings = resolveReverseSettings(options, this.base);
+    const listenerId = this.nextListenerId++;
+    const hostIndex = this.nextHost++ % this.hosts.length;
+    const outcome = new Promise<HostReport>((resolve) => this.reverseListeners.set(listenerId, { hostIndex, settings, settle: resolve }));
+    (this.hosts[hostIndex] as HostHandle).command({ type: 'listen-reverse', listenerId, settings });
+    const report = await outcome;
+    if (report.type === 'reverse-listen-failed') {
+      this.reverseListeners.delete(listenerId);
+      throw AgentPoolError.fromSerialized(report.error);
+    }
+    const bound = report as Extract<HostReport, { type: 'reverse-listening' }>;
+    return {
+      ...(bound.path === undefined ? {} : { path: bound.path }),
+      ...(bound.tcpAddress === undefined ? {} : { tcpAddress: bound.tcpAddress }),
+      close: () => this.stopListener(listenerId),
+    };
+  }
+
+  private async stopListener(listenerId: number): Promise<void> {
+    const entry = this.reverseListeners.get(listenerId);
+    if (entry === undefined) return;
+    const stopped = new Promise<HostReport>((resolve) => (entry.settle = resolve));
+    (this.hosts[entry.hostIndex] as HostHandle).command({ type: 'stop-reverse', listenerId });
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2_000))]);
+    this.reverseListeners.delete(listenerId);
+  }
+
+  private onHostReport(hostIndex: number, report: HostReport): void {
+    switch (report.type) {
+      case 'reverse-listening':
+      case 'reverse-listen-failed':
+      case 'reverse-stopped': {
+        const entry = this.reverseListeners.get(report.listenerId);
+        const settle = entry?.settle;
+        if (entry !== undefined) delete entry.settle;
+        settle?.(report);
+        return;
+      }
+      case 'reverse-refused':
+        this.emit('reverse-refused', report.agentId, report.error);
+        return;
+      case 'reverse-registered': {
+        let agent = this.router.agents.get(report.agentId);
+        if (agent === undefined) {
+          agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base });
+          this.router.agents.set(report.agentId, agent);
+        }
+        const record = new ConnectionRecord(report.connectionId, agent, this.hosts[hostIndex] as HostHandle, hostIndex);
+        record.capabilities = report.capabilities;
+        this.router.registerConnection(record);
+        this.emit('reverse-registered', report.agentId, report.connectionId, report.metadata);
+        return;
+      }
+      default:
+        this.router.onReport(report);
+    }
   }
 
   // --- shutdown ---------------------------------------------------------------------------------
@@ -279,7 +379,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       results: (items) => {
         for (const item of items) this.router.onResult(item);
       },
-      report: (report) => this.router.onReport(report),
+      report: (report) => this.onHostReport(index, report),
       lost: (error) => this.onWorkerLost(index, error),
     });
   }
@@ -291,7 +391,17 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const replacement = this.startWorker(index);
     this.hosts[index] = replacement;
     for (const record of lost) {
+      if (record.agent.endpoint.transport === 'reverse' || record.id < 0) {
+        this.router.forgetConnection(record); // the agent redials; its socket died with the thread
+        continue;
+      }
       if (this.router.agents.get(record.agent.id) === record.agent && !record.agent.closing) this.openConnection(record.agent, record);
+    }
+    for (const [listenerId, l] of this.reverseListeners) {
+      if (l.hostIndex === index) replacement.command({ type: 'listen-reverse', listenerId, settings: l.settings });
+    }
+    for (const agent of this.router.agents.values()) {
+      replacement.command({ type: 'agent-config', agentId: agent.id, config: agent.options.config ?? null });
     }
     this.emit('worker-lost', index, error);
   }
@@ -312,6 +422,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   private async stopHosts(): Promise<void> {
     clearInterval(this.maintenance);
+    await Promise.all([...this.reverseListeners.keys()].map((id) => this.stopListener(id)));
     await Promise.all(this.hosts.map((h) => h.terminate()));
   }
 
@@ -322,4 +433,34 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       agent.sticky.sweep(now);
     }
   }
+}
+
+function resolveReverseSettings(o: ReverseListenOptions, base: AgentConnectionOptions): ReverseListenerSettings {
+  const where = 'listenReverse';
+  if (o.path === undefined && o.tcpAddress === undefined) {
+    throw zapError(ErrorCode.InvalidConfig, `${where}: give 'path' and/or 'tcpAddress'`);
+  }
+  const tokens = o.authTokens === undefined ? [] : Array.isArray(o.authTokens) ? o.authTokens : [o.authTokens];
+  const requireAuth = o.requireAuth ?? false;
+  if (requireAuth && tokens.length === 0) throw zapError(ErrorCode.InvalidConfig, `${where}: requireAuth needs at least one auth token`);
+  if (!requireAuth && tokens.length > 0) throw zapError(ErrorCode.InvalidConfig, `${where}: auth tokens given without requireAuth`);
+  const positive = (name: string, v: number | undefined, d: number): number => {
+    const value = v ?? d;
+    if (!Number.isSafeInteger(value) || value <= 0) throw zapError(ErrorCode.InvalidConfig, `${where}: '${name}' must be a positive integer`);
+    return value;
+  };
+  if (o.tls !== undefined && o.tcpAddress === undefined) throw zapError(ErrorCode.InvalidConfig, `${where}: 'tls' applies to 'tcpAddress' only`);
+  return {
+    ...(o.path === undefined ? {} : { path: o.path }),
+    ...(o.tcpAddress === undefined ? {} : { tcpAddress: o.tcpAddress }),
+    ...(o.tls === undefined ? {} : { tls: o.tls }),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
+    maxConnectionsPerAgent: positive('maxConnectionsPerAgent', o.maxConnectionsPerAgent, 4),
+    requireAuth,
+    authTokens: tokens,
+    allowedAgents: o.allowedAgents ?? [],
+    maxPendingHandshakes: positive('maxPendingHandshakes', o.maxPendingHandshakes, 64),
+    requestTimeoutMs: base.requestTimeoutMs,
+    channelBufferSize: base.channelBufferSize,
+  };
 }

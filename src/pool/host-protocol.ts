@@ -39,7 +39,45 @@ export interface CloseConnectionCommand {
   connectionId: number;
 }
 
-export type HostCommand = OpenConnectionCommand | CloseConnectionCommand;
+/** Reverse listener settings (spec §9, §13.2), as the host that runs the listener needs them. */
+export interface ReverseListenerSettings {
+  /** Unix socket path (an existing file there is removed before binding, and on close). */
+  path?: string;
+  /** `host:port` for TCP (port 0 = any free port; the bound address is reported). */
+  tcpAddress?: string;
+  /** TLS for the TCP listener: PEM text. With `ca`, client certificates are required and verified. */
+  tls?: { cert: string; key: string; ca?: string };
+  handshakeTimeoutMs: number;
+  maxConnectionsPerAgent: number;
+  requireAuth: boolean;
+  authTokens: string[];
+  allowedAgents: string[];
+  /** Sockets accepted but not yet registered, at most; further ones are refused at once. */
+  maxPendingHandshakes: number;
+  /** Settings for the FramedConnection of each admitted socket. */
+  requestTimeoutMs: number;
+  channelBufferSize: number;
+}
+
+export interface ListenReverseCommand {
+  type: 'listen-reverse';
+  listenerId: number;
+  settings: ReverseListenerSettings;
+}
+
+export interface StopReverseCommand {
+  type: 'stop-reverse';
+  listenerId: number;
+}
+
+/** The configuration a reverse-connecting agent gets in its initial Configure (null = none). */
+export interface AgentConfigCommand {
+  type: 'agent-config';
+  agentId: string;
+  config: unknown;
+}
+
+export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand;
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
@@ -60,6 +98,34 @@ export interface StateReport {
   attempt: number;
 }
 
+/** The listener is bound (or failed to bind). */
+export type ReverseListenerReport =
+  | { type: 'reverse-listening'; listenerId: number; path?: string; tcpAddress?: string }
+  | { type: 'reverse-listen-failed'; listenerId: number; error: SerializedAgentPoolError }
+  | { type: 'reverse-stopped'; listenerId: number };
+
+/**
+ * A reverse connection was admitted (registration valid, under the per-agent limit). Sent before
+ * any state report of `connectionId`; ids of reverse connections are negative and unique per pool:
+ * -(listenerId × 1 000 000 + n).
+ */
+export interface ReverseRegisteredReport {
+  type: 'reverse-registered';
+  listenerId: number;
+  connectionId: number;
+  agentId: string;
+  capabilities: Capabilities;
+  metadata: unknown;
+}
+
+/** A registration was refused; `error` is the text sent to the agent (spec §9.4). */
+export interface ReverseRefusedReport {
+  type: 'reverse-refused';
+  listenerId: number;
+  agentId: string | null;
+  error: string;
+}
+
 export type ControlReport =
   | { type: 'health'; connectionId: number; health: HealthStatus }
   | { type: 'metrics'; connectionId: number; metrics: MetricsReport }
@@ -67,7 +133,7 @@ export type ControlReport =
   | { type: 'flow-control'; connectionId: number; signal: FlowControlSignal }
   | { type: 'late-reply'; connectionId: number; correlationId: string };
 
-export type HostReport = StateReport | ControlReport;
+export type HostReport = StateReport | ControlReport | ReverseListenerReport | ReverseRegisteredReport | ReverseRefusedReport;
 
 /** Where a host delivers what it has to say (the router itself, or a MessagePort batcher). */
 export interface HostSink {

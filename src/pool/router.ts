@@ -215,7 +215,8 @@ export class Router {
     else this.settle(call, undefined, AgentPoolError.fromSerialized(withCallIds(item[2], call)));
   }
 
-  onReport(report: HostReport): void {
+  /** State and control reports of a known connection (listener reports are the pool's). */
+  onReport(report: Extract<HostReport, { connectionId: number }>): void {
     const connection = this.connections.get(report.connectionId);
     if (connection === undefined) return;
     if (report.type === 'state') this.onState(connection, report);

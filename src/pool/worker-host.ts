@@ -1,12 +1,12 @@
 // Router-side handle of a connection-host worker thread. Sends and cancels queued during one
-// event-loop turn travel as one packed buffer; results come back the same way.
+// event-loop turn travel as one message (the event bytes inside were encoded once, on the router);
+// results come back the same way. bench/worker-messages.ts measures the formats we rejected.
 import { Worker } from 'node:worker_threads';
 import type { CancelItem, HostCommand, HostHandle, HostReport, ResultItem, SendItem } from './host-protocol.js';
-import { packRequests, unpackResults } from './host-batch.js';
 import { workerSpec } from '../worker-file.js';
 
 
-type FromWorker = { t: 'results'; b: Uint8Array } | { t: 'report'; r: HostReport } | { t: 'terminated' };
+type FromWorker = { t: 'results'; r: ResultItem[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface WorkerHostSink {
   results(items: ResultItem[]): void;
@@ -30,7 +30,7 @@ export class WorkerHost implements HostHandle {
     const spec = workerSpec('connection-host');
     this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
     this.worker.on('message', (msg: FromWorker) => {
-      if (msg.t === 'results') this.sink.results(unpackResults(msg.b));
+      if (msg.t === 'results') this.sink.results(msg.r);
       else if (msg.t === 'report') this.sink.report(msg.r);
     });
     this.worker.on('error', (err) => this.onLost(err));
@@ -88,10 +88,9 @@ export class WorkerHost implements HostHandle {
   private flush(): void {
     this.scheduled = false;
     if (this.sends.length === 0 && this.cancels.length === 0) return;
-    const bytes = packRequests(this.sends, this.cancels);
+    this.worker.postMessage({ t: 'batch', s: this.sends, c: this.cancels });
     this.sends = [];
     this.cancels = [];
-    this.worker.postMessage({ t: 'batch', b: bytes });
   }
 
   private onLost(error: Error): void {
