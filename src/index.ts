@@ -30,6 +30,14 @@ export { parseEndpoint, formatEndpoint, type Endpoint } from './transport/endpoi
 
 // Agent side.
 export { AgentServer, type AgentServerOptions } from './agent/agent-server.js';
+export {
+  ReverseConnector,
+  type ReverseConnectorOptions,
+  type ReverseBackoffOptions,
+  type ReverseConnectorEvents,
+  type ReverseRegisteredInfo,
+} from './agent/reverse-connector.js';
+export type { ReverseTlsOptions } from './agent/reverse-dial.js';
 export type { AgentHandler, HandlerContext, Reply, HandlerResult, HandlerFactory } from './agent/handler.js';
 export { allow, block, redirect, challenge, replaceRequestChunk, replaceResponseChunk, dropChunk, guardrailReply } from './agent/reply.js';
 export { EXAMPLES, createExampleHandler, type ExampleName } from './agent/examples/index.js';

@@ -160,7 +160,7 @@ describe('AgentPool', () => {
 
   test('a killed worker fails its in-flight calls with ZAP_WORKER_LOST, is replaced, and traffic resumes', async () => {
     const { path } = await startAgent({ onRequestHeaders: (e) => (e.uri === '/hang' ? new Promise(() => {}) : {}) });
-    const pool = newPool({ workers: 2, requestTimeoutMs: 60_000 });
+    const pool = newPool({ workers: 2, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1000 } });
     await pool.addAgent('w', `unix:${path}`);
     const hanging = Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('w', `h${i}`, requestHeaders(`h${i}`, '/hang')));
     await new Promise((r) => setTimeout(r, 50));

@@ -16,6 +16,8 @@ import type {
   Encoding,
   EncodingSetting,
   EventKind,
+  ConfigUpdateRequest,
+  FlowControlSignal,
   HealthStatus,
   MetricsReport,
 } from '../protocol/types.js';
@@ -28,6 +30,8 @@ import { bestEffortEventCorrelationId } from '../protocol/agent-response.js';
 import { answerHandshake, decodeHandshakeRequest, encodeHandshakeResponse, handshakeRefusal } from '../protocol/handshake.js';
 import { decodeCancel } from '../protocol/cancel.js';
 import { healthStatusToWire } from '../protocol/health-status.js';
+import { flowControlToWire } from '../protocol/flow-control.js';
+import { configUpdateRequestToWire } from '../protocol/config-update.js';
 import { metricsReportToWire } from '../protocol/metrics-report.js';
 import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
 import { agentErrorResponse, toAgentResponse, undecodableEventResponse } from './reply.js';
@@ -176,6 +180,16 @@ export class AgentConnection extends EventEmitter {
   /** §7.5: send a MetricsReport (after the handshake only). */
   sendMetrics(m: MetricsReport): void {
     if (this.#phase === 'established') this.#write(MessageType.MetricsReport, this.#codec.encodeValue(metricsReportToWire(m)));
+  }
+
+  /** §7.7: send a FlowControl signal (back-pressure towards the proxy). */
+  sendFlowControl(f: FlowControlSignal): void {
+    if (this.#phase === 'established') this.#write(MessageType.FlowControl, this.#codec.encodeValue(flowControlToWire(f)));
+  }
+
+  /** §7.6: send a ConfigUpdateRequest (the proxy's answer is not transmitted on UDS / reverse). */
+  sendConfigUpdate(r: ConfigUpdateRequest): void {
+    if (this.#phase === 'established') this.#write(MessageType.ConfigUpdateRequest, this.#codec.encodeValue(configUpdateRequestToWire(r)));
   }
 
   /** Ends the connection: pending replies are dropped, in-flight handlers see their signal abort. */

@@ -10,6 +10,8 @@ import type {
   Capabilities,
   EncodingSetting,
   EventKind,
+  ConfigUpdateRequest,
+  FlowControlSignal,
   HealthStatus,
   MetricsReport,
 } from '../protocol/types.js';
@@ -18,6 +20,8 @@ import { defaultCapabilities } from '../protocol/capabilities.js';
 import { AgentConnection, type EventDispatcher } from './agent-connection.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
 import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
+import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
+import type { GrpcAgentStream } from './grpc-agent-stream.js';
 
 export interface AgentServerOptions {
   agentId: string;
@@ -42,6 +46,8 @@ export interface AgentServerOptions {
   };
   /** Time a proxy has to send its HandshakeRequest after connecting (default 10 000 ms). */
   handshakeTimeoutMs?: number;
+  /** TLS for gRPC listeners (PEM text or file paths; `ca` = require client certificates). Given = TLS on every gRPC listen. */
+  tls?: AgentTlsOptions;
 }
 
 const ALL_EVENTS: EventKind[] = [
@@ -67,7 +73,7 @@ export function udsPathOf(endpoint: string): string {
   throw zapError(ErrorCode.InvalidConfig, `AgentServer cannot listen on '${endpoint}': expected unix:<path>, /<path> or <name>.sock`);
 }
 
-function buildCapabilities(o: AgentServerOptions): Capabilities {
+export function buildCapabilities(o: AgentServerOptions): Capabilities {
   const limits: Partial<AgentLimits> = { ...o.capabilities?.limits };
   const features: Partial<AgentFeatures> = {
     streamingBody: true,
@@ -126,7 +132,7 @@ interface Listener {
 }
 
 /**
- * Events: 'connection' (AgentConnection), 'error' (Error; per connection or listener — emitted only
+ * Events: 'connection' (AgentConnection, or GrpcAgentStream for gRPC), 'warning' (text: a reply lost fields gRPC cannot carry), 'error' (Error; per connection or listener — emitted only
  * when someone listens, so it never crashes the process), 'handlerError' (err, correlationId; without
  * a listener the first one is logged), 'close'.
  */
@@ -134,7 +140,9 @@ export class AgentServer extends EventEmitter {
   readonly #o: AgentServerOptions;
   readonly #capabilities: Capabilities;
   readonly #listeners: Listener[] = [];
-  readonly #connections = new Set<AgentConnection>();
+  readonly #connections = new Set<AgentConnection | GrpcAgentStream>();
+  readonly #grpcListeners: GrpcAgentListener[] = [];
+  readonly #warnedFields = new Set<string>();
   #dispatcher: Promise<EventDispatcher> | undefined;
   #pool: HandlerPool | undefined;
   #loggedHandlerError = false;
@@ -160,11 +168,18 @@ export class AgentServer extends EventEmitter {
     return this.#capabilities;
   }
 
-  /** Starts listening on a UDS endpoint; resolves once bound (and, in threads mode, once the handler loaded). */
-  async listen(endpoint: string): Promise<void> {
+  /**
+   * Starts listening on a UDS endpoint or a gRPC one (`grpc://`, `http://`, `https://`, bare
+   * `host:port`; port 0 = any free port). Resolves once bound (and, in threads mode, once the
+   * handler loaded) with the endpoint proxies should use (`unix:<path>`, or the gRPC URL with the
+   * real port).
+   */
+  async listen(endpoint: string): Promise<string> {
     if (this.#closed) throw zapError(ErrorCode.InvalidConfig, 'AgentServer is closed');
-    const path = udsPathOf(endpoint);
+    const grpcTarget = grpcListenTarget(endpoint, this.#o.tls !== undefined);
+    const path = grpcTarget === undefined ? udsPathOf(endpoint) : '';
     const dispatcher = await (this.#dispatcher ??= this.#makeDispatcher());
+    if (grpcTarget !== undefined) return this.#listenGrpc(grpcTarget.address, grpcTarget.tls, dispatcher);
     await removeStaleSocket(path);
     const server = createServer((socket) => this.#accept(socket, dispatcher));
     await new Promise<void>((resolve, reject) => {
@@ -176,6 +191,42 @@ export class AgentServer extends EventEmitter {
     });
     server.on('error', (err) => this.#report(err));
     this.#listeners.push({ server, path });
+    return `unix:${path}`;
+  }
+
+  async #listenGrpc(address: string, tls: boolean, dispatcher: EventDispatcher): Promise<string> {
+    const listener = await GrpcAgentListener.start(address, tls, {
+      agentId: this.#o.agentId,
+      dispatcher,
+      capabilities: this.#capabilities,
+      handshakeTimeoutMs: this.#o.handshakeTimeoutMs ?? 10_000,
+      tls: this.#o.tls ?? null,
+      onStream: (stream) => {
+        this.#connections.add(stream);
+        stream.once('close', () => this.#connections.delete(stream));
+        this.emit('connection', stream);
+      },
+      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onDroppedFields: (fields) => this.#droppedFields(fields),
+    });
+    if (this.#closed) {
+      await listener.close();
+      throw zapError(ErrorCode.InvalidConfig, 'AgentServer is closed');
+    }
+    this.#grpcListeners.push(listener);
+    return listener.endpoint;
+  }
+
+  /** §8.5: fields gRPC cannot carry are dropped with a warning ('warning' event, else logged once per field). */
+  #droppedFields(fields: string[]): void {
+    for (const field of fields) {
+      const text = `reply field '${field}' cannot travel over gRPC and was dropped`;
+      if (this.listenerCount('warning') > 0) this.emit('warning', text);
+      else if (!this.#warnedFields.has(field)) {
+        this.#warnedFields.add(field);
+        console.warn(`[zap agent ${this.#o.agentId}] ${text} (logged once)`);
+      }
+    }
   }
 
   /** Stops accepting, closes every connection, removes the socket files, destroys the thread pool. */
@@ -186,6 +237,8 @@ export class AgentServer extends EventEmitter {
       ({ server }) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
     for (const conn of this.#connections) conn.close();
+    closing.push(...this.#grpcListeners.map((l) => l.close()));
+    this.#grpcListeners.length = 0;
     await Promise.all(closing);
     await Promise.all(this.#listeners.map(({ path }) => rm(path, { force: true })));
     this.#listeners.length = 0;
@@ -202,6 +255,28 @@ export class AgentServer extends EventEmitter {
         this.#report(err);
       }
     }
+  }
+
+  /** §7.7: sends a FlowControl signal on every established connection (a cid scopes it to one request). */
+  sendFlowControl(f: FlowControlSignal): void {
+    for (const conn of this.#connections) {
+      try {
+        conn.sendFlowControl(f);
+      } catch (err) {
+        this.#report(err);
+      }
+    }
+  }
+
+  /** §7.6: asks the proxy for a configuration change, on one established connection. */
+  requestConfigUpdate(r: ConfigUpdateRequest): boolean {
+    for (const conn of this.#connections) {
+      if (conn.established) {
+        conn.sendConfigUpdate(r);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** §7.5: sends a MetricsReport on every established connection. */

@@ -1,28 +1,37 @@
 // `zap agent --listen <endpoint>`: runs an example agent until SIGINT/SIGTERM, then closes its
-// listener (removing the socket file) and exits 0.
+// listener (removing the socket file) and exits 0. `zap agent --reverse <proxy-endpoint>` dials a
+// proxy's reverse listener instead and registers (spec §9), keeping `--connections` connections.
 import { parseArgs } from 'node:util';
 import { AgentServer, type AgentServerOptions } from '../agent/agent-server.js';
+import { ReverseConnector } from '../agent/reverse-connector.js';
 import { createExampleHandler, EXAMPLES, type ExampleName } from '../agent/examples/index.js';
 import type { EncodingSetting } from '../protocol/types.js';
 import { UsageError } from './cli-error.js';
 
 export const AGENT_USAGE =
-  'zap agent --listen <unix:/path|/path|*.sock> [--example echo|waf|auth] [--id ID] [--token T] ' +
-  '[--threads N] [--encoding json|msgpack|prefer-msgpack]';
+  'zap agent --listen <unix:/path|/path|*.sock|grpc://host:port|https://host:port|host:port> [--example echo|waf|auth] [--id ID] [--token T] ' +
+  '[--threads N] [--encoding json|msgpack|prefer-msgpack] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n' +
+  '       zap agent --reverse <unix:/path|tcp://host:port|tls://host:port> --id ID [--token T] [--connections N] ' +
+  '[--example echo|waf|auth] [--threads N]   (--token is also the registration token)';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       listen: { type: 'string' },
+      reverse: { type: 'string' },
+      connections: { type: 'string', default: '1' },
       example: { type: 'string', default: 'echo' },
       id: { type: 'string' },
       token: { type: 'string' },
       threads: { type: 'string', default: '0' },
       encoding: { type: 'string', default: 'prefer-msgpack' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
     },
   });
-  if (values.listen === undefined) throw new UsageError(AGENT_USAGE);
+  if ((values.listen === undefined) === (values.reverse === undefined)) throw new UsageError(`give --listen or --reverse\n${AGENT_USAGE}`);
   const name = values.example as ExampleName;
   if (!(name in EXAMPLES)) throw new UsageError(`unknown --example '${values.example}'\n${AGENT_USAGE}`);
   const threads = Number(values.threads);
@@ -39,9 +48,18 @@ export async function runAgent(argv: string[]): Promise<number> {
       ? { threads: { module: EXAMPLES[name], count: threads, options: exampleOptions } }
       : { handler: createExampleHandler(name, exampleOptions) }),
   };
+  if (values.reverse !== undefined) return runReverse(values.reverse, options, values.id, values.token, values.connections, name);
+  const listen = values.listen as string;
+  // gRPC TLS (files): the agent's certificate and key; with --tls-ca, proxies need client certificates.
+  const [cert, key, ca] = [values['tls-cert'], values['tls-key'], values['tls-ca']];
+  if ((cert === undefined) !== (key === undefined) || (ca !== undefined && cert === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together (--tls-ca needs them)');
+  }
+  if (cert !== undefined && key !== undefined) options.tls = { cert, key, ...(ca === undefined ? {} : { ca }) };
   const server = new AgentServer(options);
-  await server.listen(values.listen);
-  process.stdout.write(`zap agent '${options.agentId}' (${name}) listening on ${values.listen}\n`);
+  // The bound endpoint: for gRPC with port 0, the real port.
+  const bound = await server.listen(listen);
+  process.stdout.write(`zap agent '${options.agentId}' (${name}) listening on ${bound}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -49,5 +67,41 @@ export async function runAgent(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.close();
+  return 0;
+}
+
+/** `--reverse`: dial the proxy, register, serve until SIGINT/SIGTERM or a permanent refusal (exit 1). */
+async function runReverse(
+  endpoint: string,
+  options: AgentServerOptions,
+  id: string | undefined,
+  token: string | undefined,
+  connectionsText: string,
+  name: string,
+): Promise<number> {
+  if (id === undefined) throw new UsageError(`--reverse needs --id\n${AGENT_USAGE}`);
+  const connections = Number(connectionsText);
+  if (!Number.isInteger(connections) || connections < 1) throw new UsageError('--connections must be a positive integer');
+  const connector = new ReverseConnector({
+    endpoint,
+    agentId: id,
+    connections,
+    ...(token === undefined ? {} : { authToken: token }),
+    ...(options.handler === undefined ? {} : { handler: options.handler }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
+  connector.on('registered', (r) => process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${r.connectionId}\n`));
+  connector.on('refused', (r) => process.stderr.write(`zap agent '${id}': registration refused: ${r.error}\n`));
+  connector.on('retry', (r) => process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${r.error.message}; retrying in ${r.delayMs} ms\n`));
+  await connector.start();
+  process.stdout.write(`zap agent '${id}' (${name}) dialling ${endpoint}\n`);
+  const failed = await new Promise<boolean>((resolve) => {
+    process.once('SIGINT', () => resolve(false));
+    process.once('SIGTERM', () => resolve(false));
+    connector.once('failed', () => resolve(true));
+  });
+  const failure = connector.failure;
+  await connector.close();
+  if (failed && failure !== null) throw failure;
   return 0;
 }

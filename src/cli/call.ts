@@ -1,5 +1,7 @@
 // `zap call <endpoint>`: connect, handshake, send one event, print the reply as one line of
 // wire-form JSON. Exit 0 on a reply; otherwise one `CODE: message` line on stderr.
+// `zap call --reverse-listen <endpoint>`: the other way round (spec §9) — listen, take the first
+// agent that registers (refusals are reported on stderr), send it the event, print the reply.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,14 +11,22 @@ import { encodeHandshakeResponse } from '../protocol/handshake.js';
 import { jsonCodec } from '../protocol/payload-codec.js';
 import type { EncodingSetting, EventKind } from '../protocol/types.js';
 import { connectUdsAgent } from '../connection/uds-agent-client.js';
+import type { FramedConnection } from '../connection/framed-connection.js';
+import { connectGrpcAgent } from '../connection/grpc-agent-client.js';
+import type { GrpcConnection } from '../connection/grpc-connection.js';
+import { validateGrpcTls, type GrpcTlsOptions } from '../transport/grpc-channel.js';
 import { parseEndpoint } from '../transport/endpoint.js';
+import { AgentPool } from '../pool/agent-pool.js';
+import { formatReverseAddress, joinHostPort, parseReverseEndpoint, splitHostPort } from '../transport/reverse-endpoint.js';
 import { UsageError } from './cli-error.js';
 import { CLI_EVENT_TYPES, completeEvent, correlationIdOf } from './sample-events.js';
 
 export const CALL_USAGE =
   'zap call <endpoint> [--type request-headers|request-body-chunk|response-headers|response-body-chunk|' +
   'request-complete|websocket-frame|guardrail-inspect|configure] [--event FILE|-] [--timeout MS] ' +
-  '[--encoding json|msgpack|prefer-msgpack] [--handshake]';
+  '[--encoding json|msgpack|prefer-msgpack] [--handshake] [--ca PEM] [--cert PEM --key PEM] [--insecure]\n' +
+  '       zap call --reverse-listen <unix:/path|tcp://127.0.0.1:port> [--token T] [--allow GLOB]... [--wait MS] ' +
+  '[--type …] [--event FILE|-] [--timeout MS]';
 
 export async function runCall(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,10 +38,19 @@ export async function runCall(argv: string[]): Promise<number> {
       timeout: { type: 'string', default: '5000' },
       encoding: { type: 'string', default: 'json' },
       handshake: { type: 'boolean', default: false },
+      'reverse-listen': { type: 'string' },
+      token: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      wait: { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
     },
   });
+  const reverseListen = values['reverse-listen'];
   const endpointText = positionals[0];
-  if (endpointText === undefined || positionals.length > 1) throw new UsageError(CALL_USAGE);
+  if (reverseListen === undefined ? endpointText === undefined || positionals.length > 1 : positionals.length > 0) throw new UsageError(CALL_USAGE);
   const kind = CLI_EVENT_TYPES[values.type];
   if (kind === undefined) throw new UsageError(`unknown --type '${values.type}'\n${CALL_USAGE}`);
   const timeoutMs = Number(values.timeout);
@@ -44,17 +63,31 @@ export async function runCall(argv: string[]): Promise<number> {
   const wire = completeEvent(kind, userEvent, correlationId);
   const event = jsonCodec.decodeEvent(kind, Buffer.from(JSON.stringify(wire))).event;
 
-  const endpoint = parseEndpoint(endpointText);
-  if (endpoint.transport !== 'uds') {
-    throw zapError(ErrorCode.InvalidConfig, `Endpoint '${endpointText}' is gRPC; this build speaks UDS only`);
+  if (reverseListen !== undefined) {
+    const waitMs = values.wait === undefined ? undefined : Number(values.wait);
+    if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs <= 0)) throw new UsageError('--wait must be a positive integer');
+    return callReverse(reverseListen, { kind, event, correlationId, timeoutMs, token: values.token, allow: values.allow ?? [], waitMs });
   }
-  const connection = await connectUdsAgent(endpoint.path, {
-    agentId: endpointText,
-    encoding,
-    connectTimeoutMs: timeoutMs,
-    handshakeTimeoutMs: timeoutMs,
-    requestTimeoutMs: timeoutMs,
-  });
+  const target = endpointText as string;
+  // gRPC TLS: --ca/--cert/--key are PEM files; any of them (or --insecure) means TLS (spec §10.13).
+  const tls: GrpcTlsOptions = {
+    ...(values.ca === undefined ? {} : { ca: values.ca }),
+    ...(values.cert === undefined ? {} : { cert: values.cert }),
+    ...(values.key === undefined ? {} : { key: values.key }),
+    ...(values.insecure ? { insecure: true } : {}),
+  };
+  const useTls = Object.keys(tls).length > 0;
+  const endpoint = parseEndpoint(target, { tls: useTls });
+  const timeouts = { agentId: target, connectTimeoutMs: timeoutMs, handshakeTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs };
+  let connection: FramedConnection | GrpcConnection;
+  if (endpoint.transport === 'grpc') {
+    if (useTls) validateGrpcTls(tls, '--ca/--cert/--key');
+    connection = await connectGrpcAgent(target, { ...timeouts, ...(useTls ? { tls } : {}) });
+  } else if (endpoint.transport === 'uds') {
+    connection = await connectUdsAgent(endpoint.path, { ...timeouts, encoding });
+  } else {
+    throw zapError(ErrorCode.InvalidConfig, `Endpoint '${target}' cannot be called; use --reverse-listen for reverse agents`);
+  }
   try {
     if (values.handshake) {
       const hs = connection.handshake;
@@ -67,6 +100,53 @@ export async function runCall(argv: string[]): Promise<number> {
     return 0;
   } finally {
     connection.close();
+  }
+}
+
+interface ReverseCall {
+  kind: EventKind;
+  event: unknown;
+  correlationId: string;
+  timeoutMs: number;
+  token: string | undefined;
+  allow: string[];
+  waitMs: number | undefined;
+}
+
+/** Listens (UDS or TCP), waits for the first admitted agent to be ready, sends it the event. */
+async function callReverse(listenText: string, c: ReverseCall): Promise<number> {
+  const address = parseReverseEndpoint(listenText);
+  if (address.kind === 'tcp' && address.tls) throw new UsageError('--reverse-listen: TLS is not supported here; use unix: or tcp://');
+  const pool = new AgentPool({ workers: 0 });
+  try {
+    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : `'${agentId}'`}: ${error}\n`));
+    const ready = new Promise<string>((resolve) => {
+      pool.on('report', (agentId, report) => {
+        if (report.type === 'state' && report.state === 'ready') resolve(agentId);
+      });
+    });
+    const listener = await pool.listenReverse({
+      ...(address.kind === 'unix' ? { path: address.path } : { tcpAddress: joinHostPort(address.host, address.port) }),
+      ...(c.token === undefined ? {} : { requireAuth: true, authTokens: c.token }),
+      allowedAgents: c.allow,
+    });
+    const bound = listener.path !== undefined ? `unix:${listener.path}` : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
+    process.stderr.write(`zap call: listening on ${bound}\n`);
+    let timer: NodeJS.Timeout | undefined;
+    const agentId = await (c.waitMs === undefined
+      ? ready
+      : Promise.race([
+          ready,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(zapError(ErrorCode.Timeout, `No agent registered within ${c.waitMs} ms`)), c.waitMs);
+          }),
+        ]).finally(() => clearTimeout(timer)));
+    process.stderr.write(`zap call: agent '${agentId}' registered\n`);
+    const response = await pool.send(agentId, c.kind, c.correlationId, c.event as never, { timeoutMs: c.timeoutMs });
+    process.stdout.write(`${JSON.stringify(agentResponseToWire(response, c.correlationId))}\n`);
+    return 0;
+  } finally {
+    await pool.destroy();
   }
 }
 

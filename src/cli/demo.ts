@@ -1,109 +1,129 @@
-// `zap demo` (npm start): starts the three example agents as child processes, sends each a few
-// sample events through the proxy-side client, and prints the decisions.
+// `zap demo` (npm start): a self-contained gateway. It starts the example agents as child
+// processes — waf over a Unix socket, auth over gRPC, echo dialling in over a reverse TCP
+// connection — an AgentPool with worker threads, a tiny upstream and an HTTP gateway on loopback
+// that consults the agents for every request; then drives a bounded mixed workload and prints a
+// summary. `--serve` keeps the gateway (and /metrics) up until Ctrl-C.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectUdsAgent } from '../connection/uds-agent-client.js';
-import type { AgentResponse, EventKind, EventMap } from '../protocol/types.js';
-import { startChildAgent, type ChildAgent } from './child-agent.js';
+import { parseArgs } from 'node:util';
+import { AgentPool } from '../pool/agent-pool.js';
+import { startGateway, type Gateway, type GatewayAgent } from '../demo/gateway.js';
+import { startMetricsServer, type MetricsServer } from '../demo/metrics-server.js';
+import { formatSummary } from '../demo/summary.js';
+import { startUpstream } from '../demo/upstream.js';
+import { runWorkload } from '../demo/workload.js';
+import { freePort, startChildAgent, type ChildAgent } from './child-agent.js';
+import { UsageError } from './cli-error.js';
 
 const DEMO_TOKEN = 'demo-token';
 
-interface Step<K extends EventKind = EventKind> {
-  agent: 'echo' | 'waf' | 'auth';
-  label: string;
-  kind: K;
-  event: (cid: string) => EventMap[K];
-}
-
-function headers(cid: string, method: string, uri: string, extra: Record<string, string[]> = {}): EventMap['request_headers'] {
-  return {
-    metadata: {
-      correlationId: cid,
-      requestId: cid,
-      clientIp: '127.0.0.1',
-      clientPort: 40000,
-      serverName: null,
-      protocol: 'HTTP/1.1',
-      tlsVersion: null,
-      tlsCipher: null,
-      routeId: 'demo',
-      upstreamId: null,
-      timestamp: new Date().toISOString(),
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '16' },
+      workers: { type: 'string' },
+      serve: { type: 'boolean', default: false },
     },
-    method,
-    uri,
-    headers: { host: ['demo.local'], ...extra },
-  };
-}
+  });
+  const durationMs = Number(values.duration) * 1000;
+  const concurrency = Number(values.concurrency);
+  if (!(durationMs > 0) || !Number.isInteger(concurrency) || concurrency <= 0) throw new UsageError('zap demo [--duration SECONDS] [--concurrency N] [--workers N] [--serve]');
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
 
-function body(cid: string, text: string): EventMap['request_body_chunk'] {
-  const data = Buffer.from(text);
-  return { correlationId: cid, data, isLast: true, totalSize: data.length, chunkIndex: 0, bytesReceived: data.length };
-}
-
-const STEPS: Step[] = [
-  { agent: 'echo', label: 'GET /hello', kind: 'request_headers', event: (c) => headers(c, 'GET', '/hello') },
-  { agent: 'waf', label: 'GET /products?id=7', kind: 'request_headers', event: (c) => headers(c, 'GET', '/products?id=7') },
-  { agent: 'waf', label: 'GET /search?q=<script>', kind: 'request_headers', event: (c) => headers(c, 'GET', '/search?q=%3Cscript%3Ealert(1)%3C/script%3E') },
-  { agent: 'waf', label: 'GET /../../etc/passwd', kind: 'request_headers', event: (c) => headers(c, 'GET', '/static/../../etc/passwd') },
-  { agent: 'waf', label: "body: name=x' OR 1=1 --", kind: 'request_body_chunk', event: (c) => body(c, "name=x' OR 1=1 --") },
-  { agent: 'auth', label: 'GET /account (no token)', kind: 'request_headers', event: (c) => headers(c, 'GET', '/account') },
-  { agent: 'auth', label: 'GET /account (wrong token)', kind: 'request_headers', event: (c) => headers(c, 'GET', '/account', { authorization: ['Bearer nope'] }) },
-  { agent: 'auth', label: 'GET /account (good token)', kind: 'request_headers', event: (c) => headers(c, 'GET', '/account', { authorization: [`Bearer ${DEMO_TOKEN}`] }) },
-];
-
-export function describeResponse(r: AgentResponse): string {
-  const d = r.decision;
-  const parts: string[] = [];
-  if (d.type === 'block') parts.push(`block ${d.status}${d.body === null ? '' : ` "${d.body}"`}`);
-  else if (d.type === 'redirect') parts.push(`redirect ${d.status} ${d.url}`);
-  else if (d.type === 'challenge') parts.push(`challenge ${d.challengeType}`);
-  else parts.push('allow');
-  if (r.audit.ruleIds.length > 0) parts.push(`rules ${r.audit.ruleIds.join(',')}`);
-  for (const op of r.requestHeaders) parts.push(op.op === 'remove' ? `-${op.name}` : `${op.name}: ${op.value}`);
-  return parts.join('  ');
-}
-
-export async function runDemo(_argv: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'zap-demo-'));
   const agents: ChildAgent[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  let cleaned = false;
   const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const close of closers.reverse()) await close().catch(() => {});
     await Promise.all(agents.map((a) => a.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
-  const onSignal = () => {
-    void cleanup().then(() => process.exit(130));
-  };
+  let interrupted!: () => void;
+  const interruption = new Promise<void>((resolve) => (interrupted = resolve));
+  const onSignal = () => interrupted();
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    process.stdout.write('zap demo: starting example agents (echo, waf, auth) as child processes…\n');
-    const specs: Array<[Step['agent'], string[]]> = [
-      ['echo', ['--example', 'echo']],
-      ['waf', ['--example', 'waf']],
-      ['auth', ['--example', 'auth', '--token', DEMO_TOKEN]],
-    ];
-    const started = await Promise.all(specs.map(([name, args]) => startChildAgent(args, join(dir, `${name}.sock`))));
+    const upstream = await startUpstream();
+    closers.push(() => new Promise<void>((r) => upstream.server.close(() => r())));
+
+    const pool = new AgentPool({ workers, failureMode: 'closed' });
+    closers.push(() => pool.close());
+    const listener = await pool.listenReverse({ tcpAddress: '127.0.0.1:0' });
+    const reverseAt = listener.tcpAddress as string;
+
+    out(`zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) — pool with ${workers} worker thread(s)`);
+    const wafPath = join(dir, 'waf.sock');
+    const authPort = await freePort();
+    const echoRegistered = new Promise<void>((resolve) => pool.on('reverse-registered', (id) => id === 'echo' && resolve()));
+    const started = await Promise.all([
+      startChildAgent(['agent', '--listen', wafPath, '--example', 'waf']),
+      startChildAgent(['agent', '--listen', `127.0.0.1:${authPort}`, '--example', 'auth', '--token', DEMO_TOKEN]),
+      startChildAgent(['agent', '--reverse', `tcp://${reverseAt}`, '--id', 'echo', '--example', 'echo', '--connections', '2'], /connect|regist/i),
+    ]);
     agents.push(...started);
-    const connections = new Map(
-      await Promise.all(
-        specs.map(async ([name], i) => [name, await connectUdsAgent(started[i]!.endpoint, { agentId: name })] as const),
-      ),
-    );
-    let n = 0;
-    for (const step of STEPS) {
-      const cid = `demo-${++n}`;
-      const connection = connections.get(step.agent)!;
-      const started = process.hrtime.bigint();
-      const reply = await connection.send(step.kind, step.event(cid) as never, cid, { timeoutMs: 2_000 });
-      const us = Number(process.hrtime.bigint() - started) / 1_000;
-      process.stdout.write(`${step.agent.padEnd(5)} ${step.label.padEnd(30)} → ${describeResponse(reply)}  (${us.toFixed(0)} µs)\n`);
+    await pool.addAgent('waf', `unix:${wafPath}`, { connectionsPerAgent: 2 });
+    await pool.addAgent('auth', `http://127.0.0.1:${authPort}`, { connectionsPerAgent: 2 });
+    await pool.addAgent('echo', 'reverse://echo', { failureMode: 'open' });
+    await Promise.race([echoRegistered, new Promise((r) => setTimeout(r, 5_000))]);
+
+    const gatewayAgents: GatewayAgent[] = [
+      { id: 'waf', inspectsBody: true, timeoutMs: 1_000 },
+      { id: 'auth', inspectsBody: false, timeoutMs: 1_000 },
+      { id: 'echo', inspectsBody: false, timeoutMs: 1_000 },
+    ];
+    const gateway: Gateway = await startGateway(pool, gatewayAgents, upstream.port);
+    closers.push(() => gateway.close());
+    let metrics: MetricsServer | undefined;
+    if (values.serve) {
+      metrics = await startMetricsServer(pool);
+      closers.push(() => metrics!.close());
     }
-    for (const c of connections.values()) c.close();
-    process.stdout.write('zap demo: done.\n');
+    out(`zap demo: gateway http://127.0.0.1:${gateway.port} → upstream http://127.0.0.1:${upstream.port}`);
+
+    if (values.serve) {
+      out(`zap demo: serving until Ctrl-C. Try:`);
+      out(`  curl -i -H 'authorization: Bearer ${DEMO_TOKEN}' 'http://127.0.0.1:${gateway.port}/products?id=1'`);
+      out(`  curl -i -H 'authorization: Bearer ${DEMO_TOKEN}' 'http://127.0.0.1:${gateway.port}/search?q=%3Cscript%3E'`);
+      out(`  curl -i 'http://127.0.0.1:${gateway.port}/account'`);
+      out(`  curl -s 'http://${metrics!.address}/metrics'`);
+      await interruption;
+      return 0;
+    }
+
+    out(`zap demo: driving a mixed workload for ${durationMs / 1000} s with ${concurrency} concurrent clients…`);
+    const tty = process.stderr.isTTY === true;
+    const result = await Promise.race([
+      runWorkload(gateway.port, DEMO_TOKEN, {
+        durationMs,
+        concurrency,
+        onProgress: (done, elapsed) => {
+          if (!tty) return;
+          const frac = Math.min(1, elapsed / durationMs);
+          const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
+          process.stderr.write(`\r  [${bar}] ${Math.round(frac * 100)}%  ${done} requests`);
+        },
+      }),
+      interruption.then(() => undefined),
+    ]);
+    if (tty) process.stderr.write('\n');
+    if (result === undefined) {
+      out('zap demo: interrupted.');
+      return 130;
+    }
+    const breakers = Object.fromEntries(['waf', 'auth', 'echo'].map((id) => [id, pool.circuitState(id)]));
+    out(formatSummary(result, gateway.stats, breakers));
     return 0;
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await cleanup();
   }
 }

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // zap command-line entry: dispatches to one sub-command per file.
 import { runAgent } from './agent.js';
+import { runBench } from './bench.js';
 import { runCall } from './call.js';
+import { runCheck } from './check.js';
 import { reportFailure } from './cli-error.js';
 import { runDemo } from './demo.js';
+import { runServe } from './serve.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   call: runCall,
   agent: runAgent,
   demo: runDemo,
+  check: runCheck,
+  bench: runBench,
+  serve: runServe,
 };
 
 const USAGE = `usage: zap <command> [options]
@@ -16,7 +22,10 @@ const USAGE = `usage: zap <command> [options]
 commands:
   call <endpoint>         send one event to an agent and print its reply
   agent --listen <path>   run an example agent (echo, waf, auth)
-  demo                    start the example agents and show their decisions
+  demo                    a self-contained gateway with the example agents (npm start)
+  serve --config <file>   run a pool from a KDL configuration with /metrics and /healthz
+  check <file.kdl>        validate a KDL configuration and summarise it
+  bench [scenario…]       run benchmarks (--quick, --list, --json-dir DIR)
 `;
 
 async function main(argv: string[]): Promise<number> {

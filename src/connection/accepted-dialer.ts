@@ -14,6 +14,8 @@ export interface AcceptedSocket {
   config: unknown;
   requestTimeoutMs: number;
   channelBufferSize: number;
+  /** Told about the connection as soon as it exists, so control frames in `leftover` have listeners. */
+  onConnection?: (connection: FramedConnection) => void;
 }
 
 export class AcceptedDialer implements Dialer {
@@ -35,6 +37,10 @@ export class AcceptedDialer implements Dialer {
       channelBufferSize: a.channelBufferSize,
       initialBytes: a.leftover,
     });
+    a.onConnection?.(connection);
+    // The listener paused the socket at hand-over so no byte is lost before the connection reads;
+    // queued after the connection's own microtask that replays `leftover`, so order is kept.
+    queueMicrotask(() => a.socket.resume());
     if (a.config !== null && a.config !== undefined) await sendInitialConfigure(connection, a.config, initialPushId);
     return connection;
   }

@@ -11,6 +11,8 @@ export interface ConnectionActorListener {
   state(report: StateReport): void;
   /** A ready connection, each time one is (re)established. */
   established(connection: PoolConnection): void;
+  /** A Ping was answered. */
+  alive?(rttMs: number): void;
 }
 
 export class ConnectionActor {
@@ -20,6 +22,9 @@ export class ConnectionActor {
   private readonly dialer: Dialer;
   private configures = 0;
   private lastState: ConnectionStateName | undefined;
+  private liveness: NodeJS.Timeout | undefined;
+  private pinging = false;
+  private drainPoll: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly command: OpenConnectionCommand,
@@ -67,6 +72,71 @@ export class ConnectionActor {
     this.actor.send({ type: 'CLOSE' });
   }
 
+  /** Drops the live connection as dead (unrecoverable health report, failed ping): it is replaced. */
+  recycle(why: string): void {
+    const c = this.current;
+    if (c === undefined) return;
+    this.current = undefined;
+    c.close();
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'LOST', error: why });
+  }
+
+  /** Pool-side drain: no new requests; closes once nothing is outstanding. */
+  drain(): void {
+    this.actor.send({ type: 'DRAIN' });
+    if (this.drainPoll !== undefined) return;
+    this.drainPoll = setInterval(() => {
+      if (this.state !== 'draining') return this.stopDrainPoll();
+      if ((this.current?.inFlight ?? 0) === 0) {
+        this.stopDrainPoll();
+        this.actor.send({ type: 'DRAINED' });
+      }
+    }, 10);
+  }
+
+  private stopDrainPoll(): void {
+    if (this.drainPoll !== undefined) clearInterval(this.drainPoll);
+    this.drainPoll = undefined;
+  }
+
+  /**
+   * Liveness (spec §10.8): every health-check interval, ping a ready connection that heard nothing
+   * during the interval and has nothing outstanding; no Pong within pingTimeoutMs = dead.
+   */
+  private startLiveness(): void {
+    const { healthCheckIntervalMs: every } = this.command;
+    if (every === undefined || every <= 0 || this.liveness !== undefined) return;
+    this.liveness = setInterval(() => {
+      const c = this.current;
+      if (c === undefined || this.pinging || c.inFlight > 0) return;
+      if (c.lastInboundAt !== undefined && Date.now() - c.lastInboundAt < every) return;
+      this.probe();
+    }, every);
+    this.liveness.unref();
+  }
+
+  /** Pings the live connection now (one ping at a time); no Pong within pingTimeoutMs = dead. */
+  probe(): void {
+    const c = this.current;
+    if (c === undefined || this.pinging) return;
+    this.pinging = true;
+    c.ping(this.command.pingTimeoutMs ?? 5_000).then(
+      (rttMs) => {
+        this.pinging = false;
+        if (this.current === c) this.listener.alive?.(rttMs);
+      },
+      (err: unknown) => {
+        this.pinging = false;
+        if (this.current === c) this.recycle(`ping failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  private stopLiveness(): void {
+    if (this.liveness !== undefined) clearInterval(this.liveness);
+    this.liveness = undefined;
+  }
+
   private async handshake(transport: unknown): Promise<PoolConnection> {
     const n = this.configures++;
     const pushId = n === 0 ? this.command.initialPushId : `${this.command.initialPushId}.${n}`;
@@ -87,10 +157,13 @@ export class ConnectionActor {
     const previous = this.lastState;
     this.lastState = state;
     if (state === 'closed' || state === 'backoff') {
+      this.stopLiveness();
+      this.stopDrainPoll();
       const c = this.current;
       this.current = undefined;
       c?.close();
     }
+    if (state === 'ready' && previous === 'handshaking') this.startLiveness();
     const report: StateReport = {
       type: 'state',
       connectionId: this.connectionId,

@@ -2,7 +2,7 @@
 // It never decides routing: it opens what the router asks, writes the frames it is given on the
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
-import type { AgentResponse } from '../protocol/types.js';
+import type { AgentResponse, Capabilities } from '../protocol/types.js';
 import type {
   CancelItem,
   HostCommand,
@@ -11,7 +11,7 @@ import type {
   OpenConnectionCommand,
   SendItem,
 } from '../pool/host-protocol.js';
-import type { RegistrationRequest } from '../protocol/types.js';
+import { FlowAction, type RegistrationRequest } from '../protocol/types.js';
 import { ReverseListener } from '../transport/reverse-listener.js';
 import { AcceptedDialer } from './accepted-dialer.js';
 import { ConnectionActor } from './connection-actor.js';
@@ -28,9 +28,31 @@ export class ConnectionHost {
   private readonly listeners = new Map<number, ReverseListener>();
   /** Configuration each reverse-connecting agent gets in its initial Configure. */
   private readonly agentConfigs = new Map<string, unknown>();
+  /** Connections whose control traffic is forwarded already (reverse ones are watched from creation). */
+  private readonly watched = new WeakSet<PoolConnection>();
   private terminated = false;
 
-  constructor(private readonly sink: HostSink) {}
+  private lastBufferPercent = 0;
+  private readonly bufferSampler: NodeJS.Timeout;
+
+  constructor(private readonly sink: HostSink) {
+    this.bufferSampler = setInterval(() => this.sampleBuffers(), 1_000);
+    this.bufferSampler.unref();
+  }
+
+  /** Reports the fullest outbound queue of this host when the figure changes (spec §12.1 gauge). */
+  private sampleBuffers(): void {
+    let percent = 0;
+    for (const actor of this.actors.values()) {
+      const c = actor.connection;
+      if (c?.outboundQueued === undefined || c.outboundCapacity === undefined || c.outboundCapacity === 0) continue;
+      percent = Math.max(percent, (c.outboundQueued / c.outboundCapacity) * 100);
+    }
+    if (percent !== this.lastBufferPercent) {
+      this.lastBufferPercent = percent;
+      this.sink.report({ type: 'buffer', percent });
+    }
+  }
 
   command(command: HostCommand): void {
     if (this.terminated) return;
@@ -39,6 +61,15 @@ export class ConnectionHost {
         return this.startActor(command);
       case 'close':
         this.actors.get(command.connectionId)?.close();
+        return;
+      case 'drain':
+        this.actors.get(command.connectionId)?.drain();
+        return;
+      case 'recycle':
+        this.actors.get(command.connectionId)?.recycle(command.reason);
+        return;
+      case 'ping':
+        this.actors.get(command.connectionId)?.probe();
         return;
       case 'agent-config':
         this.agentConfigs.set(command.agentId, command.config);
@@ -54,7 +85,7 @@ export class ConnectionHost {
     }
   }
 
-  private startActor(command: OpenConnectionCommand, dialer?: AcceptedDialer, onClosed?: () => void): void {
+  private startActor(command: OpenConnectionCommand, dialer?: AcceptedDialer, onClosed?: () => void, capabilities?: Capabilities): void {
     const actor = new ConnectionActor(
       command,
       {
@@ -63,9 +94,12 @@ export class ConnectionHost {
             this.actors.delete(report.connectionId);
             onClosed?.();
           }
+          // A reverse connection has no handshake: its capabilities came with the registration.
+          if (report.state === 'ready' && report.capabilities === undefined && capabilities !== undefined) report.capabilities = capabilities;
           this.sink.report(report);
         },
         established: (connection) => this.watch(command.connectionId, connection),
+        alive: (rttMs) => this.sink.report({ type: 'pong', connectionId: command.connectionId, rttMs }),
       },
       dialer,
     );
@@ -95,6 +129,8 @@ export class ConnectionHost {
           config,
           requestTimeoutMs: settings.requestTimeoutMs,
           channelBufferSize: settings.channelBufferSize,
+          // Frames the agent sent with its registration are decoded before the connection is ready.
+          onConnection: (connection) => this.watch(connectionId, connection),
         });
         const open: OpenConnectionCommand = {
           type: 'open',
@@ -112,7 +148,7 @@ export class ConnectionHost {
           reconnectInitialBackoffMs: 1,
           reconnectMaxBackoffMs: 1,
         };
-        this.startActor(open, dialer, () => listener.released(registration.agentId));
+        this.startActor(open, dialer, () => listener.released(registration.agentId), registration.capabilities);
       },
     });
     this.listeners.set(listenerId, listener);
@@ -143,15 +179,16 @@ export class ConnectionHost {
   }
 
   cancel(item: CancelItem): void {
-    const [requestId, reason] = item;
+    const [requestId, reason, silent] = item;
     const call = this.calls.get(requestId);
     if (call === undefined) return;
     this.calls.delete(requestId);
-    call.connection.cancel(call.correlationId, reason);
+    call.connection.cancel(call.correlationId, reason, silent === true);
   }
 
   async terminate(): Promise<void> {
     this.terminated = true;
+    clearInterval(this.bufferSampler);
     await Promise.all([...this.listeners.values()].map((l) => l.close()));
     this.listeners.clear();
     for (const actor of this.actors.values()) actor.close();
@@ -171,10 +208,23 @@ export class ConnectionHost {
 
   /** Forwards a ready connection's control traffic to the router. */
   private watch(connectionId: number, connection: PoolConnection): void {
+    if (this.watched.has(connection)) return;
+    this.watched.add(connection);
     connection.on('health', (health) => this.sink.report({ type: 'health', connectionId, health }));
     connection.on('metrics', (metrics) => this.sink.report({ type: 'metrics', connectionId, metrics }));
     connection.on('config-update', (request) => this.sink.report({ type: 'config-update', connectionId, request }));
-    connection.on('flow-control', (signal) => this.sink.report({ type: 'flow-control', connectionId, signal }));
+    connection.on('flow-control', (signal) => {
+      // A connection-wide PAUSE shows in the lifecycle (ready ⇄ paused); the router decides per call.
+      if (signal.correlationId === null) {
+        const actor = this.actors.get(connectionId);
+        const capacity = signal.action === FlowAction.UpdateCapacity ? signal.bufferAvailable : null;
+        const pauses = signal.action === FlowAction.Pause || (capacity !== null && capacity <= 0);
+        const resumes = signal.action === FlowAction.Resume || (capacity !== null && capacity > 0);
+        if (pauses) actor?.pause();
+        else if (resumes) actor?.resume();
+      }
+      this.sink.report({ type: 'flow-control', connectionId, signal });
+    });
     connection.on('late-reply', (correlationId) => this.sink.report({ type: 'late-reply', connectionId, correlationId }));
   }
 }

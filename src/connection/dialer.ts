@@ -4,6 +4,7 @@
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { OpenConnectionCommand } from '../pool/host-protocol.js';
 import type { PoolConnection } from './pool-connection.js';
+import { GrpcDialer } from './grpc-dialer.js';
 import { UdsDialer } from './uds-dialer.js';
 
 export interface Dialer {
@@ -15,6 +16,7 @@ type DialerFactory = (command: OpenConnectionCommand) => Dialer;
 
 const factories: Partial<Record<OpenConnectionCommand['endpoint']['transport'], DialerFactory>> = {
   uds: (command) => new UdsDialer(command),
+  grpc: (command) => new GrpcDialer(command),
 };
 
 /** Lets a transport module plug its dialer in (keeps connection/ free of transport imports). */

@@ -34,6 +34,7 @@ import type {
   FlowControlSignal,
   HandshakeResponse,
   HealthStatus,
+  LogMessage,
   MetricsReport,
 } from '../protocol/types.js';
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
@@ -75,6 +76,8 @@ export interface FramedConnectionEvents {
   'unroutable-reply': [];
   /** A control frame that could not be decoded: dropped, the connection stays. */
   'bad-control-frame': [AgentPoolError];
+  /** gRPC only: AgentToProxy.log (spec §7.3); a gRPC connection re-logs it itself when nobody listens. */
+  log: [LogMessage];
   close: [AgentPoolError | null];
 }
 
@@ -179,6 +182,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   get queuedFrames(): number {
     return this.writer.queued;
   }
+  get outboundQueued(): number {
+    return this.writer.queued;
+  }
+  get outboundCapacity(): number {
+    return this.writer.channelBufferSize;
+  }
 
   /** UDS handshake (spec §5.1 steps 2–5). Fails the connection and rejects on any problem. */
   performHandshake(o: HandshakeOptions): Promise<HandshakeResponse> {
@@ -268,10 +277,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   /** Sends a Cancel for the outstanding event of `cid` (if any) and rejects its call with ABORT_ERR. */
-  cancel(correlationId: string, reason: CancelReason = 'manual'): boolean {
+  cancel(correlationId: string, reason: CancelReason = 'manual', silent = false): boolean {
     const call = this.outstanding.get(correlationId);
     if (call === undefined) return false;
-    this.withdrawOrCancel(call, reason);
+    if (silent) {
+      if (call.queued !== undefined && !call.queued.written) call.queued.withdrawn = true;
+    } else this.withdrawOrCancel(call, reason);
     this.settle(call, undefined, abortError(reason, this.agentId, correlationId));
     return true;
   }

@@ -11,9 +11,15 @@ export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
   readonly handshake: HandshakeResponse | undefined;
   readonly closed: boolean;
   readonly inFlight: number;
+  /** Frames waiting in the outbound queue, and its bound (buffer utilisation metric). */
+  readonly outboundQueued?: number;
+  readonly outboundCapacity?: number;
+  /** Date.now() of the last inbound bytes, for idle detection (liveness pings). */
+  readonly lastInboundAt?: number;
   /** Writes an event already encoded for this connection (see pool/event-encoder.ts). */
   sendFrame(frame: Buffer, correlationId: string, options?: CallOptions): Promise<AgentResponse>;
-  cancel(correlationId: string, reason?: CancelReason): boolean;
+  /** Ends the outstanding call of `correlationId`: withdraws it if unsent, else sends Cancel (not when `silent`). */
+  cancel(correlationId: string, reason?: CancelReason, silent?: boolean): boolean;
   ping(timeoutMs?: number): Promise<number>;
   close(): void;
 }

@@ -12,6 +12,9 @@ import type { ConnectionView, Picker } from './picker.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 import type { PoolCall } from './pool-call.js';
 import { StickySessions } from './sticky-sessions.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { AgentFlowState } from './flow-control-state.js';
+import { HealthReportState } from './health-report-state.js';
 
 const EWMA_ALPHA = 0.1;
 
@@ -37,8 +40,17 @@ export class ConnectionRecord implements ConnectionView {
     public hostIndex: number,
   ) {}
 
+  /** Agent-reported health and the consecutive-failure rule; fresh for every new transport. */
+  health = new HealthReportState();
+
+  /** Live and taking new requests: ready (or flow-paused, decided per kind) and not draining/unhealthy. */
   get selectable(): boolean {
-    return this.state === 'ready';
+    return (this.state === 'ready' || this.state === 'paused') && this.health.selectable;
+  }
+
+  /** Events of requests already bound here (affinity) may still use it (spec §10.4, §10.6). */
+  get acceptsBound(): boolean {
+    return (this.state === 'ready' || this.state === 'paused' || this.state === 'draining') && this.health.acceptsBound;
   }
 
   recordOutcome(failed: boolean, latencyMs: number): void {
@@ -63,17 +75,34 @@ export class AgentEntry {
   readonly calls = new Set<PoolCall>();
   totalRequests = 0;
   totalErrors = 0;
+  /** Unavailable-agent outcomes turned into a synthetic Allow (failureMode 'open'). */
+  failOpenAllows = 0;
+  /** Calls rejected (or allowed synthetically) because of agent flow control. */
+  flowRejections = 0;
+  /** Affinity rejections already counted in the metrics. */
+  reportedAffinityRejections = 0;
+  /** Replies dropped because their call had already ended (late after timeout/abort). */
+  lateReplies = 0;
   closing = false;
+  /** drainAgent(): no new requests, connections close once idle. */
+  draining = false;
+  readonly breaker: CircuitBreaker;
+  readonly flow = new AgentFlowState();
   private readonly initialWaiters: Array<(ready: number) => void> = [];
 
   constructor(
     readonly id: string,
     readonly endpoint: Endpoint,
     readonly options: AgentConnectionOptions,
+    onCircuitState?: (agentId: string, state: number) => void,
   ) {
     this.picker = createPicker(options.loadBalanceStrategy);
     this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
     this.sticky = new StickySessions(options.stickySessionTimeoutMs);
+    this.breaker = new CircuitBreaker(
+      options.circuitBreaker,
+      onCircuitState === undefined ? {} : { onStateChange: (state) => onCircuitState(id, state) },
+    );
   }
 
   get queued(): number {

@@ -23,13 +23,21 @@ import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import type { HostHandle, HostReport, OpenConnectionCommand, ReverseListenerSettings } from './host-protocol.js';
 import {
   DEFAULT_AGENT_OPTIONS,
+  grpcChannelSettings,
   resolveAgentOptions,
   resolveWorkers,
   type AgentConnectionOptions,
   type AgentOptions,
   type AgentPoolConfig,
+  type ConfigUpdateCallback,
 } from './pool-config.js';
 import { Router, type SendOptions } from './router.js';
+import { PoolMetrics, type GaugeSnapshot } from '../metrics/pool-metrics.js';
+import type { Registry } from 'prom-client';
+import { ConfigPushRecords, DEFAULT_PUSH_TIMINGS, type PushStatus, type PushTimings } from './config-push.js';
+import { defaultConfigUpdateDecision } from '../protocol/config-update.js';
+import type { ConfigUpdateRequest, ConfigUpdateResponse } from '../protocol/types.js';
+import type { CircuitStateCode } from './circuit-breaker.js';
 import { WorkerHost } from './worker-host.js';
 
 export type { SendOptions } from './router.js';
@@ -46,7 +54,11 @@ export interface AgentStats {
   errorRate: number;
   isHealthy: boolean;
   correlationAffinities: number;
-  connections: Array<{ id: number; state: string; inFlight: number; dispatched: number; encoding: string; lastError: string | null; worker: number }>;
+  circuitState: CircuitStateCode;
+  failOpenAllows: number;
+  flowRejections: number;
+  lateReplies: number;
+  connections: Array<{ id: number; state: string; inFlight: number; dispatched: number; encoding: string; lastError: string | null; worker: number; health: string }>;
 }
 
 export interface PoolStats {
@@ -61,6 +73,10 @@ export interface AgentPoolEvents {
   report: [agentId: string, report: HostReport];
   /** A connection-host worker died; its calls failed with ZAP_WORKER_LOST and it was replaced. */
   'worker-lost': [index: number, error: Error];
+  /** An agent asked for a config change; `response` is what the callback (or the §7.6 default) decided. */
+  'config-update': [agentId: string, request: ConfigUpdateRequest, response: ConfigUpdateResponse];
+  /** The agent's circuit breaker changed state (0 closed, 1 open, 2 half-open). */
+  'circuit-state': [agentId: string, state: CircuitStateCode];
   /** A reverse connection was admitted (spec §9.5). */
   'reverse-registered': [agentId: string, connectionId: number, metadata: unknown];
   /** A reverse registration was refused; `error` is the text sent to the agent. */
@@ -100,13 +116,47 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   /** Reverse listeners by id: which host runs them, their command (re-sent to a replacement worker). */
   private readonly reverseListeners = new Map<number, { hostIndex: number; settings: ReverseListenerSettings; settle?: (r: HostReport) => void }>();
   private readonly maintenance: NodeJS.Timeout;
+  private readonly pushes = new ConfigPushRecords();
+  private readonly metricsSink: PoolMetrics;
+  /** Latest buffer utilisation (%) reported by each host; the gauge is their max (spec §12.1). */
+  private readonly hostBuffers = new Map<number, number>();
+  private readonly pushTimings: PushTimings;
+  private readonly onConfigUpdate: ConfigUpdateCallback | undefined;
+  private readonly circuitListener = (agentId: string, state: number) => this.emit('circuit-state', agentId, state as CircuitStateCode);
 
   constructor(config: AgentPoolConfig = {}) {
     super();
     this.workers = resolveWorkers(config);
-    this.base = resolveAgentOptions(DEFAULT_AGENT_OPTIONS, config, 'AgentPool');
+    const { onConfigUpdate: _callback, pushTimings, metrics: _metrics, ...options } = config;
+    this.base = resolveAgentOptions(DEFAULT_AGENT_OPTIONS, options, 'AgentPool');
+    this.pushTimings = { ...DEFAULT_PUSH_TIMINGS, ...(pushTimings ?? {}) };
+    this.onConfigUpdate = config.onConfigUpdate;
+    this.metricsSink = new PoolMetrics(config.metrics ?? {});
+    this.metricsSink.setGaugeSource(() => this.gauges());
+    const m = this.metricsSink;
     this.router = new Router({
-      report: (agent, _connection, report) => this.emit('report', agent.id, report),
+      report: (agent, _connection, report) => {
+        if (report.type === 'config-update') void this.answerConfigUpdate(agent.id, report.request);
+        else if (report.type === 'metrics') m.agentReported(agent.id, report.metrics, Date.now());
+        this.emit('report', agent.id, report);
+      },
+      dispatched: (call, _connection, encodeSeconds) => m.dispatched(call.agent.id, encodeSeconds),
+      settled: (call, response, error, latencyMs) => {
+        const code = error instanceof AgentPoolError ? error.code : error === undefined ? undefined : ErrorCode.Error;
+        m.settled(call.agent.id, {
+          ...(response === undefined ? {} : { decision: response.decision.type, synthetic: response.synthetic === true }),
+          ...(code === undefined ? {} : { errorCode: code }),
+          callSeconds: latencyMs / 1000,
+          ...(response !== undefined && call.dispatchedAt !== undefined ? { writeToReplySeconds: (performance.now() - call.dispatchedAt) / 1000 } : {}),
+        });
+      },
+      connectionError: (agent, kind) => m.connectionError(agent.id, kind),
+      flowPause: (agent) => m.flowPause(agent.id),
+      flowRejection: (agent) => m.flowRejection(agent.id),
+      ready: (agent, connection) => {
+        // The connection's initial Configure carried the current config: a pending push is delivered.
+        if (agent.options.config !== undefined && agent.options.config !== null) this.pushes.deliveredByInitial(agent.id, connection.id, Date.now());
+      },
     });
     if (this.workers === 0) {
       this.hosts.push(new ConnectionHost({ result: (item) => this.router.onResult(item), report: (r) => this.onHostReport(0, r) }));
@@ -126,7 +176,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (this.router.agents.has(agentId)) throw zapError(ErrorCode.InvalidConfig, `Agent '${agentId}' is already registered`, { agentId });
     const resolved = resolveAgentOptions(this.base, options, `agent '${agentId}'`);
     const parsed = parseEndpoint(endpoint);
-    const agent = new AgentEntry(agentId, parsed, resolved);
+    const agent = new AgentEntry(agentId, parsed, resolved, this.circuitListener);
     this.router.agents.set(agentId, agent);
     if (parsed.transport === 'reverse') {
       // The agent dials us: nothing to open; its config waits on every host for its registration.
@@ -142,6 +192,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   async removeAgent(agentId: string): Promise<void> {
     const agent = this.router.agents.get(agentId);
     if (agent === undefined) throw zapError(ErrorCode.NotFound, `Unknown agent '${agentId}'`, { agentId });
+    this.pushes.expireAgent(agentId, Date.now(), 'agent removed');
     await this.drainAndClose(agent, agent.options.drainTimeoutMs);
   }
 
@@ -188,14 +239,17 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     options: SendOptions = {},
   ): Promise<{ response: AgentResponse; usedSticky: boolean }> {
     if (this.closed) throw abortError('proxy_shutdown', agentId, correlationId);
-    const promise = this.router.send(agentId, 'request_headers', event, correlationId, options, sessionId);
+    const promise = this.router.send(agentId, 'request_headers', event, correlationId, options, { stickySession: sessionId });
     const response = await promise;
     return { response, usedSticky: promise.call?.usedSticky ?? false };
   }
 
   /** The request is over: forget its affinity on every agent. */
   endRequest(correlationId: string): void {
-    for (const agent of this.router.agents.values()) agent.affinity.delete(correlationId);
+    for (const agent of this.router.agents.values()) {
+      agent.affinity.delete(correlationId);
+      agent.flow.endRequest(correlationId);
+    }
   }
 
   /** Rejects the cid's pending calls with ABORT_ERR and sends Cancel where an event is outstanding. */
@@ -225,6 +279,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       errorRate: agent.totalRequests === 0 ? 0 : agent.totalErrors / agent.totalRequests,
       isHealthy: agent.candidates.length > 0,
       correlationAffinities: agent.affinity.size,
+      circuitState: agent.breaker.state,
+      failOpenAllows: agent.failOpenAllows,
+      flowRejections: agent.flowRejections,
+      lateReplies: agent.lateReplies,
       connections: connections.map((c) => ({
         id: c.id,
         state: c.state,
@@ -233,6 +291,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         encoding: c.encoding,
         lastError: c.lastError,
         worker: c.hostIndex,
+        health: c.health.condition,
       })),
     };
   }
@@ -243,6 +302,102 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   isAgentHealthy(agentId: string): boolean {
     return this.agent(agentId).candidates.length > 0;
+  }
+
+  // --- control plane ------------------------------------------------------------------------------
+
+  /**
+   * Pushes a new configuration (spec §10.7) to one agent, or every agent with '*': stores it as
+   * the agent's current config (new connections get it in their handshake and initial Configure)
+   * and sends a Configure to every ready connection. Returns the push ids; `pushStatus(id)` tracks them.
+   */
+  pushConfig(agentId: string, config: unknown, version?: string): string[] {
+    const agents = agentId === '*' ? [...this.router.agents.values()] : [this.agent(agentId)];
+    return agents.map((agent) => this.pushTo(agent, config, version));
+  }
+
+  pushStatus(pushId: string): PushStatus | undefined {
+    return this.pushes.get(pushId);
+  }
+
+  private pushTo(agent: AgentEntry, config: unknown, version?: string): string {
+    agent.options.config = config;
+    for (const host of this.hosts) host.command({ type: 'agent-config', agentId: agent.id, config });
+    const pushId = this.pushes.nextId();
+    const configVersion = version ?? pushId;
+    const targets = [...agent.connections.values()].filter((c) => c.acceptsBound && !c.health.isFeatureDisabled('config_push'));
+    const now = Date.now();
+    this.pushes.create(pushId, agent.id, configVersion, targets.map((c) => c.id), now);
+    for (const c of targets) void this.deliverPush(agent, c, pushId, config, configVersion);
+    return pushId;
+  }
+
+  /** One connection's delivery: ack timeout, then pause and resend, at most `maxResends` times. */
+  private async deliverPush(agent: AgentEntry, connection: ConnectionRecord, pushId: string, config: unknown, configVersion: string): Promise<void> {
+    const t = this.pushTimings;
+    const event = { correlationId: pushId, config, configVersion, isInitial: false };
+    for (;;) {
+      if (!this.pushes.isLive(pushId)) return;
+      try {
+        const reply = await this.router.send(agent.id, 'configure', event, pushId, { timeoutMs: t.ackTimeoutMs }, { forced: connection });
+        if (reply.synthetic === true) throw zapError(ErrorCode.Error, 'agent unavailable');
+        const accepted = reply.decision.type === 'allow';
+        const why = accepted ? null : `rejected (${reply.decision.type}${reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : ''})`;
+        this.pushes.targetOutcome(pushId, connection.id, accepted ? 'acknowledged' : 'rejected', why, Date.now());
+        return;
+      } catch (err) {
+        const timedOut = err instanceof AgentPoolError && err.code === ErrorCode.Timeout;
+        // gRPC agents without config_push never answer a Configure: sent is all we can know (§10.7).
+        if (timedOut && connection.encoding === 'protobuf' && connection.capabilities?.features.configPush !== true) {
+          this.pushes.targetOutcome(pushId, connection.id, 'acknowledged', 'fire-and-forget (gRPC agent without config_push)', Date.now());
+          return;
+        }
+        if (!timedOut || !this.pushes.resend(pushId, connection.id, t.maxResends)) {
+          const why = err instanceof Error ? err.message : String(err);
+          this.pushes.targetOutcome(pushId, connection.id, 'failed', timedOut ? `no acknowledgement after ${t.maxResends} resends` : why, Date.now());
+          return;
+        }
+        await new Promise((r) => setTimeout(r, t.retryDelayMs));
+      }
+    }
+  }
+
+  /** An agent's ConfigUpdateRequest (spec §7.6): the callback decides; the answer is returned and emitted
+   *  (no UDS / reverse frame type exists for it, and gRPC's ProcessStream cannot carry it, spec §14.2). */
+  private async answerConfigUpdate(agentId: string, request: ConfigUpdateRequest): Promise<ConfigUpdateResponse> {
+    let decision: { accepted: boolean; error?: string | null };
+    try {
+      decision = this.onConfigUpdate === undefined ? defaultConfigUpdateDecision(request) : await this.onConfigUpdate(agentId, request);
+    } catch (err) {
+      decision = { accepted: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    const response: ConfigUpdateResponse = {
+      requestId: request.requestId,
+      accepted: decision.accepted,
+      error: decision.error ?? null,
+      timestampMs: Date.now(),
+    };
+    this.emit('config-update', agentId, request, response);
+    return response;
+  }
+
+  /** Stops new requests to the agent (they fail as unavailable), waits for in-flight calls, then
+   *  closes its connections; the agent stays registered with no connections. */
+  async drainAgent(agentId: string): Promise<void> {
+    const agent = this.agent(agentId);
+    agent.draining = true;
+    for (const c of agent.connections.values()) c.host.command({ type: 'drain', connectionId: c.id });
+    const deadline = Date.now() + agent.options.drainTimeoutMs;
+    while (agent.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    for (const c of [...agent.connections.values()]) c.host.command({ type: 'close', connectionId: c.id });
+  }
+
+  circuitState(agentId: string): CircuitStateCode {
+    return this.agent(agentId).breaker.state;
+  }
+
+  resetCircuit(agentId: string): void {
+    this.agent(agentId).breaker.reset();
   }
 
   // --- reverse connections ------------------------------------------------------------------------
@@ -272,17 +427,25 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     };
   }
 
+  /** Closes every reverse listener (connections already admitted stay). */
+  async stopReverseListeners(): Promise<void> {
+    await Promise.all([...this.reverseListeners.keys()].map((id) => this.stopListener(id)));
+  }
+
   private async stopListener(listenerId: number): Promise<void> {
     const entry = this.reverseListeners.get(listenerId);
     if (entry === undefined) return;
     const stopped = new Promise<HostReport>((resolve) => (entry.settle = resolve));
     (this.hosts[entry.hostIndex] as HostHandle).command({ type: 'stop-reverse', listenerId });
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2_000))]);
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.reverseListeners.delete(listenerId);
   }
 
   private onHostReport(hostIndex: number, report: HostReport): void {
     switch (report.type) {
+      case 'buffer':
+        this.hostBuffers.set(hostIndex, report.percent);
+        return;
       case 'reverse-listening':
       case 'reverse-listen-failed':
       case 'reverse-stopped': {
@@ -298,7 +461,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       case 'reverse-registered': {
         let agent = this.router.agents.get(report.agentId);
         if (agent === undefined) {
-          agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base });
+          agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base }, this.circuitListener);
           this.router.agents.set(report.agentId, agent);
         }
         const record = new ConnectionRecord(report.connectionId, agent, this.hosts[hostIndex] as HostHandle, hostIndex);
@@ -310,6 +473,47 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       default:
         this.router.onReport(report);
     }
+  }
+
+  // --- metrics ----------------------------------------------------------------------------------
+
+  /** The prom-client registry holding this pool's families (merge it into your own if you like). */
+  get registry(): Registry {
+    return this.metricsSink.registry;
+  }
+
+  /** Prometheus exposition text of this pool's metrics (spec §12). */
+  metrics(): Promise<string> {
+    return this.metricsSink.metrics();
+  }
+
+  get metricsContentType(): string {
+    return this.metricsSink.contentType;
+  }
+
+  private gauges(): GaugeSnapshot {
+    let correlationAffinities = 0;
+    let healthyConnections = 0;
+    let pausedConnections = 0;
+    const agents: GaugeSnapshot['agents'] = [];
+    for (const agent of this.router.agents.values()) {
+      correlationAffinities += agent.affinity.size;
+      healthyConnections += agent.candidates.length;
+      let active = 0;
+      for (const c of agent.connections.values()) {
+        if (c.state === 'ready' || c.state === 'paused' || c.state === 'draining') active++;
+        if (agent.flow.isConnectionPaused(c.id)) pausedConnections++;
+      }
+      agents.push({ agentId: agent.id, connectionsActive: active, circuitState: agent.breaker.state });
+    }
+    return {
+      inFlight: this.router.inFlight,
+      correlationAffinities,
+      bufferUtilizationPercent: Math.max(0, ...this.hostBuffers.values()),
+      healthyConnections,
+      pausedConnections,
+      agents,
+    };
   }
 
   // --- shutdown ---------------------------------------------------------------------------------
@@ -370,6 +574,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       redial: true,
       reconnectInitialBackoffMs: o.reconnectInitialBackoffMs,
       reconnectMaxBackoffMs: o.reconnectMaxBackoffMs,
+      ...(agent.endpoint.transport === 'grpc' ? { grpc: grpcChannelSettings(o) } : {}),
+      healthCheckIntervalMs: o.healthCheckIntervalMs,
+      pingTimeoutMs: o.pingTimeoutMs,
     };
     host.command(command);
   }
@@ -422,16 +629,25 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   private async stopHosts(): Promise<void> {
     clearInterval(this.maintenance);
-    await Promise.all([...this.reverseListeners.keys()].map((id) => this.stopListener(id)));
+    await this.stopReverseListeners();
     await Promise.all(this.hosts.map((h) => h.terminate()));
   }
 
   private maintain(): void {
     const now = Date.now();
     for (const agent of this.router.agents.values()) {
-      agent.affinity.sweep(now);
+      const evicted = agent.affinity.sweep(now);
+      if (evicted > 0) this.metricsSink.affinityEvictions(evicted);
+      const rejected = agent.affinity.rejections - agent.reportedAffinityRejections;
+      if (rejected > 0) {
+        this.metricsSink.affinityRejections(rejected);
+        agent.reportedAffinityRejections = agent.affinity.rejections;
+      }
       agent.sticky.sweep(now);
     }
+    this.metricsSink.sweep(now);
+    this.router.expireHealth(now);
+    this.pushes.purge(now, this.pushTimings.purgeAfterMs);
   }
 }
 

@@ -5,6 +5,7 @@ import { encodeFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
+import { GRPC_ENCODING, grpcEventEncoder } from '../transport/grpc-event-encoder.js';
 
 export interface EventEncoder {
   encode<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): Buffer;
@@ -20,6 +21,7 @@ function framed(encoding: Encoding): EventEncoder {
 const encoders = new Map<string, EventEncoder>([
   ['json', framed('json')],
   ['msgpack', framed('msgpack')],
+  [GRPC_ENCODING, grpcEventEncoder],
 ]);
 
 /** Lets a transport register the encoder for its `encoding` name (e.g. 'protobuf'). */

@@ -14,6 +14,7 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
+import type { GrpcChannelSettings } from '../transport/grpc-channel.js';
 
 export interface OpenConnectionCommand {
   type: 'open';
@@ -32,11 +33,29 @@ export interface OpenConnectionCommand {
   redial: boolean;
   reconnectInitialBackoffMs: number;
   reconnectMaxBackoffMs: number;
+  /** gRPC endpoints: keepalive, message limits, TLS (spec §11 defaults when absent). */
+  grpc?: GrpcChannelSettings;
+  /** Liveness ping period on idle connections; 0 or absent = no pings. */
+  healthCheckIntervalMs?: number;
+  pingTimeoutMs?: number;
 }
 
 export interface CloseConnectionCommand {
   type: 'close';
   connectionId: number;
+}
+
+/** Pool-side drain of one connection (no new requests; closes when idle). */
+export interface DrainConnectionCommand {
+  type: 'drain';
+  connectionId: number;
+}
+
+/** Treat the connection as dead now (unrecoverable health report): it is closed and redialled. */
+export interface RecycleConnectionCommand {
+  type: 'recycle';
+  connectionId: number;
+  reason: string;
 }
 
 /** Reverse listener settings (spec §9, §13.2), as the host that runs the listener needs them. */
@@ -77,12 +96,19 @@ export interface AgentConfigCommand {
   config: unknown;
 }
 
-export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand;
+/** Ping this connection now (it is unhealthy by consecutive failures, spec §10.8); a Pong comes back as a 'pong' report. */
+export interface PingConnectionCommand {
+  type: 'ping';
+  connectionId: number;
+}
+
+export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | DrainConnectionCommand | RecycleConnectionCommand | PingConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand;
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
-/** Router → host: the call ended on the router side (timeout / abort); send Cancel or withdraw. */
-export type CancelItem = [requestId: number, reason: CancelReason];
+/** Router → host: the call ended on the router side (timeout / abort); send Cancel (unless
+ *  `silent`: the agent disabled cancellation) or withdraw the unsent frame. */
+export type CancelItem = [requestId: number, reason: CancelReason, silent?: boolean];
 
 /** Host → router, hot path: a reply or a typed error for a request. */
 export type ResultItem = [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
@@ -131,9 +157,17 @@ export type ControlReport =
   | { type: 'metrics'; connectionId: number; metrics: MetricsReport }
   | { type: 'config-update'; connectionId: number; request: ConfigUpdateRequest }
   | { type: 'flow-control'; connectionId: number; signal: FlowControlSignal }
-  | { type: 'late-reply'; connectionId: number; correlationId: string };
+  | { type: 'late-reply'; connectionId: number; correlationId: string }
+  /** A Ping on this connection was answered (liveness or a router-asked probe). */
+  | { type: 'pong'; connectionId: number; rttMs: number };
 
-export type HostReport = StateReport | ControlReport | ReverseListenerReport | ReverseRegisteredReport | ReverseRefusedReport;
+/** Max over this host's connections of queued frames / channelBufferSize × 100, sent when it changes. */
+export interface BufferReport {
+  type: 'buffer';
+  percent: number;
+}
+
+export type HostReport = BufferReport | StateReport | ControlReport | ReverseListenerReport | ReverseRegisteredReport | ReverseRefusedReport;
 
 /** Where a host delivers what it has to say (the router itself, or a MessagePort batcher). */
 export interface HostSink {

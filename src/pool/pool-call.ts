@@ -2,7 +2,7 @@
 import type { AgentResponse, CancelReason, EventKind } from '../protocol/types.js';
 import type { AgentEntry, ConnectionRecord } from './agent-entry.js';
 
-export type PoolCallState = 'waiting-cid' | 'queued' | 'dispatched' | 'done';
+export type PoolCallState = 'waiting-cid' | 'queued' | 'flow-wait' | 'dispatched' | 'done';
 
 export interface PoolCall {
   readonly id: number;
@@ -11,6 +11,8 @@ export interface PoolCall {
   readonly event: unknown;
   readonly correlationId: string;
   readonly startedAt: number;
+  /** performance.now() when handed to the host (write → reply duration). */
+  dispatchedAt?: number;
   state: PoolCallState;
   connection: ConnectionRecord | undefined;
   /** Sticky session to bind when this call picks a connection. */
@@ -22,4 +24,13 @@ export interface PoolCall {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   cancelReason: CancelReason | undefined;
+  /** The call's own timeout before any degraded multiplier (spec §10.11). */
+  timeoutMs: number;
+  /** Breaker generation the call was admitted in (spec §10.10). */
+  generation: number;
+  /** This connection only (config pushes), bypassing selection and per-cid ordering. */
+  forced: ConnectionRecord | undefined;
+  /** wait-and-retry flow control: when the call was first held back, and its re-check timer. */
+  flowSince: number | undefined;
+  flowTimer: NodeJS.Timeout | undefined;
 }

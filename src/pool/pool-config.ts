@@ -2,8 +2,13 @@
 // with clear errors (ZAP_INVALID_CONFIG naming the option).
 import { availableParallelism } from 'node:os';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import type { EncodingSetting } from '../protocol/types.js';
+import type { ConfigUpdateRequest, EncodingSetting } from '../protocol/types.js';
+import type { PushTimings } from './config-push.js';
+import type { CircuitBreakerConfig } from './circuit-breaker-machine.js';
+import { resolveCircuitBreakerConfig } from './circuit-breaker.js';
+import type { FailureMode } from './failure-mode.js';
 import type { CustomPicker } from './picker.js';
+import { validateGrpcTls, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-channel.js';
 
 export type LoadBalanceStrategy = 'round-robin' | 'least-connections' | 'health-based' | 'random';
 export type FlowControlMode = 'fail-closed' | 'fail-open' | 'wait-and-retry';
@@ -31,11 +36,45 @@ export interface AgentConnectionOptions {
   maxCorrelationAffinities: number;
   reconnectInitialBackoffMs: number;
   reconnectMaxBackoffMs: number;
+  /** gRPC: HTTP/2 keepalive ping period and ack timeout (spec §8.4 step 2). */
+  grpcKeepaliveTimeMs: number;
+  grpcKeepaliveTimeoutMs: number;
+  /** gRPC: largest message sent (bigger events fail with ZAP_FRAME_TOO_LARGE) and accepted. */
+  grpcMaxSendBytes: number;
+  grpcMaxReceiveBytes: number;
+  /**
+   * gRPC TLS: `ca`, `cert`, `key` as PEM text or PEM file paths (read at each connect);
+   * `insecure` skips verifying the agent; `serverName` overrides the name checked. Given = TLS,
+   * also for http:// and host:port endpoints (spec §10.13).
+   */
+  tls?: GrpcTlsOptions;
+  /**
+   * What an unavailable agent yields: 'closed' (default here) rejects with the typed error;
+   * 'open' resolves with a synthetic Allow (`synthetic: true`), counted in agentStats.
+   * (The proxy-level KDL default is 'open', spec §13.1; the loader passes it explicitly.)
+   */
+  failureMode: FailureMode;
+  circuitBreaker: CircuitBreakerConfig;
   /** The agent's configuration, delivered in the handshake and as the initial Configure (spec §10.7). */
   config?: unknown;
 }
 
-export interface AgentPoolConfig extends Partial<AgentConnectionOptions> {
+/** Answers an agent's ConfigUpdateRequest (spec §7.6); without one, the §7.6 defaults apply. */
+export type ConfigUpdateCallback = (
+  agentId: string,
+  request: ConfigUpdateRequest,
+) => { accepted: boolean; error?: string | null } | Promise<{ accepted: boolean; error?: string | null }>;
+
+export interface AgentPoolConfig extends AgentOptions {
+  onConfigUpdate?: ConfigUpdateCallback;
+  /**
+   * Metrics (spec §12): `prefix` of the protocol families (default `agent_protocol`), a prom-client
+   * `registry` to fill (default a new one, `pool.registry`), the agent-reported series cap
+   * (`reportedSeriesLimit`, 10 000) and expiry (`reportedTtlMs`, 300 000).
+   */
+  metrics?: Pick<import('../metrics/pool-metrics.js').PoolMetricsOptions, 'prefix' | 'registry' | 'reportedSeriesLimit' | 'reportedTtlMs'>;
+  /** Config push timers (spec §10.7 defaults: ack 10 s, retry delay 2 s, 3 resends, purge 60 s). */
+  pushTimings?: Partial<PushTimings>;
   /**
    * Connection-host worker threads. 0 = everything on the calling thread. Default: 0 on machines
    * with 2 or fewer cores (a worker only competes with the agents for the same cores there), else
@@ -44,7 +83,9 @@ export interface AgentPoolConfig extends Partial<AgentConnectionOptions> {
   workers?: number;
 }
 
-export type AgentOptions = Partial<AgentConnectionOptions>;
+export type AgentOptions = Partial<Omit<AgentConnectionOptions, 'circuitBreaker'>> & {
+  circuitBreaker?: Partial<CircuitBreakerConfig>;
+};
 
 export const DEFAULT_AGENT_OPTIONS: Readonly<AgentConnectionOptions> = {
   connectionsPerAgent: 4,
@@ -66,6 +107,12 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<AgentConnectionOptions> = {
   maxCorrelationAffinities: 100_000,
   reconnectInitialBackoffMs: 100,
   reconnectMaxBackoffMs: 30_000,
+  grpcKeepaliveTimeMs: 60_000,
+  grpcKeepaliveTimeoutMs: 20_000,
+  grpcMaxSendBytes: 4_194_304,
+  grpcMaxReceiveBytes: 16_777_216,
+  failureMode: 'closed',
+  circuitBreaker: resolveCircuitBreakerConfig(),
 };
 
 export function defaultWorkerCount(cores = availableParallelism()): number {
@@ -85,12 +132,16 @@ const POSITIVE_INTEGERS = [
   'maxCorrelationAffinities',
   'reconnectInitialBackoffMs',
   'reconnectMaxBackoffMs',
+  'grpcKeepaliveTimeMs',
+  'grpcKeepaliveTimeoutMs',
+  'grpcMaxSendBytes',
+  'grpcMaxReceiveBytes',
 ] as const;
 const NON_NEGATIVE_INTEGERS = ['drainTimeoutMs', 'flowControlWaitTimeoutMs', 'stickySessionTimeoutMs', 'correlationAffinityTtlMs'] as const;
 const STRATEGIES: readonly string[] = ['round-robin', 'least-connections', 'health-based', 'random'];
 const ENCODINGS: readonly string[] = ['json', 'msgpack', 'prefer-msgpack'];
 const FLOW_MODES: readonly string[] = ['fail-closed', 'fail-open', 'wait-and-retry'];
-const KNOWN_KEYS = new Set<string>([...Object.keys(DEFAULT_AGENT_OPTIONS), 'config']);
+const KNOWN_KEYS = new Set<string>([...Object.keys(DEFAULT_AGENT_OPTIONS), 'config', 'tls']);
 
 function invalid(where: string, key: string, why: string): never {
   throw zapError(ErrorCode.InvalidConfig, `${where}: option '${key}' ${why}`);
@@ -99,11 +150,11 @@ function invalid(where: string, key: string, why: string): never {
 /** Validates `options` (pool-wide or per agent) and merges it over `base`. */
 export function resolveAgentOptions(base: Readonly<AgentConnectionOptions>, options: AgentOptions, where: string): AgentConnectionOptions {
   for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key) && key !== 'workers') invalid(where, key, 'is not a known option');
+    if (!KNOWN_KEYS.has(key) && key !== 'workers' && key !== 'circuitBreaker') invalid(where, key, 'is not a known option');
   }
   const merged: AgentConnectionOptions = { ...base };
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && key !== 'workers') (merged as unknown as Record<string, unknown>)[key] = value;
+    if (value !== undefined && key !== 'workers' && key !== 'circuitBreaker') (merged as unknown as Record<string, unknown>)[key] = value;
   }
   for (const key of POSITIVE_INTEGERS) {
     const v = merged[key];
@@ -119,10 +170,24 @@ export function resolveAgentOptions(base: Readonly<AgentConnectionOptions>, opti
   }
   if (!ENCODINGS.includes(merged.encoding)) invalid(where, 'encoding', `must be one of ${ENCODINGS.join(', ')}`);
   if (!FLOW_MODES.includes(merged.flowControlMode)) invalid(where, 'flowControlMode', `must be one of ${FLOW_MODES.join(', ')}`);
+  if (merged.failureMode !== 'open' && merged.failureMode !== 'closed') invalid(where, 'failureMode', "must be 'open' or 'closed'");
+  merged.circuitBreaker = resolveCircuitBreakerConfig({ ...base.circuitBreaker, ...(options.circuitBreaker ?? {}) }, `${where}: circuitBreaker`);
+  if (merged.tls !== undefined) validateGrpcTls(merged.tls, `${where}: option 'tls'`);
   if (merged.reconnectMaxBackoffMs < merged.reconnectInitialBackoffMs) {
     invalid(where, 'reconnectMaxBackoffMs', 'must not be below reconnectInitialBackoffMs');
   }
   return merged;
+}
+
+/** What a gRPC connection's channel needs of the agent's options (OpenConnectionCommand.grpc). */
+export function grpcChannelSettings(o: AgentConnectionOptions): GrpcChannelSettings {
+  return {
+    keepaliveTimeMs: o.grpcKeepaliveTimeMs,
+    keepaliveTimeoutMs: o.grpcKeepaliveTimeoutMs,
+    maxSendBytes: o.grpcMaxSendBytes,
+    maxReceiveBytes: o.grpcMaxReceiveBytes,
+    tls: o.tls ?? null,
+  };
 }
 
 export function resolveWorkers(config: AgentPoolConfig): number {

@@ -1,13 +1,16 @@
-// The main-thread router (design "the shape"): admits calls, picks a connection from the agent's
-// immutable candidate snapshot, encodes once and hands bytes to the host that owns the connection,
-// and settles every call exactly once. It never touches a socket; hosts never decide routing.
+// The main-thread router (design "the shape"): admits calls (spec §10.3), picks a connection
+// (connection-chooser.ts), encodes once and hands bytes to the host that owns the connection, and
+// settles every call exactly once. It never touches a socket; hosts never decide routing.
 import { cancelReasonFor } from '../connection/cancel-reason.js';
 import { abortError } from '../connection/abort-error.js';
 import { AgentPoolError, ErrorCode, zapError, type SerializedAgentPoolError } from '../protocol/errors.js';
-import { eventEncoderFor } from './event-encoder.js';
 import type { AgentResponse, CancelReason, EventKind } from '../protocol/types.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
-import type { HostReport, ResultItem, StateReport } from './host-protocol.js';
+import { chooseConnection } from './connection-chooser.js';
+import { eventEncoderFor } from './event-encoder.js';
+import { HealthReportState } from './health-report-state.js';
+import { isUnavailable, syntheticAllow } from './failure-mode.js';
+import type { ControlReport, ResultItem, StateReport } from './host-protocol.js';
 import type { PoolCall } from './pool-call.js';
 
 export interface SendOptions {
@@ -16,14 +19,26 @@ export interface SendOptions {
   cancelReason?: CancelReason;
 }
 
-/** Returned by choose(): every candidate is at its concurrency cap; wait for a slot. */
-const FULL = Symbol('full');
+/** How often a wait-and-retry call re-checks flow control (spec §10.5: at least every 10 ms). */
+const FLOW_RECHECK_MS = 10;
 
 export interface RouterEvents {
-  /** A reply or error arrived for a call that had already settled (late after timeout/abort). */
-  lateResult?: (agentId: string) => void;
-  report?: (agent: AgentEntry, connection: ConnectionRecord, report: HostReport) => void;
+  /** An event was handed to its connection's host; `encodeSeconds` = time spent encoding it. */
+  dispatched?: (call: PoolCall, connection: ConnectionRecord, encodeSeconds: number) => void;
+  /** Every settled call (metrics): outcome, and the connection when one carried it. */
+  settled?: (call: PoolCall, response: AgentResponse | undefined, error: unknown, latencyMs: number) => void;
+  /** Control traffic and state changes of a known connection. */
+  report?: (agent: AgentEntry, connection: ConnectionRecord, report: StateReport | ControlReport) => void;
+  /** A connection became ready (config push bookkeeping). */
+  ready?: (agent: AgentEntry, connection: ConnectionRecord) => void;
+  /** A connect or handshake attempt failed, or a ready connection died. */
+  connectionError?: (agent: AgentEntry, kind: 'connect_failed' | 'handshake_failed' | 'lost') => void;
+  /** Flow control: a PAUSE (or capacity 0) arrived / a call was rejected or allowed synthetically. */
+  flowPause?: (agent: AgentEntry) => void;
+  flowRejection?: (agent: AgentEntry) => void;
 }
+
+type Admitted = Promise<AgentResponse> & { call?: PoolCall };
 
 export class Router {
   readonly agents = new Map<string, AgentEntry>();
@@ -38,10 +53,6 @@ export class Router {
     return this.calls.size;
   }
 
-  connection(id: number): ConnectionRecord | undefined {
-    return this.connections.get(id);
-  }
-
   registerConnection(record: ConnectionRecord): void {
     this.connections.set(record.id, record);
     record.agent.connections.set(record.id, record);
@@ -49,14 +60,23 @@ export class Router {
 
   forgetConnection(record: ConnectionRecord): void {
     this.connections.delete(record.id);
-    record.agent.connections.delete(record.id);
-    record.agent.affinity.dropConnection(record.id);
-    record.agent.sticky.dropConnection(record.id);
-    record.agent.rebuildCandidates();
+    const agent = record.agent;
+    agent.connections.delete(record.id);
+    agent.affinity.dropConnection(record.id);
+    agent.sticky.dropConnection(record.id);
+    agent.flow.dropConnection(record.id);
+    agent.rebuildCandidates();
   }
 
-  /** Admission pipeline (spec §10.3); `shutdownReason` set while the pool or agent is closing. */
-  send(agentId: string, kind: EventKind, event: unknown, correlationId: string, options: SendOptions, stickySession?: string): Promise<AgentResponse> & { call?: PoolCall } {
+  /** The admission pipeline (spec §10.3). `forced` sends on that connection only (config pushes). */
+  send(
+    agentId: string,
+    kind: EventKind,
+    event: unknown,
+    correlationId: string,
+    options: SendOptions,
+    extra: { stickySession?: string; forced?: ConnectionRecord } = {},
+  ): Admitted {
     const agent = this.agents.get(agentId);
     if (agent === undefined) {
       return Promise.reject(zapError(ErrorCode.NotFound, `Unknown agent '${agentId}'`, { agentId, correlationId }));
@@ -64,6 +84,14 @@ export class Router {
     if (agent.closing) return Promise.reject(abortError('proxy_shutdown', agentId, correlationId));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal.reason, agentId, correlationId));
+    agent.totalRequests++;
+    if (agent.draining && extra.forced === undefined) {
+      return this.unavailable(agent, zapError(ErrorCode.NoHealthyConnection, `Agent '${agentId}' is draining`, { agentId, correlationId }));
+    }
+    const admission = agent.breaker.admit(Date.now());
+    if (!admission.admitted) {
+      return this.unavailable(agent, zapError(ErrorCode.CircuitOpen, `Circuit breaker open for agent '${agentId}'`, { agentId, correlationId }));
+    }
 
     let call!: PoolCall;
     const promise = new Promise<AgentResponse>((resolve, reject) => {
@@ -76,7 +104,7 @@ export class Router {
         startedAt: performance.now(),
         state: 'waiting-cid',
         connection: undefined,
-        stickySession,
+        stickySession: extra.stickySession,
         usedSticky: false,
         resolve,
         reject,
@@ -84,18 +112,25 @@ export class Router {
         signal,
         onAbort: undefined,
         cancelReason: options.cancelReason,
+        timeoutMs: Math.min(options.timeoutMs ?? agent.options.requestTimeoutMs, agent.options.requestTimeoutMs),
+        generation: admission.generation,
+        forced: extra.forced,
+        flowSince: undefined,
+        flowTimer: undefined,
       };
     });
-    const timeoutMs = Math.min(options.timeoutMs ?? agent.options.requestTimeoutMs, agent.options.requestTimeoutMs);
-    call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
+    call.timer = setTimeout(() => this.onTimeout(call), call.timeoutMs);
     if (signal !== undefined) {
       call.onAbort = () => this.onAbort(call);
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
     this.calls.set(call.id, call);
     agent.calls.add(call);
-    agent.totalRequests++;
 
+    if (call.forced !== undefined) {
+      this.admit(call);
+      return Object.assign(promise, { call });
+    }
     // One outstanding event per (agent, cid): later ones wait their turn (spec §10.2).
     const waiting = agent.busyCids.get(correlationId);
     if (waiting !== undefined) {
@@ -122,86 +157,10 @@ export class Router {
     return any;
   }
 
-  // ---------------------------------------------------------------------------------------------
-
-  /** Steps 5–9: a slot on a connection, or the agent's bounded FIFO. */
-  private admit(call: PoolCall): void {
-    const agent = call.agent;
-    if (agent.closing) return this.settle(call, undefined, abortError('proxy_shutdown', agent.id, call.correlationId));
-    if (agent.queued > 0) return this.enqueue(call);
-    const chosen = this.choose(call);
-    if (chosen === FULL) return this.enqueue(call);
-    if (chosen === undefined) return this.settle(call, undefined, this.noHealthy(call));
-    this.dispatch(call, chosen);
-  }
-
-  private enqueue(call: PoolCall): void {
-    const agent = call.agent;
-    if (agent.queued >= agent.options.maxQueuedPerAgent) {
-      this.settle(
-        call,
-        undefined,
-        zapError(ErrorCode.QueueFull, `Agent '${agent.id}' has ${agent.queued} calls queued (maxQueuedPerAgent)`, {
-          agentId: agent.id,
-          correlationId: call.correlationId,
-        }),
-      );
-      return;
-    }
-    call.state = 'queued';
-    agent.queue.push(call);
-  }
-
-  /** Affinity first (every event of a cid on the connection that carried its headers), then the picker. */
-  private choose(call: PoolCall): ConnectionRecord | undefined | typeof FULL {
-    const agent = call.agent;
-    const cap = agent.options.maxConcurrentPerConnection;
-    const now = Date.now();
-    if (call.stickySession !== undefined) {
-      const bound = agent.sticky.get(call.stickySession, now);
-      const c = bound === undefined ? undefined : agent.connections.get(bound);
-      if (c !== undefined && c.selectable) {
-        if (c.inFlight >= cap) return FULL;
-        call.usedSticky = true;
-        return c;
-      }
-    }
-    if (call.kind !== 'request_headers') {
-      const bound = agent.affinity.get(call.correlationId, now);
-      const c = bound === undefined ? undefined : agent.connections.get(bound);
-      // Draining (pool-side) is fine for a request already in progress; lost connections are not.
-      if (c !== undefined && (c.state === 'ready' || c.state === 'paused' || c.state === 'draining')) {
-        return c.inFlight >= cap ? FULL : c;
-      }
-    }
-    const candidates = agent.candidates;
-    if (candidates.length === 0) return undefined;
-    const context = { agentId: agent.id, correlationId: call.correlationId };
-    let chosen = agent.picker.pick(candidates, context);
-    if (chosen !== undefined && chosen.inFlight >= cap) {
-      const open = candidates.filter((c) => c.inFlight < cap);
-      if (open.length === 0) return FULL;
-      chosen = agent.picker.pick(open, context);
-    }
-    if (chosen === undefined) return undefined;
-    if (call.kind === 'request_headers') agent.affinity.set(call.correlationId, chosen.id, now);
-    if (call.stickySession !== undefined) agent.sticky.bind(call.stickySession, chosen.id, now);
-    return chosen;
-  }
-
-  private dispatch(call: PoolCall, connection: ConnectionRecord): void {
-    let frame: Buffer;
-    try {
-      frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
-    } catch (err) {
-      this.settle(call, undefined, withIds(err, call.agent.id, call.correlationId));
-      return;
-    }
-    call.state = 'dispatched';
-    call.connection = connection;
-    connection.inFlight++;
-    connection.dispatched++;
-    connection.host.send([call.id, connection.id, call.correlationId, frame]);
+  abortCall(call: PoolCall, reason: CancelReason, error: AgentPoolError): void {
+    if (call.state === 'done') return;
+    this.cancelOnConnection(call, reason);
+    this.settle(call, undefined, error);
   }
 
   /** A host's answer for a call. */
@@ -215,45 +174,45 @@ export class Router {
     else this.settle(call, undefined, AgentPoolError.fromSerialized(withCallIds(item[2], call)));
   }
 
-  /** State and control reports of a known connection (listener reports are the pool's). */
-  onReport(report: Extract<HostReport, { connectionId: number }>): void {
+  /** State and control reports of a known connection. */
+  onReport(report: StateReport | ControlReport): void {
     const connection = this.connections.get(report.connectionId);
     if (connection === undefined) return;
-    if (report.type === 'state') this.onState(connection, report);
-    this.events.report?.(connection.agent, connection, report);
-  }
-
-  private onState(connection: ConnectionRecord, report: StateReport): void {
     const agent = connection.agent;
-    connection.state = report.state;
-    connection.lastError = report.lastError;
-    if (report.state === 'ready') {
-      if (report.encoding !== undefined) {
-        const encoder = eventEncoderFor(report.encoding);
-        if (encoder === undefined) {
-          // A host reported an encoding this router cannot produce: never route to it.
-          report = { ...report, state: 'closed', lastError: `no event encoder for '${report.encoding}'` };
-        } else {
-          connection.encoding = report.encoding;
-          connection.encoder = encoder;
+    switch (report.type) {
+      case 'state':
+        this.onState(connection, report);
+        break;
+      case 'health': {
+        const applied = connection.health.apply(report.health, Date.now());
+        if (applied.close) connection.host.command({ type: 'recycle', connectionId: connection.id, reason: 'agent reported unrecoverable unhealthy' });
+        if (applied.changed) {
+          agent.rebuildCandidates();
+          this.pump(agent);
         }
+        break;
       }
-      connection.capabilities = report.capabilities;
+      case 'flow-control':
+        if (agent.flow.apply(connection.id, report.signal) === 'pause') this.events.flowPause?.(agent);
+        this.pump(agent);
+        break;
+      case 'late-reply':
+        agent.lateReplies++;
+        break;
+      case 'pong':
+        // §10.6: a successful ping clears the consecutive-failure mark.
+        if (connection.health.recordSuccess()) {
+          agent.rebuildCandidates();
+          this.pump(agent);
+        }
+        break;
+      default:
+        break;
     }
-    if (report.state === 'backoff' || report.state === 'closed') {
-      agent.affinity.dropConnection(connection.id);
-      agent.sticky.dropConnection(connection.id);
-    }
-    if (!connection.initialSettled && (report.state === 'ready' || report.state === 'backoff' || report.state === 'closed')) {
-      connection.initialSettled = true;
-    }
-    agent.rebuildCandidates();
-    agent.checkInitialSettled();
-    if (report.state === 'closed') this.forgetConnection(connection);
-    this.pump(agent);
+    this.events.report?.(agent, connection, report);
   }
 
-  /** Fails every call dispatched to connections of a dead host (spec: ZAP_WORKER_LOST). */
+  /** Fails every call dispatched to connections of a dead host (ZAP_WORKER_LOST). */
   failHost(hostIndex: number, why: string): ConnectionRecord[] {
     const lost: ConnectionRecord[] = [];
     for (const c of this.connections.values()) {
@@ -261,14 +220,17 @@ export class Router {
       lost.push(c);
       c.state = 'connecting';
     }
+    // Out of the snapshots first: each settle below pumps queued calls, which must not land on a
+    // dead connection after this loop has passed them (test/faults-agent.test.ts, regression).
+    for (const c of lost) {
+      c.agent.affinity.dropConnection(c.id);
+      c.agent.flow.dropConnection(c.id);
+      c.agent.rebuildCandidates();
+    }
     for (const call of [...this.calls.values()]) {
       if (call.state === 'dispatched' && call.connection !== undefined && call.connection.hostIndex === hostIndex) {
         this.settle(call, undefined, zapError(ErrorCode.WorkerLost, `Connection worker died: ${why}`, { agentId: call.agent.id, correlationId: call.correlationId }));
       }
-    }
-    for (const c of lost) {
-      c.agent.affinity.dropConnection(c.id);
-      c.agent.rebuildCandidates();
     }
     return lost;
   }
@@ -278,35 +240,182 @@ export class Router {
     for (;;) {
       const call = agent.peekQueue();
       if (call === undefined) return;
-      const chosen = this.choose(call);
-      if (chosen === FULL) return;
+      const choice = chooseConnection(call, Date.now());
+      if (choice.kind === 'full') return;
       agent.popQueue();
-      if (chosen === undefined) this.settle(call, undefined, this.noHealthy(call));
-      else this.dispatch(call, chosen);
+      this.act(call, choice);
     }
   }
 
-  private onTimeout(call: PoolCall, timeoutMs: number): void {
-    call.timer = undefined;
-    if (call.state === 'dispatched' && call.connection !== undefined) call.connection.host.cancel([call.id, 'timeout']);
-    this.settle(
-      call,
-      undefined,
-      zapError(ErrorCode.Timeout, `Agent '${call.agent.id}' did not answer within ${timeoutMs} ms`, {
-        agentId: call.agent.id,
+  /** Maintenance: lapsed health reports (spec §10.6). */
+  expireHealth(now: number): void {
+    for (const agent of this.agents.values()) {
+      let changed = false;
+      for (const c of agent.connections.values()) {
+        if (c.health.expire(now)) changed = true;
+        // §10.8: the maintenance tick pings connections marked unhealthy by consecutive failures.
+        if (c.health.unhealthyByFailures && (c.state === 'ready' || c.state === 'paused')) c.host.command({ type: 'ping', connectionId: c.id });
+      }
+      if (changed) {
+        agent.rebuildCandidates();
+        this.pump(agent);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** A call rejected before it exists (draining, open breaker): failure mode still applies. */
+  private unavailable(agent: AgentEntry, error: AgentPoolError): Admitted {
+    agent.totalErrors++;
+    if (agent.options.failureMode === 'open') {
+      agent.failOpenAllows++;
+      return Promise.resolve(syntheticAllow());
+    }
+    return Promise.reject(error);
+  }
+
+  /** Steps 5–9: a slot on a connection, or the agent's bounded FIFO. */
+  private admit(call: PoolCall): void {
+    const agent = call.agent;
+    if (agent.closing) return this.settle(call, undefined, abortError('proxy_shutdown', agent.id, call.correlationId));
+    if (agent.queued > 0 && call.forced === undefined) return this.enqueue(call);
+    this.act(call, chooseConnection(call, Date.now()));
+  }
+
+  private act(call: PoolCall, choice: ReturnType<typeof chooseConnection>): void {
+    switch (choice.kind) {
+      case 'connection':
+        return this.dispatch(call, choice.connection);
+      case 'full':
+        return this.enqueue(call);
+      case 'blocked':
+        return this.flowBlocked(call);
+      case 'none':
+        return this.settle(call, undefined, zapError(ErrorCode.NoHealthyConnection, choice.why, { agentId: call.agent.id, correlationId: call.correlationId }));
+    }
+  }
+
+  private enqueue(call: PoolCall): void {
+    const agent = call.agent;
+    if (agent.queued >= agent.options.maxQueuedPerAgent) {
+      const error = zapError(ErrorCode.QueueFull, `Agent '${agent.id}' has ${agent.queued} calls queued (maxQueuedPerAgent)`, {
+        agentId: agent.id,
         correlationId: call.correlationId,
-      }),
-    );
+      });
+      return this.settle(call, undefined, error);
+    }
+    call.state = 'queued';
+    agent.queue.push(call);
+  }
+
+  /** Flow control holds the call back (spec §10.5): per the agent's flowControlMode. */
+  private flowBlocked(call: PoolCall): void {
+    const agent = call.agent;
+    const mode = agent.options.flowControlMode;
+    const now = performance.now();
+    call.flowSince ??= now;
+    if (mode === 'wait-and-retry' && now - call.flowSince < agent.options.flowControlWaitTimeoutMs) {
+      call.state = 'flow-wait';
+      call.flowTimer = setTimeout(() => {
+        call.flowTimer = undefined;
+        if (call.state === 'flow-wait') this.admit(call);
+      }, FLOW_RECHECK_MS);
+      return;
+    }
+    agent.flowRejections++;
+    this.events.flowRejection?.(agent);
+    if (mode === 'fail-open') return this.settle(call, syntheticAllow(), undefined);
+    const error = zapError(ErrorCode.FlowPaused, `Flow control paused: agent '${agent.id}' requested backpressure`, {
+      agentId: agent.id,
+      correlationId: call.correlationId,
+    });
+    this.settle(call, undefined, error);
+  }
+
+  private dispatch(call: PoolCall, connection: ConnectionRecord): void {
+    let frame: Buffer;
+    const encodeStart = performance.now();
+    try {
+      frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
+    } catch (err) {
+      return this.settle(call, undefined, withIds(err, call.agent.id, call.correlationId));
+    }
+    const encodeSeconds = (performance.now() - encodeStart) / 1000;
+    call.state = 'dispatched';
+    call.connection = connection;
+    connection.inFlight++;
+    connection.dispatched++;
+    const multiplier = connection.health.timeoutMultiplier;
+    if (multiplier !== 1 && call.timer !== undefined) {
+      // Degraded agent (spec §10.11): effective timeout × multiplier, still measured from the start.
+      clearTimeout(call.timer);
+      const remaining = call.timeoutMs * multiplier - (performance.now() - call.startedAt);
+      call.timer = setTimeout(() => this.onTimeout(call), Math.max(0, remaining));
+    }
+    call.dispatchedAt = performance.now();
+    connection.host.send([call.id, connection.id, replyCorrelationId(call, connection), frame]);
+    this.events.dispatched?.(call, connection, encodeSeconds);
+  }
+
+  private onState(connection: ConnectionRecord, report: StateReport): void {
+    const agent = connection.agent;
+    const previous = connection.state;
+    connection.state = report.state;
+    connection.lastError = report.lastError;
+    // A new transport starts with no health report and no failure streak.
+    if (report.state === 'ready' && previous === 'handshaking') connection.health = new HealthReportState();
+    if (report.state === 'ready') {
+      connection.capabilities = report.capabilities ?? connection.capabilities;
+      if (report.encoding !== undefined) {
+        const encoder = eventEncoderFor(report.encoding);
+        if (encoder === undefined) {
+          // A host reported an encoding this router cannot produce: never route to it.
+          connection.state = 'closed';
+          connection.lastError = `no event encoder for '${report.encoding}'`;
+        } else {
+          connection.encoding = report.encoding;
+          connection.encoder = encoder;
+        }
+      }
+    }
+    if (report.state === 'backoff' || report.state === 'closed') {
+      const kind = previous === 'connecting' ? 'connect_failed' : previous === 'handshaking' ? 'handshake_failed' : previous === 'backoff' ? undefined : 'lost';
+      if (kind !== undefined && report.lastError !== null) this.events.connectionError?.(agent, kind);
+      agent.affinity.dropConnection(connection.id);
+      agent.sticky.dropConnection(connection.id);
+      agent.flow.dropConnection(connection.id);
+    }
+    if (!connection.initialSettled && (report.state === 'ready' || report.state === 'backoff' || report.state === 'closed')) {
+      connection.initialSettled = true;
+    }
+    agent.rebuildCandidates();
+    agent.checkInitialSettled();
+    if (connection.state === 'closed') this.forgetConnection(connection);
+    if (connection.state === 'ready') this.events.ready?.(agent, connection);
+    this.pump(agent);
+  }
+
+  private onTimeout(call: PoolCall): void {
+    call.timer = undefined;
+    const effective = call.connection === undefined ? call.timeoutMs : Math.round(call.timeoutMs * call.connection.health.timeoutMultiplier);
+    this.cancelOnConnection(call, 'timeout');
+    const error = zapError(ErrorCode.Timeout, `Agent '${call.agent.id}' did not answer within ${effective} ms`, {
+      agentId: call.agent.id,
+      correlationId: call.correlationId,
+    });
+    this.settle(call, undefined, error);
   }
 
   private onAbort(call: PoolCall): void {
     this.abortCall(call, cancelReasonFor(call.cancelReason, call.signal), abortError(call.signal?.reason, call.agent.id, call.correlationId));
   }
 
-  abortCall(call: PoolCall, reason: CancelReason, error: AgentPoolError): void {
-    if (call.state === 'done') return;
-    if (call.state === 'dispatched' && call.connection !== undefined) call.connection.host.cancel([call.id, reason]);
-    this.settle(call, undefined, error);
+  /** Tells the host the call is over; it sends Cancel unless the agent disabled cancellation (§10.6). */
+  private cancelOnConnection(call: PoolCall, reason: CancelReason): void {
+    if (call.state !== 'dispatched' || call.connection === undefined) return;
+    const silent = call.connection.health.isFeatureDisabled('cancellation');
+    call.connection.host.cancel([call.id, reason, silent]);
   }
 
   /** The one place a call ends. */
@@ -318,15 +427,28 @@ export class Router {
     const agent = call.agent;
     agent.calls.delete(call);
     if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.flowTimer !== undefined) clearTimeout(call.flowTimer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
-    if (error !== undefined) agent.totalErrors++;
+    const latencyMs = performance.now() - call.startedAt;
+    agent.breaker.onOutcome(call.generation, error, Date.now(), response);
     const connection = call.connection;
     if (wasDispatched && connection !== undefined) {
       connection.inFlight--;
       const failed = error instanceof AgentPoolError && error.code !== ErrorCode.Abort;
-      connection.recordOutcome(failed, performance.now() - call.startedAt);
+      connection.recordOutcome(failed, latencyMs);
+      const healthChanged = error === undefined ? connection.health.recordSuccess() : connection.health.recordFailure(error);
+      if (healthChanged) agent.rebuildCandidates();
     }
-    this.releaseCid(call);
+    this.events.settled?.(call, response, error, latencyMs);
+    if (error !== undefined) {
+      agent.totalErrors++;
+      if (agent.options.failureMode === 'open' && isUnavailable(error)) {
+        agent.failOpenAllows++;
+        response = syntheticAllow();
+        error = undefined;
+      }
+    }
+    if (call.forced === undefined) this.releaseCid(call);
     if (wasDispatched) this.pump(agent);
     if (error === undefined) call.resolve(response as AgentResponse);
     else call.reject(error);
@@ -337,7 +459,7 @@ export class Router {
     const agent = call.agent;
     const waiting = agent.busyCids.get(call.correlationId);
     if (waiting === undefined) return;
-    if (call.state === 'done' && waiting !== null) {
+    if (waiting !== null) {
       const at = waiting.indexOf(call);
       if (at >= 0) {
         // A waiting call ended (timeout/abort) before its turn: just drop it from the line.
@@ -355,17 +477,18 @@ export class Router {
     this.admit(next);
   }
 
-  private noHealthy(call: PoolCall): AgentPoolError {
-    return zapError(ErrorCode.NoHealthyConnection, `No healthy connections for agent ${call.agent.id}`, {
-      agentId: call.agent.id,
-      correlationId: call.correlationId,
-    });
-  }
-
   /** All calls of an agent (for drain and removal). */
   callsOf(agent: AgentEntry): PoolCall[] {
     return [...agent.calls];
   }
+}
+
+/** The id the agent's reply will carry: on gRPC a Configure is answered under its config_version (§10.7). */
+function replyCorrelationId(call: PoolCall, connection: ConnectionRecord): string {
+  if (call.kind === 'configure' && connection.encoding === 'protobuf') {
+    return (call.event as { configVersion?: string | null }).configVersion ?? call.correlationId;
+  }
+  return call.correlationId;
 }
 
 function withIds(err: unknown, agentId: string, correlationId: string): unknown {

@@ -1,0 +1,244 @@
+// Agent side, gRPC transport (spec §8.1): one grpc-js Server per listen() serving the three rpcs of
+// AgentServiceV2 on raw bytes (we decode ourselves, so bad input gets a typed answer, not a
+// grpc-js INTERNAL): ProcessStream (one GrpcAgentStream each), ProcessEvent (unary, every
+// ProxyToAgent variant) and ControlStream (accepted; sends nothing, spec §8.1).
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCode, zapError } from '../protocol/errors.js';
+import { answerHandshake } from '../protocol/handshake.js';
+import {
+  agentResponseToProto,
+  grpcDroppedResponseFields,
+  handshakeResponseToProto,
+  pongToProto,
+  proxyToAgentFromProto,
+  type PbProxyToAgent,
+  type ProxyToAgentMessage,
+} from '../protocol/proto-mapping.js';
+import type { AgentResponse, Capabilities } from '../protocol/types.js';
+import { parseEndpoint } from '../transport/endpoint.js';
+import { pemOf } from '../transport/grpc-channel.js';
+import {
+  CONTROL_STREAM_PATH,
+  PROCESS_EVENT_PATH,
+  PROCESS_STREAM_PATH,
+  decodeProxyToAgent,
+  encodeAgentToProxy,
+  identityBytes,
+} from '../transport/grpc-codec.js';
+import type { EventDispatcher } from './agent-connection.js';
+import { GrpcAgentStream } from './grpc-agent-stream.js';
+import { GrpcInflightEvent, runEvent } from './grpc-event-runner.js';
+import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+
+/**
+ * TLS for the agent's gRPC listener: `cert` and `key` as PEM text or PEM file paths. With `ca`,
+ * proxies must present a client certificate signed by it (mutual TLS).
+ */
+export interface AgentTlsOptions {
+  cert: string;
+  key: string;
+  ca?: string;
+}
+
+export interface GrpcAgentListenerOptions {
+  agentId: string;
+  dispatcher: EventDispatcher;
+  capabilities: Capabilities;
+  handshakeTimeoutMs: number;
+  tls: AgentTlsOptions | null;
+  /** Largest message accepted and sent (default 16 MiB). */
+  maxMessageBytes?: number;
+  onStream: (stream: GrpcAgentStream) => void;
+  onHandlerError: (err: unknown, correlationId: string) => void;
+  onDroppedFields: (fields: string[], correlationId: string) => void;
+}
+
+const CLOSE_GRACE_MS = 1_000;
+
+/** A gRPC endpoint to listen on (spec §10.13 forms), or undefined for anything else (UDS, invalid). */
+export function grpcListenTarget(endpoint: string, tls: boolean): { address: string; tls: boolean } | undefined {
+  let parsed;
+  try {
+    parsed = parseEndpoint(endpoint, { tls });
+  } catch {
+    return undefined;
+  }
+  return parsed.transport === 'grpc' ? { address: parsed.address, tls: parsed.tls } : undefined;
+}
+
+function rawMethod(path: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path,
+    requestStream,
+    responseStream,
+    requestSerialize: identityBytes,
+    requestDeserialize: identityBytes,
+    responseSerialize: identityBytes,
+    responseDeserialize: identityBytes,
+  };
+}
+
+const SERVICE: grpc.ServiceDefinition = {
+  ProcessStream: rawMethod(PROCESS_STREAM_PATH, true, true),
+  ProcessEvent: rawMethod(PROCESS_EVENT_PATH, false, false),
+  ControlStream: rawMethod(CONTROL_STREAM_PATH, true, true),
+};
+
+export class GrpcAgentListener {
+  readonly #server: grpc.Server;
+  readonly #o: GrpcAgentListenerOptions;
+  readonly #streams = new Set<GrpcAgentStream>();
+  /** In-flight ProcessEvent calls by cid, so a unary CancelRequest can reach them. */
+  readonly #unary = new Map<string, GrpcInflightEvent>();
+  #endpoint = '';
+
+  private constructor(o: GrpcAgentListenerOptions) {
+    this.#o = o;
+    const max = o.maxMessageBytes ?? 16 * 1024 * 1024;
+    this.#server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
+    this.#server.addService(SERVICE, {
+      ProcessStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.#onStream(call),
+      ProcessEvent: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.#onUnary(call, callback),
+      ControlStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        call.on('data', () => {});
+        call.on('error', () => {});
+        call.on('end', () => call.end());
+      },
+    });
+  }
+
+  /** Binds `address` (host:port, port 0 = any free port). */
+  static async start(address: string, useTls: boolean, o: GrpcAgentListenerOptions): Promise<GrpcAgentListener> {
+    const listener = new GrpcAgentListener(o);
+    const tls = o.tls;
+    if (useTls && tls === null) throw zapError(ErrorCode.InvalidConfig, `cannot listen on https://${address}: the AgentServer has no tls option`);
+    let creds: grpc.ServerCredentials;
+    try {
+      creds =
+        tls === null
+          ? grpc.ServerCredentials.createInsecure()
+          : grpc.ServerCredentials.createSsl(
+              tls.ca === undefined ? null : pemOf(tls.ca),
+              [{ private_key: pemOf(tls.key), cert_chain: pemOf(tls.cert) }],
+              tls.ca !== undefined,
+            );
+    } catch (err) {
+      throw zapError(ErrorCode.InvalidConfig, `gRPC TLS material unusable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const port = await new Promise<number>((resolve, reject) => {
+      listener.#server.bindAsync(address, creds, (err, bound) => {
+        if (err !== null) reject(zapError(ErrorCode.InvalidConfig, `cannot listen on ${address}: ${err.message}`, { cause: err }));
+        else resolve(bound);
+      });
+    });
+    const host = address.slice(0, address.lastIndexOf(':'));
+    listener.#endpoint = `${tls === null ? 'grpc' : 'https'}://${host}:${port}`;
+    return listener;
+  }
+
+  /** Where proxies reach us: `grpc://host:port` or `https://host:port` (the real port when 0 was asked). */
+  get endpoint(): string {
+    return this.#endpoint;
+  }
+
+  get streams(): ReadonlySet<GrpcAgentStream> {
+    return this.#streams;
+  }
+
+  /** Ends every stream, cancels unary calls, stops the server (forced after a short grace). */
+  async close(): Promise<void> {
+    for (const stream of this.#streams) stream.close();
+    for (const ctx of this.#unary.values()) ctx.abort(null);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #onStream(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+    const o = this.#o;
+    const stream = new GrpcAgentStream(call, {
+      agentId: o.agentId,
+      dispatcher: o.dispatcher,
+      capabilities: o.capabilities,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      onHandlerError: o.onHandlerError,
+      onDroppedFields: o.onDroppedFields,
+    });
+    this.#streams.add(stream);
+    stream.once('close', () => this.#streams.delete(stream));
+    o.onStream(stream);
+  }
+
+  /** ProcessEvent: every ProxyToAgent variant answered by one AgentToProxy, or a typed status. */
+  #onUnary(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+    let msg: ProxyToAgentMessage;
+    let pb: PbProxyToAgent | undefined;
+    try {
+      pb = decodeProxyToAgent(call.request);
+      msg = proxyToAgentFromProto(pb);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      // An event that decodes far enough to have a cid is still answered (§6.10 agent side).
+      if (pb !== undefined && pb.message !== undefined && pb.message !== 'handshake' && pb.message !== 'cancel' && pb.message !== 'ping') {
+        const cid = (err as { correlationId?: unknown }).correlationId;
+        callback(null, encodeAgentToProxy(agentResponseToProto(undecodableEventResponse(false), typeof cid === 'string' ? cid : '')));
+      } else {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: `ZAP_PROTOCOL_ERROR: ${why}` });
+      }
+      return;
+    }
+    switch (msg.type) {
+      case 'handshake':
+        callback(null, encodeAgentToProxy(handshakeResponseToProto(answerHandshake(msg.handshake, { capabilities: this.#o.capabilities, encoding: 'json' }))));
+        return;
+      case 'ping':
+        callback(null, encodeAgentToProxy(pongToProto({ sequence: msg.ping.sequence, pingTimestampMs: msg.ping.timestampMs, timestampMs: Date.now() })));
+        return;
+      case 'cancel': {
+        const ctx = this.#unary.get(msg.cancel.correlationId);
+        if (ctx !== undefined) ctx.abort(msg.cancel.reason);
+        try {
+          this.#o.dispatcher.cancel?.(msg.cancel);
+        } catch (err) {
+          this.#o.onHandlerError(err, msg.cancel.correlationId);
+        }
+        callback(null, Buffer.alloc(0)); // an empty AgentToProxy: a Cancel has no reply message (§7.1)
+        return;
+      }
+      case 'event': {
+        const ctx = new GrpcInflightEvent(msg.correlationId, this.#o.agentId, msg.kind);
+        this.#unary.set(ctx.correlationId, ctx);
+        call.once('cancelled', () => ctx.abort(null));
+        runEvent(this.#o.dispatcher, msg.event, ctx, this.#o.onHandlerError, (done, response) => {
+          if (this.#unary.get(done.correlationId) === done) this.#unary.delete(done.correlationId);
+          if (done.cancelled) {
+            callback({ code: grpc.status.CANCELLED, details: 'cancelled by the proxy' });
+            return;
+          }
+          callback(null, this.#encodeReply(response, done.correlationId));
+        });
+        return;
+      }
+      default:
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'ZAP_PROTOCOL_ERROR: empty or unknown ProxyToAgent message' });
+    }
+  }
+
+  #encodeReply(response: AgentResponse, cid: string): Buffer {
+    const dropped = grpcDroppedResponseFields(response);
+    if (dropped.length > 0) this.#o.onDroppedFields(dropped, cid);
+    try {
+      return encodeAgentToProxy(agentResponseToProto(response, cid));
+    } catch (err) {
+      this.#o.onHandlerError(err, cid);
+      return encodeAgentToProxy(agentResponseToProto(agentErrorResponse(), cid));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Agent side, shared by the gRPC ProcessStream and ProcessEvent handlers: the handler context of
+// one in-flight event, and running the handler to exactly one AgentResponse (Block 500 when the
+// handler throws, rejects or returns something unsendable — same rules as the UDS connection).
+import type { AgentResponse, AnyEvent, CancelReason, EventKind } from '../protocol/types.js';
+import type { EventDispatcher } from './agent-connection.js';
+import type { HandlerContext, HandlerResult, Reply } from './handler.js';
+import { agentErrorResponse, toAgentResponse } from './reply.js';
+
+/** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
+export class GrpcInflightEvent implements HandlerContext {
+  readonly transport = 'grpc' as const;
+  cancelled = false;
+  #controller: AbortController | undefined;
+
+  constructor(
+    readonly correlationId: string,
+    readonly agentId: string,
+    readonly kind: EventKind,
+  ) {}
+
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: CancelReason | null): void {
+    this.cancelled = true;
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
+  }
+}
+
+export type HandlerErrorSink = (err: unknown, correlationId: string) => void;
+
+function toResponse(reply: Reply | void, ctx: GrpcInflightEvent, onError: HandlerErrorSink): AgentResponse {
+  try {
+    return toAgentResponse(reply);
+  } catch (err) {
+    onError(err, ctx.correlationId);
+    return agentErrorResponse();
+  }
+}
+
+/** Runs the handler; `done` is called exactly once, synchronously when the handler answered synchronously. */
+export function runEvent(
+  dispatcher: EventDispatcher,
+  event: AnyEvent,
+  ctx: GrpcInflightEvent,
+  onError: HandlerErrorSink,
+  done: (ctx: GrpcInflightEvent, response: AgentResponse) => void,
+): void {
+  let result: HandlerResult;
+  try {
+    result = dispatcher.dispatch(ctx.kind, event, ctx);
+  } catch (err) {
+    onError(err, ctx.correlationId);
+    done(ctx, agentErrorResponse());
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    (result as Promise<Reply | void>).then(
+      (reply) => done(ctx, toResponse(reply, ctx, onError)),
+      (err: unknown) => {
+        onError(err, ctx.correlationId);
+        done(ctx, agentErrorResponse());
+      },
+    );
+  } else {
+    done(ctx, toResponse(result as Reply | void, ctx, onError));
+  }
+}

@@ -1,0 +1,36 @@
+// Where a ReverseConnector's events go: an in-thread handler, or a piscina pool of handler threads
+// (the same two modes as AgentServer, built the same way).
+import type { EventDispatcher } from './agent-connection.js';
+import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
+import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
+
+export interface BuiltDispatcher {
+  dispatcher: EventDispatcher;
+  /** Set in threads mode; destroy it when done. */
+  pool?: HandlerPool;
+}
+
+function inThread(handler: AgentHandler): EventDispatcher {
+  return {
+    dispatch: (kind, event, ctx) => dispatchEvent(handler, kind, event, ctx),
+    cancel: (c) => handler.onCancel?.(c),
+  };
+}
+
+/** With neither a handler nor threads every event is allowed. */
+export async function buildDispatcher(handler: AgentHandler | undefined, threads: ThreadsOptions | undefined): Promise<BuiltDispatcher> {
+  if (threads === undefined) return { dispatcher: inThread(handler ?? {}) };
+  if (threads.count === 0) {
+    const href = moduleHref(threads.module);
+    const mod = (await import(href)) as Record<string, unknown>;
+    return { dispatcher: inThread(await handlerFactoryOf(mod, href)(threads.options ?? null)) };
+  }
+  const pool = new HandlerPool(threads);
+  try {
+    await pool.load();
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
+  return { dispatcher: { dispatch: (kind, event, ctx) => pool.run(kind, event, ctx) }, pool };
+}

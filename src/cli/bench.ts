@@ -1,0 +1,88 @@
+// `zap bench [scenario…]` (npm run bench): runs benchmark scenarios (all of them when none is
+// named), prints one table per scenario on stdout and saves <json-dir>/<scenario>.json.
+// Progress goes to stderr. Exit 1 when a row saw failed requests: such numbers mean nothing.
+import { parseArgs } from 'node:util';
+import type { ScenarioSettings } from '../../bench/scenario.js';
+import { UsageError } from './cli-error.js';
+
+export const BENCH_USAGE =
+  'zap bench [SCENARIO…] [--quick] [--json-dir DIR] [--warmup MS] [--duration MS] [--inflight N] [--only ROW,…] [--list]';
+
+const DEFAULTS = { warmupMs: 1_000, durationMs: 5_000 };
+const QUICK = { warmupMs: 500, durationMs: 2_000 };
+
+/** Where the command writes: the table (out) and progress / problems (err). Tests pass their own. */
+export interface BenchOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const STDIO: BenchOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      'json-dir': { type: 'string', default: 'bench/results' },
+      warmup: { type: 'string' },
+      duration: { type: 'string' },
+      inflight: { type: 'string', default: '256' },
+      list: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  // Loaded here so that other sub-commands do not pay for the benchmark code at start-up.
+  const { findScenario, SCENARIOS } = await import('../../bench/scenarios/index.js');
+  const { formatTable, resultFile, writeResultFile } = await import('../../bench/report.js');
+  const { machineInfo } = await import('../../bench/machine.js');
+  if (values.list) {
+    for (const s of SCENARIOS) io.out(`${s.name.padEnd(14)} ${s.summary}\n`);
+    return 0;
+  }
+  const scenarios = positionals.length === 0 ? [...SCENARIOS] : positionals.map((name) => {
+    const s = findScenario(name);
+    if (s === undefined) throw new UsageError(`unknown scenario '${name}'\n${BENCH_USAGE}`);
+    return s;
+  });
+  const timing = values.quick ? QUICK : DEFAULTS;
+  const settings: ScenarioSettings = {
+    warmupMs: integer(values.warmup, timing.warmupMs, '--warmup', 0),
+    durationMs: integer(values.duration, timing.durationMs, '--duration', 1),
+    inflight: integer(values.inflight, 256, '--inflight', 1),
+    quick: values.quick,
+    ...(values.only === undefined ? {} : { only: new Set(values.only.split(',').map((n) => n.trim())) }),
+    log: (line) => io.err(`zap bench: ${line}\n`),
+  };
+
+  let failed = false;
+  for (const scenario of scenarios) {
+    const machine = machineInfo();
+    const file = resultFile(await scenario.run(settings), machine);
+    if (file.rows.length === 0) {
+      failed = true;
+      io.err(`zap bench: ${scenario.name}: no row matched --only (nothing written)\n`);
+      continue;
+    }
+    const path = writeResultFile(values['json-dir'], file);
+    io.out(`${formatTable(file)}saved ${path}\n\n`);
+    for (const row of file.rows) {
+      if (row.errors > 0) {
+        failed = true;
+        io.err(`zap bench: ${scenario.name} ${row.name}: ${row.errors} failed requests (first: ${row.firstError})\n`);
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function integer(text: string | undefined, fallback: number, option: string, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${option} must be an integer ≥ ${min}`);
+  return n;
+}

@@ -1,0 +1,86 @@
+// `zap check <file.kdl>`: validate a KDL configuration (spec §13) and print what it configures.
+// Exit 0 when valid (warnings go to stderr); otherwise `ZAP_INVALID_CONFIG: <file>:<line>: …`, exit 1.
+// The summary shows no auth tokens and only the key names of config blocks (output ends up in CI logs).
+import { parseArgs } from 'node:util';
+import type { AgentConfig, ReverseListenerConfig, ZapConfig } from '../config/config-types.js';
+import { endpointOf } from '../config/endpoint-of.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { eventName } from '../config/value-kinds.js';
+import { UsageError } from './cli-error.js';
+
+export const CHECK_USAGE = 'zap check <file.kdl> [--json]  (--json: the loaded config, auth tokens masked)';
+
+export async function runCheck(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) throw new UsageError(CHECK_USAGE);
+  const config = await loadConfigFile(file);
+  for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify(redacted(config), null, 2)}\n` : summary(config));
+  return 0;
+}
+
+function summary(config: ZapConfig): string {
+  const n = config.agents.length;
+  const lines = [`${config.file}: OK, ${n} agent${n === 1 ? '' : 's'}${config.reverseListener ? ', reverse listener' : ''}`];
+  for (const agent of config.agents) lines.push(...agentLines(agent));
+  if (config.reverseListener !== undefined) lines.push(...listenerLines(config.reverseListener));
+  return `${lines.join('\n')}\n`;
+}
+
+function agentLines(a: AgentConfig): string[] {
+  const t = a.transport;
+  let transport = `${t.kind} ${endpointOf(a)}`;
+  if (t.kind === 'grpc' && t.tls) {
+    const tls = [t.tlsInsecure ? 'TLS, not verified' : 'TLS', t.caCert && 'ca-cert', t.clientCert && 'client certificate'];
+    transport += ` (${tls.filter(Boolean).join(', ')})`;
+  }
+  const pool = Object.keys(a.pool);
+  return [
+    `agent "${a.id}" (type ${a.type})`,
+    `  transport  ${transport}`,
+    `  events     ${a.events.map(eventName).join(' ')}`,
+    `  timeouts   call ${a.timeoutMs} ms, body chunk ${a.chunkTimeoutMs} ms`,
+    `  failure    fail-${a.failureMode}; circuit breaker opens after ${a.circuitBreaker.failureThreshold} failures for ${a.circuitBreaker.openDurationMs / 1000} s`,
+    `  limits     ${a.maxConcurrentCalls} concurrent calls; bodies: request ${bodyText(a.requestBodyMode, a.maxRequestBodyBytes)}, response ${bodyText(a.responseBodyMode, a.maxResponseBodyBytes)}`,
+    // Key names only: values may be secrets, and this output ends up in CI logs.
+    ...(a.config === undefined ? [] : [`  config     ${configKeys(a.config)}`]),
+    ...(pool.length === 0 ? [] : [`  pool       ${pool.map((k) => `${k}=${String((a.pool as Record<string, unknown>)[k])}`).join(' ')}`]),
+  ];
+}
+
+function configKeys(config: unknown): string {
+  const keys = typeof config === 'object' && config !== null ? Object.keys(config) : [];
+  return keys.length === 0 ? '(empty)' : `keys ${keys.join(', ')}`;
+}
+
+/** The config with auth tokens masked, for --json. */
+function redacted(config: ZapConfig): ZapConfig {
+  const l = config.reverseListener;
+  if (l === undefined) return config;
+  return { ...config, reverseListener: { ...l, authTokens: l.authTokens.map(() => '<redacted>') } };
+}
+
+function bodyText(mode: AgentConfig['requestBodyMode'], max: number): string {
+  return `${mode.mode}${mode.mode === 'hybrid' ? ` (threshold ${mode.hybridThreshold})` : ''} up to ${max} bytes`;
+}
+
+function listenerLines(l: ReverseListenerConfig): string[] {
+  const where = [l.path && `unix:${l.path}`, l.tcpAddress && `tcp ${l.tcpAddress}${tlsText(l)}`].filter(Boolean).join(', ');
+  const auth = l.requireAuth ? `required (${l.authTokens.length} token${l.authTokens.length === 1 ? '' : 's'})` : 'none';
+  return [
+    'reverse-listener',
+    `  listen     ${where}`,
+    `  auth       ${auth}; allowed agents: ${l.allowedAgents.length === 0 ? 'any' : l.allowedAgents.join(' ')}`,
+    `  limits     ${l.maxConnectionsPerAgent} connections per agent, handshake timeout ${l.handshakeTimeoutMs} ms`,
+  ];
+}
+
+function tlsText(l: ReverseListenerConfig): string {
+  if (l.tls === undefined) return '';
+  return l.tls.caCert === undefined ? ' (TLS)' : ' (TLS, client certificates required)';
+}

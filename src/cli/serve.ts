@@ -1,0 +1,106 @@
+// `zap serve --config <file.kdl> [--metrics 127.0.0.1:9464] [--workers N]`: runs an AgentPool
+// (and the reverse listener) from a KDL configuration, serves /metrics and /healthz, reloads on
+// SIGHUP (a new pool — a new generation of connections — takes over while the old one drains) and
+// drains on SIGTERM / SIGINT before exiting.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { agentPoolOptions } from '../config/agent-pool-options.js';
+import type { ZapConfig } from '../config/config-types.js';
+import { endpointOf } from '../config/endpoint-of.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { startMetricsServer } from '../demo/metrics-server.js';
+import { AgentPool, type ReverseListenOptions } from '../pool/agent-pool.js';
+import { UsageError } from './cli-error.js';
+
+export const SERVE_USAGE = 'zap serve --config <file.kdl> [--metrics <host:port>] [--workers N]';
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      metrics: { type: 'string', default: '127.0.0.1:9464' },
+      workers: { type: 'string' },
+    },
+  });
+  if (values.config === undefined) throw new UsageError(SERVE_USAGE);
+  const file = values.config;
+  const m = /^(.+):(\d{1,5})$/.exec(values.metrics);
+  if (m === null) throw new UsageError(`--metrics must be host:port\n${SERVE_USAGE}`);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const log = (line: string) => process.stdout.write(`zap serve: ${line}\n`);
+
+  let pool = await startPool(await loadConfigFile(file), workers, log);
+  let draining = false;
+  const metrics = await startMetricsServer(() => pool, m[1] as string, Number(m[2]), () => !draining);
+  log(`metrics on http://${metrics.address}/metrics, health on http://${metrics.address}/healthz`);
+
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      let config: ZapConfig;
+      try {
+        config = await loadConfigFile(file);
+      } catch (err) {
+        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      const old = pool;
+      await old.stopReverseListeners(); // the new generation binds the same addresses
+      pool = await startPool(config, workers, log);
+      log('reloaded: new connections are serving; the previous generation drains');
+      void old.close();
+    });
+  };
+  process.on('SIGHUP', reload);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  process.removeListener('SIGHUP', reload);
+  draining = true;
+  log('draining…');
+  await reloading;
+  await pool.close();
+  await metrics.close();
+  log('stopped');
+  return 0;
+}
+
+async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
+  for (const warning of config.warnings) log(`warning: ${warning}`);
+  const pool = new AgentPool(workers === undefined ? {} : { workers });
+  pool.on('reverse-refused', (agentId, error) => log(`reverse registration refused (${agentId ?? 'unknown agent'}): ${error}`));
+  if (config.reverseListener !== undefined) {
+    const r = config.reverseListener;
+    const options: ReverseListenOptions = {
+      handshakeTimeoutMs: r.handshakeTimeoutMs,
+      maxConnectionsPerAgent: r.maxConnectionsPerAgent,
+      requireAuth: r.requireAuth,
+      authTokens: r.authTokens,
+      allowedAgents: r.allowedAgents,
+      ...(r.path === undefined ? {} : { path: r.path }),
+      ...(r.tcpAddress === undefined ? {} : { tcpAddress: r.tcpAddress }),
+      ...(r.tls === undefined
+        ? {}
+        : {
+            tls: {
+              cert: readFileSync(r.tls.cert, 'utf8'),
+              key: readFileSync(r.tls.key, 'utf8'),
+              ...(r.tls.caCert === undefined ? {} : { ca: readFileSync(r.tls.caCert, 'utf8') }),
+            },
+          }),
+    };
+    const listener = await pool.listenReverse(options);
+    log(`reverse listener on ${[listener.path, listener.tcpAddress].filter(Boolean).join(' and ')}`);
+  }
+  const results = await Promise.all(
+    config.agents.map(async (agent) => {
+      const { ready } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
+      return `${agent.id} (${endpointOf(agent)}): ${ready} ready`;
+    }),
+  );
+  log(`${config.agents.length} agent(s): ${results.join('; ')}`);
+  return pool;
+}

@@ -1,0 +1,93 @@
+// The typed result of loading a KDL configuration (spec §13): what `loadConfig` returns.
+import type { AgentConnectionOptions, LoadBalanceStrategy } from '../pool/pool-config.js';
+import type { EventKind } from '../protocol/types.js';
+
+export type AgentTransport =
+  | { kind: 'uds'; path: string }
+  | {
+      kind: 'grpc';
+      /** As written in the file (spec §10.13). */
+      url: string;
+      /** https:// or any TLS child present (the reference enables TLS on their mere presence). */
+      tls: boolean;
+      /** `tls-insecure`: do not verify the agent's certificate. */
+      tlsInsecure: boolean;
+      caCert?: string;
+      clientCert?: string;
+      clientKey?: string;
+    }
+  /** The agent dials the proxy's reverse listener (spec §9). */
+  | { kind: 'reverse' };
+
+export type FailureMode = 'open' | 'closed';
+export type BodyMode = 'buffer' | 'stream' | 'hybrid';
+
+export interface BodyModeConfig {
+  mode: BodyMode;
+  /** Bytes buffered before a hybrid body switches to streaming (65 536 unless `hybrid:<bytes>`). */
+  hybridThreshold: number;
+}
+
+export interface CircuitBreakerConfig {
+  failureThreshold: number;
+  successThreshold: number;
+  openDurationMs: number;
+  halfOpenMaxRequests: number;
+}
+
+/** The pool options a `pool { }` block may set (spec §11); only the keys written are present. */
+export type PoolOptionsConfig = Partial<Omit<AgentConnectionOptions, 'config' | 'loadBalanceStrategy' | 'tls'>> & {
+  loadBalanceStrategy?: LoadBalanceStrategy;
+  grpcKeepaliveTimeMs?: number;
+  grpcKeepaliveTimeoutMs?: number;
+  grpcMaxSendBytes?: number;
+  grpcMaxReceiveBytes?: number;
+};
+
+export interface AgentConfig {
+  id: string;
+  /** `waf`, `auth`, `rate_limit` (also written `rate-limit`) or a custom name; absent = the id. */
+  type: string;
+  transport: AgentTransport;
+  /** In the order written, without duplicates. */
+  events: EventKind[];
+  timeoutMs: number;
+  failureMode: FailureMode;
+  circuitBreaker: CircuitBreakerConfig;
+  maxRequestBodyBytes: number;
+  maxResponseBodyBytes: number;
+  requestBodyMode: BodyModeConfig;
+  responseBodyMode: BodyModeConfig;
+  chunkTimeoutMs: number;
+  maxConcurrentCalls: number;
+  /** The `config { }` block as JSON (spec §13.3); absent when there is no block. */
+  config?: unknown;
+  pool: PoolOptionsConfig;
+}
+
+export interface ReverseListenerTlsConfig {
+  cert: string;
+  key: string;
+  /** When set, agents must present a client certificate signed by this CA. */
+  caCert?: string;
+}
+
+export interface ReverseListenerConfig {
+  path?: string;
+  tcpAddress?: string;
+  maxConnectionsPerAgent: number;
+  handshakeTimeoutMs: number;
+  requireAuth: boolean;
+  authTokens: string[];
+  /** Exact ids or `*` globs; empty = every agent. */
+  allowedAgents: string[];
+  tls?: ReverseListenerTlsConfig;
+}
+
+export interface ZapConfig {
+  file: string;
+  agents: AgentConfig[];
+  reverseListener?: ReverseListenerConfig;
+  /** `<file>:<line>: <text>` for accepted but deprecated keys (e.g. `protocol-version`). */
+  warnings: string[];
+}

@@ -1,0 +1,118 @@
+// The document level of the schema: the top-level keys, the `agents { }` block, how one `agent` node
+// is read and finished, and CONFIG_SCHEMA, the ordered list of every block (the reference's order).
+import { AGENT_BLOCK, agentDraft, CIRCUIT_BREAKER_BLOCK, CONFIG_BLOCK, GRPC_BLOCK, type AgentDraft } from './agent-schema.js';
+import { showKdl } from './config-error.js';
+import type { AgentConfig, ReverseListenerConfig } from './config-types.js';
+import type { KdlNodeAt } from './kdl-document.js';
+import { LISTENER_BLOCK, LISTENER_TLS_BLOCK, readListener } from './listener-schema.js';
+import { POOL_BLOCK } from './pool-schema.js';
+import { blockOnly, fail, readBlock, within, type BlockSpec, type LoadContext } from './schema-kit.js';
+
+export interface DocumentDraft {
+  agents: AgentConfig[];
+  /** First line of each agent id, for duplicate errors. */
+  agentLines: Map<string, number>;
+  /** Line of each reverse agent's `reverse` key, checked against the listener at the end. */
+  reverseLines: Map<string, number>;
+  reverseListener?: ReverseListenerConfig;
+}
+
+const KNOWN_TYPES: Readonly<Record<string, string>> = { waf: 'waf', auth: 'auth', rate_limit: 'rate_limit', 'rate-limit': 'rate_limit' };
+
+function readAgent(node: KdlNodeAt, doc: DocumentDraft, cx: LoadContext): void {
+  const id = node.values[0];
+  if (node.values.length !== 1 || typeof id !== 'string' || id.length === 0) {
+    fail(cx, node.line, `agent needs exactly one id string (agent "<id>" { … }), got ${node.values.map(showKdl).join(' ') || 'none'}`);
+  }
+  const acx = within(cx, `agent "${id}"`);
+  for (const prop of Object.keys(node.properties)) {
+    if (prop !== 'type') fail(cx, node.line, `unknown property '${prop}=' on agent "${id}" (only type= is allowed)`);
+  }
+  const rawType = node.properties['type'];
+  if (rawType !== undefined && (typeof rawType !== 'string' || rawType.length === 0)) {
+    fail(cx, node.line, `agent "${id}": type must be a non-empty string, got ${showKdl(rawType)}`);
+  }
+  const first = doc.agentLines.get(id);
+  if (first !== undefined) fail(cx, node.line, `duplicate agent id "${id}"${first > 0 ? ` (first at line ${first})` : ''}`);
+  doc.agentLines.set(id, node.line);
+
+  const type = rawType === undefined ? id : (KNOWN_TYPES[rawType] ?? rawType);
+  const draft: AgentDraft = agentDraft();
+  readBlock(AGENT_BLOCK, node.children, draft, acx);
+  doc.agents.push(finishAgent(id, type, draft, node, acx, doc));
+}
+
+function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeAt, cx: LoadContext, doc: DocumentDraft): AgentConfig {
+  const [first, second] = draft.transports;
+  if (first === undefined) fail(cx, node.line, `${cx.where} has no transport: one of unix-socket, grpc or reverse is required`);
+  if (second !== undefined) {
+    fail(cx, second.line, `${cx.where} has more than one transport: '${first.key}'${first.line > 0 ? ` (line ${first.line})` : ''} and '${second.key}'`);
+  }
+  if (first.transport.kind === 'reverse') doc.reverseLines.set(id, first.line);
+  const { transports: _transports, config, pool, ...settings } = draft;
+  const agent: AgentConfig = { id, type, transport: first.transport, ...settings, pool };
+  if (config !== undefined) agent.config = config;
+  return agent;
+}
+
+export const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
+  title: '`agents { }` (top level)',
+  intro: 'Holds one `agent` node per external agent; any other child is an error.',
+  typeName: 'ZapConfig',
+  keys: [
+    {
+      key: 'agent',
+      field: 'agents[]',
+      form: '`agent "<id>" type="<type>" { … }`',
+      defaultText: '—',
+      doc: 'One agent (below). May repeat; ids must be unique.',
+      repeatable: true,
+      apply: readAgent,
+    },
+  ],
+};
+
+export const TOP_BLOCK: BlockSpec<DocumentDraft> = {
+  title: 'Top level',
+  intro:
+    'KDL 2.0 syntax (`#true` / `#false` / `#null`; KDL 1 bare `true` is a syntax error). Every key not listed ' +
+    "here is an error, reported as `<file>:<line>: unknown key '<key>' in <context>`; so are a key given twice " +
+    '(unless marked as repeatable), a value of the wrong type, and properties or children where none belong.',
+  typeName: 'ZapConfig',
+  keys: [
+    {
+      key: 'agents',
+      field: 'agents',
+      form: 'children (below)',
+      defaultText: 'no agents',
+      doc: 'The agents.',
+      apply(node, d, cx) {
+        blockOnly(node, cx);
+        readBlock(AGENTS_BLOCK, node.children, d, within(cx, 'agents'));
+      },
+    },
+    {
+      key: 'reverse-listener',
+      field: 'reverseListener',
+      form: 'children (below)',
+      defaultText: 'none',
+      doc: 'Listener for agents that connect to the proxy; required by `reverse` agents.',
+      apply(node, d, cx) {
+        d.reverseListener = readListener(node, cx);
+      },
+    },
+  ],
+};
+
+/** Every block, in the order the reference shows them. */
+export const CONFIG_SCHEMA: readonly BlockSpec<never>[] = [
+  TOP_BLOCK,
+  AGENTS_BLOCK,
+  AGENT_BLOCK,
+  GRPC_BLOCK,
+  CIRCUIT_BREAKER_BLOCK,
+  POOL_BLOCK,
+  CONFIG_BLOCK,
+  LISTENER_BLOCK,
+  LISTENER_TLS_BLOCK,
+] as readonly BlockSpec<never>[];

@@ -1,0 +1,304 @@
+// Prometheus metrics of one AgentPool (spec §12): the protocol families (§12.1), the per-agent
+// families (§12.2) and the agent-reported series (§12.3), all in one prom-client registry that
+// belongs to the pool (never the global one). The pool calls the event methods; gauges are pulled
+// from the pool's state at scrape time.
+import { Counter, Gauge, Histogram, Registry, type Aggregator } from 'prom-client';
+import { ErrorCode, zapError } from '../protocol/errors.js';
+import type { MetricsReport } from '../protocol/types.js';
+import {
+  AGENT_BUCKETS,
+  AGENT_FAMILIES,
+  DEFAULT_METRICS_PREFIX,
+  PROTOCOL_BUCKETS,
+  PROTOCOL_COUNTERS,
+  PROTOCOL_GAUGES,
+  PROTOCOL_HISTOGRAMS,
+  ownSampleNames,
+  type FamilyDefinition,
+} from './metric-families.js';
+import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
+
+export type Decision = 'allow' | 'block' | 'redirect' | 'challenge';
+export type ConnectionErrorKind = 'connect_failed' | 'handshake_failed' | 'lost';
+
+/** Pool state read at scrape time (§12.1/§12.2 gauges). */
+export interface GaugeSnapshot {
+  inFlight: number;
+  correlationAffinities: number;
+  bufferUtilizationPercent: number;
+  healthyConnections: number;
+  pausedConnections: number;
+  agents: Array<{ agentId: string; connectionsActive: number; circuitState: 0 | 1 | 2 }>;
+}
+
+export interface SettledCall {
+  /** Set when a reply arrived (also for a synthetic one, flagged below). */
+  decision?: Decision;
+  /** A synthetic reply (failure-mode Allow): no agent answered, so no reply is counted. */
+  synthetic?: boolean;
+  /** The AgentPoolError code when the call failed. */
+  errorCode?: string;
+  /** Call start → settle. */
+  callSeconds: number;
+  /** Event written → reply; replies only. */
+  writeToReplySeconds?: number;
+}
+
+export interface PoolMetricsOptions {
+  /** Prefix of the §12.1 families; default `agent_protocol`. */
+  prefix?: string;
+  /** Registry to fill; default a new one owned by this object. */
+  registry?: Registry;
+  /** §12.3 cap on agent-reported series; default 10 000. */
+  reportedSeriesLimit?: number;
+  /** §12.3 reported series not updated for this long are removed by sweep(); default 300 000 ms. */
+  reportedTtlMs?: number;
+  /** Where warnings go (reported series dropped, gauge source failed); default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+const DEFAULT_REPORTED_LIMIT = 10_000;
+const DEFAULT_REPORTED_TTL_MS = 300_000;
+
+/** prom-client prints NaN as "Nan"; §12.3 spells it "NaN". Only sample lines end in a value. */
+function spellNaN(text: string): string {
+  return text.replace(/^([^#\n][^\n]*) Nan$/gm, '$1 NaN');
+}
+
+/** Histograms refuse NaN; a negative duration is a clock step, counted as zero. */
+function seconds(x: number): number | undefined {
+  return Number.isFinite(x) ? Math.max(0, x) : undefined;
+}
+
+function positiveInt(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw zapError(ErrorCode.InvalidConfig, `${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+export class PoolMetrics {
+  readonly registry: Registry;
+  readonly #prefix: string;
+  readonly #warn: (message: string) => void;
+  readonly #reported: ReportedSeriesStore;
+  #source: (() => GaugeSnapshot) | undefined;
+  /** One snapshot per scrape: every gauge's collect() runs in the same turn of registry.metrics(). */
+  #scrape: { snapshot: GaugeSnapshot | undefined } | undefined;
+  #sourceFailed = false;
+
+  readonly #requests: Counter;
+  readonly #responses: Counter;
+  readonly #timeouts: Counter;
+  readonly #connectionErrors: Counter;
+  readonly #flowPauses: Counter;
+  readonly #flowRejections: Counter;
+  readonly #affinityEvictions: Counter;
+  readonly #affinityRejections: Counter;
+  readonly #serialization: Histogram;
+  readonly #requestDuration: Histogram;
+  readonly #agentRequests: Counter<'agent' | 'decision'>;
+  readonly #agentDuration: Histogram<'agent'>;
+  readonly #agentErrors: Counter<'agent' | 'kind'>;
+
+  constructor(options: PoolMetricsOptions = {}) {
+    const prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
+    if (!METRIC_NAME_RE.test(prefix)) {
+      throw zapError(ErrorCode.InvalidConfig, `metrics prefix '${prefix}' is not a valid Prometheus metric name`);
+    }
+    this.#prefix = prefix;
+    this.registry = options.registry ?? new Registry();
+    this.#warn = options.onWarning ?? ((message) => console.warn(`[zap metrics] ${message}`));
+    const registers = [this.registry];
+
+    // Created in exposition order: the registry prints families in registration order.
+    const counter = (f: FamilyDefinition): Counter => new Counter({ name: this.#name(f), help: f.help, registers });
+    this.#requests = counter(PROTOCOL_COUNTERS.requests);
+    this.#responses = counter(PROTOCOL_COUNTERS.responses);
+    this.#timeouts = counter(PROTOCOL_COUNTERS.timeouts);
+    this.#connectionErrors = counter(PROTOCOL_COUNTERS.connectionErrors);
+    this.#flowPauses = counter(PROTOCOL_COUNTERS.flowPauses);
+    this.#flowRejections = counter(PROTOCOL_COUNTERS.flowRejections);
+    this.#affinityEvictions = counter(PROTOCOL_COUNTERS.affinityEvictions);
+    this.#affinityRejections = counter(PROTOCOL_COUNTERS.affinityRejections);
+
+    this.#poolGauge(PROTOCOL_GAUGES.inFlight, 'sum', (s) => s.inFlight);
+    this.#poolGauge(PROTOCOL_GAUGES.correlationAffinities, 'sum', (s) => s.correlationAffinities);
+    this.#poolGauge(PROTOCOL_GAUGES.bufferUtilization, 'max', (s) => s.bufferUtilizationPercent);
+    this.#poolGauge(PROTOCOL_GAUGES.healthyConnections, 'sum', (s) => s.healthyConnections);
+    this.#poolGauge(PROTOCOL_GAUGES.pausedConnections, 'sum', (s) => s.pausedConnections);
+
+    const protocolBuckets = [...PROTOCOL_BUCKETS];
+    const histogram = (f: FamilyDefinition): Histogram =>
+      new Histogram({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
+    this.#serialization = histogram(PROTOCOL_HISTOGRAMS.serialization);
+    this.#requestDuration = histogram(PROTOCOL_HISTOGRAMS.requestDuration);
+
+    this.#agentRequests = new Counter({
+      name: AGENT_FAMILIES.requests.suffix,
+      help: AGENT_FAMILIES.requests.help,
+      labelNames: ['agent', 'decision'] as const,
+      registers,
+    });
+    this.#agentDuration = new Histogram({
+      name: AGENT_FAMILIES.duration.suffix,
+      help: AGENT_FAMILIES.duration.help,
+      labelNames: ['agent'] as const,
+      buckets: [...AGENT_BUCKETS],
+      registers,
+    });
+    this.#agentGauge(AGENT_FAMILIES.connectionsActive, 'sum', (a) => a.connectionsActive);
+    this.#agentGauge(AGENT_FAMILIES.circuitState, 'max', (a) => a.circuitState);
+    this.#agentErrors = new Counter({
+      name: AGENT_FAMILIES.errors.suffix,
+      help: AGENT_FAMILIES.errors.help,
+      labelNames: ['agent', 'kind'] as const,
+      registers,
+    });
+
+    this.#reported = new ReportedSeriesStore({
+      registry: this.registry,
+      reservedNames: ownSampleNames(prefix),
+      maxSeries: positiveInt(options.reportedSeriesLimit, DEFAULT_REPORTED_LIMIT, 'reportedSeriesLimit'),
+      ttlMs: positiveInt(options.reportedTtlMs, DEFAULT_REPORTED_TTL_MS, 'reportedTtlMs'),
+      warn: this.#warn,
+    });
+  }
+
+  /** Content-Type of metrics() for an HTTP exporter. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Number of agent-reported series held (§12.3 cap). */
+  get reportedSeries(): number {
+    return this.#reported.size;
+  }
+
+  /** An event was written to an agent. */
+  dispatched(_agentId: string, encodeSeconds: number): void {
+    this.#requests.inc();
+    const s = seconds(encodeSeconds);
+    if (s !== undefined) this.#serialization.observe(s);
+  }
+
+  /** A call settled: a reply (real or synthetic) or an error. */
+  settled(agentId: string, o: SettledCall): void {
+    if (o.decision !== undefined && o.synthetic !== true) {
+      this.#responses.inc();
+      this.#agentRequests.inc({ agent: agentId, decision: o.decision });
+      const call = seconds(o.callSeconds);
+      if (call !== undefined) this.#agentDuration.observe({ agent: agentId }, call);
+      const wire = o.writeToReplySeconds === undefined ? undefined : seconds(o.writeToReplySeconds);
+      if (wire !== undefined) this.#requestDuration.observe(wire);
+    }
+    if (o.errorCode !== undefined) {
+      if (o.errorCode === ErrorCode.Timeout) this.#timeouts.inc();
+      this.#agentErrors.inc({ agent: agentId, kind: o.errorCode.toLowerCase().replace(/^zap_/, '') });
+    }
+  }
+
+  /** A connect or handshake failed, or a ready connection died. */
+  connectionError(agentId: string, kind: ConnectionErrorKind): void {
+    this.#connectionErrors.inc();
+    // §12.2 lists only the two set-up failures as connection-level kinds.
+    if (kind !== 'lost') this.#agentErrors.inc({ agent: agentId, kind });
+  }
+
+  flowPause(_agentId: string): void {
+    this.#flowPauses.inc();
+  }
+
+  /** A flow-control rejection or a synthetic Allow (§12.1). */
+  flowRejection(_agentId: string): void {
+    this.#flowRejections.inc();
+  }
+
+  affinityEvictions(n: number): void {
+    if (n > 0) this.#affinityEvictions.inc(n);
+  }
+
+  affinityRejections(n: number): void {
+    if (n > 0) this.#affinityRejections.inc(n);
+  }
+
+  /** The pool state the gauges read at each scrape. */
+  setGaugeSource(source: () => GaugeSnapshot): void {
+    this.#source = source;
+    this.#sourceFailed = false;
+  }
+
+  /** §12.3: stores an agent's MetricsReport (latest value per series). `now` in ms. */
+  agentReported(agentId: string, report: MetricsReport, now: number): void {
+    this.#reported.ingest(agentId, report, now);
+  }
+
+  /** Maintenance: drops reported series not updated for the TTL. `now` in ms. */
+  sweep(now: number): void {
+    this.#reported.sweep(now);
+  }
+
+  /** Exposition text: §12.1 families, §12.2 families, then the agent-reported ones. */
+  async metrics(): Promise<string> {
+    return spellNaN(await this.registry.metrics());
+  }
+
+  #name(f: FamilyDefinition): string {
+    return `${this.#prefix}_${f.suffix}`;
+  }
+
+  #poolGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (s: GaugeSnapshot) => number): void {
+    const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
+    new Gauge({
+      name: this.#name(f),
+      help: f.help,
+      aggregator,
+      registers: [this.registry],
+      collect(this: Gauge) {
+        const s = snapshot();
+        if (s !== undefined) this.set(pick(s));
+      },
+    });
+  }
+
+  #agentGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (a: GaugeSnapshot['agents'][number]) => number): void {
+    const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
+    new Gauge<'agent'>({
+      name: f.suffix,
+      help: f.help,
+      labelNames: ['agent'] as const,
+      aggregator,
+      registers: [this.registry],
+      collect(this: Gauge<'agent'>) {
+        const s = snapshot();
+        if (s === undefined) return;
+        // Rebuilt each scrape so a removed agent disappears.
+        this.reset();
+        for (const a of s.agents) this.set({ agent: a.agentId }, pick(a));
+      },
+    });
+  }
+
+  #snapshot(): GaugeSnapshot | undefined {
+    if (this.#source === undefined) return undefined;
+    if (this.#scrape === undefined) {
+      this.#scrape = { snapshot: this.#readSource(this.#source) };
+      queueMicrotask(() => (this.#scrape = undefined));
+    }
+    return this.#scrape.snapshot;
+  }
+
+  /** A failing source must not fail the scrape: the gauges keep their last values. */
+  #readSource(source: () => GaugeSnapshot): GaugeSnapshot | undefined {
+    try {
+      return source();
+    } catch (err) {
+      if (!this.#sourceFailed) {
+        this.#sourceFailed = true;
+        this.#warn(`gauge source failed, gauges keep their last values: ${String(err)} (logged once)`);
+      }
+      return undefined;
+    }
+  }
+}
