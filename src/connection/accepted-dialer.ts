@@ -28,6 +28,10 @@ export class AcceptedDialer implements Dialer {
     return this.accepted.socket;
   }
 
+  dispose(transport: unknown): void {
+    (transport as Socket).destroy();
+  }
+
   async handshake(transport: unknown, initialPushId: string): Promise<FramedConnection> {
     const a = this.accepted;
     const connection = new FramedConnection(transport as Socket, {

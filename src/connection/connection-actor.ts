@@ -35,8 +35,30 @@ export class ConnectionActor {
     this.dialer = dialer ?? dialerFor(command);
     const machine = connectionMachine.provide({
       actors: {
-        connect: fromPromise<unknown, { attempt: number }>(() => this.dialer.connect()),
-        handshake: fromPromise<unknown, { transport: unknown }>(({ input }) => this.handshake(input.transport)),
+        // xstate stops waiting for an invoked promise when CLOSE arrives, but the work goes on:
+        // whatever it produces after that is disposed of here, or it would leak a socket.
+        connect: fromPromise<unknown, { attempt: number }>(async ({ signal }) => {
+          const transport = await this.dialer.connect();
+          if (signal.aborted) {
+            this.dialer.dispose(transport);
+            throw new Error('closed while connecting');
+          }
+          return transport;
+        }),
+        handshake: fromPromise<unknown, { transport: unknown }>(async ({ input, signal }) => {
+          const onAbort = () => this.dialer.dispose(input.transport);
+          signal.addEventListener('abort', onAbort, { once: true });
+          try {
+            const connection = await this.handshake(input.transport);
+            if (signal.aborted) {
+              connection.close();
+              throw new Error('closed while handshaking');
+            }
+            return connection;
+          } finally {
+            signal.removeEventListener('abort', onAbort);
+          }
+        }),
       },
     });
     this.actor = createActor(machine, {

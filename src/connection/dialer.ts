@@ -10,6 +10,8 @@ import { UdsDialer } from './uds-dialer.js';
 export interface Dialer {
   connect(): Promise<unknown>;
   handshake(transport: unknown, initialPushId: string): Promise<PoolConnection>;
+  /** Releases a transport nobody will use (the connection was closed while it was being set up). */
+  dispose(transport: unknown): void;
 }
 
 type DialerFactory = (command: OpenConnectionCommand) => Dialer;

@@ -22,6 +22,10 @@ export class GrpcDialer implements Dialer {
     return openGrpcChannel(endpoint.address, endpoint.tls, this.settings, connectTimeoutMs, agentId);
   }
 
+  dispose(transport: unknown): void {
+    (transport as grpc.Client).close();
+  }
+
   handshake(transport: unknown, initialPushId: string): Promise<GrpcConnection> {
     const c = this.command;
     return startGrpcConnection(transport as grpc.Client, {

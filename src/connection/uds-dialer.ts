@@ -17,6 +17,10 @@ export class UdsDialer implements Dialer {
     return connectUds(endpoint.path, connectTimeoutMs, agentId);
   }
 
+  dispose(transport: unknown): void {
+    (transport as Socket).destroy();
+  }
+
   async handshake(transport: unknown, initialPushId: string): Promise<FramedConnection> {
     const c = this.command;
     const connection = new FramedConnection(transport as Socket, {
