@@ -3,14 +3,18 @@
 // commands and state reports are plain messages.
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import type { CancelItem, HostCommand, ResultItem, SendItem } from '../src/pool/host-protocol.js';
+import type { CancelItem, HostCommand, PackedSendItem, WorkerResult } from '../src/pool/host-protocol.js';
+import { toSparse } from '../src/pool/sparse-response.js';
 
-export type ToWorker = { t: 'cmd'; c: HostCommand } | { t: 'batch'; s: SendItem[]; c: CancelItem[] } | { t: 'terminate' };
+export type ToWorker =
+  | { t: 'cmd'; c: HostCommand }
+  | { t: 'batch'; s: PackedSendItem[]; b: ArrayBuffer; c: CancelItem[] }
+  | { t: 'terminate' };
 
 const port = parentPort;
 if (port === null) throw new Error('connection-host must run in a worker thread');
 
-let results: ResultItem[] = [];
+let results: WorkerResult[] = [];
 let scheduled = false;
 const flush = () => {
   scheduled = false;
@@ -21,7 +25,7 @@ const flush = () => {
 
 const host = new ConnectionHost({
   result(item) {
-    results.push(item);
+    results.push(item[1] === null ? item : [item[0], toSparse(item[1])]);
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -35,7 +39,9 @@ const host = new ConnectionHost({
 port.on('message', (msg: ToWorker) => {
   switch (msg.t) {
     case 'batch':
-      for (const item of msg.s) host.send(item);
+      for (const [requestId, connectionId, correlationId, offset, length] of msg.s) {
+        host.send([requestId, connectionId, correlationId, Buffer.from(msg.b, offset, length)]);
+      }
       for (const item of msg.c) host.cancel(item);
       return;
     case 'cmd':

@@ -59,13 +59,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   const server = new AgentServer(options);
   // The bound endpoint: for gRPC with port 0, the real port.
   const bound = await server.listen(listen);
-  process.stdout.write(`zap agent '${options.agentId}' (${name}) listening on ${bound}\n`);
-
-  await new Promise<void>((resolve) => {
+  // Signal handlers go in before the ready line: a supervisor may signal as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.stdout.write(`zap agent '${options.agentId}' (${name}) listening on ${bound}\n`);
+  await stopped;
   await server.close();
   return 0;
 }
@@ -93,13 +94,14 @@ async function runReverse(
   connector.on('registered', (r) => process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${r.connectionId}\n`));
   connector.on('refused', (r) => process.stderr.write(`zap agent '${id}': registration refused: ${r.error}\n`));
   connector.on('retry', (r) => process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${r.error.message}; retrying in ${r.delayMs} ms\n`));
-  await connector.start();
-  process.stdout.write(`zap agent '${id}' (${name}) dialling ${endpoint}\n`);
-  const failed = await new Promise<boolean>((resolve) => {
+  const stopped = new Promise<boolean>((resolve) => {
     process.once('SIGINT', () => resolve(false));
     process.once('SIGTERM', () => resolve(false));
     connector.once('failed', () => resolve(true));
   });
+  await connector.start();
+  process.stdout.write(`zap agent '${id}' (${name}) dialling ${endpoint}\n`);
+  const failed = await stopped;
   const failure = connector.failure;
   await connector.close();
   if (failed && failure !== null) throw failure;

@@ -17,6 +17,9 @@ import { AcceptedDialer } from './accepted-dialer.js';
 import { ConnectionActor } from './connection-actor.js';
 import type { PoolConnection } from './pool-connection.js';
 
+/** The router owns every deadline: connections arm no timer of their own. */
+const NO_TIMER = Object.freeze({ timeoutMs: Infinity });
+
 interface HostedCall {
   connection: PoolConnection;
   correlationId: string;
@@ -172,10 +175,28 @@ export class ConnectionHost {
     }
     this.calls.set(requestId, { connection, correlationId });
     const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    connection.sendFrame(bytes, correlationId, { timeoutMs: Infinity }).then(
-      (response) => this.succeed(requestId, response),
-      (err: unknown) => this.fail(requestId, err),
+    if (connection.sendFrameWith !== undefined) {
+      connection.sendFrameWith(bytes, correlationId, NO_TIMER, requestId, this.completeBound);
+      return;
+    }
+    connection.sendFrame(bytes, correlationId, NO_TIMER).then(
+      (response) => this.complete(requestId, undefined, response),
+      (err: unknown) => this.complete(requestId, err, undefined),
     );
+  }
+
+  /** One shared completion handler for every call of this host (no closure per call). */
+  private readonly completeBound = (requestId: number, error: unknown, response: AgentResponse | undefined) =>
+    this.complete(requestId, error, response);
+
+  private complete(requestId: number, error: unknown, response: AgentResponse | undefined): void {
+    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
+    if (error === undefined) {
+      this.sink.result([requestId, response as AgentResponse]);
+      return;
+    }
+    const e = error instanceof AgentPoolError ? error : zapError(ErrorCode.Error, error instanceof Error ? error.message : String(error));
+    this.sink.result([requestId, null, e.toSerialized()]);
   }
 
   cancel(item: CancelItem): void {
@@ -193,17 +214,6 @@ export class ConnectionHost {
     this.listeners.clear();
     for (const actor of this.actors.values()) actor.close();
     this.actors.clear();
-  }
-
-  private succeed(requestId: number, response: AgentResponse): void {
-    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
-    this.sink.result([requestId, response]);
-  }
-
-  private fail(requestId: number, err: unknown): void {
-    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
-    const e = err instanceof AgentPoolError ? err : zapError(ErrorCode.Error, err instanceof Error ? err.message : String(err));
-    this.sink.result([requestId, null, e.toSerialized()]);
   }
 
   /** Forwards a ready connection's control traffic to the router. */

@@ -48,6 +48,9 @@ export interface CallOptions {
   cancelReason?: CancelReason;
 }
 
+/** Completion callback of sendFrameWith: exactly one call per event. */
+export type CallCompletion = (token: number, error: unknown, response: AgentResponse | undefined) => void;
+
 export interface FramedConnectionOptions {
   agentId: string;
   /** 'uds' sends a 0x01 handshake; 'reverse' connections are registered before they get here. */
@@ -85,8 +88,10 @@ interface Call {
   readonly cid: string;
   readonly frame: Buffer;
   readonly cancelReason: CancelReason | undefined;
-  resolve: (r: AgentResponse) => void;
-  reject: (e: unknown) => void;
+  /** The one completion path of a call: a reply or an error, then never again (see settle). */
+  done: CallCompletion | undefined;
+  /** Caller's token, handed back to `done` (lets a host use one shared handler, no closure per call). */
+  readonly token: number;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -245,35 +250,50 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
    * `timeoutMs: Infinity` arms no timer: the caller owns the deadline and calls `cancel`.
    */
   sendFrame(frame: Buffer, correlationId: string, options: CallOptions = {}): Promise<AgentResponse> {
+    return new Promise<AgentResponse>((resolve, reject) => {
+      this.sendFrameWith(frame, correlationId, options, 0, (_token, error, response) => {
+        if (error === undefined) resolve(response as AgentResponse);
+        else reject(error);
+      });
+    });
+  }
+
+  /**
+   * Callback form of sendFrame for hosts on the hot path: `done(token, error, response)` runs
+   * exactly once (possibly synchronously, for an immediate failure). No promise, no closure per call.
+   */
+  sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void {
     if (this.closedWith !== undefined) {
-      return Promise.reject(withIds(this.closedWith ?? lost(this.agentId, 'connection closed'), this.agentId, correlationId));
+      done(token, withIds(this.closedWith ?? lost(this.agentId, 'connection closed'), this.agentId, correlationId), undefined);
+      return;
     }
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason, this.agentId, correlationId));
-    return new Promise<AgentResponse>((resolve, reject) => {
-      const call: Call = {
-        cid: correlationId,
-        frame,
-        cancelReason: options.cancelReason,
-        resolve,
-        reject,
-        timer: undefined,
-        signal,
-        onAbort: undefined,
-        queued: undefined,
-      };
-      const timeoutMs =
-        options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
-      if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
-      if (signal !== undefined) {
-        call.onAbort = () => this.onAbort(call);
-        signal.addEventListener('abort', call.onAbort, { once: true });
-      }
-      const busy = this.sameCidWaiting.get(correlationId);
-      if (busy !== undefined) busy.push(call);
-      else if (this.outstanding.has(correlationId)) this.sameCidWaiting.set(correlationId, [call]);
-      else this.dispatch(call);
-    });
+    if (signal?.aborted) {
+      done(token, abortError(signal.reason, this.agentId, correlationId), undefined);
+      return;
+    }
+    const call: Call = {
+      cid: correlationId,
+      frame,
+      cancelReason: options.cancelReason,
+      done,
+      token,
+      timer: undefined,
+      signal,
+      onAbort: undefined,
+      queued: undefined,
+    };
+    const timeoutMs =
+      options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
+    if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
+    if (signal !== undefined) {
+      call.onAbort = () => this.onAbort(call);
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    const busy = this.sameCidWaiting.get(correlationId);
+    if (busy !== undefined) busy.push(call);
+    else if (this.outstanding.has(correlationId)) this.sameCidWaiting.set(correlationId, [call]);
+    else this.dispatch(call);
   }
 
   /** Sends a Cancel for the outstanding event of `cid` (if any) and rejects its call with ABORT_ERR. */
@@ -423,10 +443,9 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   /** The one place a call ends. Idempotent. */
   private settle(call: Call, response: AgentResponse | undefined, error: unknown): void {
-    if (call.resolve === noop) return;
-    const { resolve, reject } = call;
-    call.resolve = noop;
-    call.reject = noop;
+    const done = call.done;
+    if (done === undefined) return;
+    call.done = undefined;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     if (this.outstanding.get(call.cid) === call) {
@@ -445,8 +464,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
         if (list.length === 0) this.sameCidWaiting.delete(call.cid);
       }
     }
-    if (error === undefined) resolve(response as AgentResponse);
-    else reject(error);
+    done(call.token, error, response);
   }
 
   /** Ends the connection once; every call and ping still open fails with `error` (or ZAP_ERROR). */
@@ -467,8 +485,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.emit('close', error);
   }
 }
-
-function noop(): void {}
 
 function hex(type: number): string {
   return type.toString(16).padStart(2, '0');

@@ -8,7 +8,6 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { AgentPoolError, ErrorCode, protocolError, zapError } from '../protocol/errors.js';
-import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import {
   agentToProxyFromProto,
   cancelToProto,
@@ -29,7 +28,9 @@ import {
 import { grpcEventEncoder, GRPC_ENCODING } from '../transport/grpc-event-encoder.js';
 import { abortError } from './abort-error.js';
 import { cancelReasonFor } from './cancel-reason.js';
-import type { CallOptions, FramedConnectionEvents } from './framed-connection.js';
+import type { CallCompletion, CallOptions, FramedConnectionEvents } from './framed-connection.js';
+import { GrpcCallTable, type GrpcCall } from './grpc-call-table.js';
+import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import { relogAgentLog } from './grpc-log.js';
 import type { PoolConnection } from './pool-connection.js';
 
@@ -48,21 +49,6 @@ export interface GrpcHandshakeOptions {
   handshakeTimeoutMs: number;
 }
 
-interface Call {
-  readonly cid: string;
-  /** The id the agent answers with: the cid, or a Configure's config_version. */
-  readonly replyId: string;
-  readonly frame: Buffer;
-  readonly cancelReason: CancelReason | undefined;
-  resolve: (r: AgentResponse) => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Handed to grpc-js (a Cancel is needed from now on; before, withdrawing is enough). */
-  written: boolean;
-}
-
 interface PendingPing {
   resolve: (rttMs: number) => void;
   reject: (e: unknown) => void;
@@ -79,14 +65,9 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   private readonly requestTimeoutMs: number;
   private readonly maxSendBytes: number;
   private readonly channelBufferSize: number;
-  /** The outstanding call per reply id (one per cid, spec §10.2). */
-  private readonly outstanding = new Map<string, Call>();
-  /** Later calls of a reply id that already has one outstanding, FIFO. */
-  private readonly sameCidWaiting = new Map<string, Call[]>();
-  /** Configure calls whose reply id differs from their cid, by cid (for cancel). */
-  private readonly configures = new Map<string, Call>();
+  private readonly calls = new GrpcCallTable();
   /** Calls waiting for room in grpc-js' write buffer. */
-  private readonly writeQueue: Call[] = [];
+  private readonly writeQueue: GrpcCall[] = [];
   private readonly pings = new Map<number, PendingPing>();
   private pingSequence = 0;
   private handshakeWaiter: ((msg: AgentToProxyMessage) => void) | undefined;
@@ -120,9 +101,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     return this.closedWith !== undefined;
   }
   get inFlight(): number {
-    let waiting = 0;
-    for (const list of this.sameCidWaiting.values()) waiting += list.length;
-    return this.outstanding.size + waiting;
+    return this.calls.size;
   }
 
   /** Spec §8.4 steps 3–4: the first message out is the handshake; the first one in must answer it. */
@@ -168,69 +147,73 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     return this.sendFrame(frame, correlationId, options);
   }
 
-  /**
-   * Sends an encoded ProxyToAgent event. `timeoutMs: Infinity` arms no timer (the caller owns the
-   * deadline and calls `cancel`). A Configure is acknowledged by the reply carrying its
-   * config_version when the agent announced config_push; otherwise it is fire-and-forget (Rust
-   * agents never answer it) and resolves with an Allow as soon as it is written (spec §10.7). Not
-   * marked `synthetic`: that flag means "agent unavailable" to the pool (failure-mode open).
-   */
+  /** Sends an encoded ProxyToAgent event and resolves with the agent's reply (see sendFrameWith). */
   sendFrame(frame: Buffer, correlationId: string, options: CallOptions = {}): Promise<AgentResponse> {
-    if (this.closedWith !== undefined) return Promise.reject(withIds(this.closedWith, this.agentId, correlationId));
+    return new Promise<AgentResponse>((resolve, reject) => {
+      this.sendFrameWith(frame, correlationId, options, 0, (_token, error, response) => {
+        if (error === undefined) resolve(response as AgentResponse);
+        else reject(error);
+      });
+    });
+  }
+
+  /**
+   * Callback form for hosts on the hot path: `done(token, error, response)` runs exactly once
+   * (synchronously for an immediate failure); no promise or closure per call. `timeoutMs: Infinity`
+   * arms no timer (the caller owns the deadline and calls `cancel`). A Configure is acknowledged by
+   * the reply carrying its config_version when the agent announced config_push; otherwise it is
+   * fire-and-forget (Rust agents never answer it) and completes with an Allow once written (spec
+   * §10.7) — not marked `synthetic`, which means "agent unavailable" to the pool.
+   */
+  sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void {
+    if (this.closedWith !== undefined) return done(token, withIds(this.closedWith, this.agentId, correlationId), undefined);
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason, this.agentId, correlationId));
+    if (signal?.aborted) return done(token, abortError(signal.reason, this.agentId, correlationId), undefined);
     if (frame.length > this.maxSendBytes) {
-      return Promise.reject(
-        zapError(ErrorCode.FrameTooLarge, `Event of ${frame.length} bytes exceeds the gRPC send limit of ${this.maxSendBytes} bytes`, {
-          agentId: this.agentId,
-          correlationId,
-        }),
-      );
+      const why = `Event of ${frame.length} bytes exceeds the gRPC send limit of ${this.maxSendBytes} bytes`;
+      return done(token, zapError(ErrorCode.FrameTooLarge, why, { agentId: this.agentId, correlationId }), undefined);
     }
     let replyId = correlationId;
     if (frame[0] === CONFIGURE_TAG) {
       try {
         replyId = configureReplyId(frame) ?? correlationId;
       } catch (err) {
-        return Promise.reject(withIds(err, this.agentId, correlationId));
+        return done(token, withIds(err, this.agentId, correlationId), undefined);
       }
       if (this.handshakeResult?.capabilities.features.configPush !== true) {
         this.writeControl(frame);
-        return Promise.resolve(fireAndForgetAllow());
+        return done(token, undefined, fireAndForgetAllow());
       }
     }
-    return new Promise<AgentResponse>((resolve, reject) => {
-      const call: Call = {
-        cid: correlationId,
-        replyId,
-        frame,
-        cancelReason: options.cancelReason,
-        resolve,
-        reject,
-        timer: undefined,
-        signal,
-        onAbort: undefined,
-        written: false,
-      };
-      const timeoutMs = options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
-      if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
-      if (signal !== undefined) {
-        call.onAbort = () => this.onAbort(call);
-        signal.addEventListener('abort', call.onAbort, { once: true });
-      }
-      if (replyId !== correlationId) this.configures.set(correlationId, call);
-      const busy = this.sameCidWaiting.get(replyId);
-      if (busy !== undefined) busy.push(call);
-      else if (this.outstanding.has(replyId)) this.sameCidWaiting.set(replyId, [call]);
-      else this.dispatch(call);
-    });
+    const call: GrpcCall = {
+      cid: correlationId,
+      replyId,
+      frame,
+      cancelReason: options.cancelReason,
+      done,
+      token,
+      timer: undefined,
+      signal,
+      onAbort: undefined,
+      written: false,
+    };
+    const timeoutMs = options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
+    if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
+    if (signal !== undefined) {
+      call.onAbort = () => this.onAbort(call);
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    if (this.calls.add(call)) this.write(call);
   }
 
-  /** Sends a CancelRequest for the outstanding event of `cid` (if any) and rejects its call with ABORT_ERR. */
-  cancel(correlationId: string, reason: CancelReason = 'manual'): boolean {
-    const call = this.configures.get(correlationId) ?? this.outstanding.get(correlationId);
-    if (call === undefined || this.outstanding.get(call.replyId) !== call) return false;
-    this.withdrawOrCancel(call, reason);
+  /**
+   * Ends the outstanding call of `cid` with ABORT_ERR: withdrawn if grpc-js does not have it yet,
+   * else a CancelRequest goes out (not when `silent`).
+   */
+  cancel(correlationId: string, reason: CancelReason = 'manual', silent = false): boolean {
+    const call = this.calls.outstandingByCid(correlationId);
+    if (call === undefined) return false;
+    if (!silent) this.withdrawOrCancel(call, reason);
     this.settle(call, undefined, abortError(reason, this.agentId, correlationId));
     return true;
   }
@@ -261,8 +244,8 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     if (this.closedWith === undefined) this.stream.write(bytes);
   }
 
-  private dispatch(call: Call): void {
-    this.outstanding.set(call.replyId, call);
+  /** Hands an outstanding call to grpc-js, or queues it (withdrawable) while grpc-js is full. */
+  private write(call: GrpcCall): void {
     if (this.writeQueue.length === 0 && this.stream.writableLength < this.channelBufferSize) {
       call.written = true;
       this.stream.write(call.frame, this.onWritten);
@@ -271,17 +254,17 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     }
   }
 
-  /** grpc-js has room again: hand over queued events that are still wanted. */
   /** Write callback shared by every event (no per-message closure): room again, hand over more. */
   private readonly onWritten = (): void => {
     if (this.writeQueue.length > 0) this.flushWriteQueue();
   };
 
+  /** grpc-js has room again: hand over queued events that are still wanted. */
   private flushWriteQueue(): void {
     let i = 0;
     while (i < this.writeQueue.length && this.stream.writableLength < this.channelBufferSize && this.closedWith === undefined) {
-      const call = this.writeQueue[i++] as Call;
-      if (this.outstanding.get(call.replyId) !== call || call.written) continue;
+      const call = this.writeQueue[i++] as GrpcCall;
+      if (!this.calls.isOutstanding(call) || call.written) continue;
       call.written = true;
       this.stream.write(call.frame, this.onWritten);
     }
@@ -339,7 +322,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
 
   /** Spec §6.10 steps 3–5, by field 1 `correlation_id` (§8.4). */
   private onResponse(replyId: string, response: AgentResponse): void {
-    const call = this.outstanding.get(replyId);
+    const call = this.calls.byReplyId(replyId);
     if (call === undefined) {
       if (replyId === '') this.emit('unroutable-reply');
       else this.emit('late-reply', replyId);
@@ -361,9 +344,9 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     else this.fail(lost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${status.details}`));
   }
 
-  private onTimeout(call: Call, timeoutMs: number): void {
+  private onTimeout(call: GrpcCall, timeoutMs: number): void {
     call.timer = undefined;
-    if (this.outstanding.get(call.replyId) === call) this.withdrawOrCancel(call, 'timeout');
+    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, 'timeout');
     this.settle(
       call,
       undefined,
@@ -371,44 +354,30 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     );
   }
 
-  private onAbort(call: Call): void {
-    if (this.outstanding.get(call.replyId) === call) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
+  private onAbort(call: GrpcCall): void {
+    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
     this.settle(call, undefined, abortError(call.signal?.reason, this.agentId, call.cid));
   }
 
   /** Still queued here: withdrawn by settling (the flush skips it). Handed over: CancelRequest (§10.9). */
-  private withdrawOrCancel(call: Call, reason: CancelReason): void {
+  private withdrawOrCancel(call: GrpcCall, reason: CancelReason): void {
     if (!call.written) return;
     this.writeControl(encodeProxyToAgent(cancelToProto({ correlationId: call.cid, reason, timestampMs: Date.now() })));
   }
 
   /** The one place a call ends. Idempotent. */
-  private settle(call: Call, response: AgentResponse | undefined, error: unknown): void {
-    if (call.resolve === noop) return;
-    const { resolve, reject } = call;
-    call.resolve = noop;
-    call.reject = noop;
+  private settle(call: GrpcCall, response: AgentResponse | undefined, error: unknown): void {
+    const done = call.done;
+    if (done === undefined) return;
+    call.done = undefined;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
-    if (call.replyId !== call.cid && this.configures.get(call.cid) === call) this.configures.delete(call.cid);
-    if (this.outstanding.get(call.replyId) === call) {
-      this.outstanding.delete(call.replyId);
-      const next = this.sameCidWaiting.get(call.replyId);
-      if (next !== undefined) {
-        const following = next.shift();
-        if (next.length === 0) this.sameCidWaiting.delete(call.replyId);
-        if (following !== undefined && this.closedWith === undefined) this.dispatch(following);
-      }
-    } else {
-      const list = this.sameCidWaiting.get(call.replyId);
-      const at = list?.indexOf(call) ?? -1;
-      if (list !== undefined && at >= 0) {
-        list.splice(at, 1);
-        if (list.length === 0) this.sameCidWaiting.delete(call.replyId);
-      }
+    const next = this.calls.remove(call);
+    if (next !== undefined && this.closedWith === undefined) {
+      this.calls.promote(next);
+      this.write(next);
     }
-    if (error === undefined) resolve(response as AgentResponse);
-    else reject(error);
+    done(call.token, error, response);
   }
 
   /** Ends the connection once; every call and ping still open fails with `error`. */
@@ -417,7 +386,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     this.closedWith = error;
     this.stream.cancel();
     this.client.close();
-    const calls = [...this.outstanding.values(), ...[...this.sameCidWaiting.values()].flat()];
+    const calls = this.calls.all();
     this.writeQueue.length = 0;
     for (const call of calls) this.settle(call, undefined, withIds(error, this.agentId, call.cid));
     for (const ping of this.pings.values()) {
@@ -428,8 +397,6 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     this.emit('close', error);
   }
 }
-
-function noop(): void {}
 
 function fireAndForgetAllow(): AgentResponse {
   return {

@@ -2,7 +2,7 @@
 // reverse connections (FramedConnection) and gRPC streams implement it alike.
 import type { EventEmitter } from 'node:events';
 import type { AgentResponse, CancelReason, HandshakeResponse } from '../protocol/types.js';
-import type { CallOptions, FramedConnectionEvents } from './framed-connection.js';
+import type { CallCompletion, CallOptions, FramedConnectionEvents } from './framed-connection.js';
 
 export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
   readonly agentId: string;
@@ -18,6 +18,8 @@ export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
   readonly lastInboundAt?: number;
   /** Writes an event already encoded for this connection (see pool/event-encoder.ts). */
   sendFrame(frame: Buffer, correlationId: string, options?: CallOptions): Promise<AgentResponse>;
+  /** Callback form for hosts: `done(token, error, response)` exactly once; no promise per call. */
+  sendFrameWith?(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void;
   /** Ends the outstanding call of `correlationId`: withdraws it if unsent, else sends Cancel (not when `silent`). */
   cancel(correlationId: string, reason?: CancelReason, silent?: boolean): boolean;
   ping(timeoutMs?: number): Promise<number>;

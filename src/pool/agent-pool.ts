@@ -31,7 +31,7 @@ import {
   type AgentPoolConfig,
   type ConfigUpdateCallback,
 } from './pool-config.js';
-import { Router, type SendOptions } from './router.js';
+import { Router, type CallHandle, type SendOptions } from './router.js';
 import { PoolMetrics, type GaugeSnapshot } from '../metrics/pool-metrics.js';
 import type { Registry } from 'prom-client';
 import { ConfigPushRecords, DEFAULT_PUSH_TIMINGS, type PushStatus, type PushTimings } from './config-push.js';
@@ -239,9 +239,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     options: SendOptions = {},
   ): Promise<{ response: AgentResponse; usedSticky: boolean }> {
     if (this.closed) throw abortError('proxy_shutdown', agentId, correlationId);
-    const promise = this.router.send(agentId, 'request_headers', event, correlationId, options, { stickySession: sessionId });
-    const response = await promise;
-    return { response, usedSticky: promise.call?.usedSticky ?? false };
+    const handle: CallHandle = { call: undefined };
+    const response = await this.router.send(agentId, 'request_headers', event, correlationId, options, { stickySession: sessionId, handle });
+    return { response, usedSticky: handle.call?.usedSticky ?? false };
   }
 
   /** The request is over: forget its affinity on every agent. */

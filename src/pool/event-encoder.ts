@@ -1,7 +1,9 @@
 // Encode once, on the router: the bytes a connection host writes unchanged. Framed transports
 // (UDS, reverse) get a whole frame in the negotiated encoding; other transports plug their own
 // encoder in (gRPC: the ProxyToAgent message bytes).
-import { encodeFrame } from '../protocol/frame-encoder.js';
+import { protocolError } from '../protocol/errors.js';
+import { eventToWire } from '../protocol/events.js';
+import { encodeFrame, encodeTextFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
@@ -18,8 +20,21 @@ function framed(encoding: Encoding): EventEncoder {
   };
 }
 
+/** JSON events: stringify once, then one allocation holding header and text (no payload copy). */
+const jsonFramed: EventEncoder = {
+  encode: (kind, event, correlationId) => {
+    let text: string;
+    try {
+      text = JSON.stringify(eventToWire(kind, event, correlationId, false));
+    } catch (err) {
+      throw protocolError(`event cannot be written as JSON: ${(err as Error).message}`, { cause: err });
+    }
+    return encodeTextFrame(EVENT_MESSAGE_TYPE[kind], text);
+  },
+};
+
 const encoders = new Map<string, EventEncoder>([
-  ['json', framed('json')],
+  ['json', jsonFramed],
   ['msgpack', framed('msgpack')],
   [GRPC_ENCODING, grpcEventEncoder],
 ]);

@@ -106,12 +106,20 @@ export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | Drain
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
+/** A SendItem as it crosses to a worker: the frame is `length` bytes at `offset` of the batch buffer. */
+export type PackedSendItem = [requestId: number, connectionId: number, correlationId: string, offset: number, length: number];
+
 /** Router → host: the call ended on the router side (timeout / abort); send Cancel (unless
  *  `silent`: the agent disabled cancellation) or withdraw the unsent frame. */
 export type CancelItem = [requestId: number, reason: CancelReason, silent?: boolean];
 
 /** Host → router, hot path: a reply or a typed error for a request. */
 export type ResultItem = [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
+
+/** A ResultItem as it crosses the port from a worker: replies in sparse form (sparse-response.ts). */
+export type WorkerResult =
+  | [requestId: number, response: import('./sparse-response.js').SparseResponse]
+  | [requestId: number, response: null, error: SerializedAgentPoolError];
 
 export interface StateReport {
   type: 'state';

@@ -20,7 +20,8 @@ export interface PoolCall {
   usedSticky: boolean;
   resolve: (response: AgentResponse) => void;
   reject: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which the call times out (the router's deadline queue). */
+  deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   cancelReason: CancelReason | undefined;

@@ -9,6 +9,7 @@ import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import { chooseConnection } from './connection-chooser.js';
 import { eventEncoderFor } from './event-encoder.js';
 import { HealthReportState } from './health-report-state.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from './host-protocol.js';
 import type { PoolCall } from './pool-call.js';
@@ -38,7 +39,10 @@ export interface RouterEvents {
   flowRejection?: (agent: AgentEntry) => void;
 }
 
-type Admitted = Promise<AgentResponse> & { call?: PoolCall };
+/** What send() hands back to callers that need the call itself (sticky sessions). */
+export interface CallHandle {
+  call: PoolCall | undefined;
+}
 
 export class Router {
   readonly agents = new Map<string, AgentEntry>();
@@ -46,6 +50,11 @@ export class Router {
   private readonly connections = new Map<number, ConnectionRecord>();
   private nextCallId = 1;
   lateResults = 0;
+  private readonly deadlines = new DeadlineQueue<PoolCall>(
+    (call) => this.onTimeout(call),
+    (call) => call.state === 'done',
+    () => this.calls.size,
+  );
 
   constructor(private readonly events: RouterEvents = {}) {}
 
@@ -75,8 +84,8 @@ export class Router {
     event: unknown,
     correlationId: string,
     options: SendOptions,
-    extra: { stickySession?: string; forced?: ConnectionRecord } = {},
-  ): Admitted {
+    extra: { stickySession?: string; forced?: ConnectionRecord; handle?: CallHandle } = {},
+  ): Promise<AgentResponse> {
     const agent = this.agents.get(agentId);
     if (agent === undefined) {
       return Promise.reject(zapError(ErrorCode.NotFound, `Unknown agent '${agentId}'`, { agentId, correlationId }));
@@ -108,7 +117,7 @@ export class Router {
         usedSticky: false,
         resolve,
         reject,
-        timer: undefined,
+        deadline: 0,
         signal,
         onAbort: undefined,
         cancelReason: options.cancelReason,
@@ -119,7 +128,9 @@ export class Router {
         flowTimer: undefined,
       };
     });
-    call.timer = setTimeout(() => this.onTimeout(call), call.timeoutMs);
+    call.deadline = call.startedAt + call.timeoutMs;
+    this.deadlines.push(call);
+    if (extra.handle !== undefined) extra.handle.call = call;
     if (signal !== undefined) {
       call.onAbort = () => this.onAbort(call);
       signal.addEventListener('abort', call.onAbort, { once: true });
@@ -129,7 +140,7 @@ export class Router {
 
     if (call.forced !== undefined) {
       this.admit(call);
-      return Object.assign(promise, { call });
+      return promise;
     }
     // One outstanding event per (agent, cid): later ones wait their turn (spec §10.2).
     const waiting = agent.busyCids.get(correlationId);
@@ -140,7 +151,7 @@ export class Router {
       agent.busyCids.set(correlationId, null);
       this.admit(call);
     }
-    return Object.assign(promise, { call });
+    return promise;
   }
 
   /** Rejects the live calls of `cid` with ABORT_ERR, sending Cancel where an event is outstanding. */
@@ -266,7 +277,7 @@ export class Router {
   // ---------------------------------------------------------------------------------------------
 
   /** A call rejected before it exists (draining, open breaker): failure mode still applies. */
-  private unavailable(agent: AgentEntry, error: AgentPoolError): Admitted {
+  private unavailable(agent: AgentEntry, error: AgentPoolError): Promise<AgentResponse> {
     agent.totalErrors++;
     if (agent.options.failureMode === 'open') {
       agent.failOpenAllows++;
@@ -347,11 +358,10 @@ export class Router {
     connection.inFlight++;
     connection.dispatched++;
     const multiplier = connection.health.timeoutMultiplier;
-    if (multiplier !== 1 && call.timer !== undefined) {
+    if (multiplier !== 1) {
       // Degraded agent (spec §10.11): effective timeout × multiplier, still measured from the start.
-      clearTimeout(call.timer);
-      const remaining = call.timeoutMs * multiplier - (performance.now() - call.startedAt);
-      call.timer = setTimeout(() => this.onTimeout(call), Math.max(0, remaining));
+      call.deadline = call.startedAt + call.timeoutMs * multiplier;
+      this.deadlines.push(call);
     }
     call.dispatchedAt = performance.now();
     connection.host.send([call.id, connection.id, replyCorrelationId(call, connection), frame]);
@@ -397,7 +407,6 @@ export class Router {
   }
 
   private onTimeout(call: PoolCall): void {
-    call.timer = undefined;
     const effective = call.connection === undefined ? call.timeoutMs : Math.round(call.timeoutMs * call.connection.health.timeoutMultiplier);
     this.cancelOnConnection(call, 'timeout');
     const error = zapError(ErrorCode.Timeout, `Agent '${call.agent.id}' did not answer within ${effective} ms`, {
@@ -426,7 +435,6 @@ export class Router {
     this.calls.delete(call.id);
     const agent = call.agent;
     agent.calls.delete(call);
-    if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.flowTimer !== undefined) clearTimeout(call.flowTimer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     const latencyMs = performance.now() - call.startedAt;

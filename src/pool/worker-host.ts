@@ -2,11 +2,12 @@
 // event-loop turn travel as one message (the event bytes inside were encoded once, on the router);
 // results come back the same way. bench/worker-messages.ts measures the formats we rejected.
 import { Worker } from 'node:worker_threads';
-import type { CancelItem, HostCommand, HostHandle, HostReport, ResultItem, SendItem } from './host-protocol.js';
+import type { CancelItem, HostCommand, HostHandle, HostReport, PackedSendItem, ResultItem, SendItem, WorkerResult } from './host-protocol.js';
 import { workerSpec } from '../worker-file.js';
+import { fromSparse } from './sparse-response.js';
 
 
-type FromWorker = { t: 'results'; r: ResultItem[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
+type FromWorker = { t: 'results'; r: WorkerResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface WorkerHostSink {
   results(items: ResultItem[]): void;
@@ -30,7 +31,14 @@ export class WorkerHost implements HostHandle {
     const spec = workerSpec('connection-host');
     this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
     this.worker.on('message', (msg: FromWorker) => {
-      if (msg.t === 'results') this.sink.results(msg.r);
+      if (msg.t === 'results') {
+        const items: ResultItem[] = new Array(msg.r.length);
+        for (let i = 0; i < msg.r.length; i++) {
+          const r = msg.r[i] as WorkerResult;
+          items[i] = r[1] === null ? r : [r[0], fromSparse(r[1])];
+        }
+        this.sink.results(items);
+      }
       else if (msg.t === 'report') this.sink.report(msg.r);
     });
     this.worker.on('error', (err) => this.onLost(err));
@@ -88,7 +96,21 @@ export class WorkerHost implements HostHandle {
   private flush(): void {
     this.scheduled = false;
     if (this.sends.length === 0 && this.cancels.length === 0) return;
-    this.worker.postMessage({ t: 'batch', s: this.sends, c: this.cancels });
+    // The frames are views into Node's shared Buffer pool: cloning them would copy whole pool
+    // slabs. Copy just their bytes into one fresh buffer and transfer it instead.
+    const sends = this.sends;
+    let total = 0;
+    for (const item of sends) total += item[3].byteLength;
+    const bytes = new Uint8Array(total);
+    const items: PackedSendItem[] = new Array(sends.length);
+    let offset = 0;
+    for (let i = 0; i < sends.length; i++) {
+      const [requestId, connectionId, correlationId, frame] = sends[i] as SendItem;
+      bytes.set(frame, offset);
+      items[i] = [requestId, connectionId, correlationId, offset, frame.byteLength];
+      offset += frame.byteLength;
+    }
+    this.worker.postMessage({ t: 'batch', s: items, b: bytes.buffer, c: this.cancels }, [bytes.buffer]);
     this.sends = [];
     this.cancels = [];
   }

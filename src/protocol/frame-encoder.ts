@@ -50,3 +50,17 @@ export function encodeFrameHeader(type: number, payloadLength: number): Buffer {
   header[4] = type;
   return header;
 }
+
+/**
+ * A frame whose payload is `text` as UTF-8, built with one allocation and one copy (no
+ * intermediate payload Buffer): the hot path of JSON events.
+ */
+export function encodeTextFrame(type: number, text: string): Buffer {
+  const length = Buffer.byteLength(text, 'utf8');
+  checkFrame(type, length);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + length);
+  frame.writeUInt32BE(length + 1, 0);
+  frame[4] = type;
+  frame.write(text, FRAME_HEADER_LENGTH, length, 'utf8');
+  return frame;
+}

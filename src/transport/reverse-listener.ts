@@ -82,7 +82,10 @@ export class ReverseListener {
       await this.close();
       throw err instanceof AgentPoolError ? err : zapError(ErrorCode.InvalidConfig, String(err));
     }
-    if (this.closed) throw zapError(ErrorCode.Abort, 'reverse listener closed while starting');
+    if (this.closed) {
+      await this.close(); // close() ran while we were binding: what was bound after it goes too
+      throw zapError(ErrorCode.Abort, 'reverse listener closed while starting');
+    }
     return bound;
   }
 
@@ -95,14 +98,16 @@ export class ReverseListener {
 
   /** Stops accepting, drops unregistered sockets, removes the socket file. Admitted connections stay with their owner. */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
-    // server.close() stops accepting at once; its callback would wait for every accepted socket.
+    // Safe to repeat (start() does, for what it bound after a close). server.close() stops
+    // accepting at once; its callback would wait for every accepted socket, so it is not awaited.
     for (const server of this.servers) server.close();
     for (const p of [...this.pending]) p.destroy();
     this.pending.clear();
     this.tlsPending.clear();
-    if (this.boundPath !== undefined) await removeSocketFile(this.boundPath);
+    const path = this.boundPath;
+    this.boundPath = undefined;
+    if (path !== undefined) await removeSocketFile(path);
   }
 
   // ---------------------------------------------------------------------------------------------

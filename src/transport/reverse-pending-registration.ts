@@ -2,6 +2,7 @@
 // handshake-timeout clock (running from the TCP/UDS accept, TLS handshake included), the first
 // frame, and the way out — refused with a RegistrationResponse, handed over, or gone.
 import type { Socket } from 'node:net';
+import { ErrorCode, zapError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frame-encoder.js';
 import { MessageType } from '../protocol/message-type.js';
 import { encodeRegistrationResponse, registrationRefusal } from '../protocol/registration.js';
@@ -44,11 +45,6 @@ export class PendingRegistration {
     this.timer = setTimeout(() => this.timedOut(), timeoutMs);
   }
 
-  /** Whether the stream we read (the TLS socket, for TLS) is attached yet. */
-  get readable(): boolean {
-    return this.socket !== undefined;
-  }
-
   /** Starts reading the registration frame from `socket` (raw, or the TLS socket over it). */
   attach(socket: Socket): void {
     if (this.done) {
@@ -74,7 +70,7 @@ export class PendingRegistration {
   /** Ends our part: the caller now owns the socket, paused, with none of our listeners on it. */
   handOver(): Socket {
     const socket = this.finish();
-    if (socket === undefined) throw new Error('no registered socket to hand over');
+    if (socket === undefined) throw zapError(ErrorCode.Error, 'reverse listener: no registered socket to hand over');
     return socket;
   }
 

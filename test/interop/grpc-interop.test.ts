@@ -252,6 +252,25 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
     assert.deepEqual(s.received, []);
   });
 
+  test('ProcessStream: a half-close still gets the replies in flight; a silent proxy meets the handshake deadline', async () => {
+    const { endpoint } = await startGrpcAgent(
+      { onRequestHeaders: () => new Promise((resolve) => setTimeout(() => resolve({ audit: { tags: ['late'] } }), 30)) },
+      { handshakeTimeoutMs: 100 },
+    );
+    const client = plainClient(endpoint.replace('grpc://', ''));
+    const s = plainStream(client);
+    s.call.write({ handshake: { supported_versions: [2] } });
+    await s.next();
+    s.call.write(headersEvent('h1', '/'));
+    s.call.end();
+    assert.deepEqual((await s.next())['response']['audit']['tags'], ['late']);
+    assert.equal((await s.status).code, 0);
+    const silent = plainStream(client);
+    const status = await silent.status;
+    assert.equal(status.code, 4); // DEADLINE_EXCEEDED
+    assert.match(status.details, /handshake/);
+  });
+
   test('ProcessEvent (unary) answers every ProxyToAgent variant, and empty input with INVALID_ARGUMENT', async () => {
     const { address, cancels } = await ourAgent();
     const client = plainClient(address);
