@@ -21,8 +21,15 @@ export {
   type AgentConnectionOptions,
   type LoadBalanceStrategy,
   type FlowControlMode,
+  type ConfigUpdateCallback,
 } from './pool/pool-config.js';
 export type { ConnectionView, CustomPicker, PickContext } from './pool/picker.js';
+export { failClosedResponse, syntheticAllow, type FailureMode } from './pool/failure-mode.js';
+export type { PushStatus, PushState, PushTimings } from './pool/config-push.js';
+export { CircuitState, type CircuitBreakerConfig, type CircuitStateCode } from './pool/circuit-breaker.js';
+export { PoolMetrics, type GaugeSnapshot, type PoolMetricsOptions } from './metrics/pool-metrics.js';
+export { loadConfig, loadConfigFile, endpointOf, agentPoolOptions, renderConfigReference } from './config/index.js';
+export type { ZapConfig, AgentConfig, ReverseListenerConfig } from './config/index.js';
 export { connectionMachine, type ConnectionStateName } from './connection/connection-machine.js';
 export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
 export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';

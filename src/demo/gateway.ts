@@ -162,8 +162,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function forward(req: IncomingMessage, res: ServerResponse, port: number, headers: HeaderMap, body: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const out: Record<string, string[]> = {};
-    for (const [name, values] of Object.entries(headers)) if (name !== 'content-length' && name !== 'connection') out[name] = values;
+    // Node wants a plain string for single-valued headers (host must be one).
+    const out: Record<string, string | string[]> = {};
+    for (const [name, values] of Object.entries(headers)) {
+      if (name !== 'content-length' && name !== 'connection' && values.length > 0) out[name] = values.length === 1 ? (values[0] as string) : values;
+    }
     const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...out, 'content-length': String(body.length) } }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);

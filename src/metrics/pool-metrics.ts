@@ -101,6 +101,9 @@ export class PoolMetrics {
   readonly #agentRequests: Counter<'agent' | 'decision'>;
   readonly #agentDuration: Histogram<'agent'>;
   readonly #agentErrors: Counter<'agent' | 'kind'>;
+  // Labelled children cached per label set: prom-client hashes the labels on every labels()/inc(labels).
+  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(options: PoolMetricsOptions = {}) {
     const prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
@@ -187,9 +190,22 @@ export class PoolMetrics {
   settled(agentId: string, o: SettledCall): void {
     if (o.decision !== undefined && o.synthetic !== true) {
       this.#responses.inc();
-      this.#agentRequests.inc({ agent: agentId, decision: o.decision });
+      const key = `${agentId}\u0000${o.decision}`;
+      let requests = this.#requestChildren.get(key);
+      if (requests === undefined) {
+        requests = this.#agentRequests.labels(agentId, o.decision);
+        this.#requestChildren.set(key, requests);
+      }
+      requests.inc();
       const call = seconds(o.callSeconds);
-      if (call !== undefined) this.#agentDuration.observe({ agent: agentId }, call);
+      if (call !== undefined) {
+        let duration = this.#durationChildren.get(agentId);
+        if (duration === undefined) {
+          duration = this.#agentDuration.labels(agentId);
+          this.#durationChildren.set(agentId, duration);
+        }
+        duration.observe(call);
+      }
       const wire = o.writeToReplySeconds === undefined ? undefined : seconds(o.writeToReplySeconds);
       if (wire !== undefined) this.#requestDuration.observe(wire);
     }

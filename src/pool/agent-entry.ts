@@ -63,9 +63,9 @@ export class AgentEntry {
   readonly connections = new Map<number, ConnectionRecord>();
   /** Selectable connections in creation order; replaced (never mutated) on every state change. */
   candidates: readonly ConnectionRecord[] = [];
-  readonly picker: Picker;
-  readonly affinity: CorrelationAffinity;
-  readonly sticky: StickySessions;
+  picker!: Picker;
+  affinity!: CorrelationAffinity;
+  sticky!: StickySessions;
   /** Calls waiting for a connection slot, FIFO (settled ones are skipped lazily). */
   readonly queue: PoolCall[] = [];
   queueHead = 0;
@@ -86,23 +86,29 @@ export class AgentEntry {
   closing = false;
   /** drainAgent(): no new requests, connections close once idle. */
   draining = false;
-  readonly breaker: CircuitBreaker;
+  breaker!: CircuitBreaker;
   readonly flow = new AgentFlowState();
+  /** Created by a reverse registration before addAgent named it: addAgent may still configure it. */
+  implicit = false;
   private readonly initialWaiters: Array<(ready: number) => void> = [];
 
   constructor(
     readonly id: string,
     readonly endpoint: Endpoint,
-    readonly options: AgentConnectionOptions,
-    onCircuitState?: (agentId: string, state: number) => void,
+    public options: AgentConnectionOptions,
+    private readonly onCircuitState?: (agentId: string, state: number) => void,
   ) {
+    this.configure(options);
+  }
+
+  /** (Re)applies options: used at creation, and when addAgent names an implicitly created reverse agent. */
+  configure(options: AgentConnectionOptions): void {
+    this.options = options;
     this.picker = createPicker(options.loadBalanceStrategy);
     this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
     this.sticky = new StickySessions(options.stickySessionTimeoutMs);
-    this.breaker = new CircuitBreaker(
-      options.circuitBreaker,
-      onCircuitState === undefined ? {} : { onStateChange: (state) => onCircuitState(id, state) },
-    );
+    const listener = this.onCircuitState;
+    this.breaker = new CircuitBreaker(options.circuitBreaker, listener === undefined ? {} : { onStateChange: (state) => listener(this.id, state) });
   }
 
   get queued(): number {

@@ -173,9 +173,19 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   async addAgent(agentId: string, endpoint: string, options: AgentOptions = {}): Promise<{ ready: number }> {
     this.assertOpen();
     if (typeof agentId !== 'string' || agentId.length === 0) throw zapError(ErrorCode.InvalidConfig, 'agentId must be a non-empty string');
-    if (this.router.agents.has(agentId)) throw zapError(ErrorCode.InvalidConfig, `Agent '${agentId}' is already registered`, { agentId });
     const resolved = resolveAgentOptions(this.base, options, `agent '${agentId}'`);
     const parsed = parseEndpoint(endpoint);
+    const existing = this.router.agents.get(agentId);
+    if (existing !== undefined) {
+      // A reverse agent may register before it is configured here: adopt it with these options.
+      if (!(existing.implicit && parsed.transport === 'reverse')) {
+        throw zapError(ErrorCode.InvalidConfig, `Agent '${agentId}' is already registered`, { agentId });
+      }
+      existing.implicit = false;
+      existing.configure(resolved);
+      for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
+      return { ready: existing.candidates.length };
+    }
     const agent = new AgentEntry(agentId, parsed, resolved, this.circuitListener);
     this.router.agents.set(agentId, agent);
     if (parsed.transport === 'reverse') {
@@ -462,6 +472,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         let agent = this.router.agents.get(report.agentId);
         if (agent === undefined) {
           agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base }, this.circuitListener);
+          agent.implicit = true;
           this.router.agents.set(report.agentId, agent);
         }
         const record = new ConnectionRecord(report.connectionId, agent, this.hosts[hostIndex] as HostHandle, hostIndex);

@@ -89,14 +89,24 @@ export class RawReverseClient {
     this.socket.write(bytes);
   }
 
-  /** The next frame from the proxy; rejects when the socket closes first. */
-  async next(): Promise<{ type: number; payload: Buffer }> {
-    for (;;) {
+  /** The next frame from the proxy; rejects when the socket closes first or nothing comes in time. */
+  async next(timeoutMs = 10_000): Promise<{ type: number; payload: Buffer }> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 10_000; i++) {
       const f = this.frames.shift();
       if (f !== undefined) return f;
       if (this.ended) throw new Error('connection closed');
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
+    throw new Error(`no frame within ${timeoutMs} ms`);
   }
 
   async nextJson(type: number): Promise<Record<string, unknown>> {

@@ -1,0 +1,89 @@
+// `zap demo` end to end (shortened) and `zap serve` from a KDL file, as child processes of the
+// compiled CLI: the demo exits 0 with its summary and leaves nothing behind; serve answers
+// /metrics and /healthz, and drains and exits 0 on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { socketPath } from './support/tmp.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function zap(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  const start = Date.now();
+  for (;;) {
+    const m = pattern.exec(read());
+    if (m !== null) return m;
+    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function fetchText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+const demoDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('zap-demo-')).length;
+
+test('zap demo (1 s) runs the gateway end to end, prints the summary, exits 0 and cleans up', async () => {
+  const before = demoDirs();
+  const demo = zap(['demo', '--duration', '1', '--concurrency', '4']);
+  const [code] = (await once(demo.child, 'exit')) as [number];
+  assert.equal(code, 0, demo.stderr());
+  const out = demo.stdout();
+  assert.match(out, /Summary: \d+ requests/);
+  assert.match(out, /benign\s+200×\d+/);
+  assert.match(out, /attack\s+403×\d+/);
+  assert.match(out, /unauthenticated\s+401×\d+/);
+  assert.match(out, /waf\s+allow: \d+, block 403: \d+\s+rules/);
+  assert.match(out, /auth\s+allow: \d+, block 401: \d+/);
+  assert.match(out, /echo\s+allow: \d+/);
+  assert.match(out, /circuit breakers: waf closed, auth closed, echo closed/);
+  assert.equal(demoDirs(), before, 'the demo removed its socket directory');
+});
+
+test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exits 0', async () => {
+  const path = socketPath('serve-waf');
+  zap(['agent', '--listen', path, '--example', 'waf']);
+  const config = join(tmpdir(), `zap-serve-${process.pid}.kdl`);
+  writeFileSync(config, `agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n        events "request_headers"\n        pool {\n            connections-per-agent 2\n        }\n    }\n}\n`);
+  after(() => rmSync(config, { force: true }));
+  // the agent must be listening before serve starts, or its first attempts back off
+  await new Promise((r) => setTimeout(r, 1_000));
+  const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
+  const [, address] = await waitForOutput(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
+  await waitForOutput(serve.stdout, /waf \(unix:[^)]+\): 2 ready/);
+  const health = await fetchText(`http://${address}/healthz`);
+  assert.deepEqual(health, { status: 200, body: 'ok\n' });
+  const metrics = await fetchText(`http://${address}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.body, /^agent_connections_active\{agent="waf"\} 2$/m);
+  assert.match(metrics.body, /^# TYPE agent_protocol_requests_total counter$/m);
+  serve.child.kill('SIGTERM');
+  const [code] = (await once(serve.child, 'exit')) as [number];
+  assert.equal(code, 0, serve.stderr());
+  assert.match(serve.stdout(), /draining…[\s\S]*stopped/);
+});
