@@ -51,15 +51,30 @@ const COLUMNS: Column[] = [
   { title: 'errors', cell: (r) => String(r.errors) },
 ];
 
+/** Columns for the rows' `extra` keys, in order of first appearance. */
+function extraColumns(rows: readonly BenchRow[]): Column[] {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
+  return keys.map((key) => ({
+    title: key,
+    cell: (r) => {
+      const v = r.extra?.[key];
+      if (typeof v === 'string') return v;
+      if (typeof v !== 'number') return '-';
+      return Number.isInteger(v) || Math.abs(v) >= 100 ? int(v) : fixed(v, 2);
+    },
+  }));
+}
+
 export function formatTable(file: ResultFile): string {
-  const cells = file.rows.map((r) => COLUMNS.map((c) => c.cell(r)));
-  const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const columns = [...COLUMNS, ...extraColumns(file.rows)];
+  const cells = file.rows.map((r) => columns.map((c) => c.cell(r)));
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => (row[i] ?? '').length)));
   const line = (values: string[]): string =>
     values.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
   const m = file.machine;
   const out = [
     `${file.scenario} — ${m.cpuModel}, ${m.cores} cores, node ${m.node}, load average before ${m.loadAvgBefore}`,
-    line(COLUMNS.map((c) => c.title)),
+    line(columns.map((c) => c.title)),
     ...cells.map(line),
   ];
   const cpu = file.rows.find((r) => r.cpuSource === 'process');

@@ -10,6 +10,10 @@ export interface ScenarioSettings {
   /** Concurrency of the main (throughput) rows. */
   inflight: number;
   quick: boolean;
+  /** Where result files go (`--json-dir`); scenarios that write more than the JSON (scale.svg) put it here. */
+  jsonDir?: string;
+  /** `--agents N`: the most agent processes a multi-agent scenario (scale) starts. */
+  agents?: number;
   /** Run only rows with these names (for profiling one row); baselines left out leave ratios NaN. */
   only?: ReadonlySet<string>;
   /** Progress lines (stderr in the CLI), so the table on stdout stays clean. */
@@ -50,6 +54,8 @@ export interface BenchRow {
   firstError: string | null;
   /** 'thread' (/proc per-thread stat) or 'process' (fallback: includes every thread). */
   cpuSource: 'thread' | 'process';
+  /** Scenario-specific figures (open-loop drops, body MiB/s, heap per request …): extra table columns, in key order. */
+  extra?: Readonly<Record<string, number | string | null>>;
 }
 
 export interface ScenarioResult {

@@ -6,10 +6,11 @@ import type { ScenarioSettings } from '../../bench/scenario.js';
 import { UsageError } from './cli-error.js';
 
 export const BENCH_USAGE =
-  'zap bench [SCENARIO…] [--quick] [--json-dir DIR] [--warmup MS] [--duration MS] [--inflight N] [--only ROW,…] [--list]';
+  'zap bench [SCENARIO…] [--quick] [--json-dir DIR] [--warmup MS] [--duration MS] [--inflight N] [--agents N] [--only ROW,…] [--list]';
 
 const DEFAULTS = { warmupMs: 1_000, durationMs: 5_000 };
-const QUICK = { warmupMs: 500, durationMs: 2_000 };
+// Short enough that every scenario together stays near a minute: a smoke run, not a measurement.
+const QUICK = { warmupMs: 200, durationMs: 500 };
 
 /** Where the command writes: the table (out) and progress / problems (err). Tests pass their own. */
 export interface BenchOutput {
@@ -34,6 +35,7 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
       inflight: { type: 'string', default: '256' },
       list: { type: 'boolean', default: false },
       only: { type: 'string' },
+      agents: { type: 'string' },
     },
   });
   // Loaded here so that other sub-commands do not pay for the benchmark code at start-up.
@@ -55,6 +57,8 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
     durationMs: integer(values.duration, timing.durationMs, '--duration', 1),
     inflight: integer(values.inflight, 256, '--inflight', 1),
     quick: values.quick,
+    jsonDir: values['json-dir'],
+    ...(values.agents === undefined ? {} : { agents: integer(values.agents, 1, '--agents', 1) }),
     ...(values.only === undefined ? {} : { only: new Set(values.only.split(',').map((n) => n.trim())) }),
     log: (line) => io.err(`zap bench: ${line}\n`),
   };

@@ -640,6 +640,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   private async stopHosts(): Promise<void> {
     clearInterval(this.maintenance);
+    this.router.dispose();
     await this.stopReverseListeners();
     await Promise.all(this.hosts.map((h) => h.terminate()));
   }

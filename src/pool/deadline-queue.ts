@@ -62,6 +62,8 @@ export class DeadlineQueue<T extends Deadline> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = at;
     this.timer = setTimeout(this.fireBound, Math.max(0, at - performance.now()));
+    // Deadlines alone never keep a process alive: live calls have live sockets (or workers) anyway.
+    this.timer.unref();
   }
 
   private readonly fireBound = () => this.fire();

@@ -485,6 +485,11 @@ export class Router {
     this.admit(next);
   }
 
+  /** Stops the deadline timer (the pool is closed; every call has settled). */
+  dispose(): void {
+    this.deadlines.clear();
+  }
+
   /** All calls of an agent (for drain and removal). */
   callsOf(agent: AgentEntry): PoolCall[] {
     return [...agent.calls];
