@@ -33,6 +33,8 @@ export type { ZapConfig, AgentConfig, ReverseListenerConfig } from './config/ind
 export { connectionMachine, type ConnectionStateName } from './connection/connection-machine.js';
 export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
 export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';
+export { connectGrpcAgent, type GrpcAgentClientOptions } from './connection/grpc-agent-client.js';
+export type { GrpcConnection } from './connection/grpc-connection.js';
 export { parseEndpoint, formatEndpoint, type Endpoint } from './transport/endpoint.js';
 
 // Agent side.

@@ -264,6 +264,20 @@ describe('configuration', () => {
     await waitFor(() => pool.pushStatus(pending!)?.state === 'acknowledged');
   });
 
+  test('gRPC agents without config_push: a push is fire-and-forget and ends Sent', async () => {
+    const seen: unknown[] = [];
+    const server = new AgentServer({ agentId: 'g', capabilities: { features: { configPush: false } }, handler: { onConfigure: (e) => void seen.push(e.config) } });
+    const endpoint = await server.listen('127.0.0.1:0');
+    after(() => server.close());
+    const pool = newPool({ workers: 0, connectionsPerAgent: 1 });
+    await pool.addAgent('g', endpoint);
+    const [pushId] = pool.pushConfig('g', { level: 3 });
+    await waitFor(() => pool.pushStatus(pushId!)?.state === 'sent');
+    assert.deepEqual(pool.pushStatus(pushId!)!.targets.map((t) => t.state), ['sent']);
+    await waitFor(() => seen.length === 1);
+    assert.deepEqual(seen, [{ level: 3 }]);
+  });
+
   test('agent config-update requests go to the callback; without one the §7.6 defaults apply', async () => {
     const { path, server } = await startAgent({});
     const seen: Array<[string, boolean, string | null]> = [];

@@ -1,9 +1,14 @@
 // Every scenario `zap bench` knows, by name, in the order a bare `zap bench` runs them.
 import type { Scenario } from '../scenario.js';
+import { body } from './body.js';
+import { memory } from './memory.js';
+import { openLoop } from './open-loop.js';
 import { poolUds } from './pool-uds.js';
 import { reverse } from './reverse.js';
+import { scale } from './scale.js';
+import { uds } from './uds.js';
 
-export const SCENARIOS: readonly Scenario[] = [poolUds, reverse];
+export const SCENARIOS: readonly Scenario[] = [poolUds, reverse, uds, openLoop, body, scale, memory];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -346,10 +346,17 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private async deliverPush(agent: AgentEntry, connection: ConnectionRecord, pushId: string, config: unknown, configVersion: string): Promise<void> {
     const t = this.pushTimings;
     const event = { correlationId: pushId, config, configVersion, isInitial: false };
+    // gRPC agents that do not advertise config_push never acknowledge: the Configure is
+    // fire-and-forget there, and Sent is its final state (spec §10.7).
+    const fireAndForget = connection.encoding === 'protobuf' && connection.capabilities?.features.configPush !== true;
     for (;;) {
       if (!this.pushes.isLive(pushId)) return;
       try {
         const reply = await this.router.send(agent.id, 'configure', event, pushId, { timeoutMs: t.ackTimeoutMs }, { forced: connection });
+        if (fireAndForget) {
+          this.pushes.targetOutcome(pushId, connection.id, 'sent', null, Date.now());
+          return;
+        }
         if (reply.synthetic === true) throw zapError(ErrorCode.Error, 'agent unavailable');
         const accepted = reply.decision.type === 'allow';
         const why = accepted ? null : `rejected (${reply.decision.type}${reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : ''})`;
@@ -357,11 +364,6 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         return;
       } catch (err) {
         const timedOut = err instanceof AgentPoolError && err.code === ErrorCode.Timeout;
-        // gRPC agents without config_push never answer a Configure: sent is all we can know (§10.7).
-        if (timedOut && connection.encoding === 'protobuf' && connection.capabilities?.features.configPush !== true) {
-          this.pushes.targetOutcome(pushId, connection.id, 'acknowledged', 'fire-and-forget (gRPC agent without config_push)', Date.now());
-          return;
-        }
         if (!timedOut || !this.pushes.resend(pushId, connection.id, t.maxResends)) {
           const why = err instanceof Error ? err.message : String(err);
           this.pushes.targetOutcome(pushId, connection.id, 'failed', timedOut ? `no acknowledgement after ${t.maxResends} resends` : why, Date.now());

@@ -5,7 +5,8 @@
 // after completion.
 
 export type PushState = 'pending' | 'sent' | 'acknowledged' | 'failed' | 'expired';
-export type PushTargetState = 'sending' | 'acknowledged' | 'rejected' | 'failed';
+/** 'sent': written to a gRPC agent that does not acknowledge pushes (no config_push): fire-and-forget. */
+export type PushTargetState = 'sending' | 'sent' | 'acknowledged' | 'rejected' | 'failed';
 
 export interface PushTargetStatus {
   connectionId: number;
@@ -101,7 +102,10 @@ export class ConfigPushRecords {
       this.finish(r, 'failed', now, `connection ${connectionId}: ${error ?? state}`);
       return;
     }
-    if (r.targets.every((x) => x.state === 'acknowledged')) this.finish(r, 'acknowledged', now, null);
+    if (r.targets.every((x) => x.state === 'acknowledged' || x.state === 'sent')) {
+      // Sent is terminal for fire-and-forget gRPC targets (spec §10.7); acknowledged needs every answer.
+      this.finish(r, r.targets.some((x) => x.state === 'sent') ? 'sent' : 'acknowledged', now, null);
+    }
   }
 
   /** Counts a resend; false when the resend budget is spent. */

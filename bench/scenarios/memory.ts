@@ -1,0 +1,223 @@
+// Scenario memory: (1) heap bytes per request in flight — 10 000 and 100 000 requests held by an
+// agent that answers none until told (hanging-agent.ts), heapUsed after a full GC against before;
+// target ≤ 2 KiB per request. (2) RSS drift over 2 000 000 requests (--quick 200 000) to the echo
+// agent: RSS after a full GC once 10 % are done vs at the end; target ≤ 10 %. The raw one-socket
+// client does the same in the same run (baseline). Held rows run the pool with workers 0 (every
+// pool object on the main heap, which heapUsed sees) and the per-agent caps lifted so that every
+// request really is in flight at the agent: maxConcurrentPerConnection and maxQueuedPerAgent =
+// the held count (defaults 100 and 10 000), maxCorrelationAffinities ≥ the held count.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentPool } from '../../src/pool/agent-pool.js';
+import { defaultWorkerCount } from '../../src/pool/pool-config.js';
+import { ErrorCode, zapError } from '../../src/protocol/errors.js';
+import { baselineFor, toBenchRow, wantedRow } from '../bench-row.js';
+import { runCountedLoop, type CountedLoopResult } from '../counted-loop.js';
+import { startEchoAgents } from '../echo-agents.js';
+import { HangingAgent } from '../hanging-agent-process.js';
+import { measureHeld, type HeldResult } from '../held-requests.js';
+import { RawUdsClient } from '../raw-uds-client.js';
+import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
+import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
+
+const REQUEST_HEADERS = 0x10;
+const CONNECTIONS = 4;
+const HEAP_TARGET_BYTES = 2_048;
+const RSS_DRIFT_TARGET_PCT = 10;
+const MIB = 1_048_576;
+
+export interface MemoryScenarioOptions {
+  /** Requests held at once, one row pair per count. */
+  heldCounts: readonly number[];
+  /** Requests of the drift rows (full run / --quick). */
+  driftTotal: number;
+  quickDriftTotal: number;
+}
+
+export const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 200_000 };
+
+export function createMemoryScenario(options: MemoryScenarioOptions = MEMORY_DEFAULTS): Scenario {
+  return {
+    name: 'memory',
+    summary: 'heap bytes per in-flight request (10K / 100K held) and RSS drift over 2M requests, pool vs raw client',
+    run: (settings) => runMemory(settings, options),
+  };
+}
+
+export const memory = createMemoryScenario();
+
+async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOptions): Promise<ScenarioResult> {
+  const want = (name: string) => wantedRow(settings.only, name);
+  const held = options.heldCounts;
+  const driftTotal = settings.quick ? options.quickDriftTotal : options.driftTotal;
+  const driftWorkers = defaultWorkerCount();
+  const maxHeld = Math.max(0, ...held);
+  const notes = [
+    `held rows: N requests issued to an agent that holds them; heap B/req = (heapUsed after GC with all N held at the agent − heapUsed after GC before) / N; target ≤ ${HEAP_TARGET_BYTES} B (${HEAP_TARGET_BYTES / 1_024} KiB); req/s, latency and CPU cover the issue → hold → release cycle`,
+    `held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that (defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
+    `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options default`,
+    'the baseline of each row is the raw one-socket client doing the same; --warmup / --duration do not apply (counts, not windows)',
+  ];
+  const rows: BenchRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'zap-bench-mem-'));
+  try {
+    const heldNames = held.flatMap((n) => [heldName('raw', n), heldName('pool', n)]).filter(want);
+    if (heldNames.length > 0) rows.push(...(await heldRows(dir, held, want, settings)));
+    const driftNames = [driftName('raw', driftTotal), driftName('pool', driftTotal)].filter(want);
+    if (driftNames.length > 0) rows.push(...(await driftRows(dir, driftTotal, driftWorkers, want, settings)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { scenario: 'memory', rows, notes };
+}
+
+function heldName(client: 'raw' | 'pool', count: number): string {
+  return `${client}-held@${count}`;
+}
+
+function driftName(client: 'raw' | 'pool', total: number): string {
+  return `${client}-drift@${total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total}`;
+}
+
+async function heldRows(dir: string, counts: readonly number[], want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
+  const agent = await HangingAgent.start(join(dir, 'hold.sock'));
+  const rows: BenchRow[] = [];
+  const warmupCount = (n: number) => Math.min(n, 2_000);
+  const holdTimeoutMs = 120_000;
+  try {
+    // Raw client first, then ONE pool for every count (a destroyed pool could be collected in the middle of a later measurement).
+    const rawCounts = counts.filter((n) => want(heldName('raw', n)));
+    if (rawCounts.length > 0) {
+      const client = await RawUdsClient.connect(agent.socket);
+      try {
+        for (const n of rawCounts) {
+          s.log(`${heldName('raw', n)}: raw client, ${n} requests held`);
+          const r = await measureHeld(agent, n, (seq) => {
+            const cid = `h${seq}`;
+            return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
+          }, { warmupCount: warmupCount(n), holdTimeoutMs });
+          rows.push(heldRow(heldName('raw', n), 0, 1, n, r, undefined));
+        }
+      } finally {
+        client.close();
+      }
+    }
+    const poolCounts = counts.filter((n) => want(heldName('pool', n)));
+    if (poolCounts.length > 0) {
+      const max = Math.max(...poolCounts);
+      const pool = new AgentPool({
+        workers: 0,
+        connectionsPerAgent: CONNECTIONS,
+        maxConcurrentPerConnection: max,
+        maxQueuedPerAgent: max,
+        maxCorrelationAffinities: Math.max(max, 100_000),
+      });
+      try {
+        const { ready } = await pool.addAgent('hold', `unix:${agent.socket}`);
+        if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+        for (const n of poolCounts) {
+          s.log(`${heldName('pool', n)}: AgentPool workers 0, ${n} requests held`);
+          const r = await measureHeld(agent, n, (seq) => {
+            const cid = `h${seq}`;
+            return pool.sendRequestHeaders('hold', cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+          }, { warmupCount: warmupCount(n), holdTimeoutMs });
+          rows.push(heldRow(heldName('pool', n), 0, CONNECTIONS, n, r, baselineFor(rows, heldName('raw', n))));
+        }
+      } finally {
+        await pool.destroy();
+      }
+    }
+  } finally {
+    await agent.stop();
+  }
+  rows.sort((a, b) => a.inflight - b.inflight);
+  return rows;
+}
+
+async function driftRows(dir: string, total: number, workers: number, want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
+  const agents = await startEchoAgents(dir, 1, 'drift-echo');
+  const [agentId, socket] = [agents.ids[0] as string, agents.sockets[0] as string];
+  const rows: BenchRow[] = [];
+  const loop = { inflight: s.inflight, total, warmupCount: Math.floor(total / 10), peerPids: agents.pids, timeoutMs: Math.max(60_000, total) };
+  try {
+    if (want(driftName('raw', total))) {
+      s.log(`${driftName('raw', total)}: raw client, ${total} requests`);
+      const client = await RawUdsClient.connect(socket);
+      try {
+        const r = await runCountedLoop({
+          ...loop,
+          request: (seq) => {
+            const cid = `d${seq}`;
+            return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
+          },
+        });
+        rows.push(driftRow(driftName('raw', total), 0, 1, s.inflight, r, undefined));
+      } finally {
+        client.close();
+      }
+    }
+    if (want(driftName('pool', total))) {
+      s.log(`${driftName('pool', total)}: AgentPool workers ${workers}, ${total} requests`);
+      const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
+      try {
+        const { ready } = await pool.addAgent(agentId, `unix:${socket}`);
+        if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+        const r = await runCountedLoop({
+          ...loop,
+          request: (seq) => {
+            const cid = `d${seq}`;
+            return pool.sendRequestHeaders(agentId, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+          },
+        });
+        rows.push(driftRow(driftName('pool', total), workers, CONNECTIONS, s.inflight, r, baselineFor(rows, driftName('raw', total))));
+      } finally {
+        await pool.destroy();
+      }
+    }
+  } finally {
+    await agents.stop();
+  }
+  return rows;
+}
+
+function heldRow(name: string, workers: number, connections: number, count: number, r: HeldResult, base: BenchRow | string | undefined): BenchRow {
+  return toBenchRow(
+    {
+      name,
+      transport: 'uds',
+      workers,
+      inflight: count,
+      connectionsPerAgent: connections,
+      base,
+      extra: {
+        'heap B/req': r.heapBytesPerRequest,
+        'heap Δ MiB': r.heapDeltaBytes / MIB,
+        verdict: r.heapBytesPerRequest <= HEAP_TARGET_BYTES ? `ok ≤${HEAP_TARGET_BYTES}` : `over ${HEAP_TARGET_BYTES}`,
+      },
+    },
+    r,
+  );
+}
+
+function driftRow(name: string, workers: number, connections: number, inflight: number, r: CountedLoopResult, base: BenchRow | string | undefined): BenchRow {
+  const drift = ((r.end.rss - r.warm.rss) / r.warm.rss) * 100;
+  return toBenchRow(
+    {
+      name,
+      transport: 'uds',
+      workers,
+      inflight,
+      connectionsPerAgent: connections,
+      base,
+      extra: {
+        'RSS warm MiB': r.warm.rss / MIB,
+        'RSS end MiB': r.end.rss / MIB,
+        'RSS drift %': drift,
+        'heap drift %': ((r.end.heapUsed - r.warm.heapUsed) / r.warm.heapUsed) * 100,
+        verdict: drift <= RSS_DRIFT_TARGET_PCT ? `ok ≤${RSS_DRIFT_TARGET_PCT}%` : `over ${RSS_DRIFT_TARGET_PCT}%`,
+      },
+    },
+    r,
+  );
+}
