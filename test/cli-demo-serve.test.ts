@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,18 @@ test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exi
   assert.equal(metrics.status, 200);
   assert.match(metrics.body, /^agent_connections_active\{agent="waf"\} 2$/m);
   assert.match(metrics.body, /^# TYPE agent_protocol_requests_total counter$/m);
+
+  // SIGHUP: a new generation from the edited file takes over
+  writeFileSync(config, readFileSync(config, 'utf8').replace('connections-per-agent 2', 'connections-per-agent 1'));
+  serve.child.kill('SIGHUP');
+  await waitForOutput(serve.stdout, /reloaded: new connections are serving/);
+  const reloaded = await fetchText(`http://${address}/metrics`);
+  assert.match(reloaded.body, /^agent_connections_active\{agent="waf"\} 1$/m);
+  // a broken file is refused and the running generation stays
+  writeFileSync(config, 'agents {\n    agent "waf" {\n        nonsense 1\n    }\n}\n');
+  serve.child.kill('SIGHUP');
+  await waitForOutput(serve.stdout, /reload refused, keeping the running configuration: .*unknown key 'nonsense'/);
+
   serve.child.kill('SIGTERM');
   const [code] = (await once(serve.child, 'exit')) as [number];
   assert.equal(code, 0, serve.stderr());
