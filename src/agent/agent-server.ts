@@ -2,8 +2,8 @@
 // accepted connection and feeds events to one handler — in-thread, or on a piscina thread pool.
 // One connection's failure (protocol error, handler crash) never affects the others or the process.
 import { EventEmitter } from 'node:events';
-import { lstat, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import type {
   AgentFeatures,
   AgentLimits,
@@ -18,6 +18,7 @@ import type {
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { defaultCapabilities } from '../protocol/capabilities.js';
 import { AgentConnection, type EventDispatcher } from './agent-connection.js';
+import { removeStaleSocketFile } from '../transport/socket-file.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
 import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
@@ -104,28 +105,6 @@ function inThreadDispatcher(handler: AgentHandler): EventDispatcher {
   };
 }
 
-/** Removes a socket file left by a dead process; refuses to touch a live socket or a non-socket. */
-async function removeStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = (await lstat(path)).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!isSocket) throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: the file exists and is not a socket`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: another process is serving that socket`);
-  await rm(path, { force: true });
-}
-
 interface Listener {
   server: Server;
   path: string;
@@ -180,7 +159,7 @@ export class AgentServer extends EventEmitter {
     const path = grpcTarget === undefined ? udsPathOf(endpoint) : '';
     const dispatcher = await (this.#dispatcher ??= this.#makeDispatcher());
     if (grpcTarget !== undefined) return this.#listenGrpc(grpcTarget.address, grpcTarget.tls, dispatcher);
-    await removeStaleSocket(path);
+    await removeStaleSocketFile(path);
     const server = createServer((socket) => this.#accept(socket, dispatcher));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import type { Dialer } from './dialer.js';
 import { FramedConnection } from './framed-connection.js';
-import { sendInitialConfigure } from './uds-agent-client.js';
+import { sendInitialConfigure } from './initial-configure.js';
 
 export interface AcceptedSocket {
   socket: Socket;

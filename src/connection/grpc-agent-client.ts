@@ -2,11 +2,12 @@
 // ProcessStream handshake within handshake_timeout, then the initial Configure when the agent has
 // a config (§10.7 gRPC rules). The pool's GrpcDialer runs the same steps; `zap call` uses this.
 import * as grpc from '@grpc/grpc-js';
-import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
+import { ErrorCode, zapError } from '../protocol/errors.js';
 import { parseEndpoint } from '../transport/endpoint.js';
 import { DEFAULT_GRPC_CHANNEL_SETTINGS, openGrpcChannel, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-channel.js';
 import { VERSION } from '../version.js';
 import { GrpcConnection } from './grpc-connection.js';
+import { sendInitialConfigure } from './initial-configure.js';
 
 export interface GrpcAgentClientOptions {
   agentId?: string;
@@ -73,25 +74,6 @@ export async function startGrpcConnection(client: grpc.Client, o: StartGrpcConne
     maxSendBytes: o.maxSendBytes,
   });
   await connection.performHandshake({ proxyVersion: o.proxyVersion, config: o.config, handshakeTimeoutMs: o.handshakeTimeoutMs });
-  if (o.config !== null && o.config !== undefined) await sendInitialGrpcConfigure(connection, o.config, o.initialPushId);
+  if (o.config !== null && o.config !== undefined) await sendInitialConfigure(connection, o.config, o.initialPushId);
   return connection;
-}
-
-/**
- * Initial Configure (is_initial true, config_version = the push id). Awaited only when the agent
- * announced config_push (its Allow is the acknowledgement); otherwise fire-and-forget (§10.7).
- * A rejection or no answer within request_timeout fails the connection with ZAP_HANDSHAKE_FAILED.
- */
-export async function sendInitialGrpcConfigure(connection: GrpcConnection, config: unknown, pushId: string): Promise<void> {
-  try {
-    const reply = await connection.send('configure', { correlationId: pushId, config, configVersion: pushId, isInitial: true }, pushId);
-    if (reply.decision.type !== 'allow') throw new Error(`initial configuration rejected (${reply.decision.type})`);
-  } catch (err) {
-    connection.close();
-    const why = err instanceof Error ? err.message : String(err);
-    throw zapError(ErrorCode.HandshakeFailed, `Handshake with agent '${connection.agentId}' failed: ${why}`, {
-      agentId: connection.agentId,
-      cause: err instanceof AgentPoolError ? err : undefined,
-    });
-  }
 }

@@ -1,11 +1,11 @@
 // One proxy-side UDS connection, ready to use: connect (connect_timeout), handshake
 // (handshake_timeout, encoding negotiation), then the initial Configure when the agent has a
 // config (spec §5.1, §10.7). The pool builds its connections with this; `zap call` uses it alone.
-import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type { EncodingSetting } from '../protocol/types.js';
 import { connectUds } from '../transport/uds.js';
 import { VERSION } from '../version.js';
 import { FramedConnection } from './framed-connection.js';
+import { sendInitialConfigure } from './initial-configure.js';
 
 export interface UdsAgentClientOptions {
   agentId?: string;
@@ -39,23 +39,4 @@ export async function connectUdsAgent(path: string, options: UdsAgentClientOptio
   });
   if (config !== null) await sendInitialConfigure(connection, config, options.initialPushId ?? 'push-1');
   return connection;
-}
-
-/** Initial Configure (is_initial true); anything but Allow, or no answer, fails the connection. */
-export async function sendInitialConfigure(connection: FramedConnection, config: unknown, pushId: string): Promise<void> {
-  try {
-    const reply = await connection.send(
-      'configure',
-      { correlationId: pushId, config, configVersion: pushId, isInitial: true },
-      pushId,
-    );
-    if (reply.decision.type !== 'allow') throw new Error(`initial configuration rejected (${reply.decision.type})`);
-  } catch (err) {
-    connection.close();
-    const why = err instanceof Error ? err.message : String(err);
-    throw zapError(ErrorCode.HandshakeFailed, `Handshake with agent '${connection.agentId}' failed: ${why}`, {
-      agentId: connection.agentId,
-      cause: err instanceof AgentPoolError ? err : undefined,
-    });
-  }
 }

@@ -6,7 +6,7 @@ import { connectUds } from '../transport/uds.js';
 import { VERSION } from '../version.js';
 import type { Dialer } from './dialer.js';
 import { FramedConnection } from './framed-connection.js';
-import { sendInitialConfigure } from './uds-agent-client.js';
+import { sendInitialConfigure } from './initial-configure.js';
 
 export class UdsDialer implements Dialer {
   constructor(private readonly command: OpenConnectionCommand) {}

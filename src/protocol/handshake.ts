@@ -3,7 +3,7 @@
 import type { Capabilities, Encoding, EncodingSetting, HandshakeRequest, HandshakeResponse } from './types.js';
 import { PROTOCOL_VERSION, PROXY_ID } from './types.js';
 import { ErrorCode, protocolError, zapError } from './errors.js';
-import { asStruct, boolOr, intOr, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
+import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
 

@@ -22,7 +22,7 @@ import { VERSION } from '../version.js';
 import type { FirstFrame } from './reverse-first-frame.js';
 import { joinHostPort, splitHostPort } from './reverse-endpoint.js';
 import { PendingRegistration, writeRefusal } from './reverse-pending-registration.js';
-import { removeSocketFile, removeStaleSocketFile } from './reverse-socket-file.js';
+import { removeSocketFile, removeStaleSocketFile } from './socket-file.js';
 
 export interface ReverseListenerHooks {
   report(report: HostReport): void;

@@ -1,4 +1,4 @@
-// The Unix socket file of a reverse listener (spec §9.1): a file left by a dead process is removed
+// The Unix socket file of a listener (agent server, reverse listener, spec §9.1): a file left by a dead process is removed
 // before binding; a live socket or a non-socket at that path is never touched.
 import { lstat, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
