@@ -1,14 +1,17 @@
 // Every scenario `zap bench` knows, by name, in the order a bare `zap bench` runs them.
 import type { Scenario } from '../scenario.js';
 import { body } from './body.js';
+import { grpcScenario } from './grpc.js';
 import { memory } from './memory.js';
 import { openLoop } from './open-loop.js';
 import { poolUds } from './pool-uds.js';
 import { reverse } from './reverse.js';
+import { reverseTcp } from './reverse-tcp.js';
+import { reverseUds } from './reverse-uds.js';
 import { scale } from './scale.js';
 import { uds } from './uds.js';
 
-export const SCENARIOS: readonly Scenario[] = [poolUds, reverse, uds, openLoop, body, scale, memory];
+export const SCENARIOS: readonly Scenario[] = [poolUds, reverse, uds, openLoop, body, scale, memory, grpcScenario, reverseUds, reverseTcp];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -1,128 +1,128 @@
-// Scenario reverse: the same echo agent reached three ways by an AgentPool (workers 0, 4
-// connections): forward over a Unix socket (the baseline), and reverse — the agent process dials
-// the pool's listener and registers — over a Unix socket and over TCP. A closed loop of
-// RequestHeaders events; then the same at 1 in flight for latency. Target: reverse ≥ 0.9× forward.
+// Reverse-connection scenarios: the same echo agent reached by an AgentPool (4 connections) forward
+// over a Unix socket (the baseline) and reverse — the agent process dials the pool's listener and
+// registers — over a Unix socket and/or TCP. Closed loops of RequestHeaders events. For each
+// worker count every target is up at once and, per concurrency, the forward row runs right before
+// the reverse rows it is compared with. Target: reverse ≥ 0.9× forward UDS.
+//
+// `reverse` (workers 0; the configured in-flight count and 1) is the overview; `reverse-uds` and
+// `reverse-tcp` (reverse-uds.ts, reverse-tcp.ts) are issue 8's sweeps over workers and concurrency.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startChildAgent, type ChildAgent } from '../../src/cli/child-agent.js';
-import { AgentPool } from '../../src/pool/agent-pool.js';
-import { ErrorCode, zapError } from '../../src/protocol/errors.js';
-import { runClosedLoop, type ClosedLoopResult } from '../measure.js';
+import { toBenchRow, wantedRow } from '../bench-row.js';
+import { runClosedLoop } from '../measure.js';
+import { startPoolTarget, type PoolTarget } from '../pool-targets.js';
 import { sampleRequestHeaders } from '../sample-request.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
 
-const AGENT = 'echo';
 const CONNECTIONS = 4;
 
-type Transport = 'uds' | 'reverse-uds' | 'reverse-tcp';
-const TRANSPORTS: readonly Transport[] = ['uds', 'reverse-uds', 'reverse-tcp'];
+export type ReverseTransport = 'rev-uds' | 'rev-tcp';
+type Transport = 'uds' | ReverseTransport;
 
-export const reverse: Scenario = {
-  name: 'reverse',
-  summary: 'AgentPool (workers 0) to an echo agent: forward UDS vs reverse UDS vs reverse TCP, closed loop',
-  async run(settings: ScenarioSettings): Promise<ScenarioResult> {
-    const wanted = (name: string) => settings.only === undefined || settings.only.has(name);
-    const loads = settings.inflight === 1 ? [1] : [settings.inflight, 1];
-    const notes = [
-      `AgentPool workers 0, ${CONNECTIONS} connections per agent in every row; the forward row dials \`zap agent --listen\`, the reverse rows are dialled by \`zap agent --reverse --connections ${CONNECTIONS}\` (one echo agent process per transport, no handler threads)`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; target: reverse rows ≥ 0.9× the forward UDS row`,
-    ];
-    const rows: BenchRow[] = [];
-    const dir = mkdtempSync(join(tmpdir(), 'zap-bench-rev-'));
-    try {
-      for (const transport of TRANSPORTS) {
-        const names = loads.map((inflight) => rowName(transport, inflight)).filter(wanted);
-        if (names.length === 0) continue;
-        await withTarget(transport, dir, settings, async (pool, pids) => {
-          for (const inflight of loads) {
-            const name = rowName(transport, inflight);
-            if (!wanted(name)) continue;
-            settings.log(`${name}: ${transport}, ${CONNECTIONS} connections`);
-            const result = await runClosedLoop({
-              inflight,
-              warmupMs: settings.warmupMs,
-              durationMs: settings.durationMs,
-              peerPids: pids,
-              request: (seq) => {
-                const cid = `v${seq}`;
-                return pool.sendRequestHeaders(AGENT, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
-              },
-            });
-            const base = rows.find((r) => r.name === rowName('uds', inflight));
-            rows.push(toRow(name, transport, inflight, result, base ?? rowName('uds', inflight)));
-          }
-        });
-      }
-      return { scenario: 'reverse', rows, notes };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-};
+/** The `transport` field of the rows (kept from the first version of this scenario). */
+const TRANSPORT_LABEL: Readonly<Record<Transport, string>> = { uds: 'uds', 'rev-uds': 'reverse-uds', 'rev-tcp': 'reverse-tcp' };
 
-function rowName(transport: Transport, inflight: number): string {
-  return `${transport === 'uds' ? 'fwd-uds' : transport === 'reverse-uds' ? 'rev-uds' : 'rev-tcp'}-w0@${inflight}`;
+export interface ReverseScenarioSpec {
+  name: string;
+  summary: string;
+  reverse: readonly ReverseTransport[];
+  /** Connection-host worker counts, one pass (fresh targets) each. */
+  workers(settings: ScenarioSettings): number[];
+  /** In-flight counts, measured in this order within a pass. */
+  loads(settings: ScenarioSettings): number[];
 }
 
-/** A pool with the echo agent ready on `CONNECTIONS` connections of `transport`; torn down after `use`. */
-async function withTarget(transport: Transport, dir: string, s: ScenarioSettings, use: (pool: AgentPool, pids: number[]) => Promise<void>): Promise<void> {
-  const pool = new AgentPool({ workers: 0, connectionsPerAgent: CONNECTIONS });
-  let agent: ChildAgent | undefined;
-  try {
-    if (transport === 'uds') {
-      const socket = join(dir, 'echo.sock');
-      agent = await startChildAgent(['agent', '--listen', socket, '--example', 'echo', '--id', AGENT]);
-      const { ready } = await pool.addAgent(AGENT, `unix:${socket}`);
-      if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `forward: only ${ready} of ${CONNECTIONS} connections became ready`);
-    } else {
-      const handle = await pool.listenReverse(transport === 'reverse-uds' ? { path: join(dir, 'reverse.sock') } : { tcpAddress: '127.0.0.1:0' });
-      const endpoint = handle.path !== undefined ? `unix:${handle.path}` : `tcp://${handle.tcpAddress}`;
-      agent = await startChildAgent(['agent', '--reverse', endpoint, '--id', AGENT, '--connections', String(CONNECTIONS), '--example', 'echo'], /registered with/);
-      await waitReady(pool, 15_000);
-      s.log(`${transport}: the agent registered ${CONNECTIONS} connections on ${endpoint}`);
-    }
-    const pid = agent.process.pid;
-    await use(pool, pid === undefined ? [] : [pid]);
-  } finally {
-    await pool.destroy();
-    await agent?.stop();
-  }
+/** 0, 1, 2, then doubling up to the core count (at least 0, 1, 2). */
+export function workerSweep(): number[] {
+  const cores = availableParallelism();
+  const out = [0, 1, 2];
+  for (let w = 4; w <= cores; w *= 2) out.push(w);
+  return out;
 }
 
-async function waitReady(pool: AgentPool, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    if (pool.agentIds().includes(AGENT) && pool.agentStats(AGENT).healthyConnections === CONNECTIONS) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw zapError(ErrorCode.ConnectFailed, `reverse agent did not register ${CONNECTIONS} connections within ${timeoutMs} ms`);
+/** The configured in-flight count, 16 and 1 (issue 8), largest first, without repeats. */
+export function reverseLoads(settings: ScenarioSettings): number[] {
+  return [...new Set([settings.inflight, 16, 1])].sort((a, b) => b - a);
 }
 
-function toRow(name: string, transport: Transport, inflight: number, r: ClosedLoopResult, base: BenchRow | string): BenchRow {
-  const perReq = (us: number) => (r.requests === 0 ? Number.NaN : us / r.requests);
-  const isBase = typeof base !== 'string' && base.name === name;
-  const known = typeof base !== 'string';
+export function reverseScenario(spec: ReverseScenarioSpec): Scenario {
   return {
-    name,
-    transport,
-    workers: 0,
-    inflight,
-    reqPerSec: r.reqPerSec,
-    p50Us: r.latency.p50Us,
-    p99Us: r.latency.p99Us,
-    p999Us: r.latency.p999Us,
-    mainCpuUsPerReq: perReq(r.mainCpuUs),
-    ratioToBaseline: transport === 'uds' || isBase ? 1 : known ? r.reqPerSec / base.reqPerSec : Number.NaN,
-    baseline: transport === 'uds' ? name : known ? base.name : base,
-    p50VsBaseline: transport === 'uds' || isBase ? 1 : known ? r.latency.p50Us / base.p50Us : Number.NaN,
-    eventLoopUtilization: r.eventLoopUtilization,
-    processCpuUsPerReq: perReq(r.processCpuUs),
-    agentCpuPct: r.peerCpuUs === null ? null : (r.peerCpuUs / (r.windowMs * 1_000)) * 100,
-    connectionsPerAgent: CONNECTIONS,
-    requests: r.requests,
-    errors: r.errors,
-    firstError: r.firstError,
-    cpuSource: r.cpuSource,
+    name: spec.name,
+    summary: spec.summary,
+    async run(settings: ScenarioSettings): Promise<ScenarioResult> {
+      const workerCounts = spec.workers(settings);
+      const loads = spec.loads(settings);
+      const transports: Transport[] = ['uds', ...spec.reverse];
+      const notes = [
+        `AgentPool ${CONNECTIONS} connections per agent, workers ${workerCounts.join('/')}; fwd-uds dials \`zap agent --listen\`, rev-* rows are dialled by \`zap agent --reverse --connections ${CONNECTIONS}\` (one echo agent process per transport and worker count, no handler threads)`,
+        `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row, in flight ${loads.join('/')}; target: reverse rows ≥ 0.9× the fwd-uds row of the same workers and in-flight count`,
+      ];
+      const rows: BenchRow[] = [];
+      const dir = mkdtempSync(join(tmpdir(), 'zap-bench-rev-'));
+      try {
+        for (const workers of workerCounts) {
+          const needed = transports.filter((t) => loads.some((n) => wantedRow(settings.only, rowName(t, workers, n))));
+          if (needed.length === 0) continue;
+          const targets = new Map<Transport, PoolTarget>();
+          try {
+            for (const t of needed) {
+              targets.set(t, await startPoolTarget(t, dir, { workers, connectionsPerAgent: CONNECTIONS }));
+              settings.log(`${spec.name}: ${TRANSPORT_LABEL[t]} target up (workers ${workers}, ${CONNECTIONS} connections)`);
+            }
+            for (const inflight of loads) {
+              for (const [t, target] of targets) {
+                const name = rowName(t, workers, inflight);
+                if (!wantedRow(settings.only, name)) continue;
+                settings.log(`${name}: ${TRANSPORT_LABEL[t]}, workers ${workers}, ${inflight} in flight`);
+                rows.push(await measure(name, t, workers, inflight, target, settings, rows));
+              }
+            }
+          } finally {
+            for (const target of targets.values()) await target.close();
+          }
+        }
+        return { scenario: spec.name, rows, notes };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }
+
+function rowName(t: Transport, workers: number, inflight: number): string {
+  return `${t === 'uds' ? 'fwd-uds' : t}-w${workers}@${inflight}`;
+}
+
+async function measure(
+  name: string,
+  t: Transport,
+  workers: number,
+  inflight: number,
+  target: PoolTarget,
+  s: ScenarioSettings,
+  rows: readonly BenchRow[],
+): Promise<BenchRow> {
+  const { pool, agentId } = target;
+  const result = await runClosedLoop({
+    inflight,
+    warmupMs: s.warmupMs,
+    durationMs: s.durationMs,
+    peerPids: target.pids,
+    request: (seq) => {
+      const cid = `v${seq}`;
+      return pool.sendRequestHeaders(agentId, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+    },
+  });
+  const baseName = rowName('uds', workers, inflight);
+  const base = t === 'uds' ? undefined : (rows.find((r) => r.name === baseName) ?? baseName);
+  return toBenchRow({ name, transport: TRANSPORT_LABEL[t], workers, inflight, connectionsPerAgent: CONNECTIONS, base }, result);
+}
+
+export const reverse: Scenario = reverseScenario({
+  name: 'reverse',
+  summary: 'AgentPool (workers 0) to an echo agent: forward UDS vs reverse UDS vs reverse TCP, closed loop',
+  reverse: ['rev-uds', 'rev-tcp'],
+  workers: () => [0],
+  loads: (s) => (s.inflight === 1 ? [1] : [s.inflight, 1]),
+});
