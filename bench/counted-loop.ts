@@ -22,6 +22,10 @@ export interface CountedLoopOptions {
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  /** V8 heap reserved (used or not): RSS can grow here while heapUsed stays flat. */
+  heapTotal: number;
+  /** Memory of Buffers / ArrayBuffers and other objects outside the V8 heap. */
+  external: number;
 }
 
 /** Rate, latency and CPU cover the requests after the warm-up. */
@@ -33,7 +37,7 @@ export interface CountedLoopResult extends ClosedLoopResult {
 function sampleMemory(): MemorySample {
   forceGc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 export async function runCountedLoop(o: CountedLoopOptions): Promise<CountedLoopResult> {

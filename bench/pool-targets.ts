@@ -14,6 +14,8 @@ export interface PoolTarget {
   readonly agentId: string;
   /** The agent process, for CPU sampling. */
   readonly pids: readonly number[];
+  /** The agent's socket path for forward UDS (a raw client may share the agent), else undefined. */
+  readonly socket: string | undefined;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export async function startPoolTarget(transport: PoolTransport, dir: string, con
   const connections = config.connectionsPerAgent ?? 4;
   const pool = new AgentPool(config);
   let agent: ChildAgent | undefined;
+  let socket: string | undefined;
   const close = async () => {
     await pool.destroy();
     await agent?.stop();
@@ -34,6 +37,7 @@ export async function startPoolTarget(transport: PoolTransport, dir: string, con
       agent = await startChildAgent(['agent', '--listen', listen, '--example', 'echo', '--id', AGENT]);
       // gRPC with port 0: the agent prints the port it bound.
       const bound = /listening on (\S+)/.exec(agent.output())?.[1];
+      if (transport === 'uds') socket = listen;
       const endpoint = transport === 'uds' ? `unix:${listen}` : bound;
       if (endpoint === undefined) throw zapError(ErrorCode.ConnectFailed, `${transport}: the agent did not say where it listens`);
       const { ready } = await pool.addAgent(AGENT, endpoint);
@@ -52,7 +56,7 @@ export async function startPoolTarget(transport: PoolTransport, dir: string, con
     throw err;
   }
   const pid = agent.process.pid;
-  return { pool, agentId: AGENT, pids: pid === undefined ? [] : [pid], close };
+  return { pool, agentId: AGENT, pids: pid === undefined ? [] : [pid], socket, close };
 }
 
 async function waitHealthy(pool: AgentPool, connections: number, timeoutMs: number): Promise<void> {

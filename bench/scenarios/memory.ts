@@ -1,11 +1,11 @@
-// Scenario memory: (1) heap bytes per request in flight — 10 000 and 100 000 requests held by an
-// agent that answers none until told (hanging-agent.ts), heapUsed after a full GC against before;
-// target ≤ 2 KiB per request. (2) RSS drift over 2 000 000 requests (--quick 200 000) to the echo
-// agent: RSS after a full GC once 10 % are done vs at the end; target ≤ 10 %. The raw one-socket
-// client does the same in the same run (baseline). Held rows run the pool with workers 0 (every
-// pool object on the main heap, which heapUsed sees) and the per-agent caps lifted so that every
-// request really is in flight at the agent: maxConcurrentPerConnection and maxQueuedPerAgent =
-// the held count (defaults 100 and 10 000), maxCorrelationAffinities ≥ the held count.
+// Scenario memory: (1) RSS drift over 2 000 000 requests (--quick 200 000) to the echo agent:
+// RSS after a full GC once 10 % are done vs at the end; target ≤ 10 %. (2) heap bytes per request
+// in flight: 10 000 and 100 000 requests held by an agent that answers none until told
+// (hanging-agent.ts), heapUsed after a full GC against before; target ≤ 2 KiB per request. The raw
+// one-socket client does the same in the same run (baseline). Held rows run the pool with
+// workers 0 (every pool object on the main heap, which heapUsed sees) and the per-agent caps
+// lifted so that every request really is in flight at the agent: maxConcurrentPerConnection and
+// maxQueuedPerAgent = the held count (defaults 100 and 10 000), maxCorrelationAffinities ≥ it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { defaultWorkerCount } from '../../src/pool/pool-config.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
 import { baselineFor, toBenchRow, wantedRow } from '../bench-row.js';
 import { runCountedLoop, type CountedLoopResult } from '../counted-loop.js';
-import { startEchoAgents } from '../echo-agents.js';
+import { startEchoAgents, type EchoAgents } from '../echo-agents.js';
 import { HangingAgent } from '../hanging-agent-process.js';
 import { measureHeld, type HeldResult } from '../held-requests.js';
 import { RawUdsClient } from '../raw-uds-client.js';
@@ -58,15 +58,26 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
     `held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that (defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
     `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options default`,
     'the baseline of each row is the raw one-socket client doing the same; --warmup / --duration do not apply (counts, not windows)',
+    'RSS is the whole process: after other scenarios in the same command it starts high and hides growth; run `zap bench memory` alone for drift figures',
   ];
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'zap-bench-mem-'));
+  const driftWanted = [driftName('raw', driftTotal), driftName('pool', driftTotal)].some(want);
+  const heldWanted = held.flatMap((n) => [heldName('raw', n), heldName('pool', n)]).some(want);
+  // Both agents start in parallel (start-up dominates short runs).
+  const [echo, hanging] = await Promise.allSettled([
+    driftWanted ? startEchoAgents(dir, 1, 'drift-echo') : undefined,
+    heldWanted ? HangingAgent.start(join(dir, 'hold.sock')) : undefined,
+  ]);
   try {
-    const heldNames = held.flatMap((n) => [heldName('raw', n), heldName('pool', n)]).filter(want);
-    if (heldNames.length > 0) rows.push(...(await heldRows(dir, held, want, settings)));
-    const driftNames = [driftName('raw', driftTotal), driftName('pool', driftTotal)].filter(want);
-    if (driftNames.length > 0) rows.push(...(await driftRows(dir, driftTotal, driftWorkers, want, settings)));
+    if (echo.status === 'rejected') throw echo.reason;
+    if (hanging.status === 'rejected') throw hanging.reason;
+    // Drift first, in a process whose RSS no earlier row inflated (100 000 held requests leave
+    // freed pages mapped, which would hide later growth).
+    if (echo.value !== undefined) rows.push(...(await driftRows(echo.value, driftTotal, driftWorkers, want, settings)));
+    if (hanging.value !== undefined) rows.push(...(await heldRows(hanging.value, held, want, settings)));
   } finally {
+    await Promise.all([echo.status === 'fulfilled' ? echo.value?.stop() : undefined, hanging.status === 'fulfilled' ? hanging.value?.stop() : undefined]);
     rmSync(dir, { recursive: true, force: true });
   }
   return { scenario: 'memory', rows, notes };
@@ -80,103 +91,93 @@ function driftName(client: 'raw' | 'pool', total: number): string {
   return `${client}-drift@${total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total}`;
 }
 
-async function heldRows(dir: string, counts: readonly number[], want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
-  const agent = await HangingAgent.start(join(dir, 'hold.sock'));
+async function heldRows(agent: HangingAgent, counts: readonly number[], want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const warmupCount = (n: number) => Math.min(n, 2_000);
   const holdTimeoutMs = 120_000;
-  try {
-    // Raw client first, then ONE pool for every count (a destroyed pool could be collected in the middle of a later measurement).
-    const rawCounts = counts.filter((n) => want(heldName('raw', n)));
-    if (rawCounts.length > 0) {
-      const client = await RawUdsClient.connect(agent.socket);
-      try {
-        for (const n of rawCounts) {
-          s.log(`${heldName('raw', n)}: raw client, ${n} requests held`);
-          const r = await measureHeld(agent, n, (seq) => {
-            const cid = `h${seq}`;
-            return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
-          }, { warmupCount: warmupCount(n), holdTimeoutMs });
-          rows.push(heldRow(heldName('raw', n), 0, 1, n, r, undefined));
-        }
-      } finally {
-        client.close();
+  // Raw client first, then ONE pool for every count (a destroyed pool could be collected in the middle of a later measurement).
+  const rawCounts = counts.filter((n) => want(heldName('raw', n)));
+  if (rawCounts.length > 0) {
+    const client = await RawUdsClient.connect(agent.socket);
+    try {
+      for (const n of rawCounts) {
+        s.log(`${heldName('raw', n)}: raw client, ${n} requests held`);
+        const r = await measureHeld(agent, n, (seq) => {
+          const cid = `h${seq}`;
+          return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
+        }, { warmupCount: warmupCount(n), holdTimeoutMs });
+        rows.push(heldRow(heldName('raw', n), 0, 1, n, r, undefined));
       }
+    } finally {
+      client.close();
     }
-    const poolCounts = counts.filter((n) => want(heldName('pool', n)));
-    if (poolCounts.length > 0) {
-      const max = Math.max(...poolCounts);
-      const pool = new AgentPool({
-        workers: 0,
-        connectionsPerAgent: CONNECTIONS,
-        maxConcurrentPerConnection: max,
-        maxQueuedPerAgent: max,
-        maxCorrelationAffinities: Math.max(max, 100_000),
-      });
-      try {
-        const { ready } = await pool.addAgent('hold', `unix:${agent.socket}`);
-        if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
-        for (const n of poolCounts) {
-          s.log(`${heldName('pool', n)}: AgentPool workers 0, ${n} requests held`);
-          const r = await measureHeld(agent, n, (seq) => {
-            const cid = `h${seq}`;
-            return pool.sendRequestHeaders('hold', cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
-          }, { warmupCount: warmupCount(n), holdTimeoutMs });
-          rows.push(heldRow(heldName('pool', n), 0, CONNECTIONS, n, r, baselineFor(rows, heldName('raw', n))));
-        }
-      } finally {
-        await pool.destroy();
+  }
+  const poolCounts = counts.filter((n) => want(heldName('pool', n)));
+  if (poolCounts.length > 0) {
+    const max = Math.max(...poolCounts);
+    const pool = new AgentPool({
+      workers: 0,
+      connectionsPerAgent: CONNECTIONS,
+      maxConcurrentPerConnection: max,
+      maxQueuedPerAgent: max,
+      maxCorrelationAffinities: Math.max(max, 100_000),
+    });
+    try {
+      const { ready } = await pool.addAgent('hold', `unix:${agent.socket}`);
+      if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+      for (const n of poolCounts) {
+        s.log(`${heldName('pool', n)}: AgentPool workers 0, ${n} requests held`);
+        const r = await measureHeld(agent, n, (seq) => {
+          const cid = `h${seq}`;
+          return pool.sendRequestHeaders('hold', cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+        }, { warmupCount: warmupCount(n), holdTimeoutMs });
+        rows.push(heldRow(heldName('pool', n), 0, CONNECTIONS, n, r, baselineFor(rows, heldName('raw', n))));
       }
+    } finally {
+      await pool.destroy();
     }
-  } finally {
-    await agent.stop();
   }
   rows.sort((a, b) => a.inflight - b.inflight);
   return rows;
 }
 
-async function driftRows(dir: string, total: number, workers: number, want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
-  const agents = await startEchoAgents(dir, 1, 'drift-echo');
+async function driftRows(agents: EchoAgents, total: number, workers: number, want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
   const [agentId, socket] = [agents.ids[0] as string, agents.sockets[0] as string];
   const rows: BenchRow[] = [];
   const loop = { inflight: s.inflight, total, warmupCount: Math.floor(total / 10), peerPids: agents.pids, timeoutMs: Math.max(60_000, total) };
-  try {
-    if (want(driftName('raw', total))) {
-      s.log(`${driftName('raw', total)}: raw client, ${total} requests`);
-      const client = await RawUdsClient.connect(socket);
-      try {
-        const r = await runCountedLoop({
-          ...loop,
-          request: (seq) => {
-            const cid = `d${seq}`;
-            return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
-          },
-        });
-        rows.push(driftRow(driftName('raw', total), 0, 1, s.inflight, r, undefined));
-      } finally {
-        client.close();
-      }
+  if (want(driftName('raw', total))) {
+    s.log(`${driftName('raw', total)}: raw client, ${total} requests`);
+    const client = await RawUdsClient.connect(socket);
+    try {
+      const r = await runCountedLoop({
+        ...loop,
+        request: (seq) => {
+          const cid = `d${seq}`;
+          return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
+        },
+      });
+      rows.push(driftRow(driftName('raw', total), 0, 1, s.inflight, r, undefined));
+    } finally {
+      client.close();
     }
-    if (want(driftName('pool', total))) {
-      s.log(`${driftName('pool', total)}: AgentPool workers ${workers}, ${total} requests`);
-      const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
-      try {
-        const { ready } = await pool.addAgent(agentId, `unix:${socket}`);
-        if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
-        const r = await runCountedLoop({
-          ...loop,
-          request: (seq) => {
-            const cid = `d${seq}`;
-            return pool.sendRequestHeaders(agentId, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
-          },
-        });
-        rows.push(driftRow(driftName('pool', total), workers, CONNECTIONS, s.inflight, r, baselineFor(rows, driftName('raw', total))));
-      } finally {
-        await pool.destroy();
-      }
+  }
+  if (want(driftName('pool', total))) {
+    s.log(`${driftName('pool', total)}: AgentPool workers ${workers}, ${total} requests`);
+    const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
+    try {
+      const { ready } = await pool.addAgent(agentId, `unix:${socket}`);
+      if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+      const r = await runCountedLoop({
+        ...loop,
+        request: (seq) => {
+          const cid = `d${seq}`;
+          return pool.sendRequestHeaders(agentId, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+        },
+      });
+      rows.push(driftRow(driftName('pool', total), workers, CONNECTIONS, s.inflight, r, baselineFor(rows, driftName('raw', total))));
+    } finally {
+      await pool.destroy();
     }
-  } finally {
-    await agents.stop();
   }
   return rows;
 }
@@ -215,6 +216,8 @@ function driftRow(name: string, workers: number, connections: number, inflight: 
         'RSS end MiB': r.end.rss / MIB,
         'RSS drift %': drift,
         'heap drift %': ((r.end.heapUsed - r.warm.heapUsed) / r.warm.heapUsed) * 100,
+        'heapTotal Δ MiB': (r.end.heapTotal - r.warm.heapTotal) / MIB,
+        'external Δ MiB': (r.end.external - r.warm.external) / MIB,
         verdict: drift <= RSS_DRIFT_TARGET_PCT ? `ok ≤${RSS_DRIFT_TARGET_PCT}%` : `over ${RSS_DRIFT_TARGET_PCT}%`,
       },
     },

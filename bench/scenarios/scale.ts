@@ -30,27 +30,25 @@ export const scale: Scenario = {
     const inflight = settings.inflight;
     const want = (name: string) => wantedRow(settings.only, name);
     const notes = [
-      `agents ${agentCounts.join(', ')} (echo processes, one pool agent entry each, ${CONNECTIONS} connections per entry, requests round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in total`,
+      `agents ${agentCounts.join(', ')} (echo processes, all started once: a row with A agents uses the first A; one pool agent entry each, ${CONNECTIONS} connections per entry, requests round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in total`,
       `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-aN: the hand-written client, one socket per agent, same round-robin`,
     ];
     if (availableParallelism() <= 2) notes.push('2 cores or fewer: agents and workers share the same cores, so more of either cannot add throughput here');
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-scale-'));
+    const planned = agentCounts.filter((count) => [rawName(count), ...workerCounts.map((w) => poolName(count, w))].some(want));
+    // The largest set of agents starts once, in parallel; a row with A agents uses the first A.
+    const all = planned.length === 0 ? undefined : await startEchoAgents(dir, Math.max(...planned), 'echo');
     try {
-      for (const count of agentCounts) {
-        const names = [rawName(count), ...workerCounts.map((w) => poolName(count, w))].filter(want);
-        if (names.length === 0) continue;
-        const agents = await startEchoAgents(dir, count, `echo-a${count}`);
-        try {
-          if (want(rawName(count))) rows.push(await measureRaw(agents, inflight, settings));
-          for (const workers of workerCounts) {
-            if (want(poolName(count, workers))) rows.push(await measurePool(agents, workers, inflight, settings, baselineFor(rows, rawName(count))));
-          }
-        } finally {
-          await agents.stop();
+      for (const count of planned) {
+        const agents = firstAgents(all as EchoAgents, count);
+        if (want(rawName(count))) rows.push(await measureRaw(agents, inflight, settings));
+        for (const workers of workerCounts) {
+          if (want(poolName(count, workers))) rows.push(await measurePool(agents, workers, inflight, settings, baselineFor(rows, rawName(count))));
         }
       }
     } finally {
+      await all?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
     notes.push(...pivot(rows, agentCounts, workerCounts));
@@ -64,6 +62,11 @@ export const scale: Scenario = {
     return { scenario: 'scale', rows, notes };
   },
 };
+
+/** The first `count` agents of a started set (CPU is sampled for those only). */
+function firstAgents(all: EchoAgents, count: number): EchoAgents {
+  return { ids: all.ids.slice(0, count), sockets: all.sockets.slice(0, count), pids: all.pids.slice(0, count), stop: async () => {} };
+}
 
 /** 1, 2, 4, … below `max`, then `max`. */
 export function agentSteps(max: number): number[] {
