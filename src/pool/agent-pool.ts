@@ -32,7 +32,7 @@ import {
   type ConfigUpdateCallback,
 } from './pool-config.js';
 import { Router, type CallHandle, type SendOptions } from './router.js';
-import { PoolMetrics, type GaugeSnapshot } from '../metrics/pool-metrics.js';
+import { PoolMetrics, type GaugeSnapshot, type SettledCall } from '../metrics/pool-metrics.js';
 import type { Registry } from 'prom-client';
 import { ConfigPushRecords, DEFAULT_PUSH_TIMINGS, type PushStatus, type PushTimings } from './config-push.js';
 import { defaultConfigUpdateDecision } from '../protocol/config-update.js';
@@ -118,6 +118,14 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly maintenance: NodeJS.Timeout;
   private readonly pushes = new ConfigPushRecords();
   private readonly metricsSink: PoolMetrics;
+  /** SettledCall with every key always present (a stable shape; undefined = absent). */
+  private readonly settledScratch: { [K in keyof SettledCall]-?: SettledCall[K] | undefined } = {
+    decision: undefined,
+    synthetic: undefined,
+    errorCode: undefined,
+    callSeconds: 0,
+    writeToReplySeconds: undefined,
+  };
   /** Latest buffer utilisation (%) reported by each host; the gauge is their max (spec §12.1). */
   private readonly hostBuffers = new Map<number, number>();
   private readonly pushTimings: PushTimings;
@@ -142,13 +150,14 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       },
       dispatched: (call, _connection, encodeSeconds) => m.dispatched(call.agent.id, encodeSeconds),
       settled: (call, response, error, latencyMs) => {
-        const code = error instanceof AgentPoolError ? error.code : error === undefined ? undefined : ErrorCode.Error;
-        m.settled(call.agent.id, {
-          ...(response === undefined ? {} : { decision: response.decision.type, synthetic: response.synthetic === true }),
-          ...(code === undefined ? {} : { errorCode: code }),
-          callSeconds: latencyMs / 1000,
-          ...(response !== undefined && call.dispatchedAt !== undefined ? { writeToReplySeconds: (performance.now() - call.dispatchedAt) / 1000 } : {}),
-        });
+        // One reused record: this runs once per request, and settled() reads it synchronously.
+        const o = this.settledScratch;
+        o.callSeconds = latencyMs / 1000;
+        o.decision = response?.decision.type;
+        o.synthetic = response?.synthetic === true;
+        o.writeToReplySeconds = response !== undefined && call.dispatchedAt !== undefined ? (performance.now() - call.dispatchedAt) / 1000 : undefined;
+        o.errorCode = error === undefined ? undefined : error instanceof AgentPoolError ? error.code : ErrorCode.Error;
+        m.settled(call.agent.id, o as SettledCall);
       },
       connectionError: (agent, kind) => m.connectionError(agent.id, kind),
       flowPause: (agent) => m.flowPause(agent.id),
