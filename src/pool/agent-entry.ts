@@ -88,6 +88,9 @@ export class AgentEntry {
   draining = false;
   breaker!: CircuitBreaker;
   readonly flow = new AgentFlowState();
+  /** wait-and-retry: calls held back by flow control, oldest first, and their shared re-check timer. */
+  readonly flowWaiting: PoolCall[] = [];
+  flowTimer: NodeJS.Timeout | undefined;
   /** Created by a reverse registration before addAgent named it: addAgent may still configure it. */
   implicit = false;
   private readonly initialWaiters: Array<(ready: number) => void> = [];

@@ -31,7 +31,6 @@ export interface PoolCall {
   generation: number;
   /** This connection only (config pushes), bypassing selection and per-cid ordering. */
   forced: ConnectionRecord | undefined;
-  /** wait-and-retry flow control: when the call was first held back, and its re-check timer. */
+  /** wait-and-retry flow control: when the call was first held back. */
   flowSince: number | undefined;
-  flowTimer: NodeJS.Timeout | undefined;
 }

@@ -125,7 +125,6 @@ export class Router {
         generation: admission.generation,
         forced: extra.forced,
         flowSince: undefined,
-        flowTimer: undefined,
       };
     });
     call.deadline = call.startedAt + call.timeoutMs;
@@ -205,6 +204,7 @@ export class Router {
       }
       case 'flow-control':
         if (agent.flow.apply(connection.id, report.signal) === 'pause') this.events.flowPause?.(agent);
+        this.recheckFlow(agent);
         this.pump(agent);
         break;
       case 'late-reply':
@@ -327,11 +327,12 @@ export class Router {
     const now = performance.now();
     call.flowSince ??= now;
     if (mode === 'wait-and-retry' && now - call.flowSince < agent.options.flowControlWaitTimeoutMs) {
-      call.state = 'flow-wait';
-      call.flowTimer = setTimeout(() => {
-        call.flowTimer = undefined;
-        if (call.state === 'flow-wait') this.admit(call);
-      }, FLOW_RECHECK_MS);
+      // Held calls wait in one FIFO per agent, re-checked together, so a resume releases them in order.
+      if (call.state !== 'flow-wait') {
+        call.state = 'flow-wait';
+        agent.flowWaiting.push(call);
+      }
+      this.armFlowRecheck(agent);
       return;
     }
     agent.flowRejections++;
@@ -342,6 +343,25 @@ export class Router {
       correlationId: call.correlationId,
     });
     this.settle(call, undefined, error);
+  }
+
+  private armFlowRecheck(agent: AgentEntry): void {
+    if (agent.flowTimer !== undefined) return;
+    agent.flowTimer = setTimeout(() => {
+      agent.flowTimer = undefined;
+      this.recheckFlow(agent);
+    }, FLOW_RECHECK_MS);
+    agent.flowTimer.unref();
+  }
+
+  /** Re-admits held calls oldest first; those still blocked stay (or time out of their wait). */
+  private recheckFlow(agent: AgentEntry): void {
+    const held = agent.flowWaiting.splice(0);
+    for (const call of held) {
+      if (call.state !== 'flow-wait') continue;
+      call.state = 'waiting-cid';
+      this.admit(call);
+    }
   }
 
   private dispatch(call: PoolCall, connection: ConnectionRecord): void {
@@ -435,7 +455,6 @@ export class Router {
     this.calls.delete(call.id);
     const agent = call.agent;
     agent.calls.delete(call);
-    if (call.flowTimer !== undefined) clearTimeout(call.flowTimer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     const latencyMs = performance.now() - call.startedAt;
     agent.breaker.onOutcome(call.generation, error, Date.now(), response);
