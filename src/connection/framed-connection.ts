@@ -38,6 +38,7 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
+import { CallTable, type TableCall } from './call-table.js';
 import { abortError } from './abort-error.js';
 
 export interface CallOptions {
@@ -84,7 +85,7 @@ export interface FramedConnectionEvents {
   close: [AgentPoolError | null];
 }
 
-interface Call {
+interface Call extends TableCall {
   readonly cid: string;
   readonly frame: Buffer;
   readonly cancelReason: CancelReason | undefined;
@@ -112,10 +113,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
   private readonly requestTimeoutMs: number;
-  /** The outstanding call of each cid (one per cid, spec §10.2). */
-  private readonly outstanding = new Map<string, Call>();
-  /** Later calls of a cid that already has one outstanding, FIFO. */
-  private readonly sameCidWaiting = new Map<string, Call[]>();
+  /** Outstanding call per cid and later calls of the same cid, FIFO (spec §10.2). */
+  private readonly calls = new CallTable<Call>();
   /** Calls waiting for room in the writer queue. */
   private readonly roomWaiting: Call[] = [];
   private readonly pings = new Map<number, PendingPing>();
@@ -180,9 +179,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
   /** Events written or waiting to be written that have no reply yet. */
   get inFlight(): number {
-    let waiting = 0;
-    for (const list of this.sameCidWaiting.values()) waiting += list.length;
-    return this.outstanding.size + waiting;
+    return this.calls.size;
   }
   get queuedFrames(): number {
     return this.writer.queued;
@@ -274,6 +271,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     }
     const call: Call = {
       cid: correlationId,
+      replyId: correlationId,
       frame,
       cancelReason: options.cancelReason,
       done,
@@ -290,15 +288,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       call.onAbort = () => this.onAbort(call);
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
-    const busy = this.sameCidWaiting.get(correlationId);
-    if (busy !== undefined) busy.push(call);
-    else if (this.outstanding.has(correlationId)) this.sameCidWaiting.set(correlationId, [call]);
-    else this.dispatch(call);
+    if (this.calls.add(call)) this.write(call);
   }
 
   /** Sends a Cancel for the outstanding event of `cid` (if any) and rejects its call with ABORT_ERR. */
   cancel(correlationId: string, reason: CancelReason = 'manual', silent = false): boolean {
-    const call = this.outstanding.get(correlationId);
+    const call = this.calls.byReplyId(correlationId);
     if (call === undefined) return false;
     if (silent) {
       if (call.queued !== undefined && !call.queued.written) call.queued.withdrawn = true;
@@ -330,8 +325,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   // -------------------------------------------------------------------------------------------
 
-  private dispatch(call: Call): void {
-    this.outstanding.set(call.cid, call);
+  /** Hands an outstanding call's frame to the writer, or waits for room in its queue. */
+  private write(call: Call): void {
     if (this.writer.hasRoom && this.roomWaiting.length === 0) {
       call.queued = this.writer.enqueue(call.frame);
       return;
@@ -344,7 +339,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     while (this.roomWaiting.length > 0 && this.closedWith === undefined) {
       await this.writer.whenRoom();
       const call = this.roomWaiting.shift();
-      if (call !== undefined && this.outstanding.get(call.cid) === call) call.queued = this.writer.enqueue(call.frame);
+      if (call !== undefined && this.calls.isOutstanding(call)) call.queued = this.writer.enqueue(call.frame);
     }
   }
 
@@ -379,7 +374,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       this.emit('unroutable-reply');
       return;
     }
-    const call = this.outstanding.get(parsed.correlationId);
+    const call = this.calls.byReplyId(parsed.correlationId);
     if (call === undefined) {
       this.emit('late-reply', parsed.correlationId);
       return;
@@ -414,7 +409,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   private onTimeout(call: Call, timeoutMs: number): void {
     call.timer = undefined;
-    if (this.outstanding.get(call.cid) === call) this.withdrawOrCancel(call, 'timeout');
+    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, 'timeout');
     this.settle(
       call,
       undefined,
@@ -426,7 +421,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   private onAbort(call: Call): void {
-    if (this.outstanding.get(call.cid) === call) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
+    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
     this.settle(call, undefined, abortError(call.signal?.reason, this.agentId, call.cid));
   }
 
@@ -448,21 +443,10 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     call.done = undefined;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
-    if (this.outstanding.get(call.cid) === call) {
-      this.outstanding.delete(call.cid);
-      const next = this.sameCidWaiting.get(call.cid);
-      if (next !== undefined) {
-        const following = next.shift();
-        if (next.length === 0) this.sameCidWaiting.delete(call.cid);
-        if (following !== undefined && this.closedWith === undefined) this.dispatch(following);
-      }
-    } else {
-      const list = this.sameCidWaiting.get(call.cid);
-      const at = list?.indexOf(call) ?? -1;
-      if (list !== undefined && at >= 0) {
-        list.splice(at, 1);
-        if (list.length === 0) this.sameCidWaiting.delete(call.cid);
-      }
+    const next = this.calls.remove(call);
+    if (next !== undefined && this.closedWith === undefined) {
+      this.calls.promote(next);
+      this.write(next);
     }
     done(call.token, error, response);
   }
@@ -474,7 +458,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.writer.close();
     this.socket.destroy();
     const reason = error ?? lost(this.agentId, 'connection closed by peer');
-    const calls = [...this.outstanding.values(), ...[...this.sameCidWaiting.values()].flat(), ...this.roomWaiting];
+    const calls = this.calls.all();
     this.roomWaiting.length = 0;
     for (const call of calls) this.settle(call, undefined, withIds(reason, this.agentId, call.cid));
     for (const ping of this.pings.values()) {

@@ -29,7 +29,7 @@ import { grpcEventEncoder, GRPC_ENCODING } from '../transport/grpc-event-encoder
 import { abortError } from './abort-error.js';
 import { cancelReasonFor } from './cancel-reason.js';
 import type { CallCompletion, CallOptions, FramedConnectionEvents } from './framed-connection.js';
-import { GrpcCallTable, type GrpcCall } from './grpc-call-table.js';
+import { CallTable, type TableCall } from './call-table.js';
 import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import { relogAgentLog } from './grpc-log.js';
 import type { PoolConnection } from './pool-connection.js';
@@ -58,6 +58,23 @@ interface PendingPing {
 
 type Stream = grpc.ClientDuplexStream<Buffer, Buffer>;
 
+/** One event call on a gRPC stream. */
+interface GrpcCall extends TableCall {
+  readonly cid: string;
+  /** The id the agent answers with: the cid, or a Configure's config_version. */
+  readonly replyId: string;
+  readonly frame: Buffer;
+  readonly cancelReason: CancelReason | undefined;
+  /** Cleared when the call settles. */
+  done: CallCompletion | undefined;
+  readonly token: number;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Handed to grpc-js (a Cancel is needed from now on; before, withdrawing is enough). */
+  written: boolean;
+}
+
 export class GrpcConnection extends EventEmitter<FramedConnectionEvents> implements PoolConnection {
   readonly agentId: string;
   readonly encoding = GRPC_ENCODING;
@@ -65,7 +82,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   private readonly requestTimeoutMs: number;
   private readonly maxSendBytes: number;
   private readonly channelBufferSize: number;
-  private readonly calls = new GrpcCallTable();
+  private readonly calls = new CallTable<GrpcCall>();
   /** Calls waiting for room in grpc-js' write buffer. */
   private readonly writeQueue: GrpcCall[] = [];
   private readonly pings = new Map<number, PendingPing>();

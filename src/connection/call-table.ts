@@ -1,32 +1,23 @@
-// Per-connection bookkeeping of gRPC calls (spec §10.2): at most one outstanding event per reply
-// id, later ones of the same id waiting FIFO; Configure calls also findable by their cid, since
-// the agent answers them by config_version (§10.7). Plain Maps: this runs per message.
-import type { CancelReason } from '../protocol/types.js';
-import type { CallCompletion } from './framed-connection.js';
+// Per-connection bookkeeping of calls, shared by every transport (spec §10.2): at most one
+// outstanding event per reply id, later ones of the same id waiting FIFO. On gRPC a Configure is
+// answered by its config_version (§10.7), so its reply id differs from its cid and it is also
+// findable by cid. Plain Maps: this runs per message.
 
-export interface GrpcCall {
+/** What the table needs of a call; transports add their own fields. */
+export interface TableCall {
   readonly cid: string;
-  /** The id the agent answers with: the cid, or a Configure's config_version. */
+  /** The id the agent answers with: the cid, or (gRPC Configure) the config_version. */
   readonly replyId: string;
-  readonly frame: Buffer;
-  readonly cancelReason: CancelReason | undefined;
-  /** Cleared when the call settles. */
-  done: CallCompletion | undefined;
-  readonly token: number;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Handed to grpc-js (a Cancel is needed from now on; before, withdrawing is enough). */
-  written: boolean;
 }
 
-export class GrpcCallTable {
+
+export class CallTable<C extends TableCall> {
   /** The outstanding call per reply id. */
-  private readonly outstanding = new Map<string, GrpcCall>();
+  private readonly outstanding = new Map<string, C>();
   /** Later calls of a reply id that already has one outstanding, FIFO. */
-  private readonly waiting = new Map<string, GrpcCall[]>();
+  private readonly waiting = new Map<string, C[]>();
   /** Configure calls whose reply id differs from their cid, by cid (for cancel). */
-  private readonly byCid = new Map<string, GrpcCall>();
+  private readonly byCid = new Map<string, C>();
 
   /** Calls outstanding or waiting for their turn. */
   get size(): number {
@@ -36,7 +27,7 @@ export class GrpcCallTable {
   }
 
   /** Registers a call; true when it is outstanding now (to be sent), false when it waits its turn. */
-  add(call: GrpcCall): boolean {
+  add(call: C): boolean {
     if (call.replyId !== call.cid) this.byCid.set(call.cid, call);
     const busy = this.waiting.get(call.replyId);
     if (busy !== undefined) busy.push(call);
@@ -49,27 +40,27 @@ export class GrpcCallTable {
   }
 
   /** Makes a call that waited its turn outstanding. */
-  promote(call: GrpcCall): void {
+  promote(call: C): void {
     this.outstanding.set(call.replyId, call);
   }
 
-  isOutstanding(call: GrpcCall): boolean {
+  isOutstanding(call: C): boolean {
     return this.outstanding.get(call.replyId) === call;
   }
 
   /** The outstanding call answered by `replyId`. */
-  byReplyId(replyId: string): GrpcCall | undefined {
+  byReplyId(replyId: string): C | undefined {
     return this.outstanding.get(replyId);
   }
 
   /** The outstanding call of the caller's `cid` (a Configure's cid differs from its reply id). */
-  outstandingByCid(cid: string): GrpcCall | undefined {
+  outstandingByCid(cid: string): C | undefined {
     const call = this.byCid.get(cid) ?? this.outstanding.get(cid);
     return call !== undefined && this.isOutstanding(call) ? call : undefined;
   }
 
   /** Forgets a settled call; returns the next call of its reply id, now due to be sent. */
-  remove(call: GrpcCall): GrpcCall | undefined {
+  remove(call: C): C | undefined {
     if (call.replyId !== call.cid && this.byCid.get(call.cid) === call) this.byCid.delete(call.cid);
     const list = this.waiting.get(call.replyId);
     if (this.outstanding.get(call.replyId) === call) {
@@ -87,7 +78,7 @@ export class GrpcCallTable {
   }
 
   /** Every call still registered (for failing them all when the stream ends). */
-  all(): GrpcCall[] {
+  all(): C[] {
     return [...this.outstanding.values(), ...[...this.waiting.values()].flat()];
   }
 }
