@@ -34,7 +34,9 @@ export interface ReverseScenarioSpec {
 }
 
 /** 0, 1, 2, then doubling up to the core count (at least 0, 1, 2). */
-export function workerSweep(): number[] {
+export function workerSweep(settings?: ScenarioSettings): number[] {
+  // --quick keeps the whole `zap bench --quick` under a minute: workers 0 and 1 only.
+  if (settings?.quick === true) return [0, 1];
   const cores = availableParallelism();
   const out = [0, 1, 2];
   for (let w = 4; w <= cores; w *= 2) out.push(w);
@@ -43,7 +45,8 @@ export function workerSweep(): number[] {
 
 /** The configured in-flight count, 16 and 1 (issue 8), largest first, without repeats. */
 export function reverseLoads(settings: ScenarioSettings): number[] {
-  return [...new Set([settings.inflight, 16, 1])].sort((a, b) => b - a);
+  const levels = settings.quick ? [settings.inflight, 1] : [settings.inflight, 16, 1];
+  return [...new Set(levels)].sort((a, b) => b - a);
 }
 
 export function reverseScenario(spec: ReverseScenarioSpec): Scenario {

@@ -39,14 +39,14 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
     },
   });
   // Loaded here so that other sub-commands do not pay for the benchmark code at start-up.
-  const { findScenario, SCENARIOS } = await import('../../bench/scenarios/index.js');
+  const { DEFAULT_SCENARIOS, findScenario, SCENARIOS } = await import('../../bench/scenarios/index.js');
   const { formatTable, resultFile, writeResultFile } = await import('../../bench/report.js');
   const { machineInfo } = await import('../../bench/machine.js');
   if (values.list) {
     for (const s of SCENARIOS) io.out(`${s.name.padEnd(14)} ${s.summary}\n`);
     return 0;
   }
-  const scenarios = positionals.length === 0 ? [...SCENARIOS] : positionals.map((name) => {
+  const scenarios = positionals.length === 0 ? [...DEFAULT_SCENARIOS] : positionals.map((name) => {
     const s = findScenario(name);
     if (s === undefined) throw new UsageError(`unknown scenario '${name}'\n${BENCH_USAGE}`);
     return s;
