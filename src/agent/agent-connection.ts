@@ -11,7 +11,6 @@ import type {
   AgentResponse,
   AnyEvent,
   CancelMessage,
-  CancelReason,
   Capabilities,
   Encoding,
   EncodingSetting,
@@ -33,8 +32,9 @@ import { healthStatusToWire } from '../protocol/health-status.js';
 import { flowControlToWire } from '../protocol/flow-control.js';
 import { configUpdateRequestToWire } from '../protocol/config-update.js';
 import { metricsReportToWire } from '../protocol/metrics-report.js';
-import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
-import { agentErrorResponse, toAgentResponse, undecodableEventResponse } from './reply.js';
+import type { AgentTransport, HandlerContext, HandlerResult } from './handler.js';
+import { InflightEvent, runEvent } from './event-runner.js';
+import { agentErrorResponse, undecodableEventResponse } from './reply.js';
 
 /** Where decoded events go: an in-thread handler or the thread pool. */
 export interface EventDispatcher {
@@ -70,33 +70,6 @@ type Phase = 'handshake' | 'established' | 'closing' | 'closed';
 // Below this size one copy into a single frame buffer is cheaper than a second write call.
 const SEPARATE_PAYLOAD_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 1000;
-
-/** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
-class InflightEvent implements HandlerContext {
-  readonly correlationId: string;
-  readonly agentId: string;
-  readonly transport: AgentTransport;
-  readonly kind: EventKind;
-  cancelled = false;
-  #controller: AbortController | undefined;
-
-  constructor(correlationId: string, agentId: string, transport: AgentTransport, kind: EventKind) {
-    this.correlationId = correlationId;
-    this.agentId = agentId;
-    this.transport = transport;
-    this.kind = kind;
-  }
-
-  get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
-  }
-
-  abort(reason: CancelReason | null): void {
-    this.cancelled = true;
-    if (this.#controller === undefined) this.#controller = new AbortController();
-    this.#controller.abort(reason);
-  }
-}
 
 function uncork(conn: AgentConnection): void {
   conn.flush();
@@ -263,21 +236,7 @@ export class AgentConnection extends EventEmitter {
     const cid = decoded.correlationId;
     const rec = new InflightEvent(cid, this.#o.agentId, this.#o.transport, kind);
     this.#inflight.set(cid, rec);
-    let result: HandlerResult;
-    try {
-      result = this.#o.dispatcher.dispatch(kind, decoded.event, rec);
-    } catch (err) {
-      this.#finishError(rec, err);
-      return;
-    }
-    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-      (result as Promise<Reply | void>).then(
-        (reply) => this.#finish(rec, reply),
-        (err: unknown) => this.#finishError(rec, err),
-      );
-    } else {
-      this.#finish(rec, result as Reply | void);
-    }
+    runEvent(this.#o.dispatcher, decoded.event, rec, this.#handlerFailedBound, this.#finishBound);
   }
 
   /** §6.10 agent side: Allow for the cid found best-effort (`""` if none). */
@@ -316,26 +275,15 @@ export class AgentConnection extends EventEmitter {
   // ---------------------------------------------------------------------------------------------
   // Replying
 
-  #finish(rec: InflightEvent, reply: Reply | void): void {
+  #finish(rec: InflightEvent, response: AgentResponse): void {
     if (this.#inflight.get(rec.correlationId) === rec) this.#inflight.delete(rec.correlationId);
     // The proxy forgot a cancelled call (§10.9): a reply would only be discarded there.
     if (rec.cancelled || this.#phase !== 'established') return;
-    let response: AgentResponse;
-    try {
-      response = toAgentResponse(reply);
-    } catch (err) {
-      this.#handlerFailed(err, rec.correlationId);
-      response = agentErrorResponse();
-    }
     this.#sendResponse(response, rec.correlationId);
   }
 
-  #finishError(rec: InflightEvent, err: unknown): void {
-    if (this.#inflight.get(rec.correlationId) === rec) this.#inflight.delete(rec.correlationId);
-    if (rec.cancelled || this.#phase !== 'established') return;
-    this.#handlerFailed(err, rec.correlationId);
-    this.#sendResponse(agentErrorResponse(), rec.correlationId);
-  }
+  readonly #finishBound = (rec: InflightEvent, response: AgentResponse) => this.#finish(rec, response);
+  readonly #handlerFailedBound = (err: unknown, cid: string) => this.#handlerFailed(err, cid);
 
   #handlerFailed(err: unknown, cid: string): void {
     this.stats.handlerErrors++;

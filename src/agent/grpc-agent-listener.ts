@@ -27,7 +27,7 @@ import {
 } from '../transport/grpc-codec.js';
 import type { EventDispatcher } from './agent-connection.js';
 import { GrpcAgentStream } from './grpc-agent-stream.js';
-import { GrpcInflightEvent, runEvent } from './grpc-event-runner.js';
+import { InflightEvent, runEvent } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
 
 /**
@@ -89,7 +89,7 @@ export class GrpcAgentListener {
   readonly #o: GrpcAgentListenerOptions;
   readonly #streams = new Set<GrpcAgentStream>();
   /** In-flight ProcessEvent calls by cid, so a unary CancelRequest can reach them. */
-  readonly #unary = new Map<string, GrpcInflightEvent>();
+  readonly #unary = new Map<string, InflightEvent>();
   #endpoint = '';
 
   private constructor(o: GrpcAgentListenerOptions) {
@@ -213,7 +213,7 @@ export class GrpcAgentListener {
         return;
       }
       case 'event': {
-        const ctx = new GrpcInflightEvent(msg.correlationId, this.#o.agentId, msg.kind);
+        const ctx = new InflightEvent(msg.correlationId, this.#o.agentId, 'grpc', msg.kind);
         this.#unary.set(ctx.correlationId, ctx);
         call.once('cancelled', () => ctx.abort(null));
         runEvent(this.#o.dispatcher, msg.event, ctx, this.#o.onHandlerError, (done, response) => {

@@ -37,7 +37,7 @@ import type {
 } from '../protocol/types.js';
 import { decodeProxyToAgent, encodeAgentToProxy } from '../transport/grpc-codec.js';
 import type { AgentConnectionStats, EventDispatcher } from './agent-connection.js';
-import { GrpcInflightEvent, runEvent } from './grpc-event-runner.js';
+import { InflightEvent, runEvent } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
 
 export interface GrpcAgentStreamOptions {
@@ -75,8 +75,8 @@ export class GrpcAgentStream extends EventEmitter {
   };
   readonly #call: ServerStream;
   readonly #o: GrpcAgentStreamOptions;
-  readonly #inflight = new Map<string, GrpcInflightEvent>();
-  readonly #done = (ctx: GrpcInflightEvent, response: AgentResponse) => this.#finish(ctx, response);
+  readonly #inflight = new Map<string, InflightEvent>();
+  readonly #done = (ctx: InflightEvent, response: AgentResponse) => this.#finish(ctx, response);
   readonly #handlerError = (err: unknown, cid: string) => {
     this.stats.handlerErrors++;
     this.#o.onHandlerError?.(err, cid);
@@ -167,7 +167,7 @@ export class GrpcAgentStream extends EventEmitter {
     switch (msg.type) {
       case 'event': {
         this.stats.events++;
-        const ctx = new GrpcInflightEvent(msg.correlationId, this.#o.agentId, msg.kind);
+        const ctx = new InflightEvent(msg.correlationId, this.#o.agentId, 'grpc', msg.kind);
         this.#inflight.set(ctx.correlationId, ctx);
         runEvent(this.#o.dispatcher, msg.event, ctx, this.#handlerError, this.#done);
         return;
@@ -218,7 +218,7 @@ export class GrpcAgentStream extends EventEmitter {
     }
   }
 
-  #finish(ctx: GrpcInflightEvent, response: AgentResponse): void {
+  #finish(ctx: InflightEvent, response: AgentResponse): void {
     if (this.#inflight.get(ctx.correlationId) === ctx) this.#inflight.delete(ctx.correlationId);
     // A cancelled call is forgotten by the proxy (§10.9): a reply would only be discarded there.
     if (!ctx.cancelled && this.#phase === 'established') this.#reply(response, ctx.correlationId);

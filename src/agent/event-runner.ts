@@ -1,20 +1,20 @@
-// Agent side, shared by the gRPC ProcessStream and ProcessEvent handlers: the handler context of
-// one in-flight event, and running the handler to exactly one AgentResponse (Block 500 when the
-// handler throws, rejects or returns something unsendable — same rules as the UDS connection).
+// Agent side, shared by every transport (UDS / reverse connections, the gRPC ProcessStream and
+// ProcessEvent handlers): the handler context of one in-flight event, and running the handler to
+// exactly one AgentResponse (Block 500 when the handler throws, rejects or returns something unsendable).
 import type { AgentResponse, AnyEvent, CancelReason, EventKind } from '../protocol/types.js';
 import type { EventDispatcher } from './agent-connection.js';
-import type { HandlerContext, HandlerResult, Reply } from './handler.js';
+import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
 import { agentErrorResponse, toAgentResponse } from './reply.js';
 
 /** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
-export class GrpcInflightEvent implements HandlerContext {
-  readonly transport = 'grpc' as const;
+export class InflightEvent implements HandlerContext {
   cancelled = false;
   #controller: AbortController | undefined;
 
   constructor(
     readonly correlationId: string,
     readonly agentId: string,
+    readonly transport: AgentTransport,
     readonly kind: EventKind,
   ) {}
 
@@ -31,7 +31,7 @@ export class GrpcInflightEvent implements HandlerContext {
 
 export type HandlerErrorSink = (err: unknown, correlationId: string) => void;
 
-function toResponse(reply: Reply | void, ctx: GrpcInflightEvent, onError: HandlerErrorSink): AgentResponse {
+function toResponse(reply: Reply | void, ctx: InflightEvent, onError: HandlerErrorSink): AgentResponse {
   try {
     return toAgentResponse(reply);
   } catch (err) {
@@ -44,9 +44,9 @@ function toResponse(reply: Reply | void, ctx: GrpcInflightEvent, onError: Handle
 export function runEvent(
   dispatcher: EventDispatcher,
   event: AnyEvent,
-  ctx: GrpcInflightEvent,
+  ctx: InflightEvent,
   onError: HandlerErrorSink,
-  done: (ctx: GrpcInflightEvent, response: AgentResponse) => void,
+  done: (ctx: InflightEvent, response: AgentResponse) => void,
 ): void {
   let result: HandlerResult;
   try {
