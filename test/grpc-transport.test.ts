@@ -366,14 +366,14 @@ describe('gRPC connection set-up', () => {
     await once(probe, 'listening');
     const { port } = probe.address() as { port: number };
     await new Promise<void>((r) => probe.close(() => r()));
-    const started = Date.now();
     await assert.rejects(connectGrpcAgent(`127.0.0.1:${port}`, { connectTimeoutMs: 4_000 }), (err: unknown) => {
-      assert.ok(err instanceof AgentPoolError);
+      assert.ok(err instanceof AgentPoolError, 'typed error');
       assert.equal(err.code, 'ZAP_CONNECT_FAILED');
-      assert.match(err.message, /ECONNREFUSED|failed/);
+      // Fails on the refusal itself, not by running out the connect timeout.
+      assert.match(err.message, /ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /timed out|timeout/i);
       return true;
     });
-    assert.ok(Date.now() - started < 4_000, 'did not wait for the whole connect timeout');
   });
 
   test('a peer that accepts TCP but never speaks HTTP/2 fails the connect within connectTimeoutMs', async () => {

@@ -8,6 +8,7 @@ import type { MetricsReport } from '../src/protocol/types.js';
 import { requestHeaders } from './support/events.js';
 import { parseExposition, type Family } from './support/prometheus-text.js';
 import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
 
 async function startAgent(agentId: string, blockEvery: number): Promise<{ server: AgentServer; path: string }> {
   const server = new AgentServer({
@@ -80,11 +81,3 @@ test('counters equal the work done, per agent and decision, through 2 workers', 
   // … and they expire (TTL 200 ms here; the maintenance tick sweeps)
   await waitFor(async () => !(await pool.metrics()).includes('waf_rules_loaded'), 15_000);
 });
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

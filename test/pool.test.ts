@@ -8,6 +8,7 @@ import { AgentPool } from '../src/pool/agent-pool.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
 
 async function startAgent(handler: AgentHandler): Promise<{ path: string; server: AgentServer }> {
   const path = socketPath();
@@ -206,11 +207,3 @@ describe('AgentPool', () => {
     await assert.rejects(pool.sendRequestHeaders('dr', 'late', requestHeaders('late')), { code: 'ABORT_ERR' });
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -8,6 +8,7 @@ import { AgentPool } from '../src/pool/agent-pool.js';
 import type { HealthStatus } from '../src/protocol/types.js';
 import { requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
 
 async function startAgent(handler: AgentHandler): Promise<{ path: string; server: AgentServer }> {
   const path = socketPath();
@@ -41,13 +42,6 @@ function health(state: HealthStatus['state'], extra: Partial<HealthStatus> = {})
   };
 }
 
-async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -14,6 +14,7 @@ import { MessageType } from '../src/protocol/message-type.js';
 import type { EventKind } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
 
 async function startAgent(handler: AgentHandler, extra: { encoding?: 'json' | 'msgpack' | 'prefer-msgpack' } = {}) {
   const path = socketPath();
@@ -332,11 +333,3 @@ describe('UDS client failures', () => {
     conn.close();
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -15,11 +15,4 @@ export async function startGrpcAgent(
   return { endpoint, server };
 }
 
-/** Polls `condition` every 5 ms for at most `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from './wait-for.js';
