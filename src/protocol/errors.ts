@@ -9,6 +9,11 @@ export const ErrorCode = {
   CircuitOpen: 'ZAP_CIRCUIT_OPEN',
   FlowPaused: 'ZAP_FLOW_PAUSED',
   NoHealthyConnection: 'ZAP_NO_HEALTHY_CONNECTION',
+  /** The connection was lost, or its stream failed, while the call was outstanding. */
+  ConnectionLost: 'ZAP_CONNECTION_LOST',
+  /** The caller's event or options are malformed; raised before admission, nothing is sent. */
+  InvalidArgument: 'ZAP_INVALID_ARGUMENT',
+  /** An unexpected internal error only. */
   Error: 'ZAP_ERROR',
   FrameTooLarge: 'ZAP_FRAME_TOO_LARGE',
   ProtocolError: 'ZAP_PROTOCOL_ERROR',
