@@ -2,11 +2,12 @@
 // Every `§N.N` cited in the code must name a heading of docs/protocol.md, so a reader can follow it.
 // Lists each citation without a heading (with where it is cited) and exits 1; exits 0 when all resolve.
 //
-//   node scripts/check-spec-refs.mjs [--root <dir>] [--doc <file>] [<dir> ...]
+//   node scripts/check-spec-refs.mjs [--root <dir>] [--doc <file>] [<path> ...]
 //
 // --root: the repository root (default: this script's parent folder). --doc: the reference, relative
-// to the root or absolute (default docs/protocol.md). Folders to scan, relative to the root: default src, workers,
-// bench, test (those that exist). Exit 2 on a usage error.
+// to the root or absolute (default docs/protocol.md). Paths to scan, relative to the root: folders
+// (their .ts/.js files) or single files of any kind (README.md); default src, workers, bench, test
+// (those that exist). Exit 2 on a usage error.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ const HEADING = /^#{1,6}[ \t]+(\d+(?:\.\d+)*)\.?(?:[ \t]|$)/;
 const SHOWN_PLACES = 3;
 
 function usage(message) {
-  process.stderr.write(`check-spec-refs: ${message}\nusage: check-spec-refs.mjs [--root <dir>] [--doc <file>] [<dir> ...]\n`);
+  process.stderr.write(`check-spec-refs: ${message}\nusage: check-spec-refs.mjs [--root <dir>] [--doc <file>] [<path> ...]\n`);
   process.exit(2);
 }
 
@@ -56,8 +57,8 @@ function citations(root, dirs) {
   const cited = new Map();
   for (const dir of dirs) {
     const abs = join(root, dir);
-    if (!existsSync(abs)) usage(`no folder ${dir} under ${root}`);
-    for (const file of sourceFiles(abs)) {
+    if (!existsSync(abs)) usage(`no ${dir} under ${root}`);
+    for (const file of statSync(abs).isDirectory() ? sourceFiles(abs) : [abs]) {
       const lines = readFileSync(file, 'utf8').split('\n');
       lines.forEach((line, i) => {
         for (const m of line.matchAll(CITATION)) {

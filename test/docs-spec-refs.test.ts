@@ -53,6 +53,13 @@ test('docs spec refs: a citation without a heading fails, naming the section and
   assert.ok(!r.stderr.includes(cite('1.2 ')), 'a section with a heading is not reported');
 });
 
+test('docs spec refs: a file named on the command line is scanned whatever its kind (README.md)', () => {
+  const root = fixture({ 'docs/protocol.md': DOC, 'src/a.ts': `// ${cite('1.2')}\n`, 'NOTES.md': `See ${cite('1.2')} and ${cite('3.1')}.\n` });
+  const r = check(['--root', root, 'src', 'NOTES.md']);
+  assert.equal(r.status, 1);
+  assert.ok(r.stderr.includes(`${cite('3.1')} has no heading in docs/protocol.md; cited at NOTES.md:1`), r.stderr);
+});
+
 test('docs spec refs: a heading inside a code fence does not count, and a repeated heading fails', () => {
   const doc = `${DOC}\n\`\`\`\n## 7. Not a heading\n\`\`\`\n\n## 1. Overview again\n`;
   const root = fixture({ 'docs/protocol.md': doc, 'src/a.ts': `// ${cite('7')}\n` });
