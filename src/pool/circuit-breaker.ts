@@ -151,6 +151,15 @@ export class CircuitBreaker {
     else this.onNeutral(generation);
   }
 
+  /**
+   * A connection of the agent became ready, or answered a ping (spec §10.10, ours): an OPEN breaker
+   * goes HALF_OPEN at once, so the first call after an agent restart is a probe instead of waiting
+   * out open_duration. No event at all in CLOSED or HALF_OPEN.
+   */
+  onAgentReachable(): void {
+    if (this.code === CircuitState.Open) this.send({ type: 'AGENT_REACHABLE' });
+  }
+
   /** resetCircuit(): force CLOSED with a fresh generation (outcomes of earlier calls are ignored). */
   reset(): void {
     this.send({ type: 'RESET' });

@@ -211,6 +211,8 @@ export class Router {
         agent.lateReplies++;
         break;
       case 'pong':
+        // §10.10: the agent answers, so an open breaker probes now instead of waiting out open_duration.
+        agent.breaker.onAgentReachable();
         // §10.6: a successful ping clears the consecutive-failure mark.
         if (connection.health.recordSuccess()) {
           agent.rebuildCandidates();
@@ -422,7 +424,12 @@ export class Router {
     agent.rebuildCandidates();
     agent.checkInitialSettled();
     if (connection.state === 'closed') this.forgetConnection(connection);
-    if (connection.state === 'ready') this.events.ready?.(agent, connection);
+    if (connection.state === 'ready') {
+      // §10.10: a connection that completed its handshake is evidence the agent is back (as Envoy
+      // un-ejects a host on a passing health check): an open breaker lets the next call probe.
+      agent.breaker.onAgentReachable();
+      this.events.ready?.(agent, connection);
+    }
     this.pump(agent);
   }
 
