@@ -191,7 +191,7 @@ export type Outcome = 'success' | 'failure' | 'neutral';
 const FAILURE_CODES: ReadonlySet<string> = new Set([
   ErrorCode.Timeout,
   ErrorCode.NoHealthyConnection,
-  ErrorCode.Error,
+  ErrorCode.ConnectionLost,
   ErrorCode.ProtocolError,
   ErrorCode.WorkerLost,
 ]);
@@ -201,8 +201,9 @@ const FAILURE_CODES: ReadonlySet<string> = new Set([
  * (success) unless `response.synthetic` (fail-open flow control: neutral). Errors are read by
  * their `code`, so a serialized AgentPoolError from a MessagePort classifies the same. Only the
  * codes §10.10 names are failures; everything else (ABORT_ERR, ZAP_FLOW_PAUSED,
- * ZAP_FRAME_TOO_LARGE, ZAP_QUEUE_FULL, untyped errors…) is neutral: the breaker judges the agent
- * only on evidence against it, and neutral still frees a probe slot.
+ * ZAP_FRAME_TOO_LARGE, ZAP_QUEUE_FULL, ZAP_INVALID_ARGUMENT, an internal ZAP_ERROR, untyped
+ * errors…) is neutral: the breaker judges the agent only on evidence against it, and neutral still
+ * frees a probe slot.
  */
 export function classifyOutcome(error: unknown, response?: { synthetic?: boolean }): Outcome {
   if (error === undefined) return response?.synthetic === true ? 'neutral' : 'success';
