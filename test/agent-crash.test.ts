@@ -9,7 +9,7 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
 import { socketPath } from './support/tmp.js';
 
-test('agent killed mid-request: all 500 in-flight calls reject with ZAP_ERROR', async () => {
+test('agent killed mid-request: all 500 in-flight calls reject with ZAP_CONNECTION_LOST', async () => {
   const path = socketPath('hanging');
   const child = fork(fileURLToPath(new URL('./support/hanging-agent.ts', import.meta.url)), [path], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
@@ -32,7 +32,7 @@ test('agent killed mid-request: all 500 in-flight calls reject with ZAP_ERROR', 
     for (const r of results) {
       assert.equal(r.status, 'rejected');
       assert.ok(r.reason instanceof AgentPoolError);
-      assert.equal(r.reason.code, 'ZAP_ERROR');
+      assert.equal(r.reason.code, 'ZAP_CONNECTION_LOST');
     }
     assert.equal(conn.inFlight, 0);
     assert.equal(conn.closed, true);

@@ -58,16 +58,36 @@ test('a healthy CLOSED breaker sends no machine events on admit/onSuccess', () =
   assert.equal(b.machineEvents, 2);
 });
 
+test('GV-29 (ours): onAgentReachable moves only an OPEN breaker, to HALF_OPEN, with one machine event', () => {
+  const changes: number[] = [];
+  const b = new CircuitBreaker({ failureThreshold: 1, openDurationMs: 30_000 }, { onStateChange: (s) => changes.push(s) });
+  b.onAgentReachable();
+  assert.equal(b.machineEvents, 0, 'CLOSED: nothing to do, no event');
+  b.onFailure(mustAdmit(b, 0, 'a'), 0);
+  assert.deepEqual(b.admit(1), { admitted: false });
+  const before = b.machineEvents;
+  const generation = b.generation;
+  b.onAgentReachable();
+  assert.equal(b.state, CircuitState.HalfOpen);
+  assert.equal(b.generation, generation + 1);
+  assert.equal(b.machineEvents, before + 1);
+  b.onAgentReachable();
+  assert.equal(b.machineEvents, before + 1, 'HALF_OPEN: nothing to do, no event');
+  mustAdmit(b, 2, 'the probe, 29.998 s before open_duration ends');
+  assert.deepEqual(changes, [1, 2]);
+});
+
 test('classifyOutcome follows §10.10', () => {
   const err = (code: (typeof ErrorCode)[keyof typeof ErrorCode]) => new AgentPoolError(code, 'x');
   assert.equal(classifyOutcome(undefined), 'success');
   assert.equal(classifyOutcome(undefined, { synthetic: false }), 'success');
   assert.equal(classifyOutcome(undefined, { synthetic: true }), 'neutral');
-  for (const code of [ErrorCode.Timeout, ErrorCode.NoHealthyConnection, ErrorCode.Error, ErrorCode.ProtocolError, ErrorCode.WorkerLost]) {
+  for (const code of [ErrorCode.Timeout, ErrorCode.NoHealthyConnection, ErrorCode.ConnectionLost, ErrorCode.ProtocolError, ErrorCode.WorkerLost]) {
     assert.equal(classifyOutcome(err(code)), 'failure', code);
     assert.equal(classifyOutcome(err(code).toSerialized()), 'failure', `${code} serialized`);
   }
-  for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.QueueFull]) {
+  // ZAP_ERROR is internal only (spec §10.11) and ZAP_INVALID_ARGUMENT the caller's bug: neither is evidence against the agent.
+  for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.QueueFull, ErrorCode.Error, ErrorCode.InvalidArgument]) {
     assert.equal(classifyOutcome(err(code)), 'neutral', code);
   }
   const domAbort = new DOMException('aborted', 'AbortError');

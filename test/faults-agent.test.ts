@@ -42,8 +42,8 @@ async function scene(workers: number, agentId: string, behaviour: Behaviour, ext
 /** Kills the agent; every call in flight fails as a lost connection. */
 async function killAgent(s: Scene): Promise<void> {
   await s.agent.kill();
-  assert.deepEqual(await s.ledger.allSettled(SETTLE_BOUND_MS), { ZAP_ERROR: IN_FLIGHT });
-  assert.match(s.ledger.messages.get('ZAP_ERROR') ?? '', /lost: connection closed by peer/);
+  assert.deepEqual(await s.ledger.allSettled(SETTLE_BOUND_MS), { ZAP_CONNECTION_LOST: IN_FLIGHT });
+  assert.match(s.ledger.messages.get('ZAP_CONNECTION_LOST') ?? '', /lost: connection closed by peer/);
   assertQuiescent(s.pool, s.agentId);
 }
 
@@ -61,7 +61,7 @@ async function restartAndRecover(s: Scene, prefix: string): Promise<FaultAgentPr
 
 describe('agent process killed (SIGKILL) with 1 200 calls in flight', () => {
   for (const workers of [0, 1]) {
-    test(`workers: ${workers} — every call ZAP_ERROR; calls fail fast while it is down; restarted, it is used again`, async () => {
+    test(`workers: ${workers} — every call ZAP_CONNECTION_LOST; calls fail fast while it is down; restarted, it is used again`, async () => {
       const s = await scene(workers, `killed-${workers}`, { kind: 'hang' });
       await killAgent(s);
       await waitFor(() => s.pool.agentStats(s.agentId).healthyConnections === 0, SETTLE_BOUND_MS, 'connections seen as lost');

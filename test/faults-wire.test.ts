@@ -139,7 +139,7 @@ const WIRE_FAULTS: Array<{ fault: FaultKind; code: string; message: RegExp; work
   { fault: 'half-frame', code: 'ZAP_PROTOCOL_ERROR', message: /^Truncated frame: stream ended after \d+ of \d+ bytes/, workers: 0 },
   { fault: 'half-header', code: 'ZAP_PROTOCOL_ERROR', message: /^Truncated frame: stream ended inside the length prefix/, workers: 0 },
   // Control: an orderly close between frames is a lost connection, not a protocol error.
-  { fault: 'close', code: 'ZAP_ERROR', message: /lost: connection closed by peer/, workers: 0 },
+  { fault: 'close', code: 'ZAP_CONNECTION_LOST', message: /lost: connection closed by peer/, workers: 0 },
 ];
 
 describe('agent breaks the framing with calls in flight', () => {

@@ -9,7 +9,7 @@ import { connectGrpcAgent } from '../src/connection/grpc-agent-client.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
 
-test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_ERROR', async () => {
+test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_CONNECTION_LOST', async () => {
   const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -31,14 +31,14 @@ test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_ERRO
     for (const r of await calls) {
       assert.equal(r.status, 'rejected');
       assert.ok(r.reason instanceof AgentPoolError);
-      assert.equal(r.reason.code, 'ZAP_ERROR');
+      assert.equal(r.reason.code, 'ZAP_CONNECTION_LOST');
     }
     const [err] = (await closed) as [AgentPoolError];
-    assert.equal(err.code, 'ZAP_ERROR');
+    assert.equal(err.code, 'ZAP_CONNECTION_LOST');
     assert.match(err.message, /UNAVAILABLE|ended/);
     assert.equal(conn.inFlight, 0);
     assert.equal(conn.closed, true);
-    await assert.rejects(conn.send('request_headers', requestHeaders('after'), 'after'), { code: 'ZAP_ERROR' });
+    await assert.rejects(conn.send('request_headers', requestHeaders('after'), 'after'), { code: 'ZAP_CONNECTION_LOST' });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -47,7 +47,7 @@ test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_ERRO
   }
 });
 
-test('HTTP/2 keepalive: a frozen agent (SIGSTOP) is detected and in-flight calls fail with ZAP_ERROR', { skip: process.platform === 'win32' }, async () => {
+test('HTTP/2 keepalive: a frozen agent (SIGSTOP) is detected and in-flight calls fail with ZAP_CONNECTION_LOST', { skip: process.platform === 'win32' }, async () => {
   const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,7 +57,7 @@ test('HTTP/2 keepalive: a frozen agent (SIGSTOP) is detected and in-flight calls
     const conn = await connectGrpcAgent(endpoint, { keepaliveTimeMs: 200, keepaliveTimeoutMs: 300, requestTimeoutMs: 60_000 });
     const pending = conn.send('request_headers', requestHeaders('frozen'), 'frozen');
     child.kill('SIGSTOP');
-    await assert.rejects(pending, { code: 'ZAP_ERROR', message: /UNAVAILABLE/ });
+    await assert.rejects(pending, { code: 'ZAP_CONNECTION_LOST', message: /UNAVAILABLE/ });
     assert.equal(conn.closed, true);
   } finally {
     child.kill('SIGKILL');

@@ -327,21 +327,21 @@ describe('gRPC client ↔ AgentServer', () => {
     for (const c of conns) c.close();
   });
 
-  test('closing the connection fails what is in flight with ZAP_ERROR and ends the stream on the agent', async () => {
+  test('closing the connection fails what is in flight with ZAP_CONNECTION_LOST and ends the stream on the agent', async () => {
     const streams: GrpcAgentStream[] = [];
     const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => new Promise(() => {}) });
     server.on('connection', (s: GrpcAgentStream) => streams.push(s));
     const conn = await connectGrpcAgent(endpoint);
     const pending = Array.from({ length: 10 }, (_, i) => conn.send('request_headers', requestHeaders(`h${i}`), `h${i}`));
     conn.close();
-    for (const p of pending) await assert.rejects(p, { code: 'ZAP_ERROR' });
-    await assert.rejects(conn.send('request_headers', requestHeaders('after'), 'after'), { code: 'ZAP_ERROR' });
-    await assert.rejects(conn.ping(), { code: 'ZAP_ERROR' });
+    for (const p of pending) await assert.rejects(p, { code: 'ZAP_CONNECTION_LOST' });
+    await assert.rejects(conn.send('request_headers', requestHeaders('after'), 'after'), { code: 'ZAP_CONNECTION_LOST' });
+    await assert.rejects(conn.ping(), { code: 'ZAP_CONNECTION_LOST' });
     await waitFor(() => server.connections === 0);
     assert.equal(streams.length, 1);
   });
 
-  test('agent server closing ends the stream: in-flight calls settle with ZAP_ERROR', async () => {
+  test('agent server closing ends the stream: in-flight calls settle with ZAP_CONNECTION_LOST', async () => {
     const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => new Promise(() => {}) });
     const conn = await connectGrpcAgent(endpoint);
     const closed = once(conn, 'close');
@@ -352,10 +352,10 @@ describe('gRPC client ↔ AgentServer', () => {
     const results = await pending;
     for (const r of results) {
       assert.equal(r.status, 'rejected');
-      assert.equal((r.reason as AgentPoolError).code, 'ZAP_ERROR');
+      assert.equal((r.reason as AgentPoolError).code, 'ZAP_CONNECTION_LOST');
     }
     const [err] = (await closed) as [AgentPoolError];
-    assert.equal(err.code, 'ZAP_ERROR');
+    assert.equal(err.code, 'ZAP_CONNECTION_LOST');
   });
 });
 

@@ -153,8 +153,8 @@ describe('valid_until_ms', () => {
 });
 
 describe('consecutive failures', () => {
-  test(`${CONSECUTIVE_FAILURE_LIMIT} consecutive timeouts / agent errors / protocol errors make it unhealthy`, () => {
-    for (const code of [ErrorCode.Timeout, ErrorCode.Error, ErrorCode.ProtocolError]) {
+  test(`${CONSECUTIVE_FAILURE_LIMIT} consecutive timeouts / lost connections / protocol errors make it unhealthy`, () => {
+    for (const code of [ErrorCode.Timeout, ErrorCode.ConnectionLost, ErrorCode.ProtocolError]) {
       const h = new HealthReportState();
       const err = new AgentPoolError(code, 'x');
       assert.equal(h.recordFailure(err), false);
@@ -184,7 +184,7 @@ describe('consecutive failures', () => {
     const h = new HealthReportState();
     h.recordFailure(timeout);
     h.recordFailure(timeout);
-    for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.WorkerLost]) {
+    for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.WorkerLost, ErrorCode.Error, ErrorCode.InvalidArgument]) {
       assert.equal(h.recordFailure(new AgentPoolError(code, 'x')), false, code);
     }
     assert.equal(h.recordFailure(new Error('plain')), false);

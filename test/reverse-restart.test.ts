@@ -52,7 +52,7 @@ test(`agent killed and restarted (workers: ${workers}): typed errors, then route
   for (const s of settled) {
     assert.equal(s.status, 'rejected');
     assert.ok(s.reason instanceof AgentPoolError, String(s.reason));
-    assert.equal(s.reason.code, 'ZAP_ERROR');
+    assert.equal(s.reason.code, 'ZAP_CONNECTION_LOST');
   }
   await waitUntil(() => stats()?.activeConnections === 0, 'no connections left');
   // 20 connection losses opened the agent's breaker; this test is about the connections.

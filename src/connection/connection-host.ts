@@ -15,6 +15,7 @@ import { FlowAction, type RegistrationRequest } from '../protocol/types.js';
 import { ReverseListener } from '../transport/reverse-listener.js';
 import { AcceptedDialer } from './accepted-dialer.js';
 import { ConnectionActor } from './connection-actor.js';
+import { connectionLost } from './connection-lost.js';
 import type { PoolConnection } from './pool-connection.js';
 
 /** The router owns every deadline: connections arm no timer of their own. */
@@ -169,7 +170,10 @@ export class ConnectionHost {
     const [requestId, connectionId, correlationId, frame] = item;
     const connection = this.actors.get(connectionId)?.connection;
     if (connection === undefined) {
-      const err = zapError(ErrorCode.Error, `Connection ${connectionId} is not open`, { correlationId });
+      // The router routed here before this host's report of the loss reached it: the connection is
+      // gone and nothing was written. That is a lost connection (a failure for the breaker, like
+      // any other), not an internal error.
+      const err = connectionLost(undefined, `connection ${connectionId} closed before the event was written`, undefined, correlationId);
       this.sink.result([requestId, null, err.toSerialized()]);
       return;
     }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { agentResponseFromWire } from '../protocol/agent-response.js';
 import { cancelReasonFor } from './cancel-reason.js';
+import { connectionLost } from './connection-lost.js';
 import { encodeCancel } from '../protocol/cancel.js';
 import { configUpdateRequestFromWire } from '../protocol/config-update.js';
 import { AgentPoolError, ErrorCode, protocolError, zapError } from '../protocol/errors.js';
@@ -318,7 +319,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     });
   }
 
-  /** Closes the socket; outstanding calls fail with ZAP_ERROR. */
+  /** Closes the socket; outstanding calls fail with ZAP_CONNECTION_LOST. */
   close(): void {
     this.fail(lost(this.agentId, 'connection closed locally'));
   }
@@ -451,7 +452,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     done(call.token, error, response);
   }
 
-  /** Ends the connection once; every call and ping still open fails with `error` (or ZAP_ERROR). */
+  /** Ends the connection once; every call and ping still open fails with `error` (or ZAP_CONNECTION_LOST). */
   private fail(error: AgentPoolError | null): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = error;
@@ -474,9 +475,8 @@ function hex(type: number): string {
   return type.toString(16).padStart(2, '0');
 }
 
-function lost(agentId: string, why: string, cause?: unknown, correlationId?: string): AgentPoolError {
-  return zapError(ErrorCode.Error, `Connection to agent '${agentId}' lost: ${why}`, { agentId, correlationId, cause });
-}
+/** ZAP_CONNECTION_LOST (spec §10.11): the socket went away with calls outstanding. */
+const lost = connectionLost;
 
 function handshakeFailed(agentId: string, why: string, cause?: unknown): AgentPoolError {
   return zapError(ErrorCode.HandshakeFailed, `Handshake with agent '${agentId}' failed: ${why}`, { agentId, cause });

@@ -15,6 +15,7 @@ import {
   proxyHandshakeToProto,
   type AgentToProxyMessage,
 } from '../protocol/proto-mapping.js';
+import { quotedPeerText } from '../protocol/peer-text.js';
 import type { AgentResponse, CancelReason, Capabilities, EventKind, EventMap, HandshakeResponse } from '../protocol/types.js';
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import {
@@ -250,7 +251,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     });
   }
 
-  /** Ends the stream and the channel; outstanding calls fail with ZAP_ERROR. */
+  /** Ends the stream and the channel; outstanding calls fail with ZAP_CONNECTION_LOST. */
   close(): void {
     this.fail(lost(this.agentId, 'connection closed locally'));
   }
@@ -358,7 +359,8 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
 
   private onStatus(status: grpc.StatusObject): void {
     if (status.code === grpc.status.OK) this.fail(lost(this.agentId, 'stream ended by the agent'));
-    else this.fail(lost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${status.details}`));
+    // The details are the agent's text: bounded and escaped before they reach a message or a log.
+    else this.fail(lost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`));
   }
 
   private onTimeout(call: GrpcCall, timeoutMs: number): void {

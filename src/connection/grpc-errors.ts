@@ -1,8 +1,10 @@
 // Typed errors of a gRPC connection (spec §10.11), shaped like those of the framed connection.
 import { AgentPoolError, ErrorCode, protocolError, zapError } from '../protocol/errors.js';
+import { connectionLost } from './connection-lost.js';
 
+/** ZAP_CONNECTION_LOST (spec §10.11): the stream ended, failed with a non-OK status, or was closed. */
 export function lost(agentId: string, why: string): AgentPoolError {
-  return zapError(ErrorCode.Error, `Connection to agent '${agentId}' lost: ${why}`, { agentId });
+  return connectionLost(agentId, why);
 }
 
 export function handshakeFailed(agentId: string, why: string, cause?: unknown): AgentPoolError {

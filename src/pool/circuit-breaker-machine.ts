@@ -9,7 +9,8 @@ export interface CircuitBreakerConfig {
   failureThreshold: number;
   /** Probe successes in HALF_OPEN that close it. */
   successThreshold: number;
-  /** How long OPEN rejects before the next admission becomes a probe. */
+  /** How long OPEN rejects before the next admission becomes a probe (sooner when a connection of
+   *  the agent becomes ready or answers a ping). */
   openDurationMs: number;
   /** Concurrent probes admitted in HALF_OPEN. */
   halfOpenMaxRequests: number;
@@ -55,7 +56,9 @@ export type CircuitBreakerEvent =
   | { type: 'FAILURE'; generation: number; now: number }
   | { type: 'NEUTRAL'; generation: number }
   /** resetCircuit(): force CLOSED. */
-  | { type: 'RESET' };
+  | { type: 'RESET' }
+  /** A connection of the agent became ready or answered a ping: while OPEN, probe at once (§10.10). */
+  | { type: 'AGENT_REACHABLE' };
 
 type Ctx = { context: CircuitBreakerContext; event: CircuitBreakerEvent };
 
@@ -106,7 +109,8 @@ export const circuitBreakerMachine = setup({
   initial: 'closed',
   states: {
     closed: {
-      // ADMIT: always admitted, nothing to record. NEUTRAL: nothing to release.
+      // ADMIT: always admitted, nothing to record. NEUTRAL: nothing to release. AGENT_REACHABLE
+      // (here and in HALF_OPEN): nothing to shorten.
       on: {
         SUCCESS: { guard: 'current', actions: 'clearFailures' },
         FAILURE: [
@@ -122,6 +126,9 @@ export const circuitBreakerMachine = setup({
         // The first admission after open_duration moves to HALF_OPEN and is judged by its rule; with
         // probes at 0 and half_open_max_requests ≥ 1 (validated) that rule always admits it.
         ADMIT: { guard: 'openElapsed', target: 'halfOpen', actions: ['enterHalfOpen', 'takeProbe'] },
+        // Ours, as Envoy un-ejects a host after a passing active health check: evidence that the
+        // agent is back ends open_duration early; the next admission is a probe.
+        AGENT_REACHABLE: { target: 'halfOpen', actions: 'enterHalfOpen' },
         RESET: { target: 'closed', actions: 'enterClosed' },
       },
     },

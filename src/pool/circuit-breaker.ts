@@ -151,6 +151,15 @@ export class CircuitBreaker {
     else this.onNeutral(generation);
   }
 
+  /**
+   * A connection of the agent became ready, or answered a ping (spec §10.10, ours): an OPEN breaker
+   * goes HALF_OPEN at once, so the first call after an agent restart is a probe instead of waiting
+   * out open_duration. No event at all in CLOSED or HALF_OPEN.
+   */
+  onAgentReachable(): void {
+    if (this.code === CircuitState.Open) this.send({ type: 'AGENT_REACHABLE' });
+  }
+
   /** resetCircuit(): force CLOSED with a fresh generation (outcomes of earlier calls are ignored). */
   reset(): void {
     this.send({ type: 'RESET' });
@@ -182,7 +191,7 @@ export type Outcome = 'success' | 'failure' | 'neutral';
 const FAILURE_CODES: ReadonlySet<string> = new Set([
   ErrorCode.Timeout,
   ErrorCode.NoHealthyConnection,
-  ErrorCode.Error,
+  ErrorCode.ConnectionLost,
   ErrorCode.ProtocolError,
   ErrorCode.WorkerLost,
 ]);
@@ -192,8 +201,9 @@ const FAILURE_CODES: ReadonlySet<string> = new Set([
  * (success) unless `response.synthetic` (fail-open flow control: neutral). Errors are read by
  * their `code`, so a serialized AgentPoolError from a MessagePort classifies the same. Only the
  * codes §10.10 names are failures; everything else (ABORT_ERR, ZAP_FLOW_PAUSED,
- * ZAP_FRAME_TOO_LARGE, ZAP_QUEUE_FULL, untyped errors…) is neutral: the breaker judges the agent
- * only on evidence against it, and neutral still frees a probe slot.
+ * ZAP_FRAME_TOO_LARGE, ZAP_QUEUE_FULL, ZAP_INVALID_ARGUMENT, an internal ZAP_ERROR, untyped
+ * errors…) is neutral: the breaker judges the agent only on evidence against it, and neutral still
+ * frees a probe slot.
  */
 export function classifyOutcome(error: unknown, response?: { synthetic?: boolean }): Outcome {
   if (error === undefined) return response?.synthetic === true ? 'neutral' : 'success';

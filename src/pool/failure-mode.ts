@@ -7,11 +7,13 @@ import { allowResponse } from '../protocol/agent-response.js';
 
 export type FailureMode = 'open' | 'closed';
 
-/** Errors meaning "the agent is unavailable" (not: caller aborts, oversize events, unknown agents). */
+/** Errors meaning "the agent is unavailable" (not: caller aborts, oversize events, unknown agents,
+ *  malformed caller arguments — those are the caller's bugs and always reject). */
 const UNAVAILABLE = new Set<ErrorCodeValue>([
   ErrorCode.Timeout,
   ErrorCode.CircuitOpen,
   ErrorCode.NoHealthyConnection,
+  ErrorCode.ConnectionLost,
   ErrorCode.Error,
   ErrorCode.ProtocolError,
   ErrorCode.QueueFull,

@@ -22,9 +22,10 @@ export interface HealthApplyResult {
 const IGNORED: HealthApplyResult = Object.freeze({ changed: false, close: false });
 const NO_FEATURES: ReadonlySet<string> = new Set();
 
-const CONNECTION_FAILURE_CODES: ReadonlySet<string> = new Set([ErrorCode.Timeout, ErrorCode.Error, ErrorCode.ProtocolError]);
+const CONNECTION_FAILURE_CODES: ReadonlySet<string> = new Set([ErrorCode.Timeout, ErrorCode.ConnectionLost, ErrorCode.ProtocolError]);
 
-/** The call failures that count towards the consecutive-failure rule: timeout, agent error, protocol error. */
+/** The call failures that count towards the consecutive-failure rule (§10.6): timeout, agent error
+ *  (the connection lost under the call), protocol error. An internal ZAP_ERROR says nothing about the agent. */
 export function countsAsConnectionFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;

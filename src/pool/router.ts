@@ -6,6 +6,7 @@ import { abortError } from '../connection/abort-error.js';
 import { AgentPoolError, ErrorCode, zapError, type SerializedAgentPoolError } from '../protocol/errors.js';
 import type { AgentResponse, CancelReason, EventKind } from '../protocol/types.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
+import { invalidCallArguments, unencodableEvent } from './call-arguments.js';
 import { chooseConnection } from './connection-chooser.js';
 import { eventEncoderFor } from './event-encoder.js';
 import { HealthReportState } from './health-report-state.js';
@@ -14,9 +15,13 @@ import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from './host-protocol.js';
 import type { PoolCall } from './pool-call.js';
 
+/** Options of one call. Anything else than described here rejects with ZAP_INVALID_ARGUMENT, before admission. */
 export interface SendOptions {
+  /** Aborting it ends the call with ABORT_ERR (and a Cancel where the event is outstanding). */
   signal?: AbortSignal;
+  /** The call's timeout: a finite number of milliseconds > 0, capped at `requestTimeoutMs` (spec §10.11). */
   timeoutMs?: number;
+  /** Reason of the Cancel sent on abort: one of the six reason names (spec §10.9). */
   cancelReason?: CancelReason;
 }
 
@@ -90,6 +95,10 @@ export class Router {
     if (agent === undefined) {
       return Promise.reject(zapError(ErrorCode.NotFound, `Unknown agent '${agentId}'`, { agentId, correlationId }));
     }
+    // The caller's bug is the caller's: rejected before admission, it never reaches the breaker,
+    // never becomes a fail-open Allow, and sends nothing (spec §10.3, §10.10).
+    const invalid = invalidCallArguments(agentId, kind, event, correlationId, options);
+    if (invalid !== undefined) return Promise.reject(invalid);
     if (agent.closing) return Promise.reject(abortError('proxy_shutdown', agentId, correlationId));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal.reason, agentId, correlationId));
@@ -211,6 +220,8 @@ export class Router {
         agent.lateReplies++;
         break;
       case 'pong':
+        // §10.10: the agent answers, so an open breaker probes now instead of waiting out open_duration.
+        agent.breaker.onAgentReachable();
         // §10.6: a successful ping clears the consecutive-failure mark.
         if (connection.health.recordSuccess()) {
           agent.rebuildCandidates();
@@ -370,7 +381,7 @@ export class Router {
     try {
       frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
     } catch (err) {
-      return this.settle(call, undefined, withIds(err, call.agent.id, call.correlationId));
+      return this.settle(call, undefined, unencodableEvent(err, call.agent.id, call.correlationId));
     }
     const encodeSeconds = (performance.now() - encodeStart) / 1000;
     call.state = 'dispatched';
@@ -422,7 +433,12 @@ export class Router {
     agent.rebuildCandidates();
     agent.checkInitialSettled();
     if (connection.state === 'closed') this.forgetConnection(connection);
-    if (connection.state === 'ready') this.events.ready?.(agent, connection);
+    if (connection.state === 'ready') {
+      // §10.10: a connection that completed its handshake is evidence the agent is back (as Envoy
+      // un-ejects a host on a passing health check): an open breaker lets the next call probe.
+      agent.breaker.onAgentReachable();
+      this.events.ready?.(agent, connection);
+    }
     this.pump(agent);
   }
 
@@ -521,11 +537,6 @@ function replyCorrelationId(call: PoolCall, connection: ConnectionRecord): strin
     return (call.event as { configVersion?: string | null }).configVersion ?? call.correlationId;
   }
   return call.correlationId;
-}
-
-function withIds(err: unknown, agentId: string, correlationId: string): unknown {
-  if (!(err instanceof AgentPoolError)) return err;
-  return new AgentPoolError(err.code, err.message, { agentId, correlationId, cause: err.cause });
 }
 
 function withCallIds(s: SerializedAgentPoolError, call: PoolCall): SerializedAgentPoolError {

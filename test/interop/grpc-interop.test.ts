@@ -144,14 +144,14 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
     assert.equal(conn.closed, true);
   });
 
-  test('a non-OK status ends the connection: calls fail with ZAP_ERROR naming the status', async () => {
+  test('a non-OK status ends the connection: calls fail with ZAP_CONNECTION_LOST naming the status', async () => {
     const { address } = await startRawBytesServer((call, bytes) => {
       const msg = plainDecode('ProxyToAgent', bytes);
       if (msg['message'] === 'handshake') call.write(plainEncode('AgentToProxy', plainHandshakeOk('raw')));
       else call.emit('error', { code: 8, details: 'agent overloaded' }); // RESOURCE_EXHAUSTED
     });
     const conn = await connectGrpcAgent(address);
-    await assert.rejects(conn.send('request_headers', requestHeaders('s'), 's'), { code: 'ZAP_ERROR', message: /RESOURCE_EXHAUSTED.*agent overloaded/ });
+    await assert.rejects(conn.send('request_headers', requestHeaders('s'), 's'), { code: 'ZAP_CONNECTION_LOST', message: /RESOURCE_EXHAUSTED.*agent overloaded/ });
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type CircuitBreakerEvent,
 } from '../../src/pool/circuit-breaker-machine.js';
 import { CircuitBreaker, CircuitState, resolveCircuitBreakerConfig } from '../../src/pool/circuit-breaker.js';
+import { AgentPoolError, ErrorCode } from '../../src/protocol/errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reference: the §10.10 table written as plainly as possible.
@@ -73,6 +74,11 @@ function refNeutral(r: Ref, gen: number): void {
   if (gen === r.generation && r.state === 2) r.probes = Math.max(0, r.probes - 1);
 }
 
+/** Ours: a connection became ready or answered a ping; OPEN goes HALF_OPEN at once. */
+function refReachable(r: Ref): void {
+  if (r.state === 1) enter(r, 2);
+}
+
 function refStep(r: Ref, c: CircuitBreakerConfig, e: CircuitBreakerEvent): void {
   switch (e.type) {
     case 'ADMIT':
@@ -86,6 +92,8 @@ function refStep(r: Ref, c: CircuitBreakerConfig, e: CircuitBreakerEvent): void 
       return refNeutral(r, e.generation);
     case 'RESET':
       return enter(r, 0);
+    case 'AGENT_REACHABLE':
+      return refReachable(r);
   }
 }
 
@@ -124,6 +132,7 @@ function eventsFor(s: Snap): CircuitBreakerEvent[] {
     { type: 'NEUTRAL', generation: c.generation },
     { type: 'NEUTRAL', generation: c.generation - 1 },
     { type: 'RESET' },
+    { type: 'AGENT_REACHABLE' },
   ];
 }
 
@@ -175,6 +184,8 @@ function drive(b: CircuitBreaker, from: Snap, e: CircuitBreakerEvent): void {
       return b.onNeutral(gen(e.generation));
     case 'RESET':
       return b.reset();
+    case 'AGENT_REACHABLE':
+      return b.onAgentReachable();
   }
 }
 
@@ -245,7 +256,9 @@ type Op =
   | { op: 'advance'; ms: number }
   /** Jump to just before / exactly at / just after the end of open_duration. */
   | { op: 'due'; delta: number }
-  | { op: 'reset' };
+  | { op: 'reset' }
+  /** A connection became ready or answered a ping. */
+  | { op: 'reachable' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.constant<Op>({ op: 'admit' }) },
@@ -263,6 +276,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 60 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('due' as const), delta: fc.integer({ min: -1, max: 1 }) }) },
   { weight: 1, arbitrary: fc.constant<Op>({ op: 'reset' }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ op: 'reachable' }) },
 );
 
 const configArb: fc.Arbitrary<CircuitBreakerConfig> = fc.record({
@@ -330,6 +344,10 @@ test('CircuitBreaker equals the reference table over random sequences', () => {
           case 'reset':
             b.reset();
             enter(ref, 0);
+            break;
+          case 'reachable':
+            b.onAgentReachable();
+            refReachable(ref);
             break;
         }
         if (ref.state !== before) {
@@ -418,6 +436,54 @@ describe('GV-29 circuit breaker trace (defaults)', () => {
     mustAdmit(b, now + 30_000, 'after the second open_duration');
 
     assert.deepEqual(changes, ['0->1', '1->2', '2->0', '0->1', '1->2', '2->1', '1->2']);
+  });
+
+  test('while OPEN, a connection becoming ready (or answering a ping) → HALF_OPEN at once; the next call probes', () => {
+    const changes: string[] = [];
+    const b = new CircuitBreaker({}, { onStateChange: (s, prev) => changes.push(`${prev}->${s}`) });
+    const now = 1_000_000;
+    // CLOSED and HALF_OPEN ignore it: no state change, no machine event.
+    b.onAgentReachable();
+    assert.equal(b.state, CircuitState.Closed);
+    assert.equal(b.machineEvents, 0);
+    // The agent dies: 5 failures open the breaker; a late failure of this generation is kept for later.
+    const late = mustAdmit(b, now, 'late');
+    for (let i = 0; i < 5; i++) b.onFailure(mustAdmit(b, now, `call ${i}`), now);
+    assert.equal(b.state, CircuitState.Open);
+    assert.deepEqual(b.admit(now + 1_000), { admitted: false });
+    // It restarts: the first ready connection, 1 s into the 30 s open_duration.
+    b.onAgentReachable();
+    assert.equal(b.state, CircuitState.HalfOpen);
+    assert.equal(b.probes, 0);
+    // Three more connections become ready: nothing more happens (still no probe taken).
+    const events = b.machineEvents;
+    for (let i = 0; i < 3; i++) b.onAgentReachable();
+    assert.equal(b.machineEvents, events);
+    const probe1 = mustAdmit(b, now + 1_000, 'probe1, well before open_duration');
+    assert.deepEqual(b.admit(now + 1_000), { admitted: false }, 'half_open_max_requests still holds');
+    b.onFailure(late, now + 1_000); // previous generation: ignored
+    assert.equal(b.state, CircuitState.HalfOpen);
+    b.onSuccess(probe1);
+    b.onSuccess(mustAdmit(b, now + 1_001, 'probe2'));
+    assert.equal(b.state, CircuitState.Closed);
+    // A failing probe reopens for a full open_duration; a pong shortens that too.
+    for (let i = 0; i < 5; i++) b.onFailure(mustAdmit(b, now + 2_000, `again ${i}`), now + 2_000);
+    b.onAgentReachable();
+    b.onFailure(mustAdmit(b, now + 2_001, 'probe3'), now + 2_002);
+    assert.equal(b.state, CircuitState.Open);
+    assert.deepEqual(b.admit(now + 2_003), { admitted: false });
+    b.onAgentReachable(); // a Pong
+    mustAdmit(b, now + 2_004, 'probe4');
+    assert.deepEqual(changes, ['0->1', '1->2', '2->0', '0->1', '1->2', '2->1', '1->2']);
+  });
+
+  test('ZAP_INVALID_ARGUMENT is never counted (it never reaches the breaker; if it did, it is neutral)', () => {
+    const b = new CircuitBreaker({ failureThreshold: 1 });
+    const a = mustAdmit(b, 0, 'a');
+    b.onOutcome(a, new AgentPoolError(ErrorCode.InvalidArgument, 'bad event'), 0);
+    b.onOutcome(a, new AgentPoolError(ErrorCode.InvalidArgument, 'bad event').toSerialized(), 0);
+    assert.equal(b.state, CircuitState.Closed);
+    assert.equal(b.failures, 0);
   });
 
   test('a late success from an earlier CLOSED generation does not reset the failure count', () => {

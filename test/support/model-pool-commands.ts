@@ -145,7 +145,7 @@ export function allowedOutcomes(run: PoolRun, c: CallRecord): Set<string> {
   for (const d of run.disruptionsOf(c)) {
     // It may have finished normally before the disruption reached it.
     allowed.add(c.kind === 'timeout' ? ErrorCode.Timeout : 'ok');
-    if (d.kind === 'agent-kill') allowed.add(ErrorCode.Error);
+    if (d.kind === 'agent-kill') allowed.add(ErrorCode.ConnectionLost);
     if (d.kind === 'worker-kill') allowed.add(ErrorCode.WorkerLost);
     if (d.kind === 'remove') allowed.add(ErrorCode.Abort);
   }
