@@ -176,23 +176,6 @@ export function readListener(node: KdlNodeAt, cx: LoadContext): ReverseListenerC
   d.lines = readBlock(LISTENER_BLOCK, node.children, d, lcx);
   const lineOf = (k: string): number => d.lines.get(k) ?? node.line;
   if (d.path === undefined && d.tcpAddress === undefined) fail(cx, node.line, 'reverse-listener needs `path` or `tcp-address` (or both)');
-  const tokenLine = Math.min(...['auth-token', 'auth-tokens'].map((k) => d.lines.get(k) ?? Infinity));
-  // Without tokens, the opt-out alone makes require-auth default to #false (as listenReverse does).
-  if (!d.lines.has('require-auth') && d.insecureAllowUnauthenticated && d.authTokens.length === 0) d.requireAuth = false;
-  if (d.requireAuth && d.authTokens.length === 0) {
-    fail(
-      cx,
-      d.lines.get('require-auth') ?? node.line,
-      'reverse-listener: require-auth #true (the default) needs at least one auth-token or auth-tokens; ' +
-        'to admit agents without a token, set insecure-allow-unauthenticated #true',
-    );
-  }
-  if (!d.requireAuth && !d.insecureAllowUnauthenticated) {
-    fail(cx, lineOf('require-auth'), 'reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true');
-  }
-  if (!d.requireAuth && d.authTokens.length > 0) {
-    fail(cx, Number.isFinite(tokenLine) ? tokenLine : node.line, 'reverse-listener: auth tokens are set but require-auth is not #true');
-  }
   const out: ReverseListenerConfig = {
     maxConnectionsPerAgent: d.maxConnectionsPerAgent,
     handshakeTimeoutMs: d.handshakeTimeoutMs,
@@ -214,5 +197,23 @@ export function readListener(node: KdlNodeAt, cx: LoadContext): ReverseListenerC
     if (cert === undefined || keyFile === undefined) fail(cx, tlsLine, 'reverse-listener: tls needs both cert and key');
     out.tls = caCert === undefined ? { cert, key: keyFile } : { cert, key: keyFile, caCert };
   }
+  const tokenLine = Math.min(...['auth-token', 'auth-tokens'].map((k) => d.lines.get(k) ?? Infinity));
+  // Without tokens, the opt-out alone makes require-auth default to #false (as listenReverse does).
+  if (!d.lines.has('require-auth') && d.insecureAllowUnauthenticated && d.authTokens.length === 0) d.requireAuth = false;
+  if (d.requireAuth && d.authTokens.length === 0) {
+    fail(
+      cx,
+      d.lines.get('require-auth') ?? node.line,
+      'reverse-listener: require-auth #true (the default) needs at least one auth-token or auth-tokens; ' +
+        'to admit agents without a token, set insecure-allow-unauthenticated #true',
+    );
+  }
+  if (!d.requireAuth && !d.insecureAllowUnauthenticated) {
+    fail(cx, lineOf('require-auth'), 'reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true');
+  }
+  if (!d.requireAuth && d.authTokens.length > 0) {
+    fail(cx, Number.isFinite(tokenLine) ? tokenLine : node.line, 'reverse-listener: auth tokens are set but require-auth is not #true');
+  }
+  out.requireAuth = d.requireAuth;
   return out;
 }
