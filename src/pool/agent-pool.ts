@@ -82,7 +82,11 @@ export interface AgentPoolEvents {
   'circuit-state': [agentId: string, state: CircuitStateCode];
   /** A reverse connection was admitted (spec §9.5). */
   'reverse-registered': [agentId: string, connectionId: number, metadata: unknown];
-  /** A reverse registration was refused; `error` is the text sent to the agent. */
+  /**
+   * A reverse registration was refused; `error` is the text sent to the agent (peer parts escaped),
+   * `agentId` the id it claimed, escaped and bounded (peerText), or null. Sockets closed over the
+   * pending bound come as one report a second at most, with agentId null.
+   */
   'reverse-refused': [agentId: string | null, error: string];
 }
 
