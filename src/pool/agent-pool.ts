@@ -616,6 +616,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     for (const record of lost) {
       if (record.agent.endpoint.transport === 'reverse' || record.id < 0) {
         this.router.forgetConnection(record); // the agent redials; its socket died with the thread
+        this.reverseEntries.connectionGone(record.id);
         continue;
       }
       if (this.router.agents.get(record.agent.id) === record.agent && !record.agent.closing) this.openConnection(record.agent, record);

@@ -60,10 +60,14 @@ export class ReverseEntries {
 
   /** After the router saw `report`: an implicit entry whose last connection closed is removed. */
   stateReported(report: StateReport): void {
-    if (report.state !== 'closed') return;
-    const agentId = this.implicitConnections.get(report.connectionId);
+    if (report.state === 'closed') this.connectionGone(report.connectionId);
+  }
+
+  /** A connection is gone (closed, or lost with its worker): its implicit entry goes with its last one. */
+  connectionGone(connectionId: number): void {
+    const agentId = this.implicitConnections.get(connectionId);
     if (agentId === undefined) return;
-    this.implicitConnections.delete(report.connectionId);
+    this.implicitConnections.delete(connectionId);
     const agent = this.router.agents.get(agentId);
     if (agent === undefined || !agent.implicit || agent.connections.size > 0) return;
     for (const call of this.router.callsOf(agent)) {

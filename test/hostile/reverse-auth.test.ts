@@ -151,3 +151,18 @@ for (const [transport, workers] of [['uds', 0], ['tcp', 1]] as const) {
     });
   });
 }
+
+test('reverse undeclared entries: one whose connections died with their worker is removed too', async () => {
+  const pool = new AgentPool({ workers: 1 });
+  after(() => pool.destroy());
+  const handle = await pool.listenReverse({ path: socketPath('lost'), authTokens: 'tok', allowUndeclaredAgents: true });
+  const client = await RawReverseClient.connect({ path: handle.path as string });
+  client.register('u-lost', { token: 'tok' });
+  await expectAdmitted(client, 'u-lost');
+  await waitUntil(() => pool.agentIds().includes('u-lost'), 'the undeclared entry');
+  const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
+  await pool.killWorker(0);
+  await lost;
+  assert.deepEqual(pool.agentIds(), []);
+  client.close();
+});
