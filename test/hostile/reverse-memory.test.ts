@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { AgentPool } from '../../src/pool/agent-pool.js';
+import { FirstFrameReader } from '../../src/transport/reverse-first-frame.js';
 import { callLoop, flood, reverseAgent, rssSampler } from '../support/reverse-hostile.js';
 import { waitUntil } from '../support/reverse-raw-agent.js';
 import { socketPath } from '../support/tmp.js';
 
 const TOKEN = 'tok-steady';
-/** RSS growth allowed while the flood runs. Without the fix, the 64 × 4 MiB dripped below cost ~256 MiB. */
-const RSS_BOUND_MIB = 48;
+/** RSS growth allowed while the flood runs (garbage included: no GC is forced). Without the 64 KiB limit the
+ *  16 MiB test measured 320 MiB of growth; with it, 1–30 MiB. */
+const RSS_BOUND_MIB = 64;
 
 async function listenerWithAgent(transport: 'uds' | 'tcp', options: { handshakeTimeoutMs?: number } = {}) {
   const pool = new AgentPool({ workers: 0 });
@@ -31,6 +33,32 @@ async function listenerWithAgent(transport: 'uds' | 'tcp', options: { handshakeT
   await waitUntil(() => pool.agentStats('steady').healthyConnections === 2, 'steady ready');
   return { pool, target, refusals };
 }
+
+describe('reverse registration memory bomb: the first-frame reader', () => {
+  const header = (n: number, type = 0x01) => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff, type]);
+
+  test('an announced length over the limit fails as soon as its 4 bytes are in, even split', () => {
+    const reader = new FirstFrameReader(1_024);
+    assert.equal(reader.push(header(1_025).subarray(0, 2)), undefined);
+    assert.throws(() => reader.push(header(1_025).subarray(2, 4)), /^AgentPoolError: Message too large: 1025 bytes \(max: 1024\)$/);
+    assert.throws(() => new FirstFrameReader(1_024).push(header(0)), /Invalid message format: Zero-length message/);
+    assert.throws(() => new FirstFrameReader(1_024).push(header(10, 0x99)), /Invalid message format: Unknown message type: 0x99/);
+  });
+
+  test('a frame dripped one byte at a time is held in one buffer of its size; bytes after it are handed back', () => {
+    const reader = new FirstFrameReader(1_024);
+    const payload = Buffer.from('x'.repeat(999));
+    const bytes = Buffer.concat([header(1_000), payload, Buffer.from('next')]);
+    for (let i = 0; i < 1_003; i++) {
+      assert.equal(reader.push(bytes.subarray(i, i + 1)), undefined);
+      assert.equal(reader.bufferedBytes, i + 1);
+    }
+    const frame = reader.push(bytes.subarray(1_003));
+    assert.equal(frame?.type, 0x01);
+    assert.deepEqual(frame?.payload, payload);
+    assert.equal(frame?.leftover.toString(), 'next');
+  });
+});
 
 for (const transport of ['uds', 'tcp'] as const) {
   describe(`reverse registration memory bomb over ${transport}`, () => {
