@@ -1,6 +1,7 @@
 // The top-level `reverse-listener { … }` block (spec §9.1, §13.2) and its `tls { }` child.
 import type { AuthToken } from '../protocol/registration.js';
 import { MAX_FRAME_LENGTH } from '../protocol/frame-encoder.js';
+import { REVERSE_DEFAULTS } from '../pool/reverse-settings.js';
 import type { ReverseListenerConfig, ReverseListenerTlsConfig } from './config-types.js';
 import type { KdlNodeAt } from './kdl-document.js';
 import {
@@ -20,17 +21,14 @@ import {
 } from './schema-kit.js';
 import { boolean, duration, positiveInteger, stringList, text } from './value-kinds.js';
 
+/** listenReverse's defaults (one source for the API and KDL), and the secure auth defaults. */
 export const LISTENER_DEFAULTS = {
-  maxConnectionsPerAgent: 4,
-  handshakeTimeoutMs: 10_000,
+  ...REVERSE_DEFAULTS,
   requireAuth: true,
   insecureAllowUnauthenticated: false,
   authTokens: [] as AuthToken[],
   allowedAgents: [] as string[],
-  maxRegistrationBytes: 65_536,
-  maxPendingHandshakes: 64,
   allowUndeclaredAgents: false,
-  maxUndeclaredAgents: 16,
 } as const satisfies Partial<ReverseListenerConfig>;
 
 type TlsDraft = Partial<ReverseListenerTlsConfig>;
