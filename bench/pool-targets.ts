@@ -1,6 +1,7 @@
 // An AgentPool connected to one echo agent process over a given transport, ready to measure:
 // forward UDS (`zap agent --listen <sock>`), gRPC (`zap agent --listen grpc://127.0.0.1:0`), or
 // reverse — the agent dials the pool's listener (`zap agent --reverse`) over UDS or TCP.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startChildAgent, type ChildAgent } from '../src/cli/child-agent.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
@@ -43,10 +44,13 @@ export async function startPoolTarget(transport: PoolTransport, dir: string, con
       const { ready } = await pool.addAgent(AGENT, endpoint);
       if (ready !== connections) throw zapError(ErrorCode.ConnectFailed, `${transport}: only ${ready} of ${connections} connections became ready`);
     } else {
-      const handle = await pool.listenReverse(transport === 'rev-uds' ? { path: join(dir, 'reverse.sock') } : { tcpAddress: '127.0.0.1:0' });
+      const token = randomBytes(16).toString('hex');
+      await pool.addAgent(AGENT, `reverse://${AGENT}`);
+      const where = transport === 'rev-uds' ? { path: join(dir, 'reverse.sock') } : { tcpAddress: '127.0.0.1:0' };
+      const handle = await pool.listenReverse({ ...where, authTokens: [{ token, agents: [AGENT] }] });
       const endpoint = handle.path !== undefined ? `unix:${handle.path}` : `tcp://${handle.tcpAddress ?? ''}`;
       agent = await startChildAgent(
-        ['agent', '--reverse', endpoint, '--id', AGENT, '--connections', String(connections), '--example', 'echo'],
+        ['agent', '--reverse', endpoint, '--id', AGENT, '--token', token, '--connections', String(connections), '--example', 'echo'],
         /registered with/,
       );
       await waitHealthy(pool, connections, 15_000);

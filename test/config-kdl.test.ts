@@ -111,8 +111,13 @@ describe('KDL config: the spec §13.4 example (GV-28)', () => {
         maxConnectionsPerAgent: 4,
         handshakeTimeoutMs: 10_000,
         requireAuth: true,
+        insecureAllowUnauthenticated: false,
         authTokens: ['tok-llm-guard', 'tok-spare'],
         allowedAgents: ['llm-guard-*', 'waf-edge'],
+        maxRegistrationBytes: 65_536,
+        maxPendingHandshakes: 64,
+        allowUndeclaredAgents: false,
+        maxUndeclaredAgents: 16,
         tls: { cert: '/etc/zentinel/listener.pem', key: '/etc/zentinel/listener.key', caCert: '/etc/zentinel/agents-ca.pem' },
       },
     };
@@ -253,7 +258,7 @@ describe('KDL config: agents', () => {
     rejects('agents {\n  agent "a" {\n    unix-socket "/a"\n  }\n  agent "a" {\n    unix-socket "/b"\n  }\n}\n', 5, `duplicate agent id "a" (first at line 2)`));
 
   test('type: absent = the id, rate-limit = rate_limit, custom kept', () => {
-    const c = load('agents {\n  agent "x" {\n    reverse\n  }\n  agent "y" type="rate-limit" {\n    reverse\n  }\n  agent "z" type="bot-score" {\n    reverse #true\n  }\n}\nreverse-listener {\n  path "/tmp/l.sock"\n}\n');
+    const c = load('agents {\n  agent "x" {\n    reverse\n  }\n  agent "y" type="rate-limit" {\n    reverse\n  }\n  agent "z" type="bot-score" {\n    reverse #true\n  }\n}\nreverse-listener {\n  path "/tmp/l.sock"\n  auth-token "t"\n}\n');
     assert.deepEqual(c.agents.map((a) => a.type), ['x', 'rate_limit', 'bot-score']);
   });
 
@@ -376,9 +381,18 @@ describe('KDL config: reverse-listener', () => {
   const listener = (body: string) => `reverse-listener {\n${body}\n}\n`;
 
   test('require-auth without tokens, tokens without require-auth', () => {
-    rejects(listener('  path "/tmp/l.sock"\n  require-auth #true'), 3, 'reverse-listener: require-auth #true needs at least one auth-token or auth-tokens');
-    rejects(listener('  path "/tmp/l.sock"\n  auth-token "t"'), 3, 'reverse-listener: auth tokens are set but require-auth is not #true');
-    rejects(listener('  path "/tmp/l.sock"\n  require-auth #false\n  auth-tokens "t1" "t2"'), 4, /require-auth is not #true/);
+    const noToken =
+      'reverse-listener: require-auth #true (the default) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true';
+    rejects(listener('  path "/tmp/l.sock"\n  require-auth #true'), 3, noToken);
+    // Insecure defaults: require-auth is #true unless written otherwise, and a listener without a token is refused.
+    rejects(listener('  path "/tmp/l.sock"'), 1, noToken);
+    rejects(listener('  path "/tmp/l.sock"\n  require-auth #false'), 3, 'reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true');
+    rejects(
+      listener('  path "/tmp/l.sock"\n  require-auth #false\n  insecure-allow-unauthenticated #true\n  auth-token "t"'),
+      5,
+      'reverse-listener: auth tokens are set but require-auth is not #true',
+    );
+    rejects(listener('  path "/tmp/l.sock"\n  require-auth #false\n  insecure-allow-unauthenticated #true\n  auth-tokens "t1" "t2"'), 5, /require-auth is not #true/);
   });
 
   test('auth-token repeats and merges with auth-tokens; allowed-agents accumulate', () => {
@@ -389,13 +403,13 @@ describe('KDL config: reverse-listener', () => {
 
   test('handshake-timeout durations', () => {
     for (const [written, ms] of [['"500ms"', 500], ['"10s"', 10_000], ['"1.5s"', 1500], ['"2m"', 120_000], ['750', 750]] as const) {
-      assert.equal(load(listener(`  path "/p"\n  handshake-timeout ${written}`)).reverseListener?.handshakeTimeoutMs, ms, written);
+      assert.equal(load(listener(`  path "/p"\n  auth-token "t"\n  handshake-timeout ${written}`)).reverseListener?.handshakeTimeoutMs, ms, written);
     }
     rejects(listener('  path "/p"\n  handshake-timeout "0s"'), 3, /expected a duration/);
   });
 
   test('a reverse agent outside allowed-agents gets a warning (it would be refused)', () => {
-    const text = 'agents {\n  agent "edge-1" {\n    reverse\n  }\n  agent "guard-1" {\n    reverse\n  }\n}\n' + listener('  path "/p"\n  allowed-agents "guard-*"');
+    const text = 'agents {\n  agent "edge-1" {\n    reverse\n  }\n  agent "guard-1" {\n    reverse\n  }\n}\n' + listener('  path "/p"\n  auth-token "t"\n  allowed-agents "guard-*"');
     assert.deepEqual(load(text).warnings, ['t.kdl:3: reverse agent "edge-1" does not match reverse-listener allowed-agents, so its registrations will be refused']);
   });
 
@@ -403,8 +417,21 @@ describe('KDL config: reverse-listener', () => {
     rejects(listener('  max-connections-per-agent 2'), 1, 'reverse-listener needs `path` or `tcp-address` (or both)');
     rejects(listener('  path "/p"\n  tls {\n    cert "c"\n    key "k"\n  }'), 3, 'reverse-listener: tls applies to tcp-address only, and no tcp-address is set');
     rejects(listener('  tcp-address "[::1]:9090"\n  tls {\n    cert "c"\n  }'), 3, 'reverse-listener: tls needs both cert and key');
-    const l = load(listener('  tcp-address "[::1]:9090"\n  tls {\n    cert "c"\n    key "k"\n  }')).reverseListener;
-    assert.deepEqual(l, { tcpAddress: '[::1]:9090', maxConnectionsPerAgent: 4, handshakeTimeoutMs: 10_000, requireAuth: false, authTokens: [], allowedAgents: [], tls: { cert: 'c', key: 'k' } });
+    const l = load(listener('  tcp-address "[::1]:9090"\n  insecure-allow-unauthenticated #true\n  tls {\n    cert "c"\n    key "k"\n  }')).reverseListener;
+    assert.deepEqual(l, {
+      tcpAddress: '[::1]:9090',
+      maxConnectionsPerAgent: 4,
+      handshakeTimeoutMs: 10_000,
+      requireAuth: false,
+      insecureAllowUnauthenticated: true,
+      authTokens: [],
+      allowedAgents: [],
+      maxRegistrationBytes: 65_536,
+      maxPendingHandshakes: 64,
+      allowUndeclaredAgents: false,
+      maxUndeclaredAgents: 16,
+      tls: { cert: 'c', key: 'k' },
+    });
   });
 });
 

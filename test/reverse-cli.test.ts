@@ -68,10 +68,10 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
   });
 
   test('TCP on port 0: the bound port is printed, a waf agent with threads blocks an attack', async () => {
-    const call = zap(['call', '--reverse-listen', 'tcp://127.0.0.1:0', '--event', '-'], JSON.stringify({ uri: '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }));
+    const call = zap(['call', '--reverse-listen', 'tcp://127.0.0.1:0', '--token', 'tcp-t0k', '--event', '-'], JSON.stringify({ uri: '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }));
     await waitUntil(() => /listening on tcp:\/\/127\.0\.0\.1:\d+/.test(call.err()), 'the bound port', 20_000);
     const endpoint = /listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(call.err())![1]!;
-    const agent = zap(['agent', '--reverse', endpoint, '--id', 'waf', '--example', 'waf', '--threads', '1']);
+    const agent = zap(['agent', '--reverse', endpoint, '--id', 'waf', '--token', 'tcp-t0k', '--example', 'waf', '--threads', '1']);
     assert.equal(await call.exit, 0, call.err());
     const reply = onlyLine(call.out());
     assert.equal((reply['decision'] as { block: { status: number } }).block.status, 403);
@@ -86,9 +86,9 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
     await assert.rejects(runAgent(['--reverse', socketPath('y')]), usage(/--reverse needs --id/));
     await assert.rejects(runAgent(['--reverse', socketPath('y'), '--id', 'x', '--connections', '0']), usage(/--connections/));
     await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/zap call/));
-    await assert.rejects(runCall(['--reverse-listen', 'tls://127.0.0.1:0']), usage(/TLS is not supported/));
+    await assert.rejects(runCall(['--reverse-listen', 'tls://127.0.0.1:0', '--token', 't']), usage(/TLS is not supported/));
     await assert.rejects(
-      runCall(['--reverse-listen', `unix:${socketPath('lonely')}`, '--wait', '100']),
+      runCall(['--reverse-listen', `unix:${socketPath('lonely')}`, '--insecure-allow-unauthenticated', '--wait', '100']),
       (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_TIMEOUT' && err.message === 'No agent registered within 100 ms',
     );
   });

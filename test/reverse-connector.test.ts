@@ -22,6 +22,9 @@ function connector(o: Omit<ReverseConnectorOptions, 'backoff'> & { backoff?: Rev
   return { c, retries };
 }
 
+/** Connector behaviour, not listener policy: the opt-out, and the ad-hoc ids admitted undeclared. */
+const OPEN = { insecureAllowUnauthenticated: true, allowUndeclaredAgents: true } as const;
+
 function listeningPool() {
   const pool = new AgentPool({ workers: 0 });
   after(() => pool.destroy());
@@ -112,7 +115,7 @@ describe('ReverseConnector', () => {
       [[1, 10, 'ZAP_CONNECT_FAILED'], [2, 20, 'ZAP_CONNECT_FAILED'], [3, 40, 'ZAP_CONNECT_FAILED'], [4, 40, 'ZAP_CONNECT_FAILED'], [5, 40, 'ZAP_CONNECT_FAILED']],
     );
     const { pool } = listeningPool();
-    await pool.listenReverse({ path });
+    await pool.listenReverse({ path, ...OPEN });
     await c.whenRegistered();
     const before = retries.length;
     await pool.destroy();
@@ -127,7 +130,7 @@ describe('ReverseConnector', () => {
     await c.start();
     await waitUntil(() => retries.length >= 3, '3 retries');
     const { pool } = listeningPool();
-    await pool.listenReverse({ path });
+    await pool.listenReverse({ path, ...OPEN });
     await c.whenRegistered();
     const before = retries.length;
     await pool.destroy();
@@ -138,7 +141,7 @@ describe('ReverseConnector', () => {
 
   test('a permanent refusal stops every retry and is reported as a typed error', async () => {
     const { pool, refused } = listeningPool();
-    const handle = await pool.listenReverse({ path: socketPath('auth'), requireAuth: true, authTokens: 'right' });
+    const handle = await pool.listenReverse({ path: socketPath('auth'), authTokens: 'right', allowUndeclaredAgents: true });
     const { c, retries } = connector({ endpoint: `unix:${handle.path}`, agentId: 'wrong-token', authToken: 'wrong', connections: 3 });
     const refusals: Array<{ error: string; permanent: boolean }> = [];
     c.on('refused', (r) => refusals.push({ error: r.error, permanent: r.permanent }));
@@ -161,7 +164,7 @@ describe('ReverseConnector', () => {
 
   test('the per-agent limit is a transient refusal: the extra slot keeps retrying, the others serve', async () => {
     const { pool } = listeningPool();
-    const handle = await pool.listenReverse({ path: socketPath('lim'), maxConnectionsPerAgent: 1 });
+    const handle = await pool.listenReverse({ path: socketPath('lim'), maxConnectionsPerAgent: 1, ...OPEN });
     const { c, retries } = connector({ endpoint: `unix:${handle.path}`, agentId: 'one', connections: 2, handler: { onRequestHeaders: () => ({ audit: { tags: ['one'] } }) } });
     const refusals: Array<{ error: string; permanent: boolean }> = [];
     c.on('refused', (r) => refusals.push({ error: r.error, permanent: r.permanent }));

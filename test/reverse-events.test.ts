@@ -1,7 +1,7 @@
 // Events over reverse connections (spec §9.5), with the listener on the calling thread (workers: 0)
-// and in a connection-host worker (workers: 1): every event kind over UDS and TCP, forward and
-// reverse connections of one agent in one pool entry, initial Configure, losing and regaining the
-// last connection.
+// and in a connection-host worker (workers: 1): every event kind over UDS and TCP, a registration
+// never joining a forward agent's entry, initial Configure, losing and regaining the last connection.
+// Agents authenticate with a token bound to their id.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AgentServer } from '../src/agent/agent-server.js';
@@ -43,8 +43,12 @@ const DETAIL: Record<EventKind, string> = {
   configure: 'false:{"level":2}',
 };
 
+/** Each agent's registration token: valid for its own id only. */
+const tokenOf = (agentId: string) => `tok-${agentId}`;
+const TOKENS = ['via-uds', 'via-tcp', 'x', 'cfg'].map((id) => ({ token: tokenOf(id), agents: [id] }));
+
 function connector(endpoint: string, agentId: string, handler: AgentHandler, connections = 2): ReverseConnector {
-  const c = new ReverseConnector({ endpoint, agentId, connections, handler, backoff: { initialMs: 20, maxMs: 200 } });
+  const c = new ReverseConnector({ endpoint, agentId, connections, handler, authToken: tokenOf(agentId), backoff: { initialMs: 20, maxMs: 200 } });
   after(() => c.close());
   return c;
 }
@@ -62,7 +66,9 @@ for (const workers of [0, 1]) {
     });
     after(() => pool.destroy());
     test('every event kind over reverse UDS and reverse TCP', async () => {
-      const handle = await pool.listenReverse({ path: socketPath('rev'), tcpAddress: '127.0.0.1:0' });
+      await pool.addAgent('via-uds', 'reverse://via-uds');
+      await pool.addAgent('via-tcp', 'reverse://via-tcp');
+      const handle = await pool.listenReverse({ path: socketPath('rev'), tcpAddress: '127.0.0.1:0', authTokens: TOKENS });
       const viaUds = connector(`unix:${handle.path}`, 'via-uds', taggingHandler());
       const viaTcp = connector(`tcp://${handle.tcpAddress}`, 'via-tcp', taggingHandler());
       await Promise.all([viaUds.start(), viaTcp.start()]);
@@ -80,36 +86,30 @@ for (const workers of [0, 1]) {
       assert.equal(pool.agentCapabilities('via-tcp')?.features.websocket, true);
     });
 
-    test('forward (UDS) and reverse connections of one agent are balanced together', async () => {
+    test('forward-declared agent: a registration as its id is refused, its forward connections keep serving', async () => {
       const path = socketPath('fwd');
       const server = new AgentServer({ agentId: 'x', handler: taggingHandler() });
       await server.listen(path);
       after(() => server.close());
       assert.deepEqual(await pool.addAgent('x', `unix:${path}`, { connectionsPerAgent: 2 }), { ready: 2 });
-      const handle = await pool.listenReverse({ path: socketPath('rev') });
+      const refused = new Promise<string>((resolve) => pool.once('reverse-refused', (_id, error) => resolve(error)));
+      const handle = await pool.listenReverse({ path: socketPath('rev'), authTokens: TOKENS });
       const reverse = connector(`unix:${handle.path}`, 'x', taggingHandler());
       await reverse.start();
-      await waitUntil(() => healthy(pool, 'x') === 4, '2 forward + 2 reverse connections');
-      const transports = async (n: number) => {
-        const seen = { uds: 0, reverse: 0 };
-        for (let i = 0; i < n; i++) {
-          const r = await pool.sendRequestHeaders('x', `m-${i}`, requestHeaders(`m-${i}`, `/${i}`));
-          seen[r.audit.tags[1] as 'uds' | 'reverse']++;
-          pool.endRequest(`m-${i}`);
-        }
-        return seen;
-      };
-      // Round-robin over the 4 candidates in creation order: each transport gets half.
-      assert.deepEqual(await transports(40), { uds: 20, reverse: 20 });
+      assert.equal(await refused, "Connection failed: Agent 'x' is declared with a forward endpoint");
+      for (let i = 0; i < 10; i++) {
+        const r = await pool.sendRequestHeaders('x', `m-${i}`, requestHeaders(`m-${i}`, `/${i}`));
+        assert.equal(r.audit.tags[1], 'uds');
+        pool.endRequest(`m-${i}`);
+      }
+      assert.equal(healthy(pool, 'x'), 2);
       assert.equal(pool.agentStats('x').endpoint, `unix:${path}`);
       await reverse.close();
-      await waitUntil(() => healthy(pool, 'x') === 2, 'the reverse connections to go');
-      assert.deepEqual(await transports(10), { uds: 10, reverse: 0 });
     });
 
     test('initial Configure first; with the last connection gone the agent has none until one returns', async () => {
       assert.deepEqual(await pool.addAgent('cfg', 'reverse://cfg', { config: { level: 3 } }), { ready: 0 });
-      const handle = await pool.listenReverse({ tcpAddress: '127.0.0.1:0' });
+      const handle = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', authTokens: TOKENS });
       const log: string[] = [];
       const first = connector(`tcp://${handle.tcpAddress}`, 'cfg', taggingHandler(log), 1);
       await first.start();

@@ -22,13 +22,16 @@ import {
 } from './support/reverse-raw-agent.js';
 import { socketPath } from './support/tmp.js';
 
+/** The validation tests register many ad-hoc ids: undeclared ids allowed; no token unless given (the opt-out). */
+const OPEN: ReverseListenOptions = { insecureAllowUnauthenticated: true, allowUndeclaredAgents: true };
+
 async function listen(options: Omit<ReverseListenOptions, 'path'> = {}, workers = 0) {
   const pool = new AgentPool({ workers });
   after(() => pool.destroy());
   const refusals: Array<[string | null, string]> = [];
   pool.on('reverse-refused', (agentId, error) => refusals.push([agentId, error]));
   const path = socketPath('rev');
-  const handle = await pool.listenReverse({ path, ...options });
+  const handle = await pool.listenReverse({ path, ...OPEN, ...options });
   return { pool, handle, refusals, target: { path } as ReverseTarget };
 }
 
@@ -72,7 +75,7 @@ describe('reverse registration: validation order and refusal texts', () => {
     }
   });
 
-  test('no policy: any id and any token are admitted; glob `*` alone admits all', async () => {
+  test('explicit opt-out (insecureAllowUnauthenticated): any valid id and any token are admitted; glob `*` alone admits all', async () => {
     for (const options of [{}, { allowedAgents: ['*'] }]) {
       const { target, pool } = await listen(options);
       const client = await RawReverseClient.connect(target);
@@ -89,8 +92,9 @@ describe('reverse registration: validation order and refusal texts', () => {
     const header = (n: number, type: number) => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff, type]);
     const cases: Array<[string | RegExp, (c: RawReverseClient) => void]> = [
       ['Invalid message format: Zero-length message', (c) => c.sendRaw(Buffer.from([0, 0, 0, 0]))],
-      ['Message too large: 16777217 bytes (max: 16777216)', (c) => c.sendRaw(header(16_777_217, 0x01))],
-      ['Message too large: 4294967295 bytes (max: 16777216)', (c) => c.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]))],
+      ['Message too large: 16777217 bytes (max: 65536)', (c) => c.sendRaw(header(16_777_217, 0x01))],
+      ['Message too large: 65537 bytes (max: 65536)', (c) => c.sendRaw(header(65_537, 0x01))],
+      ['Message too large: 4294967295 bytes (max: 65536)', (c) => c.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]))],
       ['Invalid message format: Unknown message type: 0x99', (c) => c.sendRaw(Buffer.concat([header(3, 0x99), Buffer.from('{}')]))],
       ['Invalid message format: Unknown message type: 0x03', (c) => c.sendRaw(Buffer.concat([header(3, 0x03), Buffer.from('{}')]))],
       ['Invalid message format: Expected registration request (HandshakeRequest), got RequestHeaders', (c) => c.send(0x10, jsonBytes({}))],
@@ -136,12 +140,15 @@ describe('reverse registration: validation order and refusal texts', () => {
     assert.equal(await slow, 'Timeout after 1.1s');
   });
 
-  test('pending handshakes are bounded: the one over the bound is refused at once', async () => {
-    const { target, handle } = await listen({ maxPendingHandshakes: 2, handshakeTimeoutMs: 30_000 });
+  test('pending handshakes are bounded: the one over the bound is closed at once and reported', async () => {
+    const { target, handle, refusals } = await listen({ maxPendingHandshakes: 2, handshakeTimeoutMs: 30_000 });
     const silent = [await RawReverseClient.connect(target), await RawReverseClient.connect(target)];
     // Connections are accepted in arrival order, so the third finds the first two pending.
     const third = await RawReverseClient.connect(target);
-    assert.equal(await expectRefusal(third), 'Connection failed: too many pending registrations (2)');
+    await third.closed;
+    assert.equal(third.frames.length, 0);
+    await waitUntil(() => refusals.length === 1, 'the report');
+    assert.deepEqual(refusals, [[null, 'Connection failed: too many pending registrations (2); 1 socket closed']]);
     silent[0]!.register('late');
     await expectAdmitted(silent[0]!, 'late');
     // A slot is free again.
@@ -154,6 +161,7 @@ describe('reverse registration: validation order and refusal texts', () => {
 
   test('per-agent limit: the 5th of 4 is refused, the first 4 keep working, a freed slot is reused', async () => {
     const { target, pool } = await listen();
+    await pool.addAgent('lim', 'reverse://lim');
     const connector = new ReverseConnector({
       endpoint: `unix:${(target as { path: string }).path}`,
       agentId: 'lim',
@@ -211,29 +219,29 @@ describe('reverse registration: validation order and refusal texts', () => {
     writeFileSync(`${path}.txt`, 'x');
     const pool = new AgentPool({ workers: 0 });
     after(() => pool.destroy());
-    const handle = await pool.listenReverse({ path });
+    const handle = await pool.listenReverse({ path, ...OPEN });
     const client = await RawReverseClient.connect({ path });
     client.register('after-stale');
     await expectAdmitted(client, 'after-stale');
     client.close();
     await handle.close();
     assert.equal(existsSync(path), false);
-    await assert.rejects(pool.listenReverse({ path: `${path}.txt` }), (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG');
-    const live = await pool.listenReverse({ path: socketPath('live') });
-    await assert.rejects(pool.listenReverse({ path: live.path as string }), /another process is serving that socket/);
+    await assert.rejects(pool.listenReverse({ path: `${path}.txt`, ...OPEN }), (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG');
+    const live = await pool.listenReverse({ path: socketPath('live'), ...OPEN });
+    await assert.rejects(pool.listenReverse({ path: live.path as string, ...OPEN }), /another process is serving that socket/);
   });
 
   test('TCP listener on port 0 reports the real port; refusals work the same over TCP', async () => {
     const pool = new AgentPool({ workers: 0 });
     after(() => pool.destroy());
-    const handle = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', allowedAgents: ['ok'] });
+    const handle = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', allowedAgents: ['ok'], ...OPEN });
     assert.match(handle.tcpAddress as string, /^127\.0\.0\.1:[1-9]\d*$/);
     const target = tcpTarget(handle.tcpAddress as string);
     assert.equal(await refusalFor(target, (c) => c.register('nope')), "Invalid message format: Agent 'nope' is not in the allowed list");
     // The oversized header is refused at once, without waiting for 16 MiB.
     assert.equal(
       await refusalFor(target, (c) => c.sendRaw(Buffer.from([0x01, 0, 0, 1, 0x01]))),
-      'Message too large: 16777217 bytes (max: 16777216)',
+      'Message too large: 16777217 bytes (max: 65536)',
     );
     const client = await RawReverseClient.connect(target);
     client.register('ok');

@@ -13,9 +13,10 @@ import { waitUntil } from './support/reverse-raw-agent.js';
 import { socketPath } from './support/tmp.js';
 
 const CHILD = fileURLToPath(new URL('./support/reverse-agent-child.ts', import.meta.url));
+const TOKEN = 'tok-phoenix';
 
 function startChild(endpoint: string, agentId: string, connections: number): { child: ChildProcess; seen: (text: string) => Promise<void> } {
-  const child = fork(CHILD, [endpoint, agentId, String(connections)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [endpoint, agentId, String(connections), TOKEN], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -31,7 +32,8 @@ const workers = 1;
 test(`agent killed and restarted (workers: ${workers}): typed errors, then routed to again`, async () => {
   const pool = new AgentPool({ workers });
   after(() => pool.destroy());
-  const handle = await pool.listenReverse({ path: socketPath('restart') });
+  await pool.addAgent('phoenix', 'reverse://phoenix');
+  const handle = await pool.listenReverse({ path: socketPath('restart'), authTokens: [{ token: TOKEN, agents: ['phoenix'] }] });
   const endpoint = `unix:${handle.path}`;
   const stats = () => (pool.agentIds().includes('phoenix') ? pool.agentStats('phoenix') : undefined);
 

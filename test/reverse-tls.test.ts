@@ -14,6 +14,9 @@ import { encodeFrame } from '../src/protocol/frame-encoder.js';
 const pools = new Map<number, AgentPool>();
 after(() => Promise.all([...pools.values()].map((p) => p.destroy())));
 
+/** Registration token (TLS protects it on the wire). */
+const TOKEN = 'tls-registration-token';
+
 /** A TLS listener on the (shared, per workers value) pool; `registered` lists what it admitted. */
 async function tlsPool(pki: TestPki, workers: number, verifyClients: boolean) {
   let pool = pools.get(workers);
@@ -26,6 +29,8 @@ async function tlsPool(pki: TestPki, workers: number, verifyClients: boolean) {
   const handle = await pool.listenReverse({
     tcpAddress: '127.0.0.1:0',
     tls: { cert: pki.serverCert, key: pki.serverKey, ...(verifyClients ? { ca: pki.caCert } : {}) },
+    authTokens: TOKEN,
+    allowUndeclaredAgents: true,
   });
   after(() => handle.close());
   return { pool, handle, registered };
@@ -36,6 +41,7 @@ function agent(tcpAddress: string, agentId: string, tls: ReverseTlsOptions) {
     endpoint: `tls://${tcpAddress}`,
     agentId,
     tls,
+    authToken: TOKEN,
     handler: { onRequestHeaders: (e, ctx) => ({ audit: { tags: [ctx.transport, e.uri] } }) },
     backoff: { initialMs: 10, maxMs: 20 },
   });

@@ -5,6 +5,7 @@
 const PERMANENT: readonly RegExp[] = [
   /^Protocol version mismatch: /,
   /^Invalid message format: Agent ID cannot be empty$/,
+  /^Invalid message format: Agent ID '.*' must be at most \d+ characters of /s,
   /^Invalid message format: Agent '.*' is not in the allowed list$/s,
   /^Invalid message format: Authentication required but no token provided$/,
   /^Invalid message format: Authentication failed$/,

@@ -25,8 +25,8 @@ export const CALL_USAGE =
   'zap call <endpoint> [--type request-headers|request-body-chunk|response-headers|response-body-chunk|' +
   'request-complete|websocket-frame|guardrail-inspect|configure] [--event FILE|-] [--timeout MS] ' +
   '[--encoding json|msgpack|prefer-msgpack] [--handshake] [--ca PEM] [--cert PEM --key PEM] [--insecure]\n' +
-  '       zap call --reverse-listen <unix:/path|tcp://127.0.0.1:port> [--token T] [--allow GLOB]... [--wait MS] ' +
-  '[--type …] [--event FILE|-] [--timeout MS]';
+  '       zap call --reverse-listen <unix:/path|tcp://127.0.0.1:port> (--token T... | --insecure-allow-unauthenticated) ' +
+  '[--allow GLOB]... [--wait MS] [--type …] [--event FILE|-] [--timeout MS]';
 
 export async function runCall(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -39,7 +39,8 @@ export async function runCall(argv: string[]): Promise<number> {
       encoding: { type: 'string', default: 'json' },
       handshake: { type: 'boolean', default: false },
       'reverse-listen': { type: 'string' },
-      token: { type: 'string' },
+      token: { type: 'string', multiple: true },
+      'insecure-allow-unauthenticated': { type: 'boolean', default: false },
       allow: { type: 'string', multiple: true },
       wait: { type: 'string' },
       ca: { type: 'string' },
@@ -66,7 +67,16 @@ export async function runCall(argv: string[]): Promise<number> {
   if (reverseListen !== undefined) {
     const waitMs = values.wait === undefined ? undefined : Number(values.wait);
     if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs <= 0)) throw new UsageError('--wait must be a positive integer');
-    return callReverse(reverseListen, { kind, event, correlationId, timeoutMs, token: values.token, allow: values.allow ?? [], waitMs });
+    const tokens = values.token ?? [];
+    const insecure = values['insecure-allow-unauthenticated'] === true;
+    if (tokens.length === 0 && !insecure) {
+      throw zapError(
+        ErrorCode.InvalidConfig,
+        '--reverse-listen: registrations must be authenticated: give --token T (the agent sends it), ' +
+          'or --insecure-allow-unauthenticated to accept any agent without a token',
+      );
+    }
+    return callReverse(reverseListen, { kind, event, correlationId, timeoutMs, tokens, insecure, allow: values.allow ?? [], waitMs });
   }
   const target = endpointText as string;
   // gRPC TLS: --ca/--cert/--key are PEM files; any of them (or --insecure) means TLS (spec §10.13).
@@ -108,7 +118,8 @@ interface ReverseCall {
   event: unknown;
   correlationId: string;
   timeoutMs: number;
-  token: string | undefined;
+  tokens: string[];
+  insecure: boolean;
   allow: string[];
   waitMs: number | undefined;
 }
@@ -120,6 +131,7 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
   const pool = new AgentPool({ workers: 0 });
   try {
     pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : `'${agentId}'`}: ${error}\n`));
+    if (c.tokens.length === 0) process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
     const ready = new Promise<string>((resolve) => {
       pool.on('report', (agentId, report) => {
         if (report.type === 'state' && report.state === 'ready') resolve(agentId);
@@ -127,8 +139,11 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
     });
     const listener = await pool.listenReverse({
       ...(address.kind === 'unix' ? { path: address.path } : { tcpAddress: joinHostPort(address.host, address.port) }),
-      ...(c.token === undefined ? {} : { requireAuth: true, authTokens: c.token }),
+      ...(c.tokens.length === 0 ? { insecureAllowUnauthenticated: c.insecure } : { authTokens: c.tokens }),
       allowedAgents: c.allow,
+      // The agent to call is whoever registers first: no id is declared here.
+      allowUndeclaredAgents: true,
+      maxUndeclaredAgents: 1,
     });
     const bound = listener.path !== undefined ? `unix:${listener.path}` : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
     process.stderr.write(`zap call: listening on ${bound}\n`);

@@ -62,7 +62,8 @@ function configKeys(config: unknown): string {
 function redacted(config: ZapConfig): ZapConfig {
   const l = config.reverseListener;
   if (l === undefined) return config;
-  return { ...config, reverseListener: { ...l, authTokens: l.authTokens.map(() => '<redacted>') } };
+  const masked = l.authTokens.map((t) => (typeof t === 'string' ? '<redacted>' : { token: '<redacted>', agents: t.agents }));
+  return { ...config, reverseListener: { ...l, authTokens: masked } };
 }
 
 function bodyText(mode: AgentConfig['requestBodyMode'], max: number): string {
@@ -71,12 +72,16 @@ function bodyText(mode: AgentConfig['requestBodyMode'], max: number): string {
 
 function listenerLines(l: ReverseListenerConfig): string[] {
   const where = [l.path && `unix:${l.path}`, l.tcpAddress && `tcp ${l.tcpAddress}${tlsText(l)}`].filter(Boolean).join(', ');
-  const auth = l.requireAuth ? `required (${l.authTokens.length} token${l.authTokens.length === 1 ? '' : 's'})` : 'none';
+  const bound = l.authTokens.filter((t) => typeof t !== 'string').length;
+  const tokens = `${l.authTokens.length} token${l.authTokens.length === 1 ? '' : 's'}${bound > 0 ? `, ${bound} bound to agent ids` : ''}`;
+  const auth = l.requireAuth ? `required (${tokens})` : 'NONE (insecure-allow-unauthenticated)';
   return [
     'reverse-listener',
     `  listen     ${where}`,
     `  auth       ${auth}; allowed agents: ${l.allowedAgents.length === 0 ? 'any' : l.allowedAgents.join(' ')}`,
-    `  limits     ${l.maxConnectionsPerAgent} connections per agent, handshake timeout ${l.handshakeTimeoutMs} ms`,
+    `  entries    ${l.allowUndeclaredAgents ? `declared reverse agents and up to ${l.maxUndeclaredAgents} undeclared ids` : 'declared reverse agents only'}`,
+    `  limits     ${l.maxConnectionsPerAgent} connections per agent, handshake timeout ${l.handshakeTimeoutMs} ms, ` +
+      `registration ≤ ${l.maxRegistrationBytes} bytes, ${l.maxPendingHandshakes} pending`,
   ];
 }
 

@@ -3,6 +3,7 @@
 // connection — an AgentPool with worker threads, a tiny upstream and an HTTP gateway on loopback
 // that consults the agents for every request; then drives a bounded mixed workload and prints a
 // summary. `--serve` keeps the gateway (and /metrics) up until Ctrl-C.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,11 @@ export async function runDemo(argv: string[]): Promise<number> {
 
     const pool = new AgentPool({ workers, failureMode: 'closed' });
     closers.push(() => pool.close());
-    const listener = await pool.listenReverse({ tcpAddress: '127.0.0.1:0' });
+    // The reverse agent registers with a token made for this run, valid for the id `echo` only;
+    // `echo` is declared first, so its registrations have an entry to join.
+    const registrationToken = randomBytes(16).toString('hex');
+    await pool.addAgent('echo', 'reverse://echo', { failureMode: 'open' });
+    const listener = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', authTokens: [{ token: registrationToken, agents: ['echo'] }] });
     const reverseAt = listener.tcpAddress as string;
 
     out(`zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) — pool with ${workers} worker thread(s)`);
@@ -66,12 +71,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     const started = await Promise.all([
       startChildAgent(['agent', '--listen', wafPath, '--example', 'waf']),
       startChildAgent(['agent', '--listen', `127.0.0.1:${authPort}`, '--example', 'auth', '--token', DEMO_TOKEN]),
-      startChildAgent(['agent', '--reverse', `tcp://${reverseAt}`, '--id', 'echo', '--example', 'echo', '--connections', '2'], /connect|regist/i),
+      startChildAgent(['agent', '--reverse', `tcp://${reverseAt}`, '--id', 'echo', '--token', registrationToken, '--example', 'echo', '--connections', '2'], /connect|regist/i),
     ]);
     agents.push(...started);
     await pool.addAgent('waf', `unix:${wafPath}`, { connectionsPerAgent: 2 });
     await pool.addAgent('auth', `http://127.0.0.1:${authPort}`, { connectionsPerAgent: 2 });
-    await pool.addAgent('echo', 'reverse://echo', { failureMode: 'open' });
     await Promise.race([echoRegistered, new Promise((r) => setTimeout(r, 5_000))]);
 
     const gatewayAgents: GatewayAgent[] = [

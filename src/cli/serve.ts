@@ -72,35 +72,47 @@ async function startPool(config: ZapConfig, workers: number | undefined, log: (l
   for (const warning of config.warnings) log(`warning: ${warning}`);
   const pool = new AgentPool(workers === undefined ? {} : { workers });
   pool.on('reverse-refused', (agentId, error) => log(`reverse registration refused (${agentId ?? 'unknown agent'}): ${error}`));
-  if (config.reverseListener !== undefined) {
-    const r = config.reverseListener;
-    const options: ReverseListenOptions = {
-      handshakeTimeoutMs: r.handshakeTimeoutMs,
-      maxConnectionsPerAgent: r.maxConnectionsPerAgent,
-      requireAuth: r.requireAuth,
-      authTokens: r.authTokens,
-      allowedAgents: r.allowedAgents,
-      ...(r.path === undefined ? {} : { path: r.path }),
-      ...(r.tcpAddress === undefined ? {} : { tcpAddress: r.tcpAddress }),
-      ...(r.tls === undefined
-        ? {}
-        : {
-            tls: {
-              cert: readFileSync(r.tls.cert, 'utf8'),
-              key: readFileSync(r.tls.key, 'utf8'),
-              ...(r.tls.caCert === undefined ? {} : { ca: readFileSync(r.tls.caCert, 'utf8') }),
-            },
-          }),
-    };
-    const listener = await pool.listenReverse(options);
-    log(`reverse listener on ${[listener.path, listener.tcpAddress].filter(Boolean).join(' and ')}`);
+  // Agents are declared before the listener opens, so no registration is refused as undeclared.
+  const adding = config.agents.map(async (agent) => {
+    const { ready } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
+    return `${agent.id} (${endpointOf(agent)}): ${ready} ready`;
+  });
+  for (const p of adding) p.catch(() => {}); // handled by Promise.all below, after the listener
+  try {
+    if (config.reverseListener !== undefined) {
+      const r = config.reverseListener;
+      const options: ReverseListenOptions = {
+        handshakeTimeoutMs: r.handshakeTimeoutMs,
+        maxConnectionsPerAgent: r.maxConnectionsPerAgent,
+        requireAuth: r.requireAuth,
+        insecureAllowUnauthenticated: r.insecureAllowUnauthenticated,
+        authTokens: r.authTokens,
+        allowedAgents: r.allowedAgents,
+        maxRegistrationBytes: r.maxRegistrationBytes,
+        maxPendingHandshakes: r.maxPendingHandshakes,
+        allowUndeclaredAgents: r.allowUndeclaredAgents,
+        maxUndeclaredAgents: r.maxUndeclaredAgents,
+        ...(r.path === undefined ? {} : { path: r.path }),
+        ...(r.tcpAddress === undefined ? {} : { tcpAddress: r.tcpAddress }),
+        ...(r.tls === undefined
+          ? {}
+          : {
+              tls: {
+                cert: readFileSync(r.tls.cert, 'utf8'),
+                key: readFileSync(r.tls.key, 'utf8'),
+                ...(r.tls.caCert === undefined ? {} : { ca: readFileSync(r.tls.caCert, 'utf8') }),
+              },
+            }),
+      };
+      const listener = await pool.listenReverse(options);
+      log(`reverse listener on ${[listener.path, listener.tcpAddress].filter(Boolean).join(' and ')}`);
+      if (!r.requireAuth) log('warning: the reverse listener admits agents WITHOUT a token (insecure-allow-unauthenticated #true)');
+    }
+  } catch (err) {
+    await Promise.allSettled(adding);
+    throw err;
   }
-  const results = await Promise.all(
-    config.agents.map(async (agent) => {
-      const { ready } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
-      return `${agent.id} (${endpointOf(agent)}): ${ready} ready`;
-    }),
-  );
+  const results = await Promise.all(adding);
   log(`${config.agents.length} agent(s): ${results.join('; ')}`);
   return pool;
 }

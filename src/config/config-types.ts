@@ -1,4 +1,5 @@
 // The typed result of loading a KDL configuration (spec §13): what `loadConfig` returns.
+import type { AuthToken } from '../protocol/registration.js';
 import type { AgentConnectionOptions, LoadBalanceStrategy } from '../pool/pool-config.js';
 import type { EventKind } from '../protocol/types.js';
 
@@ -77,10 +78,18 @@ export interface ReverseListenerConfig {
   tcpAddress?: string;
   maxConnectionsPerAgent: number;
   handshakeTimeoutMs: number;
+  /** Default true; false only with `insecureAllowUnauthenticated`. */
   requireAuth: boolean;
-  authTokens: string[];
+  /** `insecure-allow-unauthenticated`: the explicit opt-out of authentication. */
+  insecureAllowUnauthenticated: boolean;
+  /** Plain tokens (any allowed id) and tokens bound to agent-id patterns. */
+  authTokens: AuthToken[];
   /** Exact ids or `*` globs; empty = every agent. */
   allowedAgents: string[];
+  maxRegistrationBytes: number;
+  maxPendingHandshakes: number;
+  allowUndeclaredAgents: boolean;
+  maxUndeclaredAgents: number;
   tls?: ReverseListenerTlsConfig;
 }
 

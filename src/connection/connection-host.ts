@@ -4,6 +4,7 @@
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type { AgentResponse, Capabilities } from '../protocol/types.js';
 import type {
+  AgentDeclaration,
   CancelItem,
   HostCommand,
   HostSink,
@@ -32,6 +33,8 @@ export class ConnectionHost {
   private readonly listeners = new Map<number, ReverseListener>();
   /** Configuration each reverse-connecting agent gets in its initial Configure. */
   private readonly agentConfigs = new Map<string, unknown>();
+  /** How the pool declares each agent id; reverse listeners admit registrations by it. */
+  private readonly declarations = new Map<string, AgentDeclaration>();
   /** Connections whose control traffic is forwarded already (reverse ones are watched from creation). */
   private readonly watched = new WeakSet<PoolConnection>();
   private terminated = false;
@@ -78,6 +81,10 @@ export class ConnectionHost {
       case 'agent-config':
         this.agentConfigs.set(command.agentId, command.config);
         return;
+      case 'agent-declared':
+        if (command.declared === null) this.declarations.delete(command.agentId);
+        else this.declarations.set(command.agentId, command.declared);
+        return;
       case 'listen-reverse':
         return this.listenReverse(command);
       case 'stop-reverse': {
@@ -116,6 +123,7 @@ export class ConnectionHost {
     const { listenerId, settings } = command;
     const listener = new ReverseListener(listenerId, settings, {
       report: (report) => this.sink.report(report),
+      declaration: (agentId) => this.declarations.get(agentId),
       admitted: (socket, leftover, registration: RegistrationRequest, connectionId) => {
         const config = this.agentConfigs.get(registration.agentId) ?? null;
         this.sink.report({

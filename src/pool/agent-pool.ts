@@ -39,8 +39,11 @@ import { defaultConfigUpdateDecision } from '../protocol/config-update.js';
 import type { ConfigUpdateRequest, ConfigUpdateResponse } from '../protocol/types.js';
 import type { CircuitStateCode } from './circuit-breaker.js';
 import { WorkerHost } from './worker-host.js';
+import { declarationOf, ReverseEntries } from './reverse-entries.js';
+import { resolveReverseSettings, type ReverseListenOptions } from './reverse-settings.js';
 
 export type { SendOptions } from './router.js';
+export type { AuthToken, ReverseListenOptions } from './reverse-settings.js';
 
 export interface AgentStats {
   agentId: string;
@@ -79,21 +82,12 @@ export interface AgentPoolEvents {
   'circuit-state': [agentId: string, state: CircuitStateCode];
   /** A reverse connection was admitted (spec §9.5). */
   'reverse-registered': [agentId: string, connectionId: number, metadata: unknown];
-  /** A reverse registration was refused; `error` is the text sent to the agent. */
+  /**
+   * A reverse registration was refused; `error` is the text sent to the agent (peer parts escaped),
+   * `agentId` the id it claimed, escaped and bounded (peerText), or null. Sockets closed over the
+   * pending bound come as one report a second at most, with agentId null.
+   */
   'reverse-refused': [agentId: string | null, error: string];
-}
-
-/** Options of `listenReverse` (spec §9, §13.2); TLS material as PEM text. */
-export interface ReverseListenOptions {
-  path?: string;
-  tcpAddress?: string;
-  tls?: { cert: string; key: string; ca?: string };
-  handshakeTimeoutMs?: number;
-  maxConnectionsPerAgent?: number;
-  requireAuth?: boolean;
-  authTokens?: string | string[];
-  allowedAgents?: string[];
-  maxPendingHandshakes?: number;
 }
 
 export interface ReverseListenerHandle {
@@ -131,6 +125,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly pushTimings: PushTimings;
   private readonly onConfigUpdate: ConfigUpdateCallback | undefined;
   private readonly circuitListener = (agentId: string, state: number) => this.emit('circuit-state', agentId, state as CircuitStateCode);
+  private readonly reverseEntries: ReverseEntries;
 
   constructor(config: AgentPoolConfig = {}) {
     super();
@@ -172,6 +167,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     } else {
       for (let i = 0; i < this.workers; i++) this.hosts.push(this.startWorker(i));
     }
+    this.reverseEntries = new ReverseEntries(this.router, this.hosts, this.base, this.circuitListener);
     this.maintenance = setInterval(() => this.maintain(), Math.min(this.base.healthCheckIntervalMs, 10_000));
     this.maintenance.unref();
   }
@@ -192,11 +188,13 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       }
       existing.implicit = false;
       existing.configure(resolved);
+      this.reverseEntries.declare(agentId, 'reverse');
       for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
       return { ready: existing.candidates.length };
     }
     const agent = new AgentEntry(agentId, parsed, resolved, this.circuitListener);
     this.router.agents.set(agentId, agent);
+    this.reverseEntries.declare(agentId, declarationOf(agent) ?? null);
     if (parsed.transport === 'reverse') {
       // The agent dials us: nothing to open; its config waits on every host for its registration.
       for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
@@ -424,9 +422,11 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   // --- reverse connections ------------------------------------------------------------------------
 
   /**
-   * Starts a reverse listener (spec §9) on one connection host (the calling thread with workers: 0);
-   * admitted connections join their agent's entry (created on first registration, endpoint
-   * `reverse://<agent_id>`, pool defaults) and are load-balanced with its forward connections.
+   * Starts a reverse listener (spec §9) on one connection host (the calling thread with workers: 0).
+   * Refuses to start without authentication unless `insecureAllowUnauthenticated` (ZAP_INVALID_CONFIG).
+   * Admitted connections join the entry declared with `addAgent(id, 'reverse://<id>')`; with
+   * `allowUndeclaredAgents`, an undeclared id gets an entry of its own (pool defaults), removed with
+   * its last connection. An id declared with a forward endpoint is never joined.
    */
   async listenReverse(options: ReverseListenOptions): Promise<ReverseListenerHandle> {
     this.assertOpen();
@@ -480,20 +480,14 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         this.emit('reverse-refused', report.agentId, report.error);
         return;
       case 'reverse-registered': {
-        let agent = this.router.agents.get(report.agentId);
-        if (agent === undefined) {
-          agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base }, this.circuitListener);
-          agent.implicit = true;
-          this.router.agents.set(report.agentId, agent);
-        }
-        const record = new ConnectionRecord(report.connectionId, agent, this.hosts[hostIndex] as HostHandle, hostIndex);
-        record.capabilities = report.capabilities;
-        this.router.registerConnection(record);
-        this.emit('reverse-registered', report.agentId, report.connectionId, report.metadata);
+        const allowUndeclared = this.reverseListeners.get(report.listenerId)?.settings.allowUndeclaredAgents ?? false;
+        const record = this.reverseEntries.registered(report, this.hosts[hostIndex] as HostHandle, hostIndex, allowUndeclared);
+        if (record !== undefined) this.emit('reverse-registered', report.agentId, report.connectionId, report.metadata);
         return;
       }
       default:
         this.router.onReport(report);
+        if (report.type === 'state') this.reverseEntries.stateReported(report);
     }
   }
 
@@ -622,6 +616,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     for (const record of lost) {
       if (record.agent.endpoint.transport === 'reverse' || record.id < 0) {
         this.router.forgetConnection(record); // the agent redials; its socket died with the thread
+        this.reverseEntries.connectionGone(record.id);
         continue;
       }
       if (this.router.agents.get(record.agent.id) === record.agent && !record.agent.closing) this.openConnection(record.agent, record);
@@ -632,6 +627,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     for (const agent of this.router.agents.values()) {
       replacement.command({ type: 'agent-config', agentId: agent.id, config: agent.options.config ?? null });
     }
+    this.reverseEntries.redeclareAll(replacement);
     this.emit('worker-lost', index, error);
   }
 
@@ -646,7 +642,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       c.host.command({ type: 'close', connectionId: c.id });
       this.router.forgetConnection(c);
     }
-    this.router.agents.delete(agent.id);
+    if (this.router.agents.get(agent.id) === agent) {
+      this.router.agents.delete(agent.id);
+      this.reverseEntries.declare(agent.id, null);
+    }
   }
 
   private async stopHosts(): Promise<void> {
@@ -672,34 +671,4 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     this.router.expireHealth(now);
     this.pushes.purge(now, this.pushTimings.purgeAfterMs);
   }
-}
-
-function resolveReverseSettings(o: ReverseListenOptions, base: AgentConnectionOptions): ReverseListenerSettings {
-  const where = 'listenReverse';
-  if (o.path === undefined && o.tcpAddress === undefined) {
-    throw zapError(ErrorCode.InvalidConfig, `${where}: give 'path' and/or 'tcpAddress'`);
-  }
-  const tokens = o.authTokens === undefined ? [] : Array.isArray(o.authTokens) ? o.authTokens : [o.authTokens];
-  const requireAuth = o.requireAuth ?? false;
-  if (requireAuth && tokens.length === 0) throw zapError(ErrorCode.InvalidConfig, `${where}: requireAuth needs at least one auth token`);
-  if (!requireAuth && tokens.length > 0) throw zapError(ErrorCode.InvalidConfig, `${where}: auth tokens given without requireAuth`);
-  const positive = (name: string, v: number | undefined, d: number): number => {
-    const value = v ?? d;
-    if (!Number.isSafeInteger(value) || value <= 0) throw zapError(ErrorCode.InvalidConfig, `${where}: '${name}' must be a positive integer`);
-    return value;
-  };
-  if (o.tls !== undefined && o.tcpAddress === undefined) throw zapError(ErrorCode.InvalidConfig, `${where}: 'tls' applies to 'tcpAddress' only`);
-  return {
-    ...(o.path === undefined ? {} : { path: o.path }),
-    ...(o.tcpAddress === undefined ? {} : { tcpAddress: o.tcpAddress }),
-    ...(o.tls === undefined ? {} : { tls: o.tls }),
-    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
-    maxConnectionsPerAgent: positive('maxConnectionsPerAgent', o.maxConnectionsPerAgent, 4),
-    requireAuth,
-    authTokens: tokens,
-    allowedAgents: o.allowedAgents ?? [],
-    maxPendingHandshakes: positive('maxPendingHandshakes', o.maxPendingHandshakes, 64),
-    requestTimeoutMs: base.requestTimeoutMs,
-    channelBufferSize: base.channelBufferSize,
-  };
 }

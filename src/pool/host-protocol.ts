@@ -3,6 +3,7 @@
 // cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
 import type { ConnectionStateName } from '../connection/connection-machine.js';
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
+import type { AuthToken } from '../protocol/registration.js';
 import type {
   AgentResponse,
   CancelReason,
@@ -68,11 +69,18 @@ export interface ReverseListenerSettings {
   tls?: { cert: string; key: string; ca?: string };
   handshakeTimeoutMs: number;
   maxConnectionsPerAgent: number;
+  /** False only with the explicit opt-out `insecureAllowUnauthenticated` (checked in reverse-settings.ts). */
   requireAuth: boolean;
-  authTokens: string[];
+  authTokens: AuthToken[];
   allowedAgents: string[];
-  /** Sockets accepted but not yet registered, at most; further ones are refused at once. */
+  /** Bound on the registration frame's announced length N; a larger announcement is refused at once. */
+  maxRegistrationBytes: number;
+  /** Sockets accepted but not yet registered (or still being refused), at most; further ones are closed at once. */
   maxPendingHandshakes: number;
+  /** Registrations of ids not declared with a `reverse` endpoint are admitted (entries created on the fly). */
+  allowUndeclaredAgents: boolean;
+  /** Undeclared agent ids with live connections on this listener, at most. */
+  maxUndeclaredAgents: number;
   /** Settings for the FramedConnection of each admitted socket. */
   requestTimeoutMs: number;
   channelBufferSize: number;
@@ -89,6 +97,19 @@ export interface StopReverseCommand {
   listenerId: number;
 }
 
+/**
+ * How the pool declares an agent id (null: the id is gone), mirrored on every host so that its reverse
+ * listeners can refuse a registration for a forward agent, or for an undeclared id (spec §9.5, ours).
+ */
+export interface AgentDeclaredCommand {
+  type: 'agent-declared';
+  agentId: string;
+  declared: AgentDeclaration | null;
+}
+
+/** `forward`: UDS or gRPC endpoint, never joined by registrations; `reverse`: declared `reverse://`. */
+export type AgentDeclaration = 'forward' | 'reverse';
+
 /** The configuration a reverse-connecting agent gets in its initial Configure (null = none). */
 export interface AgentConfigCommand {
   type: 'agent-config';
@@ -102,7 +123,7 @@ export interface PingConnectionCommand {
   connectionId: number;
 }
 
-export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | DrainConnectionCommand | RecycleConnectionCommand | PingConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand;
+export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | DrainConnectionCommand | RecycleConnectionCommand | PingConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand | AgentDeclaredCommand;
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];

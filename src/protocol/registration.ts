@@ -7,6 +7,7 @@ import { isAgentPoolError, protocolError } from './errors.js';
 import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, reqString, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire } from './capabilities.js';
 import { messageTypeName } from './message-type.js';
+import { peerText, quotedPeerText } from './peer-text.js';
 
 const REQ = 'RegistrationRequest';
 const RES = 'RegistrationResponse';
@@ -14,9 +15,19 @@ const REQUEST_KEYS = ['protocol_version', 'agent_id', 'capabilities', 'auth_toke
 const RESPONSE_KEYS = ['success', 'error', 'proxy_id', 'proxy_version', 'connection_id'] as const;
 const REGISTRATION_TYPE = 0x01;
 
+/** Agent ids we admit (ours, §13.2): at most 128 bytes of `[A-Za-z0-9._:-]`. */
+export const AGENT_ID_MAX_BYTES = 128;
+const AGENT_ID = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * One accepted registration token: a plain string is valid for every agent id the allow-list lets
+ * in; `{ token, agents }` only for ids matching one of `agents` (exact or `*` glob, as the allow-list).
+ */
+export type AuthToken = string | { readonly token: string; readonly agents: readonly string[] };
+
 export interface RegistrationPolicy {
   requireAuth: boolean;
-  authTokens: readonly string[];
+  authTokens: readonly AuthToken[];
   allowedAgents: readonly string[];
 }
 
@@ -104,28 +115,40 @@ export function validateRegistration(
     request = decodeRegistrationRequest(payload);
   } catch (err) {
     if (!isAgentPoolError(err)) throw err;
-    return refuse(`Invalid message format: ${err.message}`, false);
+    // A JSON parse error quotes the peer's bytes: bounded and escaped like every peer text.
+    return refuse(`Invalid message format: ${peerText(err.message, 256)}`, false);
   }
   if (request.protocolVersion !== PROTOCOL_VERSION) {
     return refuse(`Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${request.protocolVersion}`, true);
   }
   if (request.agentId === '') return refuse('Invalid message format: Agent ID cannot be empty', true);
+  if (!isValidAgentId(request.agentId)) {
+    return refuse(
+      `Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`,
+      true,
+    );
+  }
   if (policy.allowedAgents.length > 0 && !isAllowed(request.agentId, policy.allowedAgents)) {
-    return refuse(`Invalid message format: Agent '${request.agentId}' is not in the allowed list`, true);
+    return refuse(`Invalid message format: Agent ${quotedPeerText(request.agentId)} is not in the allowed list`, true);
   }
   if (policy.requireAuth) {
     // An empty token counts as no token: it can never be a meaningful secret.
     if (request.authToken === null || request.authToken === '') {
       return refuse('Invalid message format: Authentication required but no token provided', true);
     }
-    if (!tokenMatches(request.authToken, policy.authTokens)) {
+    if (!tokenMatches(request.authToken, policy.authTokens, request.agentId)) {
       return refuse('Invalid message format: Authentication failed', true);
     }
   }
   return { ok: true, request };
 }
 
-function isAllowed(id: string, allowed: readonly string[]): boolean {
+/** §13.2 (ours): non-empty, at most 128 bytes, only `[A-Za-z0-9._:-]` (so ids are safe in paths, logs and labels). */
+export function isValidAgentId(id: string): boolean {
+  return id.length <= AGENT_ID_MAX_BYTES && AGENT_ID.test(id);
+}
+
+export function isAllowed(id: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) if (pattern === id || globMatch(pattern, id)) return true;
   return false;
 }
@@ -187,13 +210,19 @@ function digest(text: string): Buffer {
 
 /**
  * Constant time with respect to the token's content: both sides are hashed to fixed-length digests,
- * every configured token is compared, and the result is accumulated without an early exit.
+ * every configured token is compared, and the result is accumulated without an early exit. A token
+ * bound to agent-id patterns counts only for a matching `agentId` (the id is public: matching it
+ * may take id-dependent time, the digest comparison still runs for every token). Without an
+ * `agentId`, bound tokens never match.
  */
-export function tokenMatches(token: string, tokens: readonly string[]): boolean {
+export function tokenMatches(token: string, tokens: readonly AuthToken[], agentId?: string): boolean {
   const given = digest(token);
   let matched = 0;
   for (let i = 0; i < tokens.length; i++) {
-    matched |= timingSafeEqual(given, digest(tokens[i] as string)) ? 1 : 0;
+    const t = tokens[i] as AuthToken;
+    const equal = timingSafeEqual(given, digest(typeof t === 'string' ? t : t.token)) ? 1 : 0;
+    const bound = typeof t === 'string' || (agentId !== undefined && isAllowed(agentId, t.agents)) ? 1 : 0;
+    matched |= equal & bound;
   }
   return matched === 1;
 }

@@ -1,9 +1,17 @@
 // Reads exactly one frame off the start of a reverse connection (the registration request on the
 // proxy side, the registration reply on the agent side) and hands back whatever arrived after it in
-// the same read, so the connection that takes over the socket loses no byte. Framing checks and
-// their error texts are the frame decoder's (spec §2.2).
-import { FrameDecoder } from '../protocol/frame-decoder.js';
+// the same read, so the connection that takes over the socket loses no byte.
+//
+// The peer is not authenticated yet, so this reader bounds its memory itself: the length prefix is
+// checked as soon as its 4 bytes are in (an announced length over `maxFrameBytes` fails at once,
+// nothing is buffered), and the frame is then copied into one buffer of exactly that size, however
+// finely the peer drips it. Error texts are the §2.2 Display texts, with our limit as the max.
+import { protocolError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
+import { MessageType, unknownMessageTypeText } from '../protocol/message-type.js';
+
+/** Default bound on a registration frame's N (type byte + payload): 64 KiB (ours, §13.2). */
+export const DEFAULT_MAX_REGISTRATION_BYTES = 65_536;
 
 export interface FirstFrame {
   type: number;
@@ -12,46 +20,53 @@ export interface FirstFrame {
   leftover: Buffer;
 }
 
-// Thrown from the decoder's callback to stop it after the first frame; never escapes this module.
-const STOP = Symbol('first frame read');
+const KNOWN = new Set<number>(Object.values(MessageType));
+const LENGTH_BYTES = FRAME_HEADER_LENGTH - 1;
 
 export class FirstFrameReader {
-  private readonly decoder: FrameDecoder;
-  private pushed = 0;
-  private frame: { type: number; payload: Buffer } | undefined;
+  /** The 4 length bytes, then (once N is known and allowed) the whole frame body. */
+  private readonly header = Buffer.alloc(LENGTH_BYTES);
+  private headerFill = 0;
+  private body: Buffer | undefined;
+  private bodyFill = 0;
+  private done = false;
 
-  constructor() {
-    this.decoder = new FrameDecoder((type, payload) => {
-      this.frame = { type, payload };
-      throw STOP;
-    });
-  }
+  /** `maxFrameBytes` bounds N, the announced length (type byte + payload). */
+  constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_REGISTRATION_BYTES) {}
 
-  /** Bytes held for an incomplete first frame. */
+  /** Bytes held for an incomplete first frame (at most 4 + maxFrameBytes). */
   get bufferedBytes(): number {
-    return this.decoder.bufferedBytes;
+    return this.headerFill + this.bodyFill;
   }
 
   /**
-   * Feeds the next chunk; returns the frame once complete, else undefined. Throws the decoder's
-   * ZAP_PROTOCOL_ERROR (Display text of §2.2) on a framing error. Call no more after a frame.
+   * Feeds the next chunk; returns the frame once complete, else undefined. Throws ZAP_PROTOCOL_ERROR
+   * (a §2.2 Display text) on a framing error or a length over the limit. Call no more after a frame.
    */
   push(chunk: Buffer): FirstFrame | undefined {
-    this.pushed += chunk.length;
-    try {
-      this.decoder.push(chunk);
-    } catch (err) {
-      if (err !== STOP) throw err;
+    if (this.done) return undefined;
+    let at = 0;
+    if (this.body === undefined) {
+      const take = Math.min(LENGTH_BYTES - this.headerFill, chunk.length);
+      chunk.copy(this.header, this.headerFill, 0, take);
+      this.headerFill += take;
+      at = take;
+      if (this.headerFill < LENGTH_BYTES) return undefined;
+      const n = this.header.readUInt32BE(0);
+      if (n === 0) throw protocolError('Invalid message format: Zero-length message');
+      if (n > this.maxFrameBytes) throw protocolError(`Message too large: ${n} bytes (max: ${this.maxFrameBytes})`);
+      this.body = Buffer.allocUnsafe(n);
     }
-    const frame = this.frame;
-    if (frame === undefined) return undefined;
-    // The frame started at stream offset 0 and ended inside this chunk.
-    const after = this.pushed - (FRAME_HEADER_LENGTH + frame.payload.length);
-    return { ...frame, leftover: after > 0 ? chunk.subarray(chunk.length - after) : Buffer.alloc(0) };
-  }
-
-  /** The stream ended before a whole frame: throws the decoder's truncation error if bytes were held. */
-  end(): void {
-    this.decoder.end();
+    const body = this.body;
+    const take = Math.min(body.length - this.bodyFill, chunk.length - at);
+    chunk.copy(body, this.bodyFill, at, at + take);
+    // The type byte is checked as soon as it is in (§2.2 step 4).
+    if (this.bodyFill === 0 && take > 0 && !KNOWN.has(body[0] as number)) {
+      throw protocolError(unknownMessageTypeText(body[0] as number));
+    }
+    this.bodyFill += take;
+    if (this.bodyFill < body.length) return undefined;
+    this.done = true;
+    return { type: body[0] as number, payload: body.subarray(1), leftover: chunk.subarray(at + take) };
   }
 }

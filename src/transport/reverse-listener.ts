@@ -6,7 +6,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
-import type { HostReport, ReverseListenerSettings } from '../pool/host-protocol.js';
+import type { AgentDeclaration, HostReport, ReverseListenerSettings } from '../pool/host-protocol.js';
+import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { encodeFrame } from '../protocol/frame-encoder.js';
 import { MessageType } from '../protocol/message-type.js';
 import {
@@ -21,17 +22,21 @@ import type { RegistrationRequest } from '../protocol/types.js';
 import { VERSION } from '../version.js';
 import type { FirstFrame } from './reverse-first-frame.js';
 import { joinHostPort, splitHostPort } from './reverse-endpoint.js';
-import { PendingRegistration, writeRefusal } from './reverse-pending-registration.js';
+import { PendingRegistration } from './reverse-pending-registration.js';
 import { removeSocketFile, removeStaleSocketFile } from './socket-file.js';
 
 export interface ReverseListenerHooks {
   report(report: HostReport): void;
+  /** How the pool declares `agentId` (undefined: not declared). */
+  declaration(agentId: string): AgentDeclaration | undefined;
   admitted(socket: Socket, leftover: Buffer, registration: RegistrationRequest, connectionId: number): void;
 }
 
 const BACKLOG = 128;
 /** Connection ids are -(listenerId × ID_SPAN + n), n in 1 … ID_SPAN - 1 (see host-protocol.ts). */
 const ID_SPAN = 1_000_000;
+/** Sockets closed over the pending bound are reported at most this often (a flood must not flood the log). */
+const DROP_REPORT_MS = 1_000;
 
 export class ReverseListener {
   private readonly servers: Server[] = [];
@@ -39,6 +44,12 @@ export class ReverseListener {
   /** TLS sockets in their TLS handshake, by `address|port` of the accepted TCP socket. */
   private readonly tlsPending = new Map<string, PendingRegistration>();
   private readonly pending = new Set<PendingRegistration>();
+  /** Refused sockets still reading out their grace period; they count against maxPendingHandshakes. */
+  private refusing = 0;
+  /** Sockets closed over the pending bound since the last report, and when that report went out. */
+  private dropped = 0;
+  private lastDropReport = -Infinity;
+  private dropTimer: NodeJS.Timeout | undefined;
   /** Live admitted connections per agent id (spec §9.4 step 9). */
   private readonly live = new Map<string, number>();
   private readonly policy: RegistrationPolicy;
@@ -54,9 +65,9 @@ export class ReverseListener {
     this.policy = { requireAuth: settings.requireAuth, authTokens: settings.authTokens, allowedAgents: settings.allowedAgents };
   }
 
-  /** Sockets accepted and not yet decided (tests and stats). */
+  /** Sockets accepted and not yet decided, plus refused ones not closed yet (tests and stats). */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.refusing;
   }
 
   /** Binds the Unix socket and/or the TCP address; resolves with what was bound (the real port). */
@@ -99,6 +110,7 @@ export class ReverseListener {
   /** Stops accepting, drops unregistered sockets, removes the socket file. Admitted connections stay with their owner. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.dropTimer);
     // Safe to repeat (start() does, for what it bound after a close). server.close() stops
     // accepting at once; its callback would wait for every accepted socket, so it is not awaited.
     for (const server of this.servers) server.close();
@@ -152,15 +164,15 @@ export class ReverseListener {
       raw.destroy();
       return;
     }
-    if (this.pending.size >= this.settings.maxPendingHandshakes) {
-      const text = `Connection failed: too many pending registrations (${this.settings.maxPendingHandshakes})`;
-      // A refusal over TLS would cost the very handshake this bound is there to avoid.
-      if (tls) raw.destroy();
-      else writeRefusal(raw, text);
-      this.refused(null, text);
+    if (this.pendingCount >= this.settings.maxPendingHandshakes) {
+      // Closed at once, without a word: a refusal would hold the socket (and, over TLS, cost the
+      // very handshake this bound is there to avoid). Counted, and reported at most once a second.
+      raw.destroy();
+      this.dropped++;
+      this.reportDropped();
       return;
     }
-    const p = new PendingRegistration(raw, this.settings.handshakeTimeoutMs, {
+    const p = new PendingRegistration(raw, this.settings.handshakeTimeoutMs, this.settings.maxRegistrationBytes, {
       frame: (q, frame) => this.decide(q, frame),
       failed: (q, text) => this.refuse(q, null, text),
       timedOut: (q) => this.refuse(q, null, `Timeout after ${formatDuration(this.settings.handshakeTimeoutMs)}`),
@@ -179,7 +191,7 @@ export class ReverseListener {
     this.tls.emit('connection', raw);
   }
 
-  /** §9.4 steps 2–9 on a complete first frame. */
+  /** §9.4 steps 2–9 on a complete first frame, with our entry rules (§9.5) before step 9. */
   private decide(p: PendingRegistration, frame: FirstFrame): void {
     const verdict = validateRegistration(frame.type, frame.payload, this.policy);
     if (!verdict.ok) {
@@ -188,10 +200,15 @@ export class ReverseListener {
     }
     const registration = verdict.request;
     const agentId = registration.agentId;
+    const entryRefusal = this.entryRefusal(agentId);
+    if (entryRefusal !== undefined) {
+      this.refuse(p, agentId, entryRefusal);
+      return;
+    }
     const max = this.settings.maxConnectionsPerAgent;
     const live = this.live.get(agentId) ?? 0;
     if (live >= max) {
-      this.refuse(p, agentId, `Connection failed: Agent ${agentId} already has maximum connections (${max})`);
+      this.refuse(p, agentId, `Connection failed: Agent ${peerText(agentId)} already has maximum connections (${max})`);
       return;
     }
     this.forget(p);
@@ -211,9 +228,28 @@ export class ReverseListener {
     socket.write(encodeFrame(MessageType.HandshakeResponse, encodeRegistrationResponse(registrationSuccess(agentId, Date.now(), VERSION))));
   }
 
+  /**
+   * Which pool entry a registration may join (§9.5, ours): never one declared with a forward
+   * endpoint; an undeclared id only with allowUndeclaredAgents, and only while fewer than
+   * maxUndeclaredAgents undeclared ids hold connections here. The id is valid (§9.4) by now.
+   */
+  private entryRefusal(agentId: string): string | undefined {
+    const declared = this.hooks.declaration(agentId);
+    if (declared === 'reverse') return undefined;
+    if (declared === 'forward') return `Connection failed: Agent ${quotedPeerText(agentId)} is declared with a forward endpoint`;
+    if (!this.settings.allowUndeclaredAgents) return `Connection failed: Agent ${quotedPeerText(agentId)} is not declared as a reverse agent`;
+    if (this.live.has(agentId)) return undefined;
+    let undeclared = 0;
+    for (const id of this.live.keys()) if (this.hooks.declaration(id) === undefined) undeclared++;
+    const cap = this.settings.maxUndeclaredAgents;
+    return undeclared >= cap ? `Connection failed: too many undeclared agents (${cap})` : undefined;
+  }
+
   private refuse(p: PendingRegistration, agentId: string | null, text: string): void {
     this.forget(p);
-    p.refuse(text);
+    // Until the refused socket is closed it still holds memory: it stays counted as pending.
+    this.refusing++;
+    p.refuse(text, () => this.refusing--);
     this.refused(agentId, text);
   }
 
@@ -221,17 +257,40 @@ export class ReverseListener {
     this.hooks.report({ type: 'reverse-refused', listenerId: this.listenerId, agentId, error: text });
   }
 
+  private reportDropped(): void {
+    if (this.dropTimer !== undefined) return;
+    const wait = this.lastDropReport + DROP_REPORT_MS - performance.now();
+    if (wait <= 0) {
+      this.flushDropped();
+      return;
+    }
+    this.dropTimer = setTimeout(() => {
+      this.dropTimer = undefined;
+      this.flushDropped();
+    }, wait);
+    this.dropTimer.unref();
+  }
+
+  private flushDropped(): void {
+    if (this.dropped === 0) return;
+    const n = this.dropped;
+    this.dropped = 0;
+    this.lastDropReport = performance.now();
+    const max = this.settings.maxPendingHandshakes;
+    this.refused(null, `Connection failed: too many pending registrations (${max}); ${n} socket${n === 1 ? '' : 's'} closed`);
+  }
+
   private forget(p: PendingRegistration): void {
     this.pending.delete(p);
   }
 }
 
-/** The agent id of a refused registration, when its payload has one (for reports only). */
+/** The agent id of a refused registration, when its payload has one (for reports only; escaped, bounded). */
 function agentIdOf(frame: FirstFrame): string | null {
   if (frame.type !== MessageType.HandshakeRequest) return null;
   try {
     const id = decodeRegistrationRequest(frame.payload).agentId;
-    return id === '' ? null : id;
+    return id === '' ? null : peerText(id);
   } catch {
     return null;
   }

@@ -29,17 +29,22 @@ export class PendingRegistration {
   /** True once refused, handed over or gone. */
   done = false;
   private socket: Socket | undefined;
-  private readonly reader = new FirstFrameReader();
+  private readonly reader: FirstFrameReader;
   private readonly timer: NodeJS.Timeout;
   private readonly onData = (chunk: Buffer): void => this.read(chunk);
   private readonly onEnd = (): void => this.ended();
 
-  /** `raw` is the accepted socket; for TLS, attach() gets the TLS socket once it is secure. */
+  /**
+   * `raw` is the accepted socket; for TLS, attach() gets the TLS socket once it is secure.
+   * `maxFrameBytes` bounds the registration frame (checked on its length prefix, before buffering).
+   */
   constructor(
     readonly raw: Socket,
     timeoutMs: number,
+    maxFrameBytes: number,
     private readonly events: PendingRegistrationEvents,
   ) {
+    this.reader = new FirstFrameReader(maxFrameBytes);
     raw.on('error', noop);
     raw.once('close', () => this.lost());
     this.timer = setTimeout(() => this.timedOut(), timeoutMs);
@@ -60,11 +65,18 @@ export class PendingRegistration {
     socket.on('end', this.onEnd);
   }
 
-  /** Sends `success:false` with `text`, then closes (spec §9.4: the refusal goes out before the close). */
-  refuse(text: string): void {
+  /**
+   * Sends `success:false` with `text`, then closes (spec §9.4: the refusal goes out before the close).
+   * `closed` runs once the socket is gone (at the latest after the grace period).
+   */
+  refuse(text: string, closed: () => void): void {
     const socket = this.finish();
-    if (socket === undefined) this.raw.destroy();
-    else writeRefusal(socket, text);
+    if (socket === undefined) {
+      this.raw.destroy();
+      closed();
+    } else {
+      writeRefusal(socket, text, closed);
+    }
   }
 
   /** Ends our part: the caller now owns the socket, paused, with none of our listeners on it. */
@@ -132,11 +144,13 @@ export class PendingRegistration {
 }
 
 /** Writes a `success:false` RegistrationResponse, ends the socket, and cuts it off after a grace period. */
-export function writeRefusal(socket: Socket, text: string): void {
+export function writeRefusal(socket: Socket, text: string, closed: () => void = noop): void {
   const frame = encodeFrame(MessageType.HandshakeResponse, encodeRegistrationResponse(registrationRefusal(text, VERSION)));
   // Keep reading (and dropping) what the peer still sends, so a TCP reset cannot swallow the refusal.
   socket.on('error', noop);
   socket.on('data', noop);
+  if (socket.destroyed) closed();
+  else socket.once('close', closed);
   socket.resume();
   socket.end(frame);
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();

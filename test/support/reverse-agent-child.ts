@@ -1,15 +1,16 @@
 // Child process for reverse-connection tests: a ReverseConnector serving a small handler.
-// argv: <endpoint> <agentId> <connections>. Prints `registered <n>` per registration and
+// argv: <endpoint> <agentId> <connections> [<registration token>]. Prints `registered <n>` per registration and
 // `got <n>` for every request whose URI starts with /hang (those never get an answer).
 import { ReverseConnector } from '../../src/agent/reverse-connector.js';
 
-const [endpoint, agentId, connections] = process.argv.slice(2) as [string, string, string];
+const [endpoint, agentId, connections, token] = process.argv.slice(2) as [string, string, string, string | undefined];
 let hanging = 0;
 let registered = 0;
 const connector = new ReverseConnector({
   endpoint,
   agentId,
   connections: Number(connections),
+  ...(token === undefined ? {} : { authToken: token }),
   backoff: { initialMs: 20, maxMs: 200 },
   handler: {
     onRequestHeaders(e) {
