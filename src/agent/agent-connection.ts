@@ -36,6 +36,7 @@ import type { AgentTransport, HandlerContext, HandlerResult } from './handler.js
 import { InflightEvent, runEvent } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
 import { DEFAULT_FRAME_TIMEOUT_MS } from './server-limits.js';
+import { FrameClock } from './frame-clock.js';
 
 /** Where decoded events go: an in-thread handler or the thread pool. */
 export interface EventDispatcher {
@@ -105,7 +106,7 @@ export class AgentConnection extends EventEmitter {
   #readPaused = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
   /** Runs while a partial frame is buffered (and we are reading). */
-  #frameTimer: NodeJS.Timeout | undefined;
+  readonly #frameClock: FrameClock;
   /** Frames decoded so far: tells a new partial frame from the one already on the clock. */
   #framesDecoded = 0;
 
@@ -115,6 +116,7 @@ export class AgentConnection extends EventEmitter {
     this.#o = o;
     this.#phase = o.handshake === undefined ? 'established' : 'handshake';
     this.#codec = codecFor('json');
+    this.#frameClock = new FrameClock(o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, () => this.#frameTimedOut());
     this.#decoder = new FrameDecoder((type, payload) => {
       this.#framesDecoded++;
       this.handleFrame(type, payload);
@@ -188,7 +190,7 @@ export class AgentConnection extends EventEmitter {
   close(): void {
     if (this.#phase === 'closing' || this.#phase === 'closed') return;
     this.#phase = 'closing';
-    this.#stopFrameClock();
+    this.#frameClock.stop();
     this.#abortAll();
     this.flush();
     this.#socket.end();
@@ -217,28 +219,15 @@ export class AgentConnection extends EventEmitter {
     this.#clockPartialFrame(this.#framesDecoded !== decodedBefore);
   }
 
-  /** Starts the frame clock for a new partial frame, keeps it for the same one, stops it when none is held. */
+  /** The frame clock runs while we read and hold a partial frame. */
   #clockPartialFrame(newFrame: boolean): void {
-    if (this.#decoder.bufferedBytes === 0 || this.#readPaused || this.#phase === 'closing' || this.#phase === 'closed') {
-      this.#stopFrameClock();
-    } else if (this.#frameTimer === undefined) {
-      this.#frameTimer = setTimeout(() => this.#frameTimedOut(), this.#o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS);
-      this.#frameTimer.unref();
-    } else if (newFrame) {
-      this.#frameTimer.refresh();
-    }
-  }
-
-  #stopFrameClock(): void {
-    clearTimeout(this.#frameTimer);
-    this.#frameTimer = undefined;
+    const reading = !this.#readPaused && (this.#phase === 'handshake' || this.#phase === 'established');
+    this.#frameClock.update(reading ? this.#decoder.bufferedBytes : 0, newFrame);
   }
 
   #frameTimedOut(): void {
-    this.#frameTimer = undefined;
-    const ms = this.#o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.emit('timeout', 'frame');
-    this.#fail(protocolError(`Frame not completed within ${ms} ms (${this.#decoder.bufferedBytes} bytes of it received)`));
+    this.#fail(protocolError(`Frame not completed within ${this.#frameClock.timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`));
   }
 
   #onEnd(): void {
@@ -375,7 +364,7 @@ export class AgentConnection extends EventEmitter {
       this.#readPaused = true;
       socket.pause();
       // We stopped reading: the peer's frame is not late, it waits on us.
-      this.#stopFrameClock();
+      this.#frameClock.stop();
     }
   }
 
@@ -394,7 +383,7 @@ export class AgentConnection extends EventEmitter {
     const error = isAgentPoolError(err) || err instanceof Error ? err : protocolError(String(err));
     if (this.listenerCount('error') > 0) this.emit('error', error);
     this.#phase = 'closing';
-    this.#stopFrameClock();
+    this.#frameClock.stop();
     this.#abortAll();
     this.#socket.destroy();
   }
@@ -407,7 +396,7 @@ export class AgentConnection extends EventEmitter {
   #onClose(): void {
     if (this.#phase === 'closed') return;
     clearTimeout(this.#handshakeTimer);
-    this.#stopFrameClock();
+    this.#frameClock.stop();
     this.#abortAll();
     this.#phase = 'closed';
     this.emit('close');

@@ -18,12 +18,12 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import { peerText } from '../protocol/peer-text.js';
+import { quotedPeerText } from '../protocol/peer-text.js';
 import { defaultCapabilities } from '../protocol/capabilities.js';
 import { AgentConnection, type EventDispatcher } from './agent-connection.js';
 import { listenOnSocketFile, type BoundSocketFile } from '../transport/socket-file.js';
 import { serverLimitsOf, type ServerLimits } from './server-limits.js';
-import { RateLimitedWarning } from './rate-limited-warning.js';
+import { ConnectionGuard, type AgentServerStats } from './connection-guard.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
 import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
@@ -143,15 +143,7 @@ interface Listener {
   file: BoundSocketFile;
 }
 
-/** Refusals of hostile or broken peers since the server started. */
-export interface AgentServerStats {
-  /** Connections (UDS) and ProcessStreams (gRPC) refused because `maxConnections` were open. */
-  connectionsRefused: number;
-  /** UDS connections closed because their handshake did not arrive within `handshakeTimeoutMs`. */
-  handshakeTimeouts: number;
-  /** UDS connections closed because a frame did not complete within `frameTimeoutMs`. */
-  frameTimeouts: number;
-}
+export type { AgentServerStats } from './connection-guard.js';
 
 /**
  * Events: 'connection' (AgentConnection, or GrpcAgentStream for gRPC), 'warning' (text: a reply
@@ -168,8 +160,7 @@ export class AgentServer extends EventEmitter {
   readonly #grpcListeners: GrpcAgentListener[] = [];
   readonly #warnedFields = new Set<string>();
   readonly #limits: ServerLimits;
-  readonly #stats: AgentServerStats = { connectionsRefused: 0, handshakeTimeouts: 0, frameTimeouts: 0 };
-  readonly #refusals = new RateLimitedWarning((line) => this.#warn(line));
+  readonly #guard: ConnectionGuard;
   #dispatcher: Promise<EventDispatcher> | undefined;
   #pool: HandlerPool | undefined;
   #loggedHandlerError = false;
@@ -183,12 +174,13 @@ export class AgentServer extends EventEmitter {
     }
     this.#o = o;
     this.#limits = serverLimitsOf(o);
+    this.#guard = new ConnectionGuard(this.#limits, (line) => this.#warn(line));
     this.#capabilities = buildCapabilities(o);
   }
 
   /** Refusal counts (a copy). */
   get stats(): AgentServerStats {
-    return { ...this.#stats };
+    return { ...this.#guard.stats };
   }
 
   /** Open connections (handshaking or established). */
@@ -232,7 +224,7 @@ export class AgentServer extends EventEmitter {
       handshakeTimeoutMs: this.#limits.handshakeTimeoutMs,
       tls: this.#o.tls ?? null,
       serverOptions: this.#o.grpcServerOptions ?? {},
-      admitStream: (peer) => this.#admit(`gRPC peer ${peerText(peer)}`),
+      admitStream: (peer) => this.#guard.admit(this.#connections.size, `gRPC peer ${quotedPeerText(peer)}`),
       onStream: (stream) => {
         this.#connections.add(stream);
         stream.once('close', () => this.#connections.delete(stream));
@@ -265,14 +257,6 @@ export class AgentServer extends EventEmitter {
   #warn(text: string): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', text);
     else console.warn(`[zap agent ${this.#o.agentId}] ${text}`);
-  }
-
-  /** Admission under `maxConnections`; a refusal is counted and logged (rate-limited). */
-  #admit(who: string): boolean {
-    if (this.#connections.size < this.#limits.maxConnections) return true;
-    this.#stats.connectionsRefused++;
-    this.#refusals.warn('maxConnections', `refused ${who}: ${this.#limits.maxConnections} connections open (maxConnections)`);
-    return false;
   }
 
   /** Removes our socket files (only while they are still ours), then stops the servers. */
@@ -360,7 +344,7 @@ export class AgentServer extends EventEmitter {
   }
 
   #accept(socket: Socket, dispatcher: EventDispatcher): void {
-    if (this.#closed || !this.#admit('a UDS connection')) {
+    if (this.#closed || !this.#guard.admit(this.#connections.size, 'a UDS connection')) {
       socket.destroy();
       return;
     }
@@ -377,20 +361,10 @@ export class AgentServer extends EventEmitter {
       onHandlerError: (err, cid) => this.#handlerError(err, cid),
     });
     this.#connections.add(conn);
-    conn.on('timeout', (kind: 'handshake' | 'frame') => this.#timedOut(kind));
+    conn.on('timeout', (kind: 'handshake' | 'frame') => this.#guard.timedOut(kind));
     conn.on('error', (err: Error) => this.#report(err));
     conn.once('close', () => this.#connections.delete(conn));
     this.emit('connection', conn);
-  }
-
-  #timedOut(kind: 'handshake' | 'frame'): void {
-    if (kind === 'handshake') {
-      this.#stats.handshakeTimeouts++;
-      this.#refusals.warn(kind, `closed a UDS connection whose handshake did not arrive within ${this.#limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`);
-    } else {
-      this.#stats.frameTimeouts++;
-      this.#refusals.warn(kind, `closed a UDS connection whose frame did not complete within ${this.#limits.frameTimeoutMs} ms (frameTimeoutMs)`);
-    }
   }
 
   #report(err: unknown): void {
