@@ -1,6 +1,6 @@
 // A real `zap agent --listen` child process (the compiled CLI in dist/: run `npm run build` first)
 // for the agent-server hostile tests: its stderr is kept, its RSS read from /proc (Linux).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { after } from 'node:test';
@@ -49,4 +49,13 @@ export async function startAgentChild(path: string, args: string[] = []): Promis
       return code;
     },
   };
+}
+
+/** Runs `zap agent ...args` expecting it to fail at once: its exit code and stderr. */
+export function agentUsageFailure(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, 'agent', ...args], { timeout: 10_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr });
+    });
+  });
 }

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { AgentServer } from '../../src/agent/agent-server.js';
 import { RawProxyClient, json, sampleEvents, tempSocketDir } from '../support/raw-proxy-client.js';
 import { waitFor } from '../support/wait-for.js';
-import { startAgentChild } from './agent-server-child.js';
+import { agentUsageFailure, startAgentChild } from './agent-server-child.js';
 
 const dir = tempSocketDir();
 after(() => dir.remove());
@@ -121,5 +121,21 @@ test('connection flood: idle pre-handshake connections hold a slot only until ha
 test('connection flood: maxConnections outside 1…2^53 is refused with ZAP_INVALID_CONFIG', () => {
   for (const maxConnections of [0, -1, 2.5, Number.NaN]) {
     assert.throws(() => new AgentServer({ agentId: 'bad', maxConnections }), { code: 'ZAP_INVALID_CONFIG', message: /maxConnections/ });
+  }
+});
+
+test('connection flood: `zap agent` refuses bad limit flags, and limit flags with --reverse, as usage errors', async () => {
+  const path = nextPath();
+  const cases: Array<[string[], RegExp]> = [
+    [['--listen', path, '--max-connections', '0'], /--max-connections must be a positive integer/],
+    [['--listen', path, '--frame-timeout-ms', '1e3'], /--frame-timeout-ms must be a positive integer/],
+    [['--listen', path, '--handshake-timeout-ms=-1'], /--handshake-timeout-ms must be a positive integer/],
+    [['--listen', path, '--socket-mode', '0o666'], /--socket-mode must be octal permission bits/],
+    [['--reverse', `unix:${path}`, '--id', 'a', '--max-connections', '4'], /apply to --listen only/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await agentUsageFailure(args);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, message);
   }
 });
