@@ -56,15 +56,21 @@ function cannotListen(path: string, err: unknown): Error {
   return zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
-/** True when something accepts a connection on the socket at `path`. */
-function isServed(path: string): Promise<boolean> {
+/**
+ * Whether someone serves the socket at `path`: a connect succeeds ('live') or is refused ('dead').
+ * Any other answer ('EAGAIN': a live server with a full backlog; 'EACCES': not ours to test) is
+ * returned as is and treated as live: only a socket known dead is removed.
+ */
+function probe(path: string): Promise<'live' | 'dead' | string> {
   return new Promise((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('live');
     });
-    probe.once('error', () => resolve(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'dead' : (err.code ?? 'unknown'));
+    });
   });
 }
 
@@ -85,7 +91,11 @@ export async function removeStaleSocketFile(path: string): Promise<void> {
   const found = await identityOf(path);
   if (found === undefined) return;
   if (!found.isSocket) throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: the file exists and is not a socket`);
-  if (await isServed(path)) throw inUse(path);
+  const state = await probe(path);
+  if (state === 'live') throw inUse(path);
+  if (state !== 'dead') {
+    throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: a socket is there and a test connect got ${state}, so it may be live; remove it if it is stale`);
+  }
   // Only the file we probed: a socket another process bound there meanwhile stays.
   const now = await identityOf(path);
   if (now !== undefined && now.dev === found.dev && now.ino === found.ino) await rm(path, { force: true });
