@@ -8,16 +8,18 @@ export const WARNING_INTERVAL_MS = 60_000;
 export class RateLimitedWarning {
   readonly #write: (line: string) => void;
   readonly #intervalMs: number;
+  readonly #now: () => number;
   readonly #kinds = new Map<string, { at: number; skipped: number }>();
 
-  constructor(write: (line: string) => void, intervalMs = WARNING_INTERVAL_MS) {
+  constructor(write: (line: string) => void, intervalMs = WARNING_INTERVAL_MS, now: () => number = Date.now) {
     this.#write = write;
     this.#intervalMs = intervalMs;
+    this.#now = now;
   }
 
   /** Writes `text` unless a line of this `kind` was written less than the interval ago. */
   warn(kind: string, text: string): void {
-    const now = Date.now();
+    const now = this.#now();
     const last = this.#kinds.get(kind);
     if (last !== undefined && now - last.at < this.#intervalMs) {
       last.skipped++;
