@@ -38,7 +38,7 @@ export type { GrpcConnection } from './connection/grpc-connection.js';
 export { parseEndpoint, formatEndpoint, type Endpoint } from './transport/endpoint.js';
 
 // Agent side.
-export { AgentServer, type AgentServerOptions } from './agent/agent-server.js';
+export { AgentServer, type AgentServerOptions, type AgentServerStats } from './agent/agent-server.js';
 export {
   ReverseConnector,
   type ReverseConnectorOptions,

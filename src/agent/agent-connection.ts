@@ -35,6 +35,8 @@ import { metricsReportToWire } from '../protocol/metrics-report.js';
 import type { AgentTransport, HandlerContext, HandlerResult } from './handler.js';
 import { InflightEvent, runEvent } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import { DEFAULT_FRAME_TIMEOUT_MS } from './server-limits.js';
+import { FrameClock } from './frame-clock.js';
 
 /** Where decoded events go: an in-thread handler or the thread pool. */
 export interface EventDispatcher {
@@ -49,6 +51,12 @@ export interface AgentConnectionOptions {
   dispatcher: EventDispatcher;
   /** Serve the UDS handshake (§5). Left out: the connection starts established, in JSON (reverse, §9.5). */
   handshake?: { capabilities: Capabilities; encoding: EncodingSetting; timeoutMs: number };
+  /**
+   * Once the first byte of a frame is in, the whole frame must arrive within this many ms, else the
+   * connection is closed with ZAP_PROTOCOL_ERROR (slowloris, a length announced and never sent).
+   * Paused while we stop reading for our own back-pressure. Default 30 000.
+   */
+  frameTimeoutMs?: number;
   /** Called when a handler throws or returns something unsendable (the proxy then gets Block 500). */
   onHandlerError?: (err: unknown, correlationId: string) => void;
 }
@@ -75,6 +83,10 @@ function uncork(conn: AgentConnection): void {
   conn.flush();
 }
 
+/**
+ * Events: 'ready' (encoding), 'refused' (handshake error text), 'timeout' ('handshake' | 'frame',
+ * just before the connection fails with it), 'error' (Error), 'close'.
+ */
 export class AgentConnection extends EventEmitter {
   readonly stats: AgentConnectionStats = {
     events: 0,
@@ -93,6 +105,10 @@ export class AgentConnection extends EventEmitter {
   #corked = false;
   #readPaused = false;
   #handshakeTimer: NodeJS.Timeout | undefined;
+  /** Runs while a partial frame is buffered (and we are reading). */
+  readonly #frameClock: FrameClock;
+  /** Frames decoded so far: tells a new partial frame from the one already on the clock. */
+  #framesDecoded = 0;
 
   constructor(socket: Duplex, o: AgentConnectionOptions) {
     super();
@@ -100,7 +116,11 @@ export class AgentConnection extends EventEmitter {
     this.#o = o;
     this.#phase = o.handshake === undefined ? 'established' : 'handshake';
     this.#codec = codecFor('json');
-    this.#decoder = new FrameDecoder((type, payload) => this.handleFrame(type, payload));
+    this.#frameClock = new FrameClock(o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, () => this.#frameTimedOut());
+    this.#decoder = new FrameDecoder((type, payload) => {
+      this.#framesDecoded++;
+      this.handleFrame(type, payload);
+    });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => this.#fail(err));
@@ -108,6 +128,7 @@ export class AgentConnection extends EventEmitter {
     socket.on('drain', () => this.#onDrain());
     if (o.handshake !== undefined) {
       this.#handshakeTimer = setTimeout(() => {
+        this.emit('timeout', 'handshake');
         this.#fail(zapError(ErrorCode.HandshakeFailed, 'handshake timeout'));
       }, o.handshake.timeoutMs);
       this.#handshakeTimer.unref();
@@ -169,6 +190,7 @@ export class AgentConnection extends EventEmitter {
   close(): void {
     if (this.#phase === 'closing' || this.#phase === 'closed') return;
     this.#phase = 'closing';
+    this.#frameClock.stop();
     this.#abortAll();
     this.flush();
     this.#socket.end();
@@ -187,11 +209,25 @@ export class AgentConnection extends EventEmitter {
   // Reading
 
   #onData(chunk: Buffer): void {
+    const decodedBefore = this.#framesDecoded;
     try {
       this.#decoder.push(chunk);
     } catch (err) {
       this.#fail(err);
+      return;
     }
+    this.#clockPartialFrame(this.#framesDecoded !== decodedBefore);
+  }
+
+  /** The frame clock runs while we read and hold a partial frame. */
+  #clockPartialFrame(newFrame: boolean): void {
+    const reading = !this.#readPaused && (this.#phase === 'handshake' || this.#phase === 'established');
+    this.#frameClock.update(reading ? this.#decoder.bufferedBytes : 0, newFrame);
+  }
+
+  #frameTimedOut(): void {
+    this.emit('timeout', 'frame');
+    this.#fail(protocolError(`Frame not completed within ${this.#frameClock.timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`));
   }
 
   #onEnd(): void {
@@ -327,6 +363,8 @@ export class AgentConnection extends EventEmitter {
     if (!ok && !this.#readPaused) {
       this.#readPaused = true;
       socket.pause();
+      // We stopped reading: the peer's frame is not late, it waits on us.
+      this.#frameClock.stop();
     }
   }
 
@@ -334,6 +372,7 @@ export class AgentConnection extends EventEmitter {
     if (!this.#readPaused) return;
     this.#readPaused = false;
     if (this.#phase !== 'closed') this.#socket.resume();
+    this.#clockPartialFrame(false);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -344,6 +383,7 @@ export class AgentConnection extends EventEmitter {
     const error = isAgentPoolError(err) || err instanceof Error ? err : protocolError(String(err));
     if (this.listenerCount('error') > 0) this.emit('error', error);
     this.#phase = 'closing';
+    this.#frameClock.stop();
     this.#abortAll();
     this.#socket.destroy();
   }
@@ -356,6 +396,7 @@ export class AgentConnection extends EventEmitter {
   #onClose(): void {
     if (this.#phase === 'closed') return;
     clearTimeout(this.#handshakeTimer);
+    this.#frameClock.stop();
     this.#abortAll();
     this.#phase = 'closed';
     this.emit('close');

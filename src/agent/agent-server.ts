@@ -1,9 +1,11 @@
 // AgentServer: what an agent author runs. Listens on a Unix socket, serves the handshake on every
 // accepted connection and feeds events to one handler — in-thread, or on a piscina thread pool.
 // One connection's failure (protocol error, handler crash) never affects the others or the process.
+// Limits against hostile peers (connection cap, handshake and frame timeouts, socket mode) are on by
+// default (server-limits.ts); their refusals are counted in `stats` and logged rate-limited.
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { ServerOptions as GrpcServerOptions } from '@grpc/grpc-js';
 import type {
   AgentFeatures,
   AgentLimits,
@@ -16,9 +18,12 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
+import { quotedPeerText } from '../protocol/peer-text.js';
 import { defaultCapabilities } from '../protocol/capabilities.js';
 import { AgentConnection, type EventDispatcher } from './agent-connection.js';
-import { removeStaleSocketFile } from '../transport/socket-file.js';
+import { listenOnSocketFile, type BoundSocketFile } from '../transport/socket-file.js';
+import { serverLimitsOf, type ServerLimits } from './server-limits.js';
+import { ConnectionGuard, type AgentServerStats } from './connection-guard.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
 import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
@@ -45,8 +50,36 @@ export interface AgentServerOptions {
     features?: Partial<AgentFeatures>;
     limits?: Partial<AgentLimits>;
   };
-  /** Time a proxy has to send its HandshakeRequest after connecting (default 10 000 ms). */
+  /**
+   * Time a proxy has to send its HandshakeRequest after connecting (default 10 000 ms); a connection
+   * that is silent, slow or stuck before its handshake is closed when it runs out.
+   */
   handshakeTimeoutMs?: number;
+  /**
+   * Most connections open at once: UDS connections plus gRPC ProcessStreams, handshaking or
+   * established (default 1024). Over it a new UDS connection is closed at once and a new
+   * ProcessStream ends with RESOURCE_EXHAUSTED; counted in `stats.connectionsRefused`.
+   */
+  maxConnections?: number;
+  /**
+   * UDS: once the first byte of a frame arrives, the whole frame must arrive within this many ms
+   * (default 30 000), else the connection is closed with ZAP_PROTOCOL_ERROR (slowloris, a length
+   * announced and never sent). Counted in `stats.frameTimeouts`.
+   */
+  frameTimeoutMs?: number;
+  /**
+   * Permission bits of the Unix socket files this server creates (default 0o600: the owner's user
+   * only; connecting needs write permission). E.g. 0o660 to let the proxy's group in. Set before
+   * the socket becomes reachable, never after (see transport/socket-file.ts).
+   */
+  socketMode?: number;
+  /**
+   * grpc-js server options merged over our defaults for every gRPC listen (server-limits.ts
+   * GRPC_DEFAULTS): 'grpc.max_concurrent_streams' 100, 'grpc.max_receive_message_length' and
+   * 'grpc.max_send_message_length' 16 MiB, 'grpc.keepalive_time_ms' 60 000,
+   * 'grpc.keepalive_timeout_ms' 20 000, 'grpc.max_connection_idle_ms' 60 000.
+   */
+  grpcServerOptions?: GrpcServerOptions;
   /** TLS for gRPC listeners (PEM text or file paths; `ca` = require client certificates). Given = TLS on every gRPC listen. */
   tls?: AgentTlsOptions;
 }
@@ -107,13 +140,17 @@ function inThreadDispatcher(handler: AgentHandler): EventDispatcher {
 
 interface Listener {
   server: Server;
-  path: string;
+  file: BoundSocketFile;
 }
 
+export type { AgentServerStats } from './connection-guard.js';
+
 /**
- * Events: 'connection' (AgentConnection, or GrpcAgentStream for gRPC), 'warning' (text: a reply lost fields gRPC cannot carry), 'error' (Error; per connection or listener — emitted only
- * when someone listens, so it never crashes the process), 'handlerError' (err, correlationId; without
- * a listener the first one is logged), 'close'.
+ * Events: 'connection' (AgentConnection, or GrpcAgentStream for gRPC), 'warning' (text: a reply
+ * lost fields gRPC cannot carry, or a peer was refused — the latter rate-limited; without a listener
+ * they are logged), 'error' (Error; per connection or listener — emitted only when someone listens,
+ * so it never crashes the process), 'handlerError' (err, correlationId; without a listener the first
+ * one is logged), 'close'.
  */
 export class AgentServer extends EventEmitter {
   readonly #o: AgentServerOptions;
@@ -122,6 +159,8 @@ export class AgentServer extends EventEmitter {
   readonly #connections = new Set<AgentConnection | GrpcAgentStream>();
   readonly #grpcListeners: GrpcAgentListener[] = [];
   readonly #warnedFields = new Set<string>();
+  readonly #limits: ServerLimits;
+  readonly #guard: ConnectionGuard;
   #dispatcher: Promise<EventDispatcher> | undefined;
   #pool: HandlerPool | undefined;
   #loggedHandlerError = false;
@@ -134,7 +173,14 @@ export class AgentServer extends EventEmitter {
       throw zapError(ErrorCode.InvalidConfig, 'give either handler or threads, not both');
     }
     this.#o = o;
+    this.#limits = serverLimitsOf(o);
+    this.#guard = new ConnectionGuard(this.#limits, (line) => this.#warn(line));
     this.#capabilities = buildCapabilities(o);
+  }
+
+  /** Refusal counts (a copy). */
+  get stats(): AgentServerStats {
+    return { ...this.#guard.stats };
   }
 
   /** Open connections (handshaking or established). */
@@ -159,17 +205,14 @@ export class AgentServer extends EventEmitter {
     const path = grpcTarget === undefined ? udsPathOf(endpoint) : '';
     const dispatcher = await (this.#dispatcher ??= this.#makeDispatcher());
     if (grpcTarget !== undefined) return this.#listenGrpc(grpcTarget.address, grpcTarget.tls, dispatcher);
-    await removeStaleSocketFile(path);
     const server = createServer((socket) => this.#accept(socket, dispatcher));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const file = await listenOnSocketFile(server, path, { mode: this.#limits.socketMode });
     server.on('error', (err) => this.#report(err));
-    this.#listeners.push({ server, path });
+    this.#listeners.push({ server, file });
+    if (this.#closed) {
+      await this.#closeListeners();
+      throw zapError(ErrorCode.InvalidConfig, 'AgentServer is closed');
+    }
     return `unix:${path}`;
   }
 
@@ -178,8 +221,10 @@ export class AgentServer extends EventEmitter {
       agentId: this.#o.agentId,
       dispatcher,
       capabilities: this.#capabilities,
-      handshakeTimeoutMs: this.#o.handshakeTimeoutMs ?? 10_000,
+      handshakeTimeoutMs: this.#limits.handshakeTimeoutMs,
       tls: this.#o.tls ?? null,
+      serverOptions: this.#o.grpcServerOptions ?? {},
+      admitStream: (peer) => this.#guard.admit(this.#connections.size, `gRPC peer ${quotedPeerText(peer)}`),
       onStream: (stream) => {
         this.#connections.add(stream);
         stream.once('close', () => this.#connections.delete(stream));
@@ -208,19 +253,28 @@ export class AgentServer extends EventEmitter {
     }
   }
 
+  /** A 'warning' event, or a log line without a listener (refusal lines come rate-limited). */
+  #warn(text: string): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', text);
+    else console.warn(`[zap agent ${this.#o.agentId}] ${text}`);
+  }
+
+  /** Removes our socket files (only while they are still ours), then stops the servers. */
+  async #closeListeners(): Promise<void> {
+    const listeners = this.#listeners.splice(0);
+    await Promise.all(listeners.map(({ file }) => file.remove()));
+    await Promise.all(listeners.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
+
   /** Stops accepting, closes every connection, removes the socket files, destroys the thread pool. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const closing = this.#listeners.map(
-      ({ server }) => new Promise<void>((resolve) => server.close(() => resolve())),
-    );
+    const closing = [this.#closeListeners()];
     for (const conn of this.#connections) conn.close();
     closing.push(...this.#grpcListeners.map((l) => l.close()));
     this.#grpcListeners.length = 0;
     await Promise.all(closing);
-    await Promise.all(this.#listeners.map(({ path }) => rm(path, { force: true })));
-    this.#listeners.length = 0;
     await this.#pool?.destroy();
     this.emit('close');
   }
@@ -290,7 +344,7 @@ export class AgentServer extends EventEmitter {
   }
 
   #accept(socket: Socket, dispatcher: EventDispatcher): void {
-    if (this.#closed) {
+    if (this.#closed || !this.#guard.admit(this.#connections.size, 'a UDS connection')) {
       socket.destroy();
       return;
     }
@@ -301,11 +355,13 @@ export class AgentServer extends EventEmitter {
       handshake: {
         capabilities: this.#capabilities,
         encoding: this.#o.encoding ?? 'json',
-        timeoutMs: this.#o.handshakeTimeoutMs ?? 10_000,
+        timeoutMs: this.#limits.handshakeTimeoutMs,
       },
+      frameTimeoutMs: this.#limits.frameTimeoutMs,
       onHandlerError: (err, cid) => this.#handlerError(err, cid),
     });
     this.#connections.add(conn);
+    conn.on('timeout', (kind: 'handshake' | 'frame') => this.#guard.timedOut(kind));
     conn.on('error', (err: Error) => this.#report(err));
     conn.once('close', () => this.#connections.delete(conn));
     this.emit('connection', conn);

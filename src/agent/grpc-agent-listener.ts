@@ -29,6 +29,7 @@ import type { EventDispatcher } from './agent-connection.js';
 import { GrpcAgentStream } from './grpc-agent-stream.js';
 import { InflightEvent, runEvent } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import { GRPC_DEFAULTS } from './server-limits.js';
 
 /**
  * TLS for the agent's gRPC listener: `cert` and `key` as PEM text or PEM file paths. With `ca`,
@@ -46,14 +47,32 @@ export interface GrpcAgentListenerOptions {
   capabilities: Capabilities;
   handshakeTimeoutMs: number;
   tls: AgentTlsOptions | null;
-  /** Largest message accepted and sent (default 16 MiB). */
-  maxMessageBytes?: number;
+  /** grpc-js server options merged over GRPC_DEFAULTS (stream cap, message sizes, keepalive, idle). */
+  serverOptions?: grpc.ServerOptions;
+  /** Asked before serving a ProcessStream (`peer`: the client's address); false ends it with RESOURCE_EXHAUSTED. */
+  admitStream?: (peer: string) => boolean;
   onStream: (stream: GrpcAgentStream) => void;
   onHandlerError: (err: unknown, correlationId: string) => void;
   onDroppedFields: (fields: string[], correlationId: string) => void;
 }
 
 const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Our grpc-js server options: grpc-js leaves streams per connection, keepalive and idle connections
+ * unlimited, so a peer could open streams without end or park connections forever.
+ */
+export function grpcServerOptionsOf(overrides: grpc.ServerOptions = {}): grpc.ServerOptions {
+  return {
+    'grpc.max_concurrent_streams': GRPC_DEFAULTS.maxConcurrentStreams,
+    'grpc.max_receive_message_length': GRPC_DEFAULTS.maxMessageBytes,
+    'grpc.max_send_message_length': GRPC_DEFAULTS.maxMessageBytes,
+    'grpc.keepalive_time_ms': GRPC_DEFAULTS.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': GRPC_DEFAULTS.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': GRPC_DEFAULTS.maxConnectionIdleMs,
+    ...overrides,
+  };
+}
 
 /** A gRPC endpoint to listen on (spec §10.13 forms), or undefined for anything else (UDS, invalid). */
 export function grpcListenTarget(endpoint: string, tls: boolean): { address: string; tls: boolean } | undefined {
@@ -94,8 +113,7 @@ export class GrpcAgentListener {
 
   private constructor(o: GrpcAgentListenerOptions) {
     this.#o = o;
-    const max = o.maxMessageBytes ?? 16 * 1024 * 1024;
-    this.#server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
+    this.#server = new grpc.Server(grpcServerOptionsOf(o.serverOptions));
     this.#server.addService(SERVICE, {
       ProcessStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => this.#onStream(call),
       ProcessEvent: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.#onUnary(call, callback),
@@ -163,6 +181,10 @@ export class GrpcAgentListener {
 
   #onStream(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
     const o = this.#o;
+    if (o.admitStream !== undefined && !o.admitStream(call.getPeer())) {
+      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'ZAP_QUEUE_FULL: the agent serves its maximum number of streams' });
+      return;
+    }
     const stream = new GrpcAgentStream(call, {
       agentId: o.agentId,
       dispatcher: o.dispatcher,

@@ -11,6 +11,7 @@ import { UsageError } from './cli-error.js';
 export const AGENT_USAGE =
   'zap agent --listen <unix:/path|/path|*.sock|grpc://host:port|https://host:port|host:port> [--example echo|waf|auth] [--id ID] [--token T] ' +
   '[--threads N] [--encoding json|msgpack|prefer-msgpack] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n' +
+  '       [--max-connections N (1024)] [--handshake-timeout-ms MS (10000)] [--frame-timeout-ms MS (30000)] [--socket-mode OCTAL (600)]\n' +
   '       zap agent --reverse <unix:/path|tcp://host:port|tls://host:port> --id ID [--token T] [--connections N] ' +
   '[--example echo|waf|auth] [--threads N]   (--token is also the registration token)';
 
@@ -29,6 +30,10 @@ export async function runAgent(argv: string[]): Promise<number> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'handshake-timeout-ms': { type: 'string' },
+      'frame-timeout-ms': { type: 'string' },
+      'socket-mode': { type: 'string' },
     },
   });
   if ((values.listen === undefined) === (values.reverse === undefined)) throw new UsageError(`give --listen or --reverse\n${AGENT_USAGE}`);
@@ -40,10 +45,15 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}'`);
   if (name === 'auth' && values.token === undefined) throw new UsageError('--example auth needs --token');
 
+  const limits = limitFlags(values);
+  if (values.reverse !== undefined && Object.keys(limits).length > 0) {
+    throw new UsageError('--max-connections, --handshake-timeout-ms, --frame-timeout-ms and --socket-mode apply to --listen only');
+  }
   const exampleOptions = values.token === undefined ? {} : { token: values.token };
   const options: AgentServerOptions = {
     agentId: values.id ?? name,
     encoding,
+    ...limits,
     ...(threads > 0
       ? { threads: { module: EXAMPLES[name], count: threads, options: exampleOptions } }
       : { handler: createExampleHandler(name, exampleOptions) }),
@@ -69,6 +79,29 @@ export async function runAgent(argv: string[]): Promise<number> {
   await stopped;
   await server.close();
   return 0;
+}
+
+/** The server-limit flags given, as AgentServerOptions (defaults are the server's own). */
+function limitFlags(values: Record<string, string | boolean | undefined>): Partial<AgentServerOptions> {
+  const out: Partial<AgentServerOptions> = {};
+  const integer = (flag: string): number | undefined => {
+    const text = values[flag];
+    if (typeof text !== 'string') return undefined;
+    if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new UsageError(`--${flag} must be a positive integer`);
+    return Number(text);
+  };
+  const maxConnections = integer('max-connections');
+  const handshakeTimeoutMs = integer('handshake-timeout-ms');
+  const frameTimeoutMs = integer('frame-timeout-ms');
+  if (maxConnections !== undefined) out.maxConnections = maxConnections;
+  if (handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = handshakeTimeoutMs;
+  if (frameTimeoutMs !== undefined) out.frameTimeoutMs = frameTimeoutMs;
+  const mode = values['socket-mode'];
+  if (typeof mode === 'string') {
+    if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError('--socket-mode must be octal permission bits such as 600 or 660');
+    out.socketMode = parseInt(mode, 8);
+  }
+  return out;
 }
 
 /** `--reverse`: dial the proxy, register, serve until SIGINT/SIGTERM or a permanent refusal (exit 1). */
