@@ -61,8 +61,10 @@ export interface RecycleConnectionCommand {
 
 /** Reverse listener settings (spec §9, §13.2), as the host that runs the listener needs them. */
 export interface ReverseListenerSettings {
-  /** Unix socket path (an existing file there is removed before binding, and on close). */
+  /** Unix socket path (a dead socket there is removed before binding; ours is removed on close). */
   path?: string;
+  /** Permission bits of the Unix socket file. */
+  socketMode: number;
   /** `host:port` for TCP (port 0 = any free port; the bound address is reported). */
   tcpAddress?: string;
   /** TLS for the TCP listener: PEM text. With `ca`, client certificates are required and verified. */

@@ -6,6 +6,7 @@ import { ErrorCode, zapError } from '../protocol/errors.js';
 import { MAX_FRAME_LENGTH } from '../protocol/frame-encoder.js';
 import type { AuthToken } from '../protocol/registration.js';
 import { DEFAULT_MAX_REGISTRATION_BYTES } from '../transport/reverse-first-frame.js';
+import { DEFAULT_SOCKET_MODE, socketModeOf } from '../transport/socket-file.js';
 import type { ReverseListenerSettings } from './host-protocol.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 
@@ -21,8 +22,13 @@ export const REVERSE_DEFAULTS = {
 
 /** Options of `listenReverse` (spec §9, §13.2); TLS material as PEM text. */
 export interface ReverseListenOptions {
-  /** Unix socket to listen on (an existing socket file there is replaced). */
+  /**
+   * Unix socket to listen on. A dead socket file there is replaced; a live one (another process serves
+   * it) makes listening fail. On close only the socket this listener bound is removed.
+   */
   path?: string;
+  /** Permission bits of the Unix socket file, set before it is reachable. Default 0o600 (owner only). */
+  socketMode?: number;
   /** `host:port` to listen on (port 0: any free port; the handle says which). */
   tcpAddress?: string;
   /** TLS for `tcpAddress`; with `ca`, agents must present a client certificate signed by it. */
@@ -96,6 +102,7 @@ export function resolveReverseSettings(o: ReverseListenOptions, base: AgentConne
     ...(o.path === undefined ? {} : { path: o.path }),
     ...(o.tcpAddress === undefined ? {} : { tcpAddress: o.tcpAddress }),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
+    socketMode: socketModeOf(o.socketMode ?? DEFAULT_SOCKET_MODE, `${WHERE}: socketMode`),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, REVERSE_DEFAULTS.handshakeTimeoutMs),
     maxConnectionsPerAgent: positive('maxConnectionsPerAgent', o.maxConnectionsPerAgent, REVERSE_DEFAULTS.maxConnectionsPerAgent),
     requireAuth,

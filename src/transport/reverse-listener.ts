@@ -23,7 +23,7 @@ import { VERSION } from '../version.js';
 import type { FirstFrame } from './reverse-first-frame.js';
 import { joinHostPort, splitHostPort } from './reverse-endpoint.js';
 import { PendingRegistration } from './reverse-pending-registration.js';
-import { removeSocketFile, removeStaleSocketFile } from './socket-file.js';
+import { listenOnSocketFile, type BoundSocketFile } from './socket-file.js';
 
 export interface ReverseListenerHooks {
   report(report: HostReport): void;
@@ -54,7 +54,7 @@ export class ReverseListener {
   private readonly live = new Map<string, number>();
   private readonly policy: RegistrationPolicy;
   private nextN = 1;
-  private boundPath: string | undefined;
+  private socketFile: BoundSocketFile | undefined;
   private closed = false;
 
   constructor(
@@ -76,9 +76,8 @@ export class ReverseListener {
     const bound: { path?: string; tcpAddress?: string } = {};
     try {
       if (s.path !== undefined) {
-        await removeStaleSocketFile(s.path);
-        await this.listen((server) => server.listen({ path: s.path, backlog: BACKLOG }), false, s.path);
-        this.boundPath = s.path;
+        // Bound with its final mode and removed only while it is still ours (socket-file.ts).
+        this.socketFile = await listenOnSocketFile(this.acceptServer(false), s.path, { mode: s.socketMode, backlog: BACKLOG });
         bound.path = s.path;
       }
       if (s.tcpAddress !== undefined) {
@@ -117,16 +116,21 @@ export class ReverseListener {
     for (const p of [...this.pending]) p.destroy();
     this.pending.clear();
     this.tlsPending.clear();
-    const path = this.boundPath;
-    this.boundPath = undefined;
-    if (path !== undefined) await removeSocketFile(path);
+    const file = this.socketFile;
+    this.socketFile = undefined;
+    await file?.remove();
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private listen(bind: (server: Server) => void, tls: boolean, where: string): Promise<Server> {
+  private acceptServer(tls: boolean): Server {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket, tls));
     this.servers.push(server);
+    return server;
+  }
+
+  private listen(bind: (server: Server) => void, tls: boolean, where: string): Promise<Server> {
+    const server = this.acceptServer(tls);
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(zapError(ErrorCode.InvalidConfig, `reverse listener cannot listen on ${where}: ${err.message}`)));
       server.once('listening', () => {
