@@ -41,7 +41,7 @@ async function fullRequest(pool: AgentPool, i: number): Promise<void> {
 }
 
 /**
- * A /slow request the agent holds for 500 ms, cancelled once the agent has it; the agent must log
+ * A /slow request the agent holds for 1.5 s, cancelled once the agent has it; the agent must log
  * the Cancel. Over MessagePack the crate's agent reads a Cancel payload as MessagePack while the
  * crate's own proxy (and we, spec §4.4) send it as JSON, so its log line has an empty correlation
  * id there: the frame is still read as a Cancel and the connection carries on.

@@ -1,6 +1,6 @@
 //! `ref-agent`: the reference crate's own v2 agent servers, serving a handler that mirrors zap's
 //! `echo` example so zap's pool can be checked (and measured) against the reference agent side.
-//! URIs containing `/blocked` get a 403; those containing `/slow` are answered after 500 ms (and
+//! URIs containing `/blocked` get a 403; those containing `/slow` are answered after 1.5 s (and
 //! announced on stderr), so a test can cancel a request the agent really holds.
 //!
 //!   ref-agent --uds <path>            UdsAgentServerV2 (JSON or MessagePack, as the proxy offers)
@@ -23,8 +23,9 @@ use zentinel_agent_protocol::{
 };
 use zap_reference::args::Args;
 
-/// How long a `/slow` request is held before its answer (long enough to cancel it first).
-const SLOW_REPLY: Duration = Duration::from_millis(500);
+/// How long a `/slow` request is held before its answer: long enough to cancel it first, even on a
+/// loaded machine.
+const SLOW_REPLY: Duration = Duration::from_millis(1_500);
 
 /// zap's `echo` example, plus a 403 for any URI containing `/blocked`, and a held answer for any
 /// URI containing `/slow`.
