@@ -3,6 +3,7 @@
 // them) and on gRPC. ref-proxy reports every answer in the crate's own types; a reply the crate
 // could not read shows up there as an error.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { AgentServer } from '../../../src/agent/agent-server.js';
 import { createExampleHandler, type ExampleName } from '../../../src/agent/examples/index.js';
@@ -12,6 +13,8 @@ import { runRefProxy } from './support/ref-peers.js';
 import { refCancelled, refUri, type RefCheckReport, type RefRequest } from './support/ref-report.js';
 
 const REQUESTS = 20;
+/** The exact pin of Cargo.toml: ref-proxy reports the version it was built against. */
+const PINNED = /zentinel-agent-protocol = \{ version = "=([0-9.]+)"/.exec(readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8'))?.[1];
 const TOKEN = 's3cret';
 const XSS = '<script>alert(1)</script>';
 
@@ -33,6 +36,7 @@ async function check(example: ExampleName, wire: Wire, extra: string[] = []): Pr
   try {
     const report = (await runRefProxy(['--endpoint', endpoint, '--requests', String(REQUESTS), ...extra])) as unknown as RefCheckReport;
     assert.equal(report.mode, 'check');
+    assert.equal(report.crate_version, PINNED);
     assert.equal(report.transport, wire.transport);
     assert.equal(report.capabilities?.agent_id, `zap-${example}`);
     if (wire.transport === 'uds') assert.equal(report.encoding, wire.encoding);
