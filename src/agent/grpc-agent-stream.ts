@@ -96,6 +96,9 @@ export class GrpcAgentStream extends EventEmitter {
     call.on('error', () => this.#closed());
     call.on('cancelled', () => this.#closed());
     call.on('close', () => this.#closed());
+    // Response headers now, not with our first message: the reference proxy (tonic) waits for them
+    // before it writes its handshake, and that handshake is what our first message answers.
+    call.sendMetadata(new grpc.Metadata());
     this.#handshakeTimer = setTimeout(() => this.#endWithStatus(grpc.status.DEADLINE_EXCEEDED, 'no handshake received in time'), o.handshakeTimeoutMs);
     this.#handshakeTimer.unref();
   }
