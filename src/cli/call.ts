@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { agentResponseToWire } from '../protocol/agent-response.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { encodeHandshakeResponse } from '../protocol/handshake.js';
+import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { jsonCodec } from '../protocol/payload-codec.js';
 import type { EncodingSetting, EventKind } from '../protocol/types.js';
 import { connectUdsAgent } from '../connection/uds-agent-client.js';
@@ -119,7 +120,7 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
   if (address.kind === 'tcp' && address.tls) throw new UsageError('--reverse-listen: TLS is not supported here; use unix: or tcp://');
   const pool = new AgentPool({ workers: 0 });
   try {
-    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : `'${agentId}'`}: ${error}\n`));
+    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}\n`));
     const ready = new Promise<string>((resolve) => {
       pool.on('report', (agentId, report) => {
         if (report.type === 'state' && report.state === 'ready') resolve(agentId);

@@ -32,6 +32,7 @@ import type { CallCompletion, CallOptions, FramedConnectionEvents } from './fram
 import { CallTable, type TableCall } from './call-table.js';
 import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import { relogAgentLog } from './grpc-log.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { PoolConnection } from './pool-connection.js';
 
 export interface GrpcConnectionOptions {
@@ -142,7 +143,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
         // Spec §8.4 step 4, in this order, with these texts.
         if (msg.type !== 'handshake') return done(refused(this.agentId, 'Invalid handshake response'));
         const hs = msg.handshake;
-        if (!hs.success) return done(refused(this.agentId, `Handshake failed: ${hs.error ?? 'Unknown handshake error'}`));
+        if (!hs.success) return done(refused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`));
         if (hs.protocolVersion !== PROTOCOL_VERSION) {
           return done(refused(this.agentId, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${hs.protocolVersion}`));
         }
