@@ -13,7 +13,7 @@ import { AgentPool, type ReverseListenOptions } from '../pool/agent-pool.js';
 import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { UsageError } from './cli-error.js';
 
-/** A refusal text is ours but may quote the agent: longer than one peer string, still bounded. */
+/** A refusal or error text is ours but may quote the agent: longer than one peer string, still bounded. */
 const REFUSAL_TEXT_MAX = 512;
 
 export const SERVE_USAGE = 'zap serve --config <file.kdl> [--metrics <host:port>] [--workers N]';
@@ -104,8 +104,10 @@ async function startPool(config: ZapConfig, workers: number | undefined, log: (l
   }
   const results = await Promise.all(
     config.agents.map(async (agent) => {
-      const { ready } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
-      return `${agent.id} (${endpointOf(agent)}): ${ready} ready`;
+      const { ready, errors } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
+      // Why some are not ready (a missing socket, a refused handshake): the last connection's error.
+      const last = errors.at(-1);
+      return `${agent.id} (${endpointOf(agent)}): ${ready} ready${last === undefined ? '' : ` (${last.code}: ${peerText(last.message, REFUSAL_TEXT_MAX)})`}`;
     }),
   );
   log(`${config.agents.length} agent(s): ${results.join('; ')}`);
