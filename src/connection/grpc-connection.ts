@@ -32,6 +32,7 @@ import type { CallCompletion, CallOptions, FramedConnectionEvents } from './fram
 import { CallTable, type TableCall } from './call-table.js';
 import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import { relogAgentLog } from './grpc-log.js';
+import { HeldControlEvents } from './held-control-events.js';
 import { peerText } from '../protocol/peer-text.js';
 import type { PoolConnection } from './pool-connection.js';
 
@@ -90,6 +91,8 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   private pingSequence = 0;
   private handshakeWaiter: ((msg: AgentToProxyMessage) => void) | undefined;
   private handshakeResult: HandshakeResponse | undefined;
+  /** Control messages that arrive before the owner listens (right behind the handshake) wait here. */
+  private readonly held = new HeldControlEvents(this);
   private closedWith: AgentPoolError | undefined;
   lastInboundAt = Date.now();
 
@@ -320,13 +323,13 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       case 'pong':
         return this.onPong(msg.pong.sequence);
       case 'health':
-        return void this.emit('health', msg.health);
+        return this.held.emit('health', msg.health);
       case 'metrics':
-        return void this.emit('metrics', msg.metrics);
+        return this.held.emit('metrics', msg.metrics);
       case 'config_update':
-        return void this.emit('config-update', msg.configUpdate);
+        return this.held.emit('config-update', msg.configUpdate);
       case 'flow_control':
-        return void this.emit('flow-control', msg.flowControl);
+        return this.held.emit('flow-control', msg.flowControl);
       case 'log':
         if (this.listenerCount('log') > 0) this.emit('log', msg.log);
         else relogAgentLog(this.agentId, msg.log);
