@@ -97,10 +97,18 @@ export async function runCall(argv: string[]): Promise<number> {
       return 0;
     }
     const response = await connection.send(kind as EventKind, event as never, correlationId, { timeoutMs });
+    if (kind === 'configure' && connection.encoding === 'protobuf' && connection.capabilities?.features.configPush !== true) {
+      // gRPC Configure to an agent without config_push is fire-and-forget (spec §10.7): the Allow
+      // above was made here, not by the agent, so it is not printed as the agent's answer.
+      process.stderr.write('zap call: Configure sent; the agent does not announce config_push, so it sends no acknowledgement\n');
+      return 0;
+    }
     process.stdout.write(`${JSON.stringify(agentResponseToWire(response, correlationId))}\n`);
     return 0;
   } finally {
-    connection.close();
+    // gRPC: end our side in order and let the agent end its own (briefly), so nothing written is cancelled.
+    if ('end' in connection) await connection.end(Math.min(timeoutMs, 2_000));
+    else connection.close();
   }
 }
 

@@ -201,10 +201,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       } catch (err) {
         return done(token, withIds(err, this.agentId, correlationId), undefined);
       }
-      if (this.handshakeResult?.capabilities.features.configPush !== true) {
-        this.writeControl(frame);
-        return done(token, undefined, fireAndForgetAllow());
-      }
+      if (this.handshakeResult?.capabilities.features.configPush !== true) return this.writeFireAndForget(frame, correlationId, token, done);
     }
     const call: GrpcCall = {
       cid: correlationId,
@@ -260,6 +257,37 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * A Configure nobody acknowledges: completes with an Allow once grpc-js has taken the bytes (not
+   * before — a caller that closes right after would cancel an unsent Configure), or with the
+   * connection's error if it closes first.
+   */
+  private writeFireAndForget(frame: Buffer, correlationId: string, token: number, done: CallCompletion): void {
+    let finished = false;
+    const finish = (error: unknown): void => {
+      if (finished) return;
+      finished = true;
+      this.off('close', onClose);
+      done(token, error, error === undefined ? fireAndForgetAllow() : undefined);
+    };
+    const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? lost(this.agentId, 'stream closed'), this.agentId, correlationId));
+    this.on('close', onClose);
+    this.stream.write(frame, (err?: Error | null) => finish(err == null ? undefined : withIds(lost(this.agentId, err.message), this.agentId, correlationId)));
+  }
+
+  /**
+   * Ends our side of the stream after everything written so far, and waits up to `timeoutMs` for the
+   * agent to end its side (a reply sent meanwhile is still read); then the connection is closed.
+   */
+  async end(timeoutMs: number): Promise<void> {
+    if (this.closedWith !== undefined) return;
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    const timer = setTimeout(() => this.close(), timeoutMs);
+    this.stream.end();
+    await closed;
+    clearTimeout(timer);
+  }
 
   private writeControl(bytes: Buffer): void {
     if (this.closedWith === undefined) this.stream.write(bytes);
