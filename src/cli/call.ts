@@ -150,7 +150,7 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
             timer = setTimeout(() => reject(zapError(ErrorCode.Timeout, `No agent registered within ${c.waitMs} ms`)), c.waitMs);
           }),
         ]).finally(() => clearTimeout(timer)));
-    process.stderr.write(`zap call: agent '${agentId}' registered\n`);
+    process.stderr.write(`zap call: agent ${quotedPeerText(agentId)} registered\n`);
     const response = await pool.send(agentId, c.kind, c.correlationId, c.event as never, { timeoutMs: c.timeoutMs });
     process.stdout.write(`${JSON.stringify(agentResponseToWire(response, c.correlationId))}\n`);
     return 0;
