@@ -216,7 +216,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const errors = [...agent.connections.values()].flatMap((c) => (c.lastFailure === undefined ? [] : [c.lastFailure]));
     const result = { ready, errors };
     if (ready < required) {
-      if (this.router.agents.get(agentId) === agent) await this.drainAndClose(agent, 0);
+      if (this.router.agents.get(agentId) === agent) await this.removeAgent(agentId);
       throw notReadyError(agentId, result, required, resolved.connectionsPerAgent);
     }
     return result;
