@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, mock, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { reportFailure } from '../../src/cli/cli-error.js';
 import { connectGrpcAgent } from '../../src/connection/grpc-agent-client.js';
 import { formatAgentLog } from '../../src/connection/grpc-log.js';
 import { connectUdsAgent } from '../../src/connection/uds-agent-client.js';
@@ -18,7 +19,7 @@ import { PoolMetrics } from '../../src/metrics/pool-metrics.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { agentResponseFromWire } from '../../src/protocol/agent-response.js';
 import { configUpdateRequestFromWire } from '../../src/protocol/config-update.js';
-import { AgentPoolError } from '../../src/protocol/errors.js';
+import { AgentPoolError, zapError } from '../../src/protocol/errors.js';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { MessageType } from '../../src/protocol/message-type.js';
@@ -228,4 +229,25 @@ test('log injection: unknown tags and header names from a peer are escaped and c
     assert.equal(err.code, 'ZAP_PROTOCOL_ERROR');
     assertEscaped(err.message, 400);
   }
+});
+
+test("log injection: the CLI's failure line stays one line with control characters escaped, however the message was built", () => {
+  const lines: string[] = [];
+  const write = mock.method(process.stderr, 'write', (chunk: string) => {
+    lines.push(chunk);
+    return true;
+  });
+  try {
+    assert.equal(reportFailure(zapError('ZAP_HANDSHAKE_FAILED', `Registration refused by the proxy: ${HOSTILE}`)), 1);
+    assert.equal(reportFailure(new Error(`boom ${HOSTILE}`)), 1);
+  } finally {
+    write.mock.restore();
+  }
+  assert.equal(lines.length, 2);
+  for (const line of lines) {
+    assert.ok(line.endsWith('\n') && line.indexOf('\n') === line.length - 1, 'exactly one line');
+    assert.ok(!line.includes('\u001b') && !line.includes('\u202e'));
+    assert.ok(line.length < 4_200, `${line.length}`);
+  }
+  assert.match(lines[0]!, /^ZAP_HANDSHAKE_FAILED: Registration refused by the proxy: evil \[zap\] FORGED LINE \\x1b\[2J\\u202e/);
 });
