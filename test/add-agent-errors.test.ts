@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,7 @@ test('addAgent {ready: 0} for a missing socket says nothing: zap serve names the
   const missing = socketPath('serve-missing');
   const config = join(tmpdir(), `zap-small-ready-${process.pid}.kdl`);
   writeFileSync(config, `agents {\n  agent "gone" {\n    unix-socket "${missing}"\n  }\n}\n`);
+  after(() => rmSync(config, { force: true }));
   const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
   const child = spawn(process.execPath, [cli, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +187,7 @@ test("log injection: zap serve logs a refused reverse agent's id as one escaped,
   const listen = socketPath('serve-rev');
   const config = join(tmpdir(), `zap-small-serve-${process.pid}.kdl`);
   writeFileSync(config, `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n}\n`);
+  after(() => rmSync(config, { force: true }));
   const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
