@@ -12,6 +12,7 @@ export { applyBodyMutation, requestBodyMutation, responseBodyMutation } from './
 export { PROTO_FILE } from './protocol/proto-schema.js';
 
 // Proxy side.
+export type { AddAgentOptions, AddAgentResult } from './pool/add-agent-result.js';
 export { AgentPool, type AgentStats, type PoolStats, type SendOptions, type AuthToken, type ReverseListenOptions, type ReverseListenerHandle } from './pool/agent-pool.js';
 export {
   DEFAULT_AGENT_OPTIONS,

@@ -32,7 +32,7 @@ async function scene(workers: number, agentId: string, behaviour: Behaviour, ext
   const path = socketPath('fault-proc');
   const agent = await FaultAgentProcess.start(path, behaviour);
   const pool = faultPool(workers, extra);
-  assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 4 });
+  assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 4, errors: [] });
   const ids = pool.agentStats(agentId).connections.map((c) => c.id);
   const ledger = fire(pool, agentId, IN_FLIGHT, `${agentId}-a`);
   await waitFor(async () => (await agent.stats()).received >= IN_FLIGHT, SETTLE_BOUND_MS, 'the agent received every event');

@@ -47,7 +47,7 @@ describe('agent hangs (accepts, never answers)', () => {
     await agent.behave({ kind: 'hang' });
     const base = await agent.stats();
     const pool = faultPool(0);
-    assert.deepEqual(await pool.addAgent('hung', endpoint), { ready: 4 });
+    assert.deepEqual(await pool.addAgent('hung', endpoint), { ready: 4, errors: [] });
     const ids = pool.agentStats('hung').connections.map((c) => c.id);
     const ledger = fire(pool, 'hung', IN_FLIGHT, 'h', { timeoutMs: 400 });
     assert.deepEqual(await ledger.allSettled(SETTLE_BOUND_MS), { ZAP_TIMEOUT: IN_FLIGHT });
@@ -149,7 +149,7 @@ describe('agent breaks the framing with calls in flight', () => {
       const base = await agent.stats();
       const pool = faultPool(workers);
       const agentId = `${fault}-${workers}`;
-      assert.deepEqual(await pool.addAgent(agentId, endpoint), { ready: 4 });
+      assert.deepEqual(await pool.addAgent(agentId, endpoint), { ready: 4, errors: [] });
       const ids = pool.agentStats(agentId).connections.map((c) => c.id);
       const ledger = fire(pool, agentId, IN_FLIGHT, fault);
       await allReceived(base);

@@ -71,8 +71,8 @@ describe('AgentPool with a gRPC agent', () => {
     test(`workers ${workers}: the same scenario over UDS and gRPC gives identical decisions`, async () => {
       const { uds, grpc } = await startBoth(scenario);
       const pool = newPool(workers);
-      assert.deepEqual(await pool.addAgent('u', uds), { ready: 4 });
-      assert.deepEqual(await pool.addAgent('g', grpc), { ready: 4 });
+      assert.deepEqual(await pool.addAgent('u', uds), { ready: 4, errors: [] });
+      assert.deepEqual(await pool.addAgent('g', grpc), { ready: 4, errors: [] });
       assert.deepEqual(pool.agentStats('g').connections.map((c) => c.encoding), ['protobuf', 'protobuf', 'protobuf', 'protobuf']);
       const viaUds = await runScenario(pool, 'u');
       const viaGrpc = await runScenario(pool, 'g');
@@ -110,7 +110,7 @@ describe('AgentPool with a gRPC agent', () => {
     const pool = newPool(0);
     const reports: HostReport[] = [];
     pool.on('report', (_id, r) => reports.push(r));
-    assert.deepEqual(await pool.addAgent('g', grpc, { config: { mode: 'block' } }), { ready: 4 });
+    assert.deepEqual(await pool.addAgent('g', grpc, { config: { mode: 'block' } }), { ready: 4, errors: [] });
     await waitFor(() => streams.length === 4);
     assert.equal(new Set(streams.map((s) => s.peer)).size, 4);
     assert.deepEqual(configs, Array(4).fill([{ mode: 'block' }, true]));

@@ -80,7 +80,7 @@ describe('gRPC over TLS', { skip }, () => {
     const { endpoint } = await startGrpcAgent(echo, { tls: { cert: pki!.serverCert, key: pki!.serverKey } });
     const pool = new AgentPool({ workers: 0 });
     after(() => pool.close());
-    assert.deepEqual(await pool.addAgent('tls', endpoint, { connectionsPerAgent: 2, tls: { ca: pki!.caCert } }), { ready: 2 });
+    assert.deepEqual(await pool.addAgent('tls', endpoint, { connectionsPerAgent: 2, tls: { ca: pki!.caCert } }), { ready: 2, errors: [] });
     assert.deepEqual((await pool.sendRequestHeaders('tls', 'c1', requestHeaders('c1', '/pool'))).requestHeaders, [{ op: 'set', name: 'x-uri', value: '/pool' }]);
     await assert.rejects(pool.addAgent('bad1', endpoint, { tls: { ca: '/nonexistent/ca.pem' } }), { code: 'ZAP_INVALID_CONFIG', message: /tls.*ca/ });
     await assert.rejects(pool.addAgent('bad2', endpoint, { tls: { cert: pki!.clientCert } }), { code: 'ZAP_INVALID_CONFIG', message: /cert and key/ });

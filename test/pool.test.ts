@@ -38,7 +38,7 @@ describe('AgentPool', () => {
     const results: string[][] = [];
     for (const workers of [0, 1, 2]) {
       const pool = newPool({ workers });
-      assert.deepEqual(await pool.addAgent('a', `unix:${path}`), { ready: 4 });
+      assert.deepEqual(await pool.addAgent('a', `unix:${path}`), { ready: 4, errors: [] });
       const out: string[] = [];
       for (const kind of ALL_EVENT_KINDS) {
         const r = await pool.send('a', kind, `${kind}-1`, sampleDomainEvent(kind, `${kind}-1`) as never);
@@ -63,7 +63,9 @@ describe('AgentPool', () => {
 
   test('an agent that is down: addAgent resolves with ready 0 and calls fail fast with ZAP_NO_HEALTHY_CONNECTION', async () => {
     const pool = newPool({ workers: 0, reconnectInitialBackoffMs: 50 });
-    assert.deepEqual(await pool.addAgent('down', `unix:${socketPath('nobody')}`), { ready: 0 });
+    const { ready, errors } = await pool.addAgent('down', `unix:${socketPath('nobody')}`);
+    assert.equal(ready, 0);
+    assert.deepEqual(errors.map((e) => e.code), Array(4).fill('ZAP_CONNECT_FAILED'));
     await assert.rejects(pool.sendRequestHeaders('down', 'c', requestHeaders('c')), { code: 'ZAP_NO_HEALTHY_CONNECTION' });
   });
 

@@ -266,7 +266,9 @@ describe('configuration', () => {
     const pool = newPool({ workers: 0, connectionsPerAgent: 1 });
     await pool.addAgent('g', endpoint);
     const [pushId] = pool.pushConfig('g', { level: 3 });
-    await waitFor(() => pool.pushStatus(pushId!)?.state === 'sent');
+    // The target is Sent once grpc-js has taken the Configure (the record itself says 'sent' from the start).
+    await waitFor(() => pool.pushStatus(pushId!)?.targets[0]?.state !== 'sending');
+    assert.equal(pool.pushStatus(pushId!)!.state, 'sent');
     assert.deepEqual(pool.pushStatus(pushId!)!.targets.map((t) => t.state), ['sent']);
     await waitFor(() => seen.length === 1);
     assert.deepEqual(seen, [{ level: 3 }]);

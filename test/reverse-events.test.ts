@@ -91,7 +91,7 @@ for (const workers of [0, 1]) {
       const server = new AgentServer({ agentId: 'x', handler: taggingHandler() });
       await server.listen(path);
       after(() => server.close());
-      assert.deepEqual(await pool.addAgent('x', `unix:${path}`, { connectionsPerAgent: 2 }), { ready: 2 });
+      assert.deepEqual(await pool.addAgent('x', `unix:${path}`, { connectionsPerAgent: 2 }), { ready: 2, errors: [] });
       const refused = new Promise<string>((resolve) => pool.once('reverse-refused', (_id, error) => resolve(error)));
       const handle = await pool.listenReverse({ path: socketPath('rev'), authTokens: TOKENS });
       const reverse = connector(`unix:${handle.path}`, 'x', taggingHandler());
@@ -108,7 +108,7 @@ for (const workers of [0, 1]) {
     });
 
     test('initial Configure first; with the last connection gone the agent has none until one returns', async () => {
-      assert.deepEqual(await pool.addAgent('cfg', 'reverse://cfg', { config: { level: 3 } }), { ready: 0 });
+      assert.deepEqual(await pool.addAgent('cfg', 'reverse://cfg', { config: { level: 3 } }), { ready: 0, errors: [] });
       const handle = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', authTokens: TOKENS });
       const log: string[] = [];
       const first = connector(`tcp://${handle.tcpAddress}`, 'cfg', taggingHandler(log), 1);

@@ -31,7 +31,7 @@ test('soak: 100 000 requests through 2 workers settle, none lost, nothing left b
   const agent = await supply.take();
   const pool = new AgentPool({ workers: 2, requestTimeoutMs: 30_000 });
   after(() => pool.destroy());
-  assert.deepEqual(await pool.addAgent('soak', `unix:${agent.path}`), { ready: 4 });
+  assert.deepEqual(await pool.addAgent('soak', `unix:${agent.path}`), { ready: 4, errors: [] });
 
   const started = Date.now();
   let sent = 0;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { agentResponseToWire } from '../protocol/agent-response.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { encodeHandshakeResponse } from '../protocol/handshake.js';
+import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { jsonCodec } from '../protocol/payload-codec.js';
 import type { EncodingSetting, EventKind } from '../protocol/types.js';
 import { connectUdsAgent } from '../connection/uds-agent-client.js';
@@ -106,10 +107,18 @@ export async function runCall(argv: string[]): Promise<number> {
       return 0;
     }
     const response = await connection.send(kind as EventKind, event as never, correlationId, { timeoutMs });
+    if (kind === 'configure' && connection.encoding === 'protobuf' && connection.capabilities?.features.configPush !== true) {
+      // gRPC Configure to an agent without config_push is fire-and-forget (spec §10.7): the Allow
+      // above was made here, not by the agent, so it is not printed as the agent's answer.
+      process.stderr.write('zap call: Configure sent; the agent does not announce config_push, so it sends no acknowledgement\n');
+      return 0;
+    }
     process.stdout.write(`${JSON.stringify(agentResponseToWire(response, correlationId))}\n`);
     return 0;
   } finally {
-    connection.close();
+    // gRPC: end our side in order and let the agent end its own (briefly), so nothing written is cancelled.
+    if ('end' in connection) await connection.end(Math.min(timeoutMs, 2_000));
+    else connection.close();
   }
 }
 
@@ -130,7 +139,7 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
   if (address.kind === 'tcp' && address.tls) throw new UsageError('--reverse-listen: TLS is not supported here; use unix: or tcp://');
   const pool = new AgentPool({ workers: 0 });
   try {
-    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : `'${agentId}'`}: ${error}\n`));
+    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}\n`));
     if (c.tokens.length === 0) process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
     const ready = new Promise<string>((resolve) => {
       pool.on('report', (agentId, report) => {
@@ -156,7 +165,7 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
             timer = setTimeout(() => reject(zapError(ErrorCode.Timeout, `No agent registered within ${c.waitMs} ms`)), c.waitMs);
           }),
         ]).finally(() => clearTimeout(timer)));
-    process.stderr.write(`zap call: agent '${agentId}' registered\n`);
+    process.stderr.write(`zap call: agent ${quotedPeerText(agentId)} registered\n`);
     const response = await pool.send(agentId, c.kind, c.correlationId, c.event as never, { timeoutMs: c.timeoutMs });
     process.stdout.write(`${JSON.stringify(agentResponseToWire(response, c.correlationId))}\n`);
     return 0;

@@ -10,7 +10,11 @@ import { endpointOf } from '../config/endpoint-of.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { startMetricsServer } from '../demo/metrics-server.js';
 import { AgentPool, type ReverseListenOptions } from '../pool/agent-pool.js';
+import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { UsageError } from './cli-error.js';
+
+/** A refusal or error text is ours but may quote the agent: longer than one peer string, still bounded. */
+const REFUSAL_TEXT_MAX = 512;
 
 export const SERVE_USAGE = 'zap serve --config <file.kdl> [--metrics <host:port>] [--workers N]';
 
@@ -71,11 +75,16 @@ export async function runServe(argv: string[]): Promise<number> {
 async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
   for (const warning of config.warnings) log(`warning: ${warning}`);
   const pool = new AgentPool(workers === undefined ? {} : { workers });
-  pool.on('reverse-refused', (agentId, error) => log(`reverse registration refused (${agentId ?? 'unknown agent'}): ${error}`));
+  // Both parts may carry the refused agent's own text: escaped and cut, so one refusal is one line.
+  pool.on('reverse-refused', (agentId, error) =>
+    log(`reverse registration refused (${agentId === null ? 'unknown agent' : quotedPeerText(agentId)}): ${peerText(error, REFUSAL_TEXT_MAX)}`),
+  );
   // Agents are declared before the listener opens, so no registration is refused as undeclared.
   const adding = config.agents.map(async (agent) => {
-    const { ready } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
-    return `${agent.id} (${endpointOf(agent)}): ${ready} ready`;
+    const { ready, errors } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
+    // Why some are not ready (a missing socket, a refused handshake): the last connection's error.
+    const last = errors.at(-1);
+    return `${agent.id} (${endpointOf(agent)}): ${ready} ready${last === undefined ? '' : ` (${last.code}: ${peerText(last.message, REFUSAL_TEXT_MAX)})`}`;
   });
   for (const p of adding) p.catch(() => {}); // handled by Promise.all below, after the listener
   try {

@@ -2,7 +2,10 @@
 // configuration error can say `<file>:<line>`. Syntax errors become ZAP_INVALID_CONFIG too.
 import { parse, type Node, type Value } from 'kdljs';
 import { configError } from './config-error.js';
-import { nodePositions } from './node-lines.js';
+import { firstBlockDeeperThan, nodePositions } from './node-lines.js';
+
+/** Deepest block nesting a configuration may use; far beyond any real one, far below the stack. */
+export const MAX_KDL_NESTING = 64;
 
 export type KdlValue = Value;
 
@@ -22,8 +25,13 @@ interface SyntaxErrorLike {
   token?: { image?: unknown; startLine?: unknown };
 }
 
-/** Parses `text`; throws ZAP_INVALID_CONFIG `<file>:<line>: KDL syntax error …` on bad syntax. */
+/**
+ * Parses `text`; throws ZAP_INVALID_CONFIG `<file>:<line>: KDL syntax error …` on bad syntax and
+ * `<file>:<line>: blocks nested deeper than 64 levels` before parsing a too deeply nested text.
+ */
 export function parseKdl(text: string, file: string): KdlNodeAt[] {
+  const tooDeep = firstBlockDeeperThan(text, MAX_KDL_NESTING);
+  if (tooDeep !== undefined) throw configError(file, tooDeep, `blocks nested deeper than ${MAX_KDL_NESTING} levels`);
   const result = parse(text);
   const first = result.errors[0] as SyntaxErrorLike | undefined;
   if (first !== undefined || result.output === undefined) throw syntaxError(text, file, first);

@@ -3,7 +3,7 @@
 // strings and comments) and follow only the node structure: terminators, braces and `/-`.
 import { lexer, type KdlLexerToken } from 'kdljs/src/parser/kdl.js';
 
-type Ev = { t: 'atom'; line: number } | { t: 'nl' } | { t: 'sd' } | { t: 'open' } | { t: 'close' };
+type Ev = { t: 'atom'; line: number } | { t: 'nl' } | { t: 'sd' } | { t: 'open'; line: number } | { t: 'close' };
 
 const SKIPPED = new Set(['WhiteSpace', 'BOM', 'LineComment']);
 
@@ -41,7 +41,7 @@ function events(tokens: readonly KdlLexerToken[]): Ev[] {
     } else if (name === 'BlockComment') {
       out.push({ t: 'sd' });
     } else if (name === 'LeftBrace') {
-      out.push({ t: 'open' });
+      out.push({ t: 'open', line });
     } else if (name === 'RightBrace') {
       out.push({ t: 'close' });
     } else if (!SKIPPED.has(name)) {
@@ -109,4 +109,18 @@ export function nodePositions(text: string): NodePosition[] | undefined {
     slashdash = false;
   }
   return out;
+}
+
+/**
+ * Line of the first `{` that opens a block deeper than `maxDepth`, or undefined. Read from the
+ * token stream alone (the lexer is not recursive), so it runs before kdljs's recursive parser,
+ * which overflows the stack on deep nesting; tokens after a lexing error are still counted.
+ */
+export function firstBlockDeeperThan(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  for (const ev of events(lexer.tokenize(text).tokens)) {
+    if (ev.t === 'open' && ++depth > maxDepth) return ev.line;
+    if (ev.t === 'close' && depth > 0) depth--;
+  }
+  return undefined;
 }

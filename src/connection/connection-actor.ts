@@ -2,6 +2,7 @@
 // FramedConnection. The machine decides when to connect, handshake, back off and close; the
 // FramedConnection does the per-request work. State changes are reported to the host.
 import { createActor, fromPromise, type Actor } from 'xstate';
+import { AgentPoolError, ErrorCode, type SerializedAgentPoolError } from '../protocol/errors.js';
 import type { OpenConnectionCommand, StateReport } from '../pool/host-protocol.js';
 import { connectionMachine, type ConnectionStateName } from './connection-machine.js';
 import { dialerFor, type Dialer } from './dialer.js';
@@ -25,6 +26,8 @@ export class ConnectionActor {
   private liveness: NodeJS.Timeout | undefined;
   private pinging = false;
   private drainPoll: NodeJS.Timeout | undefined;
+  /** The typed error of the last failed attempt or lost connection (the machine keeps only its text). */
+  private failure: SerializedAgentPoolError | undefined;
 
   constructor(
     private readonly command: OpenConnectionCommand,
@@ -38,7 +41,7 @@ export class ConnectionActor {
         // xstate stops waiting for an invoked promise when CLOSE arrives, but the work goes on:
         // whatever it produces after that is disposed of here, or it would leak a socket.
         connect: fromPromise<unknown, { attempt: number }>(async ({ signal }) => {
-          const transport = await this.dialer.connect();
+          const transport = await this.attempt(() => this.dialer.connect());
           if (signal.aborted) {
             this.dialer.dispose(transport);
             throw new Error('closed while connecting');
@@ -49,7 +52,7 @@ export class ConnectionActor {
           const onAbort = () => this.dialer.dispose(input.transport);
           signal.addEventListener('abort', onAbort, { once: true });
           try {
-            const connection = await this.handshake(input.transport);
+            const connection = await this.attempt(() => this.handshake(input.transport));
             if (signal.aborted) {
               connection.close();
               throw new Error('closed while handshaking');
@@ -165,6 +168,7 @@ export class ConnectionActor {
     const connection = await this.dialer.handshake(transport, pushId);
     // The machine only learns about a loss through LOST; the first close wins.
     connection.once('close', (err) => {
+      if (err !== null) this.failure = err.toSerialized();
       if (this.current === connection) this.current = undefined;
       if (this.actor.getSnapshot().status === 'active') {
         this.actor.send({ type: 'LOST', error: err?.message ?? 'connection closed by peer' });
@@ -172,6 +176,17 @@ export class ConnectionActor {
     });
     this.current = connection;
     return connection;
+  }
+
+  /** Runs one step of an attempt; a failure's typed error is kept for the next state report. */
+  private async attempt<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      const typed = err instanceof AgentPoolError ? err : new AgentPoolError(ErrorCode.Error, err instanceof Error ? err.message : String(err));
+      this.failure = typed.toSerialized();
+      throw err;
+    }
   }
 
   private onSnapshot(state: ConnectionStateName, context: { attempt: number; lastError: string | null }): void {
@@ -193,6 +208,8 @@ export class ConnectionActor {
       lastError: context.lastError,
       attempt: context.attempt,
     };
+    if (state === 'ready') this.failure = undefined;
+    else if ((state === 'backoff' || state === 'closed') && this.failure !== undefined) report.error = this.failure;
     if (state === 'ready' && this.current !== undefined) {
       const hs = this.current.handshake;
       report.encoding = this.current.encoding;

@@ -40,6 +40,7 @@ import type {
 } from '../protocol/types.js';
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
 import { CallTable, type TableCall } from './call-table.js';
+import { HeldControlEvents } from './held-control-events.js';
 import { abortError } from './abort-error.js';
 
 export interface CallOptions {
@@ -123,6 +124,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   private handshakeWaiter: ((type: number, payload: Buffer) => void) | undefined;
   private closedWith: AgentPoolError | null | undefined;
   private handshakeResult: HandshakeResponse | undefined;
+  /** Control frames decoded before the owner listens (e.g. in the handshake reply's read) wait here. */
+  private readonly held = new HeldControlEvents(this);
   lastInboundAt = Date.now();
 
   constructor(
@@ -356,13 +359,13 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       case MessageType.Pong:
         return this.onPong(payload);
       case MessageType.HealthStatus:
-        return this.control(payload, (v) => this.emit('health', healthStatusFromWire(v)));
+        return this.control(payload, (v) => this.held.emit('health', healthStatusFromWire(v)));
       case MessageType.MetricsReport:
-        return this.control(payload, (v) => this.emit('metrics', metricsReportFromWire(v)));
+        return this.control(payload, (v) => this.held.emit('metrics', metricsReportFromWire(v)));
       case MessageType.ConfigUpdateRequest:
-        return this.control(payload, (v) => this.emit('config-update', configUpdateRequestFromWire(v)));
+        return this.control(payload, (v) => this.held.emit('config-update', configUpdateRequestFromWire(v)));
       case MessageType.FlowControl:
-        return this.control(payload, (v) => this.emit('flow-control', flowControlFromWire(v)));
+        return this.control(payload, (v) => this.held.emit('flow-control', flowControlFromWire(v)));
       default:
         throw protocolError(`Unexpected message type 0x${hex(type)} from agent`, { agentId: this.agentId });
     }

@@ -33,6 +33,8 @@ import type { CallCompletion, CallOptions, FramedConnectionEvents } from './fram
 import { CallTable, type TableCall } from './call-table.js';
 import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
 import { relogAgentLog } from './grpc-log.js';
+import { HeldControlEvents } from './held-control-events.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { PoolConnection } from './pool-connection.js';
 
 export interface GrpcConnectionOptions {
@@ -90,6 +92,8 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   private pingSequence = 0;
   private handshakeWaiter: ((msg: AgentToProxyMessage) => void) | undefined;
   private handshakeResult: HandshakeResponse | undefined;
+  /** Control messages that arrive before the owner listens (right behind the handshake) wait here. */
+  private readonly held = new HeldControlEvents(this);
   private closedWith: AgentPoolError | undefined;
   lastInboundAt = Date.now();
 
@@ -143,7 +147,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
         // Spec §8.4 step 4, in this order, with these texts.
         if (msg.type !== 'handshake') return done(refused(this.agentId, 'Invalid handshake response'));
         const hs = msg.handshake;
-        if (!hs.success) return done(refused(this.agentId, `Handshake failed: ${hs.error ?? 'Unknown handshake error'}`));
+        if (!hs.success) return done(refused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`));
         if (hs.protocolVersion !== PROTOCOL_VERSION) {
           return done(refused(this.agentId, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${hs.protocolVersion}`));
         }
@@ -198,10 +202,7 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       } catch (err) {
         return done(token, withIds(err, this.agentId, correlationId), undefined);
       }
-      if (this.handshakeResult?.capabilities.features.configPush !== true) {
-        this.writeControl(frame);
-        return done(token, undefined, fireAndForgetAllow());
-      }
+      if (this.handshakeResult?.capabilities.features.configPush !== true) return this.writeFireAndForget(frame, correlationId, token, done);
     }
     const call: GrpcCall = {
       cid: correlationId,
@@ -257,6 +258,37 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * A Configure nobody acknowledges: completes with an Allow once grpc-js has taken the bytes (not
+   * before — a caller that closes right after would cancel an unsent Configure), or with the
+   * connection's error if it closes first.
+   */
+  private writeFireAndForget(frame: Buffer, correlationId: string, token: number, done: CallCompletion): void {
+    let finished = false;
+    const finish = (error: unknown): void => {
+      if (finished) return;
+      finished = true;
+      this.off('close', onClose);
+      done(token, error, error === undefined ? fireAndForgetAllow() : undefined);
+    };
+    const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? lost(this.agentId, 'stream closed'), this.agentId, correlationId));
+    this.on('close', onClose);
+    this.stream.write(frame, (err?: Error | null) => finish(err == null ? undefined : withIds(lost(this.agentId, err.message), this.agentId, correlationId)));
+  }
+
+  /**
+   * Ends our side of the stream after everything written so far, and waits up to `timeoutMs` for the
+   * agent to end its side (a reply sent meanwhile is still read); then the connection is closed.
+   */
+  async end(timeoutMs: number): Promise<void> {
+    if (this.closedWith !== undefined) return;
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    const timer = setTimeout(() => this.close(), timeoutMs);
+    this.stream.end();
+    await closed;
+    clearTimeout(timer);
+  }
 
   private writeControl(bytes: Buffer): void {
     if (this.closedWith === undefined) this.stream.write(bytes);
@@ -320,13 +352,13 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       case 'pong':
         return this.onPong(msg.pong.sequence);
       case 'health':
-        return void this.emit('health', msg.health);
+        return this.held.emit('health', msg.health);
       case 'metrics':
-        return void this.emit('metrics', msg.metrics);
+        return this.held.emit('metrics', msg.metrics);
       case 'config_update':
-        return void this.emit('config-update', msg.configUpdate);
+        return this.held.emit('config-update', msg.configUpdate);
       case 'flow_control':
-        return void this.emit('flow-control', msg.flowControl);
+        return this.held.emit('flow-control', msg.flowControl);
       case 'log':
         if (this.listenerCount('log') > 0) this.emit('log', msg.log);
         else relogAgentLog(this.agentId, msg.log);

@@ -2,6 +2,7 @@
 // with the configured agent id, capped, expired by maintenance. Each family is a ReportedFamily
 // registered in the pool's registry, so it is exported by the same `registry.metrics()`.
 import type { Metric, Registry } from 'prom-client';
+import { quotedPeerText } from '../protocol/peer-text.js';
 import type { MetricsReport } from '../protocol/types.js';
 import { ReportedFamily, type ReportedSeries, type ReportedType } from './reported-family.js';
 
@@ -116,7 +117,7 @@ export class ReportedSeriesStore {
     const out: Record<string, string> = { agent_id: agentId };
     for (const label of Object.keys(m.labels).sort()) {
       if (label === 'agent_id') continue;
-      if (!LABEL_NAME_RE.test(label) || label.startsWith('__')) return `invalid label name '${label}'`;
+      if (!LABEL_NAME_RE.test(label) || label.startsWith('__')) return `invalid label name ${quotedPeerText(label)}`;
       if (m.type === 'histogram' && label === 'le') return "label 'le' is reserved for histogram buckets";
       out[label] = m.labels[label] ?? '';
     }
@@ -176,8 +177,9 @@ export class ReportedSeriesStore {
     );
   }
 
+  /** The name (and any label in `reason`) came from the agent: escaped and cut before the log line. */
   #drop(agentId: string, name: string, reason: string): void {
-    const text = `agent '${agentId}' reported metric '${name}': ${reason}; series dropped`;
+    const text = `agent ${quotedPeerText(agentId)} reported metric ${quotedPeerText(name)}: ${reason}; series dropped`;
     if (this.#warned.has(text) || this.#warned.size >= MAX_WARNED) return;
     this.#warned.add(text);
     this.#o.warn(`${text} (logged once)`);

@@ -2,6 +2,7 @@
 // the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
 // calls waiting for a slot, and per-cid serialisation.
 import type { ConnectionStateName } from '../connection/connection-machine.js';
+import type { AgentPoolError } from '../protocol/errors.js';
 import type { Capabilities } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { CorrelationAffinity } from './correlation-affinity.js';
@@ -30,6 +31,8 @@ export class ConnectionRecord implements ConnectionView {
   errorEwma = 0;
   latencyEwmaMs: number | null = null;
   lastError: string | null = null;
+  /** The typed error behind `lastError` while the connection is not ready (addAgent reports it). */
+  lastFailure: AgentPoolError | undefined;
   /** The first connect attempt has ended (ready or failed): counts towards addAgent's result. */
   initialSettled = false;
 

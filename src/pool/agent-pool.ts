@@ -27,11 +27,11 @@ import {
   resolveAgentOptions,
   resolveWorkers,
   type AgentConnectionOptions,
-  type AgentOptions,
   type AgentPoolConfig,
   type ConfigUpdateCallback,
 } from './pool-config.js';
 import { Router, type CallHandle, type SendOptions } from './router.js';
+import { notReadyError, requiredReady, type AddAgentOptions, type AddAgentResult } from './add-agent-result.js';
 import { PoolMetrics, type GaugeSnapshot, type SettledCall } from '../metrics/pool-metrics.js';
 import type { Registry } from 'prom-client';
 import { ConfigPushRecords, DEFAULT_PUSH_TIMINGS, type PushStatus, type PushTimings } from './config-push.js';
@@ -174,12 +174,21 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   // --- agents -----------------------------------------------------------------------------------
 
-  /** Opens the agent's connections in parallel; resolves when each first attempt has ended. */
-  async addAgent(agentId: string, endpoint: string, options: AgentOptions = {}): Promise<{ ready: number }> {
+  /**
+   * Opens the agent's connections in parallel; resolves when each first attempt has ended, with the
+   * ready count and the typed error of every connection that is not ready. With `requireReady`
+   * (see AddAgentOptions) too few ready connections reject instead, and the agent is removed.
+   */
+  async addAgent(agentId: string, endpoint: string, options: AddAgentOptions = {}): Promise<AddAgentResult> {
     this.assertOpen();
     if (typeof agentId !== 'string' || agentId.length === 0) throw zapError(ErrorCode.InvalidConfig, 'agentId must be a non-empty string');
-    const resolved = resolveAgentOptions(this.base, options, `agent '${agentId}'`);
+    const { requireReady, ...agentOptions } = options;
+    const resolved = resolveAgentOptions(this.base, agentOptions, `agent '${agentId}'`);
+    const required = requiredReady(requireReady, resolved.connectionsPerAgent, `agent '${agentId}'`);
     const parsed = parseEndpoint(endpoint);
+    if (required > 0 && parsed.transport === 'reverse') {
+      throw zapError(ErrorCode.InvalidConfig, `agent '${agentId}': option 'requireReady' does not apply to a reverse agent (it dials in later)`);
+    }
     const existing = this.router.agents.get(agentId);
     if (existing !== undefined) {
       // A reverse agent may register before it is configured here: adopt it with these options.
@@ -190,7 +199,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       existing.configure(resolved);
       this.reverseEntries.declare(agentId, 'reverse');
       for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
-      return { ready: existing.candidates.length };
+      return { ready: existing.candidates.length, errors: [] };
     }
     const agent = new AgentEntry(agentId, parsed, resolved, this.circuitListener);
     this.router.agents.set(agentId, agent);
@@ -198,11 +207,17 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (parsed.transport === 'reverse') {
       // The agent dials us: nothing to open; its config waits on every host for its registration.
       for (const host of this.hosts) host.command({ type: 'agent-config', agentId, config: resolved.config ?? null });
-      return { ready: agent.candidates.length };
+      return { ready: agent.candidates.length, errors: [] };
     }
     for (let i = 0; i < resolved.connectionsPerAgent; i++) this.openConnection(agent);
     const ready = await agent.whenInitialSettled();
-    return { ready };
+    const errors = [...agent.connections.values()].flatMap((c) => (c.lastFailure === undefined ? [] : [c.lastFailure]));
+    const result = { ready, errors };
+    if (ready < required) {
+      if (this.router.agents.get(agentId) === agent) await this.removeAgent(agentId);
+      throw notReadyError(agentId, result, required, resolved.connectionsPerAgent);
+    }
+    return result;
   }
 
   /** Stops new calls to the agent, drains (up to drainTimeoutMs), cancels the rest, closes its connections. */

@@ -152,6 +152,8 @@ export interface StateReport {
   encoding?: string;
   capabilities?: Capabilities;
   lastError: string | null;
+  /** Backoff / closed: the typed error that ended the last attempt or connection, when known. */
+  error?: SerializedAgentPoolError;
   attempt: number;
 }
 

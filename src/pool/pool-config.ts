@@ -87,7 +87,18 @@ export type AgentOptions = Partial<Omit<AgentConnectionOptions, 'circuitBreaker'
   circuitBreaker?: Partial<CircuitBreakerConfig>;
 };
 
-export const DEFAULT_AGENT_OPTIONS: Readonly<AgentConnectionOptions> = {
+/** Freezes `value` and every object inside it: shared defaults must not be changed by anyone. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  return Object.freeze(value);
+}
+
+/**
+ * The built-in defaults of every agent option. Deeply frozen: a caller that writes to it (or to
+ * its `circuitBreaker`) gets a TypeError in strict mode instead of changing every later pool.
+ */
+export const DEFAULT_AGENT_OPTIONS: Readonly<AgentConnectionOptions> = deepFreeze({
   connectionsPerAgent: 4,
   loadBalanceStrategy: 'round-robin',
   encoding: 'json',
@@ -113,7 +124,7 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<AgentConnectionOptions> = {
   grpcMaxReceiveBytes: 16_777_216,
   failureMode: 'closed',
   circuitBreaker: resolveCircuitBreakerConfig(),
-};
+} satisfies AgentConnectionOptions);
 
 export function defaultWorkerCount(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : Math.min(cores - 1, 8);

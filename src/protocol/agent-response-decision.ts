@@ -2,6 +2,7 @@
 // string; a variant with data is a one-key object whose payload is a map or (msgpack) a positional array.
 import type { Decision, WebSocketDecision } from './types.js';
 import { protocolError } from './errors.js';
+import { quotedPeerText } from './peer-text.js';
 import {
   asStruct,
   describe,
@@ -111,7 +112,7 @@ export function decisionFromWire(v: unknown, what: string): Decision {
       return { type: 'challenge', challengeType: reqString(s, 'challenge_type', w), params: stringMapOr(s, 'params', w) };
     }
     default:
-      throw protocolError(`${what}: unknown decision '${tag}'`);
+      throw protocolError(`${what}: unknown decision ${quotedPeerText(tag)}`);
   }
 }
 
@@ -132,6 +133,6 @@ export function webSocketDecisionFromWire(v: unknown, what: string): WebSocketDe
       return { type: 'close', code: checkRange(reqInt(s, 'code', w), U16_MAX, w, 'code'), reason: reqString(s, 'reason', w) };
     }
     default:
-      throw protocolError(`${what}: unknown websocket_decision '${tag}'`);
+      throw protocolError(`${what}: unknown websocket_decision ${quotedPeerText(tag)}`);
   }
 }

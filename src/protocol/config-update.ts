@@ -3,6 +3,7 @@
 // shape exists for logging and for gRPC.
 import type { ConfigUpdateRequest, ConfigUpdateResponse, ConfigUpdateType, RuleDefinition } from './types.js';
 import { protocolError } from './errors.js';
+import { quotedPeerText } from './peer-text.js';
 import {
   asStruct,
   boolOr,
@@ -97,7 +98,7 @@ function updateTypeFromWire(v: unknown): ConfigUpdateType {
     case 'config_error':
       return { type, error: stringOr(s, 'error', what, ''), field: optString(s, 'field', what) };
     default:
-      throw protocolError(`${what}: unknown type '${type}'`);
+      throw protocolError(`${what}: unknown type ${quotedPeerText(type)}`);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   stringOr,
 } from './wire-reader.js';
 import { protocolError } from './errors.js';
+import { quotedPeerText } from './peer-text.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +122,7 @@ export function webSocketFrameToWire(e: WebSocketFrameEvent, cid: string, binary
 export function webSocketFrameFromWire(v: unknown): WebSocketFrameEvent {
   const s = asStruct(v, WEBSOCKET_FRAME_KEYS, WS);
   const opcode = reqString(s, 'opcode', WS);
-  if (!OPCODES.has(opcode)) throw protocolError(`${WS}: unknown opcode '${opcode}'`);
+  if (!OPCODES.has(opcode)) throw protocolError(`${WS}: unknown opcode ${quotedPeerText(opcode)}`);
   return {
     correlationId: reqString(s, 'correlation_id', WS),
     opcode: opcode as WebSocketOpcode,

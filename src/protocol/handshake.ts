@@ -3,7 +3,8 @@
 import type { Capabilities, Encoding, EncodingSetting, HandshakeRequest, HandshakeResponse } from './types.js';
 import { PROTOCOL_VERSION, PROXY_ID } from './types.js';
 import { ErrorCode, protocolError, zapError } from './errors.js';
-import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
+import { peerText } from './peer-text.js';
+import { asStruct, boolOr, describe, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
 
@@ -87,7 +88,7 @@ export function encodeHandshakeResponse(r: HandshakeResponse): Buffer {
 function encodingFromWire(v: unknown): Encoding {
   if (isAbsent(v)) return 'json';
   if (v === 'json' || v === 'msgpack') return v;
-  throw protocolError(`${RES}: unknown encoding ${JSON.stringify(v)}`);
+  throw protocolError(`${RES}: unknown encoding ${typeof v === 'string' ? JSON.stringify(peerText(v)) : describe(v)}`);
 }
 
 /**
@@ -108,10 +109,11 @@ export function decodeHandshakeResponse(payload: Uint8Array): HandshakeResponse 
 
 /**
  * Proxy side, §5.1 step 4 after the payload parsed: success, protocol version, encoding — in that
- * order. Returns the encoding to switch to; throws ZAP_HANDSHAKE_FAILED with the §5.1 texts.
+ * order. Returns the encoding to switch to; throws ZAP_HANDSHAKE_FAILED with the §5.1 texts. The
+ * agent's refusal reason is its own text: escaped and cut before it becomes our error message.
  */
 export function validateHandshakeResponse(r: HandshakeResponse, setting: EncodingSetting): Encoding {
-  if (!r.success) throw zapError(ErrorCode.HandshakeFailed, r.error ?? 'Unknown handshake error');
+  if (!r.success) throw zapError(ErrorCode.HandshakeFailed, r.error === null ? 'Unknown handshake error' : peerText(r.error));
   if (r.protocolVersion !== PROTOCOL_VERSION) {
     throw zapError(
       ErrorCode.HandshakeFailed,

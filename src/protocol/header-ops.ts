@@ -1,6 +1,7 @@
 // HeaderOp (spec §6.9.3): wire mapping and application to a header map.
 import type { HeaderMap, HeaderOp } from './types.js';
 import { protocolError } from './errors.js';
+import { quotedPeerText } from './peer-text.js';
 import { asStruct, describe, isAbsent, reqString } from './wire-reader.js';
 import { setOwn } from './events-common.js';
 
@@ -65,7 +66,7 @@ export function headerOpFromWire(v: unknown, what: string): HeaderOp {
       return { op: 'remove', name: reqString(s, 'name', w) };
     }
     default:
-      throw protocolError(`${what}: unknown header op '${tag}'`);
+      throw protocolError(`${what}: unknown header op ${quotedPeerText(tag)}`);
   }
 }
 

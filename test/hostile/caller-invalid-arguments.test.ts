@@ -61,7 +61,7 @@ describe('caller mistakes: 20 malformed calls never reach the agent nor its brea
         const agentId = `args-${workers}-${failureMode}`;
         const states: number[] = [];
         pool.on('circuit-state', (_id, s) => states.push(s));
-        assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 1 });
+        assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 1, errors: [] });
         const receivedBefore = (await agent.stats()).received;
 
         for (const [what, call] of MISTAKES) {

@@ -60,7 +60,7 @@ describe('recovery after an agent restart', () => {
       const agentId = `phoenix-${workers}`;
       const states: number[] = [];
       pool.on('circuit-state', (_id, s) => states.push(s));
-      assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 2 });
+      assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 2, errors: [] });
       assert.equal(await call(pool, agentId, 'before'), 'allow');
 
       await agent.kill();

@@ -36,7 +36,7 @@ async function setup(transport: 'uds' | 'tcp', workers: number) {
   const waf = new AgentServer({ agentId: 'waf', handler: createExampleHandler('waf') });
   await waf.listen(wafPath);
   after(() => waf.close());
-  assert.deepEqual(await pool.addAgent('waf', `unix:${wafPath}`, { connectionsPerAgent: 2 }), { ready: 2 });
+  assert.deepEqual(await pool.addAgent('waf', `unix:${wafPath}`, { connectionsPerAgent: 2 }), { ready: 2, errors: [] });
   await pool.addAgent('edge-1', 'reverse://edge-1');
   const where = transport === 'uds' ? { path: socketPath('rev') } : { tcpAddress: '127.0.0.1:0' };
   const handle = await pool.listenReverse({ ...where, authTokens: TOKENS });
