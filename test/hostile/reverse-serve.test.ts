@@ -64,7 +64,7 @@ test('insecure reverse defaults: zap serve admits the agent its bound token is f
   const intruder = zap(['agent', '--reverse', `unix:${sock}`, '--id', 'waf', '--token', 'tok-edge']);
   assert.equal(await intruder.exit, 1);
   assert.match(intruder.out(), /registration refused: Invalid message format: Authentication failed/);
-  await waitUntil(() => serve.out().includes('reverse registration refused (waf): Invalid message format: Authentication failed'), 'the refusal in the log');
+  await waitUntil(() => serve.out().includes("reverse registration refused ('waf'): Invalid message format: Authentication failed"), 'the refusal in the log');
   // The registration joined the declared entry.
   const metricsUrl = /metrics on (http:\/\/[\d.]+:\d+\/metrics)/.exec(serve.out())?.[1];
   assert.ok(metricsUrl !== undefined, serve.out());
