@@ -2,6 +2,8 @@
 // codec file. Each reader throws a ZAP_PROTOCOL_ERROR naming the message and the key, so a bad
 // message produces one clear error and never a TypeError from deep inside a mapper.
 import { protocolError } from './errors.js';
+import { jsonNestingDepth } from './json-bounds.js';
+import { MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
 
 export type WireStruct = Record<string, unknown>;
 
@@ -153,8 +155,18 @@ const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parse a JSON payload (UTF-8 bytes); any failure becomes a ZAP_PROTOCOL_ERROR naming `what`. */
 export function parseJsonPayload(payload: Uint8Array, what: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(UTF8_STRICT.decode(payload));
+    text = UTF8_STRICT.decode(payload);
+  } catch (err) {
+    throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  // A value nested deeper than this would make later recursive walkers throw an untyped RangeError.
+  if (jsonNestingDepth(text) > MAX_PAYLOAD_DEPTH) {
+    throw protocolError(`${what}: invalid JSON (nesting deeper than ${MAX_PAYLOAD_DEPTH})`);
+  }
+  try {
+    return JSON.parse(text);
   } catch (err) {
     throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
