@@ -1,9 +1,10 @@
 // Structure-aware fuzzer for every reader of peer bytes in src/protocol: the frame decoder (random
 // chunking), both payload codecs (every event kind, AgentResponse parse + validation, control
 // messages), the handshake and registration readers, Cancel and Ping. The oracle: a reader either
-// returns or throws an AgentPoolError; anything else (TypeError, RangeError, …) is a failure, as is
-// heap growth past a bound or a frame decoder holding more than twice its bytes. Seeded: the same
-// seed and input count replay the same run.
+// returns or throws an AgentPoolError; anything else (TypeError, RangeError, …) is a failure, also
+// downstream of what it returned (a MessagePort clone, re-encoding), as is heap growth past a bound
+// or a frame decoder holding more than twice its bytes. Seeded: the same seed and input count
+// replay the same run.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AgentPoolError } from '../../src/protocol/errors.js';
@@ -56,6 +57,8 @@ export interface FuzzSummary {
   heapMax: number;
   slowestMs: number;
   slowestTarget: string;
+  /** The slowest input itself, as hex, for a look at what made it slow. */
+  slowestInputHex: string;
   failure: FuzzFailure | null;
 }
 
@@ -76,20 +79,29 @@ function codecTargets(codec: PayloadCodec, corpus: ReturnType<typeof wireCorpus>
     name: `${name}:event:${kind}`,
     msgpack,
     seeds: [corpus.events[kind]],
-    run: (p) => void codec.decodeEvent(kind, p),
+    run: (p) => {
+      const d = codec.decodeEvent(kind, p);
+      // Downstream of the decoder: a MessagePort clone (workers) and an agent echoing the event back.
+      structuredClone(d.event);
+      codec.encodeEvent(kind, d.event, d.correlationId);
+    },
   }));
   const control = (what: string, seeds: unknown[], fromWire: (v: unknown) => unknown): Target => ({
     name: `${name}:${what}`,
     msgpack,
     seeds,
-    run: (p) => void fromWire(codec.decodeValue(p)),
+    run: (p) => void structuredClone(fromWire(codec.decodeValue(p))),
   });
   targets.push(
     {
       name: `${name}:response`,
       msgpack,
       seeds: corpus.responses,
-      run: (p) => void agentResponseFromWire(codec.parseResponse(p).body),
+      run: (p) => {
+        const response = agentResponseFromWire(codec.parseResponse(p).body);
+        structuredClone(response);
+        codec.encodeResponse(response, 'c-1');
+      },
     },
     control('health', [corpus.health], healthStatusFromWire),
     control('metrics', [corpus.metrics], metricsReportFromWire),
@@ -197,6 +209,7 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
   let heapMax = 0;
   let slowestMs = 0;
   let slowestTarget = '';
+  let slowestInput: Buffer = Buffer.alloc(0);
   let failure: FuzzFailure | null = null;
   const t0 = performance.now();
 
@@ -232,6 +245,7 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
     if (ms > slowestMs) {
       slowestMs = ms;
       slowestTarget = target.name;
+      slowestInput = input;
     }
     if ((i + 1) % every === 0 || i + 1 === warmup) {
       gc();
@@ -259,6 +273,7 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
     heapMax,
     slowestMs,
     slowestTarget,
+    slowestInputHex: slowestInput.toString('hex'),
     failure,
   };
 }

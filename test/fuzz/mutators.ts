@@ -29,9 +29,26 @@ export class Rng {
 // A raw writer for hostile msgpack: keeps Maps with non-string keys, bin, BigInt, NaN as they are.
 const rawPackr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 
+/**
+ * Stands for a value nested far deeper than any encoder can write recursively: encodeWire swaps the
+ * marker's encoded bytes for `[[[…1…]]]` (JSON) or fixarray headers (MessagePack) of that depth.
+ */
+const DEEP_MARKER = '\u0001deep\u0001';
+const DEEP = 100_000;
+const DEEP_JSON = Buffer.from(`${'['.repeat(DEEP)}1${']'.repeat(DEEP)}`);
+const DEEP_MSGPACK = Buffer.concat([Buffer.alloc(DEEP, 0x91), Buffer.from([0x01])]);
+const MARKER_JSON = Buffer.from(JSON.stringify(DEEP_MARKER));
+const MARKER_MSGPACK = rawPackr.pack(DEEP_MARKER);
+
+function swapDeep(bytes: Buffer, marker: Buffer, deep: Buffer): Buffer {
+  const at = bytes.indexOf(marker);
+  return at < 0 ? bytes : Buffer.concat([bytes.subarray(0, at), deep, bytes.subarray(at + marker.length)]);
+}
+
 export function encodeWire(value: unknown, msgpack: boolean): Buffer {
-  if (msgpack) return rawPackr.pack(value);
-  return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) ?? 'null', 'utf8');
+  if (msgpack) return swapDeep(rawPackr.pack(value), MARKER_MSGPACK, DEEP_MSGPACK);
+  // hostileValue() makes BigInt, NaN, bin and Map values for MessagePack only: plain JSON.stringify will do.
+  return swapDeep(Buffer.from((JSON.stringify(value) as string | undefined) ?? 'null', 'utf8'), MARKER_JSON, DEEP_JSON);
 }
 
 function nest(depth: number, leaf: unknown, asMap: boolean): unknown {
@@ -70,8 +87,8 @@ export function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
       return o;
     }
     case 8:
-      // Nesting around the cap (64), and far past it.
-      return nest(rng.pick([30, 63, 64, 65, 200]), rng.pick([1, 'x', null]), rng.chance(0.5));
+      // Nesting around the cap (64), past it, and far past any recursion limit.
+      return rng.chance(0.2) ? DEEP_MARKER : nest(rng.pick([30, 63, 64, 65, 200]), rng.pick([1, 'x', null]), rng.chance(0.5));
     case 9:
       return msgpack ? new Map<unknown, unknown>([[rng.pick([1, true, null, 'k']), hostileValue(rng, msgpack, depth + 1)]]) : {};
     default:
@@ -135,7 +152,7 @@ const MSGPACK_TOKENS = [
   [0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
   Array<number>(100).fill(0x91),
 ];
-const JSON_TOKENS = ['['.repeat(100), '{"a":'.repeat(70), '1e999', '-0', '"\\ud800"', '"\\u0000"', '9'.repeat(400), 'null', '{"__proto__":{"x":1}}', ',', '"', '\\', '\ufeff', '[]', '{}', 'true'].map((s) => Buffer.from(s, 'utf8'));
+const JSON_TOKENS = ['['.repeat(100), '['.repeat(100_000), '{"a":'.repeat(70), '1e999', '-0', '"\\ud800"', '"\\u0000"', '9'.repeat(400), 'null', '{"__proto__":{"x":1}}', ',', '"', '\\', '\ufeff', '[]', '{}', 'true'].map((s) => Buffer.from(s, 'utf8'));
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0xc0, 0xc1, 0xdd, 0xdf, 0x22, 0x5b, 0x7b, 0x5c];
 
 /** One byte-level edit of `input`; `other` is a second corpus payload for splices. */
