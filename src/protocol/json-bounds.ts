@@ -1,9 +1,10 @@
-// Nesting bound for JSON payloads. V8's JSON.parse is iterative and happily builds a value nested a
-// million deep, but everything that later walks that value recursively — a structured clone over a
-// MessagePort, JSON.stringify, msgpackr when the value is re-encoded — dies with an untyped
-// RangeError. So a peer's JSON is refused before parsing when its brackets nest deeper than
-// MAX_PAYLOAD_DEPTH, the same cap the MessagePack pre-scan applies.
-import { MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+// Shape bounds for JSON payloads, the same caps the MessagePack pre-scan applies. V8's JSON.parse is
+// iterative and happily builds a value nested a million deep, but everything that later walks that
+// value recursively — a structured clone over a MessagePort, JSON.stringify, msgpackr when the value
+// is re-encoded — dies with an untyped RangeError. And `[{},{},…]` turns 16 MiB of text into 5.6 M
+// objects (340 MiB of heap). So a peer's JSON is refused before parsing when its brackets nest deeper
+// than MAX_PAYLOAD_DEPTH or open more than MAX_PAYLOAD_CONTAINERS arrays and objects.
+import { MAX_PAYLOAD_CONTAINERS, MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -12,34 +13,45 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_ARRAY = 0x5d;
 const CLOSE_OBJECT = 0x7d;
 
+export interface JsonShape {
+  /** Deepest bracket nesting (stops counting once past the depth limit). */
+  depth: number;
+  /** Arrays and objects opened (stops counting once past the container limit). */
+  containers: number;
+}
+
 /**
- * Deepest bracket nesting of `text`, stopping early once it passes `limit` (returns limit + 1). When
- * the text has too few brackets to nest deeper than `limit` it is not walked and 0 is returned.
- * Strings are skipped with indexOf, so long base64 bodies cost almost nothing. Exact for valid JSON;
- * for invalid JSON the answer does not matter (JSON.parse rejects it).
+ * The nesting depth and container count of `text`, exact for valid JSON (for invalid JSON the answer
+ * does not matter: JSON.parse rejects it). Texts with no more than `maxDepth` opening brackets — every
+ * usual payload — are not walked: the brackets are counted with indexOf and `{ depth: 0, containers: 0 }`
+ * is returned. Otherwise the text is walked once, strings skipped with indexOf.
  */
-export function jsonNestingDepth(text: string, limit: number = MAX_PAYLOAD_DEPTH): number {
+export function jsonShape(text: string, maxDepth: number = MAX_PAYLOAD_DEPTH, maxContainers: number = MAX_PAYLOAD_CONTAINERS): JsonShape {
+  const shape = { depth: 0, containers: 0 };
+  if (text.length <= 2 * maxDepth || !moreOpeningsThan(text, Math.min(maxDepth, maxContainers))) return shape;
   const n = text.length;
-  // Nesting deeper than `limit` needs more than `limit` opening brackets: count them first with
-  // indexOf (native, fast), and walk the text only when there are that many.
-  if (n <= 2 * limit || !moreOpeningsThan(text, limit)) return 0;
   let depth = 0;
-  let max = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       i = closingQuote(text, i + 1);
-      if (i < 0) return max;
+      if (i < 0) return shape;
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      if (++depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
+      if (++depth > shape.depth) shape.depth = depth;
+      if (depth > maxDepth || ++shape.containers > maxContainers) return shape;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
       depth--;
     }
   }
-  return max;
+  return shape;
+}
+
+/** Why `text` is refused before parsing, or null when it is within the caps. */
+export function jsonBoundsViolation(text: string): string | null {
+  const shape = jsonShape(text);
+  if (shape.depth > MAX_PAYLOAD_DEPTH) return `nesting deeper than ${MAX_PAYLOAD_DEPTH}`;
+  if (shape.containers > MAX_PAYLOAD_CONTAINERS) return `more than ${MAX_PAYLOAD_CONTAINERS} arrays and objects`;
+  return null;
 }
 
 function moreOpeningsThan(text: string, limit: number): boolean {

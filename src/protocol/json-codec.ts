@@ -5,8 +5,7 @@ import type { ParsedResponse, PayloadCodec } from './payload-codec.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
-import { jsonNestingDepth } from './json-bounds.js';
-import { MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+import { jsonBoundsViolation } from './json-bounds.js';
 
 // Strict UTF-8 (§4.1): an invalid sequence or a BOM makes the payload malformed. As fast as Buffer#toString.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -30,9 +29,8 @@ function decodeValue(payload: Uint8Array): unknown {
   } catch (err) {
     throw protocolError(`invalid JSON payload: ${(err as Error).message}`, { cause: err });
   }
-  if (jsonNestingDepth(text) > MAX_PAYLOAD_DEPTH) {
-    throw protocolError(`invalid JSON payload: nesting deeper than ${MAX_PAYLOAD_DEPTH}`);
-  }
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`invalid JSON payload: ${violation}`);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -2,9 +2,11 @@
 // headers it reads: an array32 header claiming 16 M elements makes it allocate `new Array(16M)`
 // (128 MiB) before it reads one element, so 205 bytes of nested headers could exhaust the heap.
 // This walk allocates nothing and reads every header once: each container count and each
-// str/bin/ext length must fit in the bytes that are left, nesting stops at MAX_PAYLOAD_DEPTH, and
-// the bytes must hold exactly one value. A payload that passes cannot make the decoder allocate more
-// than a small multiple of its own size, nor recurse deeper than the cap.
+// str/bin/ext length must fit in the bytes that are left, nesting stops at MAX_PAYLOAD_DEPTH, at
+// most MAX_PAYLOAD_CONTAINERS arrays and maps may appear (an empty map is one byte on the wire but a
+// ~64-byte object once decoded: 16 MiB of them decoded to 1 GiB), and the bytes must hold exactly
+// one value. A payload that passes cannot make the decoder allocate more than a small multiple of
+// its own size, nor recurse deeper than the cap.
 import { protocolError } from './errors.js';
 
 /**
@@ -13,6 +15,13 @@ import { protocolError } from './errors.js';
  * structured clone, JSON.stringify) can run out of stack on a decoded value.
  */
 export const MAX_PAYLOAD_DEPTH = 64;
+
+/**
+ * Most arrays and maps (objects) one peer payload may hold, all levels together. Far above what an
+ * event, a reply or a control message carries (a config push of 100 000 rules stays under it);
+ * bounds the decoded objects of one payload to ~16 MiB.
+ */
+export const MAX_PAYLOAD_CONTAINERS = 262_144;
 
 // The one extension we accept: msgpack's standard timestamp (type -1), which our encoder writes for
 // a Date. Every other extension is refused: the protocol defines none, and msgpackr's own (records,
@@ -28,8 +37,13 @@ function invalid(reason: string): never {
  * Throws ZAP_PROTOCOL_ERROR unless `bytes` is exactly one well-formed MessagePack value whose every
  * declared length is backed by real bytes and whose nesting is at most `maxDepth`. Iterative.
  */
-export function checkMsgpackBounds(bytes: Uint8Array, maxDepth: number = MAX_PAYLOAD_DEPTH): void {
+export function checkMsgpackBounds(
+  bytes: Uint8Array,
+  maxDepth: number = MAX_PAYLOAD_DEPTH,
+  maxContainers: number = MAX_PAYLOAD_CONTAINERS,
+): void {
   const end = bytes.length;
+  let containers = 0;
   if (end === 0) invalid('empty payload');
   // left[d]: values still to read in the container open at depth d (depth 0: the one top-level value).
   const left: number[] = [1];
@@ -51,11 +65,13 @@ export function checkMsgpackBounds(bytes: Uint8Array, maxDepth: number = MAX_PAY
     let items = 0; // values in a container that starts here
     let skip = 0; // raw bytes (string, bin, ext data, number) that follow the header
     let isMap = false;
+    let isContainer = false;
     if (t < 0x90) {
       items = t & 0x0f;
-      isMap = true;
+      isMap = isContainer = true;
     } else if (t < 0xa0) {
       items = t & 0x0f;
+      isContainer = true;
     } else if (t < 0xc0) {
       skip = t & 0x1f;
     } else {
@@ -106,6 +122,7 @@ export function checkMsgpackBounds(bytes: Uint8Array, maxDepth: number = MAX_PAY
           items = u16(bytes, pos);
           pos += 2;
           isMap = t === 0xde;
+          isContainer = true;
           break;
         case 0xdd: // array32
         case 0xdf: // map32
@@ -113,6 +130,7 @@ export function checkMsgpackBounds(bytes: Uint8Array, maxDepth: number = MAX_PAY
           items = u32(bytes, pos);
           pos += 4;
           isMap = t === 0xdf;
+          isContainer = true;
           break;
         case 0xd6: // fixext4: the 32-bit timestamp
         case 0xd7: // fixext8: the 64-bit timestamp
@@ -137,6 +155,8 @@ export function checkMsgpackBounds(bytes: Uint8Array, maxDepth: number = MAX_PAY
       pos += skip;
       continue;
     }
+    if (!isContainer) continue;
+    if (++containers > maxContainers) invalid(`more than ${maxContainers} arrays and maps`);
     if (items === 0) continue;
     // Every element takes at least one byte, every map entry two: a count the bytes cannot back is a lie.
     const needed = isMap ? items * 2 : items;

@@ -3,8 +3,7 @@
 import type { HeaderMap } from './types.js';
 import type { PbHeader } from './proto-messages.js';
 import { protocolError } from './errors.js';
-import { jsonNestingDepth } from './json-bounds.js';
-import { MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+import { jsonBoundsViolation } from './json-bounds.js';
 
 /** An integer/float field: number as is; null/absent → 0; Long, bigint or string (other loader options) converted. */
 export function num(v: unknown): number {
@@ -78,9 +77,8 @@ export function jsonText(value: unknown): string {
 /** Parse a JSON text field; '' reads as `empty`. Bad JSON → ZAP_PROTOCOL_ERROR naming the field. */
 export function parseJsonText(text: string | null | undefined, what: string, empty: unknown, correlationId?: string): unknown {
   if (typeof text !== 'string' || text === '') return empty;
-  if (jsonNestingDepth(text) > MAX_PAYLOAD_DEPTH) {
-    throw protocolError(`${what}: invalid JSON (nesting deeper than ${MAX_PAYLOAD_DEPTH})`, { correlationId });
-  }
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`${what}: invalid JSON (${violation})`, { correlationId });
   try {
     return JSON.parse(text);
   } catch (err) {

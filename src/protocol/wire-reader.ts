@@ -2,8 +2,7 @@
 // codec file. Each reader throws a ZAP_PROTOCOL_ERROR naming the message and the key, so a bad
 // message produces one clear error and never a TypeError from deep inside a mapper.
 import { protocolError } from './errors.js';
-import { jsonNestingDepth } from './json-bounds.js';
-import { MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+import { jsonBoundsViolation } from './json-bounds.js';
 
 export type WireStruct = Record<string, unknown>;
 
@@ -161,10 +160,9 @@ export function parseJsonPayload(payload: Uint8Array, what: string): unknown {
   } catch (err) {
     throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  // A value nested deeper than this would make later recursive walkers throw an untyped RangeError.
-  if (jsonNestingDepth(text) > MAX_PAYLOAD_DEPTH) {
-    throw protocolError(`${what}: invalid JSON (nesting deeper than ${MAX_PAYLOAD_DEPTH})`);
-  }
+  // Too deep for later recursive walkers (an untyped RangeError), or too many objects for the heap.
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`${what}: invalid JSON (${violation})`);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonCodec, msgpackCodec } from '../../src/protocol/payload-codec.js';
-import { checkMsgpackBounds, MAX_PAYLOAD_DEPTH } from '../../src/protocol/msgpack-bounds.js';
-import { jsonNestingDepth } from '../../src/protocol/json-bounds.js';
+import { checkMsgpackBounds, MAX_PAYLOAD_CONTAINERS, MAX_PAYLOAD_DEPTH } from '../../src/protocol/msgpack-bounds.js';
+import { jsonShape } from '../../src/protocol/json-bounds.js';
 import { parseJsonPayload } from '../../src/protocol/wire-reader.js';
 import { parseJsonText } from '../../src/protocol/proto-values.js';
 import { widenIntegers } from '../../src/protocol/msgpack-codec.js';
@@ -123,9 +123,34 @@ test('JSON nesting: deeper than the cap is a typed protocol error on every JSON 
 });
 
 test('JSON nesting: brackets inside strings (escaped quotes too) do not count', () => {
-  assert.equal(jsonNestingDepth(`{"a":"${'['.repeat(200)}","b":[1]}`), 2);
-  assert.equal(jsonNestingDepth(`{"a":"\\"${'['.repeat(200)}"}`), 1);
-  assert.equal(jsonNestingDepth(`["\\\\",${'['.repeat(70)}${']'.repeat(70)}]`), 65);
+  assert.equal(jsonShape(`{"a":"${'['.repeat(200)}","b":[1]}`).depth, 2);
+  assert.equal(jsonShape(`{"a":"\\"${'['.repeat(200)}"}`).depth, 1);
+  assert.equal(jsonShape(`["\\\\",${'['.repeat(70)}${']'.repeat(70)}]`).depth, 65);
   const text = `{"k":${'{"k":'.repeat(99)}1${'}'.repeat(100)}`;
-  assert.equal(jsonNestingDepth(text), MAX_PAYLOAD_DEPTH + 1);
+  assert.equal(jsonShape(text).depth, MAX_PAYLOAD_DEPTH + 1);
+});
+
+test(`container explosion: more than ${MAX_PAYLOAD_CONTAINERS} arrays/maps in one payload is a protocol error (16 MiB of empty maps decoded to 1 GiB)`, () => {
+  const emptyMaps = (n: number): Buffer => {
+    const b = Buffer.alloc(5 + n, 0x80);
+    b[0] = 0xdd;
+    b.writeUInt32BE(n, 1);
+    return b;
+  };
+  // The outer array counts as one container.
+  assert.equal(msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS - 1)) instanceof Array, true);
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and maps/);
+  assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(16 * 1024 * 1024 - 16)), /more than 262144 arrays and maps/);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2_000, `took ${ms} ms`); // hang guard: decoding them took ~5 s and 1 GiB
+  assert.ok(process.memoryUsage().rss - rss0 < 64 * 1024 * 1024, 'only the 16 MiB input itself was allocated');
+
+  const objects = (n: number): Buffer => Buffer.from(`[${'{},'.repeat(n - 1)}{}]`);
+  assert.equal((jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS - 1)) as unknown[]).length, MAX_PAYLOAD_CONTAINERS - 1);
+  assertProtocolError(() => jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and objects/);
+  assertProtocolError(() => parseJsonPayload(objects(MAX_PAYLOAD_CONTAINERS), 'RegistrationRequest'), /RegistrationRequest: invalid JSON \(more than/);
+  // Brackets inside strings are not containers.
+  assert.equal(jsonShape(JSON.stringify({ s: '{'.repeat(MAX_PAYLOAD_CONTAINERS + 10) })).containers, 1);
 });
