@@ -18,8 +18,8 @@ export function msgpackBombs(): [string, Buffer][] {
     ['ext32 claiming 2 GiB', Buffer.from([0xc9, 0x7f, 0xff, 0xff, 0xff, 0x01, 0x00])],
     ['fixarray nested 100 000 deep', Buffer.from([...repeat([0x91], 100_000), 0x01])],
     ['fixmap nested 10 000 deep', Buffer.from([...repeat([0x81, 0x01], 10_000), 0x01])],
-    // Honest counts, but 1 M one-byte empty maps would decode to ~64 MiB of objects.
-    ['array32 of 1 M empty maps', Buffer.concat([Buffer.from([0xdd, 0x00, 0x10, 0x00, 0x00]), Buffer.alloc(1 << 20, 0x80)])],
+    // Honest counts, but past the container cap: one-byte empty maps decode to ~64-byte objects each.
+    ['array32 of 300 000 empty maps', Buffer.concat([Buffer.from([0xdd, 0x00, 0x04, 0x93, 0xe0]), Buffer.alloc(300_000, 0x80)])],
     // A plausible reply whose `audit` hides the array32 bomb.
     [
       'bomb inside an AgentResponse',
