@@ -25,6 +25,14 @@ const RSS_BOUND = 16 * 1024 * 1024;
 /** Each variant is sent this many times: a per-bomb allocation would add up far past the bound. */
 const ROUNDS = 2;
 const START_TIMEOUT_MS = 20_000;
+/**
+ * The bombs sent here, by index into msgpackBombs() (the fake agent serves `/bomb/<index>`). The
+ * container-cap variant is left out: it is 300 KB of honest bytes, and receiving them costs their own
+ * size, which would blur a bound meant for amplification; codec-msgpack-bounds covers it in-process.
+ */
+const SENT = msgpackBombs()
+  .map(([name, bytes], index) => ({ name, bytes, index }))
+  .filter((b) => !b.name.includes('empty maps'));
 
 const children: ChildProcess[] = [];
 after(() => {
@@ -75,14 +83,12 @@ test('msgpack memory bomb: a real `zap agent` (MessagePack negotiated) survives 
   });
   assert.equal(good.handshake['encoding'], 'msgpack');
   assert.equal(hostile.handshake['encoding'], 'msgpack');
-  // Warm both paths once before the baseline.
-  good.client.send(MessageType.RequestHeaders, goodEvent('warm'));
-  assert.equal(await nextReplyCid(good.client), 'warm');
-  const rss0 = rssOf(pid);
-
+  // Round 0 warms both paths up (JIT, buffers); RSS is measured over the rest.
+  let rss0 = 0;
   let n = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, bomb] of msgpackBombs()) {
+  for (let round = 0; round <= ROUNDS; round++) {
+    if (round === 1) rss0 = rssOf(pid);
+    for (const { name, bytes: bomb } of SENT) {
       const t0 = performance.now();
       hostile.client.send(MessageType.RequestHeaders, bomb);
       // Spec §6.10 (agent side): an event that cannot be decoded is answered Allow, cid "" (none can be found).
@@ -99,7 +105,7 @@ test('msgpack memory bomb: a real `zap agent` (MessagePack negotiated) survives 
   hostile.client.send(MessageType.RequestHeaders, goodEvent('after-bombs'));
   assert.equal(await nextReplyCid(hostile.client), 'after-bombs');
   const grown = rssOf(pid) - rss0;
-  t.diagnostic(`zap agent RSS +${(grown / 1048576).toFixed(1)} MiB over ${ROUNDS} rounds of ${msgpackBombs().length} bombs`);
+  t.diagnostic(`zap agent RSS +${(grown / 1048576).toFixed(1)} MiB over ${ROUNDS} rounds of ${SENT.length} bombs`);
   assert.equal(child.exitCode, null, 'the agent process is alive');
   assert.ok(grown < RSS_BOUND, `agent RSS grew ${grown} bytes`);
   // A JSON client still gets a handshake answer: the listener is fine too.
@@ -146,11 +152,9 @@ for (const workers of [0, 1]) {
     // Round 0 warms up (JIT of the error paths, reconnect machinery); RSS is measured over the rest.
     let rss0 = 0;
 
-    const bombs = msgpackBombs();
     for (let round = 0; round <= ROUNDS; round++) {
       if (round === 1) rss0 = process.memoryUsage().rss;
-      for (let i = 0; i < bombs.length; i++) {
-        const name = (bombs[i] as [string, Buffer])[0];
+      for (const { name, index: i } of SENT) {
         // Settle-once bookkeeping: every handler run counted.
         let settles = 0;
         const outcome = await call(`bomb-${round}-${i}`, `/bomb/${i}`).finally(() => settles++);
@@ -163,7 +167,7 @@ for (const workers of [0, 1]) {
       }
     }
     const grown = process.memoryUsage().rss - rss0;
-    t.diagnostic(`RSS +${(grown / 1048576).toFixed(1)} MiB over ${ROUNDS} rounds of ${bombs.length} bombs`);
+    t.diagnostic(`RSS +${(grown / 1048576).toFixed(1)} MiB over ${ROUNDS} rounds of ${SENT.length} bombs`);
     assert.deepEqual(lostWorkers, [], 'no connection worker was lost');
     assert.equal(pool.stats().workers, workers);
     assert.ok(grown < RSS_BOUND, `RSS grew ${grown} bytes`);
