@@ -16,8 +16,13 @@ export type FrameHandler = (type: number, payload: Buffer) => void;
 const KNOWN = new Uint8Array(256);
 for (const code of Object.values(MessageType)) KNOWN[code] = 1;
 
-/** First capacity of the owned buffer: most split frames are small events that then fit at once. */
-const MIN_CAPACITY = 256;
+/**
+ * Smallest owned buffer once the frame's length is known (never more than the frame itself): a split
+ * event of a few hundred bytes then takes one allocation, like the join it replaces.
+ */
+const MIN_CAPACITY = 4096;
+/** Owned buffer for the first bytes of a frame whose length prefix is not complete yet. */
+const PREFIX_CAPACITY = 16;
 const HEADER = 5;
 
 function zeroLength(): AgentPoolError {
@@ -54,7 +59,10 @@ export class FrameDecoder {
     return this.held;
   }
 
-  /** Bytes allocated to hold them: at most max(2 × bufferedBytes, 256) (plus the length of one pushed chunk). */
+  /**
+   * Bytes allocated to hold them: at most max(2 × bufferedBytes, 4096) and never more than the frame
+   * being assembled (after an onFrame exception: what is left of the chunk it was in).
+   */
   get capacity(): number {
     return this.buf === null ? 0 : this.buf.length;
   }
@@ -154,15 +162,22 @@ export class FrameDecoder {
     this.onFrame(b[4] as number, b.subarray(HEADER, size));
   }
 
-  /** Copy `length` bytes of `src` at `from` after the held bytes, growing the owned buffer geometrically. */
+  /**
+   * Copy `length` bytes of `src` at `from` after the held bytes, growing the owned buffer
+   * geometrically. `frameSize`: 4 + N of the held frame, Infinity while its prefix is incomplete.
+   */
   private append(src: Buffer, from: number, length: number, frameSize: number): void {
     const want = this.held + length;
     const cap = this.buf === null ? 0 : this.buf.length;
     if (want > cap) {
-      // Double, but never past the frame's own size (known once the prefix is in) nor below what is needed.
-      const grown = Math.max(want, Math.min(Math.max(cap * 2, MIN_CAPACITY), frameSize));
-      // Buffer.alloc: an allocation of its own (allocUnsafe would slice Node's shared pool), zeroed.
-      const next = Buffer.alloc(grown);
+      // Double (at least MIN_CAPACITY), but never past the frame's own size nor below what is needed.
+      const grown =
+        frameSize === Infinity
+          ? Math.max(want, cap * 2, PREFIX_CAPACITY)
+          : Math.max(want, Math.min(Math.max(cap * 2, MIN_CAPACITY), frameSize));
+      // Every byte a frame's payload exposes is written before delivery, so uninitialised memory is
+      // fine; below 4 KiB allocUnsafe takes a slice of Node's 8 KiB pool (fast, pins 8 KiB at most).
+      const next = Buffer.allocUnsafe(grown);
       if (this.buf !== null && this.held > 0) this.buf.copy(next, 0, 0, this.held);
       this.buf = next;
     }

@@ -150,7 +150,7 @@ function frameTarget(codec: PayloadCodec, corpus: ReturnType<typeof wireCorpus>)
         const size = chunks[i % chunks.length] as number;
         d.push(stream.subarray(at, at + size));
         at += size;
-        if (d.capacity > Math.max(2 * d.bufferedBytes, 256)) {
+        if (d.capacity > Math.max(2 * d.bufferedBytes, 4096)) {
           throw new DecoderBoundError(`frame decoder capacity ${d.capacity} for ${d.bufferedBytes} bytes held`);
         }
       }
