@@ -35,7 +35,8 @@ function invalid(reason: string): never {
 
 /**
  * Throws ZAP_PROTOCOL_ERROR unless `bytes` is exactly one well-formed MessagePack value whose every
- * declared length is backed by real bytes and whose nesting is at most `maxDepth`. Iterative.
+ * declared length is backed by real bytes, whose nesting is at most `maxDepth` and which holds at
+ * most `maxContainers` arrays and maps. Iterative; allocates nothing but a stack of `maxDepth` counts.
  */
 export function checkMsgpackBounds(
   bytes: Uint8Array,
@@ -157,12 +158,12 @@ export function checkMsgpackBounds(
     }
     if (!isContainer) continue;
     if (++containers > maxContainers) invalid(`more than ${maxContainers} arrays and maps`);
-    if (items === 0) continue;
     // Every element takes at least one byte, every map entry two: a count the bytes cannot back is a lie.
     const needed = isMap ? items * 2 : items;
     if (needed > end - pos) invalid(`count ${items} at byte ${pos} exceeds the ${end - pos} bytes left`);
+    // Empty containers count too, as `[]` does in JSON: the same depth limit for both encodings.
     if (depth >= maxDepth) invalid(`nesting deeper than ${maxDepth}`);
-    left[++depth] = needed;
+    if (items > 0) left[++depth] = needed;
   }
 }
 

@@ -76,6 +76,9 @@ test(`msgpack nesting: ${MAX_PAYLOAD_DEPTH} levels decode, one more is a protoco
   assert.deepEqual(checkMsgpackBounds(nested(MAX_PAYLOAD_DEPTH)), undefined);
   assert.ok(Array.isArray(msgpackCodec.decodeValue(nested(MAX_PAYLOAD_DEPTH))));
   assertProtocolError(() => msgpackCodec.decodeValue(nested(MAX_PAYLOAD_DEPTH + 1)), /nesting deeper than 64/);
+  // An empty container at depth 65 counts, as `[]` does in JSON.
+  assert.ok(Array.isArray(msgpackCodec.decodeValue(nested(MAX_PAYLOAD_DEPTH - 1, [0x90]))));
+  assertProtocolError(() => msgpackCodec.decodeValue(nested(MAX_PAYLOAD_DEPTH, [0x90])), /nesting deeper than 64/);
   // 100 000 levels: msgpackr alone would overflow its stack.
   assertProtocolError(() => msgpackCodec.decodeValue(nested(100_000)), /nesting/);
   // Maps nest too (value position).
