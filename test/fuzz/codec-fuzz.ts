@@ -7,7 +7,7 @@
 // replay the same run.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AgentPoolError } from '../../src/protocol/errors.js';
+import { AgentPoolError, protocolError } from '../../src/protocol/errors.js';
 import { jsonCodec, msgpackCodec, type PayloadCodec } from '../../src/protocol/payload-codec.js';
 import { agentResponseFromWire } from '../../src/protocol/agent-response.js';
 import { decodeHandshakeRequest, decodeHandshakeResponse, validateHandshakeResponse } from '../../src/protocol/handshake.js';
@@ -166,7 +166,11 @@ function jsonTargets(corpus: ReturnType<typeof wireCorpus>): Target[] {
     t('handshake-request', [corpus.handshakeRequest], (p) => void decodeHandshakeRequest(p)),
     t('handshake-response', [corpus.handshakeResponse], (p) => void validateHandshakeResponse(decodeHandshakeResponse(p), 'prefer-msgpack')),
     t('registration-request', [corpus.registrationRequest], (p) => void decodeRegistrationRequest(p)),
-    t('registration-validate', [corpus.registrationRequest], (p) => void validateRegistration(0x01, p, always)),
+    t('registration-validate', [corpus.registrationRequest], (p) => {
+      // A refusal verdict counts as refused, like a thrown AgentPoolError.
+      const verdict = validateRegistration(0x01, p, always);
+      if (!verdict.ok) throw protocolError(verdict.error);
+    }),
     t('registration-response', [corpus.registrationResponse], (p) => void decodeRegistrationResponse(p)),
     t('cancel', [corpus.cancel], (p) => void decodeCancel(p)),
     t('ping', [corpus.ping], (p) => void decodePing(p)),

@@ -18,7 +18,7 @@ function assertBounded(d: FrameDecoder, where: string): void {
   );
 }
 
-test('frame decoder memory: 1-byte pushes of a 1 MiB frame keep capacity ≤ 2 × held bytes, and the frame arrives intact', () => {
+test('frame decoder memory: 1-byte pushes of a 1 MiB frame keep capacity ≤ max(2 × held, 4 KiB), and the frame arrives intact', () => {
   const payload = Buffer.alloc(1 << 20);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
   const frame = encodeFrame(MessageType.RequestBodyChunk, payload);
