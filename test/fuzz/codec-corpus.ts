@@ -1,5 +1,6 @@
 // Seed inputs for the codec fuzzer: one valid wire value per message kind the UDS / reverse readers
-// accept, built with our own encoders so they start out well-formed. The fuzzer mutates them.
+// accept, built with our own encoders so they start out well-formed (the domain samples are exported
+// for the gRPC seeds too). The fuzzer mutates them.
 import type { AgentResponse, Capabilities, EventKind, HealthStatus, MetricsReport } from '../../src/protocol/types.js';
 import { agentResponseToWire, allowResponse } from '../../src/protocol/agent-response.js';
 import { capabilitiesToWire, defaultCapabilities } from '../../src/protocol/capabilities.js';
@@ -10,7 +11,7 @@ import { flowControlToWire } from '../../src/protocol/flow-control.js';
 import { configUpdateRequestToWire, configUpdateResponseToWire } from '../../src/protocol/config-update.js';
 import { ALL_EVENT_KINDS, sampleDomainEvent } from '../support/events.js';
 
-const capabilities: Capabilities = defaultCapabilities({
+export const capabilities: Capabilities = defaultCapabilities({
   agentId: 'waf-1',
   name: 'WAF',
   version: '1.2.3',
@@ -18,7 +19,7 @@ const capabilities: Capabilities = defaultCapabilities({
   features: { streamingBody: true, cancellation: true, healthReporting: true, concurrentRequests: 64 },
 });
 
-const blockResponse: AgentResponse = {
+export const blockResponse: AgentResponse = {
   ...allowResponse(),
   decision: { type: 'block', status: 403, body: 'denied', headers: { 'x-why': 'rule 942100' } },
   requestHeaders: [
@@ -34,18 +35,18 @@ const blockResponse: AgentResponse = {
   websocketDecision: { type: 'close', code: 1008, reason: 'policy' },
 };
 
-const redirectResponse: AgentResponse = {
+export const redirectResponse: AgentResponse = {
   ...allowResponse(),
   decision: { type: 'redirect', url: 'https://login.example/', status: 302 },
 };
 
-const challengeResponse: AgentResponse = {
+export const challengeResponse: AgentResponse = {
   ...allowResponse(),
   decision: { type: 'challenge', challengeType: 'captcha', params: { site: 'k' } },
   needsMore: true,
 };
 
-const health: HealthStatus = {
+export const health: HealthStatus = {
   agentId: 'waf-1',
   state: 2,
   message: 'busy',
@@ -78,7 +79,7 @@ const health: HealthStatus = {
   recoverable: true,
 };
 
-const metrics: MetricsReport = {
+export const metrics: MetricsReport = {
   agentId: 'waf-1',
   timestampMs: 1_767_225_600_000,
   intervalMs: 10_000,

@@ -1,6 +1,6 @@
 // Structure-aware fuzzer for every reader of peer bytes in src/protocol: the frame decoder (random
 // chunking), both payload codecs (every event kind, AgentResponse parse + validation, control
-// messages), the handshake and registration readers, Cancel and Ping. The oracle: a reader either
+// messages), the handshake and registration readers, Cancel and Ping, and the gRPC messages. The oracle: a reader either
 // returns or throws an AgentPoolError; anything else (TypeError, RangeError, …) is a failure, also
 // downstream of what it returned (a MessagePort clone, re-encoding), as is heap growth past a bound
 // or a frame decoder holding more than twice its bytes. Seeded: the same seed and input count
@@ -26,6 +26,7 @@ import { ALL_EVENT_KINDS } from '../support/events.js';
 import { msgpackBombs } from '../support/msgpack-bombs.js';
 import { wireCorpus } from './codec-corpus.js';
 import { encodeWire, mutateBytes, mutateStructure, Rng } from './mutators.js';
+import { protoTargets } from './proto-targets.js';
 
 export interface FuzzOptions {
   seed: number;
@@ -67,6 +68,8 @@ interface Target {
   name: string;
   msgpack: boolean;
   seeds: unknown[];
+  /** Seeds already as bytes (gRPC messages): byte-level mutations only. */
+  encoded?: Buffer[];
   run(payload: Buffer, chunks: number[]): void;
 }
 
@@ -200,8 +203,9 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
     ...jsonTargets(corpus),
     frameTarget(jsonCodec, corpus),
     frameTarget(msgpackCodec, corpus),
+    ...protoTargets().map((b): Target => ({ name: b.name, msgpack: false, seeds: [], encoded: b.seeds, run: b.run })),
   ];
-  const encodedSeeds = targets.map((t) => t.seeds.map((s) => encodeSeed(t, s)));
+  const encodedSeeds = targets.map((t) => t.encoded ?? t.seeds.map((s) => encodeSeed(t, s)));
   const bombs = msgpackBombs().map(([, b]) => b);
   const stats: FuzzSummary['targets'] = {};
   for (const t of targets) stats[t.name] = { inputs: 0, accepted: 0, refused: 0 };
@@ -224,7 +228,7 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
     let input: Buffer;
     if (target.msgpack && rng.chance(0.02)) {
       input = rng.pick(bombs);
-    } else if (rng.chance(0.4) && !target.name.endsWith(':frames')) {
+    } else if (rng.chance(0.4) && target.encoded === undefined && !target.name.endsWith(':frames')) {
       input = encodeWire(mutateStructure(rng.pick(target.seeds), rng, target.msgpack), target.msgpack);
     } else {
       input = rng.pick(seeds);
