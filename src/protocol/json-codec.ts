@@ -6,6 +6,7 @@ import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
 import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText } from './peer-text.js';
 
 // Strict UTF-8 (§4.1): an invalid sequence or a BOM makes the payload malformed. As fast as Buffer#toString.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -34,7 +35,8 @@ function decodeValue(payload: Uint8Array): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw protocolError(`invalid JSON payload: ${(err as Error).message}`, { cause: err });
+    // V8 quotes the offending input in its message: escape it like any peer text.
+    throw protocolError(`invalid JSON payload: ${peerText((err as Error).message)}`, { cause: err });
   }
 }
 

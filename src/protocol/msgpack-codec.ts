@@ -10,6 +10,7 @@ import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
 import { setOwn } from './events-common.js';
 import { checkMsgpackBounds, MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+import { peerText } from './peer-text.js';
 
 // useRecords false: plain msgpack maps (no msgpackr record extension) and fixint up to 127.
 // variableMapSize: the smallest map header (fixmap) instead of an always-map16 header.
@@ -80,7 +81,7 @@ function decodeValue(payload: Uint8Array): unknown {
   try {
     return unpackr.unpack(payload);
   } catch (err) {
-    throw protocolError(`invalid MessagePack payload: ${(err as Error).message}`, { cause: err });
+    throw protocolError(`invalid MessagePack payload: ${peerText((err as Error).message)}`, { cause: err });
   }
 }
 

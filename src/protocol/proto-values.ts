@@ -4,6 +4,7 @@ import type { HeaderMap } from './types.js';
 import type { PbHeader } from './proto-messages.js';
 import { protocolError } from './errors.js';
 import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText } from './peer-text.js';
 
 /** An integer/float field: number as is; null/absent → 0; Long, bigint or string (other loader options) converted. */
 export function num(v: unknown): number {
@@ -82,7 +83,8 @@ export function parseJsonText(text: string | null | undefined, what: string, emp
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`, {
+    // V8 quotes the offending input in its message: escape it like any peer text.
+    throw protocolError(`${what}: invalid JSON (${peerText(err instanceof Error ? err.message : err)})`, {
       correlationId,
     });
   }

@@ -3,6 +3,7 @@
 // message produces one clear error and never a TypeError from deep inside a mapper.
 import { protocolError } from './errors.js';
 import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText } from './peer-text.js';
 
 export type WireStruct = Record<string, unknown>;
 
@@ -166,6 +167,8 @@ export function parseJsonPayload(payload: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+    // V8 quotes the offending input in its message: escape it like any peer text (it may be logged,
+    // or sent back in a registration refusal).
+    throw protocolError(`${what}: invalid JSON (${peerText(err instanceof Error ? err.message : err)})`);
   }
 }
