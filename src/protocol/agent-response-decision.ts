@@ -14,6 +14,7 @@ import {
   type WireStruct,
 } from './wire-reader.js';
 import { checkRange, U16_MAX } from './events-common.js';
+import { quotedPeerText } from './peer-text.js';
 
 export function decisionToWire(d: Decision): unknown {
   switch (d.type) {
@@ -111,7 +112,7 @@ export function decisionFromWire(v: unknown, what: string): Decision {
       return { type: 'challenge', challengeType: reqString(s, 'challenge_type', w), params: stringMapOr(s, 'params', w) };
     }
     default:
-      throw protocolError(`${what}: unknown decision '${tag}'`);
+      throw protocolError(`${what}: unknown decision ${quotedPeerText(tag)}`);
   }
 }
 
@@ -132,6 +133,6 @@ export function webSocketDecisionFromWire(v: unknown, what: string): WebSocketDe
       return { type: 'close', code: checkRange(reqInt(s, 'code', w), U16_MAX, w, 'code'), reason: reqString(s, 'reason', w) };
     }
     default:
-      throw protocolError(`${what}: unknown websocket_decision '${tag}'`);
+      throw protocolError(`${what}: unknown websocket_decision ${quotedPeerText(tag)}`);
   }
 }

@@ -15,6 +15,7 @@ import {
   stringOr,
   type WireStruct,
 } from './wire-reader.js';
+import { quotedPeerText } from './peer-text.js';
 
 const REQ = 'ConfigUpdateRequest';
 const RES = 'ConfigUpdateResponse';
@@ -97,7 +98,7 @@ function updateTypeFromWire(v: unknown): ConfigUpdateType {
     case 'config_error':
       return { type, error: stringOr(s, 'error', what, ''), field: optString(s, 'field', what) };
     default:
-      throw protocolError(`${what}: unknown type '${type}'`);
+      throw protocolError(`${what}: unknown type ${quotedPeerText(type)}`);
   }
 }
 

@@ -3,6 +3,7 @@
 import type { HeaderMap } from './types.js';
 import { describe, encodeBase64, isAbsent, type WireStruct } from './wire-reader.js';
 import { protocolError } from './errors.js';
+import { quotedPeerText } from './peer-text.js';
 
 /**
  * A byte field on the wire: padded base64 text in JSON, the bytes themselves (packed as msgpack bin)
@@ -35,11 +36,11 @@ export function headerMapFromWire(s: WireStruct, key: string, what: string): Hea
   for (const name in map) {
     const values = map[name];
     if (!Array.isArray(values)) {
-      throw protocolError(`${what}: header '${name}' must be an array of strings, got ${describe(values)}`);
+      throw protocolError(`${what}: header ${quotedPeerText(name)} must be an array of strings, got ${describe(values)}`);
     }
     for (let i = 0; i < values.length; i++) {
       if (typeof values[i] !== 'string') {
-        throw protocolError(`${what}: header '${name}' must be an array of strings, got ${describe(values[i])} inside`);
+        throw protocolError(`${what}: header ${quotedPeerText(name)} must be an array of strings, got ${describe(values[i])} inside`);
       }
     }
   }

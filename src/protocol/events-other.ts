@@ -23,6 +23,7 @@ import {
 } from './wire-reader.js';
 import { protocolError } from './errors.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
+import { quotedPeerText } from './peer-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders
@@ -121,7 +122,7 @@ export function webSocketFrameToWire(e: WebSocketFrameEvent, cid: string, binary
 export function webSocketFrameFromWire(v: unknown): WebSocketFrameEvent {
   const s = asStruct(v, WEBSOCKET_FRAME_KEYS, WS);
   const opcode = reqString(s, 'opcode', WS);
-  if (!OPCODES.has(opcode)) throw protocolError(`${WS}: unknown opcode '${opcode}'`);
+  if (!OPCODES.has(opcode)) throw protocolError(`${WS}: unknown opcode ${quotedPeerText(opcode)}`);
   return {
     correlationId: reqString(s, 'correlation_id', WS),
     opcode: opcode as WebSocketOpcode,
@@ -166,7 +167,7 @@ export function guardrailInspectFromWire(v: unknown): GuardrailInspectEvent {
   const s = asStruct(v, GUARDRAIL_INSPECT_KEYS, GR);
   const inspectionType = reqString(s, 'inspection_type', GR);
   if (inspectionType !== 'prompt_injection' && inspectionType !== 'pii_detection') {
-    throw protocolError(`${GR}: unknown inspection_type '${inspectionType}'`);
+    throw protocolError(`${GR}: unknown inspection_type ${quotedPeerText(inspectionType)}`);
   }
   const e: GuardrailInspectEvent = {
     correlationId: reqString(s, 'correlation_id', GR),

@@ -6,6 +6,7 @@ import { ErrorCode, protocolError, zapError } from './errors.js';
 import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
+import { quotedPeerText } from './peer-text.js';
 
 const REQUEST_KEYS = ['supported_versions', 'proxy_id', 'proxy_version', 'config', 'supported_encodings'] as const;
 const RESPONSE_KEYS = ['protocol_version', 'capabilities', 'success', 'error', 'encoding'] as const;
@@ -87,7 +88,7 @@ export function encodeHandshakeResponse(r: HandshakeResponse): Buffer {
 function encodingFromWire(v: unknown): Encoding {
   if (isAbsent(v)) return 'json';
   if (v === 'json' || v === 'msgpack') return v;
-  throw protocolError(`${RES}: unknown encoding ${JSON.stringify(v)}`);
+  throw protocolError(`${RES}: unknown encoding ${quotedPeerText(typeof v === 'string' ? v : String(JSON.stringify(v)))}`);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { HeaderMap, HeaderOp } from './types.js';
 import { protocolError } from './errors.js';
 import { asStruct, describe, isAbsent, reqString } from './wire-reader.js';
 import { setOwn } from './events-common.js';
+import { quotedPeerText } from './peer-text.js';
 
 const NAME_VALUE_KEYS = ['name', 'value'] as const;
 const NAME_KEYS = ['name'] as const;
@@ -65,7 +66,7 @@ export function headerOpFromWire(v: unknown, what: string): HeaderOp {
       return { op: 'remove', name: reqString(s, 'name', w) };
     }
     default:
-      throw protocolError(`${what}: unknown header op '${tag}'`);
+      throw protocolError(`${what}: unknown header op ${quotedPeerText(tag)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { isAgentPoolError, protocolError } from './errors.js';
 import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, reqString, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire } from './capabilities.js';
 import { messageTypeName } from './message-type.js';
+import { quotedPeerText } from './peer-text.js';
 
 const REQ = 'RegistrationRequest';
 const RES = 'RegistrationResponse';
@@ -111,7 +112,7 @@ export function validateRegistration(
   }
   if (request.agentId === '') return refuse('Invalid message format: Agent ID cannot be empty', true);
   if (policy.allowedAgents.length > 0 && !isAllowed(request.agentId, policy.allowedAgents)) {
-    return refuse(`Invalid message format: Agent '${request.agentId}' is not in the allowed list`, true);
+    return refuse(`Invalid message format: Agent ${quotedPeerText(request.agentId)} is not in the allowed list`, true);
   }
   if (policy.requireAuth) {
     // An empty token counts as no token: it can never be a meaningful secret.

@@ -3,7 +3,7 @@
 // message produces one clear error and never a TypeError from deep inside a mapper.
 import { protocolError } from './errors.js';
 import { jsonBoundsViolation } from './json-bounds.js';
-import { peerText } from './peer-text.js';
+import { peerText, quotedPeerText } from './peer-text.js';
 
 export type WireStruct = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ export function describe(value: unknown): string {
 }
 
 function fail(what: string, key: string, expected: string, value: unknown): never {
-  throw protocolError(`${what}: key '${key}' must be ${expected}, got ${describe(value)}`);
+  throw protocolError(`${what}: key ${quotedPeerText(key)} must be ${expected}, got ${describe(value)}`);
 }
 
 export function isAbsent(value: unknown): value is null | undefined {

@@ -185,6 +185,19 @@ function encodeSeed(target: Target, seed: unknown): Buffer {
   return Buffer.concat((seed as [number, unknown][]).map(([type, v]) => encodeFrame(type, encodeWire(v, target.msgpack))));
 }
 
+// Error texts are logged and sometimes sent to the peer: peer bytes in them must be escaped (peerText)
+// and bounded. C0/C1 controls, line/paragraph separators and bidi controls must never appear raw.
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const MAX_MESSAGE = 1024;
+
+/** Why an error message is unsafe to log, or null. */
+function unsafeMessage(message: string): string | null {
+  if (message.length > MAX_MESSAGE) return `is ${message.length} characters long (peer text not bounded)`;
+  if (RAW_CONTROL.test(message)) return 'holds a raw control character (peer text not escaped)';
+  return null;
+}
+
 function gcFunction(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
@@ -242,8 +255,12 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
       target.run(input, chunks);
       stat.accepted++;
     } catch (err) {
-      if (err instanceof AgentPoolError) {
+      const unsafe = err instanceof AgentPoolError ? unsafeMessage(err.message) : null;
+      if (err instanceof AgentPoolError && unsafe === null) {
         stat.refused++;
+      } else if (unsafe !== null) {
+        failure = { target: target.name, index: i, inputHex: input.toString('hex'), chunks, error: `AgentPoolError message ${unsafe}: ${JSON.stringify(err instanceof Error ? err.message.slice(0, 300) : '')}` };
+        break;
       } else {
         failure = { target: target.name, index: i, inputHex: input.toString('hex'), chunks, error: describeError(err) };
         break;
