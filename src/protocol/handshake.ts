@@ -6,7 +6,7 @@ import { ErrorCode, protocolError, zapError } from './errors.js';
 import { asStruct, boolOr, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
-import { quotedPeerText } from './peer-text.js';
+import { peerText, quotedPeerText } from './peer-text.js';
 
 const REQUEST_KEYS = ['supported_versions', 'proxy_id', 'proxy_version', 'config', 'supported_encodings'] as const;
 const RESPONSE_KEYS = ['protocol_version', 'capabilities', 'success', 'error', 'encoding'] as const;
@@ -112,7 +112,8 @@ export function decodeHandshakeResponse(payload: Uint8Array): HandshakeResponse 
  * order. Returns the encoding to switch to; throws ZAP_HANDSHAKE_FAILED with the §5.1 texts.
  */
 export function validateHandshakeResponse(r: HandshakeResponse, setting: EncodingSetting): Encoding {
-  if (!r.success) throw zapError(ErrorCode.HandshakeFailed, r.error ?? 'Unknown handshake error');
+  // The agent's own refusal text: escaped and bounded before it reaches a log.
+  if (!r.success) throw zapError(ErrorCode.HandshakeFailed, r.error === null ? 'Unknown handshake error' : peerText(r.error));
   if (r.protocolVersion !== PROTOCOL_VERSION) {
     throw zapError(
       ErrorCode.HandshakeFailed,

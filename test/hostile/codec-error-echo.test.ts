@@ -12,7 +12,7 @@ import { validateRegistration } from '../../src/protocol/registration.js';
 import { isAgentPoolError } from '../../src/protocol/errors.js';
 import { agentResponseFromWire } from '../../src/protocol/agent-response.js';
 import { configUpdateRequestFromWire } from '../../src/protocol/config-update.js';
-import { decodeHandshakeResponse } from '../../src/protocol/handshake.js';
+import { decodeHandshakeResponse, validateHandshakeResponse } from '../../src/protocol/handshake.js';
 
 const HOSTILE = 'x\n\u001b[2J\u202eforged log line';
 // eslint-disable-next-line no-control-regex
@@ -77,4 +77,19 @@ test('protocol error echo: peer strings named in decoder errors (tags, header na
     assert.ok(m.length < 400, `message of ${m.length} characters: ${m.slice(0, 200)}`);
     assert.match(m, /a\\n\\x1b\[2J\\u202ex/, m.slice(0, 200));
   }
+});
+
+test('protocol error echo: an agent\'s handshake refusal text in ZAP_HANDSHAKE_FAILED is escaped and bounded (found by the fuzzer)', () => {
+  const refusal = Buffer.from(JSON.stringify({ protocol_version: 2, success: false, error: `\u0000\u001b[31m\n${'y'.repeat(10_000)}` }), 'utf8');
+  let message = '';
+  try {
+    validateHandshakeResponse(decodeHandshakeResponse(refusal), 'json');
+  } catch (err) {
+    assert.ok(isAgentPoolError(err));
+    assert.equal(err.code, 'ZAP_HANDSHAKE_FAILED');
+    message = err.message;
+  }
+  assert.match(message, /^\\x00\\x1b\[31m\\ny/);
+  assert.doesNotMatch(message, RAW_CONTROL);
+  assert.ok(message.length < 200, `${message.length} characters`);
 });
