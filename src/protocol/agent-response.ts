@@ -22,6 +22,7 @@ import {
   webSocketDecisionFromWire,
   webSocketDecisionToWire,
 } from './agent-response-decision.js';
+import { peerText } from './peer-text.js';
 
 export { bestEffortEventCorrelationId } from './events.js';
 
@@ -85,7 +86,7 @@ export function agentResponseFromWire(body: unknown): AgentResponse {
   } catch (err) {
     // Whatever a hostile value trips over (e.g. a Map key that cannot become a string) is still a bad shape.
     if (isAgentPoolError(err)) throw err;
-    throw protocolError(`${W}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw protocolError(`${W}: ${peerText(err instanceof Error ? err.message : err)}`, { cause: err });
   }
 }
 

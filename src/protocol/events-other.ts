@@ -24,6 +24,7 @@ import {
 import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
+import { quotedPeerText } from './peer-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders
@@ -167,7 +168,7 @@ export function guardrailInspectFromWire(v: unknown): GuardrailInspectEvent {
   const s = asStruct(v, GUARDRAIL_INSPECT_KEYS, GR);
   const inspectionType = reqString(s, 'inspection_type', GR);
   if (inspectionType !== 'prompt_injection' && inspectionType !== 'pii_detection') {
-    throw protocolError(`${GR}: unknown inspection_type '${inspectionType}'`);
+    throw protocolError(`${GR}: unknown inspection_type ${quotedPeerText(inspectionType)}`);
   }
   const e: GuardrailInspectEvent = {
     correlationId: reqString(s, 'correlation_id', GR),

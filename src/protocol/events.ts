@@ -23,6 +23,7 @@ import {
   webSocketFrameFromWire,
   webSocketFrameToWire,
 } from './events-other.js';
+import { peerText } from './peer-text.js';
 
 type ToWire = { [K in EventKind]: (event: EventMap[K], cid: string, binary: boolean) => Record<string, unknown> };
 type FromWire = { [K in EventKind]: (wire: unknown) => EventMap[K] };
@@ -93,7 +94,7 @@ export function decodedEvent<K extends EventKind>(kind: K, body: unknown): { eve
     event = eventFromWire(kind, body);
   } catch (err) {
     if (isAgentPoolError(err)) throw err;
-    throw protocolError(`${kind}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw protocolError(`${kind}: ${peerText(err instanceof Error ? err.message : err)}`, { cause: err });
   }
   const top = member(body, 'correlation_id', -1);
   if (typeof top === 'string') return { event, correlationId: top };

@@ -5,6 +5,8 @@ import type { ParsedResponse, PayloadCodec } from './payload-codec.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
+import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText } from './peer-text.js';
 
 // Strict UTF-8 (§4.1): an invalid sequence or a BOM makes the payload malformed. As fast as Buffer#toString.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -22,10 +24,19 @@ function encodeValue(wire: unknown): Buffer {
 }
 
 function decodeValue(payload: Uint8Array): unknown {
+  let text: string;
   try {
-    return JSON.parse(UTF8.decode(payload));
+    text = UTF8.decode(payload);
   } catch (err) {
     throw protocolError(`invalid JSON payload: ${(err as Error).message}`, { cause: err });
+  }
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`invalid JSON payload: ${violation}`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8 quotes the offending input in its message: escape it like any peer text.
+    throw protocolError(`invalid JSON payload: ${peerText((err as Error).message)}`, { cause: err });
   }
 }
 

@@ -9,6 +9,8 @@ import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
 import { setOwn } from './events-common.js';
+import { checkMsgpackBounds, MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
+import { peerText } from './peer-text.js';
 
 // useRecords false: plain msgpack maps (no msgpackr record extension) and fixint up to 127.
 // variableMapSize: the smallest map header (fixmap) instead of an always-map16 header.
@@ -19,17 +21,22 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTyp
 /**
  * Free-form values (configure `config`, `audit.custom`, control messages): integers outside the 32-bit
  * range become BigInt so msgpackr writes a 64-bit integer rather than a float64. Copy on write: the
- * caller's objects are never mutated and are returned as is when nothing needs widening.
+ * caller's objects are never mutated and are returned as is when nothing needs widening. A value nested
+ * deeper than MAX_PAYLOAD_DEPTH throws ZAP_PROTOCOL_ERROR (the far side's reader would refuse it anyway),
+ * never a RangeError from the recursion.
  */
-export function widenIntegers(v: unknown): unknown {
+export function widenIntegers(v: unknown, depth = 0): unknown {
   if (typeof v === 'number') {
     return (v > 0xffffffff || v < -0x80000000) && Number.isSafeInteger(v) ? BigInt(v) : v;
   }
   if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
+  if (depth >= MAX_PAYLOAD_DEPTH) {
+    throw protocolError(`value cannot be written as MessagePack: nested deeper than ${MAX_PAYLOAD_DEPTH}`);
+  }
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      const w = widenIntegers(v[i]);
+      const w = widenIntegers(v[i], depth + 1);
       if (w !== v[i]) (out ??= v.slice())[i] = w;
     }
     return out ?? v;
@@ -37,7 +44,7 @@ export function widenIntegers(v: unknown): unknown {
   if (v instanceof Map) {
     let out: Map<unknown, unknown> | undefined;
     for (const [k, val] of v) {
-      const w = widenIntegers(val);
+      const w = widenIntegers(val, depth + 1);
       if (w !== val) (out ??= new Map(v)).set(k, w);
     }
     return out ?? v;
@@ -48,7 +55,7 @@ export function widenIntegers(v: unknown): unknown {
   let out: Record<string, unknown> | undefined;
   for (const key in o) {
     if (!Object.hasOwn(o, key)) continue;
-    const w = widenIntegers(o[key]);
+    const w = widenIntegers(o[key], depth + 1);
     if (w !== o[key]) {
       setOwn((out ??= { ...o }), key, w);
     }
@@ -69,10 +76,12 @@ function encodeValue(wire: unknown): Buffer {
 }
 
 function decodeValue(payload: Uint8Array): unknown {
+  // Before msgpackr: it would allocate whatever a header claims (issue 11, the msgpack memory bomb).
+  checkMsgpackBounds(payload);
   try {
     return unpackr.unpack(payload);
   } catch (err) {
-    throw protocolError(`invalid MessagePack payload: ${(err as Error).message}`, { cause: err });
+    throw protocolError(`invalid MessagePack payload: ${peerText((err as Error).message)}`, { cause: err });
   }
 }
 

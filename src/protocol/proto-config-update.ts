@@ -11,6 +11,7 @@ import type {
 } from './proto-messages.js';
 import { protocolError } from './errors.js';
 import { jsonText, listOf, num, optStr, parseJsonText, str } from './proto-values.js';
+import { quotedPeerText } from './peer-text.js';
 
 function ruleToProto(r: RuleDefinition): PbRuleDefinition {
   return {
@@ -48,7 +49,7 @@ function ruleFromProto(p: PbRuleDefinition): RuleDefinition {
   return {
     id: str(p.id),
     priority: num(p.priority),
-    definition: parseJsonText(p.definition_json, `RuleDefinition '${str(p.id)}'.definition_json`, null),
+    definition: parseJsonText(p.definition_json, `RuleDefinition ${quotedPeerText(str(p.id))}.definition_json`, null),
     enabled: p.enabled === true,
     description: optStr(p.description),
     tags: listOf(p.tags),

@@ -28,6 +28,7 @@ import type {
 import { protocolError } from './errors.js';
 import { asStruct, optString, stringArrayOr, stringMapOr, stringOr } from './wire-reader.js';
 import { bytesOf, flattenHeaders, groupHeaders, jsonText, num, optNum, optStr, parseJsonText, str } from './proto-values.js';
+import { quotedPeerText } from './peer-text.js';
 
 /** GuardrailContentType PROMPT, the default content type (§8.5). */
 export const GUARDRAIL_CONTENT_TYPE_PROMPT = 1;
@@ -302,7 +303,7 @@ export function guardrailInspectFromProto(p: PbGuardrailInspectEvent): Guardrail
     const s = asStruct(parseJsonText(p.context_json, what, {}), GUARDRAIL_CONTEXT_KEYS, what);
     const inspectionType = stringOr(s, 'inspection_type', what, 'prompt_injection');
     if (inspectionType !== 'prompt_injection' && inspectionType !== 'pii_detection') {
-      throw protocolError(`${what}: unknown inspection_type '${inspectionType}'`);
+      throw protocolError(`${what}: unknown inspection_type ${quotedPeerText(inspectionType)}`);
     }
     const e: GuardrailInspectEvent = {
       correlationId,

@@ -3,6 +3,8 @@
 import type { HeaderMap } from './types.js';
 import type { PbHeader } from './proto-messages.js';
 import { protocolError } from './errors.js';
+import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText } from './peer-text.js';
 
 /** An integer/float field: number as is; null/absent → 0; Long, bigint or string (other loader options) converted. */
 export function num(v: unknown): number {
@@ -76,10 +78,13 @@ export function jsonText(value: unknown): string {
 /** Parse a JSON text field; '' reads as `empty`. Bad JSON → ZAP_PROTOCOL_ERROR naming the field. */
 export function parseJsonText(text: string | null | undefined, what: string, empty: unknown, correlationId?: string): unknown {
   if (typeof text !== 'string' || text === '') return empty;
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`${what}: invalid JSON (${violation})`, { correlationId });
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`, {
+    // V8 quotes the offending input in its message: escape it like any peer text.
+    throw protocolError(`${what}: invalid JSON (${peerText(err instanceof Error ? err.message : err)})`, {
       correlationId,
     });
   }

@@ -2,6 +2,8 @@
 // codec file. Each reader throws a ZAP_PROTOCOL_ERROR naming the message and the key, so a bad
 // message produces one clear error and never a TypeError from deep inside a mapper.
 import { protocolError } from './errors.js';
+import { jsonBoundsViolation } from './json-bounds.js';
+import { peerText, quotedPeerText } from './peer-text.js';
 
 export type WireStruct = Record<string, unknown>;
 
@@ -29,7 +31,7 @@ export function describe(value: unknown): string {
 }
 
 function fail(what: string, key: string, expected: string, value: unknown): never {
-  throw protocolError(`${what}: key '${key}' must be ${expected}, got ${describe(value)}`);
+  throw protocolError(`${what}: key ${quotedPeerText(key)} must be ${expected}, got ${describe(value)}`);
 }
 
 export function isAbsent(value: unknown): value is null | undefined {
@@ -153,9 +155,20 @@ const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parse a JSON payload (UTF-8 bytes); any failure becomes a ZAP_PROTOCOL_ERROR naming `what`. */
 export function parseJsonPayload(payload: Uint8Array, what: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(UTF8_STRICT.decode(payload));
+    text = UTF8_STRICT.decode(payload);
   } catch (err) {
     throw protocolError(`${what}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  // Too deep for later recursive walkers (an untyped RangeError), or too many objects for the heap.
+  const violation = jsonBoundsViolation(text);
+  if (violation !== null) throw protocolError(`${what}: invalid JSON (${violation})`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8 quotes the offending input in its message: escape it like any peer text (it may be logged,
+    // or sent back in a registration refusal).
+    throw protocolError(`${what}: invalid JSON (${peerText(err instanceof Error ? err.message : err)})`);
   }
 }
