@@ -15,7 +15,6 @@ import {
   type WireStruct,
 } from './wire-reader.js';
 import { checkRange, U16_MAX } from './events-common.js';
-import { quotedPeerText } from './peer-text.js';
 
 export function decisionToWire(d: Decision): unknown {
   switch (d.type) {

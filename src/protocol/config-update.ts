@@ -16,7 +16,6 @@ import {
   stringOr,
   type WireStruct,
 } from './wire-reader.js';
-import { quotedPeerText } from './peer-text.js';
 
 const REQ = 'ConfigUpdateRequest';
 const RES = 'ConfigUpdateResponse';

@@ -24,7 +24,6 @@ import {
 import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
-import { quotedPeerText } from './peer-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders

@@ -7,7 +7,6 @@ import { peerText } from './peer-text.js';
 import { asStruct, boolOr, describe, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
-import { peerText, quotedPeerText } from './peer-text.js';
 
 const REQUEST_KEYS = ['supported_versions', 'proxy_id', 'proxy_version', 'config', 'supported_encodings'] as const;
 const RESPONSE_KEYS = ['protocol_version', 'capabilities', 'success', 'error', 'encoding'] as const;

@@ -4,7 +4,6 @@ import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
 import { asStruct, describe, isAbsent, reqString } from './wire-reader.js';
 import { setOwn } from './events-common.js';
-import { quotedPeerText } from './peer-text.js';
 
 const NAME_VALUE_KEYS = ['name', 'value'] as const;
 const NAME_KEYS = ['name'] as const;
