@@ -3,7 +3,7 @@
 import type { Capabilities, Encoding, EncodingSetting, HandshakeRequest, HandshakeResponse } from './types.js';
 import { PROTOCOL_VERSION, PROXY_ID } from './types.js';
 import { ErrorCode, protocolError, zapError } from './errors.js';
-import { peerText } from './peer-text.js';
+import { peerText, quotedPeerText } from './peer-text.js';
 import { asStruct, boolOr, describe, isAbsent, optString, parseJsonPayload, reqInt, stringOr } from './wire-reader.js';
 import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities } from './capabilities.js';
 import { acceptAgentEncoding, chooseAgentEncoding, offeredEncodings } from './encoding-negotiation.js';
@@ -88,7 +88,7 @@ export function encodeHandshakeResponse(r: HandshakeResponse): Buffer {
 function encodingFromWire(v: unknown): Encoding {
   if (isAbsent(v)) return 'json';
   if (v === 'json' || v === 'msgpack') return v;
-  throw protocolError(`${RES}: unknown encoding ${typeof v === 'string' ? JSON.stringify(peerText(v)) : describe(v)}`);
+  throw protocolError(`${RES}: unknown encoding ${typeof v === 'string' ? quotedPeerText(v) : describe(v)}`);
 }
 
 /**

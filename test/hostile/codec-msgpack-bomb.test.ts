@@ -141,7 +141,7 @@ for (const workers of [0, 1]) {
     after(() => pool.destroy());
     const lostWorkers: number[] = [];
     pool.on('worker-lost', (index) => lostWorkers.push(index));
-    assert.deepEqual(await pool.addAgent('bomb', `unix:${path}`), { ready: 2 });
+    assert.deepEqual(await pool.addAgent('bomb', `unix:${path}`), { ready: 2, errors: [] });
     assert.deepEqual(pool.agentStats('bomb').connections.map((c) => c.encoding), ['msgpack', 'msgpack']);
     const call = (cid: string, uri: string): Promise<unknown> =>
       pool.sendRequestHeaders('bomb', cid, requestHeaders(cid, uri)).then(
