@@ -186,7 +186,7 @@ test('log injection: a gRPC handshake refusal reason arrives escaped and cut in 
 test("log injection: zap serve logs a refused reverse agent's id as one escaped, cut line", async () => {
   const listen = socketPath('serve-rev');
   const config = join(tmpdir(), `zap-small-serve-${process.pid}.kdl`);
-  writeFileSync(config, `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n}\n`);
+  writeFileSync(config, `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n  auth-token "t1"\n  max-registration-bytes 1048576\n}\n`);
   after(() => rmSync(config, { force: true }));
   const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => {
