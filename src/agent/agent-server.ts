@@ -20,12 +20,14 @@ import type {
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { quotedPeerText } from '../protocol/peer-text.js';
 import { defaultCapabilities } from '../protocol/capabilities.js';
-import { AgentConnection, type EventDispatcher } from './agent-connection.js';
+import { AgentConnection } from './agent-connection.js';
+import type { EventDispatcher } from './event-runner.js';
 import { listenOnSocketFile, type BoundSocketFile } from '../transport/socket-file.js';
 import { serverLimitsOf, type ServerLimits } from './server-limits.js';
 import { ConnectionGuard, type AgentServerStats } from './connection-guard.js';
-import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
-import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
+import type { AgentHandler } from './handler.js';
+import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
+import { buildDispatcher } from './handler-dispatcher.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
 import type { GrpcAgentStream } from './grpc-agent-stream.js';
 
@@ -129,13 +131,6 @@ export function buildCapabilities(o: AgentServerOptions): Capabilities {
     features,
     limits,
   });
-}
-
-function inThreadDispatcher(handler: AgentHandler): EventDispatcher {
-  return {
-    dispatch: (kind, event, ctx) => dispatchEvent(handler, kind, event, ctx),
-    cancel: (c) => handler.onCancel?.(c),
-  };
 }
 
 interface Listener {
@@ -324,23 +319,14 @@ export class AgentServer extends EventEmitter {
   }
 
   async #makeDispatcher(): Promise<EventDispatcher> {
-    const threads = this.#o.threads;
-    if (threads === undefined) return inThreadDispatcher(this.#o.handler ?? {});
-    if (threads.count === 0) {
-      const href = moduleHref(threads.module);
-      const mod = (await import(href)) as Record<string, unknown>;
-      return inThreadDispatcher(await handlerFactoryOf(mod, href)(threads.options ?? null));
-    }
-    const pool = new HandlerPool(threads);
     try {
-      await pool.load();
+      const built = await buildDispatcher(this.#o.handler, this.#o.threads);
+      this.#pool = built.pool;
+      return built.dispatcher;
     } catch (err) {
-      await pool.destroy();
-      this.#dispatcher = undefined;
+      this.#dispatcher = undefined; // a later listen() tries again
       throw err;
     }
-    this.#pool = pool;
-    return { dispatch: (kind, event, ctx) => pool.run(kind, event, ctx) };
   }
 
   #accept(socket: Socket, dispatcher: EventDispatcher): void {

@@ -6,8 +6,6 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { answerHandshake } from '../protocol/handshake.js';
 import {
-  agentResponseToProto,
-  grpcDroppedResponseFields,
   handshakeResponseToProto,
   pongToProto,
   proxyToAgentFromProto,
@@ -25,10 +23,11 @@ import {
   encodeAgentToProxy,
   identityBytes,
 } from '../transport/grpc-codec.js';
-import type { EventDispatcher } from './agent-connection.js';
 import { GrpcAgentStream } from './grpc-agent-stream.js';
-import { InflightEvent, runEvent } from './event-runner.js';
-import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import { InflightEvent, runEvent, tellCancel, type EventDispatcher } from './event-runner.js';
+import { encodeReplyOrBlock500 } from './event-dispatch-core.js';
+import { encodeGrpcReply } from './grpc-reply.js';
+import { undecodableEventResponse } from './reply.js';
 import { GRPC_DEFAULTS } from './server-limits.js';
 
 /**
@@ -109,6 +108,7 @@ export class GrpcAgentListener {
   readonly #streams = new Set<GrpcAgentStream>();
   /** In-flight ProcessEvent calls by cid, so a unary CancelRequest can reach them. */
   readonly #unary = new Map<string, InflightEvent>();
+  readonly #replies = { encodeReply: (response: AgentResponse, cid: string) => encodeGrpcReply(response, cid, this.#o.onDroppedFields) };
   #endpoint = '';
 
   private constructor(o: GrpcAgentListenerOptions) {
@@ -210,7 +210,7 @@ export class GrpcAgentListener {
       // An event that decodes far enough to have a cid is still answered (§6.10 agent side).
       if (pb !== undefined && pb.message !== undefined && pb.message !== 'handshake' && pb.message !== 'cancel' && pb.message !== 'ping') {
         const cid = (err as { correlationId?: unknown }).correlationId;
-        callback(null, encodeAgentToProxy(agentResponseToProto(undecodableEventResponse(false), typeof cid === 'string' ? cid : '')));
+        callback(null, encodeGrpcReply(undecodableEventResponse(false), typeof cid === 'string' ? cid : '', undefined));
       } else {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: `ZAP_PROTOCOL_ERROR: ${why}` });
       }
@@ -226,11 +226,7 @@ export class GrpcAgentListener {
       case 'cancel': {
         const ctx = this.#unary.get(msg.cancel.correlationId);
         if (ctx !== undefined) ctx.abort(msg.cancel.reason);
-        try {
-          this.#o.dispatcher.cancel?.(msg.cancel);
-        } catch (err) {
-          this.#o.onHandlerError(err, msg.cancel.correlationId);
-        }
+        tellCancel(this.#o.dispatcher, msg.cancel, this.#o.onHandlerError);
         callback(null, Buffer.alloc(0)); // an empty AgentToProxy: a Cancel has no reply message (§7.1)
         return;
       }
@@ -244,23 +240,12 @@ export class GrpcAgentListener {
             callback({ code: grpc.status.CANCELLED, details: 'cancelled by the proxy' });
             return;
           }
-          callback(null, this.#encodeReply(response, done.correlationId));
+          callback(null, encodeReplyOrBlock500(this.#replies, response, done.correlationId, this.#o.onHandlerError));
         });
         return;
       }
       default:
         callback({ code: grpc.status.INVALID_ARGUMENT, details: 'ZAP_PROTOCOL_ERROR: empty or unknown ProxyToAgent message' });
-    }
-  }
-
-  #encodeReply(response: AgentResponse, cid: string): Buffer {
-    const dropped = grpcDroppedResponseFields(response);
-    if (dropped.length > 0) this.#o.onDroppedFields(dropped, cid);
-    try {
-      return encodeAgentToProxy(agentResponseToProto(response, cid));
-    } catch (err) {
-      this.#o.onHandlerError(err, cid);
-      return encodeAgentToProxy(agentResponseToProto(agentErrorResponse(), cid));
     }
   }
 }

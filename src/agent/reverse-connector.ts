@@ -12,11 +12,12 @@ import type { AgentFeatures, AgentLimits, Capabilities, EventKind, HealthStatus,
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import { parseReverseEndpoint, type ReverseAddress } from '../transport/reverse-endpoint.js';
 import { VERSION } from '../version.js';
-import { AgentConnection, type EventDispatcher } from './agent-connection.js';
+import { AgentConnection } from './agent-connection.js';
+import type { EventDispatcher } from './event-runner.js';
 import { buildCapabilities } from './agent-server.js';
 import type { AgentHandler } from './handler.js';
 import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
-import { buildDispatcher } from './reverse-dispatcher.js';
+import { buildDispatcher } from './handler-dispatcher.js';
 import { dialProxy, register, type ReverseTlsOptions } from './reverse-dial.js';
 import { isPermanentRefusal } from './reverse-refusal.js';
 
