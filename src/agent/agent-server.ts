@@ -276,24 +276,12 @@ export class AgentServer extends EventEmitter {
 
   /** §7.4: sends a HealthStatus on every established connection. */
   reportHealth(h: HealthStatus): void {
-    for (const conn of this.#connections) {
-      try {
-        conn.sendHealth(h);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#toEach((conn) => conn.sendHealth(h));
   }
 
   /** §7.7: sends a FlowControl signal on every established connection (a cid scopes it to one request). */
   sendFlowControl(f: FlowControlSignal): void {
-    for (const conn of this.#connections) {
-      try {
-        conn.sendFlowControl(f);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#toEach((conn) => conn.sendFlowControl(f));
   }
 
   /** §7.6: asks the proxy for a configuration change, on one established connection. */
@@ -309,9 +297,14 @@ export class AgentServer extends EventEmitter {
 
   /** §7.5: sends a MetricsReport on every established connection. */
   reportMetrics(m: MetricsReport): void {
+    this.#toEach((conn) => conn.sendMetrics(m));
+  }
+
+  /** One control message to every connection (those not established skip it); a failure is reported, the rest still get it. */
+  #toEach(send: (conn: AgentConnection | GrpcAgentStream) => void): void {
     for (const conn of this.#connections) {
       try {
-        conn.sendMetrics(m);
+        send(conn);
       } catch (err) {
         this.#report(err);
       }

@@ -12,7 +12,7 @@ import {
   type PbProxyToAgent,
   type ProxyToAgentMessage,
 } from '../protocol/proto-mapping.js';
-import type { AgentResponse, Capabilities } from '../protocol/types.js';
+import type { AgentResponse } from '../protocol/types.js';
 import { parseEndpoint } from '../transport/endpoint.js';
 import { pemOf } from '../transport/grpc-channel.js';
 import {
@@ -23,10 +23,10 @@ import {
   encodeAgentToProxy,
   identityBytes,
 } from '../transport/grpc-codec.js';
-import { GrpcAgentStream } from './grpc-agent-stream.js';
-import { InflightEvent, runEvent, tellCancel, type EventDispatcher } from './event-runner.js';
+import { GrpcAgentStream, type GrpcAgentStreamOptions } from './grpc-agent-stream.js';
+import { InflightEvent, runEvent, tellCancel, type HandlerErrorSink } from './event-runner.js';
 import { encodeReplyOrBlock500 } from './event-dispatch-core.js';
-import { encodeGrpcReply } from './grpc-reply.js';
+import { bestEffortEventCid, encodeGrpcReply, type DroppedFieldsSink } from './grpc-reply.js';
 import { undecodableEventResponse } from './reply.js';
 import { GRPC_DEFAULTS } from './server-limits.js';
 
@@ -40,19 +40,16 @@ export interface AgentTlsOptions {
   ca?: string;
 }
 
-export interface GrpcAgentListenerOptions {
-  agentId: string;
-  dispatcher: EventDispatcher;
-  capabilities: Capabilities;
-  handshakeTimeoutMs: number;
+/** What every ProcessStream gets (GrpcAgentStreamOptions), plus the listener's own settings. */
+export interface GrpcAgentListenerOptions extends GrpcAgentStreamOptions {
   tls: AgentTlsOptions | null;
   /** grpc-js server options merged over GRPC_DEFAULTS (stream cap, message sizes, keepalive, idle). */
   serverOptions?: grpc.ServerOptions;
   /** Asked before serving a ProcessStream (`peer`: the client's address); false ends it with RESOURCE_EXHAUSTED. */
   admitStream?: (peer: string) => boolean;
   onStream: (stream: GrpcAgentStream) => void;
-  onHandlerError: (err: unknown, correlationId: string) => void;
-  onDroppedFields: (fields: string[], correlationId: string) => void;
+  onHandlerError: HandlerErrorSink;
+  onDroppedFields: DroppedFieldsSink;
 }
 
 const CLOSE_GRACE_MS = 1_000;
@@ -185,14 +182,7 @@ export class GrpcAgentListener {
       call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'ZAP_QUEUE_FULL: the agent serves its maximum number of streams' });
       return;
     }
-    const stream = new GrpcAgentStream(call, {
-      agentId: o.agentId,
-      dispatcher: o.dispatcher,
-      capabilities: o.capabilities,
-      handshakeTimeoutMs: o.handshakeTimeoutMs,
-      onHandlerError: o.onHandlerError,
-      onDroppedFields: o.onDroppedFields,
-    });
+    const stream = new GrpcAgentStream(call, o);
     this.#streams.add(stream);
     stream.once('close', () => this.#streams.delete(stream));
     o.onStream(stream);
@@ -208,9 +198,9 @@ export class GrpcAgentListener {
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       // An event that decodes far enough to have a cid is still answered (§6.10 agent side).
-      if (pb !== undefined && pb.message !== undefined && pb.message !== 'handshake' && pb.message !== 'cancel' && pb.message !== 'ping') {
-        const cid = (err as { correlationId?: unknown }).correlationId;
-        callback(null, encodeGrpcReply(undecodableEventResponse(false), typeof cid === 'string' ? cid : '', undefined));
+      const eventCid = pb === undefined ? undefined : bestEffortEventCid(pb);
+      if (eventCid !== undefined) {
+        callback(null, encodeGrpcReply(undecodableEventResponse(false), eventCid, undefined));
       } else {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: `ZAP_PROTOCOL_ERROR: ${why}` });
       }

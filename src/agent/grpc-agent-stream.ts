@@ -34,9 +34,9 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import { decodeProxyToAgent, encodeAgentToProxy } from '../transport/grpc-codec.js';
-import type { EventDispatcher } from './event-runner.js';
+import type { EventDispatcher, HandlerErrorSink } from './event-runner.js';
 import { EventDispatchCore, newDispatchStats, type DispatchStats } from './event-dispatch-core.js';
-import { encodeGrpcReply } from './grpc-reply.js';
+import { bestEffortEventCid, encodeGrpcReply, type DroppedFieldsSink } from './grpc-reply.js';
 
 export interface GrpcAgentStreamOptions {
   agentId: string;
@@ -44,9 +44,9 @@ export interface GrpcAgentStreamOptions {
   capabilities: Capabilities;
   /** Time the proxy has to send its handshake after opening the stream. */
   handshakeTimeoutMs: number;
-  onHandlerError?: (err: unknown, correlationId: string) => void;
+  onHandlerError?: HandlerErrorSink;
   /** A reply lost fields gRPC cannot carry (spec §8.5): their wire names. */
-  onDroppedFields?: (fields: string[], correlationId: string) => void;
+  onDroppedFields?: DroppedFieldsSink;
 }
 
 export interface GrpcAgentStreamStats extends DispatchStats {
@@ -149,7 +149,7 @@ export class GrpcAgentStream extends EventEmitter {
       msg = proxyToAgentFromProto(pb);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      const eventCid = pb === undefined ? undefined : bestEffortCid(pb);
+      const eventCid = pb === undefined ? undefined : bestEffortEventCid(pb);
       if (pb?.message === 'handshake' && this.#phase === 'handshake') {
         // An unreadable request still gets an answer, so the proxy sees why (§5.3 refusal shape).
         this.#refuse(`Invalid handshake request: ${why}`);
@@ -253,29 +253,5 @@ export class GrpcAgentStream extends EventEmitter {
     this.#events.close();
     this.#phase = 'closed';
     this.emit('close');
-  }
-}
-
-/** The cid of an event member of a decoded ProxyToAgent, before mapping (for §6.10 answers); else undefined. */
-function bestEffortCid(pb: PbProxyToAgent): string | undefined {
-  switch (pb.message) {
-    case 'request_headers':
-      return pb.request_headers?.metadata?.correlation_id ?? '';
-    case 'request_body_chunk':
-      return pb.request_body_chunk?.correlation_id ?? '';
-    case 'response_body_chunk':
-      return pb.response_body_chunk?.correlation_id ?? '';
-    case 'response_headers':
-      return pb.response_headers?.correlation_id ?? '';
-    case 'request_complete':
-      return pb.request_complete?.correlation_id ?? '';
-    case 'websocket_frame':
-      return pb.websocket_frame?.correlation_id ?? '';
-    case 'guardrail':
-      return pb.guardrail?.correlation_id ?? '';
-    case 'configure':
-      return pb.configure?.config_version ?? '';
-    default:
-      return undefined;
   }
 }
