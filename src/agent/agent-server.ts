@@ -28,6 +28,7 @@ import { ConnectionGuard, type AgentServerStats } from './connection-guard.js';
 import type { AgentHandler } from './handler.js';
 import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
 import { buildDispatcher } from './handler-dispatcher.js';
+import { HandlerErrorLog } from './handler-error-log.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
 import type { GrpcAgentStream } from './grpc-agent-stream.js';
 
@@ -158,7 +159,7 @@ export class AgentServer extends EventEmitter {
   readonly #guard: ConnectionGuard;
   #dispatcher: Promise<EventDispatcher> | undefined;
   #pool: HandlerPool | undefined;
-  #loggedHandlerError = false;
+  readonly #handlerErrors: HandlerErrorLog;
   #closed = false;
 
   constructor(o: AgentServerOptions) {
@@ -171,6 +172,7 @@ export class AgentServer extends EventEmitter {
     this.#limits = serverLimitsOf(o);
     this.#guard = new ConnectionGuard(this.#limits, (line) => this.#warn(line));
     this.#capabilities = buildCapabilities(o);
+    this.#handlerErrors = new HandlerErrorLog(this, `[zap agent ${o.agentId}]`);
   }
 
   /** Refusal counts (a copy). */
@@ -225,7 +227,7 @@ export class AgentServer extends EventEmitter {
         stream.once('close', () => this.#connections.delete(stream));
         this.emit('connection', stream);
       },
-      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onHandlerError: (err, cid) => this.#handlerErrors.report(err, cid),
       onDroppedFields: (fields) => this.#droppedFields(fields),
     });
     if (this.#closed) {
@@ -337,7 +339,7 @@ export class AgentServer extends EventEmitter {
         timeoutMs: this.#limits.handshakeTimeoutMs,
       },
       frameTimeoutMs: this.#limits.frameTimeoutMs,
-      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onHandlerError: (err, cid) => this.#handlerErrors.report(err, cid),
     });
     this.#connections.add(conn);
     conn.on('timeout', (kind: 'handshake' | 'frame') => this.#guard.timedOut(kind));
@@ -348,17 +350,5 @@ export class AgentServer extends EventEmitter {
 
   #report(err: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
-  }
-
-  #handlerError(err: unknown, correlationId: string): void {
-    if (this.listenerCount('handlerError') > 0) {
-      this.emit('handlerError', err, correlationId);
-    } else if (!this.#loggedHandlerError) {
-      this.#loggedHandlerError = true;
-      console.error(
-        `[zap agent ${this.#o.agentId}] handler failed for ${JSON.stringify(correlationId)}; answered Block 500 "Agent error" (later failures are not logged):`,
-        err,
-      );
-    }
   }
 }
