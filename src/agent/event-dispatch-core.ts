@@ -65,7 +65,7 @@ export class EventDispatchCore<B extends Uint8Array = Uint8Array> {
   #closed = false;
   // Bound once per connection, not per event.
   readonly #done = (ctx: InflightEvent, response: AgentResponse): void => this.#finish(ctx, response);
-  readonly #failed: HandlerErrorSink = (err, correlationId) => this.handlerFailed(err, correlationId);
+  readonly #failed: HandlerErrorSink = (err, correlationId) => this.#handlerFailed(err, correlationId);
 
   /** `stats` may be a transport's larger stats object; the core counts its own fields in it. */
   constructor(o: EventDispatchOptions, port: ReplyPort<B>, stats: DispatchStats = newDispatchStats()) {
@@ -111,8 +111,8 @@ export class EventDispatchCore<B extends Uint8Array = Uint8Array> {
     this.#inflight.clear();
   }
 
-  /** Counts and reports a handler failure (the call itself is answered Block 500 by the caller). */
-  handlerFailed(err: unknown, correlationId: string): void {
+  /** Counts and reports a handler failure (the call itself is answered Block 500). */
+  #handlerFailed(err: unknown, correlationId: string): void {
     this.stats.handlerErrors++;
     this.#o.onHandlerError?.(err, correlationId);
   }
@@ -132,7 +132,7 @@ export class EventDispatchCore<B extends Uint8Array = Uint8Array> {
     try {
       bytes = port.encodeReply(response, correlationId);
     } catch (err) {
-      this.handlerFailed(err, correlationId);
+      this.#handlerFailed(err, correlationId);
       bytes = port.encodeReply(agentErrorResponse(), correlationId);
     }
     this.stats.replies++;

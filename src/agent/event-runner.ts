@@ -1,6 +1,7 @@
-// Agent side, shared by every transport (UDS / reverse connections, the gRPC ProcessStream and
-// ProcessEvent handlers): the handler context of one in-flight event, and running the handler to
-// exactly one AgentResponse (Block 500 when the handler throws, rejects or returns something unsendable).
+// Agent side, one event, shared by every transport (the dispatch core of UDS / reverse connections
+// and gRPC ProcessStream, and the unary ProcessEvent handler): where events go (EventDispatcher), the
+// handler context of one in-flight event, and running the handler to exactly one AgentResponse
+// (Block 500 when the handler throws, rejects or returns something unsendable).
 import type { AgentResponse, AnyEvent, CancelMessage, CancelReason, EventKind } from '../protocol/types.js';
 import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
 import { agentErrorResponse, toAgentResponse } from './reply.js';
