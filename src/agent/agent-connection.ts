@@ -2,14 +2,14 @@
 // handler, replies out. Transport-agnostic over any Duplex (UDS socket today; a reverse connection
 // reuses it by starting with `handshake` left out, once its registration is done).
 //
-// Events are processed concurrently and answered as each finishes (out of order is fine, §1.3).
-// Replies written in the same tick are coalesced with cork/uncork; when the socket pushes back, we
-// stop reading until it drains, so a slow proxy cannot make us buffer without bound.
+// What happens to a decoded event (in-flight table, handler, Cancel, reply rules) is the dispatch
+// core shared with gRPC (event-dispatch-core.ts); this file owns the frames. Replies written in the
+// same tick are coalesced with cork/uncork; when the socket pushes back, we stop reading until it
+// drains, so a slow proxy cannot make us buffer without bound.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type {
   AgentResponse,
-  AnyEvent,
   CancelMessage,
   Capabilities,
   Encoding,
@@ -32,18 +32,11 @@ import { healthStatusToWire } from '../protocol/health-status.js';
 import { flowControlToWire } from '../protocol/flow-control.js';
 import { configUpdateRequestToWire } from '../protocol/config-update.js';
 import { metricsReportToWire } from '../protocol/metrics-report.js';
-import type { AgentTransport, HandlerContext, HandlerResult } from './handler.js';
-import { InflightEvent, runEvent } from './event-runner.js';
-import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import type { AgentTransport } from './handler.js';
+import type { EventDispatcher } from './event-runner.js';
+import { EventDispatchCore, type DispatchStats, type ReplyPort } from './event-dispatch-core.js';
 import { DEFAULT_FRAME_TIMEOUT_MS } from './server-limits.js';
 import { FrameClock } from './frame-clock.js';
-
-/** Where decoded events go: an in-thread handler or the thread pool. */
-export interface EventDispatcher {
-  dispatch(kind: EventKind, event: AnyEvent, ctx: HandlerContext): HandlerResult;
-  /** Told about every Cancel (after the cid's signal was aborted). */
-  cancel?(c: CancelMessage): void;
-}
 
 export interface AgentConnectionOptions {
   agentId: string;
@@ -62,16 +55,7 @@ export interface AgentConnectionOptions {
 }
 
 /** Counters for logs and tests. */
-export interface AgentConnectionStats {
-  events: number;
-  replies: number;
-  /** Events that could not be decoded (answered Allow, §6.10). */
-  undecodableEvents: number;
-  /** Control frames (Cancel) that could not be decoded; dropped. */
-  droppedControlFrames: number;
-  handlerErrors: number;
-  cancels: number;
-}
+export type AgentConnectionStats = DispatchStats;
 
 type Phase = 'handshake' | 'established' | 'closing' | 'closed';
 
@@ -88,18 +72,11 @@ function uncork(conn: AgentConnection): void {
  * just before the connection fails with it), 'error' (Error), 'close'.
  */
 export class AgentConnection extends EventEmitter {
-  readonly stats: AgentConnectionStats = {
-    events: 0,
-    replies: 0,
-    undecodableEvents: 0,
-    droppedControlFrames: 0,
-    handlerErrors: 0,
-    cancels: 0,
-  };
+  readonly stats: AgentConnectionStats;
   readonly #socket: Duplex;
   readonly #o: AgentConnectionOptions;
   readonly #decoder: FrameDecoder;
-  readonly #inflight = new Map<string, InflightEvent>();
+  readonly #events: EventDispatchCore<Buffer>;
   #phase: Phase;
   #codec: PayloadCodec;
   #corked = false;
@@ -116,6 +93,12 @@ export class AgentConnection extends EventEmitter {
     this.#o = o;
     this.#phase = o.handshake === undefined ? 'established' : 'handshake';
     this.#codec = codecFor('json');
+    const replies: ReplyPort<Buffer> = {
+      encodeReply: (response, cid) => this.#encodeReply(response, cid),
+      writeReply: (payload) => this.#write(MessageType.AgentResponse, payload),
+    };
+    this.#events = new EventDispatchCore(o, replies);
+    this.stats = this.#events.stats;
     this.#frameClock = new FrameClock(o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, () => this.#frameTimedOut());
     this.#decoder = new FrameDecoder((type, payload) => {
       this.#framesDecoded++;
@@ -145,7 +128,7 @@ export class AgentConnection extends EventEmitter {
   }
 
   get inFlight(): number {
-    return this.#inflight.size;
+    return this.#events.inFlight;
   }
 
   /**
@@ -191,7 +174,7 @@ export class AgentConnection extends EventEmitter {
     if (this.#phase === 'closing' || this.#phase === 'closed') return;
     this.#phase = 'closing';
     this.#frameClock.stop();
-    this.#abortAll();
+    this.#events.close();
     this.flush();
     this.#socket.end();
     // A peer that never closes its side must not hold our close() forever.
@@ -261,30 +244,23 @@ export class AgentConnection extends EventEmitter {
   }
 
   #onEvent(kind: EventKind, payload: Buffer): void {
-    this.stats.events++;
     let decoded;
     try {
       decoded = this.#codec.decodeEvent(kind, payload);
     } catch {
-      this.#answerUndecodable(kind, payload);
+      this.#events.undecodable(this.#bestEffortCid(payload), kind === 'websocket_frame');
       return;
     }
-    const cid = decoded.correlationId;
-    const rec = new InflightEvent(cid, this.#o.agentId, this.#o.transport, kind);
-    this.#inflight.set(cid, rec);
-    runEvent(this.#o.dispatcher, decoded.event, rec, this.#handlerFailedBound, this.#finishBound);
+    this.#events.dispatch(kind, decoded.correlationId, decoded.event);
   }
 
-  /** §6.10 agent side: Allow for the cid found best-effort (`""` if none). */
-  #answerUndecodable(kind: EventKind, payload: Buffer): void {
-    this.stats.undecodableEvents++;
-    let cid = '';
+  /** §6.10 agent side: the cid of an undecodable event, found best-effort (`""` if none). */
+  #bestEffortCid(payload: Buffer): string {
     try {
-      cid = bestEffortEventCorrelationId(this.#codec.decodeValue(payload));
+      return bestEffortEventCorrelationId(this.#codec.decodeValue(payload));
     } catch {
-      // not even a JSON / MessagePack value: no cid to be found
+      return ''; // not even a JSON / MessagePack value: no cid to be found
     }
-    this.#sendResponse(undecodableEventResponse(kind === 'websocket_frame'), cid);
   }
 
   #onCancel(payload: Buffer): void {
@@ -295,51 +271,19 @@ export class AgentConnection extends EventEmitter {
       this.stats.droppedControlFrames++;
       return;
     }
-    this.stats.cancels++;
-    const rec = this.#inflight.get(c.correlationId);
-    if (rec !== undefined) {
-      this.#inflight.delete(c.correlationId);
-      rec.abort(c.reason);
-    }
-    try {
-      this.#o.dispatcher.cancel?.(c);
-    } catch (err) {
-      this.#o.onHandlerError?.(err, c.correlationId);
-    }
+    this.#events.cancel(c);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Replying
 
-  #finish(rec: InflightEvent, response: AgentResponse): void {
-    if (this.#inflight.get(rec.correlationId) === rec) this.#inflight.delete(rec.correlationId);
-    // The proxy forgot a cancelled call (§10.9): a reply would only be discarded there.
-    if (rec.cancelled || this.#phase !== 'established') return;
-    this.#sendResponse(response, rec.correlationId);
-  }
-
-  readonly #finishBound = (rec: InflightEvent, response: AgentResponse) => this.#finish(rec, response);
-  readonly #handlerFailedBound = (err: unknown, cid: string) => this.#handlerFailed(err, cid);
-
-  #handlerFailed(err: unknown, cid: string): void {
-    this.stats.handlerErrors++;
-    this.#o.onHandlerError?.(err, cid);
-  }
-
-  #sendResponse(response: AgentResponse, cid: string): void {
-    let payload: Buffer;
-    try {
-      payload = this.#codec.encodeResponse(response, cid);
-      if (payload.length > MAX_PAYLOAD_LENGTH) {
-        throw zapError(ErrorCode.FrameTooLarge, `reply of ${payload.length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`);
-      }
-    } catch (err) {
-      // A reply that cannot be encoded (bad shape, over 16 MiB) fails only this call: Block 500.
-      this.#handlerFailed(err, cid);
-      payload = this.#codec.encodeResponse(agentErrorResponse(), cid);
+  /** The reply's frame payload; throws when it cannot be sent (the core then answers Block 500). */
+  #encodeReply(response: AgentResponse, cid: string): Buffer {
+    const payload = this.#codec.encodeResponse(response, cid);
+    if (payload.length > MAX_PAYLOAD_LENGTH) {
+      throw zapError(ErrorCode.FrameTooLarge, `reply of ${payload.length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`);
     }
-    this.stats.replies++;
-    this.#write(MessageType.AgentResponse, payload);
+    return payload;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -384,20 +328,15 @@ export class AgentConnection extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
     this.#phase = 'closing';
     this.#frameClock.stop();
-    this.#abortAll();
+    this.#events.close();
     this.#socket.destroy();
-  }
-
-  #abortAll(): void {
-    for (const rec of this.#inflight.values()) rec.abort(null);
-    this.#inflight.clear();
   }
 
   #onClose(): void {
     if (this.#phase === 'closed') return;
     clearTimeout(this.#handshakeTimer);
     this.#frameClock.stop();
-    this.#abortAll();
+    this.#events.close();
     this.#phase = 'closed';
     this.emit('close');
   }

@@ -20,12 +20,15 @@ import type {
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { quotedPeerText } from '../protocol/peer-text.js';
 import { defaultCapabilities } from '../protocol/capabilities.js';
-import { AgentConnection, type EventDispatcher } from './agent-connection.js';
+import { AgentConnection } from './agent-connection.js';
+import type { EventDispatcher } from './event-runner.js';
 import { listenOnSocketFile, type BoundSocketFile } from '../transport/socket-file.js';
 import { serverLimitsOf, type ServerLimits } from './server-limits.js';
 import { ConnectionGuard, type AgentServerStats } from './connection-guard.js';
-import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
-import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
+import type { AgentHandler } from './handler.js';
+import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
+import { buildDispatcher } from './handler-dispatcher.js';
+import { HandlerErrorLog } from './handler-error-log.js';
 import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
 import type { GrpcAgentStream } from './grpc-agent-stream.js';
 
@@ -131,13 +134,6 @@ export function buildCapabilities(o: AgentServerOptions): Capabilities {
   });
 }
 
-function inThreadDispatcher(handler: AgentHandler): EventDispatcher {
-  return {
-    dispatch: (kind, event, ctx) => dispatchEvent(handler, kind, event, ctx),
-    cancel: (c) => handler.onCancel?.(c),
-  };
-}
-
 interface Listener {
   server: Server;
   file: BoundSocketFile;
@@ -163,7 +159,7 @@ export class AgentServer extends EventEmitter {
   readonly #guard: ConnectionGuard;
   #dispatcher: Promise<EventDispatcher> | undefined;
   #pool: HandlerPool | undefined;
-  #loggedHandlerError = false;
+  readonly #handlerErrors: HandlerErrorLog;
   #closed = false;
 
   constructor(o: AgentServerOptions) {
@@ -176,6 +172,7 @@ export class AgentServer extends EventEmitter {
     this.#limits = serverLimitsOf(o);
     this.#guard = new ConnectionGuard(this.#limits, (line) => this.#warn(line));
     this.#capabilities = buildCapabilities(o);
+    this.#handlerErrors = new HandlerErrorLog(this, `[zap agent ${o.agentId}]`);
   }
 
   /** Refusal counts (a copy). */
@@ -230,7 +227,7 @@ export class AgentServer extends EventEmitter {
         stream.once('close', () => this.#connections.delete(stream));
         this.emit('connection', stream);
       },
-      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onHandlerError: (err, cid) => this.#handlerErrors.report(err, cid),
       onDroppedFields: (fields) => this.#droppedFields(fields),
     });
     if (this.#closed) {
@@ -281,24 +278,12 @@ export class AgentServer extends EventEmitter {
 
   /** §7.4: sends a HealthStatus on every established connection. */
   reportHealth(h: HealthStatus): void {
-    for (const conn of this.#connections) {
-      try {
-        conn.sendHealth(h);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#toEach((conn) => conn.sendHealth(h));
   }
 
   /** §7.7: sends a FlowControl signal on every established connection (a cid scopes it to one request). */
   sendFlowControl(f: FlowControlSignal): void {
-    for (const conn of this.#connections) {
-      try {
-        conn.sendFlowControl(f);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#toEach((conn) => conn.sendFlowControl(f));
   }
 
   /** §7.6: asks the proxy for a configuration change, on one established connection. */
@@ -314,9 +299,14 @@ export class AgentServer extends EventEmitter {
 
   /** §7.5: sends a MetricsReport on every established connection. */
   reportMetrics(m: MetricsReport): void {
+    this.#toEach((conn) => conn.sendMetrics(m));
+  }
+
+  /** One control message to every connection (those not established skip it); a failure is reported, the rest still get it. */
+  #toEach(send: (conn: AgentConnection | GrpcAgentStream) => void): void {
     for (const conn of this.#connections) {
       try {
-        conn.sendMetrics(m);
+        send(conn);
       } catch (err) {
         this.#report(err);
       }
@@ -324,23 +314,14 @@ export class AgentServer extends EventEmitter {
   }
 
   async #makeDispatcher(): Promise<EventDispatcher> {
-    const threads = this.#o.threads;
-    if (threads === undefined) return inThreadDispatcher(this.#o.handler ?? {});
-    if (threads.count === 0) {
-      const href = moduleHref(threads.module);
-      const mod = (await import(href)) as Record<string, unknown>;
-      return inThreadDispatcher(await handlerFactoryOf(mod, href)(threads.options ?? null));
-    }
-    const pool = new HandlerPool(threads);
     try {
-      await pool.load();
+      const built = await buildDispatcher(this.#o.handler, this.#o.threads);
+      this.#pool = built.pool;
+      return built.dispatcher;
     } catch (err) {
-      await pool.destroy();
-      this.#dispatcher = undefined;
+      this.#dispatcher = undefined; // a later listen() tries again
       throw err;
     }
-    this.#pool = pool;
-    return { dispatch: (kind, event, ctx) => pool.run(kind, event, ctx) };
   }
 
   #accept(socket: Socket, dispatcher: EventDispatcher): void {
@@ -358,7 +339,7 @@ export class AgentServer extends EventEmitter {
         timeoutMs: this.#limits.handshakeTimeoutMs,
       },
       frameTimeoutMs: this.#limits.frameTimeoutMs,
-      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onHandlerError: (err, cid) => this.#handlerErrors.report(err, cid),
     });
     this.#connections.add(conn);
     conn.on('timeout', (kind: 'handshake' | 'frame') => this.#guard.timedOut(kind));
@@ -369,17 +350,5 @@ export class AgentServer extends EventEmitter {
 
   #report(err: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
-  }
-
-  #handlerError(err: unknown, correlationId: string): void {
-    if (this.listenerCount('handlerError') > 0) {
-      this.emit('handlerError', err, correlationId);
-    } else if (!this.#loggedHandlerError) {
-      this.#loggedHandlerError = true;
-      console.error(
-        `[zap agent ${this.#o.agentId}] handler failed for ${JSON.stringify(correlationId)}; answered Block 500 "Agent error" (later failures are not logged):`,
-        err,
-      );
-    }
   }
 }

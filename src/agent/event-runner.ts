@@ -1,10 +1,17 @@
-// Agent side, shared by every transport (UDS / reverse connections, the gRPC ProcessStream and
-// ProcessEvent handlers): the handler context of one in-flight event, and running the handler to
-// exactly one AgentResponse (Block 500 when the handler throws, rejects or returns something unsendable).
-import type { AgentResponse, AnyEvent, CancelReason, EventKind } from '../protocol/types.js';
-import type { EventDispatcher } from './agent-connection.js';
+// Agent side, one event, shared by every transport (the dispatch core of UDS / reverse connections
+// and gRPC ProcessStream, and the unary ProcessEvent handler): where events go (EventDispatcher), the
+// handler context of one in-flight event, and running the handler to exactly one AgentResponse
+// (Block 500 when the handler throws, rejects or returns something unsendable).
+import type { AgentResponse, AnyEvent, CancelMessage, CancelReason, EventKind } from '../protocol/types.js';
 import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
 import { agentErrorResponse, toAgentResponse } from './reply.js';
+
+/** Where decoded events go: an in-thread handler or the thread pool (handler-dispatcher.ts). */
+export interface EventDispatcher {
+  dispatch(kind: EventKind, event: AnyEvent, ctx: HandlerContext): HandlerResult;
+  /** Told about every Cancel (after the cid's signal was aborted). */
+  cancel?(c: CancelMessage): void;
+}
 
 /** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
 export class InflightEvent implements HandlerContext {
@@ -66,5 +73,14 @@ export function runEvent(
     );
   } else {
     done(ctx, toResponse(result as Reply | void, ctx, onError));
+  }
+}
+
+/** Tells the dispatcher about a Cancel; a throwing onCancel hook is reported, never thrown. */
+export function tellCancel(dispatcher: EventDispatcher, c: CancelMessage, onError: HandlerErrorSink | undefined): void {
+  try {
+    dispatcher.cancel?.(c);
+  } catch (err) {
+    onError?.(err, c.correlationId);
   }
 }

@@ -6,15 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { answerHandshake } from '../protocol/handshake.js';
 import {
-  agentResponseToProto,
-  grpcDroppedResponseFields,
   handshakeResponseToProto,
   pongToProto,
   proxyToAgentFromProto,
   type PbProxyToAgent,
   type ProxyToAgentMessage,
 } from '../protocol/proto-mapping.js';
-import type { AgentResponse, Capabilities } from '../protocol/types.js';
+import type { AgentResponse } from '../protocol/types.js';
 import { parseEndpoint } from '../transport/endpoint.js';
 import { pemOf } from '../transport/grpc-channel.js';
 import {
@@ -25,10 +23,11 @@ import {
   encodeAgentToProxy,
   identityBytes,
 } from '../transport/grpc-codec.js';
-import type { EventDispatcher } from './agent-connection.js';
-import { GrpcAgentStream } from './grpc-agent-stream.js';
-import { InflightEvent, runEvent } from './event-runner.js';
-import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import { GrpcAgentStream, type GrpcAgentStreamOptions } from './grpc-agent-stream.js';
+import { InflightEvent, runEvent, tellCancel, type HandlerErrorSink } from './event-runner.js';
+import { encodeReplyOrBlock500 } from './event-dispatch-core.js';
+import { bestEffortEventCid, encodeGrpcReply, type DroppedFieldsSink } from './grpc-reply.js';
+import { undecodableEventResponse } from './reply.js';
 import { GRPC_DEFAULTS } from './server-limits.js';
 
 /**
@@ -41,19 +40,16 @@ export interface AgentTlsOptions {
   ca?: string;
 }
 
-export interface GrpcAgentListenerOptions {
-  agentId: string;
-  dispatcher: EventDispatcher;
-  capabilities: Capabilities;
-  handshakeTimeoutMs: number;
+/** What every ProcessStream gets (GrpcAgentStreamOptions), plus the listener's own settings. */
+export interface GrpcAgentListenerOptions extends GrpcAgentStreamOptions {
   tls: AgentTlsOptions | null;
   /** grpc-js server options merged over GRPC_DEFAULTS (stream cap, message sizes, keepalive, idle). */
   serverOptions?: grpc.ServerOptions;
   /** Asked before serving a ProcessStream (`peer`: the client's address); false ends it with RESOURCE_EXHAUSTED. */
   admitStream?: (peer: string) => boolean;
   onStream: (stream: GrpcAgentStream) => void;
-  onHandlerError: (err: unknown, correlationId: string) => void;
-  onDroppedFields: (fields: string[], correlationId: string) => void;
+  onHandlerError: HandlerErrorSink;
+  onDroppedFields: DroppedFieldsSink;
 }
 
 const CLOSE_GRACE_MS = 1_000;
@@ -109,6 +105,7 @@ export class GrpcAgentListener {
   readonly #streams = new Set<GrpcAgentStream>();
   /** In-flight ProcessEvent calls by cid, so a unary CancelRequest can reach them. */
   readonly #unary = new Map<string, InflightEvent>();
+  readonly #replies = { encodeReply: (response: AgentResponse, cid: string) => encodeGrpcReply(response, cid, this.#o.onDroppedFields) };
   #endpoint = '';
 
   private constructor(o: GrpcAgentListenerOptions) {
@@ -185,14 +182,7 @@ export class GrpcAgentListener {
       call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'ZAP_QUEUE_FULL: the agent serves its maximum number of streams' });
       return;
     }
-    const stream = new GrpcAgentStream(call, {
-      agentId: o.agentId,
-      dispatcher: o.dispatcher,
-      capabilities: o.capabilities,
-      handshakeTimeoutMs: o.handshakeTimeoutMs,
-      onHandlerError: o.onHandlerError,
-      onDroppedFields: o.onDroppedFields,
-    });
+    const stream = new GrpcAgentStream(call, o);
     this.#streams.add(stream);
     stream.once('close', () => this.#streams.delete(stream));
     o.onStream(stream);
@@ -208,9 +198,9 @@ export class GrpcAgentListener {
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       // An event that decodes far enough to have a cid is still answered (§6.10 agent side).
-      if (pb !== undefined && pb.message !== undefined && pb.message !== 'handshake' && pb.message !== 'cancel' && pb.message !== 'ping') {
-        const cid = (err as { correlationId?: unknown }).correlationId;
-        callback(null, encodeAgentToProxy(agentResponseToProto(undecodableEventResponse(false), typeof cid === 'string' ? cid : '')));
+      const eventCid = pb === undefined ? undefined : bestEffortEventCid(pb);
+      if (eventCid !== undefined) {
+        callback(null, encodeGrpcReply(undecodableEventResponse(false), eventCid, undefined));
       } else {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: `ZAP_PROTOCOL_ERROR: ${why}` });
       }
@@ -226,11 +216,7 @@ export class GrpcAgentListener {
       case 'cancel': {
         const ctx = this.#unary.get(msg.cancel.correlationId);
         if (ctx !== undefined) ctx.abort(msg.cancel.reason);
-        try {
-          this.#o.dispatcher.cancel?.(msg.cancel);
-        } catch (err) {
-          this.#o.onHandlerError(err, msg.cancel.correlationId);
-        }
+        tellCancel(this.#o.dispatcher, msg.cancel, this.#o.onHandlerError);
         callback(null, Buffer.alloc(0)); // an empty AgentToProxy: a Cancel has no reply message (§7.1)
         return;
       }
@@ -244,23 +230,12 @@ export class GrpcAgentListener {
             callback({ code: grpc.status.CANCELLED, details: 'cancelled by the proxy' });
             return;
           }
-          callback(null, this.#encodeReply(response, done.correlationId));
+          callback(null, encodeReplyOrBlock500(this.#replies, response, done.correlationId, this.#o.onHandlerError));
         });
         return;
       }
       default:
         callback({ code: grpc.status.INVALID_ARGUMENT, details: 'ZAP_PROTOCOL_ERROR: empty or unknown ProxyToAgent message' });
-    }
-  }
-
-  #encodeReply(response: AgentResponse, cid: string): Buffer {
-    const dropped = grpcDroppedResponseFields(response);
-    if (dropped.length > 0) this.#o.onDroppedFields(dropped, cid);
-    try {
-      return encodeAgentToProxy(agentResponseToProto(response, cid));
-    } catch (err) {
-      this.#o.onHandlerError(err, cid);
-      return encodeAgentToProxy(agentResponseToProto(agentErrorResponse(), cid));
     }
   }
 }

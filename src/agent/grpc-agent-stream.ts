@@ -1,6 +1,8 @@
 // Agent side of one gRPC ProcessStream (spec §8): handshake first, then events to the handler
 // (answered as each finishes, out of order), CancelRequest aborts, Ping → Pong, and the agent's
-// own control messages (health, metrics, flow control, config updates, logs) out.
+// own control messages (health, metrics, flow control, config updates, logs) out. What happens to
+// a decoded event is the dispatch core shared with UDS (event-dispatch-core.ts); this file owns the
+// gRPC messages.
 //
 // Every message received gets an answer: an event its AgentResponse (Allow when it cannot be
 // decoded, §6.10), a Ping its Pong, a Cancel nothing by design (§7.1); anything we cannot use
@@ -11,10 +13,8 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { answerHandshake, handshakeRefusal } from '../protocol/handshake.js';
 import {
-  agentResponseToProto,
   configUpdateToProto,
   flowControlToProto,
-  grpcDroppedResponseFields,
   handshakeResponseToProto,
   healthToProto,
   logToProto,
@@ -26,8 +26,6 @@ import {
   type ProxyToAgentMessage,
 } from '../protocol/proto-mapping.js';
 import type {
-  AgentResponse,
-  CancelMessage,
   Capabilities,
   ConfigUpdateRequest,
   FlowControlSignal,
@@ -36,9 +34,9 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import { decodeProxyToAgent, encodeAgentToProxy } from '../transport/grpc-codec.js';
-import type { AgentConnectionStats, EventDispatcher } from './agent-connection.js';
-import { InflightEvent, runEvent } from './event-runner.js';
-import { agentErrorResponse, undecodableEventResponse } from './reply.js';
+import type { EventDispatcher, HandlerErrorSink } from './event-runner.js';
+import { EventDispatchCore, newDispatchStats, type DispatchStats } from './event-dispatch-core.js';
+import { bestEffortEventCid, encodeGrpcReply, type DroppedFieldsSink } from './grpc-reply.js';
 
 export interface GrpcAgentStreamOptions {
   agentId: string;
@@ -46,12 +44,12 @@ export interface GrpcAgentStreamOptions {
   capabilities: Capabilities;
   /** Time the proxy has to send its handshake after opening the stream. */
   handshakeTimeoutMs: number;
-  onHandlerError?: (err: unknown, correlationId: string) => void;
+  onHandlerError?: HandlerErrorSink;
   /** A reply lost fields gRPC cannot carry (spec §8.5): their wire names. */
-  onDroppedFields?: (fields: string[], correlationId: string) => void;
+  onDroppedFields?: DroppedFieldsSink;
 }
 
-export interface GrpcAgentStreamStats extends AgentConnectionStats {
+export interface GrpcAgentStreamStats extends DispatchStats {
   /** Messages answered with an error log (undecodable, empty or unknown). */
   unusableMessages: number;
 }
@@ -64,23 +62,10 @@ const LOG_LEVEL_ERROR = 4;
 /** Events: 'ready', 'refused' (error text), 'close'. */
 export class GrpcAgentStream extends EventEmitter {
   readonly transport = 'grpc' as const;
-  readonly stats: GrpcAgentStreamStats = {
-    events: 0,
-    replies: 0,
-    undecodableEvents: 0,
-    droppedControlFrames: 0,
-    handlerErrors: 0,
-    cancels: 0,
-    unusableMessages: 0,
-  };
+  readonly stats: GrpcAgentStreamStats = { ...newDispatchStats(), unusableMessages: 0 };
   readonly #call: ServerStream;
   readonly #o: GrpcAgentStreamOptions;
-  readonly #inflight = new Map<string, InflightEvent>();
-  readonly #done = (ctx: InflightEvent, response: AgentResponse) => this.#finish(ctx, response);
-  readonly #handlerError = (err: unknown, cid: string) => {
-    this.stats.handlerErrors++;
-    this.#o.onHandlerError?.(err, cid);
-  };
+  readonly #events: EventDispatchCore<Buffer>;
   #phase: Phase = 'handshake';
   #halfClosed = false;
   #readPaused = false;
@@ -90,6 +75,18 @@ export class GrpcAgentStream extends EventEmitter {
     super();
     this.#call = call;
     this.#o = o;
+    this.#events = new EventDispatchCore(
+      { ...o, transport: 'grpc' },
+      {
+        encodeReply: (response, cid) => encodeGrpcReply(response, cid, o.onDroppedFields),
+        writeReply: (bytes) => this.#writeBytes(bytes),
+        // The proxy half-closed: we end our side once the last event in flight is answered.
+        settled: () => {
+          if (this.#halfClosed && this.#events.inFlight === 0) this.close();
+        },
+      },
+      this.stats,
+    );
     call.on('data', (bytes: Buffer) => this.#onMessage(bytes));
     call.on('end', () => this.#onHalfClose());
     call.on('drain', () => this.#onDrain());
@@ -107,7 +104,7 @@ export class GrpcAgentStream extends EventEmitter {
     return this.#phase === 'established';
   }
   get inFlight(): number {
-    return this.#inflight.size;
+    return this.#events.inFlight;
   }
   /** The proxy's address as grpc-js reports it (`ip:port`). */
   get peer(): string {
@@ -134,7 +131,7 @@ export class GrpcAgentStream extends EventEmitter {
   /** Ends the stream (status OK); in-flight handlers see their signal abort, their replies are dropped. */
   close(): void {
     if (this.#phase === 'closed') return;
-    this.#abortAll();
+    this.#events.close();
     this.#phase = 'closed';
     clearTimeout(this.#handshakeTimer);
     if (!this.#call.writableEnded) this.#call.end();
@@ -152,15 +149,12 @@ export class GrpcAgentStream extends EventEmitter {
       msg = proxyToAgentFromProto(pb);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      const eventCid = pb === undefined ? undefined : bestEffortCid(pb);
+      const eventCid = pb === undefined ? undefined : bestEffortEventCid(pb);
       if (pb?.message === 'handshake' && this.#phase === 'handshake') {
         // An unreadable request still gets an answer, so the proxy sees why (§5.3 refusal shape).
         this.#refuse(`Invalid handshake request: ${why}`);
       } else if (eventCid !== undefined && this.#phase === 'established') {
-        // §6.10 agent side: an event that cannot be decoded is still answered, Allow for its cid.
-        this.stats.events++;
-        this.stats.undecodableEvents++;
-        this.#reply(undecodableEventResponse(false), eventCid);
+        this.#events.undecodable(eventCid, false);
       } else {
         this.#unusable(`undecodable ProxyToAgent message: ${why}`, bytes.length);
       }
@@ -168,18 +162,13 @@ export class GrpcAgentStream extends EventEmitter {
     }
     if (this.#phase === 'handshake') return this.#onHandshake(msg);
     switch (msg.type) {
-      case 'event': {
-        this.stats.events++;
-        const ctx = new InflightEvent(msg.correlationId, this.#o.agentId, 'grpc', msg.kind);
-        this.#inflight.set(ctx.correlationId, ctx);
-        runEvent(this.#o.dispatcher, msg.event, ctx, this.#handlerError, this.#done);
-        return;
-      }
+      case 'event':
+        return this.#events.dispatch(msg.kind, msg.correlationId, msg.event);
       case 'ping':
         this.#write(pongToProto({ sequence: msg.ping.sequence, pingTimestampMs: msg.ping.timestampMs, timestampMs: Date.now() }));
         return;
       case 'cancel':
-        return this.#onCancel(msg.cancel);
+        return this.#events.cancel(msg.cancel);
       case 'handshake':
         return this.#unusable('a second handshake on an established stream was ignored', bytes.length);
       default:
@@ -205,42 +194,6 @@ export class GrpcAgentStream extends EventEmitter {
     this.#write(handshakeResponseToProto(handshakeRefusal(error)));
     this.emit('refused', error);
     this.close();
-  }
-
-  #onCancel(c: CancelMessage): void {
-    this.stats.cancels++;
-    const ctx = this.#inflight.get(c.correlationId);
-    if (ctx !== undefined) {
-      this.#inflight.delete(c.correlationId);
-      ctx.abort(c.reason);
-    }
-    try {
-      this.#o.dispatcher.cancel?.(c);
-    } catch (err) {
-      this.#o.onHandlerError?.(err, c.correlationId);
-    }
-  }
-
-  #finish(ctx: InflightEvent, response: AgentResponse): void {
-    if (this.#inflight.get(ctx.correlationId) === ctx) this.#inflight.delete(ctx.correlationId);
-    // A cancelled call is forgotten by the proxy (§10.9): a reply would only be discarded there.
-    if (!ctx.cancelled && this.#phase === 'established') this.#reply(response, ctx.correlationId);
-    if (this.#halfClosed && this.#inflight.size === 0) this.close();
-  }
-
-  #reply(response: AgentResponse, cid: string): void {
-    const dropped = grpcDroppedResponseFields(response);
-    if (dropped.length > 0) this.#o.onDroppedFields?.(dropped, cid);
-    let bytes: Buffer;
-    try {
-      bytes = encodeAgentToProxy(agentResponseToProto(response, cid));
-    } catch (err) {
-      // A reply that cannot be encoded fails only this call: Block 500.
-      this.#handlerError(err, cid);
-      bytes = encodeAgentToProxy(agentResponseToProto(agentErrorResponse(), cid));
-    }
-    this.stats.replies++;
-    this.#writeBytes(bytes);
   }
 
   #unusable(why: string, size: number): void {
@@ -282,12 +235,12 @@ export class GrpcAgentStream extends EventEmitter {
   /** The proxy half-closed: answer what is in flight, then end our side. */
   #onHalfClose(): void {
     this.#halfClosed = true;
-    if (this.#inflight.size === 0) this.close();
+    if (this.#events.inFlight === 0) this.close();
   }
 
   #endWithStatus(code: grpc.status, details: string): void {
     if (this.#phase === 'closed') return;
-    this.#abortAll();
+    this.#events.close();
     this.#phase = 'closed';
     clearTimeout(this.#handshakeTimer);
     this.#call.emit('error', { code, details });
@@ -297,37 +250,8 @@ export class GrpcAgentStream extends EventEmitter {
   #closed(): void {
     if (this.#phase === 'closed') return;
     clearTimeout(this.#handshakeTimer);
-    this.#abortAll();
+    this.#events.close();
     this.#phase = 'closed';
     this.emit('close');
-  }
-
-  #abortAll(): void {
-    for (const ctx of this.#inflight.values()) ctx.abort(null);
-    this.#inflight.clear();
-  }
-}
-
-/** The cid of an event member of a decoded ProxyToAgent, before mapping (for §6.10 answers); else undefined. */
-function bestEffortCid(pb: PbProxyToAgent): string | undefined {
-  switch (pb.message) {
-    case 'request_headers':
-      return pb.request_headers?.metadata?.correlation_id ?? '';
-    case 'request_body_chunk':
-      return pb.request_body_chunk?.correlation_id ?? '';
-    case 'response_body_chunk':
-      return pb.response_body_chunk?.correlation_id ?? '';
-    case 'response_headers':
-      return pb.response_headers?.correlation_id ?? '';
-    case 'request_complete':
-      return pb.request_complete?.correlation_id ?? '';
-    case 'websocket_frame':
-      return pb.websocket_frame?.correlation_id ?? '';
-    case 'guardrail':
-      return pb.guardrail?.correlation_id ?? '';
-    case 'configure':
-      return pb.configure?.config_version ?? '';
-    default:
-      return undefined;
   }
 }

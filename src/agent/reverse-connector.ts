@@ -12,11 +12,13 @@ import type { AgentFeatures, AgentLimits, Capabilities, EventKind, HealthStatus,
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import { parseReverseEndpoint, type ReverseAddress } from '../transport/reverse-endpoint.js';
 import { VERSION } from '../version.js';
-import { AgentConnection, type EventDispatcher } from './agent-connection.js';
+import { AgentConnection } from './agent-connection.js';
+import type { EventDispatcher } from './event-runner.js';
 import { buildCapabilities } from './agent-server.js';
 import type { AgentHandler } from './handler.js';
 import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
-import { buildDispatcher } from './reverse-dispatcher.js';
+import { buildDispatcher } from './handler-dispatcher.js';
+import { HandlerErrorLog } from './handler-error-log.js';
 import { dialProxy, register, type ReverseTlsOptions } from './reverse-dial.js';
 import { isPermanentRefusal } from './reverse-refusal.js';
 
@@ -102,7 +104,7 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
   #failure: AgentPoolError | null = null;
   #closed = false;
   #started = false;
-  #loggedHandlerError = false;
+  readonly #handlerErrors: HandlerErrorLog;
 
   constructor(o: ReverseConnectorOptions) {
     super();
@@ -111,6 +113,7 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
     const connections = o.connections ?? 1;
     if (!Number.isInteger(connections) || connections < 1) throw zapError(ErrorCode.InvalidConfig, 'connections must be a positive integer');
     this.#o = o;
+    this.#handlerErrors = new HandlerErrorLog(this, `[zap reverse agent ${o.agentId}]`);
     this.#address = parseReverseEndpoint(o.endpoint);
     if (this.#address.kind === 'unix' && o.tls !== undefined) throw zapError(ErrorCode.InvalidConfig, 'tls applies to TCP endpoints only');
     this.#capabilities = buildCapabilities({ agentId: o.agentId, ...pick(o, 'name', 'version', 'capabilities') });
@@ -256,7 +259,7 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
       agentId: this.#o.agentId,
       transport: 'reverse',
       dispatcher: this.#dispatcher as EventDispatcher,
-      onHandlerError: (err, cid) => this.#handlerError(err, cid),
+      onHandlerError: (err, cid) => this.#handlerErrors.report(err, cid),
     });
     // Frames the proxy sent right behind the reply go back in front of the stream for the connection.
     if (leftover.length > 0) socket.unshift(leftover);
@@ -317,15 +320,6 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
 
   #report(err: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
-  }
-
-  #handlerError(err: unknown, correlationId: string): void {
-    if (this.listenerCount('handlerError') > 0) {
-      this.emit('handlerError', err, correlationId);
-    } else if (!this.#loggedHandlerError) {
-      this.#loggedHandlerError = true;
-      console.error(`[zap reverse agent ${this.#o.agentId}] handler failed for ${JSON.stringify(correlationId)}; answered Block 500 "Agent error" (later failures are not logged):`, err);
-    }
   }
 }
 

@@ -1,6 +1,6 @@
-// Where a ReverseConnector's events go: an in-thread handler, or a piscina pool of handler threads
-// (the same two modes as AgentServer, built the same way).
-import type { EventDispatcher } from './agent-connection.js';
+// Where an agent's decoded events go, for AgentServer and ReverseConnector alike: an in-thread
+// handler, a handler module imported in-thread (threads.count 0), or a piscina pool of handler threads.
+import type { EventDispatcher } from './event-runner.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
 import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
 
