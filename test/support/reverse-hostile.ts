@@ -57,7 +57,7 @@ export async function reverseAgent(endpoint: string, agentId: string, connection
   children.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil(() => out.includes(`registered ${connections}`), `${agentId} to register`, 20_000);
+  await waitUntil(() => out.includes(`registered ${connections}`), `${agentId} to register`, 60_000);
   return child;
 }
 
