@@ -1,14 +1,15 @@
 // Router-side state of one agent: its connections (as the router knows them from host reports),
 // the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
 // calls waiting for a slot, and per-cid serialisation.
-import type { ConnectionStateName } from '../connection/connection-machine.js';
+import type { ConnectionStateName } from '../contract/connection-state.js';
 import type { AgentPoolError } from '../protocol/errors.js';
 import type { Capabilities } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { CorrelationAffinity } from './correlation-affinity.js';
 import { createPicker } from './create-picker.js';
-import type { HostHandle } from './host-protocol.js';
-import { eventEncoderFor, type EventEncoder } from './event-encoder.js';
+import type { HostHandle } from '../contract/host-messages.js';
+import type { EventEncoder } from '../transport/event-encoder.js';
+import { eventEncoderFor } from '../transport/event-encoder-for.js';
 import type { ConnectionView, Picker } from './picker.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 import type { PoolCall } from './pool-call.js';
