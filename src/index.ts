@@ -9,7 +9,7 @@ export { FrameDecoder } from './protocol/frame-decoder.js';
 export { MessageType, messageTypeName } from './protocol/message-type.js';
 export { applyHeaderOps } from './protocol/header-ops.js';
 export { applyBodyMutation, requestBodyMutation, responseBodyMutation } from './protocol/body-mutation.js';
-export { PROTO_FILE } from './protocol/proto-schema.js';
+export { PROTO_FILE } from './transport/proto-schema.js';
 
 // Proxy side.
 export type { AddAgentOptions, AddAgentResult } from './pool/add-agent-result.js';
