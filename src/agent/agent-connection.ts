@@ -9,7 +9,6 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type {
   AgentResponse,
-  AnyEvent,
   CancelMessage,
   Capabilities,
   Encoding,
@@ -32,18 +31,13 @@ import { healthStatusToWire } from '../protocol/health-status.js';
 import { flowControlToWire } from '../protocol/flow-control.js';
 import { configUpdateRequestToWire } from '../protocol/config-update.js';
 import { metricsReportToWire } from '../protocol/metrics-report.js';
-import type { AgentTransport, HandlerContext, HandlerResult } from './handler.js';
-import { InflightEvent, runEvent } from './event-runner.js';
+import type { AgentTransport } from './handler.js';
+import { InflightEvent, runEvent, type EventDispatcher } from './event-runner.js';
 import { agentErrorResponse, undecodableEventResponse } from './reply.js';
 import { DEFAULT_FRAME_TIMEOUT_MS } from './server-limits.js';
 import { FrameClock } from './frame-clock.js';
 
-/** Where decoded events go: an in-thread handler or the thread pool. */
-export interface EventDispatcher {
-  dispatch(kind: EventKind, event: AnyEvent, ctx: HandlerContext): HandlerResult;
-  /** Told about every Cancel (after the cid's signal was aborted). */
-  cancel?(c: CancelMessage): void;
-}
+export type { EventDispatcher };
 
 export interface AgentConnectionOptions {
   agentId: string;

@@ -1,10 +1,16 @@
 // Agent side, shared by every transport (UDS / reverse connections, the gRPC ProcessStream and
 // ProcessEvent handlers): the handler context of one in-flight event, and running the handler to
 // exactly one AgentResponse (Block 500 when the handler throws, rejects or returns something unsendable).
-import type { AgentResponse, AnyEvent, CancelReason, EventKind } from '../protocol/types.js';
-import type { EventDispatcher } from './agent-connection.js';
+import type { AgentResponse, AnyEvent, CancelMessage, CancelReason, EventKind } from '../protocol/types.js';
 import type { AgentTransport, HandlerContext, HandlerResult, Reply } from './handler.js';
 import { agentErrorResponse, toAgentResponse } from './reply.js';
+
+/** Where decoded events go: an in-thread handler or the thread pool. */
+export interface EventDispatcher {
+  dispatch(kind: EventKind, event: AnyEvent, ctx: HandlerContext): HandlerResult;
+  /** Told about every Cancel (after the cid's signal was aborted). */
+  cancel?(c: CancelMessage): void;
+}
 
 /** One in-flight event; doubles as the handler's context. The AbortController is made on first use. */
 export class InflightEvent implements HandlerContext {

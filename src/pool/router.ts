@@ -13,7 +13,7 @@ import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from '../contract/host-messages.js';
-import type { PoolCall } from './pool-call.js';
+import type { PoolCall } from './agent-entry.js';
 
 /** Options of one call. Anything else than described here rejects with ZAP_INVALID_ARGUMENT, before admission. */
 export interface SendOptions {
