@@ -1,6 +1,6 @@
 // What the router and a connection host say to each other. The same shapes travel as direct
-// calls (workers: 0) or over a MessagePort (workers: N), where the hot-path items (sends,
-// cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
+// calls (workers: 0) or over a MessagePort (workers: N, host-port.ts), where the hot-path items
+// (sends, cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
 import type {
   AgentResponse,
