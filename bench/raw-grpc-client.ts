@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { ErrorCode, zapError, type AgentPoolError } from '../src/protocol/errors.js';
-import { PROTO_FILE } from '../src/protocol/proto-schema.js';
+import { PROTO_FILE } from '../src/transport/proto-schema.js';
 
 const PACKAGE = 'zentinel.agent.v2';
 const PROCESS_STREAM = `/${PACKAGE}.AgentServiceV2/ProcessStream`;

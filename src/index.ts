@@ -9,7 +9,7 @@ export { FrameDecoder } from './protocol/frame-decoder.js';
 export { MessageType, messageTypeName } from './protocol/message-type.js';
 export { applyHeaderOps } from './protocol/header-ops.js';
 export { applyBodyMutation, requestBodyMutation, responseBodyMutation } from './protocol/body-mutation.js';
-export { PROTO_FILE } from './protocol/proto-schema.js';
+export { PROTO_FILE } from './transport/proto-schema.js';
 
 // Proxy side.
 export type { AddAgentOptions, AddAgentResult } from './pool/add-agent-result.js';
@@ -31,7 +31,8 @@ export { CircuitState, type CircuitBreakerConfig, type CircuitStateCode } from '
 export { PoolMetrics, type GaugeSnapshot, type PoolMetricsOptions } from './metrics/pool-metrics.js';
 export { loadConfig, loadConfigFile, endpointOf, agentPoolOptions, renderConfigReference } from './config/index.js';
 export type { ZapConfig, AgentConfig, ReverseListenerConfig } from './config/index.js';
-export { connectionMachine, type ConnectionStateName } from './connection/connection-machine.js';
+export { connectionMachine } from './connection/connection-machine.js';
+export type { ConnectionStateName } from './contract/connection-state.js';
 export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
 export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';
 export { connectGrpcAgent, type GrpcAgentClientOptions } from './connection/grpc-agent-client.js';

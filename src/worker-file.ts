@@ -3,7 +3,7 @@
 // workers/ts-bootstrap.mjs.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_ROOT } from './version.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import type { AgentPool } from '../src/pool/agent-pool.js';
 import type { AgentPoolConfig } from '../src/pool/pool-config.js';
-import type { StateReport } from '../src/pool/host-protocol.js';
+import type { StateReport } from '../src/contract/host-messages.js';
 import { FaultAgentProcess, type Behaviour } from './support/fault-agent-process.js';
 import { assertQuiescent, CallLedger, fire, sleep, waitFor } from './support/fault-calls.js';
 import { requestHeaders } from './support/events.js';

@@ -111,10 +111,10 @@ test('encodeFrame accepts any Uint8Array and encodeFrameHeader matches its first
   assert.deepEqual(encodeFrameHeader(MessageType.RequestBodyChunk, payload.length), frame.subarray(0, 5));
 });
 
-test('encodeFrame refuses an unknown message type (ZAP_ERROR) and an oversize payload (ZAP_FRAME_TOO_LARGE)', () => {
+test('encodeFrame refuses an unknown message type (ZAP_INVALID_ARGUMENT) and an oversize payload (ZAP_FRAME_TOO_LARGE)', () => {
   assert.throws(
     () => encodeFrame(0xf0, Buffer.alloc(1)),
-    (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_ERROR',
+    (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_ARGUMENT',
   );
   assert.throws(
     () => encodeFrameHeader(MessageType.ResponseBodyChunk, 16_777_216),

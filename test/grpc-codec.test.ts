@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { loadProtoDefinition } from '../src/protocol/proto-schema.js';
+import { loadProtoDefinition } from '../src/transport/proto-schema.js';
 import {
   agentResponseToProto,
   cancelToProto,

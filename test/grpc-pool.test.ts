@@ -7,7 +7,7 @@ import { AgentServer } from '../src/agent/agent-server.js';
 import type { GrpcAgentStream } from '../src/agent/grpc-agent-stream.js';
 import type { AgentHandler } from '../src/agent/handler.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
-import type { HostReport } from '../src/pool/host-protocol.js';
+import type { HostReport } from '../src/contract/host-messages.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { waitFor } from './support/grpc-agents.js';

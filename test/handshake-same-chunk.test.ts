@@ -15,7 +15,7 @@ import { AgentPool } from '../src/pool/agent-pool.js';
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { MessageType } from '../src/protocol/message-type.js';
-import type { HostReport } from '../src/pool/host-protocol.js';
+import type { HostReport } from '../src/contract/host-messages.js';
 import { plainHandshakeOk, startPlainServer } from './support/grpc-plain-peer.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';

@@ -9,7 +9,7 @@ import { Gauge, register as globalRegistry, Registry } from 'prom-client';
 import { PoolMetrics, type GaugeSnapshot } from '../src/metrics/pool-metrics.js';
 import { metricsReportFromWire } from '../src/protocol/metrics-report.js';
 import { agentToProxyFromProto, metricsToProto, type PbAgentToProxy } from '../src/protocol/proto-mapping.js';
-import { loadProtoDefinition } from '../src/protocol/proto-schema.js';
+import { loadProtoDefinition } from '../src/transport/proto-schema.js';
 import { isAgentPoolError } from '../src/protocol/errors.js';
 import type { MetricSample, MetricsReport } from '../src/protocol/types.js';
 import { parseExposition, type Family } from './support/prometheus-text.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import fc from 'fast-check';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { loadProtoDefinition, loadProtoRoot, PROTO_FILE, PROTO_LOADER_OPTIONS } from '../src/protocol/proto-schema.js';
+import { loadProtoDefinition, loadProtoRoot, PROTO_FILE, PROTO_LOADER_OPTIONS } from '../src/transport/proto-schema.js';
 import {
   agentResponseFromProto,
   agentResponseToProto,

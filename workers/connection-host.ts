@@ -1,15 +1,11 @@
 // Worker entry: one ConnectionHost per connection-host thread. Hot-path traffic arrives and
 // leaves as one message per tick (arrays of items; event bytes were encoded on the router);
-// commands and state reports are plain messages.
+// commands and state reports are plain messages (contract/host-port.ts).
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import type { CancelItem, HostCommand, PackedSendItem, WorkerResult } from '../src/pool/host-protocol.js';
-import { toSparse } from '../src/pool/sparse-response.js';
-
-export type ToWorker =
-  | { t: 'cmd'; c: HostCommand }
-  | { t: 'batch'; s: PackedSendItem[]; b: ArrayBuffer; c: CancelItem[] }
-  | { t: 'terminate' };
+import type { WorkerResult } from '../src/contract/host-messages.js';
+import { onRouterMessage, sendToRouter } from '../src/contract/host-port.js';
+import { toSparse } from '../src/contract/sparse-response.js';
 
 const port = parentPort;
 if (port === null) throw new Error('connection-host must run in a worker thread');
@@ -20,7 +16,7 @@ const flush = () => {
   scheduled = false;
   const batch = results;
   results = [];
-  port.postMessage({ t: 'results', r: batch });
+  sendToRouter(port, { t: 'results', r: batch });
 };
 
 const host = new ConnectionHost({
@@ -32,23 +28,21 @@ const host = new ConnectionHost({
     }
   },
   report(report) {
-    port.postMessage({ t: 'report', r: report });
+    sendToRouter(port, { t: 'report', r: report });
   },
 });
 
-port.on('message', (msg: ToWorker) => {
-  switch (msg.t) {
-    case 'batch':
-      for (const [requestId, connectionId, correlationId, offset, length] of msg.s) {
-        host.send([requestId, connectionId, correlationId, Buffer.from(msg.b, offset, length)]);
-      }
-      for (const item of msg.c) host.cancel(item);
-      return;
-    case 'cmd':
-      host.command(msg.c);
-      return;
-    case 'terminate':
-      void host.terminate().then(() => port.postMessage({ t: 'terminated' }));
-      return;
-  }
+onRouterMessage(port, {
+  batch(sends, bytes, cancels) {
+    for (const [requestId, connectionId, correlationId, offset, length] of sends) {
+      host.send([requestId, connectionId, correlationId, Buffer.from(bytes, offset, length)]);
+    }
+    for (const item of cancels) host.cancel(item);
+  },
+  command(command) {
+    host.command(command);
+  },
+  terminate() {
+    void host.terminate().then(() => sendToRouter(port, { t: 'terminated' }));
+  },
 });

@@ -271,7 +271,7 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
       slot.connection = undefined;
       this.emit('disconnected', { slot: slot.index });
       if (Date.now() - registeredAt >= this.#backoff.healthyAfterMs) slot.failures = 0;
-      this.#retry(slot, zapError(ErrorCode.Error, `Reverse connection of '${this.#o.agentId}' closed`, { agentId: this.#o.agentId }));
+      this.#retry(slot, zapError(ErrorCode.ConnectionLost, `Reverse connection of '${this.#o.agentId}' closed`, { agentId: this.#o.agentId }));
     });
     this.emit('connection', connection);
     this.emit('registered', { slot: slot.index, connectionId, proxyId, proxyVersion });

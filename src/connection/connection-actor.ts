@@ -3,9 +3,10 @@
 // FramedConnection does the per-request work. State changes are reported to the host.
 import { createActor, fromPromise, type Actor } from 'xstate';
 import { AgentPoolError, ErrorCode, type SerializedAgentPoolError } from '../protocol/errors.js';
-import type { OpenConnectionCommand, StateReport } from '../pool/host-protocol.js';
+import type { OpenConnectionCommand, StateReport } from '../contract/host-messages.js';
 import { connectionMachine, type ConnectionStateName } from './connection-machine.js';
-import { dialerFor, type Dialer } from './dialer.js';
+import type { Dialer } from './dialer.js';
+import { dialerFor } from './dialer-for.js';
 import type { PoolConnection } from './pool-connection.js';
 
 export interface ConnectionActorListener {

@@ -11,7 +11,7 @@ import type {
   ListenReverseCommand,
   OpenConnectionCommand,
   SendItem,
-} from '../pool/host-protocol.js';
+} from '../contract/host-messages.js';
 import { FlowAction, type RegistrationRequest } from '../protocol/types.js';
 import { ReverseListener } from '../transport/reverse-listener.js';
 import { AcceptedDialer } from './accepted-dialer.js';
@@ -122,7 +122,7 @@ export class ConnectionHost {
   private listenReverse(command: ListenReverseCommand): void {
     const { listenerId, settings } = command;
     const listener = new ReverseListener(listenerId, settings, {
-      report: (report) => this.sink.report(report),
+      refused: (agentId, error) => this.sink.report({ type: 'reverse-refused', listenerId, agentId, error }),
       declaration: (agentId) => this.declarations.get(agentId),
       admitted: (socket, leftover, registration: RegistrationRequest, connectionId) => {
         const config = this.agentConfigs.get(registration.agentId) ?? null;
@@ -187,14 +187,7 @@ export class ConnectionHost {
     }
     this.calls.set(requestId, { connection, correlationId });
     const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    if (connection.sendFrameWith !== undefined) {
-      connection.sendFrameWith(bytes, correlationId, NO_TIMER, requestId, this.completeBound);
-      return;
-    }
-    connection.sendFrame(bytes, correlationId, NO_TIMER).then(
-      (response) => this.complete(requestId, undefined, response),
-      (err: unknown) => this.complete(requestId, err, undefined),
-    );
+    connection.sendFrameWith(bytes, correlationId, NO_TIMER, requestId, this.completeBound);
   }
 
   /** One shared completion handler for every call of this host (no closure per call). */

@@ -1,5 +1,5 @@
-// Lifecycle of one pool connection as an xstate machine (design: "connecting → handshaking →
-// ready ⇄ paused → draining → closed, + backoff → connecting"). Only the lifecycle lives here;
+// Lifecycle of one pool connection as an xstate machine (spec §10.4): connecting → handshaking →
+// ready ⇄ paused → draining → closed, + backoff → connecting. Only the lifecycle lives here;
 // per-request bookkeeping stays in plain Maps inside FramedConnection (an xstate event costs ~2 µs).
 //
 // The transport work is injected as two promise actors, `connect` and `handshake`, so the same
@@ -131,4 +131,5 @@ export const connectionMachine = setup({
 });
 
 export type ConnectionMachine = typeof connectionMachine;
-export type ConnectionStateName = 'connecting' | 'handshaking' | 'ready' | 'paused' | 'draining' | 'backoff' | 'closed';
+/** The states this machine runs, as named in the router↔host contract. */
+export type { ConnectionStateName } from '../contract/connection-state.js';

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { agentResponseFromWire } from '../protocol/agent-response.js';
-import { cancelReasonFor } from './cancel-reason.js';
+import { cancelReasonFor } from '../contract/cancel-reason.js';
 import { connectionLost } from './connection-lost.js';
 import { encodeCancel } from '../protocol/cancel.js';
 import { configUpdateRequestFromWire } from '../protocol/config-update.js';
@@ -41,7 +41,7 @@ import type {
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
 import { CallTable, type TableCall } from './call-table.js';
 import { HeldControlEvents } from './held-control-events.js';
-import { abortError } from './abort-error.js';
+import { abortError } from '../contract/abort-error.js';
 
 export interface CallOptions {
   /** Deadline of this call in ms, measured from the call (default: the connection's requestTimeoutMs). */

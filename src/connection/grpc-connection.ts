@@ -27,8 +27,8 @@ import {
   identityBytes,
 } from '../transport/grpc-codec.js';
 import { grpcEventEncoder, GRPC_ENCODING } from '../transport/grpc-event-encoder.js';
-import { abortError } from './abort-error.js';
-import { cancelReasonFor } from './cancel-reason.js';
+import { abortError } from '../contract/abort-error.js';
+import { cancelReasonFor } from '../contract/cancel-reason.js';
 import type { CallCompletion, CallOptions, FramedConnectionEvents } from './framed-connection.js';
 import { CallTable, type TableCall } from './call-table.js';
 import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';

@@ -2,7 +2,7 @@
 // connect_timeout; handshake = ProcessStream opened, handshake, initial Configure.
 import type * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import type { OpenConnectionCommand } from '../pool/host-protocol.js';
+import type { OpenConnectionCommand } from '../contract/host-messages.js';
 import { DEFAULT_GRPC_CHANNEL_SETTINGS, openGrpcChannel } from '../transport/grpc-channel.js';
 import { VERSION } from '../version.js';
 import type { Dialer } from './dialer.js';

@@ -16,10 +16,10 @@ export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
   readonly outboundCapacity?: number;
   /** Date.now() of the last inbound bytes, for idle detection (liveness pings). */
   readonly lastInboundAt?: number;
-  /** Writes an event already encoded for this connection (see pool/event-encoder.ts). */
+  /** Writes an event already encoded for this connection (see transport/event-encoder.ts). */
   sendFrame(frame: Buffer, correlationId: string, options?: CallOptions): Promise<AgentResponse>;
   /** Callback form for hosts: `done(token, error, response)` exactly once; no promise per call. */
-  sendFrameWith?(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void;
+  sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void;
   /** Ends the outstanding call of `correlationId`: withdraws it if unsent, else sends Cancel (not when `silent`). */
   cancel(correlationId: string, reason?: CancelReason, silent?: boolean): boolean;
   ping(timeoutMs?: number): Promise<number>;

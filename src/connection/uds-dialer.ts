@@ -1,7 +1,7 @@
 // UDS dialer: connect the socket, then handshake and deliver the initial Configure.
 import type { Socket } from 'node:net';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import type { OpenConnectionCommand } from '../pool/host-protocol.js';
+import type { OpenConnectionCommand } from '../contract/host-messages.js';
 import { connectUds } from '../transport/uds.js';
 import { VERSION } from '../version.js';
 import type { Dialer } from './dialer.js';

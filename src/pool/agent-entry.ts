@@ -1,17 +1,17 @@
 // Router-side state of one agent: its connections (as the router knows them from host reports),
 // the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
 // calls waiting for a slot, and per-cid serialisation.
-import type { ConnectionStateName } from '../connection/connection-machine.js';
+import type { ConnectionStateName } from '../contract/connection-state.js';
 import type { AgentPoolError } from '../protocol/errors.js';
-import type { Capabilities } from '../protocol/types.js';
+import type { AgentResponse, Capabilities, CancelReason, EventKind } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { CorrelationAffinity } from './correlation-affinity.js';
 import { createPicker } from './create-picker.js';
-import type { HostHandle } from './host-protocol.js';
-import { eventEncoderFor, type EventEncoder } from './event-encoder.js';
+import type { HostHandle } from '../contract/host-messages.js';
+import type { EventEncoder } from '../transport/event-encoder.js';
+import { eventEncoderFor } from '../transport/event-encoder-for.js';
 import type { ConnectionView, Picker } from './picker.js';
 import type { AgentConnectionOptions } from './pool-config.js';
-import type { PoolCall } from './pool-call.js';
 import { StickySessions } from './sticky-sessions.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { AgentFlowState } from './flow-control-state.js';
@@ -170,4 +170,39 @@ export class AgentEntry {
       this.queueHead = 0;
     }
   }
+}
+
+// One call through the pool, from admission to settlement (spec §10.3). It lives beside AgentEntry
+// because the two refer to each other: a call names its agent, an agent queues its calls.
+export type PoolCallState = 'waiting-cid' | 'queued' | 'flow-wait' | 'dispatched' | 'done';
+
+export interface PoolCall {
+  readonly id: number;
+  readonly agent: AgentEntry;
+  readonly kind: EventKind;
+  readonly event: unknown;
+  readonly correlationId: string;
+  readonly startedAt: number;
+  /** performance.now() when handed to the host (write → reply duration). */
+  dispatchedAt?: number;
+  state: PoolCallState;
+  connection: ConnectionRecord | undefined;
+  /** Sticky session to bind when this call picks a connection. */
+  stickySession: string | undefined;
+  usedSticky: boolean;
+  resolve: (response: AgentResponse) => void;
+  reject: (error: unknown) => void;
+  /** performance.now() at which the call times out (the router's deadline queue). */
+  deadline: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  cancelReason: CancelReason | undefined;
+  /** The call's own timeout before any degraded multiplier (spec §10.11). */
+  timeoutMs: number;
+  /** Breaker generation the call was admitted in (spec §10.10). */
+  generation: number;
+  /** This connection only (config pushes), bypassing selection and per-cid ordering. */
+  forced: ConnectionRecord | undefined;
+  /** wait-and-retry flow control: when the call was first held back. */
+  flowSince: number | undefined;
 }

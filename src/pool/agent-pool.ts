@@ -2,7 +2,7 @@
 // thread) and the connection hosts (worker threads, or one host on this thread with workers: 0).
 import { EventEmitter } from 'node:events';
 import { ConnectionHost } from '../connection/connection-host.js';
-import { abortError } from '../connection/abort-error.js';
+import { abortError } from '../contract/abort-error.js';
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import type {
   AgentResponse,
@@ -20,7 +20,7 @@ import type {
 } from '../protocol/types.js';
 import { formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
-import type { HostHandle, HostReport, OpenConnectionCommand, ReverseListenerSettings } from './host-protocol.js';
+import type { HostHandle, HostReport, OpenConnectionCommand, ReverseListenerSettings } from '../contract/host-messages.js';
 import {
   DEFAULT_AGENT_OPTIONS,
   grpcChannelSettings,

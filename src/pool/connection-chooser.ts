@@ -6,7 +6,7 @@
 import type { EventKind } from '../protocol/types.js';
 import type { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import { isFlowControlled, skipsPausedConnections } from './flow-control-state.js';
-import type { PoolCall } from './pool-call.js';
+import type { PoolCall } from './agent-entry.js';
 
 export type Choice =
   | { kind: 'connection'; connection: ConnectionRecord }

@@ -6,7 +6,7 @@
 // report arrives, because a declaration may have changed while the report was on its way.
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
-import type { AgentDeclaration, HostHandle, ReverseRegisteredReport, StateReport } from './host-protocol.js';
+import type { AgentDeclaration, HostHandle, ReverseRegisteredReport, StateReport } from '../contract/host-messages.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 import type { Router } from './router.js';
 

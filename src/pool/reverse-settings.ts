@@ -7,7 +7,7 @@ import { MAX_FRAME_LENGTH } from '../protocol/frame-encoder.js';
 import type { AuthToken } from '../protocol/registration.js';
 import { DEFAULT_MAX_REGISTRATION_BYTES } from '../transport/reverse-first-frame.js';
 import { DEFAULT_SOCKET_MODE, socketModeOf } from '../transport/socket-file.js';
-import type { ReverseListenerSettings } from './host-protocol.js';
+import type { ReverseListenerSettings } from '../contract/host-messages.js';
 import type { AgentConnectionOptions } from './pool-config.js';
 
 export type { AuthToken } from '../protocol/registration.js';

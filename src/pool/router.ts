@@ -1,19 +1,19 @@
-// The main-thread router (design "the shape"): admits calls (spec §10.3), picks a connection
+// The main-thread router (README → Architecture): admits calls (spec §10.3), picks a connection
 // (connection-chooser.ts), encodes once and hands bytes to the host that owns the connection, and
 // settles every call exactly once. It never touches a socket; hosts never decide routing.
-import { cancelReasonFor } from '../connection/cancel-reason.js';
-import { abortError } from '../connection/abort-error.js';
+import { cancelReasonFor } from '../contract/cancel-reason.js';
+import { abortError } from '../contract/abort-error.js';
 import { AgentPoolError, ErrorCode, zapError, type SerializedAgentPoolError } from '../protocol/errors.js';
 import type { AgentResponse, CancelReason, EventKind } from '../protocol/types.js';
 import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import { invalidCallArguments, unencodableEvent } from './call-arguments.js';
 import { chooseConnection } from './connection-chooser.js';
-import { eventEncoderFor } from './event-encoder.js';
+import { eventEncoderFor } from '../transport/event-encoder-for.js';
 import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
-import type { ControlReport, ResultItem, StateReport } from './host-protocol.js';
-import type { PoolCall } from './pool-call.js';
+import type { ControlReport, ResultItem, StateReport } from '../contract/host-messages.js';
+import type { PoolCall } from './agent-entry.js';
 
 /** Options of one call. Anything else than described here rejects with ZAP_INVALID_ARGUMENT, before admission. */
 export interface SendOptions {

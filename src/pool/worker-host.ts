@@ -2,12 +2,10 @@
 // event-loop turn travel as one message (the event bytes inside were encoded once, on the router);
 // results come back the same way. bench/worker-messages.ts measures the formats we rejected.
 import { Worker } from 'node:worker_threads';
-import type { CancelItem, HostCommand, HostHandle, HostReport, PackedSendItem, ResultItem, SendItem, WorkerResult } from './host-protocol.js';
+import type { CancelItem, HostCommand, HostHandle, HostReport, PackedSendItem, ResultItem, SendItem, WorkerResult } from '../contract/host-messages.js';
+import { onHostMessage, sendToHost } from '../contract/host-port.js';
+import { fromSparse } from '../contract/sparse-response.js';
 import { workerSpec } from '../worker-file.js';
-import { fromSparse } from './sparse-response.js';
-
-
-type FromWorker = { t: 'results'; r: WorkerResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface WorkerHostSink {
   results(items: ResultItem[]): void;
@@ -22,6 +20,8 @@ export class WorkerHost implements HostHandle {
   private cancels: CancelItem[] = [];
   private scheduled = false;
   private ending = false;
+  /** Resolves terminate()'s wait for the host's 'terminated' answer. */
+  private onTerminated: (() => void) | undefined;
   private readonly flushBound = () => this.flush();
 
   constructor(
@@ -30,16 +30,17 @@ export class WorkerHost implements HostHandle {
   ) {
     const spec = workerSpec('connection-host');
     this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
-    this.worker.on('message', (msg: FromWorker) => {
-      if (msg.t === 'results') {
-        const items: ResultItem[] = new Array(msg.r.length);
-        for (let i = 0; i < msg.r.length; i++) {
-          const r = msg.r[i] as WorkerResult;
+    onHostMessage(this.worker, {
+      results: (results) => {
+        const items: ResultItem[] = new Array(results.length);
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i] as WorkerResult;
           items[i] = r[1] === null ? r : [r[0], fromSparse(r[1])];
         }
         this.sink.results(items);
-      }
-      else if (msg.t === 'report') this.sink.report(msg.r);
+      },
+      report: (report) => this.sink.report(report),
+      terminated: () => this.onTerminated?.(),
     });
     this.worker.on('error', (err) => this.onLost(err));
     this.worker.on('exit', (code) => this.onLost(new Error(`connection-host worker ${index} exited with code ${code}`)));
@@ -51,7 +52,7 @@ export class WorkerHost implements HostHandle {
 
   command(command: HostCommand): void {
     this.flush(); // keep order with sends already queued
-    this.worker.postMessage({ t: 'cmd', c: command });
+    sendToHost(this.worker, { t: 'cmd', c: command });
   }
 
   send(item: SendItem): void {
@@ -71,13 +72,11 @@ export class WorkerHost implements HostHandle {
     this.flush();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 1_000);
-      this.worker.on('message', (msg: FromWorker) => {
-        if (msg.t === 'terminated') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      this.worker.postMessage({ t: 'terminate' });
+      this.onTerminated = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      sendToHost(this.worker, { t: 'terminate' });
     });
     await this.worker.terminate();
   }
@@ -110,7 +109,7 @@ export class WorkerHost implements HostHandle {
       items[i] = [requestId, connectionId, correlationId, offset, frame.byteLength];
       offset += frame.byteLength;
     }
-    this.worker.postMessage({ t: 'batch', s: items, b: bytes.buffer, c: this.cancels }, [bytes.buffer]);
+    sendToHost(this.worker, { t: 'batch', s: items, b: bytes.buffer, c: this.cancels }, [bytes.buffer]);
     this.sends = [];
     this.cancels = [];
   }

@@ -26,8 +26,6 @@ export const ErrorCode = {
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
-
 export interface AgentPoolErrorOptions {
   agentId?: string | undefined;
   correlationId?: string | undefined;
@@ -80,17 +78,6 @@ export class AgentPoolError extends Error {
 
 export function isAgentPoolError(value: unknown): value is AgentPoolError {
   return value instanceof AgentPoolError;
-}
-
-/** True for an object that looks like a serialized AgentPoolError (e.g. after a MessagePort). */
-export function isSerializedAgentPoolError(value: unknown): value is SerializedAgentPoolError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    KNOWN_CODES.has((value as { code: string }).code) &&
-    typeof (value as { message?: unknown }).message === 'string'
-  );
 }
 
 /** Shorthand constructor used across the code base. */

@@ -18,9 +18,9 @@ function checkFrame(type: number, payloadLength: number): void {
       `Frame too large: ${messageTypeName(type)} payload of ${payloadLength} bytes (max: ${MAX_PAYLOAD_LENGTH})`,
     );
   }
-  // Writing a code our peers would reject is a bug on our side; fail the call, not the connection.
+  // A code our peers would reject is the caller's mistake: fail this call, not the connection.
   if (!isKnownMessageType(type)) {
-    throw zapError(ErrorCode.Error, `Cannot write a frame of unknown message type ${messageTypeName(type)}`);
+    throw zapError(ErrorCode.InvalidArgument, `Cannot write a frame of unknown message type ${messageTypeName(type)}`);
   }
 }
 

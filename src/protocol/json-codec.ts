@@ -1,7 +1,7 @@
 // JSON payload codec (spec §4.1): compact UTF-8, keys in the canonical order the wire mappers build,
 // byte fields as padded base64. JSON.stringify of a freshly built object: no replacer, no copies.
 import type { AgentResponse, EventKind, EventMap } from './types.js';
-import type { ParsedResponse, PayloadCodec } from './payload-codec.js';
+import type { ParsedResponse, PayloadCodec } from './payload-codec-types.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';

@@ -4,7 +4,7 @@
 // precision exactly as JSON.parse does, and the integer readers then reject them).
 import { Packr, Unpackr, type Options } from 'msgpackr';
 import type { AgentResponse, EventKind, EventMap } from './types.js';
-import type { ParsedResponse, PayloadCodec } from './payload-codec.js';
+import type { ParsedResponse, PayloadCodec } from './payload-codec-types.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';

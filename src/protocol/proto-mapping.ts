@@ -2,7 +2,7 @@
 // re-exports of the per-family files so transports import from one place.
 //
 // Conventions of every mapping function:
-// - works on the plain objects of @grpc/proto-loader under PROTO_LOADER_OPTIONS (proto-schema.ts);
+// - works on the plain objects of @grpc/proto-loader under PROTO_LOADER_OPTIONS (transport/proto-schema.ts);
 // - `…ToProto` returns the stream envelope (ProxyToAgent / AgentToProxy / ProxyControl) ready to
 //   write; `…FromProto` takes the inner message, the dispatchers below take the envelope;
 // - encoders write proto3 defaults as `undefined` (canonical bytes, as a Rust peer writes them);

@@ -6,7 +6,7 @@
 // copy): the mapping already builds the right JS types and writes `undefined` for defaults.
 // Decoding uses toObject with PROTO_LOADER_OPTIONS, the shape proto-mapping.ts expects.
 import type protobuf from 'protobufjs';
-import { PROTO_LOADER_OPTIONS, PROTO_SERVICE, protoType } from '../protocol/proto-schema.js';
+import { PROTO_LOADER_OPTIONS, PROTO_SERVICE, protoType } from './proto-schema.js';
 import type { PbAgentToProxy, PbProxyToAgent } from '../protocol/proto-mapping.js';
 import { protocolError } from '../protocol/errors.js';
 

@@ -2,7 +2,7 @@
 // protobuf bytes per event, written by the connection as they are. No gRPC length prefix: grpc-js
 // adds it. A Configure carries its acknowledgement id in `config_version` (grpcReplyCorrelationId);
 // the connection reads it back from the bytes (grpc-codec.ts configureReplyId).
-import type { EventEncoder } from '../pool/event-encoder.js';
+import type { EventEncoder } from './event-encoder.js';
 import { eventToProto } from '../protocol/proto-mapping.js';
 import { encodeProxyToAgent } from './grpc-codec.js';
 

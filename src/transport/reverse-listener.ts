@@ -6,7 +6,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
-import type { AgentDeclaration, HostReport, ReverseListenerSettings } from '../pool/host-protocol.js';
 import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { encodeFrame } from '../protocol/frame-encoder.js';
 import { MessageType } from '../protocol/message-type.js';
@@ -23,17 +22,19 @@ import { VERSION } from '../version.js';
 import type { FirstFrame } from './reverse-first-frame.js';
 import { joinHostPort, splitHostPort } from './reverse-endpoint.js';
 import { PendingRegistration } from './reverse-pending-registration.js';
+import type { AgentDeclaration, ReverseListenerSettings } from './reverse-listener-settings.js';
 import { listenOnSocketFile, type BoundSocketFile } from './socket-file.js';
 
 export interface ReverseListenerHooks {
-  report(report: HostReport): void;
+  /** A registration was refused; `error` is the text sent to the agent (spec §9.4). */
+  refused(agentId: string | null, error: string): void;
   /** How the pool declares `agentId` (undefined: not declared). */
   declaration(agentId: string): AgentDeclaration | undefined;
   admitted(socket: Socket, leftover: Buffer, registration: RegistrationRequest, connectionId: number): void;
 }
 
 const BACKLOG = 128;
-/** Connection ids are -(listenerId × ID_SPAN + n), n in 1 … ID_SPAN - 1 (see host-protocol.ts). */
+/** Connection ids are -(listenerId × ID_SPAN + n), n in 1 … ID_SPAN - 1 (see contract/host-messages.ts). */
 const ID_SPAN = 1_000_000;
 /** Sockets closed over the pending bound are reported at most this often (a flood must not flood the log). */
 const DROP_REPORT_MS = 1_000;
@@ -258,7 +259,7 @@ export class ReverseListener {
   }
 
   private refused(agentId: string | null, text: string): void {
-    this.hooks.report({ type: 'reverse-refused', listenerId: this.listenerId, agentId, error: text });
+    this.hooks.refused(agentId, text);
   }
 
   private reportDropped(): void {

@@ -82,6 +82,7 @@ export class PendingRegistration {
   /** Ends our part: the caller now owns the socket, paused, with none of our listeners on it. */
   handOver(): Socket {
     const socket = this.finish();
+    // Only a bug of ours gets here (the listener hands over once, after the registration): internal.
     if (socket === undefined) throw zapError(ErrorCode.Error, 'reverse listener: no registered socket to hand over');
     return socket;
   }

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConnectionHost } from '../../src/connection/connection-host.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
-import type { ResultItem } from '../../src/pool/host-protocol.js';
+import type { ResultItem } from '../../src/contract/host-messages.js';
 import { AgentPoolError, ErrorCode } from '../../src/protocol/errors.js';
 import { requestHeaders } from '../support/events.js';
 import { FaultAgentProcess } from '../support/fault-agent-process.js';

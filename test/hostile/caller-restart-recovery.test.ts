@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { AgentPool } from '../../src/pool/agent-pool.js';
-import type { HostReport } from '../../src/pool/host-protocol.js';
+import type { HostReport } from '../../src/contract/host-messages.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { requestHeaders } from '../support/events.js';
 import { FaultAgentProcess } from '../support/fault-agent-process.js';

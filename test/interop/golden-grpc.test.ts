@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
-import { loadProtoDefinition, protoType } from '../../src/protocol/proto-schema.js';
+import { loadProtoDefinition, protoType } from '../../src/transport/proto-schema.js';
 import {
   agentResponseFromProto,
   agentResponseToProto,

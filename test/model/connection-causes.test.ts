@@ -8,7 +8,7 @@ import { ConnectionActor } from '../../src/connection/connection-actor.js';
 import { ConnectionHost } from '../../src/connection/connection-host.js';
 import type { FramedConnection } from '../../src/connection/framed-connection.js';
 import type { ConnectionStateName } from '../../src/connection/connection-machine.js';
-import type { HostReport } from '../../src/pool/host-protocol.js';
+import type { HostReport } from '../../src/contract/host-messages.js';
 import { FlowAction } from '../../src/protocol/types.js';
 import { requestHeaders } from '../support/events.js';
 import { AgentGate } from '../support/model-agent-gate.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { ConnectionActor } from '../../src/connection/connection-actor.js';
 import { connectionMachine } from '../../src/connection/connection-machine.js';
 import type { FramedConnection } from '../../src/connection/framed-connection.js';
-import type { StateReport } from '../../src/pool/host-protocol.js';
+import type { StateReport } from '../../src/contract/host-messages.js';
 import { requestHeaders } from '../support/events.js';
 import { AgentGate } from '../support/model-agent-gate.js';
 import { openCommand, PathDriver } from '../support/model-connection-driver.js';

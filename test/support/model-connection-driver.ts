@@ -6,7 +6,7 @@
 // where a state ignores it) are sent to the actor, as the pool and flow control do.
 import type { ConnectionActor } from '../../src/connection/connection-actor.js';
 import type { ConnectionMachineEvent, ConnectionStateName } from '../../src/connection/connection-machine.js';
-import type { OpenConnectionCommand, StateReport } from '../../src/pool/host-protocol.js';
+import type { OpenConnectionCommand, StateReport } from '../../src/contract/host-messages.js';
 import type { AgentGate, GatePlan } from './model-agent-gate.js';
 import { EXTERNAL_EVENTS, eventLabel, type ModelCase } from './model-connection-paths.js';
 

@@ -1,9 +1,7 @@
 // What the router and a connection host say to each other. The same shapes travel as direct
-// calls (workers: 0) or over a MessagePort (workers: N), where the hot-path items (sends,
-// cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
-import type { ConnectionStateName } from '../connection/connection-machine.js';
+// calls (workers: 0) or over a MessagePort (workers: N, host-port.ts), where the hot-path items
+// (sends, cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
-import type { AuthToken } from '../protocol/registration.js';
 import type {
   AgentResponse,
   CancelReason,
@@ -16,6 +14,11 @@ import type {
 } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import type { GrpcChannelSettings } from '../transport/grpc-channel.js';
+import type { AgentDeclaration, ReverseListenerSettings } from '../transport/reverse-listener-settings.js';
+import type { ConnectionStateName } from './connection-state.js';
+import type { SparseResponse } from './sparse-response.js';
+
+export type { AgentDeclaration, ReverseListenerSettings };
 
 export interface OpenConnectionCommand {
   type: 'open';
@@ -59,35 +62,6 @@ export interface RecycleConnectionCommand {
   reason: string;
 }
 
-/** Reverse listener settings (spec §9, §13.2), as the host that runs the listener needs them. */
-export interface ReverseListenerSettings {
-  /** Unix socket path (a dead socket there is removed before binding; ours is removed on close). */
-  path?: string;
-  /** Permission bits of the Unix socket file. */
-  socketMode: number;
-  /** `host:port` for TCP (port 0 = any free port; the bound address is reported). */
-  tcpAddress?: string;
-  /** TLS for the TCP listener: PEM text. With `ca`, client certificates are required and verified. */
-  tls?: { cert: string; key: string; ca?: string };
-  handshakeTimeoutMs: number;
-  maxConnectionsPerAgent: number;
-  /** False only with the explicit opt-out `insecureAllowUnauthenticated` (checked in reverse-settings.ts). */
-  requireAuth: boolean;
-  authTokens: AuthToken[];
-  allowedAgents: string[];
-  /** Bound on the registration frame's announced length N; a larger announcement is refused at once. */
-  maxRegistrationBytes: number;
-  /** Sockets accepted but not yet registered (or still being refused), at most; further ones are closed at once. */
-  maxPendingHandshakes: number;
-  /** Registrations of ids not declared with a `reverse` endpoint are admitted (entries created on the fly). */
-  allowUndeclaredAgents: boolean;
-  /** Undeclared agent ids with live connections on this listener, at most. */
-  maxUndeclaredAgents: number;
-  /** Settings for the FramedConnection of each admitted socket. */
-  requestTimeoutMs: number;
-  channelBufferSize: number;
-}
-
 export interface ListenReverseCommand {
   type: 'listen-reverse';
   listenerId: number;
@@ -109,8 +83,6 @@ export interface AgentDeclaredCommand {
   declared: AgentDeclaration | null;
 }
 
-/** `forward`: UDS or gRPC endpoint, never joined by registrations; `reverse`: declared `reverse://`. */
-export type AgentDeclaration = 'forward' | 'reverse';
 
 /** The configuration a reverse-connecting agent gets in its initial Configure (null = none). */
 export interface AgentConfigCommand {
@@ -141,7 +113,7 @@ export type ResultItem = [requestId: number, response: AgentResponse] | [request
 
 /** A ResultItem as it crosses the port from a worker: replies in sparse form (sparse-response.ts). */
 export type WorkerResult =
-  | [requestId: number, response: import('./sparse-response.js').SparseResponse]
+  | [requestId: number, response: SparseResponse]
   | [requestId: number, response: null, error: SerializedAgentPoolError];
 
 export interface StateReport {

@@ -1,19 +1,19 @@
 // Encode once, on the router: the bytes a connection host writes unchanged. Framed transports
-// (UDS, reverse) get a whole frame in the negotiated encoding; other transports plug their own
-// encoder in (gRPC: the ProxyToAgent message bytes).
+// (UDS, reverse) get a whole frame in the negotiated encoding (here); gRPC gets the ProxyToAgent
+// message bytes (grpc-event-encoder.ts). event-encoder-for.ts picks one by negotiated encoding.
 import { protocolError } from '../protocol/errors.js';
 import { eventToWire } from '../protocol/events.js';
 import { encodeFrame, encodeTextFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
-import { GRPC_ENCODING, grpcEventEncoder } from '../transport/grpc-event-encoder.js';
 
 export interface EventEncoder {
   encode<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): Buffer;
 }
 
-function framed(encoding: Encoding): EventEncoder {
+/** Frames in a binary encoding: the codec's payload behind the frame header. */
+export function framedEventEncoder(encoding: Encoding): EventEncoder {
   const codec = codecFor(encoding);
   return {
     encode: (kind, event, correlationId) => encodeFrame(EVENT_MESSAGE_TYPE[kind], codec.encodeEvent(kind, event, correlationId)),
@@ -21,7 +21,7 @@ function framed(encoding: Encoding): EventEncoder {
 }
 
 /** JSON events: stringify once, then one allocation holding header and text (no payload copy). */
-const jsonFramed: EventEncoder = {
+export const jsonFramedEventEncoder: EventEncoder = {
   encode: (kind, event, correlationId) => {
     let text: string;
     try {
@@ -32,18 +32,3 @@ const jsonFramed: EventEncoder = {
     return encodeTextFrame(EVENT_MESSAGE_TYPE[kind], text);
   },
 };
-
-const encoders = new Map<string, EventEncoder>([
-  ['json', jsonFramed],
-  ['msgpack', framed('msgpack')],
-  [GRPC_ENCODING, grpcEventEncoder],
-]);
-
-/** Lets a transport register the encoder for its `encoding` name (e.g. 'protobuf'). */
-export function registerEventEncoder(encoding: string, encoder: EventEncoder): void {
-  encoders.set(encoding, encoder);
-}
-
-export function eventEncoderFor(encoding: string): EventEncoder | undefined {
-  return encoders.get(encoding);
-}

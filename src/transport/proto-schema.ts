@@ -1,29 +1,15 @@
 // Where the .proto lives and how it is loaded (spec §8). One options object serves both loaders so
 // the plain objects grpc-js hands us and the ones protobufjs produces in tests have the same shape.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export const PROTO_PACKAGE = 'zentinel.agent.v2';
 export const PROTO_SERVICE = `${PROTO_PACKAGE}.AgentServiceV2`;
-const PROTO_RELATIVE = join('proto', 'agent_v2.proto');
-
-/** Walk up from this module (src/protocol under tsx, dist/src/protocol after tsc) to the package root. */
-function findProtoFile(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, PROTO_RELATIVE);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${PROTO_RELATIVE} above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
 
 /** Absolute path of proto/agent_v2.proto. */
-export const PROTO_FILE: string = findProtoFile();
+export const PROTO_FILE: string = join(PACKAGE_ROOT, 'proto', 'agent_v2.proto');
 
 /**
  * Conversion rules for every proto ↔ plain-object conversion (the mapping in proto-*.ts relies on them):
