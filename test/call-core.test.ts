@@ -8,21 +8,11 @@ import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import fc from 'fast-check';
 import { CallCore, type Call, type CallOptions } from '../src/connection/call-core.js';
 import { connectionLost } from '../src/connection/connection-errors.js';
+import { allowResponse } from '../src/protocol/agent-response.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
-import { PROTOCOL_VERSION, type AgentResponse, type CancelReason } from '../src/protocol/types.js';
+import type { AgentResponse, CancelReason } from '../src/protocol/types.js';
 
-const ALLOW: AgentResponse = {
-  version: PROTOCOL_VERSION,
-  decision: { type: 'allow' },
-  requestHeaders: [],
-  responseHeaders: [],
-  routingMetadata: {},
-  audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-  needsMore: false,
-  requestBodyMutation: null,
-  responseBodyMutation: null,
-  websocketDecision: null,
-};
+const ALLOW = allowResponse();
 
 /**
  * A transport that takes every frame at once (`room` false: holds them) and logs the wire. Like

@@ -6,6 +6,7 @@
 // Bytes go out as the router encoded them (ProxyToAgent protobuf, see grpc-event-encoder.ts) and
 // come in raw; each inbound message is decoded once here.
 import * as grpc from '@grpc/grpc-js';
+import { allowResponse } from '../protocol/agent-response.js';
 import { ErrorCode, protocolError, zapError, type AgentPoolError } from '../protocol/errors.js';
 import {
   agentToProxyFromProto,
@@ -49,7 +50,7 @@ export interface GrpcHandshakeOptions {
 
 type Stream = grpc.ClientDuplexStream<Buffer, Buffer>;
 
-/** One event call on a gRPC stream; `sent` once handed to grpc-js (a Cancel is needed from then on; before, withdrawing is enough). */
+/** One event call on the stream; `sent` once handed to grpc-js (from then on it takes a Cancel; before, settling withdraws it). */
 type GrpcCall = Call<true>;
 
 export class GrpcConnection extends CallCore<true> implements PoolConnection {
@@ -159,7 +160,7 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
       if (finished) return;
       finished = true;
       this.off('close', onClose);
-      done(token, error, error === undefined ? fireAndForgetAllow() : undefined);
+      done(token, error, error === undefined ? allowResponse() : undefined);
     };
     const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? connectionLost(this.agentId, 'stream closed'), this.agentId, correlationId));
     this.on('close', onClose);
@@ -291,19 +292,4 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
     this.client.close();
     this.writeQueue.length = 0;
   }
-}
-
-function fireAndForgetAllow(): AgentResponse {
-  return {
-    version: PROTOCOL_VERSION,
-    decision: { type: 'allow' },
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-  };
 }
