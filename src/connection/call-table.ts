@@ -10,7 +10,6 @@ export interface TableCall {
   readonly replyId: string;
 }
 
-
 export class CallTable<C extends TableCall> {
   /** The outstanding call per reply id. */
   private readonly outstanding = new Map<string, C>();
@@ -55,8 +54,10 @@ export class CallTable<C extends TableCall> {
 
   /** The outstanding call of the caller's `cid` (a Configure's cid differs from its reply id). */
   outstandingByCid(cid: string): C | undefined {
-    const call = this.byCid.get(cid) ?? this.outstanding.get(cid);
-    return call !== undefined && this.isOutstanding(call) ? call : undefined;
+    const configure = this.byCid.get(cid);
+    // Without a Configure of that cid, the call outstanding under it as reply id is the one.
+    if (configure === undefined) return this.outstanding.get(cid);
+    return this.isOutstanding(configure) ? configure : undefined;
   }
 
   /** Forgets a settled call; returns the next call of its reply id, now due to be sent. */

@@ -16,7 +16,7 @@ import { FlowAction, type RegistrationRequest } from '../protocol/types.js';
 import { ReverseListener } from '../transport/reverse-listener.js';
 import { AcceptedDialer } from './accepted-dialer.js';
 import { ConnectionActor } from './connection-actor.js';
-import { connectionLost } from './connection-lost.js';
+import { connectionLost } from './connection-errors.js';
 import type { PoolConnection } from './pool-connection.js';
 
 /** The router owns every deadline: connections arm no timer of their own. */

@@ -1,15 +1,11 @@
-// Proxy side of one framed connection (UDS, later reverse TCP/UDS): handshake, many requests in
-// flight matched by correlation id, per-call deadline, abort → Cancel, ping/pong, agent control
-// frames surfaced as events. Every call settles exactly once: reply, timeout, abort, protocol
-// error, or connection loss.
-import { EventEmitter } from 'node:events';
+// Proxy side of one framed connection (UDS, reverse TCP/UDS): the handshake, and the framing of
+// calls, Cancel, ping/pong and agent control frames over one socket. Calls in flight, deadlines,
+// abort and exactly-once settlement are the call core's (call-core.ts).
 import type { Socket } from 'node:net';
 import { agentResponseFromWire } from '../protocol/agent-response.js';
-import { cancelReasonFor } from '../contract/cancel-reason.js';
-import { connectionLost } from './connection-lost.js';
 import { encodeCancel } from '../protocol/cancel.js';
 import { configUpdateRequestFromWire } from '../protocol/config-update.js';
-import { AgentPoolError, ErrorCode, protocolError, zapError } from '../protocol/errors.js';
+import { AgentPoolError, ErrorCode, protocolError } from '../protocol/errors.js';
 import { flowControlFromWire } from '../protocol/flow-control.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { encodeFrame } from '../protocol/frame-encoder.js';
@@ -24,35 +20,14 @@ import { assertReceivable, EVENT_MESSAGE_TYPE, MessageType } from '../protocol/m
 import { metricsReportFromWire } from '../protocol/metrics-report.js';
 import { codecFor, jsonCodec, type PayloadCodec } from '../protocol/payload-codec.js';
 import { decodePing, encodePing } from '../protocol/ping.js';
-import type {
-  AgentResponse,
-  CancelReason,
-  Capabilities,
-  ConfigUpdateRequest,
-  EncodingSetting,
-  EventKind,
-  EventMap,
-  FlowControlSignal,
-  HandshakeResponse,
-  HealthStatus,
-  LogMessage,
-  MetricsReport,
-} from '../protocol/types.js';
+import type { AgentResponse, CancelReason, EncodingSetting, EventKind, EventMap, HandshakeResponse } from '../protocol/types.js';
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
-import { CallTable, type TableCall } from './call-table.js';
-import { HeldControlEvents } from './held-control-events.js';
-import { abortError } from '../contract/abort-error.js';
+import { CallCore, type Call, type CallOptions, type ConnectionEvents } from './call-core.js';
+import { asProtocolError, connectionLost, handshakeFailed, withIds } from './connection-errors.js';
 
-export interface CallOptions {
-  /** Deadline of this call in ms, measured from the call (default: the connection's requestTimeoutMs). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Reason sent in the Cancel frame on abort; else signal.reason when it names one; else client_disconnect. */
-  cancelReason?: CancelReason;
-}
-
-/** Completion callback of sendFrameWith: exactly one call per event. */
-export type CallCompletion = (token: number, error: unknown, response: AgentResponse | undefined) => void;
+export type { CallCompletion, CallOptions } from './call-core.js';
+/** The events of every pool connection (the name predates the gRPC transport). */
+export type FramedConnectionEvents = ConnectionEvents;
 
 export interface FramedConnectionOptions {
   agentId: string;
@@ -71,71 +46,24 @@ export interface HandshakeOptions {
   handshakeTimeoutMs: number;
 }
 
-export interface FramedConnectionEvents {
-  health: [HealthStatus];
-  metrics: [MetricsReport];
-  'config-update': [ConfigUpdateRequest];
-  'flow-control': [FlowControlSignal];
-  /** A reply for a cid nobody waits for (late after timeout/abort, or unknown): discarded. */
-  'late-reply': [string];
-  /** A reply without any correlation id: dropped. */
-  'unroutable-reply': [];
-  /** A control frame that could not be decoded: dropped, the connection stays. */
-  'bad-control-frame': [AgentPoolError];
-  /** gRPC only: AgentToProxy.log (spec §7.3); a gRPC connection re-logs it itself when nobody listens. */
-  log: [LogMessage];
-  close: [AgentPoolError | null];
-}
+/** A framed call is sent once its frame is in the writer's queue (withdrawable until written). */
+type FramedCall = Call<QueuedFrame>;
 
-interface Call extends TableCall {
-  readonly cid: string;
-  readonly frame: Buffer;
-  readonly cancelReason: CancelReason | undefined;
-  /** The one completion path of a call: a reply or an error, then never again (see settle). */
-  done: CallCompletion | undefined;
-  /** Caller's token, handed back to `done` (lets a host use one shared handler, no closure per call). */
-  readonly token: number;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  queued: QueuedFrame | undefined;
-}
-
-interface PendingPing {
-  resolve: (rttMs: number) => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
-  sentAt: number;
-}
-
-export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
-  readonly agentId: string;
+export class FramedConnection extends CallCore<QueuedFrame> {
   readonly transport: 'uds' | 'reverse';
   private codec: PayloadCodec = jsonCodec;
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
-  private readonly requestTimeoutMs: number;
-  /** Outstanding call per cid and later calls of the same cid, FIFO (spec §10.2). */
-  private readonly calls = new CallTable<Call>();
   /** Calls waiting for room in the writer queue. */
-  private readonly roomWaiting: Call[] = [];
-  private readonly pings = new Map<number, PendingPing>();
-  private pingSequence = 0;
+  private readonly roomWaiting: FramedCall[] = [];
   private handshakeWaiter: ((type: number, payload: Buffer) => void) | undefined;
-  private closedWith: AgentPoolError | null | undefined;
-  private handshakeResult: HandshakeResponse | undefined;
-  /** Control frames decoded before the owner listens (e.g. in the handshake reply's read) wait here. */
-  private readonly held = new HeldControlEvents(this);
-  lastInboundAt = Date.now();
 
   constructor(
     private readonly socket: Socket,
     options: FramedConnectionOptions,
   ) {
-    super();
-    this.agentId = options.agentId;
+    super(options.agentId, options.requestTimeoutMs ?? 30_000);
     this.transport = options.transport;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.writer = new FrameWriter(socket, options.channelBufferSize ?? 64);
     this.decoder = new FrameDecoder((type, payload) => this.onFrame(type, payload));
     socket.on('data', (chunk: Buffer) => {
@@ -165,28 +93,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
         this.fail(asProtocolError(err, this.agentId));
       }
     });
-    socket.on('error', (err) => this.fail(lost(this.agentId, err.message, err)));
-    socket.on('close', () => this.fail(lost(this.agentId, 'connection closed by peer')));
+    socket.on('error', (err) => this.fail(connectionLost(this.agentId, err.message, err)));
+    socket.on('close', () => this.fail(connectionLost(this.agentId, 'connection closed by peer')));
   }
 
   get encoding(): string {
     return this.codec.encoding;
-  }
-  get capabilities(): Capabilities | undefined {
-    return this.handshakeResult?.capabilities;
-  }
-  get handshake(): HandshakeResponse | undefined {
-    return this.handshakeResult;
-  }
-  get closed(): boolean {
-    return this.closedWith !== undefined;
-  }
-  /** Events written or waiting to be written that have no reply yet. */
-  get inFlight(): number {
-    return this.calls.size;
-  }
-  get queuedFrames(): number {
-    return this.writer.queued;
   }
   get outboundQueued(): number {
     return this.writer.queued;
@@ -246,93 +158,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     return this.sendFrame(frame, correlationId, options);
   }
 
-  /**
-   * Sends an already framed event (encoded with this connection's encoding, see `encoding`).
-   * `timeoutMs: Infinity` arms no timer: the caller owns the deadline and calls `cancel`.
-   */
-  sendFrame(frame: Buffer, correlationId: string, options: CallOptions = {}): Promise<AgentResponse> {
-    return new Promise<AgentResponse>((resolve, reject) => {
-      this.sendFrameWith(frame, correlationId, options, 0, (_token, error, response) => {
-        if (error === undefined) resolve(response as AgentResponse);
-        else reject(error);
-      });
-    });
-  }
-
-  /**
-   * Callback form of sendFrame for hosts on the hot path: `done(token, error, response)` runs
-   * exactly once (possibly synchronously, for an immediate failure). No promise, no closure per call.
-   */
-  sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void {
-    if (this.closedWith !== undefined) {
-      done(token, withIds(this.closedWith ?? lost(this.agentId, 'connection closed'), this.agentId, correlationId), undefined);
-      return;
-    }
-    const signal = options.signal;
-    if (signal?.aborted) {
-      done(token, abortError(signal.reason, this.agentId, correlationId), undefined);
-      return;
-    }
-    const call: Call = {
-      cid: correlationId,
-      replyId: correlationId,
-      frame,
-      cancelReason: options.cancelReason,
-      done,
-      token,
-      timer: undefined,
-      signal,
-      onAbort: undefined,
-      queued: undefined,
-    };
-    const timeoutMs =
-      options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
-    if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
-    if (signal !== undefined) {
-      call.onAbort = () => this.onAbort(call);
-      signal.addEventListener('abort', call.onAbort, { once: true });
-    }
-    if (this.calls.add(call)) this.write(call);
-  }
-
-  /** Sends a Cancel for the outstanding event of `cid` (if any) and rejects its call with ABORT_ERR. */
-  cancel(correlationId: string, reason: CancelReason = 'manual', silent = false): boolean {
-    const call = this.calls.byReplyId(correlationId);
-    if (call === undefined) return false;
-    if (silent) {
-      if (call.queued !== undefined && !call.queued.written) call.queued.withdrawn = true;
-    } else this.withdrawOrCancel(call, reason);
-    this.settle(call, undefined, abortError(reason, this.agentId, correlationId));
-    return true;
-  }
-
-  /** Liveness ping (spec §7.2); resolves with the round-trip time in ms. */
-  ping(timeoutMs = 5_000): Promise<number> {
-    if (this.closedWith !== undefined) return Promise.reject(this.closedWith ?? lost(this.agentId, 'connection closed'));
-    const sequence = this.pingSequence++;
-    const sentAt = Date.now();
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pings.delete(sequence);
-        const err = zapError(ErrorCode.Timeout, `Ping ${sequence} got no Pong within ${timeoutMs} ms`, { agentId: this.agentId });
-        reject(err);
-      }, timeoutMs);
-      this.pings.set(sequence, { resolve, reject, timer, sentAt });
-      this.writer.enqueue(encodeFrame(MessageType.Ping, encodePing({ sequence, timestampMs: sentAt })));
-    });
-  }
-
-  /** Closes the socket; outstanding calls fail with ZAP_CONNECTION_LOST. */
-  close(): void {
-    this.fail(lost(this.agentId, 'connection closed locally'));
-  }
-
   // -------------------------------------------------------------------------------------------
 
   /** Hands an outstanding call's frame to the writer, or waits for room in its queue. */
-  private write(call: Call): void {
+  protected write(call: FramedCall): void {
     if (this.writer.hasRoom && this.roomWaiting.length === 0) {
-      call.queued = this.writer.enqueue(call.frame);
+      call.sent = this.writer.enqueue(call.frame);
       return;
     }
     this.roomWaiting.push(call);
@@ -343,7 +174,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     while (this.roomWaiting.length > 0 && this.closedWith === undefined) {
       await this.writer.whenRoom();
       const call = this.roomWaiting.shift();
-      if (call !== undefined && this.calls.isOutstanding(call)) call.queued = this.writer.enqueue(call.frame);
+      if (call !== undefined && this.calls.isOutstanding(call)) call.sent = this.writer.enqueue(call.frame);
     }
   }
 
@@ -357,7 +188,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
       case MessageType.AgentResponse:
         return this.onResponse(payload);
       case MessageType.Pong:
-        return this.onPong(payload);
+        return this.onPong(decodePing(payload).sequence);
       case MessageType.HealthStatus:
         return this.control(payload, (v) => this.held.emit('health', healthStatusFromWire(v)));
       case MessageType.MetricsReport:
@@ -393,15 +224,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.settle(call, response, undefined);
   }
 
-  private onPong(payload: Buffer): void {
-    const pong = decodePing(payload);
-    const pending = this.pings.get(pong.sequence);
-    if (pending === undefined) return;
-    this.pings.delete(pong.sequence);
-    clearTimeout(pending.timer);
-    pending.resolve(Date.now() - pending.sentAt);
-  }
-
   /** Control frames that do not decode are dropped and reported; the connection stays (spec §2.2 step 6). */
   private control(payload: Buffer, apply: (value: unknown) => void): void {
     try {
@@ -411,88 +233,30 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     }
   }
 
-  private onTimeout(call: Call, timeoutMs: number): void {
-    call.timer = undefined;
-    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, 'timeout');
-    this.settle(
-      call,
-      undefined,
-      zapError(ErrorCode.Timeout, `Agent '${this.agentId}' did not answer within ${timeoutMs} ms`, {
-        agentId: this.agentId,
-        correlationId: call.cid,
-      }),
-    );
+  protected writePing(sequence: number, sentAt: number): void {
+    this.writer.enqueue(encodeFrame(MessageType.Ping, encodePing({ sequence, timestampMs: sentAt })));
   }
 
-  private onAbort(call: Call): void {
-    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
-    this.settle(call, undefined, abortError(call.signal?.reason, this.agentId, call.cid));
-  }
-
-  /** Not yet handed to the socket: withdraw it. Otherwise: Cancel on this connection (spec §10.9). */
-  private withdrawOrCancel(call: Call, reason: CancelReason): void {
-    if (call.queued !== undefined && !call.queued.written) {
-      call.queued.withdrawn = true;
+  /** Still in the writer's queue: withdrawn. Handed to the socket: Cancel on this connection (spec §10.9). */
+  protected withdrawOrCancel(call: FramedCall, reason: CancelReason | null): void {
+    const queued = call.sent;
+    if (queued === undefined) return; // still waiting for room: nothing was sent
+    if (!queued.written) {
+      queued.withdrawn = true;
       return;
     }
-    if (call.queued === undefined) return; // still waiting for room: nothing was sent
+    if (reason === null) return;
     const payload = encodeCancel({ correlationId: call.cid, reason, timestampMs: Date.now() });
     this.writer.enqueue(encodeFrame(MessageType.Cancel, payload));
   }
 
-  /** The one place a call ends. Idempotent. */
-  private settle(call: Call, response: AgentResponse | undefined, error: unknown): void {
-    const done = call.done;
-    if (done === undefined) return;
-    call.done = undefined;
-    if (call.timer !== undefined) clearTimeout(call.timer);
-    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
-    const next = this.calls.remove(call);
-    if (next !== undefined && this.closedWith === undefined) {
-      this.calls.promote(next);
-      this.write(next);
-    }
-    done(call.token, error, response);
-  }
-
-  /** Ends the connection once; every call and ping still open fails with `error` (or ZAP_CONNECTION_LOST). */
-  private fail(error: AgentPoolError | null): void {
-    if (this.closedWith !== undefined) return;
-    this.closedWith = error;
+  protected shutDown(): void {
     this.writer.close();
     this.socket.destroy();
-    const reason = error ?? lost(this.agentId, 'connection closed by peer');
-    const calls = this.calls.all();
     this.roomWaiting.length = 0;
-    for (const call of calls) this.settle(call, undefined, withIds(reason, this.agentId, call.cid));
-    for (const ping of this.pings.values()) {
-      clearTimeout(ping.timer);
-      ping.reject(reason);
-    }
-    this.pings.clear();
-    this.emit('close', error);
   }
 }
 
 function hex(type: number): string {
   return type.toString(16).padStart(2, '0');
-}
-
-/** ZAP_CONNECTION_LOST (spec §10.11): the socket went away with calls outstanding. */
-const lost = connectionLost;
-
-function handshakeFailed(agentId: string, why: string, cause?: unknown): AgentPoolError {
-  return zapError(ErrorCode.HandshakeFailed, `Handshake with agent '${agentId}' failed: ${why}`, { agentId, cause });
-}
-
-function asProtocolError(err: unknown, agentId: string): AgentPoolError {
-  if (err instanceof AgentPoolError) return err;
-  return protocolError(err instanceof Error ? err.message : String(err), { agentId, cause: err });
-}
-
-/** The same error, carrying this call's agent and cid (a connection-wide error is shared by many calls). */
-function withIds(err: unknown, agentId: string, correlationId: string): unknown {
-  if (!(err instanceof AgentPoolError)) return err;
-  if (err.agentId === agentId && err.correlationId === correlationId) return err;
-  return new AgentPoolError(err.code, err.message, { agentId, correlationId, cause: err.cause });
 }

@@ -1,13 +1,13 @@
-// Proxy side of one gRPC pool connection (spec §8.4): one long-lived ProcessStream, many events in
-// flight matched by correlation id, per-call deadline, abort → CancelRequest, ping/pong, agent
-// control messages surfaced as events. Every call settles exactly once: reply, timeout, abort,
-// malformed reply, or the stream ending (trailers, RST, GOAWAY, transport error).
+// Proxy side of one gRPC pool connection (spec §8.4): one long-lived ProcessStream carrying the
+// handshake, events, CancelRequest, ping/pong and agent control messages. Calls in flight,
+// deadlines, abort and exactly-once settlement are the call core's (call-core.ts); the stream
+// ending (trailers, RST, GOAWAY, transport error) fails them all.
 //
 // Bytes go out as the router encoded them (ProxyToAgent protobuf, see grpc-event-encoder.ts) and
 // come in raw; each inbound message is decoded once here.
-import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { AgentPoolError, ErrorCode, protocolError, zapError } from '../protocol/errors.js';
+import { allowResponse } from '../protocol/agent-response.js';
+import { ErrorCode, protocolError, zapError, type AgentPoolError } from '../protocol/errors.js';
 import {
   agentToProxyFromProto,
   cancelToProto,
@@ -16,7 +16,7 @@ import {
   type AgentToProxyMessage,
 } from '../protocol/proto-mapping.js';
 import { quotedPeerText } from '../protocol/peer-text.js';
-import type { AgentResponse, CancelReason, Capabilities, EventKind, EventMap, HandshakeResponse } from '../protocol/types.js';
+import type { AgentResponse, CancelReason, EventKind, EventMap, HandshakeResponse } from '../protocol/types.js';
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import {
   CONFIGURE_TAG,
@@ -27,13 +27,9 @@ import {
   identityBytes,
 } from '../transport/grpc-codec.js';
 import { grpcEventEncoder, GRPC_ENCODING } from '../transport/grpc-event-encoder.js';
-import { abortError } from '../contract/abort-error.js';
-import { cancelReasonFor } from '../contract/cancel-reason.js';
-import type { CallCompletion, CallOptions, FramedConnectionEvents } from './framed-connection.js';
-import { CallTable, type TableCall } from './call-table.js';
-import { asProtocolError, handshakeFailed, lost, refused, withIds } from './grpc-errors.js';
+import { CallCore, type Call, type CallCompletion, type CallOptions } from './call-core.js';
+import { asProtocolError, connectionLost, handshakeFailed, handshakeRefused, withIds } from './connection-errors.js';
 import { relogAgentLog } from './grpc-log.js';
-import { HeldControlEvents } from './held-control-events.js';
 import { peerText } from '../protocol/peer-text.js';
 import type { PoolConnection } from './pool-connection.js';
 
@@ -52,58 +48,25 @@ export interface GrpcHandshakeOptions {
   handshakeTimeoutMs: number;
 }
 
-interface PendingPing {
-  resolve: (rttMs: number) => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
-  sentAt: number;
-}
-
 type Stream = grpc.ClientDuplexStream<Buffer, Buffer>;
 
-/** One event call on a gRPC stream. */
-interface GrpcCall extends TableCall {
-  readonly cid: string;
-  /** The id the agent answers with: the cid, or a Configure's config_version. */
-  readonly replyId: string;
-  readonly frame: Buffer;
-  readonly cancelReason: CancelReason | undefined;
-  /** Cleared when the call settles. */
-  done: CallCompletion | undefined;
-  readonly token: number;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Handed to grpc-js (a Cancel is needed from now on; before, withdrawing is enough). */
-  written: boolean;
-}
+/** One event call on the stream; `sent` once handed to grpc-js (from then on it takes a Cancel; before, settling withdraws it). */
+type GrpcCall = Call<true>;
 
-export class GrpcConnection extends EventEmitter<FramedConnectionEvents> implements PoolConnection {
-  readonly agentId: string;
+export class GrpcConnection extends CallCore<true> implements PoolConnection {
   readonly encoding = GRPC_ENCODING;
   private readonly stream: Stream;
-  private readonly requestTimeoutMs: number;
   private readonly maxSendBytes: number;
   private readonly channelBufferSize: number;
-  private readonly calls = new CallTable<GrpcCall>();
   /** Calls waiting for room in grpc-js' write buffer. */
   private readonly writeQueue: GrpcCall[] = [];
-  private readonly pings = new Map<number, PendingPing>();
-  private pingSequence = 0;
   private handshakeWaiter: ((msg: AgentToProxyMessage) => void) | undefined;
-  private handshakeResult: HandshakeResponse | undefined;
-  /** Control messages that arrive before the owner listens (right behind the handshake) wait here. */
-  private readonly held = new HeldControlEvents(this);
-  private closedWith: AgentPoolError | undefined;
-  lastInboundAt = Date.now();
 
   constructor(
     private readonly client: grpc.Client,
     options: GrpcConnectionOptions,
   ) {
-    super();
-    this.agentId = options.agentId;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    super(options.agentId, options.requestTimeoutMs ?? 30_000);
     this.maxSendBytes = options.maxSendBytes ?? 4_194_304;
     this.channelBufferSize = options.channelBufferSize ?? 64;
     this.stream = client.makeBidiStreamRequest(PROCESS_STREAM_PATH, identityBytes, identityBytes);
@@ -111,19 +74,6 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     // 'error' precedes 'status' for a non-OK status; 'status' alone decides how the stream ended.
     this.stream.on('error', () => {});
     this.stream.on('status', (status: grpc.StatusObject) => this.onStatus(status));
-  }
-
-  get capabilities(): Capabilities | undefined {
-    return this.handshakeResult?.capabilities;
-  }
-  get handshake(): HandshakeResponse | undefined {
-    return this.handshakeResult;
-  }
-  get closed(): boolean {
-    return this.closedWith !== undefined;
-  }
-  get inFlight(): number {
-    return this.calls.size;
   }
 
   /** Spec §8.4 steps 3–4: the first message out is the handshake; the first one in must answer it. */
@@ -145,11 +95,11 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       this.on('close', onClose);
       this.handshakeWaiter = (msg) => {
         // Spec §8.4 step 4, in this order, with these texts.
-        if (msg.type !== 'handshake') return done(refused(this.agentId, 'Invalid handshake response'));
+        if (msg.type !== 'handshake') return done(handshakeRefused(this.agentId, 'Invalid handshake response'));
         const hs = msg.handshake;
-        if (!hs.success) return done(refused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`));
+        if (!hs.success) return done(handshakeRefused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`));
         if (hs.protocolVersion !== PROTOCOL_VERSION) {
-          return done(refused(this.agentId, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${hs.protocolVersion}`));
+          return done(handshakeRefused(this.agentId, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${hs.protocolVersion}`));
         }
         this.handshakeResult = hs;
         done(undefined, hs);
@@ -169,92 +119,32 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     return this.sendFrame(frame, correlationId, options);
   }
 
-  /** Sends an encoded ProxyToAgent event and resolves with the agent's reply (see sendFrameWith). */
-  sendFrame(frame: Buffer, correlationId: string, options: CallOptions = {}): Promise<AgentResponse> {
-    return new Promise<AgentResponse>((resolve, reject) => {
-      this.sendFrameWith(frame, correlationId, options, 0, (_token, error, response) => {
-        if (error === undefined) resolve(response as AgentResponse);
-        else reject(error);
-      });
-    });
-  }
-
   /**
-   * Callback form for hosts on the hot path: `done(token, error, response)` runs exactly once
-   * (synchronously for an immediate failure); no promise or closure per call. `timeoutMs: Infinity`
-   * arms no timer (the caller owns the deadline and calls `cancel`). A Configure is acknowledged by
-   * the reply carrying its config_version when the agent announced config_push; otherwise it is
-   * fire-and-forget (Rust agents never answer it) and completes with an Allow once written (spec
-   * §10.7) — not marked `synthetic`, which means "agent unavailable" to the pool.
+   * Callback form for hosts on the hot path (see CallCore.sendFrameWith). Events larger than
+   * maxSendBytes fail with ZAP_FRAME_TOO_LARGE. A Configure is acknowledged by the reply carrying
+   * its config_version when the agent announced config_push; otherwise it is fire-and-forget (Rust
+   * agents never answer it) and completes with an Allow once written (spec §10.7) — not marked
+   * `synthetic`, which means "agent unavailable" to the pool.
    */
-  sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void {
-    if (this.closedWith !== undefined) return done(token, withIds(this.closedWith, this.agentId, correlationId), undefined);
-    const signal = options.signal;
-    if (signal?.aborted) return done(token, abortError(signal.reason, this.agentId, correlationId), undefined);
+  override sendFrameWith(frame: Buffer, correlationId: string, options: CallOptions, token: number, done: CallCompletion): void {
+    if (frame.length <= this.maxSendBytes && frame[0] !== CONFIGURE_TAG) {
+      this.startCall(frame, correlationId, correlationId, options, token, done);
+      return;
+    }
+    // Closed or aborted wins over a bad frame, as on the plain path.
+    if (this.refuses(correlationId, options.signal, token, done)) return;
     if (frame.length > this.maxSendBytes) {
       const why = `Event of ${frame.length} bytes exceeds the gRPC send limit of ${this.maxSendBytes} bytes`;
       return done(token, zapError(ErrorCode.FrameTooLarge, why, { agentId: this.agentId, correlationId }), undefined);
     }
-    let replyId = correlationId;
-    if (frame[0] === CONFIGURE_TAG) {
-      try {
-        replyId = configureReplyId(frame) ?? correlationId;
-      } catch (err) {
-        return done(token, withIds(err, this.agentId, correlationId), undefined);
-      }
-      if (this.handshakeResult?.capabilities.features.configPush !== true) return this.writeFireAndForget(frame, correlationId, token, done);
+    let replyId: string;
+    try {
+      replyId = configureReplyId(frame) ?? correlationId;
+    } catch (err) {
+      return done(token, withIds(err, this.agentId, correlationId), undefined);
     }
-    const call: GrpcCall = {
-      cid: correlationId,
-      replyId,
-      frame,
-      cancelReason: options.cancelReason,
-      done,
-      token,
-      timer: undefined,
-      signal,
-      onAbort: undefined,
-      written: false,
-    };
-    const timeoutMs = options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
-    if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
-    if (signal !== undefined) {
-      call.onAbort = () => this.onAbort(call);
-      signal.addEventListener('abort', call.onAbort, { once: true });
-    }
-    if (this.calls.add(call)) this.write(call);
-  }
-
-  /**
-   * Ends the outstanding call of `cid` with ABORT_ERR: withdrawn if grpc-js does not have it yet,
-   * else a CancelRequest goes out (not when `silent`).
-   */
-  cancel(correlationId: string, reason: CancelReason = 'manual', silent = false): boolean {
-    const call = this.calls.outstandingByCid(correlationId);
-    if (call === undefined) return false;
-    if (!silent) this.withdrawOrCancel(call, reason);
-    this.settle(call, undefined, abortError(reason, this.agentId, correlationId));
-    return true;
-  }
-
-  /** Liveness ping (spec §7.2): Ping{sequence, timestamp_ms} → Pong; resolves with the round trip in ms. */
-  ping(timeoutMs = 5_000): Promise<number> {
-    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
-    const sequence = this.pingSequence++;
-    const sentAt = Date.now();
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pings.delete(sequence);
-        reject(zapError(ErrorCode.Timeout, `Ping ${sequence} got no Pong within ${timeoutMs} ms`, { agentId: this.agentId }));
-      }, timeoutMs);
-      this.pings.set(sequence, { resolve, reject, timer, sentAt });
-      this.writeControl(encodeProxyToAgent(pingToProto({ sequence, timestampMs: sentAt })));
-    });
-  }
-
-  /** Ends the stream and the channel; outstanding calls fail with ZAP_CONNECTION_LOST. */
-  close(): void {
-    this.fail(lost(this.agentId, 'connection closed locally'));
+    if (this.handshakeResult?.capabilities.features.configPush !== true) return this.writeFireAndForget(frame, correlationId, token, done);
+    this.startCall(frame, correlationId, replyId, options, token, done);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -270,11 +160,11 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
       if (finished) return;
       finished = true;
       this.off('close', onClose);
-      done(token, error, error === undefined ? fireAndForgetAllow() : undefined);
+      done(token, error, error === undefined ? allowResponse() : undefined);
     };
-    const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? lost(this.agentId, 'stream closed'), this.agentId, correlationId));
+    const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? connectionLost(this.agentId, 'stream closed'), this.agentId, correlationId));
     this.on('close', onClose);
-    this.stream.write(frame, (err?: Error | null) => finish(err == null ? undefined : withIds(lost(this.agentId, err.message), this.agentId, correlationId)));
+    this.stream.write(frame, (err?: Error | null) => finish(err == null ? undefined : withIds(connectionLost(this.agentId, err.message), this.agentId, correlationId)));
   }
 
   /**
@@ -295,9 +185,9 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   }
 
   /** Hands an outstanding call to grpc-js, or queues it (withdrawable) while grpc-js is full. */
-  private write(call: GrpcCall): void {
+  protected write(call: GrpcCall): void {
     if (this.writeQueue.length === 0 && this.stream.writableLength < this.channelBufferSize) {
-      call.written = true;
+      call.sent = true;
       this.stream.write(call.frame, this.onWritten);
     } else {
       this.writeQueue.push(call);
@@ -314,8 +204,8 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     let i = 0;
     while (i < this.writeQueue.length && this.stream.writableLength < this.channelBufferSize && this.closedWith === undefined) {
       const call = this.writeQueue[i++] as GrpcCall;
-      if (!this.calls.isOutstanding(call) || call.written) continue;
-      call.written = true;
+      if (!this.calls.isOutstanding(call) || call.sent === true) continue;
+      call.sent = true;
       this.stream.write(call.frame, this.onWritten);
     }
     this.writeQueue.splice(0, i);
@@ -381,85 +271,25 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
     this.settle(call, response, undefined);
   }
 
-  private onPong(sequence: number): void {
-    const pending = this.pings.get(sequence);
-    if (pending === undefined) return;
-    this.pings.delete(sequence);
-    clearTimeout(pending.timer);
-    pending.resolve(Date.now() - pending.sentAt);
-  }
-
   private onStatus(status: grpc.StatusObject): void {
-    if (status.code === grpc.status.OK) this.fail(lost(this.agentId, 'stream ended by the agent'));
+    if (status.code === grpc.status.OK) this.fail(connectionLost(this.agentId, 'stream ended by the agent'));
     // The details are the agent's text: bounded and escaped before they reach a message or a log.
-    else this.fail(lost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`));
+    else this.fail(connectionLost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`));
   }
 
-  private onTimeout(call: GrpcCall, timeoutMs: number): void {
-    call.timer = undefined;
-    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, 'timeout');
-    this.settle(
-      call,
-      undefined,
-      zapError(ErrorCode.Timeout, `Agent '${this.agentId}' did not answer within ${timeoutMs} ms`, { agentId: this.agentId, correlationId: call.cid }),
-    );
-  }
-
-  private onAbort(call: GrpcCall): void {
-    if (this.calls.isOutstanding(call)) this.withdrawOrCancel(call, cancelReasonFor(call.cancelReason, call.signal));
-    this.settle(call, undefined, abortError(call.signal?.reason, this.agentId, call.cid));
+  protected writePing(sequence: number, sentAt: number): void {
+    this.writeControl(encodeProxyToAgent(pingToProto({ sequence, timestampMs: sentAt })));
   }
 
   /** Still queued here: withdrawn by settling (the flush skips it). Handed over: CancelRequest (§10.9). */
-  private withdrawOrCancel(call: GrpcCall, reason: CancelReason): void {
-    if (!call.written) return;
+  protected withdrawOrCancel(call: GrpcCall, reason: CancelReason | null): void {
+    if (call.sent !== true || reason === null) return;
     this.writeControl(encodeProxyToAgent(cancelToProto({ correlationId: call.cid, reason, timestampMs: Date.now() })));
   }
 
-  /** The one place a call ends. Idempotent. */
-  private settle(call: GrpcCall, response: AgentResponse | undefined, error: unknown): void {
-    const done = call.done;
-    if (done === undefined) return;
-    call.done = undefined;
-    if (call.timer !== undefined) clearTimeout(call.timer);
-    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
-    const next = this.calls.remove(call);
-    if (next !== undefined && this.closedWith === undefined) {
-      this.calls.promote(next);
-      this.write(next);
-    }
-    done(call.token, error, response);
-  }
-
-  /** Ends the connection once; every call and ping still open fails with `error`. */
-  private fail(error: AgentPoolError): void {
-    if (this.closedWith !== undefined) return;
-    this.closedWith = error;
+  protected shutDown(): void {
     this.stream.cancel();
     this.client.close();
-    const calls = this.calls.all();
     this.writeQueue.length = 0;
-    for (const call of calls) this.settle(call, undefined, withIds(error, this.agentId, call.cid));
-    for (const ping of this.pings.values()) {
-      clearTimeout(ping.timer);
-      ping.reject(error);
-    }
-    this.pings.clear();
-    this.emit('close', error);
   }
-}
-
-function fireAndForgetAllow(): AgentResponse {
-  return {
-    version: PROTOCOL_VERSION,
-    decision: { type: 'allow' },
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-  };
 }
