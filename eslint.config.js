@@ -40,6 +40,14 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
       'max-len': ['error', { code: 140, ignoreUrls: true }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['kdljs/*'], message: 'kdljs internals are reached only through src/config/kdljs-adapter.ts' }] },
+      ],
     },
+  },
+  {
+    files: ['src/config/kdljs-adapter.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
 );
