@@ -93,7 +93,7 @@ describe('agent hangs (accepts, never answers)', () => {
       try {
         await recovered(pool, 'hung-back', 3 * healthCheckIntervalMs + 500 + 2_000);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; meanwhile the agent answered ${(await delta(base)).pings} pings`);
+        throw new Error(`${(err as Error).message}; meanwhile the agent answered ${(await delta(base)).pings} pings`, { cause: err });
       }
       await trafficFlows(pool, 'hung-back', 'hb2');
       assert.equal((await delta(base)).handshakes, 4, 'the same sockets, not replacements');

@@ -95,7 +95,7 @@ function grpcFlag(key: string, field: 'tls' | 'tlsInsecure', doc: string): KeySp
 }
 
 export const GRPC_BLOCK: BlockSpec<GrpcDraft> = {
-  title: '`grpc \"<url>\" { }` (inside `agent`)',
+  title: '`grpc "<url>" { }` (inside `agent`)',
   intro:
     'TLS settings of a gRPC agent (spec §10.13). As in the reference, any of these children turns TLS on ' +
     '(`https://` does too). `#false` is refused for `tls` and `tls-insecure`, since it would still enable TLS there.',

@@ -87,6 +87,7 @@ for (const [transport, workers] of [['uds', 0], ['tcp', 1]] as const) {
         cases.map(([, , t]) => t),
       );
       // Reported ids are escaped and bounded too: no raw control character reaches a log.
+      // eslint-disable-next-line no-control-regex -- looking for control characters is the point
       for (const [id] of reported) assert.ok(id === null || !/[\u0000-\u001f]/.test(id), JSON.stringify(id));
       assert.deepEqual(pool.agentIds().sort(), ['edge-1', 'waf']);
       assert.match(pool.agentStats('waf').endpoint, /^unix:/);

@@ -130,6 +130,7 @@ describe('registration: token bindings and agent ids (spec §9.4, ours)', () => 
     const v = validateRegistration(0x01, Buffer.from(`{"x":"${'\u001b'.repeat(400)}`), policy);
     assert.equal(v.ok, false);
     const error = v.ok ? '' : v.error;
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
     assert.ok(!/[\u0000-\u001f]/.test(error), error);
     assert.ok(error.length < 400, `${error.length} characters`);
   });

@@ -16,6 +16,7 @@ const pkg = grpc.loadPackageDefinition(definition) as unknown as {
 export const AgentServiceV2 = pkg.zentinel.agent.v2.AgentServiceV2;
 
 // A loose view of the decoded messages (whatever proto-loader gives under the options above).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto-loader's messages are untyped; tests read any field
 export type Msg = Record<string, any>;
 
 export interface PlainServerHandlers {
