@@ -78,7 +78,8 @@ export function lineChartSvg(chart: LineChart): string {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     const dash = s.dashed === true ? ' stroke-dasharray="6 4"' : '';
     if (pts.length > 0) {
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ')}"/>`);
+      out.push((`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} ` +
+          `points="${pts.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ')}"/>`));
     }
     if (s.dashed !== true) for (const [x, y] of pts) out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="3.5" fill="${color}"/>`);
     const ly = margin.top + 10 + i * 20;

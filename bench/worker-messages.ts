@@ -65,5 +65,6 @@ const results = [];
 for (const mode of ['item', 'objs', 'bytes'] as const) results.push(await run(mode));
 const base = results[2]!.perSec;
 for (const r of results) {
-  console.log(`${r.mode.padEnd(6)} ${String(r.perSec).padStart(9)} msg/s  ${(r.perSec / base).toFixed(2)}× bytes  process CPU ${r.mainCpuUs.toFixed(2)} µs/msg`);
+  console.log((`${r.mode.padEnd(6)} ${String(r.perSec).padStart(9)} msg/s  ${(r.perSec / base).toFixed(2)}× ` +
+      `bytes  process CPU ${r.mainCpuUs.toFixed(2)} µs/msg`));
 }

@@ -73,7 +73,8 @@ for (const workers of [0, 1]) {
   });
 }
 
-test('addAgent {ready: 0} for a missing socket says nothing: requireReady rejects with the connection error and removes the agent', async () => {
+test(('addAgent {ready: 0} for a missing socket says nothing: requireReady rejects with the connection ' +
+  'error and removes the agent'), async () => {
   const pool = newPool();
   const missing = socketPath('missing');
   const err = await rejection(pool.addAgent('gone', `unix:${missing}`, { connectionsPerAgent: 2, requireReady: true }));
@@ -101,7 +102,8 @@ test('addAgent {ready: 0} for a missing socket says nothing: a refused handshake
   assert.match(err.message, /not today/);
 });
 
-test('addAgent {ready: 0} for a missing socket says nothing: a ready agent meets requireReady = connectionsPerAgent, no errors', async () => {
+test(('addAgent {ready: 0} for a missing socket says nothing: a ready agent meets requireReady = ' +
+  'connectionsPerAgent, no errors'), async () => {
   const path = socketPath('ok');
   const server = new AgentServer({ agentId: 'ok', handler: {} });
   await server.listen(path);
@@ -111,7 +113,8 @@ test('addAgent {ready: 0} for a missing socket says nothing: a ready agent meets
   assert.deepEqual(result, { ready: 2, errors: [] });
 });
 
-test('addAgent {ready: 0} for a missing socket says nothing: a malformed requireReady is ZAP_INVALID_CONFIG, nothing is added', async () => {
+test(('addAgent {ready: 0} for a missing socket says nothing: a malformed requireReady is ' +
+  'ZAP_INVALID_CONFIG, nothing is added'), async () => {
   const pool = newPool();
   for (const requireReady of [0, 3, 1.5, 'yes' as unknown as number]) {
     const err = await rejection(pool.addAgent('x', 'unix:/nonexistent.sock', { connectionsPerAgent: 2, requireReady }));
@@ -124,7 +127,8 @@ test('addAgent {ready: 0} for a missing socket says nothing: a malformed require
   assert.deepEqual(pool.agentIds(), []);
 });
 
-test('addAgent {ready: 0} for a missing socket says nothing: zap serve names the error next to the ready count (compiled CLI)', async () => {
+test(('addAgent {ready: 0} for a missing socket says nothing: zap serve names the error next to the ' +
+  'ready count (compiled CLI)'), async () => {
   const missing = socketPath('serve-missing');
   const config = join(tmpdir(), `zap-small-ready-${process.pid}.kdl`);
   writeFileSync(config, `agents {\n  agent "gone" {\n    unix-socket "${missing}"\n  }\n}\n`);

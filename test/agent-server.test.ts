@@ -42,9 +42,12 @@ test('handshake: success answer carries every capability key and the negotiated 
   assert.equal(f.type, 0x02);
   assert.equal(
     f.payload.toString('utf8'),
-    '{"protocol_version":2,"capabilities":{"agent_id":"test-agent","name":"Test Agent","version":"9.9.9","supported_events":[1,2,3,4,5,6,7],' +
-      '"features":{"streaming_body":true,"websocket":true,"guardrails":true,"config_push":true,"metrics_export":true,"concurrent_requests":100,' +
-      '"cancellation":true,"flow_control":false,"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},' +
+    ('{"protocol_version":2,"capabilities":{"agent_id":"test-agent","name":"Test Agent",' +
+      '"version":"9.9.9","supported_events":[1,2,3,4,5,6,7],') +
+      ('"features":{"streaming_body":true,"websocket":true,"guardrails":true,"config_push":true,' +
+        '"metrics_export":true,"concurrent_requests":100,') +
+      ('"cancellation":true,"flow_control":false,"health_reporting":true},' +
+        '"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},') +
       '"success":true,"error":null,"encoding":"json"}',
   );
   assert.equal(server.connections, 1);
@@ -350,7 +353,8 @@ test('reportHealth and reportMetrics go out on every established connection', as
     assert.equal(
       h.payload.toString('utf8'),
       '{"agent_id":"test-agent","state":2,"message":"rules reloading","load":null,"resources":null,"valid_until_ms":1767225630000,' +
-        '"timestamp_ms":1767225600000,"disabled_features":["guardrails"],"timeout_multiplier":1.5,"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}',
+        ('"timestamp_ms":1767225600000,"disabled_features":["guardrails"],"timeout_multiplier":1.5,' +
+          '"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}'),
     );
     assert.deepEqual(await client.nextJson(0x31), {
       agent_id: 'test-agent', timestamp_ms: 1, interval_ms: 10000, counters: [{ name: 'agent_requests_total', labels: {}, value: 3 }], gauges: [], histograms: [],

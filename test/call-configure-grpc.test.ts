@@ -25,7 +25,8 @@ async function call(args: string[], input = ''): Promise<{ code: number; stdout:
   return { code, stdout, stderr };
 }
 
-test('zap call --type configure over gRPC prints a locally made allow: the Configure reaches an agent without config_push, no made-up answer', async () => {
+test(('zap call --type configure over gRPC prints a locally made allow: the Configure reaches an agent ' +
+  'without config_push, no made-up answer'), async () => {
   const got: Msg[] = [];
   const { address } = await startPlainServer({
     onStreamMessage(stream, msg) {
@@ -43,7 +44,8 @@ test('zap call --type configure over gRPC prints a locally made allow: the Confi
   assert.match(r.stderr, /Configure sent; the agent does not announce config_push/);
 });
 
-test('zap call --type configure over gRPC prints a locally made allow: an agent with config_push gets it and its own answer is printed', async () => {
+test(('zap call --type configure over gRPC prints a locally made allow: an agent with config_push gets ' +
+  'it and its own answer is printed'), async () => {
   const got: Msg[] = [];
   const { address } = await startPlainServer({
     onStreamMessage(stream, msg) {

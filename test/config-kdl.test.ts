@@ -258,7 +258,9 @@ describe('KDL config: agents', () => {
     rejects('agents {\n  agent "a" {\n    unix-socket "/a"\n  }\n  agent "a" {\n    unix-socket "/b"\n  }\n}\n', 5, `duplicate agent id "a" (first at line 2)`));
 
   test('type: absent = the id, rate-limit = rate_limit, custom kept', () => {
-    const c = load('agents {\n  agent "x" {\n    reverse\n  }\n  agent "y" type="rate-limit" {\n    reverse\n  }\n  agent "z" type="bot-score" {\n    reverse #true\n  }\n}\nreverse-listener {\n  path "/tmp/l.sock"\n  auth-token "t"\n}\n');
+    const c = load(('agents {\n  agent "x" {\n    reverse\n  }\n  agent "y" type="rate-limit" {\n    reverse\n  }\n  ' +
+        'agent "z" type="bot-score" {\n    reverse #true\n  }\n}\nreverse-listener {\n  path ' +
+        '"/tmp/l.sock"\n  auth-token "t"\n}\n'));
     assert.deepEqual(c.agents.map((a) => a.type), ['x', 'rate_limit', 'bot-score']);
   });
 
@@ -358,7 +360,8 @@ describe('KDL config: config { } → JSON (§13.3)', () => {
     }`));
     assert.equal(
       JSON.stringify(a.config),
-      '{"name":"x","ratio":0.5,"off":false,"nothing":null,"list":[1,"two",true],"nested":{"deep":{"leaf":1}},"both":{"a":1,"b":2},"empty":{},"flag":true}',
+      ('{"name":"x","ratio":0.5,"off":false,"nothing":null,"list":[1,"two",true],' +
+        '"nested":{"deep":{"leaf":1}},"both":{"a":1,"b":2},"empty":{},"flag":true}'),
     );
     assert.deepEqual(only(agent('    config {\n    }')).config, {});
   });
@@ -382,7 +385,8 @@ describe('KDL config: reverse-listener', () => {
 
   test('require-auth without tokens, tokens without require-auth', () => {
     const noToken =
-      'reverse-listener: require-auth #true (the default) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true';
+      ('reverse-listener: require-auth #true (the default) needs at least one auth-token or auth-tokens;' +
+        ' to admit agents without a token, set insecure-allow-unauthenticated #true');
     rejects(listener('  path "/tmp/l.sock"\n  require-auth #true'), 3, noToken);
     // Insecure defaults: require-auth is #true unless written otherwise, and a listener without a token is refused.
     rejects(listener('  path "/tmp/l.sock"'), 1, noToken);
@@ -396,7 +400,8 @@ describe('KDL config: reverse-listener', () => {
   });
 
   test('auth-token repeats and merges with auth-tokens; allowed-agents accumulate', () => {
-    const l = load(listener('  path "/tmp/l.sock"\n  require-auth #true\n  auth-token "a"\n  auth-token "b"\n  auth-tokens "b" "c"\n  allowed-agents "x-*"\n  allowed-agents "y"')).reverseListener;
+    const l = load(listener(('  path "/tmp/l.sock"\n  require-auth #true\n  auth-token "a"\n  auth-token "b"\n  auth-tokens ' +
+          '"b" "c"\n  allowed-agents "x-*"\n  allowed-agents "y"'))).reverseListener;
     assert.deepEqual(l?.authTokens, ['a', 'b', 'c']);
     assert.deepEqual(l?.allowedAgents, ['x-*', 'y']);
   });

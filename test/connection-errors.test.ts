@@ -58,7 +58,8 @@ async function framedPair(agentId: string): Promise<{ connection: FramedConnecti
   return { connection, agent, done: () => (agent.destroy(), server.close()) };
 }
 
-test('framed protocol error names its agent: a malformed frame closes the connection with ZAP_PROTOCOL_ERROR carrying the agent id', async (t) => {
+test(('framed protocol error names its agent: a malformed frame closes the connection with ' +
+  'ZAP_PROTOCOL_ERROR carrying the agent id'), async (t) => {
   const { connection, agent, done } = await framedPair('named-agent');
   t.after(done);
   const closed = once(connection, 'close') as Promise<[AgentPoolError | null]>;

@@ -61,7 +61,8 @@ async function restartAndRecover(s: Scene, prefix: string): Promise<FaultAgentPr
 
 describe('agent process killed (SIGKILL) with 1 200 calls in flight', () => {
   for (const workers of [0, 1]) {
-    test(`workers: ${workers} — every call ZAP_CONNECTION_LOST; calls fail fast while it is down; restarted, it is used again`, async () => {
+    test((`workers: ${workers} — every call ZAP_CONNECTION_LOST; calls fail fast while it is down; ` +
+      `restarted, it is used again`), async () => {
       const s = await scene(workers, `killed-${workers}`, { kind: 'hang' });
       await killAgent(s);
       await waitFor(() => s.pool.agentStats(s.agentId).healthyConnections === 0, SETTLE_BOUND_MS, 'connections seen as lost');

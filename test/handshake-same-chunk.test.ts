@@ -77,7 +77,8 @@ for (const workers of [0, 1]) {
     assert.match(await pool.registry.metrics(), /^same_chunk_total\{agent_id="raw"\} 7$/m);
   });
 
-  test(`a MetricsReport in the same read as the handshake reply is dropped: health (0x30) and flow control (0x33) too (pool, workers: ${workers})`, async () => {
+  test((`a MetricsReport in the same read as the handshake reply is dropped: health (0x30) and flow ` +
+    `control (0x33) too (pool, workers: ${workers})`), async () => {
     const path = await rawAgent(oneWrite(frame(MessageType.HealthStatus, HEALTH), frame(MessageType.FlowControl, PAUSE)));
     const pool = new AgentPool({ workers });
     after(() => pool.close());
@@ -90,7 +91,8 @@ for (const workers of [0, 1]) {
   });
 }
 
-test('a MetricsReport in the same read as the handshake reply is dropped: a standalone connection delivers it to its first listener', async () => {
+test(('a MetricsReport in the same read as the handshake reply is dropped: a standalone connection ' +
+  'delivers it to its first listener'), async () => {
   const path = await rawAgent(oneWrite(frame(MessageType.MetricsReport, METRICS), frame(MessageType.HealthStatus, HEALTH)));
   const connection = await connectUdsAgent(path, { agentId: 'raw' });
   after(() => connection.close());
@@ -103,7 +105,8 @@ test('a MetricsReport in the same read as the handshake reply is dropped: a stan
   assert.equal(status.message, 'warming up');
 });
 
-test('a MetricsReport in the same read as the handshake reply is dropped: gRPC metrics and health sent before the initial Configure is answered reach the pool', async () => {
+test(('a MetricsReport in the same read as the handshake reply is dropped: gRPC metrics and health ' +
+  'sent before the initial Configure is answered reach the pool'), async () => {
   const { address } = await startPlainServer({
     onStreamMessage(call, msg) {
       if (msg['message'] === 'handshake') return void call.write(plainHandshakeOk('plain', { config_push: true, health_reporting: true, metrics_export: true }));

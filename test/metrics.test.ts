@@ -45,29 +45,46 @@ function buckets(name: string, les: string[], counts: number[], labels = ''): st
 }
 
 const GV30_EXPECTED = [
-  '# HELP agent_protocol_requests_total Total requests sent to agents\n# TYPE agent_protocol_requests_total counter\nagent_protocol_requests_total 5',
-  '# HELP agent_protocol_responses_total Total responses received from agents\n# TYPE agent_protocol_responses_total counter\nagent_protocol_responses_total 3',
-  '# HELP agent_protocol_timeouts_total Total request timeouts\n# TYPE agent_protocol_timeouts_total counter\nagent_protocol_timeouts_total 1',
-  '# HELP agent_protocol_connection_errors_total Total connection errors\n# TYPE agent_protocol_connection_errors_total counter\nagent_protocol_connection_errors_total 3',
-  '# HELP agent_protocol_flow_control_pauses_total Flow control pause events\n# TYPE agent_protocol_flow_control_pauses_total counter\nagent_protocol_flow_control_pauses_total 2',
-  '# HELP agent_protocol_flow_control_rejections_total Requests rejected due to flow control\n# TYPE agent_protocol_flow_control_rejections_total counter\nagent_protocol_flow_control_rejections_total 1',
-  '# HELP agent_protocol_affinity_evictions_total Correlation affinities reclaimed by TTL sweep\n# TYPE agent_protocol_affinity_evictions_total counter\nagent_protocol_affinity_evictions_total 3',
-  '# HELP agent_protocol_affinity_rejections_total Affinities dropped because the map was at capacity\n# TYPE agent_protocol_affinity_rejections_total counter\nagent_protocol_affinity_rejections_total 2',
-  '# HELP agent_protocol_in_flight_requests Current in-flight requests\n# TYPE agent_protocol_in_flight_requests gauge\nagent_protocol_in_flight_requests 4',
-  '# HELP agent_protocol_correlation_affinities Current correlation affinity entries\n# TYPE agent_protocol_correlation_affinities gauge\nagent_protocol_correlation_affinities 7',
-  '# HELP agent_protocol_buffer_utilization_percent Buffer utilization percentage\n# TYPE agent_protocol_buffer_utilization_percent gauge\nagent_protocol_buffer_utilization_percent 37.5',
-  '# HELP agent_protocol_healthy_connections Number of healthy agent connections\n# TYPE agent_protocol_healthy_connections gauge\nagent_protocol_healthy_connections 3',
-  '# HELP agent_protocol_paused_connections Number of flow-control paused connections\n# TYPE agent_protocol_paused_connections gauge\nagent_protocol_paused_connections 1',
+  ('# HELP agent_protocol_requests_total Total requests sent to agents\n# TYPE ' +
+      'agent_protocol_requests_total counter\nagent_protocol_requests_total 5'),
+  ('# HELP agent_protocol_responses_total Total responses received from agents\n# TYPE ' +
+      'agent_protocol_responses_total counter\nagent_protocol_responses_total 3'),
+  ('# HELP agent_protocol_timeouts_total Total request timeouts\n# TYPE ' +
+      'agent_protocol_timeouts_total counter\nagent_protocol_timeouts_total 1'),
+  ('# HELP agent_protocol_connection_errors_total Total connection errors\n# TYPE ' +
+      'agent_protocol_connection_errors_total counter\nagent_protocol_connection_errors_total 3'),
+  ('# HELP agent_protocol_flow_control_pauses_total Flow control pause events\n# TYPE ' +
+      'agent_protocol_flow_control_pauses_total counter\nagent_protocol_flow_control_pauses_total 2'),
+  ('# HELP agent_protocol_flow_control_rejections_total Requests rejected due to flow control\n# ' +
+      'TYPE agent_protocol_flow_control_rejections_total ' +
+      'counter\nagent_protocol_flow_control_rejections_total 1'),
+  ('# HELP agent_protocol_affinity_evictions_total Correlation affinities reclaimed by TTL sweep\n# ' +
+      'TYPE agent_protocol_affinity_evictions_total counter\nagent_protocol_affinity_evictions_total 3'),
+  ('# HELP agent_protocol_affinity_rejections_total Affinities dropped because the map was at ' +
+      'capacity\n# TYPE agent_protocol_affinity_rejections_total ' +
+      'counter\nagent_protocol_affinity_rejections_total 2'),
+  ('# HELP agent_protocol_in_flight_requests Current in-flight requests\n# TYPE ' +
+      'agent_protocol_in_flight_requests gauge\nagent_protocol_in_flight_requests 4'),
+  ('# HELP agent_protocol_correlation_affinities Current correlation affinity entries\n# TYPE ' +
+      'agent_protocol_correlation_affinities gauge\nagent_protocol_correlation_affinities 7'),
+  ('# HELP agent_protocol_buffer_utilization_percent Buffer utilization percentage\n# TYPE ' +
+      'agent_protocol_buffer_utilization_percent gauge\nagent_protocol_buffer_utilization_percent 37.5'),
+  ('# HELP agent_protocol_healthy_connections Number of healthy agent connections\n# TYPE ' +
+      'agent_protocol_healthy_connections gauge\nagent_protocol_healthy_connections 3'),
+  ('# HELP agent_protocol_paused_connections Number of flow-control paused connections\n# TYPE ' +
+      'agent_protocol_paused_connections gauge\nagent_protocol_paused_connections 1'),
   '# HELP agent_protocol_serialization_seconds Serialization time in seconds\n# TYPE agent_protocol_serialization_seconds histogram\n' +
     buckets('agent_protocol_serialization_seconds', PROTOCOL_LE, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5]) +
     '\nagent_protocol_serialization_seconds_sum 2.25830078125\nagent_protocol_serialization_seconds_count 5',
-  '# HELP agent_protocol_request_duration_seconds Request duration in seconds\n# TYPE agent_protocol_request_duration_seconds histogram\n' +
+  ('# HELP agent_protocol_request_duration_seconds Request duration in seconds\n# TYPE ' +
+      'agent_protocol_request_duration_seconds histogram\n') +
     buckets('agent_protocol_request_duration_seconds', PROTOCOL_LE, [0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 3]) +
     '\nagent_protocol_request_duration_seconds_sum 1.53125\nagent_protocol_request_duration_seconds_count 3',
   '# HELP agent_requests_total Replies received from agents, by decision\n# TYPE agent_requests_total counter\n' +
     'agent_requests_total{agent="waf",decision="allow"} 1\nagent_requests_total{agent="waf",decision="block"} 1\n' +
     'agent_requests_total{agent="auth",decision="allow"} 1',
-  '# HELP agent_request_duration_seconds Agent call duration from call start to reply in seconds\n# TYPE agent_request_duration_seconds histogram\n' +
+  ('# HELP agent_request_duration_seconds Agent call duration from call start to reply in ' +
+      'seconds\n# TYPE agent_request_duration_seconds histogram\n') +
     buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2], ',agent="waf"') +
     '\nagent_request_duration_seconds_sum{agent="waf"} 0.5078125\nagent_request_duration_seconds_count{agent="waf"} 2\n' +
     buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], ',agent="auth"') +

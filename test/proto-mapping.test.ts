@@ -299,7 +299,8 @@ test('AgentResponse encode: custom non-string values as JSON text; uncarriable f
   assert.deepEqual(grpcDroppedResponseFields(response()), []);
 });
 
-test('AgentResponse decode (§8.5): unset decision = Allow; block headers last wins, [] → null; empty HeaderOp dropped; audit unset → empty', () => {
+test(('AgentResponse decode (§8.5): unset decision = Allow; block headers last wins, [] → null; empty ' +
+  'HeaderOp dropped; audit unset → empty'), () => {
   assert.deepEqual(agentResponseFromProto({ correlation_id: 'c' }), response({ correlationId: 'c' }));
   const blocked = agentResponseFromProto({
     block: { status: 451, headers: [{ name: 'x', value: '1' }, { name: 'y', value: '2' }, { name: 'x', value: '3' }] },

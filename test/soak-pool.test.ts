@@ -75,6 +75,7 @@ test('soak: 100 000 requests through 2 workers settle, none lost, nothing left b
   assert.deepEqual({ seen: counts.seen, inFlight: counts.inFlight }, { seen: TOTAL, inFlight: 0 }, 'the agent saw every request exactly once');
 
   const growth = heapAfterGc() - baseline;
-  console.log(`soak: ${TOTAL} requests in ${elapsed} ms (${Math.round((TOTAL / elapsed) * 1000)} req/s), heap growth after GC ${(growth / 1024).toFixed(0)} KiB`);
+  console.log((`soak: ${TOTAL} requests in ${elapsed} ms (${Math.round((TOTAL / elapsed) * 1000)} req/s), heap ` +
+      `growth after GC ${(growth / 1024).toFixed(0)} KiB`));
   assert.ok(growth < HEAP_TOLERANCE_BYTES, `main-thread heap grew by ${growth} bytes after GC`);
 });

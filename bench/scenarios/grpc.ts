@@ -38,9 +38,15 @@ export const grpcScenario: Scenario = {
       .map(([inflight, specs]) => ({ inflight, raw: wanted(rawRowName(inflight)), pool: specs.filter((p) => wanted(poolRowName(p, inflight))) }))
       .filter((g) => g.raw || g.pool.length > 0);
     const notes = [
-      `one echo agent process (gRPC, cleartext h2c on 127.0.0.1, no handler threads) for all rows; raw-grpc = one ProcessStream, protobuf encoded by hand, no pool features; pool rows use one HTTP/2 connection per pool connection`,
-      `-c1 rows lift maxConcurrentPerConnection and channelBufferSize to the in-flight count (like-for-like with the one-stream raw client); -c4 rows use the pool defaults (cap 100, channel buffer 64)`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; targets: pool ≥ 0.7× raw (issue 4), ≥ 0.6× raw (issue 8); ×ref28K = req/s ÷ the reference's published ${REFERENCE_REQ_PER_SEC.toLocaleString('en-US')} req/s (different machine: indicative only)`,
+      (`one echo agent process (gRPC, cleartext h2c on 127.0.0.1, no handler threads) for all rows; ` +
+        `raw-grpc = one ProcessStream, protobuf encoded by hand, no pool features; pool rows use one ` +
+        `HTTP/2 connection per pool connection`),
+      (`-c1 rows lift maxConcurrentPerConnection and channelBufferSize to the in-flight count ` +
+        `(like-for-like with the one-stream raw client); -c4 rows use the pool defaults (cap 100, ` +
+        `channel buffer 64)`),
+      (`warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; targets: pool ≥ 0.7× ` +
+        `raw (issue 4), ≥ 0.6× raw (issue 8); ×ref28K = req/s ÷ the reference's published ` +
+        `${REFERENCE_REQ_PER_SEC.toLocaleString('en-US')} req/s (different machine: indicative only)`),
     ];
     if (plan.length === 0) return { scenario: 'grpc', rows: [], notes };
 
@@ -60,7 +66,8 @@ export const grpcScenario: Scenario = {
       const best = rows.filter((r) => r.inflight === settings.inflight && r.name.startsWith('pool-')).sort((a, b) => b.reqPerSec - a.reqPerSec)[0];
       if (best !== undefined) {
         notes.push(
-          `best pool row ${best.name}: ${Math.round(best.reqPerSec).toLocaleString('en-US')} req/s = ${(best.reqPerSec / REFERENCE_REQ_PER_SEC).toFixed(2)}× the reference's 28K req/s`,
+          (`best pool row ${best.name}: ${Math.round(best.reqPerSec).toLocaleString('en-US')} req/s = ` +
+            `${(best.reqPerSec / REFERENCE_REQ_PER_SEC).toFixed(2)}× the reference's 28K req/s`),
         );
       }
       return { scenario: 'grpc', rows, notes };

@@ -55,11 +55,20 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
   const driftWorkers = defaultWorkerCount();
   const maxHeld = Math.max(0, ...held);
   const notes = [
-    `held rows: N requests issued to an agent that holds them; heap B/req = (heapUsed after GC with all N held at the agent − heapUsed after GC before) / N; target ≤ ${HEAP_TARGET_BYTES} B (${HEAP_TARGET_BYTES / 1_024} KiB); req/s, latency and CPU cover the issue → hold → release cycle`,
-    `held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that (defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
-    `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options default`,
+    (`held rows: N requests issued to an agent that holds them; heap B/req = (heapUsed after GC with ` +
+      `all N held at the agent − heapUsed after GC before) / N; target ≤ ${HEAP_TARGET_BYTES} B ` +
+      `(${HEAP_TARGET_BYTES / 1_024} KiB); req/s, latency and CPU cover the issue → hold → release ` +
+      `cycle`),
+    (`held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = ` +
+      `maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that ` +
+      `(defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`),
+    (`drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, ` +
+      `closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ` +
+      `${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options ` +
+      `default`),
     'the baseline of each row is the raw one-socket client doing the same; --warmup / --duration do not apply (counts, not windows)',
-    'RSS is the whole process: after other scenarios in the same command it starts high and hides growth; run `zap bench memory` alone for drift figures',
+    ('RSS is the whole process: after other scenarios in the same command it starts high and hides ' +
+      'growth; run `zap bench memory` alone for drift figures'),
   ];
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'zap-bench-mem-'));
@@ -89,7 +98,8 @@ function heldName(client: 'raw' | 'pool', count: number): string {
 }
 
 function driftName(client: 'raw' | 'pool', total: number): string {
-  return `${client}-drift@${total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total}`;
+  const count = total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total;
+  return `${client}-drift@${count}`;
 }
 
 async function heldRows(agent: HangingAgent, counts: readonly number[], want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {

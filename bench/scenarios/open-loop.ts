@@ -34,10 +34,17 @@ export const openLoop: Scenario = {
     const workers = defaultWorkerCount();
     const want = (target: Target) => rates.filter((rate) => wantedRow(settings.only, rowName(target, workers, rate)));
     const notes = [
-      `rates ${rates.map(rateLabel).join(', ')}; warm-up ${settings.warmupMs} ms and window ${settings.durationMs} ms per row at the target rate; a 1 ms timer sends every due arrival, which adds up to ~1 ms (about 0.5 ms on average) to every row's latency alike`,
-      `latency = completion − intended send time, over arrivals due in the window (including their completion after it); req/s = completions inside the window (achieved rate)`,
-      `inflight = most requests open at once; an arrival finding ${MAX_OUTSTANDING.toLocaleString('en-US')} open is dropped (not sent); late = sent more than ${LATE_AFTER_MS} ms after its due time (the sender fell behind)`,
-      `AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections per agent, other options default; one echo agent process per transport (the raw client shares the forward-UDS one), all started before the first row`,
+      (`rates ${rates.map(rateLabel).join(', ')}; warm-up ${settings.warmupMs} ms and window ` +
+        `${settings.durationMs} ms per row at the target rate; a 1 ms timer sends every due arrival, ` +
+        `which adds up to ~1 ms (about 0.5 ms on average) to every row's latency alike`),
+      (`latency = completion − intended send time, over arrivals due in the window (including their ` +
+        `completion after it); req/s = completions inside the window (achieved rate)`),
+      (`inflight = most requests open at once; an arrival finding ` +
+        `${MAX_OUTSTANDING.toLocaleString('en-US')} open is dropped (not sent); late = sent more than ` +
+        `${LATE_AFTER_MS} ms after its due time (the sender fell behind)`),
+      (`AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections per agent, ` +
+        `other options default; one echo agent process per transport (the raw client shares the ` +
+        `forward-UDS one), all started before the first row`),
     ];
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-open-'));

@@ -54,11 +54,14 @@ export const poolUds: Scenario = {
       .map(([inflight, specs]) => ({ inflight, raw: wanted(rawRowName(inflight)), pool: specs.filter((p) => wanted(poolRowName(p, inflight))) }))
       .filter((g) => g.raw || g.pool.length > 0);
     const notes = [
-      `rows marked -c1 run connectionsPerAgent 1 with maxConcurrentPerConnection and channelBufferSize raised to the in-flight count, so no pool cap binds (like-for-like with the one-socket raw client); other rows use the pool defaults (4 connections, cap 100, channel buffer 64)`,
+      (`rows marked -c1 run connectionsPerAgent 1 with maxConcurrentPerConnection and channelBufferSize ` +
+        `raised to the in-flight count, so no pool cap binds (like-for-like with the one-socket raw ` +
+        `client); other rows use the pool defaults (4 connections, cap 100, channel buffer 64)`),
       `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent process (no handler threads) for all rows`,
     ];
     if (availableParallelism() <= 2) {
-      notes.push('2 cores or fewer: worker rows compete with the agent process for the same cores (the pool defaults to workers 0 here); judge them by CPU per request, not req/s');
+      notes.push(('2 cores or fewer: worker rows compete with the agent process for the same cores (the pool ' +
+          'defaults to workers 0 here); judge them by CPU per request, not req/s'));
     }
     if (plan.length === 0) return { scenario: 'pool-uds', rows: [], notes };
 

@@ -40,10 +40,18 @@ export const reference: Scenario = {
       pools: POOL_WORKERS.map((w) => `${t}:zap-w${w}>ref-agent@${n}`),
     });
     const notes = [
-      `peers: interop/reference (ref-agent = the crate's UdsAgentServerV2 / GrpcAgentServerV2 with an echo handler; ref-proxy --load = the crate's AgentPool, ${n} closed loops), both on a multi-threaded tokio runtime (one thread per core); zap's echo agent = \`zap agent --example echo\` (no handler threads)`,
-      `same event (sample GET), ${n} in flight, ${CONNECTIONS} connections per agent, warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; UDS in MessagePack on every row, gRPC in protobuf`,
-      `×base of <t>:ref-proxy>zap-echo = our agent ÷ the crate's agent under the crate's client; of <t>:zap-wK>ref-agent = our pool ÷ the crate's pool against the crate's agent (expected ≥ 1 both)`,
-      `CPU per request of each side: proc CPU µs/req = the whole client process (ref-proxy: getrusage over its window; zap: process.cpuUsage, main + workers), agent µs/req = the agent process (/proc) over the same window; main CPU is zap's main thread only ('-' for ref-proxy)`,
+      (`peers: interop/reference (ref-agent = the crate's UdsAgentServerV2 / GrpcAgentServerV2 with an ` +
+        `echo handler; ref-proxy --load = the crate's AgentPool, ${n} closed loops), both on a ` +
+        `multi-threaded tokio runtime (one thread per core); zap's echo agent = \`zap agent --example ` +
+        `echo\` (no handler threads)`),
+      (`same event (sample GET), ${n} in flight, ${CONNECTIONS} connections per agent, warm-up ` +
+        `${settings.warmupMs} ms, window ${settings.durationMs} ms per row; UDS in MessagePack on every ` +
+        `row, gRPC in protobuf`),
+      (`×base of <t>:ref-proxy>zap-echo = our agent ÷ the crate's agent under the crate's client; of ` +
+        `<t>:zap-wK>ref-agent = our pool ÷ the crate's pool against the crate's agent (expected ≥ 1 both)`),
+      (`CPU per request of each side: proc CPU µs/req = the whole client process (ref-proxy: getrusage ` +
+        `over its window; zap: process.cpuUsage, main + workers), agent µs/req = the agent process ` +
+        `(/proc) over the same window; main CPU is zap's main thread only ('-' for ref-proxy)`),
     ];
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-reference-'));

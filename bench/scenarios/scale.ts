@@ -30,8 +30,12 @@ export const scale: Scenario = {
     const inflight = settings.inflight;
     const want = (name: string) => wantedRow(settings.only, name);
     const notes = [
-      `agents ${agentCounts.join(', ')} (echo processes, all started once: a row with A agents uses the first A; one pool agent entry each, ${CONNECTIONS} connections per entry, requests round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in total`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-aN: the hand-written client, one socket per agent, same round-robin`,
+      (`agents ${agentCounts.join(', ')} (echo processes, all started once: a row with A agents uses ` +
+        `the first A; one pool agent entry each, ${CONNECTIONS} connections per entry, requests ` +
+        `round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in ` +
+        `total`),
+      (`warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-aN: the ` +
+        `hand-written client, one socket per agent, same round-robin`),
     ];
     if (availableParallelism() <= 2) notes.push('2 cores or fewer: agents and workers share the same cores, so more of either cannot add throughput here');
     const rows: BenchRow[] = [];

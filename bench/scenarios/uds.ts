@@ -26,8 +26,11 @@ export const uds: Scenario = {
     const workerCounts = settings.quick ? [0, 1] : Array.from({ length: availableParallelism() + 1 }, (_, k) => k);
     const want = (name: string) => wantedRow(settings.only, name);
     const notes = [
-      `in flight ${levels.join(', ')} (the largest is --inflight); workers 0…${workerCounts.length - 1} (os.availableParallelism() = ${availableParallelism()}); pool defaults otherwise: ${CONNECTIONS} connections, cap 100 per connection, channel buffer 64`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent process (no handler threads) for all rows; baseline: raw-uds@N (one socket, hand-written client)`,
+      (`in flight ${levels.join(', ')} (the largest is --inflight); workers ` +
+        `0…${workerCounts.length - 1} (os.availableParallelism() = ${availableParallelism()}); pool ` +
+        `defaults otherwise: ${CONNECTIONS} connections, cap 100 per connection, channel buffer 64`),
+      (`warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent ` +
+        `process (no handler threads) for all rows; baseline: raw-uds@N (one socket, hand-written client)`),
     ];
     if (availableParallelism() <= 2) notes.push('2 cores or fewer: worker rows compete with the agent for the same cores; compare main CPU µs/req, not req/s');
 

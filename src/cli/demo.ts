@@ -64,7 +64,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     const listener = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', authTokens: [{ token: registrationToken, agents: ['echo'] }] });
     const reverseAt = listener.tcpAddress as string;
 
-    out(`zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) — pool with ${workers} worker thread(s)`);
+    out((`zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) ` +
+        `— pool with ${workers} worker thread(s)`));
     const wafPath = join(dir, 'waf.sock');
     const authPort = await freePort();
     const echoRegistered = new Promise<void>((resolve) => pool.on('reverse-registered', (id) => id === 'echo' && resolve()));

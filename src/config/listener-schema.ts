@@ -141,7 +141,8 @@ export const LISTENER_BLOCK: BlockSpec<ListenerDraft> = {
       'insecureAllowUnauthenticated',
       boolean,
       LISTENER_DEFAULTS,
-      'The loud opt-out: admit agents without a token (anyone who reaches the listener can register as any allowed reverse agent). Without tokens, `require-auth` then defaults to `#false`.',
+      ('The loud opt-out: admit agents without a token (anyone who reaches the listener can register as ' +
+        'any allowed reverse agent). Without tokens, `require-auth` then defaults to `#false`.'),
     ),
     AUTH_TOKEN_KEY,
     appendTo('auth-tokens', 'authTokens', stringList('`"<t1>" "<t2>" …`'), 'Accepted tokens, valid for any allowed id (merged with `auth-token`).', '—'),

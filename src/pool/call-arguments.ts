@@ -140,7 +140,8 @@ function optionsProblem(options: unknown): Problem {
   const { timeoutMs, signal, cancelReason } = options;
   // NaN would remove the deadline and a value ≤ 0 reject at once: neither is a timeout (§10.11).
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs < Infinity)) {
-    return `options.timeoutMs must be a finite positive number of milliseconds, got ${typeof timeoutMs === 'number' ? String(timeoutMs) : typeof timeoutMs}`;
+    return (`options.timeoutMs must be a finite positive number of milliseconds, got ` +
+      `${typeof timeoutMs === 'number' ? String(timeoutMs) : typeof timeoutMs}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) return 'options.signal must be an AbortSignal';
   if (cancelReason !== undefined && !REASONS.has(cancelReason)) return `options.cancelReason must be one of ${CANCEL_REASONS.join(', ')}`;

@@ -124,7 +124,8 @@ export function validateRegistration(
   if (request.agentId === '') return refuse('Invalid message format: Agent ID cannot be empty', true);
   if (!isValidAgentId(request.agentId)) {
     return refuse(
-      `Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`,
+      (`Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ` +
+        `${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`),
       true,
     );
   }

@@ -145,7 +145,8 @@ export async function listenOnSocketFile(server: Server, path: string, o: Socket
     if (Buffer.byteLength(privatePath) > MAX_SOCKET_PATH_BYTES) {
       throw zapError(
         ErrorCode.InvalidConfig,
-        `cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`,
+        (`cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ` +
+          `${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`),
       );
     }
     try {

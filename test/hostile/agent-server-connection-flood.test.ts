@@ -45,7 +45,8 @@ function closedByPeer(socket: Socket, guardMs = 3_000): Promise<number> {
   });
 }
 
-test('connection flood: past --max-connections a real `zap agent` closes new connections at once, keeps serving, logs one line', async () => {
+test(('connection flood: past --max-connections a real `zap agent` closes new connections at once, ' +
+  'keeps serving, logs one line'), async () => {
   const path = nextPath();
   const MAX = 16;
   const EXTRA = 64;

@@ -46,7 +46,8 @@ function closedWithin(client: RawProxyClient, guardMs: number): Promise<boolean>
   });
 }
 
-test('slow frames: slowloris after the handshake (1 byte per 20 ms) is closed after --frame-timeout-ms by a real `zap agent`; others are served', async () => {
+test(('slow frames: slowloris after the handshake (1 byte per 20 ms) is closed after ' +
+  '--frame-timeout-ms by a real `zap agent`; others are served'), async () => {
   const path = nextPath();
   const agent = await startAgentChild(path, ['--frame-timeout-ms', '300']);
   const { client: slow } = await RawProxyClient.open(path);
@@ -93,7 +94,8 @@ test('slow frames: 16 MiB announced and never sent on 32 connections: all closed
   if (rssBefore !== undefined && rssAfter !== undefined && rssPeak !== undefined) {
     const growth = Math.max(rssPeak, rssAfter) - rssBefore;
     const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
-    t.diagnostic(`agent RSS ${mib(rssBefore)}, at the first timeout ${mib(rssPeak)}, after ${mib(rssAfter)} (${CONNECTIONS} x 16 MiB announced, ${SENT / 1024} KiB sent each)`);
+    t.diagnostic((`agent RSS ${mib(rssBefore)}, at the first timeout ${mib(rssPeak)}, after ${mib(rssAfter)} ` +
+        `(${CONNECTIONS} x 16 MiB announced, ${SENT / 1024} KiB sent each)`));
     // Announced: 512 MiB. Received: 8 MiB. Anything near the announced size means preallocation.
     assert.ok(growth < 96 * MiB, `agent RSS grew by ${Math.round(growth / MiB)} MiB`);
   }

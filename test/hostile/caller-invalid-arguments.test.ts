@@ -53,7 +53,8 @@ describe('caller mistakes: 20 malformed calls never reach the agent nor its brea
   assert.equal(MISTAKES.length, 20);
   for (const workers of [0, 1]) {
     for (const failureMode of ['closed', 'open'] as const) {
-      test(`workers: ${workers}, failure mode ${failureMode} — each ZAP_INVALID_ARGUMENT, nothing sent, breaker CLOSED, next call served`, async () => {
+      test((`workers: ${workers}, failure mode ${failureMode} — each ZAP_INVALID_ARGUMENT, nothing sent, ` +
+        `breaker CLOSED, next call served`), async () => {
         // One connection: the agent reads its socket in order, so anything wrongly sent before the
         // valid call would be counted before the valid call is answered.
         const pool = new AgentPool({ workers, connectionsPerAgent: 1, failureMode, circuitBreaker: { failureThreshold: 5, openDurationMs: 30_000 } });

@@ -45,7 +45,8 @@ async function call(pool: AgentPool, agentId: string, cid: string, timeoutMs = 5
 
 describe('recovery after an agent restart', () => {
   for (const workers of [0, 1]) {
-    test(`workers: ${workers} — killed and restarted on the same socket: the first call after a connection is ready again is a probe, long before open_duration`, async (t) => {
+    test((`workers: ${workers} — killed and restarted on the same socket: the first call after a ` +
+      `connection is ready again is a probe, long before open_duration`), async (t) => {
       const path = socketPath('caller-restart');
       let agent = await FaultAgentProcess.start(path, { kind: 'normal' });
       const pool = new AgentPool({
@@ -89,7 +90,8 @@ describe('recovery after an agent restart', () => {
       assert.equal(pool.circuitState(agentId), 0, 'two probe successes close it');
       assert.deepEqual(states, [1, 2, 0]);
       assert.equal((await agent.stats()).received, 2, 'the rejected call never reached the agent; both probes did');
-      t.diagnostic(`restart → ready ${readyAt - restartedAt} ms; opened → first probe served ${probedAt - openedAt} ms (open_duration ${OPEN_DURATION_MS} ms)`);
+      t.diagnostic((`restart → ready ${readyAt - restartedAt} ms; opened → first probe served ${probedAt - openedAt} ` +
+          `ms (open_duration ${OPEN_DURATION_MS} ms)`));
       await pool.destroy();
     });
   }

@@ -59,7 +59,8 @@ test('frame decoder memory: the held bytes never pin the pushed chunk (a 64 KiB 
   assert.ok(d.capacity <= MIN_CAPACITY, `capacity ${d.capacity}: the tail was copied, not kept as a view`);
 });
 
-test('frame decoder memory: any chunking of any frames delivers the same frames, with capacity ≤ max(2 × held, 4096) after every push', () => {
+test(('frame decoder memory: any chunking of any frames delivers the same frames, with capacity ≤ ' +
+  'max(2 × held, 4096) after every push'), () => {
   const frameArb = fc.record({
     type: fc.constantFrom(0x10, 0x11, 0x20, 0x30, 0x41, 0x42),
     payload: fc.uint8Array({ maxLength: 3000 }),

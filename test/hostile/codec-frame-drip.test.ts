@@ -37,7 +37,8 @@ const s = net.createConnection(path, () => {
 s.on('error', () => process.exit(1));
 `;
 
-test('frame decoder memory: 1-byte writes over a real socket: RSS grows ≤ 4 bytes per byte held + 16 MiB (was 65–250 bytes per byte)', async (t) => {
+test(('frame decoder memory: 1-byte writes over a real socket: RSS grows ≤ 4 bytes per byte held + 16 ' +
+  'MiB (was 65–250 bytes per byte)'), async (t) => {
   let decoder: FrameDecoder | null = null;
   let reads = 0;
   let peer: Socket | null = null;
@@ -71,7 +72,9 @@ test('frame decoder memory: 1-byte writes over a real socket: RSS grows ≤ 4 by
   await waitFor(() => decoder !== null && decoder.bufferedBytes === 5 + sent, 10_000);
   const d = decoder as unknown as FrameDecoder;
   const grown = process.memoryUsage().rss - rss0;
-  t.diagnostic(`held ${d.bufferedBytes} bytes in ${reads} reads; capacity ${d.capacity}; RSS +${(grown / 1048576).toFixed(1)} MiB (${(grown / d.bufferedBytes).toFixed(2)} bytes per byte held)`);
+  t.diagnostic((`held ${d.bufferedBytes} bytes in ${reads} reads; capacity ${d.capacity}; RSS ` +
+      `+${(grown / 1048576).toFixed(1)} MiB (${(grown / d.bufferedBytes).toFixed(2)} bytes per byte ` +
+      `held)`));
   assert.ok(d.capacity <= 2 * d.bufferedBytes, `capacity ${d.capacity}`);
   assert.ok(grown < bound(d.bufferedBytes), `RSS grew ${grown} bytes for ${d.bufferedBytes} held in ${reads} reads`);
   (peer as Socket | null)?.destroy();

@@ -72,7 +72,8 @@ async function nextReplyCid(client: RawProxyClient): Promise<string | null> {
   return msgpackCodec.parseResponse(f.payload).correlationId;
 }
 
-test('msgpack memory bomb: a real `zap agent` (MessagePack negotiated) survives every bomb, RSS grows < 16 MiB, other connections are served', async (t) => {
+test(('msgpack memory bomb: a real `zap agent` (MessagePack negotiated) survives every bomb, RSS grows ' +
+  '< 16 MiB, other connections are served'), async (t) => {
   const { path, child } = await startZapAgent();
   const pid = child.pid as number;
   const good = await RawProxyClient.open(path, ['msgpack', 'json']);
@@ -127,7 +128,8 @@ async function startBombAgent(): Promise<string> {
 }
 
 for (const workers of [0, 1]) {
-  test(`msgpack memory bomb: a bomb AgentResponse to a pool with workers: ${workers} fails that call with ZAP_PROTOCOL_ERROR; process and worker live; other connections serve`, async (t) => {
+  test((`msgpack memory bomb: a bomb AgentResponse to a pool with workers: ${workers} fails that call ` +
+    `with ZAP_PROTOCOL_ERROR; process and worker live; other connections serve`), async (t) => {
     const path = await startBombAgent();
     const pool = new AgentPool({
       workers,

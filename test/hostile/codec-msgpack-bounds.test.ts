@@ -133,7 +133,8 @@ test('JSON nesting: brackets inside strings (escaped quotes too) do not count', 
   assert.equal(jsonShape(text).depth, MAX_PAYLOAD_DEPTH + 1);
 });
 
-test(`container explosion: more than ${MAX_PAYLOAD_CONTAINERS} arrays/maps in one payload is a protocol error (16 MiB of empty maps decoded to 1 GiB)`, () => {
+test((`container explosion: more than ${MAX_PAYLOAD_CONTAINERS} arrays/maps in one payload is a ` +
+  `protocol error (16 MiB of empty maps decoded to 1 GiB)`), () => {
   const emptyMaps = (n: number): Buffer => {
     const b = Buffer.alloc(5 + n, 0x80);
     b[0] = 0xdd;

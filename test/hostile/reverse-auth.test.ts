@@ -49,7 +49,8 @@ async function setup(transport: 'uds' | 'tcp', workers: number) {
 
 for (const [transport, workers] of [['uds', 0], ['tcp', 1]] as const) {
   describe(`reverse auth bypass over ${transport} (workers: ${workers})`, () => {
-    test('no token, wrong token, token bound to another id, bad ids, forward-declared and undeclared ids: refused with exact texts while edge-1 serves', async () => {
+    test(('no token, wrong token, token bound to another id, bad ids, forward-declared and undeclared ids: ' +
+      'refused with exact texts while edge-1 serves'), async () => {
       const { pool, target, reported } = await setup(transport, workers);
       let attacksDone!: () => void;
       const attacking = new Promise<void>((resolve) => (attacksDone = resolve));

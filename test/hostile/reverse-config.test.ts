@@ -58,7 +58,13 @@ describe('insecure reverse defaults: KDL reverse-listener', () => {
   const rejects = (body: string, message: RegExp) => assert.throws(() => listener(body), invalidConfig(message));
 
   test('require-auth defaults to #true: no token is an error; #false needs insecure-allow-unauthenticated', () => {
-    rejects('', /^t\.kdl:1: reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true$/);
+    rejects(
+      '',
+      new RegExp(
+        String.raw`^t\.kdl:1: reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; ` +
+          String.raw`to admit agents without a token, set insecure-allow-unauthenticated #true$`,
+      ),
+    );
     rejects('  require-auth #false', /^t\.kdl:3: reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true$/);
     assert.equal(listener('  require-auth #false\n  insecure-allow-unauthenticated #true')?.requireAuth, false);
     assert.equal(listener('  insecure-allow-unauthenticated #true')?.requireAuth, false);
@@ -80,7 +86,8 @@ describe('insecure reverse defaults: KDL reverse-listener', () => {
       [d?.maxRegistrationBytes, d?.maxPendingHandshakes, d?.allowUndeclaredAgents, d?.maxUndeclaredAgents],
       [65_536, 64, false, 16],
     );
-    const l = listener('  auth-token "t"\n  max-registration-bytes 8192\n  max-pending-handshakes 8\n  allow-undeclared-agents #true\n  max-undeclared-agents 2');
+    const l = listener(('  auth-token "t"\n  max-registration-bytes 8192\n  max-pending-handshakes 8\n  ' +
+        'allow-undeclared-agents #true\n  max-undeclared-agents 2'));
     assert.deepEqual([l?.maxRegistrationBytes, l?.maxPendingHandshakes, l?.allowUndeclaredAgents, l?.maxUndeclaredAgents], [8_192, 8, true, 2]);
     rejects('  auth-token "t"\n  max-registration-bytes 16777217', /expected an integer from 1 to 16777216, got 16777217/);
     rejects('  auth-token "t"\n  max-undeclared-agents 0', /expected an integer ≥ 1, got 0/);

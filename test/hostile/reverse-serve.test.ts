@@ -48,7 +48,13 @@ test('insecure reverse defaults: zap serve refuses a reverse-listener without a 
   const file = configFile(`agents {\n  agent "edge-1" {\n    reverse\n  }\n}\nreverse-listener {\n  path "${socketPath('serve-none')}"\n}\n`);
   const serve = zap(['serve', '--config', file, '--metrics', '127.0.0.1:0']);
   assert.notEqual(await serve.exit, 0);
-  assert.match(serve.out(), /ZAP_INVALID_CONFIG: .*reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true/);
+  assert.match(
+    serve.out(),
+    new RegExp(
+      String.raw`ZAP_INVALID_CONFIG: .*reverse-listener: require-auth #true \(the default\) needs at least one auth-token ` +
+        String.raw`or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true`,
+    ),
+  );
 });
 
 test('insecure reverse defaults: zap serve admits the agent its bound token is for, and refuses the token under another id', async () => {

@@ -32,7 +32,8 @@ const GV08: { setting: EncodingSetting; config: unknown; json: string; header: s
   {
     setting: 'json',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["json"]}',
+    json: ('{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["json"]}'),
     header: '0000008c01',
   },
   {
@@ -44,19 +45,22 @@ const GV08: { setting: EncodingSetting; config: unknown; json: string; header: s
   {
     setting: 'prefer-msgpack',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["msgpack","json"]}',
+    json: ('{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["msgpack","json"]}'),
     header: '0000009601',
   },
   {
     setting: 'prefer-msgpack',
     config: null,
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":null,"supported_encodings":["msgpack","json"]}',
+    json: ('{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":null,' +
+      '"supported_encodings":["msgpack","json"]}'),
     header: '0000008601',
   },
   {
     setting: 'msgpack',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["msgpack"]}',
+    json: ('{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["msgpack"]}'),
     header: '0000008f01',
   },
   {
@@ -88,7 +92,12 @@ test('GV-08 an undefined config is written as null (all five keys always present
 // GV-09
 
 const SUCCESS_JSON =
-  '{"protocol_version":2,"capabilities":{"agent_id":"waf","name":"Example WAF","version":"3.1.0","supported_events":[1,2,3,4,5],"features":{"streaming_body":true,"websocket":false,"guardrails":false,"config_push":true,"metrics_export":true,"concurrent_requests":100,"cancellation":true,"flow_control":true,"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},"success":true,"error":null,"encoding":"json"}';
+  ('{"protocol_version":2,"capabilities":{"agent_id":"waf","name":"Example WAF","version":"3.1.0",' +
+    '"supported_events":[1,2,3,4,5],"features":{"streaming_body":true,"websocket":false,' +
+    '"guardrails":false,"config_push":true,"metrics_export":true,"concurrent_requests":100,' +
+    '"cancellation":true,"flow_control":true,"health_reporting":true},' +
+    '"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},' +
+    '"success":true,"error":null,"encoding":"json"}');
 
 const WAF_CAPABILITIES: Capabilities = {
   agentId: 'waf',
@@ -110,7 +119,11 @@ const WAF_CAPABILITIES: Capabilities = {
 };
 
 const REFUSAL_CAPS_JSON =
-  '"capabilities":{"agent_id":"","name":"","version":"","supported_events":[1],"features":{"streaming_body":false,"websocket":false,"guardrails":false,"config_push":false,"metrics_export":false,"concurrent_requests":0,"cancellation":false,"flow_control":false,"health_reporting":false},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}}';
+  ('"capabilities":{"agent_id":"","name":"","version":"","supported_events":[1],' +
+    '"features":{"streaming_body":false,"websocket":false,"guardrails":false,"config_push":false,' +
+    '"metrics_export":false,"concurrent_requests":0,"cancellation":false,"flow_control":false,' +
+    '"health_reporting":false},"limits":{"max_body_size":10485760,"max_concurrency":100,' +
+    '"preferred_chunk_size":65536}}');
 const refusalJson = (error: string): string =>
   `{"protocol_version":0,${REFUSAL_CAPS_JSON},"success":false,"error":${JSON.stringify(error)},"encoding":"json"}`;
 

@@ -83,7 +83,9 @@ test('GV-14 missing decision → ZAP_PROTOCOL_ERROR; a version other than 2 is a
 
 test('GV-14 header ops set, add, remove on the same name are applied in order', () => {
   const { response } = decode(
-    '{"version":2,"decision":"allow","request_headers":[{"set":{"name":"x-user","value":"alice"}},{"add":{"name":"X-User","value":"bob"}},{"remove":{"name":"x-user"}},{"add":{"name":"x-user","value":"carol"}}]}',
+    ('{"version":2,"decision":"allow","request_headers":[{"set":{"name":"x-user","value":"alice"}},' +
+      '{"add":{"name":"X-User","value":"bob"}},{"remove":{"name":"x-user"}},{"add":{"name":"x-user",' +
+      '"value":"carol"}}]}'),
   );
   assert.deepEqual(response.requestHeaders, [
     { op: 'set', name: 'x-user', value: 'alice' },
@@ -139,7 +141,13 @@ test('GV-15 an undecodable payload throws ZAP_PROTOCOL_ERROR (§6.10 step 1)', (
 });
 
 const GV16 =
-  '{"version":2,"decision":{"block":{"status":403,"body":"Forbidden","headers":{"x-blocked-by":"waf"}}},"request_headers":[],"response_headers":[{"set":{"name":"x-frame-options","value":"DENY"}}],"routing_metadata":{},"audit":{"tags":["sqli"],"rule_ids":["942100"],"confidence":0.98,"reason_codes":["SQLI_DETECTED"],"custom":{"correlation_id":"req-7"}},"needs_more":false,"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,"correlation_id":"req-7"}';
+  ('{"version":2,"decision":{"block":{"status":403,"body":"Forbidden",' +
+    '"headers":{"x-blocked-by":"waf"}}},"request_headers":[],' +
+    '"response_headers":[{"set":{"name":"x-frame-options","value":"DENY"}}],"routing_metadata":{},' +
+    '"audit":{"tags":["sqli"],"rule_ids":["942100"],"confidence":0.98,' +
+    '"reason_codes":["SQLI_DETECTED"],"custom":{"correlation_id":"req-7"}},"needs_more":false,' +
+    '"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,' +
+    '"correlation_id":"req-7"}');
 
 const gv16Response: AgentResponse = {
   version: 2,
@@ -175,7 +183,11 @@ test('GV-16 the cid argument overrides a handler-set custom.correlation_id; othe
   };
   assert.equal(
     jsonCodec.encodeResponse(response, 'c-9').toString(),
-    '{"version":2,"decision":"allow","request_headers":[],"response_headers":[],"routing_metadata":{},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c-9","score":3,"nested":{"a":[1]}}},"needs_more":false,"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,"correlation_id":"c-9"}',
+    ('{"version":2,"decision":"allow","request_headers":[],"response_headers":[],' +
+      '"routing_metadata":{},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],' +
+      '"custom":{"correlation_id":"c-9","score":3,"nested":{"a":[1]}}},"needs_more":false,' +
+      '"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,' +
+      '"correlation_id":"c-9"}'),
   );
 });
 
@@ -195,7 +207,13 @@ test('GV-16 every other variant is written as the tables show', () => {
   };
   assert.equal(
     jsonCodec.encodeResponse(response, 'c').toString(),
-    '{"version":2,"decision":{"challenge":{"challenge_type":"captcha","params":{"site_key":"k1"}}},"request_headers":[{"add":{"name":"x-tag","value":"a"}},{"remove":{"name":"cookie"}}],"response_headers":[],"routing_metadata":{"shard":"2"},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c"}},"needs_more":true,"request_body_mutation":{"data":"a=1","chunk_index":3},"response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0},"websocket_decision":{"close":{"code":1008,"reason":"policy"}},"correlation_id":"c"}',
+    ('{"version":2,"decision":{"challenge":{"challenge_type":"captcha","params":{"site_key":"k1"}}},' +
+      '"request_headers":[{"add":{"name":"x-tag","value":"a"}},{"remove":{"name":"cookie"}}],' +
+      '"response_headers":[],"routing_metadata":{"shard":"2"},"audit":{"tags":[],"rule_ids":[],' +
+      '"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c"}},"needs_more":true,' +
+      '"request_body_mutation":{"data":"a=1","chunk_index":3},' +
+      '"response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0},' +
+      '"websocket_decision":{"close":{"code":1008,"reason":"policy"}},"correlation_id":"c"}'),
   );
   const redirect = { ...allowResponse(), decision: { type: 'redirect', url: 'https://login.example/', status: 302 } } as const;
   assert.match(

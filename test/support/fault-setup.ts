@@ -44,7 +44,10 @@ export async function recovered(pool: AgentPool, agentId: string, boundMs = RECO
   await waitFor(
     () => pool.agentStats(agentId).healthyConnections === CONNECTIONS,
     boundMs,
-    () => `connections of '${agentId}' back: ${JSON.stringify(pool.agentStats(agentId).connections.map((c) => [c.id, c.state, c.health, c.lastError]))}`,
+    () => {
+      const connections = pool.agentStats(agentId).connections.map((c) => [c.id, c.state, c.health, c.lastError]);
+      return `connections of '${agentId}' back: ${JSON.stringify(connections)}`;
+    },
   );
 }
 

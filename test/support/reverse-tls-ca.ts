@@ -101,7 +101,8 @@ function oid(dotted: string): Buffer {
 
 function utcTime(d: Date): Buffer {
   const p = (n: number) => String(n).padStart(2, '0');
-  const text = `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  const text = (`${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}` +
+    `${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`);
   return der(0x17, Buffer.from(text));
 }
 
