@@ -185,6 +185,9 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   get inFlight(): number {
     return this.calls.size;
   }
+  whenIdle(): Promise<boolean> {
+    return this.calls.whenEmpty();
+  }
   get queuedFrames(): number {
     return this.writer.queued;
   }

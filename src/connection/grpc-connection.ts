@@ -125,6 +125,9 @@ export class GrpcConnection extends EventEmitter<FramedConnectionEvents> impleme
   get inFlight(): number {
     return this.calls.size;
   }
+  whenIdle(): Promise<boolean> {
+    return this.calls.whenEmpty();
+  }
 
   /** Spec §8.4 steps 3–4: the first message out is the handshake; the first one in must answer it. */
   performHandshake(o: GrpcHandshakeOptions): Promise<HandshakeResponse> {
