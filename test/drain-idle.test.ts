@@ -69,33 +69,27 @@ describe('pool drain without polling', () => {
     return { pool, calls, release };
   }
 
-  test('drain by polling: drainAgent ends with the last call it waits for, before any timer turn', async () => {
-    const { pool, calls, release } = await gatedPool('di-drain');
-    let drained = false;
-    const draining = pool.drainAgent('di-drain').then(() => (drained = true));
-    await nextMacrotask();
-    assert.equal(drained, false, 'waits while calls are in flight');
-    release();
-    await Promise.all(calls);
-    await nextMacrotask();
-    assert.equal(drained, true);
-    await draining;
-  });
-
-  test('drain by polling: removeAgent ends with the last call it waits for, before any timer turn', async () => {
-    const { pool, calls, release } = await gatedPool('di-remove');
-    let removed = false;
-    const removing = pool.removeAgent('di-remove').then(() => (removed = true));
-    await nextMacrotask();
-    assert.equal(removed, false, 'waits while calls are in flight');
-    release();
-    const results = await Promise.allSettled(calls);
-    assert.ok(results.every((r) => r.status === 'fulfilled'), 'the in-flight calls were answered, not cancelled');
-    await nextMacrotask();
-    assert.equal(removed, true);
-    await removing;
-    assert.deepEqual(pool.agentIds(), []);
-  });
+  const drains: Array<[string, (pool: AgentPool, agentId: string) => Promise<void>]> = [
+    ['drainAgent', (pool, id) => pool.drainAgent(id)],
+    ['removeAgent', (pool, id) => pool.removeAgent(id)],
+  ];
+  for (const [name, drain] of drains) {
+    test(`drain by polling: ${name} ends with the last call it waits for, before any timer turn`, async () => {
+      const agentId = `di-${name}`;
+      const { pool, calls, release } = await gatedPool(agentId);
+      let ended = false;
+      const ending = drain(pool, agentId).then(() => (ended = true));
+      await nextMacrotask();
+      assert.equal(ended, false, 'waits while calls are in flight');
+      release();
+      const results = await Promise.allSettled(calls);
+      assert.ok(results.every((r) => r.status === 'fulfilled'), 'the in-flight calls were answered, not cancelled');
+      await nextMacrotask();
+      assert.equal(ended, true);
+      await ending;
+      assert.deepEqual(pool.agentIds(), name === 'removeAgent' ? [] : [agentId]);
+    });
+  }
 
   test('the drain bound still holds: a call that never answers is cancelled at drainTimeoutMs', async () => {
     const path = socketPath();
