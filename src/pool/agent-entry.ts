@@ -162,7 +162,7 @@ export class AgentEntry {
   /** Affinity rejections since the last call (each is counted in the metrics once). */
   takeAffinityRejections(): number {
     const rejected = this.affinity.rejections - this.reportedAffinityRejections;
-    this.reportedAffinityRejections = this.affinity.rejections;
+    if (rejected > 0) this.reportedAffinityRejections = this.affinity.rejections;
     return rejected;
   }
 
