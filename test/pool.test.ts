@@ -79,7 +79,10 @@ describe('AgentPool', () => {
       const counts = pool.agentStats('lb').connections.map((c) => c.dispatched);
       assert.equal(counts.length, 4);
       assert.equal(counts.reduce((a, b) => a + b, 0), n);
-      if (strategy === 'round-robin') assert.deepEqual(counts, [100, 100, 100, 100]);
+      // Each batch of 20 is picked before any reply arrives: round-robin deals 5 to each connection,
+      // least-connections always picks one of the least loaded, which also ends each batch at 5 each.
+      // The random pickers' exact behaviour is in pickers.test.ts (injected RNG); here: a wide band.
+      if (strategy === 'round-robin' || strategy === 'least-connections') assert.deepEqual(counts, [100, 100, 100, 100]);
       else for (const c of counts) assert.ok(c >= 40 && c <= 170, `${strategy}: ${counts.join(',')}`);
     });
   }
