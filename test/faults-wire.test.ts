@@ -30,6 +30,7 @@ async function delta(base: AgentStatsSnapshot): Promise<AgentStatsSnapshot> {
     answered: now.answered - base.answered,
     cancels: now.cancels - base.cancels,
     cancelReasons: reasons,
+    strayCancels: now.strayCancels - base.strayCancels,
     pings: now.pings - base.pings,
     handshakes: now.handshakes - base.handshakes,
     open: now.open,
@@ -60,6 +61,7 @@ describe('agent hangs (accepts, never answers)', () => {
     }, SETTLE_BOUND_MS, 'one Cancel per event the agent received');
     const d = await delta(base);
     assert.deepEqual(d.cancelReasons, { timeout: d.cancels });
+    assert.equal(d.strayCancels, 0, 'each Cancel went on the connection that carried its event');
     assert.equal(d.answered, 0);
     assert.equal(d.handshakes, 4, 'a timeout is not a connection failure: no reconnect');
     const s = pool.agentStats('hung');

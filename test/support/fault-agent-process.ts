@@ -78,6 +78,11 @@ export class FaultAgentProcess {
     return this.ask({ op: 'inject', fault }) as Promise<number>;
   }
 
+  /** Writes a reply for `cid` on every established connection; resolves with how many. */
+  reply(cid: string): Promise<number> {
+    return this.ask({ op: 'reply', cid }) as Promise<number>;
+  }
+
   stats(): Promise<AgentStatsSnapshot> {
     return this.ask({ op: 'stats' }) as Promise<AgentStatsSnapshot>;
   }
