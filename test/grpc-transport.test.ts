@@ -205,6 +205,39 @@ describe('gRPC client ↔ AgentServer', () => {
     conn.close();
   });
 
+  test('ping → pong: each Pong settles the ping of its own sequence, no other', async () => {
+    const { startPlainServer, plainHandshakeOk } = await import('./support/grpc-plain-peer.js');
+    const pings: Array<{ sequence: number; timestamp_ms: number }> = [];
+    let stream: { write(m: unknown): unknown } | undefined;
+    const { address } = await startPlainServer({
+      onStreamMessage: (call, msg) => {
+        if (msg['message'] === 'handshake') call.write(plainHandshakeOk('pinged'));
+        if (msg['message'] === 'ping') {
+          stream = call;
+          pings.push(msg['ping']);
+        }
+      },
+    });
+    const conn = await connectGrpcAgent(address);
+    const t0 = Date.now();
+    const settled: string[] = [];
+    const first = conn.ping(5_000).finally(() => settled.push('first'));
+    const second = conn.ping(5_000).finally(() => settled.push('second'));
+    await waitFor(() => pings.length === 2);
+    const t1 = Date.now();
+    assert.notEqual(pings[0]!.sequence, pings[1]!.sequence, 'each ping has its own sequence');
+    for (const p of pings) assert.ok(p.timestamp_ms >= t0 && p.timestamp_ms <= t1, `timestamp_ms ${p.timestamp_ms} is the send time`);
+    const pong = (p: { sequence: number; timestamp_ms: number }) => ({ pong: { sequence: p.sequence, ping_timestamp_ms: p.timestamp_ms, timestamp_ms: Date.now() } });
+    stream!.write(pong(pings[1]!));
+    const rtt2 = await second;
+    assert.deepEqual(settled, ['second'], 'the first ping still waits for its own Pong');
+    assert.ok(rtt2 >= 0 && rtt2 <= Date.now() - t0);
+    stream!.write(pong(pings[0]!));
+    assert.ok((await first) >= 0);
+    assert.deepEqual(settled, ['second', 'first']);
+    conn.close();
+  });
+
   test('an already aborted signal rejects without sending anything', async () => {
     let calls = 0;
     const { endpoint } = await startGrpcAgent({ onRequestHeaders: () => void calls++ });
@@ -234,7 +267,9 @@ describe('gRPC client ↔ AgentServer', () => {
     const { endpoint, server } = await startGrpcAgent({});
     server.on('connection', (s: GrpcAgentStream) => streams.push(s));
     const conn = await connectGrpcAgent(endpoint);
-    assert.ok((await conn.ping(2_000)) >= 0);
+    const t0 = Date.now();
+    const rtt = await conn.ping(2_000);
+    assert.ok(rtt >= 0 && rtt <= Date.now() - t0, `rtt ${rtt} within the measured round trip`);
     const got: Record<string, unknown[]> = { health: [], metrics: [], flow: [], update: [], log: [] };
     conn.on('health', (h) => got['health']!.push(h));
     conn.on('metrics', (m) => got['metrics']!.push(m));

@@ -212,10 +212,41 @@ describe('UDS client ↔ AgentServer', () => {
   });
 
   test('ping is answered byte for byte', async () => {
+    // Our agent: the Pong echoes the Ping (its wire bytes are checked in agent-server.test.ts).
     const { path } = await startAgent({});
     const conn = await connectUdsAgent(path);
+    const t0 = Date.now();
     const rtt = await conn.ping();
-    assert.ok(rtt >= 0);
+    assert.ok(rtt >= 0 && rtt <= Date.now() - t0, `rtt ${rtt} within the measured round trip`);
+    conn.close();
+  });
+
+  test('ping is answered byte for byte: each Pong settles the ping whose bytes it echoes, no other', async () => {
+    const pings: Buffer[] = [];
+    const sockets: Socket[] = [];
+    const { path } = await startRawAgent((socket, type, payload) => {
+      if (type !== MessageType.Ping) return;
+      pings.push(Buffer.from(payload));
+      sockets.push(socket);
+    });
+    const conn = await connectUdsAgent(path);
+    const t0 = Date.now();
+    const settled: string[] = [];
+    const first = conn.ping(5_000).finally(() => settled.push('first'));
+    const second = conn.ping(5_000).finally(() => settled.push('second'));
+    await waitFor(() => pings.length === 2);
+    const t1 = Date.now();
+    const sent = pings.map((p) => JSON.parse(p.toString('utf8')) as { sequence: number; timestamp_ms: number });
+    assert.notEqual(sent[0]!.sequence, sent[1]!.sequence, 'each ping has its own sequence');
+    for (const p of sent) assert.ok(p.timestamp_ms >= t0 && p.timestamp_ms <= t1, `timestamp_ms ${p.timestamp_ms} is the send time`);
+    // The second ping's echo, byte for byte: it settles the second ping only.
+    sockets[1]!.write(encodeFrame(MessageType.Pong, pings[1]!));
+    const rtt2 = await second;
+    assert.deepEqual(settled, ['second'], 'the first ping still waits for its own Pong');
+    assert.ok(rtt2 >= 0 && rtt2 <= Date.now() - t0);
+    sockets[0]!.write(encodeFrame(MessageType.Pong, pings[0]!));
+    assert.ok((await first) >= 0);
+    assert.deepEqual(settled, ['second', 'first']);
     conn.close();
   });
 
