@@ -67,12 +67,12 @@ test('zap demo (1 s) runs the gateway end to end, prints the summary, exits 0 an
 
 test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exits 0', async () => {
   const path = socketPath('serve-waf');
-  zap(['agent', '--listen', path, '--example', 'waf']);
+  const agent = zap(['agent', '--listen', path, '--example', 'waf']);
   const config = join(tmpdir(), `zap-serve-${process.pid}.kdl`);
   writeFileSync(config, `agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n        events "request_headers"\n        pool {\n            connections-per-agent 2\n        }\n    }\n}\n`);
   after(() => rmSync(config, { force: true }));
   // the agent must be listening before serve starts, or its first attempts back off
-  await new Promise((r) => setTimeout(r, 1_000));
+  await waitForOutput(agent.stdout, /listening on /);
   const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
   const [, address] = await waitForOutput(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
   await waitForOutput(serve.stdout, /waf \(unix:[^)]+\): 2 ready/);
