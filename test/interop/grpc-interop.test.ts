@@ -95,8 +95,13 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
     assert.equal(cancel['correlation_id'], 't');
     assert.equal(cancel['reason'], 2); // gRPC numbering: 2 = Timeout
 
-    assert.ok((await conn.ping()) >= 0);
-    assert.equal(seen.at(-1)!['ping']['sequence'] ?? 0, 0);
+    const t0 = Date.now();
+    const rtt = await conn.ping();
+    const t1 = Date.now();
+    assert.ok(rtt >= 0 && rtt <= t1 - t0, `rtt ${rtt} within the measured round trip`);
+    const ping = seen.at(-1)!['ping'];
+    assert.equal(ping['sequence'] ?? 0, 0);
+    assert.ok(ping['timestamp_ms'] >= t0 && ping['timestamp_ms'] <= t1, `timestamp_ms ${ping['timestamp_ms']} is the send time`);
     conn.close();
   });
 
