@@ -132,12 +132,21 @@ describe('gRPC client ↔ AgentServer', () => {
   test('abort and cancel(): AbortError at once, CancelRequest with the reason (gRPC numbering), late reply discarded', async () => {
     const cancels: CancelMessage[] = [];
     const aborted: unknown[] = [];
+    const started: string[] = [];
+    const finished: string[] = [];
     const { endpoint } = await startGrpcAgent({
-      onRequestHeaders: (_e, ctx) =>
-        new Promise((resolve) => {
+      onRequestHeaders: (e, ctx) => {
+        if (e.uri === '/marker') return {};
+        started.push(ctx.correlationId);
+        return new Promise((resolve) => {
           ctx.signal.addEventListener('abort', () => aborted.push(ctx.signal.reason));
-          setTimeout(() => resolve({}), 150); // answers anyway; our SDK drops replies of cancelled events
-        }),
+          // answers anyway; our SDK drops replies of cancelled events
+          setTimeout(() => {
+            finished.push(ctx.correlationId);
+            resolve({});
+          }, 150);
+        });
+      },
       onCancel: (c) => cancels.push(c),
     });
     const conn = await connectGrpcAgent(endpoint);
@@ -145,7 +154,8 @@ describe('gRPC client ↔ AgentServer', () => {
     conn.on('late-reply', (cid) => late.push(cid));
     const ac = new AbortController();
     const pending = conn.send('request_headers', requestHeaders('ab'), 'ab', { signal: ac.signal });
-    setTimeout(() => ac.abort('upstream_error'), 20);
+    await waitFor(() => started.includes('ab'));
+    ac.abort('upstream_error');
     await assert.rejects(pending, (err: unknown) => {
       assert.ok(err instanceof AgentPoolError);
       assert.equal(err.code, 'ABORT_ERR');
@@ -153,7 +163,7 @@ describe('gRPC client ↔ AgentServer', () => {
       return true;
     });
     const manual = conn.send('request_headers', requestHeaders('m'), 'm');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => started.includes('m'));
     assert.equal(conn.cancel('m', 'blocked_by_agent'), true);
     assert.equal(conn.cancel('nobody', 'manual'), false);
     await assert.rejects(manual, { code: 'ABORT_ERR', correlationId: 'm' });
@@ -166,7 +176,9 @@ describe('gRPC client ↔ AgentServer', () => {
       ],
     );
     assert.deepEqual(aborted, ['upstream_error', 'blocked_by_agent']);
-    await new Promise((r) => setTimeout(r, 200));
+    // Both handlers have returned; a reply the SDK wrote for them would come before the marker's.
+    await waitFor(() => finished.length === 2);
+    assert.equal((await conn.send('request_headers', requestHeaders('mk', '/marker'), 'mk')).decision.type, 'allow');
     assert.deepEqual(late, []); // the SDK does not answer cancelled events
     assert.equal(conn.inFlight, 0);
     conn.close();
@@ -377,12 +389,12 @@ describe('gRPC client ↔ AgentServer', () => {
   });
 
   test('agent server closing ends the stream: in-flight calls settle with ZAP_CONNECTION_LOST', async () => {
-    const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => new Promise(() => {}) });
+    let got = 0;
+    const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => (got++, new Promise(() => {})) });
     const conn = await connectGrpcAgent(endpoint);
     const closed = once(conn, 'close');
     const pending = Promise.allSettled(Array.from({ length: 20 }, (_, i) => conn.send('request_headers', requestHeaders(`s${i}`), `s${i}`)));
-    await waitFor(() => server.connections === 1);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => server.connections === 1 && got === 20);
     await server.close();
     const results = await pending;
     for (const r of results) {
