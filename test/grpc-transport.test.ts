@@ -12,6 +12,7 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 import type { CancelMessage, EventKind, HealthStatus, LogMessage } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { startGrpcAgent, waitFor } from './support/grpc-agents.js';
+import { checkPongsMatchTheirPing, type SeenPing } from './support/ping-pairs.js';
 
 describe('gRPC client ↔ AgentServer', () => {
   test('every event kind reaches its handler method and gets its reply', async () => {
@@ -219,7 +220,7 @@ describe('gRPC client ↔ AgentServer', () => {
 
   test('ping → pong: each Pong settles the ping of its own sequence, no other', async () => {
     const { startPlainServer, plainHandshakeOk } = await import('./support/grpc-plain-peer.js');
-    const pings: Array<{ sequence: number; timestamp_ms: number }> = [];
+    const pings: SeenPing[] = [];
     let stream: { write(m: unknown): unknown } | undefined;
     const { address } = await startPlainServer({
       onStreamMessage: (call, msg) => {
@@ -231,22 +232,11 @@ describe('gRPC client ↔ AgentServer', () => {
       },
     });
     const conn = await connectGrpcAgent(address);
-    const t0 = Date.now();
-    const settled: string[] = [];
-    const first = conn.ping(5_000).finally(() => settled.push('first'));
-    const second = conn.ping(5_000).finally(() => settled.push('second'));
-    await waitFor(() => pings.length === 2);
-    const t1 = Date.now();
-    assert.notEqual(pings[0]!.sequence, pings[1]!.sequence, 'each ping has its own sequence');
-    for (const p of pings) assert.ok(p.timestamp_ms >= t0 && p.timestamp_ms <= t1, `timestamp_ms ${p.timestamp_ms} is the send time`);
-    const pong = (p: { sequence: number; timestamp_ms: number }) => ({ pong: { sequence: p.sequence, ping_timestamp_ms: p.timestamp_ms, timestamp_ms: Date.now() } });
-    stream!.write(pong(pings[1]!));
-    const rtt2 = await second;
-    assert.deepEqual(settled, ['second'], 'the first ping still waits for its own Pong');
-    assert.ok(rtt2 >= 0 && rtt2 <= Date.now() - t0);
-    stream!.write(pong(pings[0]!));
-    assert.ok((await first) >= 0);
-    assert.deepEqual(settled, ['second', 'first']);
+    await checkPongsMatchTheirPing(
+      conn,
+      () => pings,
+      (k) => stream!.write({ pong: { sequence: pings[k]!.sequence, ping_timestamp_ms: pings[k]!.timestamp_ms, timestamp_ms: Date.now() } }),
+    );
     conn.close();
   });
 

@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
-import { FaultAgentProcess, type AgentStatsSnapshot } from './support/fault-agent-process.js';
+import { FaultAgentProcess } from './support/fault-agent-process.js';
 import { fire } from './support/fault-calls.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
@@ -26,12 +26,6 @@ function newPool(workers: number, connectionsPerAgent: number): AgentPool {
   return new AgentPool({ workers, connectionsPerAgent, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1_000_000 } });
 }
 
-async function agentSees(what: (s: AgentStatsSnapshot) => boolean): Promise<AgentStatsSnapshot> {
-  let last: AgentStatsSnapshot | undefined;
-  await waitFor(async () => what((last = await agent.stats())), BOUND_MS);
-  return last as AgentStatsSnapshot;
-}
-
 describe('stray replies', () => {
   for (const workers of [0, 1]) {
     test(`stray reply (workers ${workers}): replies with a stale and an unknown correlation id do not settle the call waiting on the same connection; both are counted in lateReplies`, async () => {
@@ -48,11 +42,11 @@ describe('stray replies', () => {
           () => (waitingSettled = true),
           () => (waitingSettled = true),
         );
-        await agentSees((s) => s.received - base.received === 2);
+        await agent.statsWhen((s) => s.received - base.received === 2);
         await assert.rejects(stale, { code: 'ZAP_TIMEOUT' });
         // Once the agent has the Cancel, the connection has forgotten the call (with workers, a
         // reply that overtakes the Cancel reaches the router instead and counts as a late result).
-        await agentSees((s) => s.cancels - base.cancels === 1);
+        await agent.statsWhen((s) => s.cancels - base.cancels === 1);
 
         assert.equal(await agent.reply(`${id}-stale`), 1, 'the stale reply, after its call timed out');
         assert.equal(await agent.reply(`${id}-never-sent`), 1, 'a reply to a cid nobody asked about');
@@ -81,11 +75,11 @@ describe('stray replies', () => {
       await pool.addAgent('late', endpoint);
       const ac = new AbortController();
       const aborted = pool.sendRequestHeaders('late', 'late-x1', requestHeaders('late-x1'), { signal: ac.signal, cancelReason: 'client_disconnect' });
-      await agentSees((s) => s.received - base.received === 1);
+      await agent.statsWhen((s) => s.received - base.received === 1);
       ac.abort();
       await assert.rejects(aborted, (err: unknown) => err instanceof AgentPoolError && err.code === 'ABORT_ERR');
       await assert.rejects(pool.sendRequestHeaders('late', 'late-x2', requestHeaders('late-x2'), { timeoutMs: 50 }), { code: 'ZAP_TIMEOUT' });
-      const cancelled = await agentSees((s) => s.cancels - base.cancels === 2);
+      const cancelled = await agent.statsWhen((s) => s.cancels - base.cancels === 2);
       assert.equal(cancelled.received - base.received, 2);
 
       // The agent ignores the Cancels and answers (here: on every connection, carrier or not).

@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { CONSECUTIVE_FAILURE_LIMIT } from '../src/pool/health-report-state.js';
 import { requestHeaders } from './support/events.js';
-import { FaultAgentProcess, type AgentStatsSnapshot } from './support/fault-agent-process.js';
+import { FaultAgentProcess } from './support/fault-agent-process.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -21,12 +21,6 @@ before(async () => {
   agent = await FaultAgentProcess.start(path, { kind: 'hang' });
   endpoint = `unix:${path}`;
 });
-
-async function agentSees(what: (s: AgentStatsSnapshot) => boolean): Promise<AgentStatsSnapshot> {
-  let last: AgentStatsSnapshot | undefined;
-  await waitFor(async () => what((last = await agent.stats())), BOUND_MS);
-  return last as AgentStatsSnapshot;
-}
 
 for (const workers of [0, 1]) {
   test(`unhealthy by failures (workers ${workers}): ${CONSECUTIVE_FAILURE_LIMIT} timeouts mark the connection unhealthy, the maintenance ping goes out, the Pong makes it selectable again`, async () => {
@@ -52,7 +46,7 @@ for (const workers of [0, 1]) {
         () => (heldSettled = true),
         () => (heldSettled = true),
       );
-      await agentSees((s) => s.received - base.received === 1);
+      await agent.statsWhen((s) => s.received - base.received === 1);
 
       for (let i = 1; i <= 3; i++) {
         await assert.rejects(pool.sendRequestHeaders(id, `${id}-t${i}`, requestHeaders(`${id}-t${i}`), { timeoutMs: 60 }), { code: 'ZAP_TIMEOUT' });
@@ -66,7 +60,7 @@ for (const workers of [0, 1]) {
       await assert.rejects(pool.sendRequestHeaders(id, `${id}-fast`, requestHeaders(`${id}-fast`)), { code: 'ZAP_NO_HEALTHY_CONNECTION' });
 
       // The maintenance tick pings it; the agent answers the ping (and still no event).
-      const pinged = await agentSees((s) => s.pings - base.pings >= 1);
+      const pinged = await agent.statsWhen((s) => s.pings - base.pings >= 1);
       await waitFor(() => pool.agentStats(id).healthyConnections === 1, BOUND_MS);
       assert.equal(health(), 'healthy');
       assert.equal(pinged.answered - base.answered, 0, 'no event was answered: the Pong cleared the mark');

@@ -87,6 +87,17 @@ export class FaultAgentProcess {
     return this.ask({ op: 'stats' }) as Promise<AgentStatsSnapshot>;
   }
 
+  /** Polls the counters (bounded) until `what` holds; resolves with the snapshot that satisfied it. */
+  async statsWhen(what: (s: AgentStatsSnapshot) => boolean, boundMs = 10_000): Promise<AgentStatsSnapshot> {
+    const deadline = Date.now() + boundMs;
+    for (;;) {
+      const s = await this.stats();
+      if (what(s)) return s;
+      if (Date.now() > deadline) throw new Error(`agent counters not as expected within ${boundMs} ms: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
