@@ -87,6 +87,19 @@ describe('AgentPool', () => {
     });
   }
 
+  test('load balancing: least-connections rotates among tied connections (one call at a time: every connection is idle)', async () => {
+    const { path } = await startAgent({});
+    const pool = newPool({ workers: 0, loadBalanceStrategy: 'least-connections' });
+    await pool.addAgent('lc', `unix:${path}`);
+    const order: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = pool.agentStats('lc').connections.map((c) => c.dispatched);
+      await pool.sendRequestHeaders('lc', `s${i}`, requestHeaders(`s${i}`));
+      order.push(pool.agentStats('lc').connections.findIndex((c, k) => c.dispatched === before[k]! + 1));
+    }
+    assert.deepEqual(order, [0, 1, 2, 3, 0, 1, 2, 3]);
+  });
+
   test('a request keeps its connection for every event (correlation affinity)', async () => {
     const { path } = await startAgent({});
     const pool = newPool({ workers: 0 });
