@@ -3,9 +3,8 @@
 // headers, then the agent's picker — each with its exact connection, and the per-connection cap.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AgentEntry, ConnectionRecord } from '../src/pool/agent-entry.js';
+import { AgentEntry, ConnectionRecord, type PoolCall } from '../src/pool/agent-entry.js';
 import { chooseConnection, type Choice } from '../src/pool/connection-chooser.js';
-import type { PoolCall } from '../src/pool/pool-call.js';
 import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-config.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import type { EventKind } from '../src/protocol/types.js';
