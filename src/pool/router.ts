@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: admit → dispatch → settle share private state on the hot path, and a split would add indirection per call.
 // The main-thread router (README → Architecture): admits calls (spec §10.3), picks a connection
 // (connection-chooser.ts), encodes once and hands bytes to the host that owns the connection, and
 // settles every call exactly once. It never touches a socket; hosts never decide routing.
