@@ -129,3 +129,17 @@ test('config is validated', () => {
     (e: unknown) => e instanceof AgentPoolError && /agent waf: option 'threshold'/.test(e.message),
   );
 });
+
+test('open duration: OPEN rejects until exactly openDurationMs after it opened, then admits one probe (HALF_OPEN)', () => {
+  const b = new CircuitBreaker({ failureThreshold: 1, openDurationMs: 150, halfOpenMaxRequests: 1 });
+  const a = mustAdmit(b, 1_000, 'a');
+  b.onFailure(a, 1_000);
+  assert.equal(b.state, CircuitState.Open);
+  const events = b.machineEvents;
+  for (const now of [1_000, 1_010, 1_100, 1_149]) assert.deepEqual(b.admit(now), { admitted: false }, `at +${now - 1_000} ms`);
+  assert.equal(b.state, CircuitState.Open);
+  assert.equal(b.machineEvents, events, 'rejecting while OPEN is a field read, no machine event');
+  mustAdmit(b, 1_150, 'the probe at +150 ms');
+  assert.equal(b.state, CircuitState.HalfOpen);
+  assert.deepEqual(b.admit(1_150), { admitted: false }, 'one probe at a time');
+});

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,8 @@ import { socketPath } from './support/tmp.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
-function zap(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function zap(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -46,11 +46,13 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-const demoDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('zap-demo-')).length;
-
 test('zap demo (1 s) runs the gateway end to end, prints the summary, exits 0 and cleans up', async () => {
+  // A temp dir of its own: demos of parallel test runs in the shared one do not count here.
+  const privateTmp = mkdtempSync(join(tmpdir(), 'zap-demo-test-'));
+  after(() => rmSync(privateTmp, { recursive: true, force: true }));
+  const demoDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('zap-demo-')).length;
   const before = demoDirs();
-  const demo = zap(['demo', '--duration', '1', '--concurrency', '4']);
+  const demo = zap(['demo', '--duration', '1', '--concurrency', '4'], { ...process.env, TMPDIR: privateTmp });
   const [code] = (await once(demo.child, 'exit')) as [number];
   assert.equal(code, 0, demo.stderr());
   const out = demo.stdout();
@@ -67,13 +69,13 @@ test('zap demo (1 s) runs the gateway end to end, prints the summary, exits 0 an
 
 test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exits 0', async () => {
   const path = socketPath('serve-waf');
-  zap(['agent', '--listen', path, '--example', 'waf']);
+  const agent = zap(['agent', '--listen', path, '--example', 'waf']);
   const config = join(tmpdir(), `zap-serve-${process.pid}.kdl`);
   writeFileSync(config, (`agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n        events ` +
       `"request_headers"\n        pool {\n            connections-per-agent 2\n        }\n    }\n}\n`));
   after(() => rmSync(config, { force: true }));
   // the agent must be listening before serve starts, or its first attempts back off
-  await new Promise((r) => setTimeout(r, 1_000));
+  await waitForOutput(agent.stdout, /listening on /);
   const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
   const [, address] = await waitForOutput(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
   await waitForOutput(serve.stdout, /waf \(unix:[^)]+\): 2 ready/);

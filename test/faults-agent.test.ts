@@ -12,7 +12,7 @@ import type { StateReport } from '../src/contract/host-messages.js';
 import { FaultAgentProcess, type Behaviour } from './support/fault-agent-process.js';
 import { assertQuiescent, CallLedger, fire, sleep, waitFor } from './support/fault-calls.js';
 import { requestHeaders } from './support/events.js';
-import { faultPool, IN_FLIGHT, recovered, RECOVERY_BOUND_MS, SETTLE_BOUND_MS, trafficFlows } from './support/fault-setup.js';
+import { BACKOFF, faultPool, IN_FLIGHT, recovered, RECOVERY_BOUND_MS, SETTLE_BOUND_MS, trafficFlows } from './support/fault-setup.js';
 import { socketPath } from './support/tmp.js';
 
 /** A replacement worker thread has to start (and, under tsx, compile) before it can redial. */
@@ -76,31 +76,37 @@ describe('agent process killed (SIGKILL) with 1 200 calls in flight', () => {
 
 describe('agent restarted after a long pause', () => {
   test('the pool keeps redialling with backoff (attempts counted, never hot-looping) and uses the agent again', async () => {
-    const PAUSE_MS = 2_000;
     const s = await scene(0, 'paused', { kind: 'hang' });
-    // Per connection slot: the attempt number of every backoff it entered.
-    const backoffs = new Map<number, number[]>(s.ids.map((id) => [id, []]));
+    // Per connection slot: the attempt number of every backoff it entered, and when.
+    const backoffs = new Map<number, Array<{ attempt: number; at: number }>>(s.ids.map((id) => [id, []]));
     const readyAttempts: number[] = [];
     s.pool.on('report', (_agentId, r) => {
       if (r.type !== 'state') return;
       const report = r as StateReport;
-      if (report.state === 'backoff') backoffs.get(report.connectionId)?.push(report.attempt);
+      if (report.state === 'backoff') backoffs.get(report.connectionId)?.push({ attempt: report.attempt, at: performance.now() });
       if (report.state === 'ready') readyAttempts.push(report.attempt);
     });
+    const everySlotBackedOff = (n: number) => () => [...backoffs.values()].every((b) => b.length >= n);
     await killAgent(s);
-    await sleep(PAUSE_MS / 2);
+    // The loss (backoff 0), then a failed connect to the dead path (backoff 1) on every slot.
+    await waitFor(everySlotBackedOff(2), SETTLE_BOUND_MS, 'every slot failed a connect');
     const stats = s.pool.agentStats(s.agentId);
     assert.ok(stats.connections.every((c) => c.state === 'backoff' || c.state === 'connecting'), JSON.stringify(stats.connections));
     assert.ok(stats.connections.every((c) => /^Connect to .* failed/.test(c.lastError ?? '')), JSON.stringify(stats.connections));
     const down = fire(s.pool, s.agentId, IN_FLIGHT, 'down');
     assert.deepEqual(await down.allSettled(SETTLE_BOUND_MS), { ZAP_NO_HEALTHY_CONNECTION: IN_FLIGHT });
-    await sleep(PAUSE_MS / 2);
-    for (const [id, attempts] of backoffs) {
+    const ATTEMPTS = 5;
+    await waitFor(everySlotBackedOff(ATTEMPTS), SETTLE_BOUND_MS, `${ATTEMPTS} backoffs on every slot`);
+    for (const [id, entries] of backoffs) {
+      const attempts = entries.map((e) => e.attempt);
       // The loss itself (attempt 0), then one more failed connect per backoff: 0, 1, 2, …
       assert.deepEqual(attempts, attempts.map((_, k) => k), `connection ${id}: ${attempts.join(',')}`);
-      assert.ok(attempts.length >= 3, `connection ${id} kept retrying: ${attempts.length} backoffs`);
-      // Delays are ≥ initial/2 and grow to [max/2, max]: a few dozen attempts at most, never thousands.
-      assert.ok(attempts.length < 100, `connection ${id} backs off: ${attempts.length} backoffs in ${PAUSE_MS} ms`);
+      // Never hot-looping: backoff k waits at least d/2, d = min(max, initial × 2^k), before the next attempt.
+      for (let k = 0; k + 1 < ATTEMPTS; k++) {
+        const d = Math.min(BACKOFF.reconnectMaxBackoffMs, BACKOFF.reconnectInitialBackoffMs * 2 ** k);
+        const gap = entries[k + 1]!.at - entries[k]!.at;
+        assert.ok(gap >= d / 2 - 1, `connection ${id}: ${gap.toFixed(1)} ms between backoff ${k} and ${k + 1}, at least ${d / 2} expected`);
+      }
     }
     assert.deepEqual(readyAttempts, []);
     await restartAndRecover(s, 'back');

@@ -12,6 +12,7 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 import type { CancelMessage, EventKind, HealthStatus, LogMessage } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { startGrpcAgent, waitFor } from './support/grpc-agents.js';
+import { checkPongsMatchTheirPing, type SeenPing } from './support/ping-pairs.js';
 
 describe('gRPC client ↔ AgentServer', () => {
   test('every event kind reaches its handler method and gets its reply', async () => {
@@ -132,12 +133,21 @@ describe('gRPC client ↔ AgentServer', () => {
   test('abort and cancel(): AbortError at once, CancelRequest with the reason (gRPC numbering), late reply discarded', async () => {
     const cancels: CancelMessage[] = [];
     const aborted: unknown[] = [];
+    const started: string[] = [];
+    const finished: string[] = [];
     const { endpoint } = await startGrpcAgent({
-      onRequestHeaders: (_e, ctx) =>
-        new Promise((resolve) => {
+      onRequestHeaders: (e, ctx) => {
+        if (e.uri === '/marker') return {};
+        started.push(ctx.correlationId);
+        return new Promise((resolve) => {
           ctx.signal.addEventListener('abort', () => aborted.push(ctx.signal.reason));
-          setTimeout(() => resolve({}), 150); // answers anyway; our SDK drops replies of cancelled events
-        }),
+          // answers anyway; our SDK drops replies of cancelled events
+          setTimeout(() => {
+            finished.push(ctx.correlationId);
+            resolve({});
+          }, 150);
+        });
+      },
       onCancel: (c) => cancels.push(c),
     });
     const conn = await connectGrpcAgent(endpoint);
@@ -145,7 +155,8 @@ describe('gRPC client ↔ AgentServer', () => {
     conn.on('late-reply', (cid) => late.push(cid));
     const ac = new AbortController();
     const pending = conn.send('request_headers', requestHeaders('ab'), 'ab', { signal: ac.signal });
-    setTimeout(() => ac.abort('upstream_error'), 20);
+    await waitFor(() => started.includes('ab'));
+    ac.abort('upstream_error');
     await assert.rejects(pending, (err: unknown) => {
       assert.ok(err instanceof AgentPoolError);
       assert.equal(err.code, 'ABORT_ERR');
@@ -153,7 +164,7 @@ describe('gRPC client ↔ AgentServer', () => {
       return true;
     });
     const manual = conn.send('request_headers', requestHeaders('m'), 'm');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => started.includes('m'));
     assert.equal(conn.cancel('m', 'blocked_by_agent'), true);
     assert.equal(conn.cancel('nobody', 'manual'), false);
     await assert.rejects(manual, { code: 'ABORT_ERR', correlationId: 'm' });
@@ -166,7 +177,9 @@ describe('gRPC client ↔ AgentServer', () => {
       ],
     );
     assert.deepEqual(aborted, ['upstream_error', 'blocked_by_agent']);
-    await new Promise((r) => setTimeout(r, 200));
+    // Both handlers have returned; a reply the SDK wrote for them would come before the marker's.
+    await waitFor(() => finished.length === 2);
+    assert.equal((await conn.send('request_headers', requestHeaders('mk', '/marker'), 'mk')).decision.type, 'allow');
     assert.deepEqual(late, []); // the SDK does not answer cancelled events
     assert.equal(conn.inFlight, 0);
     conn.close();
@@ -205,6 +218,28 @@ describe('gRPC client ↔ AgentServer', () => {
     conn.close();
   });
 
+  test('ping → pong: each Pong settles the ping of its own sequence, no other', async () => {
+    const { startPlainServer, plainHandshakeOk } = await import('./support/grpc-plain-peer.js');
+    const pings: SeenPing[] = [];
+    let stream: { write(m: unknown): unknown } | undefined;
+    const { address } = await startPlainServer({
+      onStreamMessage: (call, msg) => {
+        if (msg['message'] === 'handshake') call.write(plainHandshakeOk('pinged'));
+        if (msg['message'] === 'ping') {
+          stream = call;
+          pings.push(msg['ping']);
+        }
+      },
+    });
+    const conn = await connectGrpcAgent(address);
+    await checkPongsMatchTheirPing(
+      conn,
+      () => pings,
+      (k) => stream!.write({ pong: { sequence: pings[k]!.sequence, ping_timestamp_ms: pings[k]!.timestamp_ms, timestamp_ms: Date.now() } }),
+    );
+    conn.close();
+  });
+
   test('an already aborted signal rejects without sending anything', async () => {
     let calls = 0;
     const { endpoint } = await startGrpcAgent({ onRequestHeaders: () => void calls++ });
@@ -234,7 +269,9 @@ describe('gRPC client ↔ AgentServer', () => {
     const { endpoint, server } = await startGrpcAgent({});
     server.on('connection', (s: GrpcAgentStream) => streams.push(s));
     const conn = await connectGrpcAgent(endpoint);
-    assert.ok((await conn.ping(2_000)) >= 0);
+    const t0 = Date.now();
+    const rtt = await conn.ping(2_000);
+    assert.ok(rtt >= 0 && rtt <= Date.now() - t0, `rtt ${rtt} within the measured round trip`);
     const got: Record<string, unknown[]> = { health: [], metrics: [], flow: [], update: [], log: [] };
     conn.on('health', (h) => got['health']!.push(h));
     conn.on('metrics', (m) => got['metrics']!.push(m));
@@ -342,12 +379,12 @@ describe('gRPC client ↔ AgentServer', () => {
   });
 
   test('agent server closing ends the stream: in-flight calls settle with ZAP_CONNECTION_LOST', async () => {
-    const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => new Promise(() => {}) });
+    let got = 0;
+    const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => (got++, new Promise(() => {})) });
     const conn = await connectGrpcAgent(endpoint);
     const closed = once(conn, 'close');
     const pending = Promise.allSettled(Array.from({ length: 20 }, (_, i) => conn.send('request_headers', requestHeaders(`s${i}`), `s${i}`)));
-    await waitFor(() => server.connections === 1);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => server.connections === 1 && got === 20);
     await server.close();
     const results = await pending;
     for (const r of results) {

@@ -81,10 +81,26 @@ describe('AgentPool', () => {
       const counts = pool.agentStats('lb').connections.map((c) => c.dispatched);
       assert.equal(counts.length, 4);
       assert.equal(counts.reduce((a, b) => a + b, 0), n);
-      if (strategy === 'round-robin') assert.deepEqual(counts, [100, 100, 100, 100]);
+      // Each batch of 20 is picked before any reply arrives: round-robin deals 5 to each connection,
+      // least-connections always picks one of the least loaded, which also ends each batch at 5 each.
+      // The random pickers' exact behaviour is in pickers.test.ts (injected RNG); here: a wide band.
+      if (strategy === 'round-robin' || strategy === 'least-connections') assert.deepEqual(counts, [100, 100, 100, 100]);
       else for (const c of counts) assert.ok(c >= 40 && c <= 170, `${strategy}: ${counts.join(',')}`);
     });
   }
+
+  test('load balancing: least-connections rotates among tied connections (one call at a time: every connection is idle)', async () => {
+    const { path } = await startAgent({});
+    const pool = newPool({ workers: 0, loadBalanceStrategy: 'least-connections' });
+    await pool.addAgent('lc', `unix:${path}`);
+    const order: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = pool.agentStats('lc').connections.map((c) => c.dispatched);
+      await pool.sendRequestHeaders('lc', `s${i}`, requestHeaders(`s${i}`));
+      order.push(pool.agentStats('lc').connections.findIndex((c, k) => c.dispatched === before[k]! + 1));
+    }
+    assert.deepEqual(order, [0, 1, 2, 3, 0, 1, 2, 3]);
+  });
 
   test('a request keeps its connection for every event (correlation affinity)', async () => {
     const { path } = await startAgent({});
@@ -127,27 +143,43 @@ describe('AgentPool', () => {
     assert.deepEqual(order, ['q0', 'q1', 'q2', 'q3', 'q4']);
   });
 
-  test('abort sends Cancel on the carrying connection only; timeout cancels too; late replies are dropped', async () => {
+  test('abort sends Cancel on the carrying connection only; timeout cancels too; the agent drops its replies to both', async () => {
+    const started: string[] = [];
     const cancelled: string[] = [];
+    const cancelFrames: string[] = [];
     const { path } = await startAgent({
-      onRequestHeaders: (_e, ctx) =>
-        new Promise((resolve) => {
+      onRequestHeaders: (e, ctx) => {
+        if (e.uri === '/marker') return {};
+        started.push(ctx.correlationId);
+        return new Promise((resolve) => {
           ctx.signal.addEventListener('abort', () => {
             cancelled.push(`${ctx.correlationId}:${String(ctx.signal.reason)}`);
             resolve({});
           });
-        }),
-      onCancel: () => {},
+        });
+      },
+      // every Cancel frame the agent gets, on any connection (the signal fires only on the carrier's)
+      onCancel: (c) => cancelFrames.push(c.correlationId),
     });
     const pool = newPool({ workers: 1 });
     await pool.addAgent('ab', `unix:${path}`);
     const ac = new AbortController();
     const pending = pool.sendRequestHeaders('ab', 'x1', requestHeaders('x1'), { signal: ac.signal, cancelReason: 'client_disconnect' });
-    setTimeout(() => ac.abort(), 30);
+    await waitFor(() => started.includes('x1'));
+    ac.abort();
     await assert.rejects(pending, (err: unknown) => err instanceof AgentPoolError && err.name === 'AbortError' && err.code === 'ABORT_ERR');
     await assert.rejects(pool.sendRequestHeaders('ab', 'x2', requestHeaders('x2'), { timeoutMs: 40 }), { code: 'ZAP_TIMEOUT' });
     await waitFor(() => cancelled.length === 2);
     assert.deepEqual(cancelled.sort(), ['x1:client_disconnect', 'x2:timeout']);
+    // Positive marker: one call per connection (round-robin), written after any Cancel the pool
+    // sent; once all four are answered, every Cancel frame and reply has arrived.
+    const carriers = pool.agentStats('ab').connections.filter((c) => c.dispatched === 1).map((c) => c.id);
+    assert.equal(carriers.length, 2, 'x1 and x2 went to two connections');
+    await Promise.all(['m1', 'm2', 'm3', 'm4'].map((cid) => pool.sendRequestHeaders('ab', cid, requestHeaders(cid, '/marker'))));
+    assert.deepEqual(pool.agentStats('ab').connections.map((c) => c.dispatched).sort(), [1, 1, 2, 2], 'one marker on each connection');
+    assert.deepEqual(cancelFrames.sort(), ['x1', 'x2'], 'one Cancel frame per call: none on the other connections');
+    assert.equal(pool.agentStats('ab').lateReplies, 0, 'the agent answered neither cancelled call');
+    assert.equal(pool.stats().lateResults, 0);
     assert.equal(pool.stats().inFlight, 0);
   });
 
@@ -156,17 +188,19 @@ describe('AgentPool', () => {
     const pool = newPool({ workers: 0 });
     await pool.addAgent('cr', `unix:${path}`);
     const pending = pool.sendRequestHeaders('cr', 'k', requestHeaders('k'));
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => pool.agentStats('cr').totalInFlight === 1);
     assert.equal(pool.cancelRequest('cr', 'k', 'manual'), true);
     await assert.rejects(pending, { code: 'ABORT_ERR' });
   });
 
   test('a killed worker fails its in-flight calls with ZAP_WORKER_LOST, is replaced, and traffic resumes', async () => {
-    const { path } = await startAgent({ onRequestHeaders: (e) => (e.uri === '/hang' ? new Promise(() => {}) : {}) });
+    let hung = 0;
+    const { path } = await startAgent({ onRequestHeaders: (e) => (e.uri === '/hang' ? (hung++, new Promise(() => {})) : {}) });
     const pool = newPool({ workers: 2, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1000 } });
     await pool.addAgent('w', `unix:${path}`);
     const hanging = Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('w', `h${i}`, requestHeaders(`h${i}`, '/hang')));
-    await new Promise((r) => setTimeout(r, 50));
+    // every call is with the agent, so half of them really are in flight on worker 0
+    await waitFor(() => hung === 20);
     const outcomes: string[] = [];
     for (const p of hanging) p.then(() => outcomes.push('ok'), (e: AgentPoolError) => outcomes.push(e.code));
     const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
@@ -198,11 +232,12 @@ describe('AgentPool', () => {
   });
 
   test('close() drains in-flight calls, then rejects new ones', async () => {
-    const { path } = await startAgent({ onRequestHeaders: () => new Promise((r) => setTimeout(() => r({}), 50)) });
+    let got = 0;
+    const { path } = await startAgent({ onRequestHeaders: () => (got++, new Promise((r) => setTimeout(() => r({}), 50))) });
     const pool = newPool({ workers: 1 });
     await pool.addAgent('dr', `unix:${path}`);
     const inflight = Array.from({ length: 10 }, (_, i) => pool.sendRequestHeaders('dr', `d${i}`, requestHeaders(`d${i}`)));
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => got === 10);
     await pool.close();
     const settled = await Promise.allSettled(inflight);
     assert.ok(settled.every((s) => s.status === 'fulfilled'));

@@ -47,26 +47,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('circuit breaker in the pool', () => {
   test('5 timeouts open it; open rejects without I/O; after openDurationMs probes close it again', async () => {
-    let seen = 0;
+    const seen: string[] = [];
     let slow = true;
     const { path } = await startAgent({
-      onRequestHeaders: () => {
-        seen++;
-        return slow ? new Promise(() => {}) : {};
+      onRequestHeaders: (e) => {
+        seen.push(e.metadata.correlationId);
+        return slow && e.uri !== '/marker' ? new Promise(() => {}) : {};
       },
     });
     const pool = newPool({ workers: 0, circuitBreaker: { failureThreshold: 5, successThreshold: 2, openDurationMs: 150, halfOpenMaxRequests: 1 } });
     const states: number[] = [];
-    pool.on('circuit-state', (_id, s) => states.push(s));
+    let openedAt = 0;
+    pool.on('circuit-state', (_id, s) => {
+      states.push(s);
+      if (s === 1) openedAt = Date.now();
+    });
     await pool.addAgent('cb', `unix:${path}`);
+    const dispatched = () => pool.agentStats('cb').connections.reduce((n, c) => n + c.dispatched, 0);
     for (let i = 0; i < 5; i++) await assert.rejects(pool.sendRequestHeaders('cb', `t${i}`, requestHeaders(`t${i}`), { timeoutMs: 20 }), { code: 'ZAP_TIMEOUT' });
     assert.equal(pool.circuitState('cb'), 1);
-    const before = seen;
     await assert.rejects(pool.sendRequestHeaders('cb', 'x', requestHeaders('x')), { code: 'ZAP_CIRCUIT_OPEN' });
-    await sleep(20);
-    assert.equal(seen, before, 'no event reached the agent while open');
+    assert.equal(dispatched(), 5, 'the rejected call was given to no connection');
     slow = false;
-    await sleep(160);
+    // The breaker's clock: open_duration has passed since it opened (it goes half-open on the next admit).
+    await waitFor(() => Date.now() - openedAt > 150);
     const probe = pool.sendRequestHeaders('cb', 'p1', requestHeaders('p1'));
     await assert.rejects(pool.sendRequestHeaders('cb', 'p2', requestHeaders('p2')), { code: 'ZAP_CIRCUIT_OPEN' });
     await probe;
@@ -74,6 +78,11 @@ describe('circuit breaker in the pool', () => {
     await pool.sendRequestHeaders('cb', 'p3', requestHeaders('p3'));
     assert.equal(pool.circuitState('cb'), 0);
     assert.deepEqual(states, [1, 2, 0]);
+    // Positive marker: one call per connection (round-robin), written after anything the pool sent;
+    // once all four are answered, every event written before them has reached the agent.
+    await Promise.all(['m1', 'm2', 'm3', 'm4'].map((cid) => pool.sendRequestHeaders('cb', cid, requestHeaders(cid, '/marker'))));
+    assert.deepEqual(new Set(pool.agentStats('cb').connections.map((c) => c.dispatched > 0)), new Set([true]), 'the markers covered every connection');
+    assert.deepEqual(seen.filter((cid) => cid === 'x' || cid === 'p2'), [], 'no event reached the agent while open');
   });
 
   test('failureMode open: an unavailable agent yields a synthetic Allow, counted', async () => {
@@ -168,17 +177,22 @@ describe('flow control', () => {
 
   test('wait-and-retry: resume within the wait releases held calls in order', async () => {
     const order: string[] = [];
-    const { path, server } = await startAgent({ onRequestHeaders: (e) => void order.push(e.metadata.correlationId) });
+    const { path, server } = await startAgent({
+      onRequestHeaders: (e) => void order.push(e.metadata.correlationId),
+      onResponseHeaders: (e) => void order.push(e.correlationId),
+    });
     const pool = newPool({ workers: 0, connectionsPerAgent: 1, flowControlMode: 'wait-and-retry', flowControlWaitTimeoutMs: 2_000 });
     await pool.addAgent('w', `unix:${path}`);
     server.sendFlowControl(pause);
     await waitFor(() => pool.agentStats('w').connections.every((c) => c.state === 'paused'));
     const calls = ['a', 'b', 'c'].map((cid) => pool.sendRequestHeaders('w', cid, requestHeaders(cid)));
-    await sleep(50);
-    assert.deepEqual(order, []);
+    // Positive marker: response headers are not held by a pause; on the one connection, once the
+    // agent has them, anything written before them has arrived too.
+    await pool.sendResponseHeaders('w', 'marker', sampleDomainEvent('response_headers', 'marker'));
+    assert.deepEqual(order, ['marker'], 'nothing held was sent while paused');
     server.sendFlowControl(resume);
     await Promise.all(calls);
-    assert.deepEqual(order, ['a', 'b', 'c']);
+    assert.deepEqual(order, ['marker', 'a', 'b', 'c']);
   });
 
   test('wait-and-retry still paused after the wait → ZAP_FLOW_PAUSED', async () => {
@@ -195,8 +209,9 @@ describe('flow control', () => {
     const pool = newPool({ workers: 0 });
     await pool.addAgent('pc', `unix:${path}`);
     await pool.sendRequestHeaders('pc', 'r1', requestHeaders('r1'));
+    const paused = new Promise<void>((resolve) => pool.on('report', (_id, r) => r.type === 'flow-control' && resolve()));
     server.sendFlowControl({ ...pause, correlationId: 'r1' });
-    await sleep(30);
+    await paused;
     await assert.rejects(pool.sendRequestBodyChunk('pc', 'r1', sampleDomainEvent('request_body_chunk', 'r1')), { code: 'ZAP_FLOW_PAUSED' });
     const other = await pool.sendRequestHeaders('pc', 'r2', requestHeaders('r2'));
     assert.equal(other.decision.type, 'allow');
@@ -292,11 +307,12 @@ describe('configuration', () => {
 
 describe('drain', () => {
   test('drainAgent waits for in-flight calls, refuses new ones, and closes the connections', async () => {
-    const { path } = await startAgent({ onRequestHeaders: () => sleep(80).then(() => ({})) });
+    let got = 0;
+    const { path } = await startAgent({ onRequestHeaders: () => (got++, sleep(80).then(() => ({}))) });
     const pool = newPool({ workers: 0 });
     await pool.addAgent('dr', `unix:${path}`);
     const inflight = Array.from({ length: 8 }, (_, i) => pool.sendRequestHeaders('dr', `i${i}`, requestHeaders(`i${i}`)));
-    await sleep(10);
+    await waitFor(() => got === 8);
     const drained = pool.drainAgent('dr');
     await assert.rejects(pool.sendRequestHeaders('dr', 'new', requestHeaders('new')), { code: 'ZAP_NO_HEALTHY_CONNECTION' });
     const results = await Promise.allSettled(inflight);

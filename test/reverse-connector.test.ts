@@ -155,7 +155,12 @@ describe('ReverseConnector', () => {
     await assert.rejects(c.whenRegistered(), (e: unknown) => e === err);
     // The three slots dialled at once; several back-off periods later none has tried again.
     await waitUntil(() => refused.length === 3, 'the three first attempts to reach the listener');
-    await new Promise((r) => setTimeout(r, 200));
+    // Positive marker: a connector with the same back-off, started now against a path nobody
+    // listens on, retries by itself; its third retry comes after 10 + 20 + 40 ms of back-off, later
+    // than any retry of the refused slots would have (10 ms, at most 40).
+    const marker = connector({ endpoint: socketPath('nobody'), agentId: 'marker' });
+    await marker.c.start();
+    await waitUntil(() => marker.retries.length >= 3, 'three retries of the marker connector');
     assert.equal(refused.length, 3);
     assert.equal(retries.length, 0);
     assert.ok(refusals.length >= 1 && refusals.length <= 3);

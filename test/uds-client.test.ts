@@ -13,6 +13,7 @@ import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { MessageType } from '../src/protocol/message-type.js';
 import type { EventKind } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
+import { checkPongsMatchTheirPing, type SeenPing } from './support/ping-pairs.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -212,10 +213,30 @@ describe('UDS client ↔ AgentServer', () => {
   });
 
   test('ping is answered byte for byte', async () => {
+    // Our agent: the Pong echoes the Ping (its wire bytes are checked in agent-server.test.ts).
     const { path } = await startAgent({});
     const conn = await connectUdsAgent(path);
+    const t0 = Date.now();
     const rtt = await conn.ping();
-    assert.ok(rtt >= 0);
+    assert.ok(rtt >= 0 && rtt <= Date.now() - t0, `rtt ${rtt} within the measured round trip`);
+    conn.close();
+  });
+
+  test('ping is answered byte for byte: each Pong settles the ping whose bytes it echoes, no other', async () => {
+    const pings: Buffer[] = [];
+    const sockets: Socket[] = [];
+    const { path } = await startRawAgent((socket, type, payload) => {
+      if (type !== MessageType.Ping) return;
+      pings.push(Buffer.from(payload));
+      sockets.push(socket);
+    });
+    const conn = await connectUdsAgent(path);
+    // The peer echoes the k-th Ping's bytes, unchanged, as its Pong.
+    await checkPongsMatchTheirPing(
+      conn,
+      () => pings.map((p) => JSON.parse(p.toString('utf8')) as SeenPing),
+      (k) => sockets[k]!.write(encodeFrame(MessageType.Pong, pings[k]!)),
+    );
     conn.close();
   });
 

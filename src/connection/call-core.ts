@@ -110,6 +110,10 @@ export abstract class CallCore<S> extends EventEmitter<ConnectionEvents> {
   get inFlight(): number {
     return this.calls.size;
   }
+  /** Resolves once no call is outstanding or waiting (a drain waits on this instead of polling). */
+  whenIdle(): Promise<boolean> {
+    return this.calls.whenEmpty();
+  }
 
   /**
    * Sends an event already encoded for this connection and resolves with the agent's reply.

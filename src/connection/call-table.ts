@@ -2,6 +2,7 @@
 // outstanding event per reply id, later ones of the same id waiting FIFO. On gRPC a Configure is
 // answered by its config_version (§10.7), so its reply id differs from its cid and it is also
 // findable by cid. Plain Maps: this runs per message.
+import { IdleSignal } from './idle-signal.js';
 
 /** What the table needs of a call; transports add their own fields. */
 export interface TableCall {
@@ -17,6 +18,8 @@ export class CallTable<C extends TableCall> {
   private readonly waiting = new Map<string, C[]>();
   /** Configure calls whose reply id differs from their cid, by cid (for cancel). */
   private readonly byCid = new Map<string, C>();
+  /** Pool-side drain waits here for the table to empty (resolved in remove(), no polling). */
+  private readonly idle = new IdleSignal();
 
   /** Calls outstanding or waiting for their turn. */
   get size(): number {
@@ -60,6 +63,11 @@ export class CallTable<C extends TableCall> {
     return this.isOutstanding(configure) ? configure : undefined;
   }
 
+  /** Resolves true once no call is outstanding or waiting (at once when none is). */
+  whenEmpty(): Promise<boolean> {
+    return this.outstanding.size === 0 && this.waiting.size === 0 ? Promise.resolve(true) : this.idle.whenIdle();
+  }
+
   /** Forgets a settled call; returns the next call of its reply id, now due to be sent. */
   remove(call: C): C | undefined {
     if (call.replyId !== call.cid && this.byCid.get(call.cid) === call) this.byCid.delete(call.cid);
@@ -68,6 +76,8 @@ export class CallTable<C extends TableCall> {
       this.outstanding.delete(call.replyId);
       const next = list?.shift();
       if (list !== undefined && list.length === 0) this.waiting.delete(call.replyId);
+      // A returned `next` is about to be promoted: the table is not empty then.
+      if (next === undefined && this.idle.waiting) this.notifyIfEmpty();
       return next;
     }
     const at = list?.indexOf(call) ?? -1;
@@ -75,7 +85,12 @@ export class CallTable<C extends TableCall> {
       list.splice(at, 1);
       if (list.length === 0) this.waiting.delete(call.replyId);
     }
+    if (this.idle.waiting) this.notifyIfEmpty();
     return undefined;
+  }
+
+  private notifyIfEmpty(): void {
+    if (this.outstanding.size === 0 && this.waiting.size === 0) this.idle.notify();
   }
 
   /** Every call still registered (for failing them all when the stream ends). */

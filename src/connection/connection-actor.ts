@@ -26,7 +26,8 @@ export class ConnectionActor {
   private lastState: ConnectionStateName | undefined;
   private liveness: NodeJS.Timeout | undefined;
   private pinging = false;
-  private drainPoll: NodeJS.Timeout | undefined;
+  /** The connection a drain waits on to go idle (one wait per connection). */
+  private drainingOn: PoolConnection | undefined;
   /** The typed error of the last failed attempt or lost connection (the machine keeps only its text). */
   private failure: SerializedAgentPoolError | undefined;
 
@@ -110,19 +111,16 @@ export class ConnectionActor {
   /** Pool-side drain: no new requests; closes once nothing is outstanding. */
   drain(): void {
     this.actor.send({ type: 'DRAIN' });
-    if (this.drainPoll !== undefined) return;
-    this.drainPoll = setInterval(() => {
-      if (this.state !== 'draining') return this.stopDrainPoll();
-      if ((this.current?.inFlight ?? 0) === 0) {
-        this.stopDrainPoll();
-        this.actor.send({ type: 'DRAINED' });
-      }
-    }, 10);
-  }
-
-  private stopDrainPoll(): void {
-    if (this.drainPoll !== undefined) clearInterval(this.drainPoll);
-    this.drainPoll = undefined;
+    const c = this.current;
+    if (this.state !== 'draining' || (c !== undefined && this.drainingOn === c)) return;
+    if (c === undefined) return void this.actor.send({ type: 'DRAINED' });
+    // The connection's call table resolves this when its last call settles (no polling).
+    this.drainingOn = c;
+    void c.whenIdle().then(() => {
+      if (this.drainingOn !== c) return;
+      this.drainingOn = undefined;
+      if (this.current === c && this.state === 'draining') this.actor.send({ type: 'DRAINED' });
+    });
   }
 
   /**
@@ -196,7 +194,7 @@ export class ConnectionActor {
     this.lastState = state;
     if (state === 'closed' || state === 'backoff') {
       this.stopLiveness();
-      this.stopDrainPoll();
+      this.drainingOn = undefined;
       const c = this.current;
       this.current = undefined;
       c?.close();

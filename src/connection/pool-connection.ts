@@ -11,6 +11,8 @@ export interface PoolConnection extends EventEmitter<FramedConnectionEvents> {
   readonly handshake: HandshakeResponse | undefined;
   readonly closed: boolean;
   readonly inFlight: number;
+  /** Resolves true once `inFlight` is 0 (at once when it is): pool-side drain, without polling. */
+  whenIdle(): Promise<boolean>;
   /** Frames waiting in the outbound queue, and its bound (buffer utilisation metric). */
   readonly outboundQueued?: number;
   readonly outboundCapacity?: number;

@@ -1,6 +1,7 @@
 // Router-side state of one agent: its connections (as the router knows them from host reports),
 // the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
-// calls waiting for a slot, and per-cid serialisation.
+// calls waiting for a slot, and per-cid serialisation. The pool changes an entry only through its
+// methods; the router, which owns the call path, updates its counters and queues directly.
 import type { ConnectionStateName } from '../contract/connection-state.js';
 import type { AgentPoolError } from '../protocol/errors.js';
 import type { AgentResponse, Capabilities, CancelReason, EventKind } from '../protocol/types.js';
@@ -16,8 +17,12 @@ import { StickySessions } from './sticky-sessions.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { AgentFlowState } from './flow-control-state.js';
 import { HealthReportState } from './health-report-state.js';
+import { IdleSignal } from '../connection/idle-signal.js';
 
 const EWMA_ALPHA = 0.1;
+
+/** Lets an entry's own methods set the fields it exposes read-only. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class ConnectionRecord implements ConnectionView {
   state: ConnectionStateName = 'connecting';
@@ -40,8 +45,13 @@ export class ConnectionRecord implements ConnectionView {
     readonly id: number,
     readonly agent: AgentEntry,
     public host: HostHandle,
-    public hostIndex: number,
+    readonly hostIndex: number,
   ) {}
+
+  /** Its worker was replaced: the connection is re-opened on the successor, same index. */
+  rehost(host: HostHandle): void {
+    this.host = host;
+  }
 
   /** Agent-reported health and the consecutive-failure rule; fresh for every new transport. */
   health = new HealthReportState();
@@ -76,6 +86,8 @@ export class AgentEntry {
   readonly busyCids = new Map<string, PoolCall[] | null>();
   /** Every live call of this agent (for drain, removal and worker loss). */
   readonly calls = new Set<PoolCall>();
+  /** Notified by the router when the last call of `calls` settles (drain waits on it). */
+  readonly idle = new IdleSignal();
   totalRequests = 0;
   totalErrors = 0;
   /** Unavailable-agent outcomes turned into a synthetic Allow (failureMode 'open'). */
@@ -83,19 +95,20 @@ export class AgentEntry {
   /** Calls rejected (or allowed synthetically) because of agent flow control. */
   flowRejections = 0;
   /** Affinity rejections already counted in the metrics. */
-  reportedAffinityRejections = 0;
+  private reportedAffinityRejections = 0;
   /** Replies dropped because their call had already ended (late after timeout/abort). */
   lateReplies = 0;
-  closing = false;
-  /** drainAgent(): no new requests, connections close once idle. */
-  draining = false;
+  /** removeAgent / close: no new calls; set by beginClosing() only. */
+  readonly closing: boolean = false;
+  /** drainAgent(): no new requests, connections close once idle; set by beginDraining() only. */
+  readonly draining: boolean = false;
   breaker!: CircuitBreaker;
   readonly flow = new AgentFlowState();
   /** wait-and-retry: calls held back by flow control, oldest first, and their shared re-check timer. */
   readonly flowWaiting: PoolCall[] = [];
   flowTimer: NodeJS.Timeout | undefined;
-  /** Created by a reverse registration before addAgent named it: addAgent may still configure it. */
-  implicit = false;
+  /** Created by a reverse registration before addAgent named it: addAgent may still configure it (adopt()). */
+  readonly implicit: boolean = false;
   private readonly initialWaiters: Array<(ready: number) => void> = [];
 
   constructor(
@@ -107,8 +120,63 @@ export class AgentEntry {
     this.configure(options);
   }
 
-  /** (Re)applies options: used at creation, and when addAgent names an implicitly created reverse agent. */
-  configure(options: AgentConnectionOptions): void {
+  /** An entry a reverse registration creates for an undeclared id (pool defaults), until addAgent adopts it. */
+  static implicitReverse(agentId: string, options: AgentConnectionOptions, onCircuitState?: (agentId: string, state: number) => void): AgentEntry {
+    const entry = new AgentEntry(agentId, { transport: 'reverse', agentId }, options, onCircuitState);
+    (entry as Writable<AgentEntry>).implicit = true;
+    return entry;
+  }
+
+  /** addAgent names an implicit reverse entry: it becomes declared, with these options. */
+  adopt(options: AgentConnectionOptions): void {
+    (this as Writable<AgentEntry>).implicit = false;
+    this.configure(options);
+  }
+
+  beginClosing(): void {
+    (this as Writable<AgentEntry>).closing = true;
+  }
+
+  beginDraining(): void {
+    (this as Writable<AgentEntry>).draining = true;
+  }
+
+  /** A config push: new connections get it in their handshake and initial Configure. */
+  setConfig(config: unknown): void {
+    this.options.config = config;
+  }
+
+  /** The request is over: its affinity and flow-control state go. */
+  endRequest(correlationId: string): void {
+    this.affinity.delete(correlationId);
+    this.flow.endRequest(correlationId);
+  }
+
+  /** Maintenance: lapsed affinities and sticky sessions go; returns the affinities evicted. */
+  sweep(now: number): number {
+    const evicted = this.affinity.sweep(now);
+    this.sticky.sweep(now);
+    return evicted;
+  }
+
+  /** Affinity rejections since the last call (each is counted in the metrics once). */
+  takeAffinityRejections(): number {
+    const rejected = this.affinity.rejections - this.reportedAffinityRejections;
+    if (rejected > 0) this.reportedAffinityRejections = this.affinity.rejections;
+    return rejected;
+  }
+
+  /**
+   * Resolves once no call of this agent is live, or when `timeoutMs` has passed (the drain bound).
+   * The router notifies `idle` when it settles the last call: no polling.
+   */
+  async whenIdle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < deadline) await this.idle.whenIdle(deadline - Date.now());
+  }
+
+  /** (Re)applies options: used at creation, and by adopt(). */
+  private configure(options: AgentConnectionOptions): void {
     this.options = options;
     this.picker = createPicker(options.loadBalanceStrategy);
     this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);

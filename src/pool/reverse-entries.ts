@@ -28,7 +28,7 @@ export class ReverseEntries {
 
   /** A replacement host starts empty: give it every declaration. */
   redeclareAll(host: HostHandle): void {
-    for (const agent of this.router.agents.values()) {
+    for (const agent of this.router.agentEntries()) {
       const declared = declarationOf(agent);
       if (declared !== undefined) host.command({ type: 'agent-declared', agentId: agent.id, declared });
     }
@@ -40,16 +40,15 @@ export class ReverseEntries {
    * connection) when the declaration changed under it.
    */
   registered(report: ReverseRegisteredReport, host: HostHandle, hostIndex: number, allowUndeclared: boolean): ConnectionRecord | undefined {
-    let agent = this.router.agents.get(report.agentId);
+    let agent = this.router.findAgent(report.agentId);
     const joinable = agent === undefined ? allowUndeclared : declarationOf(agent) !== 'forward' && !agent.closing;
     if (!joinable) {
       host.command({ type: 'close', connectionId: report.connectionId });
       return undefined;
     }
     if (agent === undefined) {
-      agent = new AgentEntry(report.agentId, { transport: 'reverse', agentId: report.agentId }, { ...this.base }, this.circuitListener);
-      agent.implicit = true;
-      this.router.agents.set(report.agentId, agent);
+      agent = AgentEntry.implicitReverse(report.agentId, { ...this.base }, this.circuitListener);
+      this.router.addAgent(agent);
     }
     if (agent.implicit) this.implicitConnections.set(report.connectionId, agent.id);
     const record = new ConnectionRecord(report.connectionId, agent, host, hostIndex);
@@ -68,13 +67,13 @@ export class ReverseEntries {
     const agentId = this.implicitConnections.get(connectionId);
     if (agentId === undefined) return;
     this.implicitConnections.delete(connectionId);
-    const agent = this.router.agents.get(agentId);
+    const agent = this.router.findAgent(agentId);
     if (agent === undefined || !agent.implicit || agent.connections.size > 0) return;
     for (const call of this.router.callsOf(agent)) {
       const error = zapError(ErrorCode.ConnectionLost, `Agent '${agentId}' has no reverse connection left`, { agentId, correlationId: call.correlationId });
       this.router.abortCall(call, 'manual', error);
     }
-    this.router.agents.delete(agentId);
+    this.router.removeAgent(agent);
   }
 }
 

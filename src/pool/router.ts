@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: admit → dispatch → settle share private state on the hot path, and a split would add indirection per call.
 // The main-thread router (README → Architecture): admits calls (spec §10.3), picks a connection
 // (connection-chooser.ts), encodes once and hands bytes to the host that owns the connection, and
 // settles every call exactly once. It never touches a socket; hosts never decide routing.
@@ -50,7 +51,7 @@ export interface CallHandle {
 }
 
 export class Router {
-  readonly agents = new Map<string, AgentEntry>();
+  private readonly agents = new Map<string, AgentEntry>();
   private readonly calls = new Map<number, PoolCall>();
   private readonly connections = new Map<number, ConnectionRecord>();
   private nextCallId = 1;
@@ -65,6 +66,29 @@ export class Router {
 
   get inFlight(): number {
     return this.calls.size;
+  }
+
+  findAgent(agentId: string): AgentEntry | undefined {
+    return this.agents.get(agentId);
+  }
+
+  agentEntries(): IterableIterator<AgentEntry> {
+    return this.agents.values();
+  }
+
+  get agentCount(): number {
+    return this.agents.size;
+  }
+
+  addAgent(agent: AgentEntry): void {
+    this.agents.set(agent.id, agent);
+  }
+
+  /** Unregisters `agent` (never a newer entry under its id); true when it was registered. */
+  removeAgent(agent: AgentEntry): boolean {
+    if (this.agents.get(agent.id) !== agent) return false;
+    this.agents.delete(agent.id);
+    return true;
   }
 
   registerConnection(record: ConnectionRecord): void {
@@ -497,6 +521,8 @@ export class Router {
     if (wasDispatched) this.pump(agent);
     if (error === undefined) call.resolve(response as AgentResponse);
     else call.reject(error);
+    // A drain waits for the agent's last call (AgentEntry.whenIdle): one size check per call.
+    if (agent.calls.size === 0 && agent.idle.waiting) agent.idle.notify();
   }
 
   /** Lets the next waiting call of the same cid go. */

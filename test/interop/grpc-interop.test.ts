@@ -95,8 +95,13 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
     assert.equal(cancel['correlation_id'], 't');
     assert.equal(cancel['reason'], 2); // gRPC numbering: 2 = Timeout
 
-    assert.ok((await conn.ping()) >= 0);
-    assert.equal(seen.at(-1)!['ping']['sequence'] ?? 0, 0);
+    const t0 = Date.now();
+    const rtt = await conn.ping();
+    const t1 = Date.now();
+    assert.ok(rtt >= 0 && rtt <= t1 - t0, `rtt ${rtt} within the measured round trip`);
+    const ping = seen.at(-1)!['ping'];
+    assert.equal(ping['sequence'] ?? 0, 0);
+    assert.ok(ping['timestamp_ms'] >= t0 && ping['timestamp_ms'] <= t1, `timestamp_ms ${ping['timestamp_ms']} is the send time`);
     conn.close();
   });
 
@@ -128,14 +133,16 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
   });
 
   test('bytes that are not an AgentToProxy fail every in-flight call with ZAP_PROTOCOL_ERROR', async () => {
+    let events = 0;
     const { address } = await startRawBytesServer((call, bytes) => {
       const msg = plainDecode('ProxyToAgent', bytes);
       if (msg['message'] === 'handshake') call.write(plainEncode('AgentToProxy', plainHandshakeOk('raw')));
       else if (msg['request_headers']?.['uri'] === '/poison') call.write(Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+      else events++;
     });
     const conn = await connectGrpcAgent(address);
     const waiting = Promise.allSettled([1, 2, 3].map((i) => conn.send('request_headers', requestHeaders(`w${i}`), `w${i}`)));
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => events === 3);
     await assert.rejects(conn.send('request_headers', requestHeaders('p', '/poison'), 'p'), { code: 'ZAP_PROTOCOL_ERROR' });
     for (const r of await waiting) {
       assert.equal(r.status, 'rejected');
@@ -158,16 +165,20 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
 describe('a plain grpc-js proxy ↔ our AgentServer', () => {
   async function ourAgent() {
     const cancels: string[] = [];
+    const hanging: string[] = [];
     const { endpoint } = await startGrpcAgent({
       onRequestHeaders: (e, ctx) => {
-        if (e.uri === '/hang') return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
+        if (e.uri === '/hang') {
+          hanging.push(ctx.correlationId);
+          return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
+        }
         if (e.uri === '/block') return { decision: { type: 'block', status: 403, body: 'blocked', headers: { 'x-rule': '7' } }, audit: { custom: { s: 'str' } } };
         return { requestHeaders: [{ op: 'set', name: 'x-seen', value: `${e.method} ${e.uri} ${e.headers['accept']?.join('|') ?? ''}` }] };
       },
       onConfigure: (e) => (e.config === null ? { decision: { type: 'block', status: 400, body: null, headers: null } } : {}),
       onCancel: (c) => cancels.push(`${c.correlationId}:${c.reason}`),
     });
-    return { address: endpoint.replace('grpc://', ''), cancels };
+    return { address: endpoint.replace('grpc://', ''), cancels, hanging };
   }
 
   const headersEvent = (cid: string, uri: string): Msg => ({
@@ -184,7 +195,7 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
   });
 
   test('ProcessStream: handshake, events and decisions, ping → pong, cancel', async () => {
-    const { address, cancels } = await ourAgent();
+    const { address, cancels, hanging } = await ourAgent();
     const s = plainStream(plainClient(address));
     s.call.write({ handshake: { supported_versions: [2], proxy_id: 'plain-proxy', proxy_version: '9', config_json: '{}' } });
     const hs = (await s.next())['handshake'];
@@ -214,7 +225,7 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
     assert.ok(pong['timestamp_ms'] > 0);
 
     s.call.write(headersEvent('c3', '/hang'));
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => hanging.includes('c3'));
     s.call.write({ cancel: { correlation_id: 'c3', reason: 5, timestamp_ms: 1 } });
     await waitFor(() => cancels.length === 1);
     assert.deepEqual(cancels, ['c3:proxy_shutdown']);
@@ -272,7 +283,7 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
   });
 
   test('ProcessEvent (unary) answers every ProxyToAgent variant, and empty input with INVALID_ARGUMENT', async () => {
-    const { address, cancels } = await ourAgent();
+    const { address, cancels, hanging } = await ourAgent();
     const client = plainClient(address);
     const hs = await plainUnary(client, { handshake: { supported_versions: [2] } });
     assert.equal(hs.reply!['handshake']['success'], true);
@@ -284,7 +295,7 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
     const cfg = await plainUnary(client, { configure: { config_version: 'cv', config_json: '' } });
     assert.equal(cfg.reply!['response']['block']['status'], 400); // null config rejected by this handler
     const hang = plainUnary(client, headersEvent('u2', '/hang'));
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => hanging.includes('u2'));
     const cancel = await plainUnary(client, { cancel: { correlation_id: 'u2', reason: 6 } });
     assert.equal(cancel.error, null);
     assert.deepEqual(cancel.reply, {});

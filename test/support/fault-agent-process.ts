@@ -78,8 +78,24 @@ export class FaultAgentProcess {
     return this.ask({ op: 'inject', fault }) as Promise<number>;
   }
 
+  /** Writes a reply for `cid` on every established connection; resolves with how many. */
+  reply(cid: string): Promise<number> {
+    return this.ask({ op: 'reply', cid }) as Promise<number>;
+  }
+
   stats(): Promise<AgentStatsSnapshot> {
     return this.ask({ op: 'stats' }) as Promise<AgentStatsSnapshot>;
+  }
+
+  /** Polls the counters (bounded) until `what` holds; resolves with the snapshot that satisfied it. */
+  async statsWhen(what: (s: AgentStatsSnapshot) => boolean, boundMs = 10_000): Promise<AgentStatsSnapshot> {
+    const deadline = Date.now() + boundMs;
+    for (;;) {
+      const s = await this.stats();
+      if (what(s)) return s;
+      if (Date.now() > deadline) throw new Error(`agent counters not as expected within ${boundMs} ms: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** SIGKILL, as a crash would; resolves once the process is gone. */

@@ -20,6 +20,8 @@ export interface AgentStatsSnapshot {
   answered: number;
   cancels: number;
   cancelReasons: Record<string, number>;
+  /** Cancels for a cid the socket they came on never carried (each should go to its carrier only). */
+  strayCancels: number;
   /** Pings answered with a Pong (liveness, spec §10.8). */
   pings: number;
   handshakes: number;
@@ -32,6 +34,8 @@ export interface AgentStatsSnapshot {
 export type ToAgent =
   | { op: 'behave'; id: number; behaviour: Behaviour }
   | { op: 'inject'; id: number; fault: FaultKind }
+  /** Writes an AgentResponse (allow) for `cid` on every established connection, pending there or not. */
+  | { op: 'reply'; id: number; cid: string }
   | { op: 'stats'; id: number };
 
 export type FromAgent = { op: 'listening' } | { op: 'ack'; id: number; value: unknown };

@@ -21,13 +21,15 @@ if (path === undefined) throw new Error('usage: fault-agent <socket path> [behav
 
 let behaviour: Behaviour = initial === undefined ? { kind: 'normal' } : (JSON.parse(initial) as Behaviour);
 
-const stats: AgentStatsSnapshot = { received: 0, answered: 0, cancels: 0, cancelReasons: {}, pings: 0, handshakes: 0, open: 0, faultsWritten: 0 };
+const stats: AgentStatsSnapshot = { received: 0, answered: 0, cancels: 0, cancelReasons: {}, strayCancels: 0, pings: 0, handshakes: 0, open: 0, faultsWritten: 0 };
 
 interface Peer {
   socket: Socket;
   established: boolean;
   /** cids received and not answered yet, in arrival order (the half-frame fault cuts a reply to one). */
   pending: Set<string>;
+  /** Every cid this socket carried (a Cancel for any other is stray). */
+  carried: Set<string>;
 }
 const peers = new Set<Peer>();
 
@@ -55,6 +57,7 @@ function onFrame(peer: Peer, type: number, payload: Buffer): void {
     stats.cancels++;
     const reason = cancel.reason ?? 'unspecified';
     stats.cancelReasons[reason] = (stats.cancelReasons[reason] ?? 0) + 1;
+    if (!peer.carried.has(cancel.correlationId)) stats.strayCancels++;
     return; // deliberately ignored: a slow agent still answers, late
   }
   if (type === MessageType.Ping) {
@@ -67,11 +70,24 @@ function onFrame(peer: Peer, type: number, payload: Buffer): void {
   const { correlationId } = jsonCodec.decodeEvent(kind, payload);
   stats.received++;
   peer.pending.add(correlationId);
+  peer.carried.add(correlationId);
   const b = behaviour;
   if (b.kind === 'normal') reply(peer, correlationId);
   else if (b.kind === 'slow') setTimeout(() => reply(peer, correlationId), b.delayMs);
   else if (b.kind === 'partial' && stats.received % b.answerOneIn === 0) reply(peer, correlationId);
   // 'hang' (and the rest of 'partial'): never answers
+}
+
+/** A reply for `cid` on every established connection, whether that connection carried it or not. */
+function replyEverywhere(cid: string): number {
+  let n = 0;
+  for (const peer of peers) {
+    if (!peer.established || peer.socket.destroyed) continue;
+    n++;
+    if (peer.pending.delete(cid)) stats.answered++;
+    peer.socket.write(encodeFrame(MessageType.AgentResponse, jsonCodec.encodeResponse(allowResponse(), cid)));
+  }
+  return n;
 }
 
 /** One-shot misbehaviour on every established connection. */
@@ -116,7 +132,7 @@ function inject(fault: FaultKind): number {
 }
 
 const server = createServer((socket) => {
-  const peer: Peer = { socket, established: false, pending: new Set() };
+  const peer: Peer = { socket, established: false, pending: new Set(), carried: new Set() };
   peers.add(peer);
   stats.open++;
   const decoder = new FrameDecoder((type, payload) => onFrame(peer, type, payload));
@@ -146,6 +162,9 @@ process.on('message', (message: ToAgent) => {
       return;
     case 'inject':
       send({ op: 'ack', id: message.id, value: inject(message.fault) });
+      return;
+    case 'reply':
+      send({ op: 'ack', id: message.id, value: replyEverywhere(message.cid) });
       return;
     case 'stats':
       send({ op: 'ack', id: message.id, value: { ...stats, cancelReasons: { ...stats.cancelReasons } } });

@@ -1,0 +1,82 @@
+// Introspection of the pool's router-side state: AgentPool.agentStats() and the metrics gauges'
+// snapshot (spec §12.1), read from the agent entries; nothing here changes them.
+import type { GaugeSnapshot } from '../metrics/pool-metrics.js';
+import { formatEndpoint } from '../transport/endpoint.js';
+import type { AgentEntry } from './agent-entry.js';
+import type { CircuitStateCode } from './circuit-breaker.js';
+
+export interface AgentStats {
+  agentId: string;
+  endpoint: string;
+  activeConnections: number;
+  healthyConnections: number;
+  totalInFlight: number;
+  queued: number;
+  totalRequests: number;
+  totalErrors: number;
+  errorRate: number;
+  isHealthy: boolean;
+  correlationAffinities: number;
+  circuitState: CircuitStateCode;
+  failOpenAllows: number;
+  flowRejections: number;
+  lateReplies: number;
+  connections: Array<{ id: number; state: string; inFlight: number; dispatched: number; encoding: string; lastError: string | null; worker: number; health: string }>;
+}
+
+export interface PoolStats {
+  workers: number;
+  agents: number;
+  inFlight: number;
+  lateResults: number;
+}
+
+export function agentStatsOf(agent: AgentEntry): AgentStats {
+  const connections = [...agent.connections.values()];
+  return {
+    agentId: agent.id,
+    endpoint: formatEndpoint(agent.endpoint),
+    activeConnections: connections.filter((c) => c.state === 'ready' || c.state === 'paused' || c.state === 'draining').length,
+    healthyConnections: agent.candidates.length,
+    totalInFlight: agent.inFlight(),
+    queued: agent.queued,
+    totalRequests: agent.totalRequests,
+    totalErrors: agent.totalErrors,
+    errorRate: agent.totalRequests === 0 ? 0 : agent.totalErrors / agent.totalRequests,
+    isHealthy: agent.candidates.length > 0,
+    correlationAffinities: agent.affinity.size,
+    circuitState: agent.breaker.state,
+    failOpenAllows: agent.failOpenAllows,
+    flowRejections: agent.flowRejections,
+    lateReplies: agent.lateReplies,
+    connections: connections.map((c) => ({
+      id: c.id,
+      state: c.state,
+      inFlight: c.inFlight,
+      dispatched: c.dispatched,
+      encoding: c.encoding,
+      lastError: c.lastError,
+      worker: c.hostIndex,
+      health: c.health.condition,
+    })),
+  };
+}
+
+/** The gauges' values at one scrape. */
+export function gaugeSnapshot(agents: Iterable<AgentEntry>, inFlight: number, bufferUtilizationPercent: number): GaugeSnapshot {
+  let correlationAffinities = 0;
+  let healthyConnections = 0;
+  let pausedConnections = 0;
+  const rows: GaugeSnapshot['agents'] = [];
+  for (const agent of agents) {
+    correlationAffinities += agent.affinity.size;
+    healthyConnections += agent.candidates.length;
+    let active = 0;
+    for (const c of agent.connections.values()) {
+      if (c.state === 'ready' || c.state === 'paused' || c.state === 'draining') active++;
+      if (agent.flow.isConnectionPaused(c.id)) pausedConnections++;
+    }
+    rows.push({ agentId: agent.id, connectionsActive: active, circuitState: agent.breaker.state });
+  }
+  return { inFlight, correlationAffinities, bufferUtilizationPercent, healthyConnections, pausedConnections, agents: rows };
+}
