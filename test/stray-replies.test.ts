@@ -28,7 +28,8 @@ function newPool(workers: number, connectionsPerAgent: number): AgentPool {
 
 describe('stray replies', () => {
   for (const workers of [0, 1]) {
-    test(`stray reply (workers ${workers}): replies with a stale and an unknown correlation id do not settle the call waiting on the same connection; both are counted in lateReplies`, async () => {
+    test((`stray reply (workers ${workers}): replies with a stale and an unknown correlation id do not ` +
+      `settle the call waiting on the same connection; both are counted in lateReplies`), async () => {
       await agent.behave({ kind: 'hang' });
       const base = await agent.stats();
       const pool = newPool(workers, 1);
@@ -67,7 +68,8 @@ describe('stray replies', () => {
     });
   }
 
-  test('late replies: an aborted and a timed-out call are cancelled on their carrying connection only; the agent answers them anyway and both replies are dropped and counted', async () => {
+  test(('late replies: an aborted and a timed-out call are cancelled on their carrying connection only; ' +
+    'the agent answers them anyway and both replies are dropped and counted'), async () => {
     await agent.behave({ kind: 'hang' });
     const base = await agent.stats();
     const pool = newPool(1, 4);

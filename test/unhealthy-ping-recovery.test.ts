@@ -23,7 +23,8 @@ before(async () => {
 });
 
 for (const workers of [0, 1]) {
-  test(`unhealthy by failures (workers ${workers}): ${CONSECUTIVE_FAILURE_LIMIT} timeouts mark the connection unhealthy, the maintenance ping goes out, the Pong makes it selectable again`, async () => {
+  test((`unhealthy by failures (workers ${workers}): ${CONSECUTIVE_FAILURE_LIMIT} timeouts mark the ` +
+    `connection unhealthy, the maintenance ping goes out, the Pong makes it selectable again`), async () => {
     assert.equal(CONSECUTIVE_FAILURE_LIMIT, 3, 'spec §10.6: three consecutive failures');
     const base = await agent.stats();
     const pool = new AgentPool({

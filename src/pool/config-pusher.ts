@@ -97,7 +97,8 @@ export class ConfigPusher {
         }
         if (reply.synthetic === true) throw zapError(ErrorCode.Error, 'agent unavailable');
         const accepted = reply.decision.type === 'allow';
-        const why = accepted ? null : `rejected (${reply.decision.type}${reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : ''})`;
+        const body = reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : '';
+        const why = accepted ? null : `rejected (${reply.decision.type}${body})`;
         this.records.targetOutcome(pushId, connection.id, accepted ? 'acknowledged' : 'rejected', why, Date.now());
         return;
       } catch (err) {

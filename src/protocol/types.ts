@@ -1,4 +1,5 @@
-// Over 400 lines on purpose: one declaration file for every message of the protocol, kept together so the wire mapping reads against one list.
+// Over 400 lines on purpose: one declaration file for every message of the protocol, kept together
+// so the wire mapping reads against one list.
 // Domain types of Zentinel Agent Protocol v2 (spec §5–§9), camelCase.
 // Wire JSON keeps snake_case; the conversion lives in the codec files of this folder only.
 // Byte fields are Uint8Array (Buffer is fine); integers are JS numbers (all values stay below 2^53).
