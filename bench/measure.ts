@@ -13,7 +13,7 @@ import { ErrorCode, zapError } from '../src/protocol/errors.js';
 let clockTicks: number | undefined;
 
 /** Kernel clock ticks per second (`getconf CLK_TCK`), 100 when it cannot be asked. */
-export function clockTicksPerSecond(): number {
+function clockTicksPerSecond(): number {
   if (clockTicks !== undefined) return clockTicks;
   try {
     const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2_000 }).trim());

@@ -23,7 +23,7 @@ function buildScript(): string {
 let binDir: string | undefined = process.env['ZAP_REF_BIN_DIR'];
 
 /** Builds the peers once per process (cargo's output on stderr) and returns their folder. */
-export function referenceBinDir(): string {
+function referenceBinDir(): string {
   if (binDir !== undefined) return binDir;
   const r = spawnSync(process.execPath, [buildScript()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw zapError(ErrorCode.InvalidConfig, `building the reference peers failed (exit ${r.status}); see the output above`);

@@ -35,7 +35,7 @@ export interface MemoryScenarioOptions {
   quickDriftTotal: number;
 }
 
-export const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 100_000 };
+const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 100_000 };
 
 export function createMemoryScenario(options: MemoryScenarioOptions = MEMORY_DEFAULTS): Scenario {
   return {

@@ -59,7 +59,7 @@ export type HandlerFactory = (options: unknown) => AgentHandler | Promise<AgentH
 type MethodName = Exclude<keyof AgentHandler, 'onCancel'>;
 
 /** Event kind → handler method name; a plain lookup keeps dispatch free of per-call branching. */
-export const HANDLER_METHOD: { readonly [K in EventKind]: MethodName } = {
+const HANDLER_METHOD: { readonly [K in EventKind]: MethodName } = {
   request_headers: 'onRequestHeaders',
   request_body_chunk: 'onRequestBodyChunk',
   response_headers: 'onResponseHeaders',

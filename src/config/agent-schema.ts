@@ -30,7 +30,7 @@ export interface AgentDraft extends AgentSettings {
   pool: PoolOptionsConfig;
 }
 
-export const AGENT_DEFAULTS: Readonly<AgentSettings> = {
+const AGENT_DEFAULTS: Readonly<AgentSettings> = {
   events: ['request_headers'],
   timeoutMs: 1_000,
   failureMode: 'open',

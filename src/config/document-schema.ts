@@ -55,7 +55,7 @@ function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeA
   return agent;
 }
 
-export const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
+const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
   title: '`agents { }` (top level)',
   intro: 'Holds one `agent` node per external agent; any other child is an error.',
   typeName: 'ZapConfig',

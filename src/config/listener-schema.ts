@@ -22,7 +22,7 @@ import {
 import { boolean, duration, positiveInteger, stringList, text } from './value-kinds.js';
 
 /** listenReverse's defaults (one source for the API and KDL), and the secure auth defaults. */
-export const LISTENER_DEFAULTS = {
+const LISTENER_DEFAULTS = {
   ...REVERSE_DEFAULTS,
   requireAuth: true,
   insecureAllowUnauthenticated: false,

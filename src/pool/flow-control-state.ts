@@ -89,7 +89,7 @@ function isDefault(s: FlowState): boolean {
 }
 
 /** Default bound on per-cid entries: an agent cannot grow our memory with signals for made-up cids. */
-export const DEFAULT_MAX_CID_FLOW_STATES = 100_000;
+const DEFAULT_MAX_CID_FLOW_STATES = 100_000;
 
 /**
  * All flow state of one agent. Entries back at the default (not paused, no capacity) are dropped,

@@ -40,7 +40,7 @@ export const AGENT_RESPONSE_KEYS = [
   'websocket_decision',
   'correlation_id',
 ] as const;
-export const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
+const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
 
 const AUDIT_INDEX = 5;
 const CUSTOM_INDEX = 4;

@@ -28,7 +28,7 @@ import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } f
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders
 
-export const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
+const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
 const RSH = 'ResponseHeaders';
 
 export function responseHeadersToWire(e: ResponseHeadersEvent, cid: string): Record<string, unknown> {
@@ -47,7 +47,7 @@ export function responseHeadersFromWire(v: unknown): ResponseHeadersEvent {
 // ---------------------------------------------------------------------------------------------
 // RequestComplete
 
-export const REQUEST_COMPLETE_KEYS = [
+const REQUEST_COMPLETE_KEYS = [
   'correlation_id',
   'status',
   'duration_ms',
@@ -86,7 +86,7 @@ export function requestCompleteFromWire(v: unknown): RequestCompleteEvent {
 // ---------------------------------------------------------------------------------------------
 // WebSocketFrame
 
-export const WEBSOCKET_FRAME_KEYS = [
+const WEBSOCKET_FRAME_KEYS = [
   'correlation_id',
   'opcode',
   'data',
@@ -138,7 +138,7 @@ export function webSocketFrameFromWire(v: unknown): WebSocketFrameEvent {
 // ---------------------------------------------------------------------------------------------
 // GuardrailInspect
 
-export const GUARDRAIL_INSPECT_KEYS = [
+const GUARDRAIL_INSPECT_KEYS = [
   'correlation_id',
   'inspection_type',
   'content',
@@ -186,7 +186,7 @@ export function guardrailInspectFromWire(v: unknown): GuardrailInspectEvent {
 // ---------------------------------------------------------------------------------------------
 // Configure
 
-export const CONFIGURE_KEYS = ['correlation_id', 'config', 'config_version', 'is_initial'] as const;
+const CONFIGURE_KEYS = ['correlation_id', 'config', 'config_version', 'is_initial'] as const;
 const CF = 'Configure';
 
 /** `config` is free-form: the MessagePack codec makes its wide integers safe, not this mapper. */

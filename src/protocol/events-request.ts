@@ -23,8 +23,8 @@ import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } f
 // ---------------------------------------------------------------------------------------------
 // RequestHeaders
 
-export const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
-export const METADATA_KEYS = [
+const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
+const METADATA_KEYS = [
   'correlation_id',
   'request_id',
   'client_ip',
@@ -105,7 +105,7 @@ export function requestHeadersFromWire(v: unknown): RequestHeadersEvent {
 // ---------------------------------------------------------------------------------------------
 // Body chunks: identical but for the counter key (bytes_received vs bytes_sent).
 
-export const REQUEST_BODY_CHUNK_KEYS = [
+const REQUEST_BODY_CHUNK_KEYS = [
   'correlation_id',
   'data',
   'is_last',
@@ -113,7 +113,7 @@ export const REQUEST_BODY_CHUNK_KEYS = [
   'chunk_index',
   'bytes_received',
 ] as const;
-export const RESPONSE_BODY_CHUNK_KEYS = [
+const RESPONSE_BODY_CHUNK_KEYS = [
   'correlation_id',
   'data',
   'is_last',

@@ -66,7 +66,7 @@ export function eventToWire<K extends EventKind>(
 }
 
 /** Domain event from a decoded payload; throws ZAP_PROTOCOL_ERROR on a bad shape. */
-export function eventFromWire<K extends EventKind>(kind: K, wire: unknown): EventMap[K] {
+function eventFromWire<K extends EventKind>(kind: K, wire: unknown): EventMap[K] {
   const fromWire = FROM_WIRE[kind] as FromWire[K] | undefined;
   if (fromWire === undefined) throw protocolError(`unknown event kind '${String(kind)}'`);
   return fromWire(wire);

@@ -24,9 +24,6 @@ export const MessageType = {
   Pong: 0x42,
 } as const;
 
-export type MessageTypeName = keyof typeof MessageType;
-export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
-
 const NAMES: (string | undefined)[] = new Array<string | undefined>(256);
 for (const [name, code] of Object.entries(MessageType)) NAMES[code] = name;
 

@@ -61,7 +61,7 @@ const INFINITE_NAMES: Readonly<Record<string, number>> = {
 };
 
 /** `le` as number, "+Inf" / "Inf" (any case), or a numeric string such as "0.5". */
-export function parseBucketBound(v: unknown, what: string): number {
+function parseBucketBound(v: unknown, what: string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {

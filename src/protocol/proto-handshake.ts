@@ -66,7 +66,7 @@ export function supportedEventsToProto(kinds: readonly EventKind[]): number[] {
 }
 
 /** 0 and 8 → 'configure', 1–7 → their event, others ignored; deduplicated, first-seen order. */
-export function supportedEventsFromProto(codes: readonly number[] | null | undefined): EventKind[] {
+function supportedEventsFromProto(codes: readonly number[] | null | undefined): EventKind[] {
   const out: EventKind[] = [];
   for (const code of listOf(codes as number[] | null | undefined)) {
     const kind = eventKindFromCode(num(code));

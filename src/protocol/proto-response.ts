@@ -126,7 +126,7 @@ function headerOpsFromProto(list: PbHeaderOp[] | null | undefined): HeaderOp[] {
 }
 
 /** Unset → empty; `custom` values stay the strings received (no JSON decoding, §8.5). */
-export function auditFromProto(p: PbAuditMetadata | null | undefined): AuditMetadata {
+function auditFromProto(p: PbAuditMetadata | null | undefined): AuditMetadata {
   if (p === null || p === undefined) return { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} };
   const confidence = optNum(p.confidence);
   return {

@@ -16,7 +16,7 @@ const RESPONSE_KEYS = ['success', 'error', 'proxy_id', 'proxy_version', 'connect
 const REGISTRATION_TYPE = 0x01;
 
 /** Agent ids we admit (ours, §13.2): at most 128 bytes of `[A-Za-z0-9._:-]`. */
-export const AGENT_ID_MAX_BYTES = 128;
+const AGENT_ID_MAX_BYTES = 128;
 const AGENT_ID = /^[A-Za-z0-9._:-]+$/;
 
 /**
@@ -145,11 +145,11 @@ export function validateRegistration(
 }
 
 /** §13.2 (ours): non-empty, at most 128 bytes, only `[A-Za-z0-9._:-]` (so ids are safe in paths, logs and labels). */
-export function isValidAgentId(id: string): boolean {
+function isValidAgentId(id: string): boolean {
   return id.length <= AGENT_ID_MAX_BYTES && AGENT_ID.test(id);
 }
 
-export function isAllowed(id: string, allowed: readonly string[]): boolean {
+function isAllowed(id: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) if (pattern === id || globMatch(pattern, id)) return true;
   return false;
 }

@@ -87,7 +87,7 @@ async function identityOf(path: string): Promise<(Identity & { isSocket: boolean
 }
 
 /** Removes a dead socket file at `path`; refuses (ZAP_INVALID_CONFIG) a live socket or a non-socket. */
-export async function removeStaleSocketFile(path: string): Promise<void> {
+async function removeStaleSocketFile(path: string): Promise<void> {
   const found = await identityOf(path);
   if (found === undefined) return;
   if (!found.isSocket) throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: the file exists and is not a socket`);

@@ -63,7 +63,7 @@ const STRINGS = ['', 'allow', 'block', 'json', 'msgpack', '__proto__', 'construc
 const KEYS = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'correlation_id', 'type', 'status', 'decision', 'data', ''];
 
 /** A value of a random kind, sometimes extreme. `depth` bounds the recursion of the generator itself. */
-export function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
+function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
   switch (rng.int(depth > 2 ? 6 : 11)) {
     case 0:
       return rng.pick(NUMBERS);

@@ -8,7 +8,6 @@ import { connectionMachine, type ConnectionMachineEvent, type ConnectionStateNam
 
 /** Events the connection actor receives from outside (pool, flow control, transport loss). */
 export const EXTERNAL_EVENTS = ['PAUSE', 'RESUME', 'DRAIN', 'DRAINED', 'LOST', 'CLOSE'] as const;
-export type ExternalEventType = (typeof EXTERNAL_EVENTS)[number];
 
 export interface ModelStep {
   /** Event type that led here: an external event, `xstate.init`, or an invoke / delay outcome. */
@@ -29,7 +28,7 @@ export interface ModelCase {
 type AnyEvent = { type: string; [key: string]: unknown };
 
 /** One sample event object per event type the machine handles anywhere. */
-export function machineEvents(): AnyEvent[] {
+function machineEvents(): AnyEvent[] {
   const types = new Set<string>(EXTERNAL_EVENTS);
   for (const node of Object.values(connectionMachine.root.states)) for (const t of node.transitions.keys()) types.add(t);
   return [...types].map((type) => {

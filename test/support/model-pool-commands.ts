@@ -12,9 +12,9 @@ import { requestHeaders } from './events.js';
 import type { AgentProcess, AgentSupply } from './model-agent-supply.js';
 
 export const SLOTS = 2;
-export const CONNECTIONS_PER_AGENT = 2;
+const CONNECTIONS_PER_AGENT = 2;
 /** Deadline of 'timeout' calls; far below the agent's slow answer. */
-export const SHORT_TIMEOUT_MS = 40;
+const SHORT_TIMEOUT_MS = 40;
 
 export type CallKind = 'fast' | 'slow' | 'timeout';
 type Disruption = { epoch: number; kind: 'agent-kill' | 'worker-kill' | 'remove'; slot: number | null };
