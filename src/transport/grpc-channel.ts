@@ -48,7 +48,7 @@ export function pemOf(value: string): Buffer {
 }
 
 /** Config-time check of one TLS material option: PEM text or an existing file. */
-function isPemOrFile(value: unknown): boolean {
+export function isPemOrFile(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0 && (value.includes('-----BEGIN') || existsSync(value));
 }
 

@@ -5,7 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { PACKAGE_ROOT } from '../package-root.js';
 
-const PROTO_PACKAGE = 'zentinel.agent.v2';
+export const PROTO_PACKAGE = 'zentinel.agent.v2';
 export const PROTO_SERVICE = `${PROTO_PACKAGE}.AgentServiceV2`;
 
 /** Absolute path of proto/agent_v2.proto. */
