@@ -160,7 +160,8 @@ function peerTotal(pids: readonly number[]): number | null {
  * Rejects (ZAP_TIMEOUT) only if outstanding requests do not finish within drainTimeoutMs.
  */
 export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  if (!Number.isInteger(o.inflight) || o.inflight < 1) throw zapError(ErrorCode.InvalidConfig, `inflight must be a positive integer, got ${o.inflight}`);
+  if (!Number.isInteger(o.inflight) || o.inflight < 1)
+    throw zapError(ErrorCode.InvalidConfig, `inflight must be a positive integer, got ${o.inflight}`);
   const cpu = mainThreadCpu();
   const peers = o.peerPids ?? [];
   const maxErrors = o.maxErrors ?? 100;

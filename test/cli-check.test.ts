@@ -36,7 +36,10 @@ describe('zap check', () => {
       '  failure    fail-closed;',
     ];
     assert.ok(r.stdout.includes(waf.join('\n')), r.stdout);
-    assert.ok(r.stdout.includes('agent "authz" (type auth)\n  transport  grpc https://authz.internal:50051 (TLS, ca-cert, client certificate)'), r.stdout);
+    assert.ok(
+      r.stdout.includes('agent "authz" (type auth)\n  transport  grpc https://authz.internal:50051 (TLS, ca-cert, client certificate)'),
+      r.stdout,
+    );
     assert.ok(r.stdout.includes('agent "llm-guard-1" (type guardrail)\n  transport  reverse reverse://llm-guard-1'), r.stdout);
     const listener = [
       'reverse-listener',

@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { tokenizeKdl } from '../src/config/kdljs-adapter.js';
 
-
 /** [token name, start line] of every token but whitespace. */
 function structure(text: string): Array<[string, number | undefined]> {
   const { tokens, errors } = tokenizeKdl(text);
@@ -22,17 +21,7 @@ test('kdljs adapter: the pinned kdljs is 0.3.x (re-check these token pins when u
 });
 
 test('kdljs adapter: nodes, braces, terminators, strings and comments carry their start lines', () => {
-  const text = [
-    '\uFEFFa "s" 1 { // note',
-    '  b; c \\',
-    '  d',
-    '}',
-    '/- e',
-    'f /* x /* nested */ */ g',
-    'h """',
-    'text',
-    '"""',
-  ].join('\n');
+  const text = ['\uFEFFa "s" 1 { // note', '  b; c \\', '  d', '}', '/- e', 'f /* x /* nested */ */ g', 'h """', 'text', '"""'].join('\n');
   assert.deepEqual(structure(text), [
     ['BOM', 1],
     ['Identifier', 1],

@@ -33,9 +33,9 @@ export interface HandlerContext {
  * What a handler returns; anything omitted takes the §6.9.1 default; no decision = allow.
  * `audit` may be partial too (missing lists are empty, confidence null).
  */
-export type Reply = Partial<
-  Omit<AgentResponse, 'version' | 'correlationId' | 'synthetic' | 'processingTimeMs' | 'audit'>
-> & { audit?: Partial<AuditMetadata> };
+export type Reply = Partial<Omit<AgentResponse, 'version' | 'correlationId' | 'synthetic' | 'processingTimeMs' | 'audit'>> & {
+  audit?: Partial<AuditMetadata>;
+};
 export type HandlerResult = Reply | void | Promise<Reply | void>;
 
 /** Every method is optional; a missing one answers Allow. */

@@ -45,11 +45,11 @@ function agentLines(a: AgentConfig): string[] {
     `  transport  ${transport}`,
     `  events     ${a.events.map(eventName).join(' ')}`,
     `  timeouts   call ${a.timeoutMs} ms, body chunk ${a.chunkTimeoutMs} ms`,
-    (`  failure    fail-${a.failureMode}; circuit breaker opens after ` +
-      `${a.circuitBreaker.failureThreshold} failures for ${a.circuitBreaker.openDurationMs / 1000} s`),
-    (`  limits     ${a.maxConcurrentCalls} concurrent calls; bodies: request ` +
+    `  failure    fail-${a.failureMode}; circuit breaker opens after ` +
+      `${a.circuitBreaker.failureThreshold} failures for ${a.circuitBreaker.openDurationMs / 1000} s`,
+    `  limits     ${a.maxConcurrentCalls} concurrent calls; bodies: request ` +
       `${bodyText(a.requestBodyMode, a.maxRequestBodyBytes)}, response ` +
-      `${bodyText(a.responseBodyMode, a.maxResponseBodyBytes)}`),
+      `${bodyText(a.responseBodyMode, a.maxResponseBodyBytes)}`,
     // Key names only: values may be secrets, and this output ends up in CI logs.
     ...(a.config === undefined ? [] : [`  config     ${configKeys(a.config)}`]),
     ...(pool.length === 0 ? [] : [`  pool       ${pool.map((k) => `${k}=${String((a.pool as Record<string, unknown>)[k])}`).join(' ')}`]),

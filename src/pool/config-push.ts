@@ -58,7 +58,8 @@ export class ConfigPushRecords {
 
   create(pushId: string, agentId: string, configVersion: string, connectionIds: number[], now: number): PushStatus {
     // A newer push supersedes unfinished ones to the same agent.
-    for (const r of this.records.values()) if (r.agentId === agentId && !TERMINAL.has(r.state)) this.finish(r, 'expired', now, `superseded by ${pushId}`);
+    for (const r of this.records.values())
+      if (r.agentId === agentId && !TERMINAL.has(r.state)) this.finish(r, 'expired', now, `superseded by ${pushId}`);
     const record: PushStatus = {
       pushId,
       agentId,

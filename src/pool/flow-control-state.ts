@@ -69,12 +69,7 @@ export function applyFlowAction(state: FlowState, action: number, bufferAvailabl
  * connection or cid paused → blocked; body chunks also when `chunkBytes` exceeds the smaller
  * announced capacity. Either scope may be absent (no signal received).
  */
-export function isBlocked(
-  connection: FlowState | undefined,
-  cid: FlowState | undefined,
-  kind: EventKind,
-  chunkBytes = 0,
-): boolean {
+export function isBlocked(connection: FlowState | undefined, cid: FlowState | undefined, kind: EventKind, chunkBytes = 0): boolean {
   if (!FLOW_CONTROLLED.has(kind)) return false;
   if (connection?.paused === true || cid?.paused === true) return true;
   if (!isBodyChunk(kind)) return false;

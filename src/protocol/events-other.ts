@@ -9,18 +9,7 @@ import type {
   WebSocketFrameEvent,
   WebSocketOpcode,
 } from './types.js';
-import {
-  asStruct,
-  boolOr,
-  optString,
-  reqBool,
-  reqBytes,
-  reqInt,
-  reqString,
-  stringArrayOr,
-  stringMapOr,
-  stringOr,
-} from './wire-reader.js';
+import { asStruct, boolOr, optString, reqBool, reqBytes, reqInt, reqString, stringArrayOr, stringMapOr, stringOr } from './wire-reader.js';
 import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
@@ -97,14 +86,7 @@ const WEBSOCKET_FRAME_KEYS = [
   'client_ip',
 ] as const;
 const WS = 'WebSocketFrame';
-const OPCODES: ReadonlySet<string> = new Set<WebSocketOpcode>([
-  'continuation',
-  'text',
-  'binary',
-  'close',
-  'ping',
-  'pong',
-]);
+const OPCODES: ReadonlySet<string> = new Set<WebSocketOpcode>(['continuation', 'text', 'binary', 'close', 'ping', 'pong']);
 
 export function webSocketFrameToWire(e: WebSocketFrameEvent, cid: string, binary: boolean): Record<string, unknown> {
   return {
@@ -138,15 +120,7 @@ export function webSocketFrameFromWire(v: unknown): WebSocketFrameEvent {
 // ---------------------------------------------------------------------------------------------
 // GuardrailInspect
 
-const GUARDRAIL_INSPECT_KEYS = [
-  'correlation_id',
-  'inspection_type',
-  'content',
-  'model',
-  'categories',
-  'route_id',
-  'metadata',
-] as const;
+const GUARDRAIL_INSPECT_KEYS = ['correlation_id', 'inspection_type', 'content', 'model', 'categories', 'route_id', 'metadata'] as const;
 const GR = 'GuardrailInspect';
 
 export function guardrailInspectToWire(e: GuardrailInspectEvent, cid: string): Record<string, unknown> {

@@ -54,12 +54,7 @@ const FROM_WIRE: FromWire = {
  * Wire object of an event with the injected top-level `correlation_id` = `cid` (§6.1), keys in canonical
  * order. `binary`: MessagePack flavour (byte fields as bin, u64 fields above 2^32 as BigInt).
  */
-export function eventToWire<K extends EventKind>(
-  kind: K,
-  event: EventMap[K],
-  cid: string,
-  binary: boolean,
-): Record<string, unknown> {
+export function eventToWire<K extends EventKind>(kind: K, event: EventMap[K], cid: string, binary: boolean): Record<string, unknown> {
   const toWire = TO_WIRE[kind] as ToWire[K] | undefined;
   if (toWire === undefined) throw protocolError(`unknown event kind '${String(kind)}'`);
   return toWire(event, cid, binary);

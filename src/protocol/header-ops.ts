@@ -102,4 +102,3 @@ export function applyHeaderOps(headers: HeaderMap, ops: readonly HeaderOp[]): He
   }
   return out;
 }
-

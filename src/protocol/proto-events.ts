@@ -65,12 +65,7 @@ function isoFromMs(ms: number): string {
  * configVersion, else `correlationId`, and the agent answers with that value (see
  * grpcReplyCorrelationId). `nowMs` fills the send-time `timestamp_ms` fields.
  */
-export function eventToProto<K extends EventKind>(
-  kind: K,
-  event: EventMap[K],
-  correlationId: string,
-  nowMs: number,
-): PbProxyToAgent {
+export function eventToProto<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string, nowMs: number): PbProxyToAgent {
   const cid = correlationId || undefined;
   switch (kind) {
     case 'request_headers': {

@@ -22,7 +22,9 @@ import { listOf, num, optNum, optStr, parseJsonText, str } from './proto-values.
  * The first message on ProcessStream. `config_json` is the JSON text of the agent's config, or "{}"
  * when there is none (null/undefined). supportedEncodings does not exist on gRPC.
  */
-export function handshakeRequestToProto(req: Pick<HandshakeRequest, 'supportedVersions' | 'proxyId' | 'proxyVersion' | 'config'>): PbProxyToAgent {
+export function handshakeRequestToProto(
+  req: Pick<HandshakeRequest, 'supportedVersions' | 'proxyId' | 'proxyVersion' | 'config'>,
+): PbProxyToAgent {
   const msg: PbHandshakeRequest = {
     supported_versions: req.supportedVersions,
     proxy_id: req.proxyId || undefined,

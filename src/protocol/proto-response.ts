@@ -55,10 +55,7 @@ export function agentResponseToProto(resp: AgentResponse, correlationId: string)
   const msg: PbAgentResponse = {
     correlation_id: correlationId || undefined,
     allow: d.type === 'allow' ? {} : undefined,
-    block:
-      d.type === 'block'
-        ? { status: d.status || undefined, body: d.body, headers: blockHeadersToProto(d.headers) }
-        : undefined,
+    block: d.type === 'block' ? { status: d.status || undefined, body: d.body, headers: blockHeadersToProto(d.headers) } : undefined,
     redirect: d.type === 'redirect' ? { url: d.url || undefined, status: d.status || undefined } : undefined,
     challenge: d.type === 'challenge' ? { challenge_type: d.challengeType || undefined, params: d.params } : undefined,
     request_headers: headerOpsToProto(resp.requestHeaders),

@@ -31,9 +31,7 @@ export interface RegistrationPolicy {
   allowedAgents: readonly string[];
 }
 
-export type RegistrationVerdict =
-  | { ok: true; request: RegistrationRequest }
-  | { ok: false; error: string; permanent: boolean };
+export type RegistrationVerdict = { ok: true; request: RegistrationRequest } | { ok: false; error: string; permanent: boolean };
 
 export function encodeRegistrationRequest(r: RegistrationRequest): Buffer {
   return Buffer.from(
@@ -99,16 +97,9 @@ function refuse(error: string, permanent: boolean): RegistrationVerdict {
  * limit) belong to the listener. `permanent`: retrying the same registration can never succeed
  * (steps 4–8); a wrong frame type or an unparsable payload (steps 2–3) may be a transient fault.
  */
-export function validateRegistration(
-  type: number,
-  payload: Uint8Array,
-  policy: RegistrationPolicy,
-): RegistrationVerdict {
+export function validateRegistration(type: number, payload: Uint8Array, policy: RegistrationPolicy): RegistrationVerdict {
   if (type !== REGISTRATION_TYPE) {
-    return refuse(
-      `Invalid message format: Expected registration request (HandshakeRequest), got ${messageTypeName(type)}`,
-      false,
-    );
+    return refuse(`Invalid message format: Expected registration request (HandshakeRequest), got ${messageTypeName(type)}`, false);
   }
   let request: RegistrationRequest;
   try {
@@ -124,8 +115,8 @@ export function validateRegistration(
   if (request.agentId === '') return refuse('Invalid message format: Agent ID cannot be empty', true);
   if (!isValidAgentId(request.agentId)) {
     return refuse(
-      (`Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ` +
-        `${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`),
+      `Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ` +
+        `${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`,
       true,
     );
   }

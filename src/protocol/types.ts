@@ -156,9 +156,7 @@ export type Decision =
 export type DecisionType = Decision['type'];
 
 export type HeaderOp =
-  | { op: 'set'; name: string; value: string }
-  | { op: 'add'; name: string; value: string }
-  | { op: 'remove'; name: string };
+  { op: 'set'; name: string; value: string } | { op: 'add'; name: string; value: string } | { op: 'remove'; name: string };
 
 export interface AuditMetadata {
   tags: string[];
@@ -175,10 +173,7 @@ export interface BodyMutation {
   chunkIndex: number;
 }
 
-export type WebSocketDecision =
-  | { type: 'allow' }
-  | { type: 'drop' }
-  | { type: 'close'; code: number; reason: string };
+export type WebSocketDecision = { type: 'allow' } | { type: 'drop' } | { type: 'close'; code: number; reason: string };
 
 export interface AgentResponse {
   version: number;
@@ -202,13 +197,7 @@ export interface AgentResponse {
 // ---------------------------------------------------------------------------------------------
 // Control messages (spec §7)
 
-export type CancelReason =
-  | 'client_disconnect'
-  | 'timeout'
-  | 'blocked_by_agent'
-  | 'upstream_error'
-  | 'proxy_shutdown'
-  | 'manual';
+export type CancelReason = 'client_disconnect' | 'timeout' | 'blocked_by_agent' | 'upstream_error' | 'proxy_shutdown' | 'manual';
 
 export const CANCEL_REASONS: readonly CancelReason[] = [
   'client_disconnect',

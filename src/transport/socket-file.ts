@@ -94,7 +94,10 @@ async function removeStaleSocketFile(path: string): Promise<void> {
   const state = await probe(path);
   if (state === 'live') throw inUse(path);
   if (state !== 'dead') {
-    throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: a socket is there and a test connect got ${state}, so it may be live; remove it if it is stale`);
+    throw zapError(
+      ErrorCode.InvalidConfig,
+      `cannot listen on ${path}: a socket is there and a test connect got ${state}, so it may be live; remove it if it is stale`,
+    );
   }
   // Only the file we probed: a socket another process bound there meanwhile stays.
   const now = await identityOf(path);
@@ -145,8 +148,8 @@ export async function listenOnSocketFile(server: Server, path: string, o: Socket
     if (Buffer.byteLength(privatePath) > MAX_SOCKET_PATH_BYTES) {
       throw zapError(
         ErrorCode.InvalidConfig,
-        (`cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ` +
-          `${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`),
+        `cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ` +
+          `${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`,
       );
     }
     try {

@@ -110,7 +110,10 @@ export function modelCases(redial: boolean): ModelCase[] {
   const options = traversalOptions(redial);
   const shortest = new Map<string, RawStep[]>();
   for (const path of getShortestPaths(connectionMachine, options as never)) {
-    shortest.set(JSON.stringify((path.state as unknown as Snap).value), path.steps.map((s) => toRaw(s.event, s.state)));
+    shortest.set(
+      JSON.stringify((path.state as unknown as Snap).value),
+      path.steps.map((s) => toRaw(s.event, s.state)),
+    );
   }
   const adjacency = getAdjacencyMap(connectionMachine, options as never) as unknown as Adjacency;
   const cases: ModelCase[] = [];

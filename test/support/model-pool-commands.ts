@@ -329,7 +329,9 @@ export const poolCommands = [
   slot.map((i) => new RemoveAgent(i)),
   fc.tuple(slot, fc.constantFrom<CallKind>('fast', 'fast', 'slow')).map(([i, k]) => new Send(i, k)),
   fc.tuple(slot, fc.constantFrom<CallKind>('fast', 'fast', 'slow')).map(([i, k]) => new Send(i, k)),
-  fc.tuple(slot, fc.array(fc.constantFrom<CallKind>('fast', 'fast', 'slow', 'timeout'), { minLength: 2, maxLength: 8 })).map(([i, k]) => new Burst(i, k)),
+  fc
+    .tuple(slot, fc.array(fc.constantFrom<CallKind>('fast', 'fast', 'slow', 'timeout'), { minLength: 2, maxLength: 8 }))
+    .map(([i, k]) => new Burst(i, k)),
   slot.map((i) => new Send(i, 'timeout')),
   fc.nat({ max: 100 }).map((i) => new Abort(i)),
   slot.map((i) => new KillAgent(i)),
