@@ -1,5 +1,6 @@
 // runAgent(): one call that turns a handler into a program with the flags of `zap agent`
 // (agent-flags.ts), SIGTERM/SIGINT draining included (agent-program.ts).
+import { basename } from 'node:path';
 import { isAgentPoolError, ErrorCode } from '../protocol/errors.js';
 import { agentFlagsHelp, parseAgentFlags } from './agent-flags.js';
 import { serveAgentProgram, type AgentProgramHandler } from './agent-program.js';
@@ -26,7 +27,11 @@ export interface RunAgentOptions extends AgentProgramHandler {
 
 function helpText(o: RunAgentOptions): string {
   const head = o.description ?? `agent '${o.agentId}'`;
-  return `${head}\n\nusage: --listen ENDPOINT [options]\n       --reverse ENDPOINT --id ID [--token TOKEN] [options]\n\noptions:\n${agentFlagsHelp()}\n`;
+  const program = basename(process.argv[1] ?? 'agent');
+  return (
+    `${head}\n\nusage: ${program} --listen ENDPOINT [options]\n       ${program} --reverse ENDPOINT --id ID [--token TOKEN] [options]\n\n` +
+    `options:\n${agentFlagsHelp()}\n\nexample:\n  ${program} --listen unix:/tmp/${o.agentId}.sock --log-level warn\n`
+  );
 }
 
 /**
