@@ -9,6 +9,8 @@ import { EXAMPLES } from '../src/agent/examples/index.js';
 import type { AgentHandler } from '../src/agent/handler.js';
 import { allow } from '../src/agent/reply.js';
 import { runAgent } from '../src/agent/run-agent.js';
+import { runAgent as zapAgent } from '../src/cli/agent.js';
+import { UsageError } from '../src/cli/cli-error.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
@@ -267,5 +269,21 @@ describe('runAgent', () => {
       await pool.close();
     }
     assert.doesNotMatch(io.out(), /registered with|dialling/);
+  });
+});
+
+describe('zap agent takes the same flags', () => {
+  test('--help lists the shared flags and --example; a bad flag is a UsageError with the usage', async () => {
+    const io = capture();
+    try {
+      assert.equal(await zapAgent(['--help']), 0);
+    } finally {
+      io.restore();
+    }
+    assert.match(io.out(), /--example NAME/);
+    for (const name of Object.keys(AGENT_FLAGS)) assert.ok(io.out().includes(`--${name}`), name);
+    await assert.rejects(zapAgent(['--listen', 'a.sock', '--bogus']), (err: unknown) => err instanceof UsageError && /^unknown option '--bogus'\nzap agent/.test(err.message));
+    await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'nope']), (err: unknown) => err instanceof UsageError && /unknown --example 'nope'/.test(err.message));
+    await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'auth']), (err: unknown) => err instanceof UsageError && /--example auth needs --token/.test(err.message));
   });
 });
