@@ -3,6 +3,7 @@
 // process.emit('SIGTERM' | 'SIGINT'), which runs the runner's listeners without signalling anyone.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { AGENT_FLAGS, agentFlagsHelp, parseAgentFlags } from '../src/agent/agent-flags.js';
 import { EXAMPLES } from '../src/agent/examples/index.js';
@@ -176,6 +177,22 @@ describe('runAgent', () => {
     }
     assert.equal(code, 1);
     assert.match(io.err(), /^ZAP_INVALID_CONFIG: AgentServer cannot listen on 'no-such-scheme'/);
+  });
+
+  test('a listen that fails after the handler threads started exits 1 with one ZAP_ line', async () => {
+    const path = socketPath('runner-busy');
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(path, resolve));
+    const io = capture();
+    let code;
+    try {
+      code = await runAgent({ agentId: 'busy', module: EXAMPLES.echo, argv: ['--listen', `unix:${path}`, '--threads', '1'] });
+    } finally {
+      io.restore();
+      other.close();
+    }
+    assert.equal(code, 1);
+    assert.match(io.err(), /^ZAP_\w+: .*in use/);
   });
 
   test('SIGTERM drains: draining health, the in-flight event is answered, then the socket file goes; exit 0', async () => {

@@ -178,7 +178,11 @@ export async function serveAgentProgram(flags: AgentFlags, o: AgentProgramOption
     const connections = new ConnectionSet();
     server.on('connection', (conn: Tracked) => connections.add(conn));
     quietBelow(server, log);
-    const bound = await server.listen(flags.listen as string);
+    // A failed listen may have started the handler thread pool already: close the server to stop it.
+    const bound = await server.listen(flags.listen as string).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    });
     log.write('info', `listening on ${bound}`);
     await stops.wait(0);
     server.reportHealth(drainingHealth(agentId, flags.drainTimeoutMs));
@@ -231,7 +235,10 @@ async function serveReverse(
   connector.on('refused', (r) => log.write('warn', `registration refused: ${peerText(r.error, 512)}`));
   connector.on('retry', (r) => log.write('warn', `connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms`));
   const failed = new Promise<boolean>((resolve) => connector.once('failed', () => resolve(true)));
-  await connector.start();
+  await connector.start().catch(async (err: unknown) => {
+    await connector.close();
+    throw err;
+  });
   log.write('info', `dialling ${endpoint}`);
   const isFailure = await Promise.race([failed, stops.wait(0).then(() => false)]);
   if (!isFailure) {
