@@ -60,7 +60,7 @@ export interface AgentFlags {
   help: boolean;
 }
 
-export type ExtraFlagValues = Record<string, string | boolean | undefined>;
+type ExtraFlagValues = Record<string, string | boolean | undefined>;
 
 function usage(message: string): never {
   throw zapError(ErrorCode.InvalidArgument, message);

@@ -25,7 +25,7 @@ export interface AgentProgramHandler {
   moduleOptions?: unknown;
 }
 
-export interface AgentProgramOptions extends AgentProgramHandler {
+interface AgentProgramOptions extends AgentProgramHandler {
   /** The id when `--id` is not given. */
   agentId: string;
   /** Starts every log line, e.g. `zap agent 'waf' (waf)`. */
@@ -38,7 +38,7 @@ export interface AgentProgramOptions extends AgentProgramHandler {
 }
 
 /** Leveled lines: info and debug on stdout (the ready line is what supervisors wait for), the rest on stderr. */
-export class AgentLog {
+class AgentLog {
   readonly #rank: number;
   constructor(
     readonly level: LogLevel,
