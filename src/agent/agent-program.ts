@@ -53,9 +53,9 @@ class AgentLog {
 
   write(level: Exclude<LogLevel, 'silent'>, text: string): void {
     if (!this.enabled(level)) return;
-    const line = `${this.label} ${text}\n`;
-    if (level === 'info' || level === 'debug') process.stdout.write(line);
-    else process.stderr.write(line);
+    // Ready lines read "<label> listening on …"; problems "<label>: …", as zap agent always wrote them.
+    if (level === 'info' || level === 'debug') process.stdout.write(`${this.label} ${text}\n`);
+    else process.stderr.write(`${this.label}: ${text}\n`);
   }
 }
 
