@@ -65,11 +65,11 @@ describe('parseAgentFlags', () => {
   });
 
   test('usage problems are ZAP_INVALID_ARGUMENT with a short message', () => {
-    assert.throws(() => parseAgentFlags([]), invalid(/^give --listen or --reverse$/));
-    assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--reverse', 'b.sock']), invalid(/give --listen or --reverse/));
-    assert.throws(() => parseAgentFlags(['--reverse', 'b.sock']), invalid(/^--reverse needs --id$/));
+    assert.throws(() => parseAgentFlags([]), invalid(/^give one of --listen <endpoint> or --reverse <endpoint>$/));
+    assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--reverse', 'b.sock']), invalid(/give one of --listen <endpoint> or --reverse <endpoint>/));
+    assert.throws(() => parseAgentFlags(['--reverse', 'b.sock']), invalid(/^--reverse needs --id <id>$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--bogus']), invalid(/^unknown option '--bogus'$/));
-    assert.throws(() => parseAgentFlags(['--listen']), invalid(/^option '--listen' needs a value$/));
+    assert.throws(() => parseAgentFlags(['--listen']), invalid(/^option '--listen <value>' argument missing$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', 'stray']), invalid(/^unexpected argument 'stray'$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--threads', '1.5']), invalid(/--threads must be a non-negative integer/));
     assert.throws(() => parseAgentFlags(['--reverse', 'b.sock', '--id', 'x', '--connections', '0']), invalid(/--connections must be a positive integer/));
@@ -195,6 +195,18 @@ describe('runAgent', () => {
     assert.match(io.err(), /^ZAP_\w+: .*in use/);
   });
 
+  test('an unreadable TLS file is named by its flag, exit 1', async () => {
+    const io = capture();
+    let code;
+    try {
+      code = await runAgent({ agentId: 't', handler: {}, argv: ['--listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'] });
+    } finally {
+      io.restore();
+    }
+    assert.equal(code, 1);
+    assert.equal(io.err(), 'ZAP_INVALID_ARGUMENT: cannot read --tls-cert file /nonexistent/c.pem (ENOENT)\n');
+  });
+
   test('SIGTERM drains: draining health, the in-flight event is answered, then the socket file goes; exit 0', async () => {
     const path = socketPath('runner');
     const { handler, entered, release } = gatedHandler();
@@ -299,7 +311,7 @@ describe('zap agent takes the same flags', () => {
     }
     assert.match(io.out(), /--example NAME/);
     for (const name of Object.keys(AGENT_FLAGS)) assert.ok(io.out().includes(`--${name}`), name);
-    await assert.rejects(zapAgent(['--listen', 'a.sock', '--bogus']), (err: unknown) => err instanceof UsageError && /^unknown option '--bogus'\nzap agent/.test(err.message));
+    await assert.rejects(zapAgent(['--listen', 'a.sock', '--bogus']), (err: unknown) => err instanceof UsageError && /^unknown option '--bogus'$/.test(err.message));
     await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'nope']), (err: unknown) => err instanceof UsageError && /unknown --example 'nope'/.test(err.message));
     await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'auth']), (err: unknown) => err instanceof UsageError && /--example auth needs --token/.test(err.message));
   });

@@ -66,20 +66,11 @@ function usage(message: string): never {
   throw zapError(ErrorCode.InvalidArgument, message);
 }
 
-/** Node's parseArgs errors, said shortly (its own text suggests `--` tricks and is long). */
+/** Node's parseArgs errors, said shortly: their first sentence (the rest suggests `--` tricks), as `zap` says them. */
 function parseArgsMessage(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  const quoted = /'([^']+)'/.exec(e.message ?? '')?.[1] ?? '';
-  switch (e.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option '${quoted}'`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return `option '${quoted.replace(/ <value>$/, '')}' needs a value`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument '${quoted}'`;
-    default:
-      return e.message ?? String(err);
-  }
+  const message = err instanceof Error ? err.message : String(err);
+  const first = message.split(/\.\s/)[0] ?? message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
 function integerFlag(text: string | undefined, flag: string, min: 0 | 1, fallback: number): number {
@@ -123,21 +114,21 @@ export function parseAgentFlags(argv: readonly string[], extra: Record<string, A
 
   const listen = text('listen');
   const reverse = text('reverse');
-  if ((listen === undefined) === (reverse === undefined)) usage('give --listen or --reverse');
+  if ((listen === undefined) === (reverse === undefined)) usage('give one of --listen <endpoint> or --reverse <endpoint>');
   if (listen !== undefined) flags.listen = listen;
   if (reverse !== undefined) flags.reverse = reverse;
   const id = text('id');
   if (id !== undefined) flags.id = id;
-  if (reverse !== undefined && id === undefined) usage('--reverse needs --id');
+  if (reverse !== undefined && id === undefined) usage('--reverse needs --id <id>');
   const token = text('token');
   if (token !== undefined) flags.token = token;
   flags.connections = integerFlag(text('connections'), 'connections', 1, 1);
   flags.threads = integerFlag(text('threads'), 'threads', 0, 0);
   const encoding = text('encoding') ?? 'prefer-msgpack';
-  if (!(ENCODINGS as readonly string[]).includes(encoding)) usage(`unknown --encoding '${encoding}' (json, msgpack or prefer-msgpack)`);
+  if (!(ENCODINGS as readonly string[]).includes(encoding)) usage(`unknown --encoding '${encoding}' (one of ${ENCODINGS.join(', ')})`);
   flags.encoding = encoding as EncodingSetting;
   const logLevel = text('log-level') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) usage(`unknown --log-level '${logLevel}' (${LOG_LEVELS.join(', ')})`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) usage(`unknown --log-level '${logLevel}' (one of ${LOG_LEVELS.join(', ')})`);
   flags.logLevel = logLevel as LogLevel;
   flags.drainTimeoutMs = integerFlag(text('drain-timeout-ms'), 'drain-timeout-ms', 0, 10_000);
   flags.limits = limitFlags(text);

@@ -4,6 +4,7 @@
 // every connection closes (and the socket file goes). A second signal skips the wait. Shared by
 // `zap agent` and runAgent().
 import type { EventEmitter } from 'node:events';
+import { accessSync, constants } from 'node:fs';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { peerText } from '../protocol/peer-text.js';
 import { HealthState, type HealthStatus } from '../protocol/types.js';
@@ -157,8 +158,25 @@ async function drain(connections: ConnectionSet, flags: AgentFlags, stops: StopS
   if (left > 0) log.write('warn', `${skipped ? 'second stop signal' : 'drain timeout'}: closing with ${left} event(s) unanswered`);
 }
 
+/**
+ * A TLS file that cannot be read is the flag's problem, `cannot read --tls-cert file /x.pem (ENOENT)`,
+ * not a library error from deep inside the listen. PEM text given inline passes.
+ */
+function checkTlsFiles(flags: AgentFlags): void {
+  for (const [flag, path] of [['--tls-cert', flags.tls?.cert], ['--tls-key', flags.tls?.key], ['--tls-ca', flags.tls?.ca]] as const) {
+    if (path === undefined || path.includes('-----BEGIN')) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw zapError(ErrorCode.InvalidArgument, `cannot read ${flag} file ${path} (${code})`, { cause: err });
+    }
+  }
+}
+
 /** Serves until stopped; resolves with the exit code (0), throws a typed error on failure. */
 export async function serveAgentProgram(flags: AgentFlags, o: AgentProgramOptions): Promise<number> {
+  checkTlsFiles(flags);
   const log = new AgentLog(flags.logLevel, o.label);
   const agentId = flags.id ?? o.agentId;
   const base = {

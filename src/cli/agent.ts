@@ -25,7 +25,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   try {
     parsed = parseAgentFlags(argv, CLI_FLAGS);
   } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${AGENT_USAGE}`);
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const { flags, extra } = parsed;
   if (flags.help) {
@@ -33,7 +33,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     return 0;
   }
   const name = typeof extra['example'] === 'string' ? extra['example'] : 'echo';
-  if (!isExampleName(name)) throw new UsageError(`unknown --example '${name}'\n${AGENT_USAGE}`);
+  if (!isExampleName(name)) throw new UsageError(`unknown --example '${name}' (one of ${Object.keys(EXAMPLES).join(', ')})`);
   if (name === 'auth' && flags.token === undefined) throw new UsageError('--example auth needs --token');
   const id = flags.id ?? name;
   return serveAgentProgram(flags, {
