@@ -19,6 +19,10 @@ export interface AgentFlagSpec {
   value?: string;
   short?: string;
   help: string;
+  /** The accepted values (for shell completion; the parser checks them itself). */
+  choices?: readonly string[];
+  /** The value names a file (for shell completion). */
+  file?: boolean;
 }
 
 export const AGENT_FLAGS = {
@@ -28,16 +32,16 @@ export const AGENT_FLAGS = {
   token: { type: 'string', value: 'TOKEN', help: 'registration token sent with --reverse' },
   connections: { type: 'string', value: 'N', help: 'registered connections to keep with --reverse (default 1)' },
   threads: { type: 'string', value: 'N', help: 'run the handler on N worker threads (default 0: in this thread)' },
-  encoding: { type: 'string', value: 'ENC', help: 'json, msgpack or prefer-msgpack (default prefer-msgpack)' },
-  'tls-cert': { type: 'string', value: 'PEM', help: 'certificate file: gRPC server with --listen, client certificate with --reverse' },
-  'tls-key': { type: 'string', value: 'PEM', help: 'private key file of --tls-cert' },
-  'tls-ca': { type: 'string', value: 'PEM', help: 'CA file: require client certificates (--listen) or verify the proxy (--reverse)' },
+  encoding: { type: 'string', value: 'ENC', help: 'json, msgpack or prefer-msgpack (default prefer-msgpack)', choices: ENCODINGS },
+  'tls-cert': { type: 'string', value: 'PEM', help: 'certificate file: gRPC server with --listen, client certificate with --reverse', file: true },
+  'tls-key': { type: 'string', value: 'PEM', help: 'private key file of --tls-cert', file: true },
+  'tls-ca': { type: 'string', value: 'PEM', help: 'CA file: require client certificates (--listen) or verify the proxy (--reverse)', file: true },
   'max-connections': { type: 'string', value: 'N', help: 'open connections and gRPC streams at most (default 1024; --listen)' },
   'handshake-timeout-ms': { type: 'string', value: 'MS', help: 'time a proxy has to handshake (default 10000; --listen)' },
   'frame-timeout-ms': { type: 'string', value: 'MS', help: 'time a started frame has to complete (default 30000; --listen)' },
   'socket-mode': { type: 'string', value: 'OCTAL', help: 'permission bits of the Unix socket file (default 600; --listen)' },
   'drain-timeout-ms': { type: 'string', value: 'MS', help: 'on SIGTERM/SIGINT, how long in-flight events may finish (default 10000)' },
-  'log-level': { type: 'string', value: 'LEVEL', help: 'silent, error, warn, info or debug (default info)' },
+  'log-level': { type: 'string', value: 'LEVEL', help: 'silent, error, warn, info or debug (default info)', choices: LOG_LEVELS },
   help: { type: 'boolean', short: 'h', help: 'print this help and exit' },
 } as const satisfies Record<string, AgentFlagSpec>;
 
