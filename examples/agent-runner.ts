@@ -30,7 +30,9 @@ const handler: AgentHandler = {
     // Request bodies are replaced as UTF-8 text: redact passwords in form posts.
     const text = Buffer.from(chunk.data).toString('utf8');
     if (!text.includes('password=')) return allow();
-    return allow().withRequestBodyMutation(text.replace(/password=[^&]*/g, 'password=***'), chunk.chunkIndex).withTag('redacted');
+    return allow()
+      .withRequestBodyMutation(text.replace(/password=[^&]*/g, 'password=***'), chunk.chunkIndex)
+      .withTag('redacted');
   },
 };
 

@@ -37,13 +37,21 @@ describe('reply builders: each method and its wire JSON', () => {
 
   test('request header operations: add, set and remove, in call order', () => {
     const w = wire(allow().addRequestHeader('x-a', '1').setRequestHeader('x-b', '2').removeRequestHeader('cookie'));
-    assert.deepEqual(w['request_headers'], [{ add: { name: 'x-a', value: '1' } }, { set: { name: 'x-b', value: '2' } }, { remove: { name: 'cookie' } }]);
+    assert.deepEqual(w['request_headers'], [
+      { add: { name: 'x-a', value: '1' } },
+      { set: { name: 'x-b', value: '2' } },
+      { remove: { name: 'cookie' } },
+    ]);
     assert.deepEqual(w['response_headers'], []);
   });
 
   test('response header operations: add, set and remove', () => {
     const w = wire(allow().addResponseHeader('x-a', '1').setResponseHeader('x-b', '2').removeResponseHeader('server'));
-    assert.deepEqual(w['response_headers'], [{ add: { name: 'x-a', value: '1' } }, { set: { name: 'x-b', value: '2' } }, { remove: { name: 'server' } }]);
+    assert.deepEqual(w['response_headers'], [
+      { add: { name: 'x-a', value: '1' } },
+      { set: { name: 'x-b', value: '2' } },
+      { remove: { name: 'server' } },
+    ]);
     assert.deepEqual(w['request_headers'], []);
   });
 
@@ -80,7 +88,9 @@ describe('reply builders: each method and its wire JSON', () => {
   });
 
   test('redirect and challenge decisions, with header ops and audit chained', () => {
-    assert.deepEqual(wire(redirect('https://login.example/', 307).withTag('login'))['decision'], { redirect: { url: 'https://login.example/', status: 307 } });
+    assert.deepEqual(wire(redirect('https://login.example/', 307).withTag('login'))['decision'], {
+      redirect: { url: 'https://login.example/', status: 307 },
+    });
     assert.deepEqual(wire(redirect('/x'))['decision'], { redirect: { url: '/x', status: 302 } });
     const c = wire(challenge('captcha', { site_key: 'k' }).setResponseHeader('cache-control', 'no-store'));
     assert.deepEqual(c['decision'], { challenge: { challenge_type: 'captcha', params: { site_key: 'k' } } });
@@ -95,7 +105,11 @@ describe('reply builders: each method and its wire JSON', () => {
   });
 
   test('body mutations: request text, response bytes as base64, drops, pass-through', () => {
-    const w = wire(allow().withRequestBodyMutation('{"redacted":true}', 2).withResponseBodyMutation(Buffer.from([0, 1, 255]), 1));
+    const w = wire(
+      allow()
+        .withRequestBodyMutation('{"redacted":true}', 2)
+        .withResponseBodyMutation(Buffer.from([0, 1, 255]), 1),
+    );
     assert.deepEqual(w['request_body_mutation'], { data: '{"redacted":true}', chunk_index: 2 });
     assert.deepEqual(w['response_body_mutation'], { data: 'AAH/', chunk_index: 1 });
     const drops = wire(allow().withRequestBodyMutation('').withResponseBodyMutation('drop', 3));
@@ -155,7 +169,13 @@ describe('reply builders: immutability and the earlier call forms', () => {
     assert.deepEqual(Object.keys(allow()), ['decision']);
     assert.deepEqual({ ...block(403, 'Forbidden') }, { decision: { type: 'block', status: 403, body: 'Forbidden', headers: null } });
     const spread: Reply = { ...block(403, 'Forbidden'), audit: { ruleIds: ['941100'] } };
-    assert.deepEqual(wire(spread)['audit'], { tags: [], rule_ids: ['941100'], confidence: null, reason_codes: [], custom: { correlation_id: 'c-1' } });
+    assert.deepEqual(wire(spread)['audit'], {
+      tags: [],
+      rule_ids: ['941100'],
+      confidence: null,
+      reason_codes: [],
+      custom: { correlation_id: 'c-1' },
+    });
   });
 
   test('block(status, body, headers) and assigning a field of a result typed Reply still work', () => {
@@ -184,9 +204,14 @@ describe('reply builders end to end: AgentServer → AgentPool', () => {
 
   const handler = {
     onRequestHeaders(e: { uri: string }) {
-      if (e.uri.startsWith('/admin')) return block(403).withBody('Forbidden').withBlockHeader('x-blocked-by', 'test').withRuleId('900').withTag('admin');
+      if (e.uri.startsWith('/admin'))
+        return block(403).withBody('Forbidden').withBlockHeader('x-blocked-by', 'test').withRuleId('900').withTag('admin');
       if (e.uri.startsWith('/old')) return redirect('/new', 301).withReasonCode('MOVED');
-      return allow().setRequestHeader('x-user', 'u1').removeRequestHeader('cookie').addResponseHeader('x-served', 'yes').withConfidence(0.5);
+      return allow()
+        .setRequestHeader('x-user', 'u1')
+        .removeRequestHeader('cookie')
+        .addResponseHeader('x-served', 'yes')
+        .withConfidence(0.5);
     },
   };
 
@@ -201,7 +226,10 @@ describe('reply builders end to end: AgentServer → AgentPool', () => {
   async function check(pool: AgentPool): Promise<void> {
     const ok = await pool.sendRequestHeaders('b', 'e1', requestHeaders('e1', '/shop'));
     assert.deepEqual(ok.decision, { type: 'allow' });
-    assert.deepEqual(ok.requestHeaders, [{ op: 'set', name: 'x-user', value: 'u1' }, { op: 'remove', name: 'cookie' }]);
+    assert.deepEqual(ok.requestHeaders, [
+      { op: 'set', name: 'x-user', value: 'u1' },
+      { op: 'remove', name: 'cookie' },
+    ]);
     assert.deepEqual(ok.responseHeaders, [{ op: 'add', name: 'x-served', value: 'yes' }]);
     assert.equal(ok.audit.confidence, 0.5);
     const denied = await pool.sendRequestHeaders('b', 'e2', requestHeaders('e2', '/admin'));

@@ -56,7 +56,10 @@ describe('examples/agent-runner.ts', () => {
 
       const admin = await pool.sendRequestHeaders('guard', 'a', requestHeaders('a', '/admin/users'));
       assert.deepEqual(admin.decision, { type: 'block', status: 403, body: 'Forbidden', headers: null });
-      assert.deepEqual([admin.audit.tags, admin.audit.ruleIds, admin.audit.custom['client_ip']], [['admin-path'], ['guard-001'], '192.0.2.10']);
+      assert.deepEqual(
+        [admin.audit.tags, admin.audit.ruleIds, admin.audit.custom['client_ip']],
+        [['admin-path'], ['guard-001'], '192.0.2.10'],
+      );
 
       const noKey = await pool.sendRequestHeaders('guard', 'b', requestHeaders('b', '/api'));
       assert.deepEqual(noKey.decision, {

@@ -44,7 +44,20 @@ describe('parseAgentFlags', () => {
 
   test('every flag parsed', () => {
     const { flags } = parseAgentFlags(
-      ['--listen', '127.0.0.1:0', '--id', 'w', '--threads', '2', '--encoding', 'json', '--max-connections', '7', '--handshake-timeout-ms', '100'] //
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--id',
+        'w',
+        '--threads',
+        '2',
+        '--encoding',
+        'json',
+        '--max-connections',
+        '7',
+        '--handshake-timeout-ms',
+        '100',
+      ] //
         .concat(['--frame-timeout-ms', '200', '--socket-mode', '660', '--drain-timeout-ms', '0', '--log-level', 'debug'])
         .concat(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem']),
     );
@@ -60,22 +73,45 @@ describe('parseAgentFlags', () => {
       tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' },
       help: false,
     });
-    const reverse = parseAgentFlags(['--reverse', 'tls://p:9090', '--id', 'e1', '--token', 't', '--connections', '3', '--tls-ca', 'ca.pem']).flags;
-    assert.deepEqual([reverse.reverse, reverse.id, reverse.token, reverse.connections, reverse.tls], ['tls://p:9090', 'e1', 't', 3, { ca: 'ca.pem' }]);
+    const reverse = parseAgentFlags([
+      '--reverse',
+      'tls://p:9090',
+      '--id',
+      'e1',
+      '--token',
+      't',
+      '--connections',
+      '3',
+      '--tls-ca',
+      'ca.pem',
+    ]).flags;
+    assert.deepEqual(
+      [reverse.reverse, reverse.id, reverse.token, reverse.connections, reverse.tls],
+      ['tls://p:9090', 'e1', 't', 3, { ca: 'ca.pem' }],
+    );
   });
 
   test('usage problems are ZAP_INVALID_ARGUMENT with a short message', () => {
     assert.throws(() => parseAgentFlags([]), invalid(/^give one of --listen <endpoint> or --reverse <endpoint>$/));
-    assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--reverse', 'b.sock']), invalid(/give one of --listen <endpoint> or --reverse <endpoint>/));
+    assert.throws(
+      () => parseAgentFlags(['--listen', 'a.sock', '--reverse', 'b.sock']),
+      invalid(/give one of --listen <endpoint> or --reverse <endpoint>/),
+    );
     assert.throws(() => parseAgentFlags(['--reverse', 'b.sock']), invalid(/^--reverse needs --id <id>$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--bogus']), invalid(/^unknown option '--bogus'$/));
     assert.throws(() => parseAgentFlags(['--listen']), invalid(/^option '--listen <value>' argument missing$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', 'stray']), invalid(/^unexpected argument 'stray'$/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--threads', '1.5']), invalid(/--threads must be a non-negative integer/));
-    assert.throws(() => parseAgentFlags(['--reverse', 'b.sock', '--id', 'x', '--connections', '0']), invalid(/--connections must be a positive integer/));
+    assert.throws(
+      () => parseAgentFlags(['--reverse', 'b.sock', '--id', 'x', '--connections', '0']),
+      invalid(/--connections must be a positive integer/),
+    );
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--encoding', 'xml']), invalid(/unknown --encoding 'xml'/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--log-level', 'loud']), invalid(/unknown --log-level 'loud'/));
-    assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--max-connections', '0']), invalid(/--max-connections must be a positive integer/));
+    assert.throws(
+      () => parseAgentFlags(['--listen', 'a.sock', '--max-connections', '0']),
+      invalid(/--max-connections must be a positive integer/),
+    );
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--socket-mode', '999']), invalid(/--socket-mode must be octal/));
     assert.throws(() => parseAgentFlags(['--reverse', 'b.sock', '--id', 'x', '--max-connections', '5']), invalid(/apply to --listen only/));
     assert.throws(() => parseAgentFlags(['--listen', 'a.sock', '--tls-cert', 'c.pem']), invalid(/--tls-cert and --tls-key go together/));
@@ -199,7 +235,11 @@ describe('runAgent', () => {
     const io = capture();
     let code;
     try {
-      code = await runAgent({ agentId: 't', handler: {}, argv: ['--listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'] });
+      code = await runAgent({
+        agentId: 't',
+        handler: {},
+        argv: ['--listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'],
+      });
     } finally {
       io.restore();
     }
@@ -270,7 +310,10 @@ describe('runAgent', () => {
         release();
         await pool?.close();
       }
-      assert.match(io.err(), secondSignal ? /second stop signal: closing with 1 event\(s\) unanswered/ : /drain timeout: closing with 1 event\(s\) unanswered/);
+      assert.match(
+        io.err(),
+        secondSignal ? /second stop signal: closing with 1 event\(s\) unanswered/ : /drain timeout: closing with 1 event\(s\) unanswered/,
+      );
     }
   });
 
@@ -311,8 +354,17 @@ describe('zap agent takes the same flags', () => {
     }
     assert.match(io.out(), /--example NAME/);
     for (const name of Object.keys(AGENT_FLAGS)) assert.ok(io.out().includes(`--${name}`), name);
-    await assert.rejects(zapAgent(['--listen', 'a.sock', '--bogus']), (err: unknown) => err instanceof UsageError && /^unknown option '--bogus'$/.test(err.message));
-    await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'nope']), (err: unknown) => err instanceof UsageError && /unknown --example 'nope'/.test(err.message));
-    await assert.rejects(zapAgent(['--listen', 'a.sock', '--example', 'auth']), (err: unknown) => err instanceof UsageError && /--example auth needs --token/.test(err.message));
+    await assert.rejects(
+      zapAgent(['--listen', 'a.sock', '--bogus']),
+      (err: unknown) => err instanceof UsageError && /^unknown option '--bogus'$/.test(err.message),
+    );
+    await assert.rejects(
+      zapAgent(['--listen', 'a.sock', '--example', 'nope']),
+      (err: unknown) => err instanceof UsageError && /unknown --example 'nope'/.test(err.message),
+    );
+    await assert.rejects(
+      zapAgent(['--listen', 'a.sock', '--example', 'auth']),
+      (err: unknown) => err instanceof UsageError && /--example auth needs --token/.test(err.message),
+    );
   });
 });

@@ -26,16 +26,34 @@ export interface AgentFlagSpec {
 }
 
 export const AGENT_FLAGS = {
-  listen: { type: 'string', value: 'ENDPOINT', help: 'serve proxies on unix:/path, /path, *.sock, grpc://host:port, https://host:port or host:port (port 0: any)' },
-  reverse: { type: 'string', value: 'ENDPOINT', help: "dial a proxy's reverse listener instead: unix:/path, tcp://host:port, tls://host:port" },
+  listen: {
+    type: 'string',
+    value: 'ENDPOINT',
+    help: 'serve proxies on unix:/path, /path, *.sock, grpc://host:port, https://host:port or host:port (port 0: any)',
+  },
+  reverse: {
+    type: 'string',
+    value: 'ENDPOINT',
+    help: "dial a proxy's reverse listener instead: unix:/path, tcp://host:port, tls://host:port",
+  },
   id: { type: 'string', value: 'ID', help: 'agent id (required with --reverse)' },
   token: { type: 'string', value: 'TOKEN', help: 'registration token sent with --reverse' },
   connections: { type: 'string', value: 'N', help: 'registered connections to keep with --reverse (default 1)' },
   threads: { type: 'string', value: 'N', help: 'run the handler on N worker threads (default 0: in this thread)' },
   encoding: { type: 'string', value: 'ENC', help: 'json, msgpack or prefer-msgpack (default prefer-msgpack)', choices: ENCODINGS },
-  'tls-cert': { type: 'string', value: 'PEM', help: 'certificate file: gRPC server with --listen, client certificate with --reverse', file: true },
+  'tls-cert': {
+    type: 'string',
+    value: 'PEM',
+    help: 'certificate file: gRPC server with --listen, client certificate with --reverse',
+    file: true,
+  },
   'tls-key': { type: 'string', value: 'PEM', help: 'private key file of --tls-cert', file: true },
-  'tls-ca': { type: 'string', value: 'PEM', help: 'CA file: require client certificates (--listen) or verify the proxy (--reverse)', file: true },
+  'tls-ca': {
+    type: 'string',
+    value: 'PEM',
+    help: 'CA file: require client certificates (--listen) or verify the proxy (--reverse)',
+    file: true,
+  },
   'max-connections': { type: 'string', value: 'N', help: 'open connections and gRPC streams at most (default 1024; --listen)' },
   'handshake-timeout-ms': { type: 'string', value: 'MS', help: 'time a proxy has to handshake (default 10000; --listen)' },
   'frame-timeout-ms': { type: 'string', value: 'MS', help: 'time a started frame has to complete (default 30000; --listen)' },
@@ -88,11 +106,17 @@ function integerFlag(text: string | undefined, flag: string, min: 0 | 1, fallbac
  * Parses an agent program's arguments (`extra`: flags of the program's own, e.g. `zap agent --example`).
  * Throws ZAP_INVALID_ARGUMENT naming the first problem. With `--help` nothing else is checked.
  */
-export function parseAgentFlags(argv: readonly string[], extra: Record<string, AgentFlagSpec> = {}): { flags: AgentFlags; extra: ExtraFlagValues } {
+export function parseAgentFlags(
+  argv: readonly string[],
+  extra: Record<string, AgentFlagSpec> = {},
+): { flags: AgentFlags; extra: ExtraFlagValues } {
   let values: ExtraFlagValues;
   try {
     const options = Object.fromEntries(
-      Object.entries<AgentFlagSpec>({ ...extra, ...AGENT_FLAGS }).map(([name, s]) => [name, s.short === undefined ? { type: s.type } : { type: s.type, short: s.short }]),
+      Object.entries<AgentFlagSpec>({ ...extra, ...AGENT_FLAGS }).map(([name, s]) => [
+        name,
+        s.short === undefined ? { type: s.type } : { type: s.type, short: s.short },
+      ]),
     );
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as ExtraFlagValues;
   } catch (err) {

@@ -163,7 +163,11 @@ async function drain(connections: ConnectionSet, flags: AgentFlags, stops: StopS
  * not a library error from deep inside the listen. PEM text given inline passes.
  */
 function checkTlsFiles(flags: AgentFlags): void {
-  for (const [flag, path] of [['--tls-cert', flags.tls?.cert], ['--tls-key', flags.tls?.key], ['--tls-ca', flags.tls?.ca]] as const) {
+  for (const [flag, path] of [
+    ['--tls-cert', flags.tls?.cert],
+    ['--tls-key', flags.tls?.key],
+    ['--tls-ca', flags.tls?.ca],
+  ] as const) {
     if (path === undefined || path.includes('-----BEGIN')) continue;
     try {
       accessSync(path, constants.R_OK);
@@ -251,7 +255,9 @@ async function serveReverse(
   connector.on('registered', (r) => log.write('info', `registered with ${endpoint} as ${peerText(r.connectionId)}`));
   // The refusal text is the proxy's: escaped and cut, one line per refusal.
   connector.on('refused', (r) => log.write('warn', `registration refused: ${peerText(r.error, 512)}`));
-  connector.on('retry', (r) => log.write('warn', `connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms`));
+  connector.on('retry', (r) =>
+    log.write('warn', `connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms`),
+  );
   const failed = new Promise<boolean>((resolve) => connector.once('failed', () => resolve(true)));
   await connector.start().catch(async (err: unknown) => {
     await connector.close();

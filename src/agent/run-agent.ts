@@ -71,7 +71,9 @@ async function run(o: RunAgentOptions): Promise<number> {
   try {
     return await serveAgentProgram(flags, { ...o, label: `agent '${flags.id ?? o.agentId}'` });
   } catch (err) {
-    const line = isAgentPoolError(err) ? `${err.code}: ${err.message}` : `${ErrorCode.Error}: ${err instanceof Error ? err.message : String(err)}`;
+    const line = isAgentPoolError(err)
+      ? `${err.code}: ${err.message}`
+      : `${ErrorCode.Error}: ${err instanceof Error ? err.message : String(err)}`;
     process.stderr.write(`${line.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }

@@ -10,7 +10,12 @@ import { UsageError } from './cli-error.js';
 
 /** The flags `zap agent` has beyond the runner's. */
 const CLI_FLAGS: Record<string, AgentFlagSpec> = {
-  example: { type: 'string', value: 'NAME', help: 'the example agent to run: echo, waf or auth (default echo)', choices: Object.keys(EXAMPLES) },
+  example: {
+    type: 'string',
+    value: 'NAME',
+    help: 'the example agent to run: echo, waf or auth (default echo)',
+    choices: Object.keys(EXAMPLES),
+  },
 };
 
 export const AGENT_USAGE =

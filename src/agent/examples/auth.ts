@@ -35,7 +35,11 @@ export default function createHandler(options?: unknown): AgentHandler {
   const { token, subject = 'authenticated' } = parseOptions(options);
   const expected = `Bearer ${token}`;
   // Built once: a builder never changes, so every request may return the same one.
-  const denied = block(401).withBody('Unauthorized').withBlockHeader('www-authenticate', 'Bearer').withTag('auth').withReasonCode('AUTH_REQUIRED');
+  const denied = block(401)
+    .withBody('Unauthorized')
+    .withBlockHeader('www-authenticate', 'Bearer')
+    .withTag('auth')
+    .withReasonCode('AUTH_REQUIRED');
   const passed = allow().setRequestHeader('x-auth-subject', subject);
   return {
     onRequestHeaders(e) {
