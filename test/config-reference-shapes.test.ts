@@ -115,8 +115,10 @@ describe('the type child', () => {
 
 describe('connections in an agent block', () => {
   test('sets pool.connectionsPerAgent, which the pool options carry', () => {
-    const a = only(agent('    connections 3'));
+    const a = only(agent('    connections 3\n    type "waf"'));
     assert.deepEqual(a.pool, { connectionsPerAgent: 3 });
+    // The loader's working fields do not leak into the typed result (nor into `zap check --json`).
+    assert.deepEqual(Object.keys(a).filter((k) => k === 'connections' || k === 'typeChild'), []);
     assert.equal(agentPoolOptions(a).connectionsPerAgent, 3);
   });
 
