@@ -15,7 +15,9 @@ import { socketPath } from './support/tmp.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const SHAPES = new URL('./fixtures/reference-shapes/', import.meta.url);
-const shapeFiles = readdirSync(SHAPES).filter((f) => f.endsWith('.kdl')).sort();
+const shapeFiles = readdirSync(SHAPES)
+  .filter((f) => f.endsWith('.kdl'))
+  .sort();
 const shape = (name: string): string => readFileSync(new URL(name, SHAPES), 'utf8');
 
 /** Loading `text` as `t.kdl` fails with exactly `t.kdl:<line>: <what>`. */
@@ -69,7 +71,11 @@ describe('configs shaped like the reference examples', () => {
     const types = (name: string) => Object.fromEntries(loadConfig(shape(name), name).agents.map((a) => [a.id, a.type]));
     assert.deepEqual(types('edge-gateway.kdl'), { 'login-check': 'auth', throttle: 'rate_limit' });
     assert.deepEqual(types('main-site.kdl'), { sso: 'auth', quota: 'rate_limit', shield: 'waf' });
-    assert.deepEqual(types('content-guards.kdl'), { 'jailbreak-screen': 'guardrail', 'secret-scrubber': 'guardrail', 'tone-review': 'guardrail' });
+    assert.deepEqual(types('content-guards.kdl'), {
+      'jailbreak-screen': 'guardrail',
+      'secret-scrubber': 'guardrail',
+      'tone-review': 'guardrail',
+    });
     assert.deepEqual(types('socket-watch.kdl'), { 'frame-watch': 'websocket', 'ticket-check': 'auth' });
   });
 
@@ -118,7 +124,10 @@ describe('connections in an agent block', () => {
     const a = only(agent('    connections 3\n    type "waf"'));
     assert.deepEqual(a.pool, { connectionsPerAgent: 3 });
     // The loader's working fields do not leak into the typed result (nor into `zap check --json`).
-    assert.deepEqual(Object.keys(a).filter((k) => k === 'connections' || k === 'typeChild'), []);
+    assert.deepEqual(
+      Object.keys(a).filter((k) => k === 'connections' || k === 'typeChild'),
+      [],
+    );
     assert.equal(agentPoolOptions(a).connectionsPerAgent, 3);
   });
 
@@ -147,7 +156,10 @@ describe('connections in an agent block', () => {
       await pool.close();
       await server.close();
     });
-    const config = loadConfig(`agents {\n  agent "conns" {\n    type "auth"\n    unix-socket "${path}"\n    connections 3\n  }\n}\n`, 'c.kdl');
+    const config = loadConfig(
+      `agents {\n  agent "conns" {\n    type "auth"\n    unix-socket "${path}"\n    connections 3\n  }\n}\n`,
+      'c.kdl',
+    );
     const a = config.agents[0]!;
     const { ready } = await pool.addAgent(a.id, endpointOf(a), agentPoolOptions(a));
     assert.equal(ready, 3);

@@ -47,7 +47,10 @@ test('zap serve: /metrics carries process_* and nodejs_* beside the pool familie
   const path = socketPath('serve-proc');
   const agent = zap(['agent', '--listen', path, '--example', 'echo']);
   const config = socketPath('serve-proc-config').replace(/\.sock$/, '.kdl');
-  writeFileSync(config, `agents {\n    agent "echo" {\n        type "custom"\n        unix-socket "${path}"\n        connections 2\n    }\n}\n`);
+  writeFileSync(
+    config,
+    `agents {\n    agent "echo" {\n        type "custom"\n        unix-socket "${path}"\n        connections 2\n    }\n}\n`,
+  );
   after(() => rmSync(config, { force: true }));
   await outputMatch(agent.stdout, /listening on /);
   const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
@@ -61,7 +64,14 @@ test('zap serve: /metrics carries process_* and nodejs_* beside the pool familie
     return { text: r.body, families: parseExposition(r.body) }; // fails on a family given twice
   };
   const first = await scrape();
-  for (const name of ['agent_connections_active', 'agent_protocol_requests_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+  for (const name of [
+    'agent_connections_active',
+    'agent_protocol_requests_total',
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
     assert.ok(first.families.has(name), `${name} is exposed`);
   }
   assert.match(first.text, /^agent_connections_active\{agent="echo"\} 2$/m);
@@ -70,7 +80,10 @@ test('zap serve: /metrics carries process_* and nodejs_* beside the pool familie
   serve.child.kill('SIGHUP');
   await outputMatch(serve.stdout, /reloaded: new connections are serving/);
   const reloaded = await scrape();
-  assert.deepEqual([...reloaded.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)), [...first.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)));
+  assert.deepEqual(
+    [...reloaded.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)),
+    [...first.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)),
+  );
   if (hasPromtool) assert.equal(promtoolFindings(reloaded.text), '');
 
   serve.child.kill('SIGTERM');
