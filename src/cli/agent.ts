@@ -8,42 +8,20 @@ import { createExampleHandler, EXAMPLES, type ExampleName } from '../agent/examp
 import { peerText } from '../protocol/peer-text.js';
 import type { EncodingSetting } from '../protocol/types.js';
 import { UsageError } from './cli-error.js';
-
-export const AGENT_USAGE =
-  'zap agent --listen <unix:/path|/path|*.sock|grpc://host:port|https://host:port|host:port> [--example echo|waf|auth] [--id ID] [--token T] ' +
-  '[--threads N] [--encoding json|msgpack|prefer-msgpack] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n' +
-  '       [--max-connections N (1024)] [--handshake-timeout-ms MS (10000)] [--frame-timeout-ms MS (30000)] [--socket-mode OCTAL (600)]\n' +
-  '       zap agent --reverse <unix:/path|tcp://host:port|tls://host:port> --id ID [--token T] [--connections N] ' +
-  '[--example echo|waf|auth] [--threads N]   (--token is also the registration token)';
+import { AGENT_OPTIONS, EXAMPLE_NAMES } from './command-table.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      listen: { type: 'string' },
-      reverse: { type: 'string' },
-      connections: { type: 'string', default: '1' },
-      example: { type: 'string', default: 'echo' },
-      id: { type: 'string' },
-      token: { type: 'string' },
-      threads: { type: 'string', default: '0' },
-      encoding: { type: 'string', default: 'prefer-msgpack' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
-      'max-connections': { type: 'string' },
-      'handshake-timeout-ms': { type: 'string' },
-      'frame-timeout-ms': { type: 'string' },
-      'socket-mode': { type: 'string' },
-    },
+    options: AGENT_OPTIONS,
   });
-  if ((values.listen === undefined) === (values.reverse === undefined)) throw new UsageError(`give --listen or --reverse\n${AGENT_USAGE}`);
+  if ((values.listen === undefined) === (values.reverse === undefined)) throw new UsageError('give one of --listen <endpoint> or --reverse <endpoint>');
   const name = values.example as ExampleName;
-  if (!(name in EXAMPLES)) throw new UsageError(`unknown --example '${values.example}'\n${AGENT_USAGE}`);
+  if (!(name in EXAMPLES)) throw new UsageError(`unknown --example '${values.example}' (one of ${EXAMPLE_NAMES.join(', ')})`);
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new UsageError('--threads must be a non-negative integer');
   const encoding = values.encoding as EncodingSetting;
-  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}'`);
+  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
   if (name === 'auth' && values.token === undefined) throw new UsageError('--example auth needs --token');
 
   const limits = limitFlags(values);
@@ -114,7 +92,7 @@ async function runReverse(
   connectionsText: string,
   name: string,
 ): Promise<number> {
-  if (id === undefined) throw new UsageError(`--reverse needs --id\n${AGENT_USAGE}`);
+  if (id === undefined) throw new UsageError('--reverse needs --id <id>');
   const connections = Number(connectionsText);
   if (!Number.isInteger(connections) || connections < 1) throw new UsageError('--connections must be a positive integer');
   const connector = new ReverseConnector({
