@@ -111,10 +111,10 @@ describe('zap call ↔ zap agent', () => {
   });
 });
 
-test('zap with no command prints usage', async () => {
-  await assert.rejects(run(process.execPath, [CLI]), (err: { code: number; stdout: string }) => {
+test('zap with no command prints usage on stderr, exit 2', async () => {
+  await assert.rejects(run(process.execPath, [CLI]), (err: { code: number; stderr: string }) => {
     assert.equal(err.code, 2);
-    assert.match(err.stdout, /usage: zap/);
+    assert.match(err.stderr, /^usage: zap <command>/);
     return true;
   });
 });

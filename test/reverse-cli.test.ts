@@ -81,11 +81,11 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
 
   test('usage and waiting limits (in-process)', async () => {
     const usage = (re: RegExp) => (err: unknown) => err instanceof UsageError && re.test(err.message);
-    await assert.rejects(runAgent(['--id', 'x']), usage(/give --listen or --reverse/));
-    await assert.rejects(runAgent(['--listen', socketPath('x'), '--reverse', socketPath('y'), '--id', 'x']), usage(/give --listen or --reverse/));
+    await assert.rejects(runAgent(['--id', 'x']), usage(/give one of --listen <endpoint> or --reverse <endpoint>/));
+    await assert.rejects(runAgent(['--listen', socketPath('x'), '--reverse', socketPath('y'), '--id', 'x']), usage(/give one of --listen <endpoint> or --reverse <endpoint>/));
     await assert.rejects(runAgent(['--reverse', socketPath('y')]), usage(/--reverse needs --id/));
     await assert.rejects(runAgent(['--reverse', socketPath('y'), '--id', 'x', '--connections', '0']), usage(/--connections/));
-    await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/zap call/));
+    await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/not both/));
     await assert.rejects(runCall(['--reverse-listen', 'tls://127.0.0.1:0', '--token', 't']), usage(/TLS is not supported/));
     await assert.rejects(
       runCall(['--reverse-listen', `unix:${socketPath('lonely')}`, '--insecure-allow-unauthenticated', '--wait', '100']),
