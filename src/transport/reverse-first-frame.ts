@@ -32,8 +32,14 @@ export class FirstFrameReader {
   private bodyFill = 0;
   private done = false;
 
-  /** `maxFrameBytes` bounds N, the announced length (type byte + payload). */
-  constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_REGISTRATION_BYTES) {}
+  /**
+   * `maxFrameBytes` bounds N, the announced length (type byte + payload). `readsRegistration`: the
+   * proxy side, where a docs-dialect registration (type 0x03) gets named in the error.
+   */
+  constructor(
+    private readonly maxFrameBytes: number = DEFAULT_MAX_REGISTRATION_BYTES,
+    private readonly readsRegistration = false,
+  ) {}
 
   /** Bytes held for an incomplete first frame (at most 4 + maxFrameBytes). */
   get bufferedBytes(): number {
@@ -64,7 +70,7 @@ export class FirstFrameReader {
     // The type byte is checked as soon as it is in (§2.2 step 4).
     if (this.bodyFill === 0 && take > 0 && !KNOWN.has(body[0] as number)) {
       const type = body[0] as number;
-      const foreign = foreignFrameText(type, take > 1 ? body[1] : undefined, true);
+      const foreign = foreignFrameText(type, take > 1 ? body[1] : undefined, this.readsRegistration);
       throw protocolError(foreign === undefined ? unknownMessageTypeText(type) : `${unknownMessageTypeText(type)}: ${foreign}`);
     }
     this.bodyFill += take;
