@@ -56,6 +56,9 @@ describe('zap call ↔ zap agent', () => {
     assert.deepEqual(reply['request_headers'], [{ set: { name: 'x-agent-echo', value: 'POST /cart?x=1' } }]);
     assert.equal(reply['correlation_id'], 'cli-1');
     assert.deepEqual((reply['audit'] as { custom: unknown }).custom, { correlation_id: 'cli-1' });
+    assert.equal(reply['zap'], undefined);
+    const verbose = onlyLine((await call(path, ['--event', '-', '--verbose'], event)).stdout);
+    assert.deepEqual(verbose['zap'], { transport: 'uds', encoding: 'json', agent: path });
   });
 
   test('waf: blocks an attack with rule ids, allows a benign request, scans body chunks', async () => {

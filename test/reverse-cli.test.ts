@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runAgent } from '../src/cli/agent.js';
 import { runCall } from '../src/cli/call.js';
+import { ReverseConnector } from '../src/agent/reverse-connector.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { waitUntil } from './support/reverse-raw-agent.js';
@@ -77,6 +78,24 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
     assert.equal((reply['decision'] as { block: { status: number } }).block.status, 403);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exit, 0);
+  });
+
+  test('--wait names the last refused registration when no agent got in (in-process)', async () => {
+    const path = socketPath('refusing');
+    const calling = runCall(['--reverse-listen', `unix:${path}`, '--token', 'right', '--wait', '1500']);
+    const connector = new ReverseConnector({ endpoint: `unix:${path}`, agentId: 'edge-x', authToken: 'wrong', handler: {} });
+    connector.on('error', () => {});
+    await connector.start();
+    try {
+      await assert.rejects(calling, (err: unknown) => {
+        assert.ok(err instanceof AgentPoolError);
+        assert.equal(err.code, 'ZAP_TIMEOUT');
+        assert.match(err.message, /^No agent registered within 1500 ms; last refusal: agent 'edge-x': /);
+        return true;
+      });
+    } finally {
+      await connector.close();
+    }
   });
 
   test('usage and waiting limits (in-process)', async () => {
