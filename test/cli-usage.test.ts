@@ -102,6 +102,21 @@ describe('runtime failures exit 1 with one ZAP_* line, library text wrapped', ()
     assert.equal(r.stderr, 'ZAP_INVALID_ARGUMENT: cannot read event file /nonexistent/event.json (ENOENT)\n');
   });
 
+  test('missing TLS files are named by their flag', async () => {
+    const call = await zap('call', 'https://127.0.0.1:1', '--ca', '/nonexistent/ca.pem');
+    assert.equal(call.code, 1);
+    assert.equal(call.stderr, 'ZAP_INVALID_ARGUMENT: cannot read --ca file /nonexistent/ca.pem (ENOENT)\n');
+    const agent = await zap('agent', '--listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem');
+    assert.equal(agent.code, 1);
+    assert.equal(agent.stderr, 'ZAP_INVALID_ARGUMENT: cannot read --tls-cert file /nonexistent/c.pem (ENOENT)\n');
+  });
+
+  test('a socket in a missing directory: no syscall or private temporary path in the text', async () => {
+    const r = await zap('agent', '--listen', '/nonexistent/dir/x.sock');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'ZAP_INVALID_CONFIG: cannot listen on /nonexistent/dir/x.sock: ENOENT: no such file or directory\n');
+  });
+
   test('a refused gRPC port names the cause without grpc-js framing or a dangling "Resolution note"', async () => {
     const r = await zap('call', 'grpc://127.0.0.1:1', '--timeout', '3000');
     assert.equal(r.code, 1);

@@ -8,6 +8,7 @@ import { createExampleHandler, EXAMPLES, type ExampleName } from '../agent/examp
 import { peerText } from '../protocol/peer-text.js';
 import type { EncodingSetting } from '../protocol/types.js';
 import { UsageError } from './cli-error.js';
+import { checkReadable } from './input-files.js';
 import { AGENT_OPTIONS, EXAMPLE_NAMES } from './command-table.js';
 
 export async function runAgent(argv: string[]): Promise<number> {
@@ -44,6 +45,9 @@ export async function runAgent(argv: string[]): Promise<number> {
   if ((cert === undefined) !== (key === undefined) || (ca !== undefined && cert === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together (--tls-ca needs them)');
   }
+  checkReadable('--tls-cert', cert);
+  checkReadable('--tls-key', key);
+  checkReadable('--tls-ca', ca);
   if (cert !== undefined && key !== undefined) options.tls = { cert, key, ...(ca === undefined ? {} : { ca }) };
   const server = new AgentServer(options);
   // The bound endpoint: for gRPC with port 0, the real port.

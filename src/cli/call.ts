@@ -18,6 +18,7 @@ import { parseEndpoint } from '../transport/endpoint.js';
 import { AgentPool } from '../pool/agent-pool.js';
 import { formatReverseAddress, joinHostPort, parseReverseEndpoint, splitHostPort } from '../transport/reverse-endpoint.js';
 import { UsageError } from './cli-error.js';
+import { checkReadable } from './input-files.js';
 import { CALL_OPTIONS, DEFAULT_REVERSE_WAIT_MS, EVENT_TYPE_NAMES } from './command-table.js';
 import { handshakeAsSent, replyAsSent } from './print-reply.js';
 import { CLI_EVENT_TYPES, completeEvent, correlationIdOf } from './sample-events.js';
@@ -70,7 +71,11 @@ export async function runCall(argv: string[]): Promise<number> {
   const timeouts = { agentId: target, connectTimeoutMs: timeoutMs, handshakeTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs };
   let connection: FramedConnection | GrpcConnection;
   if (endpoint.transport === 'grpc') {
-    if (useTls) validateGrpcTls(tls, '--ca/--cert/--key');
+    if (useTls) {
+      for (const flag of ['ca', 'cert', 'key'] as const) checkReadable(`--${flag}`, values[flag]);
+      if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+      validateGrpcTls(tls, 'TLS options');
+    }
     connection = await connectGrpcAgent(target, { ...timeouts, ...(useTls ? { tls } : {}) });
   } else if (endpoint.transport === 'uds') {
     connection = await connectUdsAgent(endpoint.path, { ...timeouts, encoding });
