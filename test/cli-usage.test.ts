@@ -76,6 +76,9 @@ describe('usage errors exit 2 with one usage line and a hint', () => {
     assertUsage(await zap('call', '/tmp/x.sock', '--type', 'nope'), 'call', /unknown --type 'nope' \(one of request-headers, /);
     assertUsage(await zap('call', '/tmp/x.sock', '--timeout=-5'), 'call', /--timeout must be a positive integer, got '-5'/);
     assertUsage(await zap('agent', '--listen', '/tmp/x.sock', '--example', 'nope'), 'agent', /unknown --example 'nope'/);
+    assertUsage(await zap('demo', '--workers', 'two'), 'demo', /--workers must be an integer ≥ 0, got 'two'/);
+    assertUsage(await zap('serve', '--config', 'x.kdl', '--workers', '-1'), 'serve', /option '--workers' argument is ambiguous/);
+    assertUsage(await zap('serve', '--config', 'x.kdl', '--workers', '1.5'), 'serve', /--workers must be an integer ≥ 0, got '1\.5'/);
   });
 
   test('missing argument or value', async () => {

@@ -24,7 +24,7 @@ function positionalWords(c: CommandSpec): string {
   return c.positionalFile === true ? '@file' : (c.positionals ?? []).map(word).join(' ');
 }
 
-export function bashCompletion(): string {
+function bashCompletion(): string {
   const cases = COMMAND_TABLE.map((c) => {
     const values = valueFlags(c).map(([flag, words]) => `        ${flag}) _zap_words '${words}'; return ;;`);
     return [
@@ -68,7 +68,7 @@ function zshSpec(name: string, help: string, type: 'string' | 'boolean', values:
   return `'--${word(name)}[${text}]:value:${action}'`;
 }
 
-export function zshCompletion(): string {
+function zshCompletion(): string {
   const functions = COMMAND_TABLE.map((c) => {
     const values = new Map(valueFlags(c));
     const specs = Object.entries(c.options).map(([n, o]) => zshSpec(n, o.help, o.type, values.get(`--${n}`) ?? ''));

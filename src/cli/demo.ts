@@ -16,6 +16,7 @@ import { startUpstream } from '../demo/upstream.js';
 import { runWorkload } from '../demo/workload.js';
 import { freePort, startChildAgent, type ChildAgent } from './child-agent.js';
 import { UsageError } from './cli-error.js';
+import { integerFlag } from './flag-values.js';
 import { DEMO_OPTIONS } from './command-table.js';
 
 const DEMO_TOKEN = 'demo-token';
@@ -28,7 +29,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const durationMs = Number(values.duration) * 1000;
   const concurrency = Number(values.concurrency);
   if (!(durationMs > 0) || !Number.isInteger(concurrency) || concurrency <= 0) throw new UsageError('--duration must be a positive number of seconds and --concurrency a positive integer');
-  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  const workers = values.workers === undefined ? 1 : integerFlag(values.workers, '--workers', 0);
 
   const dir = mkdtempSync(join(tmpdir(), 'zap-demo-'));
   const agents: ChildAgent[] = [];

@@ -6,7 +6,7 @@ import { encodeHandshakeResponse } from '../protocol/handshake.js';
 import type { AgentResponse, HandshakeResponse } from '../protocol/types.js';
 
 /** `--verbose` only: what zap adds, never mixed into the agent's own keys. */
-export type ZapNote = Readonly<Record<string, string>> | undefined;
+type ZapNote = Readonly<Record<string, string>> | undefined;
 
 /**
  * The reply as the agent sent it. `agentResponseToWire` is the SDK's writer: it puts the cid into

@@ -12,6 +12,7 @@ import { startMetricsServer } from '../demo/metrics-server.js';
 import { AgentPool, type ReverseListenOptions } from '../pool/agent-pool.js';
 import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { UsageError } from './cli-error.js';
+import { integerFlag } from './flag-values.js';
 import { SERVE_OPTIONS } from './command-table.js';
 
 /** A refusal or error text is ours but may quote the agent: longer than one peer string, still bounded. */
@@ -26,7 +27,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const file = values.config;
   const m = /^(.+):(\d{1,5})$/.exec(values.metrics);
   if (m === null) throw new UsageError(`--metrics must be host:port, got '${values.metrics}'`);
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const workers = values.workers === undefined ? undefined : integerFlag(values.workers, '--workers', 0);
   const log = (line: string) => process.stdout.write(`zap serve: ${line}\n`);
 
   let pool = await startPool(await loadConfigFile(file), workers, log);
