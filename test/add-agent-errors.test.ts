@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { AgentServer } from '../src/agent/agent-server.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
-import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { MessageType } from '../src/protocol/message-type.js';
+import { rawUdsAgent } from './support/raw-uds-agent.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -37,24 +36,8 @@ async function rejection(p: Promise<unknown>): Promise<AgentPoolError> {
 
 /** A raw agent that answers every handshake with a refusal. */
 async function refusingAgent(): Promise<string> {
-  const path = socketPath('refuse');
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    const decoder = new FrameDecoder(() => {
-      const refusal = { protocol_version: 0, capabilities: {}, success: false, error: 'not today', encoding: 'json' };
-      socket.write(encodeFrame(MessageType.HandshakeResponse, Buffer.from(JSON.stringify(refusal))));
-    });
-    socket.on('data', (c: Buffer) => decoder.push(c));
-  });
-  server.listen(path);
-  await once(server, 'listening');
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return path;
+  const refusal = { protocol_version: 0, capabilities: {}, success: false, error: 'not today', encoding: 'json' };
+  return (await rawUdsAgent('refuse', () => encodeFrame(MessageType.HandshakeResponse, Buffer.from(JSON.stringify(refusal))))).path;
 }
 
 for (const workers of [0, 1]) {

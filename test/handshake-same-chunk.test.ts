@@ -6,18 +6,16 @@
 // calling thread and in a worker thread, and a standalone connection.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { EventEmitter } from 'node:events';
 import { connectUdsAgent } from '../src/connection/uds-agent-client.js';
 import { HeldControlEvents, MAX_HELD_CONTROL_EVENTS } from '../src/connection/held-control-events.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
-import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { MessageType } from '../src/protocol/message-type.js';
 import type { HostReport } from '../src/contract/host-messages.js';
 import { plainHandshakeOk, startPlainServer } from './support/grpc-plain-peer.js';
-import { socketPath } from './support/tmp.js';
+import { rawUdsAgent } from './support/raw-uds-agent.js';
 import { waitFor } from './support/wait-for.js';
 
 const HANDSHAKE_OK = {
@@ -43,26 +41,7 @@ function oneWrite(...extra: Buffer[]): Buffer {
 
 /** A raw agent answering every HandshakeRequest with `bytes` in a single write. */
 async function rawAgent(bytes: Buffer): Promise<string> {
-  const path = socketPath('same-chunk');
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    let shook = false;
-    const decoder = new FrameDecoder(() => {
-      if (shook) return;
-      shook = true;
-      socket.write(bytes);
-    });
-    socket.on('data', (c: Buffer) => decoder.push(c));
-  });
-  server.listen(path);
-  await once(server, 'listening');
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return path;
+  return (await rawUdsAgent('same-chunk', () => bytes)).path;
 }
 
 for (const workers of [0, 1]) {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, mock, test } from 'node:test';
@@ -20,11 +19,11 @@ import { AgentPool } from '../../src/pool/agent-pool.js';
 import { agentResponseFromWire } from '../../src/protocol/agent-response.js';
 import { configUpdateRequestFromWire } from '../../src/protocol/config-update.js';
 import { AgentPoolError, zapError } from '../../src/protocol/errors.js';
-import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { MessageType } from '../../src/protocol/message-type.js';
 import { plainHandshakeOk, startPlainServer } from '../support/grpc-plain-peer.js';
 import { RawReverseClient, expectRefusal } from '../support/reverse-raw-agent.js';
+import { rawUdsAgent } from '../support/raw-uds-agent.js';
 import { socketPath } from '../support/tmp.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -55,29 +54,7 @@ const HANDSHAKE_OK = {
   encoding: 'json',
 };
 
-/** A raw UDS agent: on the proxy's HandshakeRequest, writes `answer()` (frames) in one write. */
-async function rawAgent(answer: () => Buffer): Promise<{ path: string; sockets: Set<Socket> }> {
-  const path = socketPath('raw-log');
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    let shook = false;
-    const decoder = new FrameDecoder(() => {
-      if (shook) return;
-      shook = true;
-      socket.write(answer());
-    });
-    socket.on('data', (c: Buffer) => decoder.push(c));
-  });
-  server.listen(path);
-  await once(server, 'listening');
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { path, sockets };
-}
+const rawAgent = (answer: () => Buffer) => rawUdsAgent('raw-log', answer);
 
 test('log injection: a metric name with a newline, ANSI and 100 kB reaches the metrics warning escaped and cut', async () => {
   const warnings: string[] = [];
