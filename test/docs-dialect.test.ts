@@ -3,12 +3,13 @@
 // and the TypeScript SDK's UDS framing (a length, then JSON, no type byte). Each error names the
 // dialect and keeps its typed code; look-alikes that are ours keep their own texts.
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { connectUdsAgent } from '../src/connection/uds-agent-client.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
+import { rawUdsAgent } from './support/raw-uds-agent.js';
 import { socketPath } from './support/tmp.js';
 
 const GO_REFUSAL = { protocol_version: 2, agent_name: 'go-agent', capabilities: null, error: 'unsupported protocol version', accepted: false };
@@ -29,22 +30,9 @@ function untypedFrame(body: unknown): Buffer {
   return Buffer.concat([head, json]);
 }
 
-/** A raw agent: answers the first bytes of every connection with `reply`. */
+/** A raw agent answering the HandshakeRequest of every connection with `reply`. */
 async function rawAgent(reply: Buffer): Promise<string> {
-  const path = socketPath('dialect');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.once('data', () => s.write(reply));
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return path;
+  return (await rawUdsAgent('dialect', () => reply)).path;
 }
 
 async function handshakeError(reply: Buffer): Promise<AgentPoolError> {
