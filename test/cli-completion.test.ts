@@ -59,7 +59,9 @@ describe('zap completion', () => {
     assert.match(r.stdout, /^#compdef zap\n/);
     for (const c of COMMAND_TABLE) {
       assert.match(r.stdout, new RegExp(`^    '${c.name}:`, 'm'));
-      for (const name of Object.keys(c.options)) assert.ok(r.stdout.includes(`'--${name}[`), `${c.name} --${name}`);
+      for (const [name, o] of Object.entries(c.options)) {
+        assert.ok(r.stdout.includes(`'${o.multiple === true ? '*' : ''}--${name}[`), `${c.name} --${name}`);
+      }
     }
     if (!hasZsh) {
       t.diagnostic('zsh is not installed: syntax not checked');

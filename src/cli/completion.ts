@@ -61,17 +61,19 @@ complete -o default -F _zap zap
 }
 
 /** zsh `_arguments` specs: `--flag[help]:value:(choices)`; help text is cut to what needs no quoting. */
-function zshSpec(name: string, help: string, type: 'string' | 'boolean', values: string): string {
+function zshSpec(name: string, help: string, type: 'string' | 'boolean', values: string, repeatable: boolean): string {
   const text = help.replace(/[^A-Za-z0-9 ,.()/+-]/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
-  if (type === 'boolean') return `'--${word(name)}[${text}]'`;
+  // A leading '*' lets zsh offer the option again (repeatable ones).
+  const flag = `${repeatable ? '*' : ''}--${word(name)}`;
+  if (type === 'boolean') return `'${flag}[${text}]'`;
   const action = values === '@file' ? '_files' : values === '' ? ' ' : `(${values})`;
-  return `'--${word(name)}[${text}]:value:${action}'`;
+  return `'${flag}[${text}]:value:${action}'`;
 }
 
 function zshCompletion(): string {
   const functions = COMMAND_TABLE.map((c) => {
     const values = new Map(valueFlags(c));
-    const specs = Object.entries(c.options).map(([n, o]) => zshSpec(n, o.help, o.type, values.get(`--${n}`) ?? ''));
+    const specs = Object.entries(c.options).map(([n, o]) => zshSpec(n, o.help, o.type, values.get(`--${n}`) ?? '', o.multiple === true));
     specs.push("'(-h --help)'{-h,--help}'[print help]'");
     const positional = positionalWords(c);
     if (positional !== '') specs.push(positional === '@file' ? "'*:file:_files'" : `'1:argument:(${positional})'`);
