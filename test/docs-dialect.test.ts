@@ -101,9 +101,10 @@ describe('docs-dialect and un-typed peers are named', () => {
 });
 
 describe('the pool names the cause of ZAP_NO_HEALTHY_CONNECTION', () => {
-  test('the last connection error is in the message; connections without a transport report no health', async () => {
+  for (const workers of [0, 1]) {
+  test(`the last connection error is in the message; connections without a transport report no health (workers: ${workers})`, async () => {
     const path = await rawAgent(typedFrame(0x02, GO_REFUSAL));
-    const pool = new AgentPool({ workers: 0 });
+    const pool = new AgentPool({ workers });
     after(() => pool.destroy());
     const added = await pool.addAgent('go', `unix:${path}`, { connectionsPerAgent: 2 });
     assert.equal(added.ready, 0);
@@ -121,4 +122,5 @@ describe('the pool names the cause of ZAP_NO_HEALTHY_CONNECTION', () => {
       assert.equal(c.health, 'not-connected', `${c.state}`);
     }
   });
+  }
 });
