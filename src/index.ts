@@ -13,7 +13,15 @@ export { PROTO_FILE } from './transport/proto-schema.js';
 
 // Proxy side.
 export type { AddAgentOptions, AddAgentResult } from './pool/add-agent-result.js';
-export { AgentPool, type AgentStats, type PoolStats, type SendOptions, type AuthToken, type ReverseListenOptions, type ReverseListenerHandle } from './pool/agent-pool.js';
+export {
+  AgentPool,
+  type AgentStats,
+  type PoolStats,
+  type SendOptions,
+  type AuthToken,
+  type ReverseListenOptions,
+  type ReverseListenerHandle,
+} from './pool/agent-pool.js';
 export {
   DEFAULT_AGENT_OPTIONS,
   defaultWorkerCount,

@@ -16,13 +16,15 @@ export async function runAgent(argv: string[]): Promise<number> {
     args: argv,
     options: AGENT_OPTIONS,
   });
-  if ((values.listen === undefined) === (values.reverse === undefined)) throw new UsageError('give one of --listen <endpoint> or --reverse <endpoint>');
+  if ((values.listen === undefined) === (values.reverse === undefined))
+    throw new UsageError('give one of --listen <endpoint> or --reverse <endpoint>');
   const name = values.example as ExampleName;
   if (!(name in EXAMPLES)) throw new UsageError(`unknown --example '${values.example}' (one of ${EXAMPLE_NAMES.join(', ')})`);
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new UsageError('--threads must be a non-negative integer');
   const encoding = values.encoding as EncodingSetting;
-  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
+  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding))
+    throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
   if (name === 'auth' && values.token === undefined) throw new UsageError('--example auth needs --token');
 
   const limits = limitFlags(values);
@@ -107,10 +109,14 @@ async function runReverse(
     ...(options.handler === undefined ? {} : { handler: options.handler }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
-  connector.on('registered', (r) => process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${peerText(r.connectionId)}\n`));
+  connector.on('registered', (r) =>
+    process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${peerText(r.connectionId)}\n`),
+  );
   // The refusal text is the proxy's: escaped and cut, one line per refusal.
   connector.on('refused', (r) => process.stderr.write(`zap agent '${id}': registration refused: ${peerText(r.error, 512)}\n`));
-  connector.on('retry', (r) => process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms\n`));
+  connector.on('retry', (r) =>
+    process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms\n`),
+  );
   const stopped = new Promise<boolean>((resolve) => {
     process.once('SIGINT', () => resolve(false));
     process.once('SIGTERM', () => resolve(false));

@@ -31,14 +31,17 @@ export async function runCall(argv: string[]): Promise<number> {
   });
   const reverseListen = values['reverse-listen'];
   const endpointText = positionals[0];
-  if (reverseListen === undefined && endpointText === undefined) throw new UsageError('missing the agent <endpoint> (or --reverse-listen <endpoint>)');
-  if (reverseListen !== undefined && positionals.length > 0) throw new UsageError(`give an <endpoint> or --reverse-listen, not both (got '${positionals[0]}')`);
+  if (reverseListen === undefined && endpointText === undefined)
+    throw new UsageError('missing the agent <endpoint> (or --reverse-listen <endpoint>)');
+  if (reverseListen !== undefined && positionals.length > 0)
+    throw new UsageError(`give an <endpoint> or --reverse-listen, not both (got '${positionals[0]}')`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const kind = CLI_EVENT_TYPES[values.type];
   if (kind === undefined) throw new UsageError(`unknown --type '${values.type}' (one of ${EVENT_TYPE_NAMES.join(', ')})`);
   const timeoutMs = positiveInteger(values.timeout, '--timeout');
   const encoding = values.encoding as EncodingSetting;
-  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
+  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding))
+    throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
 
   const userEvent = values.event === undefined ? {} : readEvent(values.event);
   const correlationId = correlationIdOf(kind, userEvent) ?? `zap-${randomUUID()}`;
@@ -56,7 +59,17 @@ export async function runCall(argv: string[]): Promise<number> {
           'or --insecure-allow-unauthenticated to accept any agent without a token',
       );
     }
-    return callReverse(reverseListen, { kind, event, correlationId, timeoutMs, tokens, insecure, allow: values.allow ?? [], waitMs, verbose: values.verbose });
+    return callReverse(reverseListen, {
+      kind,
+      event,
+      correlationId,
+      timeoutMs,
+      tokens,
+      insecure,
+      allow: values.allow ?? [],
+      waitMs,
+      verbose: values.verbose,
+    });
   }
   const target = endpointText as string;
   // gRPC TLS: --ca/--cert/--key are PEM files; any of them (or --insecure) means TLS (spec §10.13).
@@ -129,7 +142,8 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
       lastRefusal = `agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}`;
       process.stderr.write(`zap call: refused ${lastRefusal}\n`);
     });
-    if (c.tokens.length === 0) process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
+    if (c.tokens.length === 0)
+      process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
     const ready = new Promise<string>((resolve) => {
       pool.on('report', (agentId, report) => {
         if (report.type === 'state' && report.state === 'ready') resolve(agentId);
@@ -143,7 +157,10 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
       allowUndeclaredAgents: true,
       maxUndeclaredAgents: 1,
     });
-    const bound = listener.path !== undefined ? `unix:${listener.path}` : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
+    const bound =
+      listener.path !== undefined
+        ? `unix:${listener.path}`
+        : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
     process.stderr.write(`zap call: listening on ${bound}\n`);
     let timer: NodeJS.Timeout | undefined;
     const agentId = await Promise.race([

@@ -52,8 +52,12 @@ export const CALL_OPTIONS = {
   timeout: { type: 'string', default: '5000', value: 'MS', help: 'connect, handshake and reply timeout' },
   encoding: { type: 'string', default: 'json', value: 'ENC', help: 'UDS payload encoding to offer', choices: ENCODINGS },
   handshake: { type: 'boolean', default: false, help: "print the agent's handshake response instead of sending an event" },
-  verbose: { type: 'boolean', default: false, help: "add a separate \"zap\" key with what zap knows (transport, encoding, agent)" },
-  'reverse-listen': { type: 'string', value: 'ENDPOINT', help: 'listen (unix:/path or tcp://host:port) and call the first agent that registers' },
+  verbose: { type: 'boolean', default: false, help: 'add a separate "zap" key with what zap knows (transport, encoding, agent)' },
+  'reverse-listen': {
+    type: 'string',
+    value: 'ENDPOINT',
+    help: 'listen (unix:/path or tcp://host:port) and call the first agent that registers',
+  },
   token: { type: 'string', multiple: true, value: 'T', help: 'registration token accepted from reverse agents' },
   'insecure-allow-unauthenticated': { type: 'boolean', default: false, help: 'accept reverse agents without a token' },
   allow: { type: 'string', multiple: true, value: 'GLOB', help: 'agent ids accepted on --reverse-listen' },
@@ -65,7 +69,11 @@ export const CALL_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 export const AGENT_OPTIONS = {
-  listen: { type: 'string', value: 'ENDPOINT', help: 'serve on unix:/path, /path, *.sock, grpc://host:port, https://host:port or host:port' },
+  listen: {
+    type: 'string',
+    value: 'ENDPOINT',
+    help: 'serve on unix:/path, /path, *.sock, grpc://host:port, https://host:port or host:port',
+  },
   reverse: { type: 'string', value: 'ENDPOINT', help: "dial a proxy's reverse listener (unix:/path, tcp://host:port, tls://host:port)" },
   connections: { type: 'string', default: '1', value: 'N', help: '--reverse: connections kept to the proxy' },
   example: { type: 'string', default: 'echo', value: 'NAME', help: 'example agent to run', choices: EXAMPLE_NAMES },
@@ -117,7 +125,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     summary: 'send one event to an agent and print its reply as one line of wire JSON',
     options: CALL_OPTIONS,
     examples: [
-      "echo '{\"uri\":\"/search?q=%3Cscript%3E\"}' | zap call unix:/tmp/waf.sock --event -",
+      'echo \'{"uri":"/search?q=%3Cscript%3E"}\' | zap call unix:/tmp/waf.sock --event -',
       'zap call grpc://127.0.0.1:50051 --handshake',
       'zap call --reverse-listen tcp://127.0.0.1:9090 --token t1 --wait 10000',
     ],

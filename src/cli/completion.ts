@@ -62,7 +62,11 @@ complete -o default -F _zap zap
 
 /** zsh `_arguments` specs: `--flag[help]:value:(choices)`; help text is cut to what needs no quoting. */
 function zshSpec(name: string, help: string, type: 'string' | 'boolean', values: string, repeatable: boolean): string {
-  const text = help.replace(/[^A-Za-z0-9 ,.()/+-]/g, ' ').replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = help
+    .replace(/[^A-Za-z0-9 ,.()/+-]/g, ' ')
+    .replace(/[()]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   // A leading '*' lets zsh offer the option again (repeatable ones).
   const flag = `${repeatable ? '*' : ''}--${word(name)}`;
   if (type === 'boolean') return `'${flag}[${text}]'`;

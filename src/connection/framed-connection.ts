@@ -133,11 +133,12 @@ export class FramedConnection extends CallCore<QueuedFrame> {
         } catch (err) {
           // Failure path only: a docs-dialect answer gets named instead of its misleading text.
           const dialect = type === MessageType.HandshakeResponse ? docsDialectHandshake(payload) : undefined;
-          const e = dialect !== undefined
-            ? handshakeFailed(this.agentId, dialect, err)
-            : err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
-            ? err
-            : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
+          const e =
+            dialect !== undefined
+              ? handshakeFailed(this.agentId, dialect, err)
+              : err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
+                ? err
+                : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
           this.fail(e);
           reject(e);
         }

@@ -25,7 +25,16 @@ export interface AgentStats {
   flowRejections: number;
   lateReplies: number;
   /** `health`: the agent-reported condition of a live transport; 'not-connected' while connecting, handshaking, in backoff or closed. */
-  connections: Array<{ id: number; state: string; inFlight: number; dispatched: number; encoding: string; lastError: string | null; worker: number; health: string }>;
+  connections: Array<{
+    id: number;
+    state: string;
+    inFlight: number;
+    dispatched: number;
+    encoding: string;
+    lastError: string | null;
+    worker: number;
+    health: string;
+  }>;
 }
 
 export interface PoolStats {

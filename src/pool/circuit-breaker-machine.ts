@@ -146,5 +146,3 @@ export const circuitBreakerMachine = setup({
     },
   },
 });
-
-export type CircuitBreakerMachine = typeof circuitBreakerMachine;

@@ -59,16 +59,20 @@ const rawAgent = (answer: () => Buffer) => rawUdsAgent('raw-log', answer);
 test('log injection: a metric name with a newline, ANSI and 100 kB reaches the metrics warning escaped and cut', async () => {
   const warnings: string[] = [];
   const metrics = new PoolMetrics({ onWarning: (m) => warnings.push(m) });
-  metrics.agentReported('waf', {
-    agentId: 'waf',
-    timestampMs: 0,
-    counters: [
-      { name: HOSTILE, help: undefined, labels: {}, value: 1 },
-      { name: 'ok_total', help: undefined, labels: { [HOSTILE]: 'v' }, value: 1 },
-    ],
-    gauges: [],
-    histograms: [],
-  } as never, Date.now());
+  metrics.agentReported(
+    'waf',
+    {
+      agentId: 'waf',
+      timestampMs: 0,
+      counters: [
+        { name: HOSTILE, help: undefined, labels: {}, value: 1 },
+        { name: 'ok_total', help: undefined, labels: { [HOSTILE]: 'v' }, value: 1 },
+      ],
+      gauges: [],
+      histograms: [],
+    } as never,
+    Date.now(),
+  );
   assert.equal(warnings.length, 2, warnings.join('\n'));
   for (const w of warnings) assertEscaped(w, 600);
   assert.match(warnings[0]!, /^agent 'waf' reported metric 'evil\\n/);
@@ -123,7 +127,10 @@ test('log injection: a gRPC agent LogMessage is re-logged as one escaped, cut li
 });
 
 test('log injection: a field named __proto__ and 10 000 fields stay bounded, plain fields in the formatted agent log', () => {
-  const fields: Record<string, string> = Object.fromEntries([['__proto__', 'p'], ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, 'v'])]);
+  const fields: Record<string, string> = Object.fromEntries([
+    ['__proto__', 'p'],
+    ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, 'v']),
+  ]);
   const line = formatAgentLog('a', { level: 2, message: 'm', fields, timestampMs: 0 });
   const extra = JSON.parse(line.slice(line.indexOf(' {"') + 1)) as { fields: Record<string, string> };
   assert.equal(Object.getOwnPropertyDescriptor(extra.fields, '__proto__')?.value, 'p');
@@ -163,9 +170,14 @@ test('log injection: a gRPC handshake refusal reason arrives escaped and cut in 
 test("log injection: zap serve logs a refused reverse agent's id as one escaped, cut line", async () => {
   const listen = socketPath('serve-rev');
   const config = join(tmpdir(), `zap-small-serve-${process.pid}.kdl`);
-  writeFileSync(config, `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n  auth-token "t1"\n  max-registration-bytes 1048576\n}\n`);
+  writeFileSync(
+    config,
+    `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n  auth-token "t1"\n  max-registration-bytes 1048576\n}\n`,
+  );
   after(() => rmSync(config, { force: true }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
