@@ -49,7 +49,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   const spec = commandSpec(command);
-  if (run === undefined || spec === undefined) throw new UsageError(`unknown command '${command}'`);
+  if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+  // A command without a table entry would have no --help or completion: a bug, not a usage error.
+  if (spec === undefined) throw new Error(`command '${command}' is missing from the command table`);
   if (wantsHelp(rest)) {
     process.stdout.write(commandHelp(spec));
     return 0;
