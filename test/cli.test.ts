@@ -56,6 +56,9 @@ describe('zap call ↔ zap agent', () => {
     assert.deepEqual(reply['request_headers'], [{ set: { name: 'x-agent-echo', value: 'POST /cart?x=1' } }]);
     assert.equal(reply['correlation_id'], 'cli-1');
     assert.deepEqual((reply['audit'] as { custom: unknown }).custom, { correlation_id: 'cli-1' });
+    assert.equal(reply['zap'], undefined);
+    const verbose = onlyLine((await call(path, ['--event', '-', '--verbose'], event)).stdout);
+    assert.deepEqual(verbose['zap'], { transport: 'uds', encoding: 'json', agent: path });
   });
 
   test('waf: blocks an attack with rule ids, allows a benign request, scans body chunks', async () => {
@@ -111,10 +114,10 @@ describe('zap call ↔ zap agent', () => {
   });
 });
 
-test('zap with no command prints usage', async () => {
-  await assert.rejects(run(process.execPath, [CLI]), (err: { code: number; stdout: string }) => {
+test('zap with no command prints usage on stderr, exit 2', async () => {
+  await assert.rejects(run(process.execPath, [CLI]), (err: { code: number; stderr: string }) => {
     assert.equal(err.code, 2);
-    assert.match(err.stdout, /usage: zap/);
+    assert.match(err.stderr, /^usage: zap <command>/);
     return true;
   });
 });

@@ -61,6 +61,23 @@ describe('zap call ↔ zap agent over gRPC', () => {
     assert.equal((JSON.parse(hs.stdout) as { success: boolean }).success, true);
   });
 
+  test('prints what the agent sent: no cid in audit.custom, no handshake encoding; --verbose adds a separate "zap" key', async () => {
+    const { endpoint } = await startAgent(['--listen', '127.0.0.1:0', '--example', 'echo']);
+    const event = JSON.stringify({ metadata: { correlation_id: 'g-2' }, uri: '/', headers: {} });
+    const plain = JSON.parse((await call([endpoint, '--event', '-'], event)).stdout) as Record<string, unknown>;
+    // Regression: audit.custom.correlation_id (the UDS JSON form) was printed though a gRPC agent never sends it.
+    assert.deepEqual((plain['audit'] as { custom: unknown }).custom, {});
+    assert.equal(plain['correlation_id'], 'g-2');
+    assert.equal(plain['zap'], undefined);
+    const verbose = JSON.parse((await call([endpoint, '--event', '-', '--verbose'], event)).stdout) as Record<string, unknown>;
+    assert.deepEqual(verbose['zap'], { transport: 'grpc', encoding: 'protobuf', agent: endpoint });
+    // Regression: the handshake printed "encoding":"json" while the pool reports protobuf.
+    const hs = JSON.parse((await call([endpoint, '--handshake'])).stdout) as Record<string, unknown>;
+    assert.equal('encoding' in hs, false);
+    const hsVerbose = JSON.parse((await call([endpoint, '--handshake', '--verbose'])).stdout) as Record<string, unknown>;
+    assert.equal((hsVerbose['zap'] as { encoding: string }).encoding, 'protobuf');
+  });
+
   test(
     'TLS with client certificates (files made by openssl at test time)',
     { skip: pki === null ? 'openssl is not installed' : false },

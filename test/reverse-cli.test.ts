@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runAgent } from '../src/cli/agent.js';
 import { runCall } from '../src/cli/call.js';
+import { ReverseConnector } from '../src/agent/reverse-connector.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { waitUntil } from './support/reverse-raw-agent.js';
@@ -111,6 +112,24 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
     assert.equal(await agent.exit, 0);
   });
 
+  test('--wait names the last refused registration when no agent got in (in-process)', async () => {
+    const path = socketPath('refusing');
+    const calling = runCall(['--reverse-listen', `unix:${path}`, '--token', 'right', '--wait', '1500']);
+    const connector = new ReverseConnector({ endpoint: `unix:${path}`, agentId: 'edge-x', authToken: 'wrong', handler: {} });
+    connector.on('error', () => {});
+    await connector.start();
+    try {
+      await assert.rejects(calling, (err: unknown) => {
+        assert.ok(err instanceof AgentPoolError);
+        assert.equal(err.code, 'ZAP_TIMEOUT');
+        assert.match(err.message, /^No agent registered within 1500 ms; last refusal: agent 'edge-x': /);
+        return true;
+      });
+    } finally {
+      await connector.close();
+    }
+  });
+
   test('usage and waiting limits (in-process)', async () => {
     const usage = (re: RegExp) => (err: unknown) => err instanceof UsageError && re.test(err.message);
     await assert.rejects(runAgent(['--id', 'x']), usage(/give one of --listen <endpoint> or --reverse <endpoint>/));
@@ -120,7 +139,7 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
     );
     await assert.rejects(runAgent(['--reverse', socketPath('y')]), usage(/--reverse needs --id/));
     await assert.rejects(runAgent(['--reverse', socketPath('y'), '--id', 'x', '--connections', '0']), usage(/--connections/));
-    await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/zap call/));
+    await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/not both/));
     await assert.rejects(runCall(['--reverse-listen', 'tls://127.0.0.1:0', '--token', 't']), usage(/TLS is not supported/));
     await assert.rejects(
       runCall(['--reverse-listen', `unix:${socketPath('lonely')}`, '--insecure-allow-unauthenticated', '--wait', '100']),

@@ -104,7 +104,13 @@ describe('reverse registration: validation order and refusal texts', () => {
       ['Message too large: 65537 bytes (max: 65536)', (c) => c.sendRaw(header(65_537, 0x01))],
       ['Message too large: 4294967295 bytes (max: 65536)', (c) => c.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]))],
       ['Invalid message format: Unknown message type: 0x99', (c) => c.sendRaw(Buffer.concat([header(3, 0x99), Buffer.from('{}')]))],
-      ['Invalid message format: Unknown message type: 0x03', (c) => c.sendRaw(Buffer.concat([header(3, 0x03), Buffer.from('{}')]))],
+      // The §2.2 text, then what 0x03 is: the docs dialect's registration (issue 14).
+      [
+        'Invalid message format: Unknown message type: 0x03: ' +
+          'the agent registers with the docs-dialect frame type 0x03 (e.g. the Go SDK), ' +
+          'which Zentinel v2 proxies do not accept; the v2 registration is type 0x01',
+        (c) => c.sendRaw(Buffer.concat([header(3, 0x03), Buffer.from('{}')])),
+      ],
       ['Invalid message format: Expected registration request (HandshakeRequest), got RequestHeaders', (c) => c.send(0x10, jsonBytes({}))],
       ['Invalid message format: Expected registration request (HandshakeRequest), got Pong', (c) => c.send(0x42, Buffer.alloc(0))],
       [/^Invalid message format: .+/, (c) => c.send(0x01, Buffer.from('{"protocol_version":2,'))],

@@ -4,9 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { ScenarioSettings } from '../../bench/scenario.js';
 import { UsageError } from './cli-error.js';
-
-export const BENCH_USAGE =
-  'zap bench [SCENARIO…] [--quick] [--json-dir DIR] [--warmup MS] [--duration MS] [--inflight N] [--agents N] [--only ROW,…] [--list]';
+import { BENCH_OPTIONS } from './command-table.js';
 
 const DEFAULTS = { warmupMs: 1_000, durationMs: 5_000 };
 // Short enough that every scenario together stays near a minute: a smoke run, not a measurement.
@@ -27,16 +25,7 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      quick: { type: 'boolean', default: false },
-      'json-dir': { type: 'string', default: 'bench/results' },
-      warmup: { type: 'string' },
-      duration: { type: 'string' },
-      inflight: { type: 'string', default: '256' },
-      list: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      agents: { type: 'string' },
-    },
+    options: BENCH_OPTIONS,
   });
   // Loaded here so that other sub-commands do not pay for the benchmark code at start-up.
   const { DEFAULT_SCENARIOS, findScenario, SCENARIOS } = await import('../../bench/scenarios/index.js');
@@ -51,7 +40,7 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
       ? [...DEFAULT_SCENARIOS]
       : positionals.map((name) => {
           const s = findScenario(name);
-          if (s === undefined) throw new UsageError(`unknown scenario '${name}'\n${BENCH_USAGE}`);
+          if (s === undefined) throw new UsageError(`unknown scenario '${name}' ('zap bench --list' lists them)`);
           return s;
         });
   const timing = values.quick ? QUICK : DEFAULTS;

@@ -5,9 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { agentResponseToWire } from '../protocol/agent-response.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import { encodeHandshakeResponse } from '../protocol/handshake.js';
 import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { jsonCodec } from '../protocol/payload-codec.js';
 import type { EncodingSetting, EventKind } from '../protocol/types.js';
@@ -20,46 +18,30 @@ import { parseEndpoint } from '../transport/endpoint.js';
 import { AgentPool } from '../pool/agent-pool.js';
 import { formatReverseAddress, joinHostPort, parseReverseEndpoint, splitHostPort } from '../transport/reverse-endpoint.js';
 import { UsageError } from './cli-error.js';
+import { checkReadable } from './input-files.js';
+import { CALL_OPTIONS, DEFAULT_REVERSE_WAIT_MS, EVENT_TYPE_NAMES } from './command-table.js';
+import { handshakeAsSent, replyAsSent } from './print-reply.js';
 import { CLI_EVENT_TYPES, completeEvent, correlationIdOf } from './sample-events.js';
-
-export const CALL_USAGE =
-  'zap call <endpoint> [--type request-headers|request-body-chunk|response-headers|response-body-chunk|' +
-  'request-complete|websocket-frame|guardrail-inspect|configure] [--event FILE|-] [--timeout MS] ' +
-  '[--encoding json|msgpack|prefer-msgpack] [--handshake] [--ca PEM] [--cert PEM --key PEM] [--insecure]\n' +
-  '       zap call --reverse-listen <unix:/path|tcp://127.0.0.1:port> (--token T... | --insecure-allow-unauthenticated) ' +
-  '[--allow GLOB]... [--wait MS] [--type …] [--event FILE|-] [--timeout MS]';
 
 export async function runCall(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      type: { type: 'string', default: 'request-headers' },
-      event: { type: 'string' },
-      timeout: { type: 'string', default: '5000' },
-      encoding: { type: 'string', default: 'json' },
-      handshake: { type: 'boolean', default: false },
-      'reverse-listen': { type: 'string' },
-      token: { type: 'string', multiple: true },
-      'insecure-allow-unauthenticated': { type: 'boolean', default: false },
-      allow: { type: 'string', multiple: true },
-      wait: { type: 'string' },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      insecure: { type: 'boolean', default: false },
-    },
+    options: CALL_OPTIONS,
   });
   const reverseListen = values['reverse-listen'];
   const endpointText = positionals[0];
-  if (reverseListen === undefined ? endpointText === undefined || positionals.length > 1 : positionals.length > 0)
-    throw new UsageError(CALL_USAGE);
+  if (reverseListen === undefined && endpointText === undefined)
+    throw new UsageError('missing the agent <endpoint> (or --reverse-listen <endpoint>)');
+  if (reverseListen !== undefined && positionals.length > 0)
+    throw new UsageError(`give an <endpoint> or --reverse-listen, not both (got '${positionals[0]}')`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const kind = CLI_EVENT_TYPES[values.type];
-  if (kind === undefined) throw new UsageError(`unknown --type '${values.type}'\n${CALL_USAGE}`);
-  const timeoutMs = Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive integer`);
+  if (kind === undefined) throw new UsageError(`unknown --type '${values.type}' (one of ${EVENT_TYPE_NAMES.join(', ')})`);
+  const timeoutMs = positiveInteger(values.timeout, '--timeout');
   const encoding = values.encoding as EncodingSetting;
-  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding)) throw new UsageError(`unknown --encoding '${encoding}'`);
+  if (!['json', 'msgpack', 'prefer-msgpack'].includes(encoding))
+    throw new UsageError(`unknown --encoding '${encoding}' (one of json, msgpack, prefer-msgpack)`);
 
   const userEvent = values.event === undefined ? {} : readEvent(values.event);
   const correlationId = correlationIdOf(kind, userEvent) ?? `zap-${randomUUID()}`;
@@ -67,18 +49,27 @@ export async function runCall(argv: string[]): Promise<number> {
   const event = jsonCodec.decodeEvent(kind, Buffer.from(JSON.stringify(wire))).event;
 
   if (reverseListen !== undefined) {
-    const waitMs = values.wait === undefined ? undefined : Number(values.wait);
-    if (waitMs !== undefined && (!Number.isInteger(waitMs) || waitMs <= 0)) throw new UsageError('--wait must be a positive integer');
+    // A default wait: an agent that keeps failing to register must not keep zap call waiting forever.
+    const waitMs = values.wait === undefined ? DEFAULT_REVERSE_WAIT_MS : positiveInteger(values.wait, '--wait');
     const tokens = values.token ?? [];
     const insecure = values['insecure-allow-unauthenticated'] === true;
     if (tokens.length === 0 && !insecure) {
-      throw zapError(
-        ErrorCode.InvalidConfig,
+      throw new UsageError(
         '--reverse-listen: registrations must be authenticated: give --token T (the agent sends it), ' +
           'or --insecure-allow-unauthenticated to accept any agent without a token',
       );
     }
-    return callReverse(reverseListen, { kind, event, correlationId, timeoutMs, tokens, insecure, allow: values.allow ?? [], waitMs });
+    return callReverse(reverseListen, {
+      kind,
+      event,
+      correlationId,
+      timeoutMs,
+      tokens,
+      insecure,
+      allow: values.allow ?? [],
+      waitMs,
+      verbose: values.verbose,
+    });
   }
   const target = endpointText as string;
   // gRPC TLS: --ca/--cert/--key are PEM files; any of them (or --insecure) means TLS (spec §10.13).
@@ -93,7 +84,11 @@ export async function runCall(argv: string[]): Promise<number> {
   const timeouts = { agentId: target, connectTimeoutMs: timeoutMs, handshakeTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs };
   let connection: FramedConnection | GrpcConnection;
   if (endpoint.transport === 'grpc') {
-    if (useTls) validateGrpcTls(tls, '--ca/--cert/--key');
+    if (useTls) {
+      for (const flag of ['ca', 'cert', 'key'] as const) checkReadable(`--${flag}`, values[flag]);
+      if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+      validateGrpcTls(tls, 'TLS options');
+    }
     connection = await connectGrpcAgent(target, { ...timeouts, ...(useTls ? { tls } : {}) });
   } else if (endpoint.transport === 'uds') {
     connection = await connectUdsAgent(endpoint.path, { ...timeouts, encoding });
@@ -101,10 +96,11 @@ export async function runCall(argv: string[]): Promise<number> {
     throw zapError(ErrorCode.InvalidConfig, `Endpoint '${target}' cannot be called; use --reverse-listen for reverse agents`);
   }
   try {
+    const zap = values.verbose ? { transport: endpoint.transport, encoding: connection.encoding, agent: target } : undefined;
     if (values.handshake) {
       const hs = connection.handshake;
       if (hs === undefined) throw zapError(ErrorCode.HandshakeFailed, 'no handshake response');
-      process.stdout.write(`${encodeHandshakeResponse(hs).toString('utf8')}\n`);
+      process.stdout.write(`${JSON.stringify(handshakeAsSent(hs, endpoint.transport, zap))}\n`);
       return 0;
     }
     const response = await connection.send(kind as EventKind, event as never, correlationId, { timeoutMs });
@@ -114,7 +110,7 @@ export async function runCall(argv: string[]): Promise<number> {
       process.stderr.write('zap call: Configure sent; the agent does not announce config_push, so it sends no acknowledgement\n');
       return 0;
     }
-    process.stdout.write(`${JSON.stringify(agentResponseToWire(response, correlationId))}\n`);
+    process.stdout.write(`${JSON.stringify(replyAsSent(response, correlationId, endpoint.transport, zap))}\n`);
     return 0;
   } finally {
     // gRPC: end our side in order and let the agent end its own (briefly), so nothing written is cancelled.
@@ -131,7 +127,8 @@ interface ReverseCall {
   tokens: string[];
   insecure: boolean;
   allow: string[];
-  waitMs: number | undefined;
+  waitMs: number;
+  verbose: boolean;
 }
 
 /** Listens (UDS or TCP), waits for the first admitted agent to be ready, sends it the event. */
@@ -140,11 +137,11 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
   if (address.kind === 'tcp' && address.tls) throw new UsageError('--reverse-listen: TLS is not supported here; use unix: or tcp://');
   const pool = new AgentPool({ workers: 0 });
   try {
-    pool.on('reverse-refused', (agentId, error) =>
-      process.stderr.write(
-        `zap call: refused agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}\n`,
-      ),
-    );
+    let lastRefusal: string | undefined;
+    pool.on('reverse-refused', (agentId, error) => {
+      lastRefusal = `agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}`;
+      process.stderr.write(`zap call: refused ${lastRefusal}\n`);
+    });
     if (c.tokens.length === 0)
       process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
     const ready = new Promise<string>((resolve) => {
@@ -166,25 +163,39 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
         : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
     process.stderr.write(`zap call: listening on ${bound}\n`);
     let timer: NodeJS.Timeout | undefined;
-    const agentId = await (c.waitMs === undefined
-      ? ready
-      : Promise.race([
-          ready,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(zapError(ErrorCode.Timeout, `No agent registered within ${c.waitMs} ms`)), c.waitMs);
-          }),
-        ]).finally(() => clearTimeout(timer)));
+    const agentId = await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Name the cause when there is one: the last registration refused while we waited.
+          const why = lastRefusal === undefined ? '' : `; last refusal: ${lastRefusal}`;
+          reject(zapError(ErrorCode.Timeout, `No agent registered within ${c.waitMs} ms${why}`));
+        }, c.waitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
     process.stderr.write(`zap call: agent ${quotedPeerText(agentId)} registered\n`);
     const response = await pool.send(agentId, c.kind, c.correlationId, c.event as never, { timeoutMs: c.timeoutMs });
-    process.stdout.write(`${JSON.stringify(agentResponseToWire(response, c.correlationId))}\n`);
+    const zap = c.verbose ? { transport: 'reverse', agent: agentId } : undefined;
+    process.stdout.write(`${JSON.stringify(replyAsSent(response, c.correlationId, 'reverse', zap))}\n`);
     return 0;
   } finally {
     await pool.destroy();
   }
 }
 
+function positiveInteger(text: string, flag: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
+  return Number(text);
+}
+
 function readEvent(source: string): Record<string, unknown> {
-  const text = source === '-' ? readFileSync(0, 'utf8') : readFileSync(source, 'utf8');
+  let text: string;
+  try {
+    text = source === '-' ? readFileSync(0, 'utf8') : readFileSync(source, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw zapError(ErrorCode.InvalidArgument, `cannot read event file ${source === '-' ? '(stdin)' : source} (${code})`, { cause: err });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -7,17 +7,17 @@ import { endpointOf } from '../config/endpoint-of.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { eventName } from '../config/value-kinds.js';
 import { UsageError } from './cli-error.js';
-
-export const CHECK_USAGE = 'zap check <file.kdl> [--json]  (--json: the loaded config, auth tokens masked)';
+import { CHECK_OPTIONS } from './command-table.js';
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false } },
+    options: CHECK_OPTIONS,
   });
   const file = positionals[0];
-  if (file === undefined || positionals.length > 1) throw new UsageError(CHECK_USAGE);
+  if (file === undefined) throw new UsageError('missing the <file.kdl> to check');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const config = await loadConfigFile(file);
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(values.json ? `${JSON.stringify(redacted(config), null, 2)}\n` : summary(config));

@@ -16,24 +16,21 @@ import { startUpstream } from '../demo/upstream.js';
 import { runWorkload } from '../demo/workload.js';
 import { freePort, startChildAgent, type ChildAgent } from './child-agent.js';
 import { UsageError } from './cli-error.js';
+import { integerFlag } from './flag-values.js';
+import { DEMO_OPTIONS } from './command-table.js';
 
 const DEMO_TOKEN = 'demo-token';
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      duration: { type: 'string', default: '10' },
-      concurrency: { type: 'string', default: '16' },
-      workers: { type: 'string' },
-      serve: { type: 'boolean', default: false },
-    },
+    options: DEMO_OPTIONS,
   });
   const durationMs = Number(values.duration) * 1000;
   const concurrency = Number(values.concurrency);
   if (!(durationMs > 0) || !Number.isInteger(concurrency) || concurrency <= 0)
-    throw new UsageError('zap demo [--duration SECONDS] [--concurrency N] [--workers N] [--serve]');
-  const workers = values.workers === undefined ? 1 : Number(values.workers);
+    throw new UsageError('--duration must be a positive number of seconds and --concurrency a positive integer');
+  const workers = values.workers === undefined ? 1 : integerFlag(values.workers, '--workers', 0);
 
   const dir = mkdtempSync(join(tmpdir(), 'zap-demo-'));
   const agents: ChildAgent[] = [];

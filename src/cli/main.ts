@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// zap command-line entry: dispatches to one sub-command per file.
+// zap command-line entry: dispatches to one sub-command per file. `--help` and `--version` are
+// answered here, from the command table, before any command runs.
+import { VERSION } from '../version.js';
 import { runAgent } from './agent.js';
 import { runBench } from './bench.js';
 import { runCall } from './call.js';
 import { runCheck } from './check.js';
-import { reportFailure } from './cli-error.js';
+import { asUsageError, reportFailure, UsageError } from './cli-error.js';
+import { commandSpec } from './command-table.js';
+import { runCompletion } from './completion.js';
 import { runDemo } from './demo.js';
+import { commandHelp, mainUsage } from './help.js';
 import { runServe } from './serve.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -15,31 +20,47 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   check: runCheck,
   bench: runBench,
   serve: runServe,
+  completion: runCompletion,
 };
 
-const USAGE = `usage: zap <command> [options]
-
-commands:
-  call <endpoint>         send one event to an agent and print its reply
-  agent --listen <path>   run an example agent (echo, waf, auth)
-  demo                    a self-contained gateway with the example agents (npm start)
-  serve --config <file>   run a pool from a KDL configuration with /metrics and /healthz
-  check <file.kdl>        validate a KDL configuration and summarise it
-  bench [scenario…]       run benchmarks (--quick, --list, --json-dir DIR)
-`;
+/** `--help`/`-h` anywhere before a `--` asks for help (parseArgs would call it an unknown option). */
+function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  const run = COMMANDS[command];
-  if (run === undefined) {
-    process.stderr.write(`unknown command '${command}'\n${USAGE}`);
+  if (command === undefined) {
+    process.stderr.write(mainUsage());
     return 2;
   }
-  return run(rest);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const spec = rest[0] === undefined ? undefined : commandSpec(rest[0]);
+    process.stdout.write(spec === undefined ? mainUsage() : commandHelp(spec));
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  const spec = commandSpec(command);
+  if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+  // A command without a table entry would have no --help or completion: a bug, not a usage error.
+  if (spec === undefined) throw new Error(`command '${command}' is missing from the command table`);
+  if (wantsHelp(rest)) {
+    process.stdout.write(commandHelp(spec));
+    return 0;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    throw asUsageError(err, command);
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -13,26 +13,22 @@ import { startMetricsServer } from '../demo/metrics-server.js';
 import { AgentPool, type ReverseListenOptions } from '../pool/agent-pool.js';
 import { peerText, quotedPeerText } from '../protocol/peer-text.js';
 import { UsageError } from './cli-error.js';
+import { integerFlag } from './flag-values.js';
+import { SERVE_OPTIONS } from './command-table.js';
 
 /** A refusal or error text is ours but may quote the agent: longer than one peer string, still bounded. */
 const REFUSAL_TEXT_MAX = 512;
 
-export const SERVE_USAGE = 'zap serve --config <file.kdl> [--metrics <host:port>] [--workers N]';
-
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      config: { type: 'string' },
-      metrics: { type: 'string', default: '127.0.0.1:9464' },
-      workers: { type: 'string' },
-    },
+    options: SERVE_OPTIONS,
   });
-  if (values.config === undefined) throw new UsageError(SERVE_USAGE);
+  if (values.config === undefined) throw new UsageError('missing --config <file.kdl>');
   const file = values.config;
   const m = /^(.+):(\d{1,5})$/.exec(values.metrics);
-  if (m === null) throw new UsageError(`--metrics must be host:port\n${SERVE_USAGE}`);
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (m === null) throw new UsageError(`--metrics must be host:port, got '${values.metrics}'`);
+  const workers = values.workers === undefined ? undefined : integerFlag(values.workers, '--workers', 0);
   const log = (line: string) => process.stdout.write(`zap serve: ${line}\n`);
 
   let pool = await startPool(await loadConfigFile(file), workers, log);

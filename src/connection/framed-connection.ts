@@ -24,6 +24,7 @@ import type { AgentResponse, CancelReason, EncodingSetting, EventKind, EventMap,
 import { FrameWriter, type QueuedFrame } from '../transport/frame-writer.js';
 import { CallCore, type Call, type CallOptions, type ConnectionEvents } from './call-core.js';
 import { asProtocolError, connectionLost, handshakeFailed, withIds } from './connection-errors.js';
+import { docsDialectHandshake } from '../protocol/docs-dialect.js';
 
 export type { CallCompletion, CallOptions } from './call-core.js';
 /** The events of every pool connection (the name predates the gRPC transport). */
@@ -130,10 +131,14 @@ export class FramedConnection extends CallCore<QueuedFrame> {
           this.handshakeResult = response;
           resolve(response);
         } catch (err) {
+          // Failure path only: a docs-dialect answer gets named instead of its misleading text.
+          const dialect = type === MessageType.HandshakeResponse ? docsDialectHandshake(payload) : undefined;
           const e =
-            err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
-              ? err
-              : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
+            dialect !== undefined
+              ? handshakeFailed(this.agentId, dialect, err)
+              : err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
+                ? err
+                : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
           this.fail(e);
           reject(e);
         }

@@ -27,6 +27,7 @@ import {
   identityBytes,
 } from '../transport/grpc-codec.js';
 import { grpcEventEncoder, GRPC_ENCODING } from '../transport/grpc-event-encoder.js';
+import { cleanGrpcDetails } from '../transport/grpc-details.js';
 import { CallCore, type Call, type CallCompletion, type CallOptions } from './call-core.js';
 import { asProtocolError, connectionLost, handshakeFailed, handshakeRefused, withIds } from './connection-errors.js';
 import { relogAgentLog } from './grpc-log.js';
@@ -280,13 +281,10 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
   private onStatus(status: grpc.StatusObject): void {
     if (status.code === grpc.status.OK) this.fail(connectionLost(this.agentId, 'stream ended by the agent'));
     // The details are the agent's text: bounded and escaped before they reach a message or a log.
-    else
-      this.fail(
-        connectionLost(
-          this.agentId,
-          `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`,
-        ),
-      );
+    else {
+      const details = quotedPeerText(cleanGrpcDetails(status.details));
+      this.fail(connectionLost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${details}`));
+    }
   }
 
   protected writePing(sequence: number, sentAt: number): void {

@@ -99,6 +99,11 @@ export class AgentEntry {
   private reportedAffinityRejections = 0;
   /** Replies dropped because their call had already ended (late after timeout/abort). */
   lateReplies = 0;
+  /**
+   * The latest connection error of any of its connections, cleared when one becomes ready: what
+   * ZAP_NO_HEALTHY_CONNECTION names as its cause. Set on state reports only, never per call.
+   */
+  lastConnectionError: string | null = null;
   /** removeAgent / close: no new calls; set by beginClosing() only. */
   readonly closing: boolean = false;
   /** drainAgent(): no new requests, connections close once idle; set by beginDraining() only. */

@@ -5,6 +5,9 @@ import { formatEndpoint } from '../transport/endpoint.js';
 import type { AgentEntry } from './agent-entry.js';
 import type { CircuitStateCode } from './circuit-breaker.js';
 
+/** Connection states with a transport, hence an agent-reported health. */
+const LIVE_STATES: ReadonlySet<string> = new Set(['ready', 'paused', 'draining']);
+
 export interface AgentStats {
   agentId: string;
   endpoint: string;
@@ -21,6 +24,7 @@ export interface AgentStats {
   failOpenAllows: number;
   flowRejections: number;
   lateReplies: number;
+  /** `health`: the agent-reported condition of a live transport; 'not-connected' while connecting, handshaking, in backoff or closed. */
   connections: Array<{
     id: number;
     state: string;
@@ -66,7 +70,8 @@ export function agentStatsOf(agent: AgentEntry): AgentStats {
       encoding: c.encoding,
       lastError: c.lastError,
       worker: c.hostIndex,
-      health: c.health.condition,
+      // Only a live transport has a health; a connection being dialled or backing off has none.
+      health: LIVE_STATES.has(c.state) ? c.health.condition : 'not-connected',
     })),
   };
 }

@@ -30,6 +30,14 @@ function featureOf(kind: EventKind): string | undefined {
         : undefined;
 }
 
+/** Failure path only: the message names the agent's last connection error, when there is one. */
+function noHealthyConnection(agent: AgentEntry): string {
+  const last = agent.lastConnectionError;
+  return last === null
+    ? `No healthy connections for agent ${agent.id}`
+    : `No healthy connections for agent ${agent.id}: last connection error: ${last}`;
+}
+
 function chunkBytes(call: PoolCall): number {
   if (call.kind !== 'request_body_chunk' && call.kind !== 'response_body_chunk') return 0;
   return (call.event as { data?: Uint8Array }).data?.byteLength ?? 0;
@@ -68,7 +76,7 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
   }
 
   let candidates: readonly ConnectionRecord[] = agent.candidates;
-  if (candidates.length === 0) return { kind: 'none', why: `No healthy connections for agent ${agent.id}` };
+  if (candidates.length === 0) return { kind: 'none', why: noHealthyConnection(agent) };
   const feature = featureOf(call.kind);
   if (feature !== undefined && candidates.some((c) => c.health.isFeatureDisabled(feature))) {
     candidates = candidates.filter((c) => !c.health.isFeatureDisabled(feature));

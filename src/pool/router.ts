@@ -441,8 +441,11 @@ export class Router {
     const previous = connection.state;
     connection.state = report.state;
     connection.lastError = report.lastError;
-    if (report.state === 'ready') connection.lastFailure = undefined;
-    else if (report.error !== undefined) connection.lastFailure = AgentPoolError.fromSerialized({ ...report.error, agentId: agent.id });
+    if (report.lastError !== null) agent.lastConnectionError = report.lastError;
+    if (report.state === 'ready') {
+      connection.lastFailure = undefined;
+      agent.lastConnectionError = null;
+    } else if (report.error !== undefined) connection.lastFailure = AgentPoolError.fromSerialized({ ...report.error, agentId: agent.id });
     // A new transport starts with no health report and no failure streak.
     if (report.state === 'ready' && previous === 'handshaking') connection.health = new HealthReportState();
     if (report.state === 'ready') {

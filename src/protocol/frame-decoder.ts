@@ -10,6 +10,7 @@ import type { AgentPoolError } from './errors.js';
 import { protocolError } from './errors.js';
 import { MAX_FRAME_LENGTH } from './frame-encoder.js';
 import { MessageType, unknownMessageTypeText } from './message-type.js';
+import { foreignFrameText } from './docs-dialect.js';
 
 export type FrameHandler = (type: number, payload: Buffer) => void;
 
@@ -109,8 +110,11 @@ export class FrameDecoder {
     return n;
   }
 
-  private checkType(type: number): void {
-    if (KNOWN[type] !== 1) throw this.fail(protocolError(unknownMessageTypeText(type)));
+  /** `next`: the byte after the type, when it has arrived (only read on failure, to name a foreign framing). */
+  private checkType(type: number, next: number | undefined): void {
+    if (KNOWN[type] === 1) return;
+    const foreign = foreignFrameText(type, next, false);
+    throw this.fail(protocolError(foreign === undefined ? unknownMessageTypeText(type) : `${unknownMessageTypeText(type)}: ${foreign}`));
   }
 
   /**
@@ -129,7 +133,7 @@ export class FrameDecoder {
         if (this.held < HEADER) {
           target = HEADER;
         } else {
-          this.checkType(b[4] as number);
+          this.checkType(b[4] as number, this.held > HEADER ? b[5] : undefined);
           target = 4 + n;
           if (this.held >= target) {
             try {
@@ -194,7 +198,7 @@ export class FrameDecoder {
       const n = this.frameLength(chunk, offset);
       if (remaining < HEADER) break;
       const type = chunk[offset + 4] as number;
-      this.checkType(type);
+      this.checkType(type, chunk[offset + HEADER]);
       const end = offset + 4 + n;
       if (end > length) break;
       const payload = chunk.subarray(offset + HEADER, end);

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { PROCESS_EVENT_PATH, identityBytes } from './grpc-codec.js';
+import { cleanGrpcDetails } from './grpc-details.js';
 
 /**
  * TLS material for gRPC. Each of `ca`, `cert`, `key` is either PEM text (anything containing
@@ -183,7 +184,7 @@ export function openGrpcChannel(
  */
 function lastError(client: grpc.Client, deadline: number, done: (why: string) => void): void {
   client.makeUnaryRequest(PROCESS_EVENT_PATH, identityBytes, identityBytes, Buffer.alloc(0), { deadline }, (err) => {
-    done(err?.details || 'transport error');
+    done(cleanGrpcDetails(err?.details ?? ''));
   });
 }
 

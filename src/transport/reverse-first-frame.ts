@@ -9,6 +9,7 @@
 import { protocolError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
 import { MessageType, unknownMessageTypeText } from '../protocol/message-type.js';
+import { foreignFrameText } from '../protocol/docs-dialect.js';
 
 /** Default bound on a registration frame's N (type byte + payload): 64 KiB (ours, §13.2). */
 export const DEFAULT_MAX_REGISTRATION_BYTES = 65_536;
@@ -31,8 +32,14 @@ export class FirstFrameReader {
   private bodyFill = 0;
   private done = false;
 
-  /** `maxFrameBytes` bounds N, the announced length (type byte + payload). */
-  constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_REGISTRATION_BYTES) {}
+  /**
+   * `maxFrameBytes` bounds N, the announced length (type byte + payload). `readsRegistration`: the
+   * proxy side, where a docs-dialect registration (type 0x03) gets named in the error.
+   */
+  constructor(
+    private readonly maxFrameBytes: number = DEFAULT_MAX_REGISTRATION_BYTES,
+    private readonly readsRegistration = false,
+  ) {}
 
   /** Bytes held for an incomplete first frame (at most 4 + maxFrameBytes). */
   get bufferedBytes(): number {
@@ -62,7 +69,9 @@ export class FirstFrameReader {
     chunk.copy(body, this.bodyFill, at, at + take);
     // The type byte is checked as soon as it is in (§2.2 step 4).
     if (this.bodyFill === 0 && take > 0 && !KNOWN.has(body[0] as number)) {
-      throw protocolError(unknownMessageTypeText(body[0] as number));
+      const type = body[0] as number;
+      const foreign = foreignFrameText(type, take > 1 ? body[1] : undefined, this.readsRegistration);
+      throw protocolError(foreign === undefined ? unknownMessageTypeText(type) : `${unknownMessageTypeText(type)}: ${foreign}`);
     }
     this.bodyFill += take;
     if (this.bodyFill < body.length) return undefined;

@@ -44,7 +44,7 @@ export class PendingRegistration {
     maxFrameBytes: number,
     private readonly events: PendingRegistrationEvents,
   ) {
-    this.reader = new FirstFrameReader(maxFrameBytes);
+    this.reader = new FirstFrameReader(maxFrameBytes, true);
     raw.on('error', noop);
     raw.once('close', () => this.lost());
     this.timer = setTimeout(() => this.timedOut(), timeoutMs);

@@ -53,7 +53,9 @@ function inUse(path: string): Error {
 }
 
 function cannotListen(path: string, err: unknown): Error {
-  return zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  // Node's text ends in its syscall and a private temporary path (", mkdtemp '/dir/.zap-…'"): not ours to show.
+  const why = err instanceof Error ? err.message.replace(/, \w+ '[^']*'$/, '') : String(err);
+  return zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: ${why}`, { cause: err });
 }
 
 /**
