@@ -8,7 +8,7 @@ import type { CircuitBreakerConfig } from './circuit-breaker-machine.js';
 import { resolveCircuitBreakerConfig } from './circuit-breaker.js';
 import type { FailureMode } from './failure-mode.js';
 import type { CustomPicker } from './picker.js';
-import { validateGrpcTls, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-channel.js';
+import { validateGrpcTls, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-settings.js';
 
 export type LoadBalanceStrategy = 'round-robin' | 'least-connections' | 'health-based' | 'random';
 export type FlowControlMode = 'fail-closed' | 'fail-open' | 'wait-and-retry';
