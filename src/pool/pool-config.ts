@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { ConfigUpdateRequest, EncodingSetting } from '../protocol/types.js';
 import type { PushTimings } from './config-push.js';
-import type { CircuitBreakerConfig } from './circuit-breaker-machine.js';
+import type { CircuitBreakerConfig } from './circuit-state.js';
 import { resolveCircuitBreakerConfig } from './circuit-breaker.js';
 import type { FailureMode } from './failure-mode.js';
 import type { CustomPicker } from './picker.js';
