@@ -1,6 +1,7 @@
 // The package as a consumer sees it: each entry of package.json "exports" resolved by the package's
 // name (self-reference, so through the exports map into dist/ — run `npm run build` first), what
-// each entry holds, and that the root stays cheap (no KDL loader, no gRPC stack, no piscina).
+// each entry holds, and that the root stays cheap (no KDL loader, gRPC stack, piscina or prom-client
+// until they are used).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -69,10 +70,10 @@ describe('package exports', () => {
     assert.equal(typeof (api['connectionMachine'] as { transition?: unknown }).transition, 'function');
   });
 
-  test('importing the root loads no KDL parser, gRPC stack, proto loader or piscina', async () => {
+  test('importing the root loads no KDL parser, gRPC stack, proto loader, piscina or prom-client', async () => {
     const loaded = await packagesLoadedBy(pkg.name);
     assert.ok(loaded.has(pkg.name), 'the hook saw the import');
-    for (const heavy of ['kdljs', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'piscina', 'hdr-histogram-js']) {
+    for (const heavy of ['kdljs', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'piscina', 'prom-client', 'hdr-histogram-js']) {
       assert.ok(!loaded.has(heavy), `root import loaded ${heavy}`);
     }
   });

@@ -2,7 +2,9 @@
 // families (§12.2) and the agent-reported series (§12.3), all in one prom-client registry that
 // belongs to the pool (never the global one). The pool calls the event methods; gauges are pulled
 // from the pool's state at scrape time.
-import { Counter, Gauge, Histogram, Registry, type Aggregator } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Aggregator, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { MetricsReport } from '../protocol/types.js';
 import {
@@ -17,6 +19,14 @@ import {
   type FamilyDefinition,
 } from './metric-families.js';
 import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
+
+// prom-client (CommonJS, ~12 MB with its dependencies) is required when the first pool is made,
+// not when the package is imported; require() returns the instance an ESM import would.
+const require = createRequire(import.meta.url);
+let promClient: typeof PromClient | undefined;
+function prom(): typeof PromClient {
+  return (promClient ??= require('prom-client') as typeof PromClient);
+}
 
 export type Decision = 'allow' | 'block' | 'redirect' | 'challenge';
 export type ConnectionErrorKind = 'connect_failed' | 'handshake_failed' | 'lost';
@@ -111,12 +121,12 @@ export class PoolMetrics {
       throw zapError(ErrorCode.InvalidConfig, `metrics prefix '${prefix}' is not a valid Prometheus metric name`);
     }
     this.#prefix = prefix;
-    this.registry = options.registry ?? new Registry();
+    this.registry = options.registry ?? new (prom().Registry)();
     this.#warn = options.onWarning ?? ((message) => console.warn(`[zap metrics] ${message}`));
     const registers = [this.registry];
 
     // Created in exposition order: the registry prints families in registration order.
-    const counter = (f: FamilyDefinition): Counter => new Counter({ name: this.#name(f), help: f.help, registers });
+    const counter = (f: FamilyDefinition): Counter => new (prom().Counter)({ name: this.#name(f), help: f.help, registers });
     this.#requests = counter(PROTOCOL_COUNTERS.requests);
     this.#responses = counter(PROTOCOL_COUNTERS.responses);
     this.#timeouts = counter(PROTOCOL_COUNTERS.timeouts);
@@ -134,17 +144,17 @@ export class PoolMetrics {
 
     const protocolBuckets = [...PROTOCOL_BUCKETS];
     const histogram = (f: FamilyDefinition): Histogram =>
-      new Histogram({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
+      new (prom().Histogram)({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
     this.#serialization = histogram(PROTOCOL_HISTOGRAMS.serialization);
     this.#requestDuration = histogram(PROTOCOL_HISTOGRAMS.requestDuration);
 
-    this.#agentRequests = new Counter({
+    this.#agentRequests = new (prom().Counter)({
       name: AGENT_FAMILIES.requests.suffix,
       help: AGENT_FAMILIES.requests.help,
       labelNames: ['agent', 'decision'] as const,
       registers,
     });
-    this.#agentDuration = new Histogram({
+    this.#agentDuration = new (prom().Histogram)({
       name: AGENT_FAMILIES.duration.suffix,
       help: AGENT_FAMILIES.duration.help,
       labelNames: ['agent'] as const,
@@ -153,7 +163,7 @@ export class PoolMetrics {
     });
     this.#agentGauge(AGENT_FAMILIES.connectionsActive, 'sum', (a) => a.connectionsActive);
     this.#agentGauge(AGENT_FAMILIES.circuitState, 'max', (a) => a.circuitState);
-    this.#agentErrors = new Counter({
+    this.#agentErrors = new (prom().Counter)({
       name: AGENT_FAMILIES.errors.suffix,
       help: AGENT_FAMILIES.errors.help,
       labelNames: ['agent', 'kind'] as const,
@@ -266,7 +276,7 @@ export class PoolMetrics {
 
   #poolGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (s: GaugeSnapshot) => number): void {
     const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
-    new Gauge({
+    new (prom().Gauge)({
       name: this.#name(f),
       help: f.help,
       aggregator,
@@ -280,7 +290,7 @@ export class PoolMetrics {
 
   #agentGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (a: GaugeSnapshot['agents'][number]) => number): void {
     const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
-    new Gauge<'agent'>({
+    new (prom().Gauge)<'agent'>({
       name: f.suffix,
       help: f.help,
       labelNames: ['agent'] as const,
