@@ -9,7 +9,7 @@ export { encodeFrame, MAX_FRAME_LENGTH, MAX_PAYLOAD_LENGTH } from './protocol/fr
 export { FrameDecoder } from './protocol/frame-decoder.js';
 export { MessageType, messageTypeName } from './protocol/message-type.js';
 export { PROTO_FILE } from './transport/proto-schema.js';
-export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
+export { FramedConnection, type CallOptions, type FramedConnectionEvents } from './connection/framed-connection.js';
 export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';
 export { connectGrpcAgent, type GrpcAgentClientOptions } from './connection/grpc-agent-client.js';
 export type { GrpcConnection } from './connection/grpc-connection.js';
