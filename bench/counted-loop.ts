@@ -53,7 +53,13 @@ export async function runCountedLoop(o: CountedLoopOptions): Promise<CountedLoop
     }
     return peers.length === 0 ? null : sum;
   };
-  const snapshot = () => ({ at: performance.now(), mainCpu: cpu.read(), processCpu: processCpuUs(), peerCpu: peerTotal(), elu: performance.eventLoopUtilization() });
+  const snapshot = () => ({
+    at: performance.now(),
+    mainCpu: cpu.read(),
+    processCpu: processCpuUs(),
+    peerCpu: peerTotal(),
+    elu: performance.eventLoopUtilization(),
+  });
   const maxErrors = o.maxErrors ?? 100;
   const histogram = new LatencyHistogram();
   let issued = 0;
@@ -103,7 +109,8 @@ export async function runCountedLoop(o: CountedLoopOptions): Promise<CountedLoop
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutMs)));
   const outcome = await Promise.race([finished.then(() => 'done' as const), timedOut]);
   clearTimeout(timer);
-  if (outcome === 'timeout') throw zapError(ErrorCode.Timeout, `${o.total} requests did not complete within ${o.timeoutMs} ms (${completed} did)`);
+  if (outcome === 'timeout')
+    throw zapError(ErrorCode.Timeout, `${o.total} requests did not complete within ${o.timeoutMs} ms (${completed} did)`);
   const stop = snapshot();
   const end = sampleMemory();
   const latency = histogram.summary();

@@ -32,13 +32,25 @@ export async function measureHeld(
   const cpu = mainThreadCpu();
   const pid = agent.pid;
   const peer = () => (pid === undefined ? undefined : peerCpuUs(pid));
-  const start = { at: performance.now(), mainCpu: cpu.read(), processCpu: processCpuUs(), peerCpu: peer(), elu: performance.eventLoopUtilization() };
+  const start = {
+    at: performance.now(),
+    mainCpu: cpu.read(),
+    processCpu: processCpuUs(),
+    peerCpu: peer(),
+    elu: performance.eventLoopUtilization(),
+  };
   let heapDeltaBytes = 0;
   const outcome = await cycle(count, () => {
     forceGc();
     heapDeltaBytes = process.memoryUsage().heapUsed - before;
   });
-  const end = { at: performance.now(), mainCpu: cpu.read(), processCpu: processCpuUs(), peerCpu: peer(), elu: performance.eventLoopUtilization() };
+  const end = {
+    at: performance.now(),
+    mainCpu: cpu.read(),
+    processCpu: processCpuUs(),
+    peerCpu: peer(),
+    elu: performance.eventLoopUtilization(),
+  };
   const latency = histogram.summary();
   histogram.destroy();
   const windowMs = end.at - start.at;

@@ -13,7 +13,7 @@ import { ErrorCode, zapError } from '../src/protocol/errors.js';
 let clockTicks: number | undefined;
 
 /** Kernel clock ticks per second (`getconf CLK_TCK`), 100 when it cannot be asked. */
-export function clockTicksPerSecond(): number {
+function clockTicksPerSecond(): number {
   if (clockTicks !== undefined) return clockTicks;
   try {
     const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2_000 }).trim());
@@ -160,7 +160,8 @@ function peerTotal(pids: readonly number[]): number | null {
  * Rejects (ZAP_TIMEOUT) only if outstanding requests do not finish within drainTimeoutMs.
  */
 export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  if (!Number.isInteger(o.inflight) || o.inflight < 1) throw zapError(ErrorCode.InvalidConfig, `inflight must be a positive integer, got ${o.inflight}`);
+  if (!Number.isInteger(o.inflight) || o.inflight < 1)
+    throw zapError(ErrorCode.InvalidConfig, `inflight must be a positive integer, got ${o.inflight}`);
   const cpu = mainThreadCpu();
   const peers = o.peerPids ?? [];
   const maxErrors = o.maxErrors ?? 100;

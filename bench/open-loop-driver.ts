@@ -40,8 +40,10 @@ export interface OpenLoopResult extends ClosedLoopResult {
 }
 
 export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
-  if (!(o.ratePerSec > 0) || !Number.isFinite(o.ratePerSec)) throw zapError(ErrorCode.InvalidConfig, `rate must be positive, got ${o.ratePerSec}`);
-  if (!Number.isInteger(o.maxOutstanding) || o.maxOutstanding < 1) throw zapError(ErrorCode.InvalidConfig, `maxOutstanding must be a positive integer`);
+  if (!(o.ratePerSec > 0) || !Number.isFinite(o.ratePerSec))
+    throw zapError(ErrorCode.InvalidConfig, `rate must be positive, got ${o.ratePerSec}`);
+  if (!Number.isInteger(o.maxOutstanding) || o.maxOutstanding < 1)
+    throw zapError(ErrorCode.InvalidConfig, `maxOutstanding must be a positive integer`);
   const cpu = mainThreadCpu();
   const peers = o.peerPids ?? [];
   const peerTotal = (): number | null => {
@@ -120,7 +122,13 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     timer = setTimeout(tick, Math.max(0, t0 + next * intervalMs - performance.now()));
   };
 
-  const snapshot = () => ({ at: performance.now(), mainCpu: cpu.read(), processCpu: processCpuUs(), peerCpu: peerTotal(), elu: performance.eventLoopUtilization() });
+  const snapshot = () => ({
+    at: performance.now(),
+    mainCpu: cpu.read(),
+    processCpu: processCpuUs(),
+    peerCpu: peerTotal(),
+    elu: performance.eventLoopUtilization(),
+  });
   let start: ReturnType<typeof snapshot> | undefined;
   let end: ReturnType<typeof snapshot> | undefined;
   const startTimer = setTimeout(() => {

@@ -42,7 +42,8 @@ export async function startPoolTarget(transport: PoolTransport, dir: string, con
       const endpoint = transport === 'uds' ? `unix:${listen}` : bound;
       if (endpoint === undefined) throw zapError(ErrorCode.ConnectFailed, `${transport}: the agent did not say where it listens`);
       const { ready } = await pool.addAgent(AGENT, endpoint);
-      if (ready !== connections) throw zapError(ErrorCode.ConnectFailed, `${transport}: only ${ready} of ${connections} connections became ready`);
+      if (ready !== connections)
+        throw zapError(ErrorCode.ConnectFailed, `${transport}: only ${ready} of ${connections} connections became ready`);
     } else {
       const token = randomBytes(16).toString('hex');
       await pool.addAgent(AGENT, `reverse://${AGENT}`);

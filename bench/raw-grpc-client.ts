@@ -79,7 +79,9 @@ export function sampleRequestHeadersProto(cid: string): Record<string, unknown> 
 
 /** Protobuf bytes of a ProxyToAgent plain object (snake_case fields). */
 export function encodeRawProxyToAgent(message: Record<string, unknown>): Buffer {
-  const bytes = protoTypes().p2a.encode(message as unknown as protobuf.Message).finish();
+  const bytes = protoTypes()
+    .p2a.encode(message as unknown as protobuf.Message)
+    .finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -97,11 +99,15 @@ export class RawGrpcClient {
       try {
         reply = this.a2p.decode(bytes) as unknown as Reply;
       } catch (err) {
-        return this.fail(zapError(ErrorCode.ProtocolError, `raw gRPC client: bad message from agent: ${(err as Error).message}`, { cause: err }));
+        return this.fail(
+          zapError(ErrorCode.ProtocolError, `raw gRPC client: bad message from agent: ${(err as Error).message}`, { cause: err }),
+        );
       }
       this.onReply(reply);
     });
-    this.stream.on('error', (err: Error) => this.fail(zapError(ErrorCode.Error, `raw gRPC client: stream error: ${err.message}`, { cause: err })));
+    this.stream.on('error', (err: Error) =>
+      this.fail(zapError(ErrorCode.Error, `raw gRPC client: stream error: ${err.message}`, { cause: err })),
+    );
     this.stream.on('end', () => this.fail(zapError(ErrorCode.Error, 'raw gRPC client: stream ended')));
   }
 
@@ -154,7 +160,9 @@ export class RawGrpcClient {
         }
       };
       this.stream.write(
-        encodeRawProxyToAgent({ handshake: { supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: 'bench', config_json: '{}' } }),
+        encodeRawProxyToAgent({
+          handshake: { supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: 'bench', config_json: '{}' },
+        }),
       );
     });
   }

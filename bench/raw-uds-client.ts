@@ -85,14 +85,22 @@ export class RawUdsClient {
         const body = type === HANDSHAKE_RESPONSE ? (JSON.parse(payload.toString('utf8')) as Record<string, unknown>) : {};
         const encoding = body['encoding'] ?? 'json';
         if (body['success'] !== true || body['protocol_version'] !== 2 || encoding !== 'json') {
-          reject(zapError(ErrorCode.HandshakeFailed, `raw client: handshake refused (type 0x${type.toString(16)}): ${payload.toString('utf8')}`));
+          reject(
+            zapError(ErrorCode.HandshakeFailed, `raw client: handshake refused (type 0x${type.toString(16)}): ${payload.toString('utf8')}`),
+          );
         } else {
           resolve();
         }
       };
       this.enqueue(
         HANDSHAKE_REQUEST,
-        JSON.stringify({ supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: 'bench', config: null, supported_encodings: ['json'] }),
+        JSON.stringify({
+          supported_versions: [2],
+          proxy_id: 'zentinel-proxy',
+          proxy_version: 'bench',
+          config: null,
+          supported_encodings: ['json'],
+        }),
       );
     });
   }

@@ -23,10 +23,11 @@ function buildScript(): string {
 let binDir: string | undefined = process.env['ZAP_REF_BIN_DIR'];
 
 /** Builds the peers once per process (cargo's output on stderr) and returns their folder. */
-export function referenceBinDir(): string {
+function referenceBinDir(): string {
   if (binDir !== undefined) return binDir;
   const r = spawnSync(process.execPath, [buildScript()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw zapError(ErrorCode.InvalidConfig, `building the reference peers failed (exit ${r.status}); see the output above`);
+  if (r.status !== 0)
+    throw zapError(ErrorCode.InvalidConfig, `building the reference peers failed (exit ${r.status}); see the output above`);
   binDir = (JSON.parse(r.stdout) as { binDir: string }).binDir;
   return binDir;
 }
@@ -63,7 +64,9 @@ export class RefProcess {
     if (seen !== undefined) return Promise.resolve(seen);
     const waiting = new Promise<string>((resolve, reject) => {
       this.lineWaiters.push({ prefix, resolve });
-      void this.exited.then((code) => reject(new Error(`${this.describe()} exited (${code}) before printing '${prefix}': ${this.stderrLines.join('\n')}`)));
+      void this.exited.then((code) =>
+        reject(new Error(`${this.describe()} exited (${code}) before printing '${prefix}': ${this.stderrLines.join('\n')}`)),
+      );
     });
     return withTimeout(waiting, timeoutMs, `'${prefix}' line from ${this.describe()}`);
   }

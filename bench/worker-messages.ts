@@ -46,7 +46,7 @@ async function run(mode: 'item' | 'objs' | 'bytes'): Promise<{ mode: string; per
   });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let sent = 0; sent < N; ) {
+  for (let sent = 0; sent < N;) {
     const batch: Array<[number, number, string, Buffer]> = [];
     for (let j = 0; j < BATCH && sent < N; j++, sent++) batch.push([sent, 1, `c-${sent}`, frame(sent)]);
     if (mode === 'item') for (const item of batch) worker.postMessage({ t: 'item', id: item[0], item });
@@ -65,5 +65,8 @@ const results = [];
 for (const mode of ['item', 'objs', 'bytes'] as const) results.push(await run(mode));
 const base = results[2]!.perSec;
 for (const r of results) {
-  console.log(`${r.mode.padEnd(6)} ${String(r.perSec).padStart(9)} msg/s  ${(r.perSec / base).toFixed(2)}× bytes  process CPU ${r.mainCpuUs.toFixed(2)} µs/msg`);
+  console.log(
+    `${r.mode.padEnd(6)} ${String(r.perSec).padStart(9)} msg/s  ${(r.perSec / base).toFixed(2)}× ` +
+      `bytes  process CPU ${r.mainCpuUs.toFixed(2)} µs/msg`,
+  );
 }

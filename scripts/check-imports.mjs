@@ -29,7 +29,11 @@ export const LAYERS = [
   ['workers', ['connection', 'agent', 'contract', 'protocol'], 'worker thread entry points'],
   ['bench', [], 'benchmarks (not checked here; only the CLI reaches them)'],
   ['cli', ['bench', 'demo', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
-  ['index', ['config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'], 'public API: the package root and its subpath entries (re-exports only)'],
+  [
+    'index',
+    ['config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
+    'public API: the package root and its subpath entries (re-exports only)',
+  ],
 ];
 
 const SCANNED = ['src', 'workers'];
@@ -161,7 +165,8 @@ export function checkImports(root) {
       imports++;
       targets.push(target);
       const to = layerOf(target);
-      if (from !== to && !(layers.get(from)?.has(to) ?? false)) problems.push(`layer order: ${file} imports ${target} (${from} may not import ${to ?? 'files outside the layers'})`);
+      if (from !== to && !(layers.get(from)?.has(to) ?? false))
+        problems.push(`layer order: ${file} imports ${target} (${from} may not import ${to ?? 'files outside the layers'})`);
     }
     graph.set(file, targets);
   }
@@ -170,7 +175,8 @@ export function checkImports(root) {
 }
 
 function printLayers() {
-  for (const [name, may, what] of LAYERS) console.log(`${name.padEnd(11)} ← ${may.length === 0 ? '(nothing of ours)' : may.join(', ')}   — ${what}`);
+  for (const [name, may, what] of LAYERS)
+    console.log(`${name.padEnd(11)} ← ${may.length === 0 ? '(nothing of ours)' : may.join(', ')}   — ${what}`);
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);

@@ -119,4 +119,6 @@ if (problems.length > 0) {
   process.stderr.write(`check-spec-refs: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}\n`).join('')}`);
   process.exit(1);
 }
-process.stdout.write(`check-spec-refs: ${cited.size} sections cited ${uses} times in ${args.dirs.join(', ')}; all have a heading in ${args.doc}\n`);
+process.stdout.write(
+  `check-spec-refs: ${cited.size} sections cited ${uses} times in ${args.dirs.join(', ')}; all have a heading in ${args.doc}\n`,
+);

@@ -11,7 +11,9 @@ import { socketPath } from './support/tmp.js';
 
 test('agent killed mid-request: all 500 in-flight calls reject with ZAP_CONNECTION_LOST', async () => {
   const path = socketPath('hanging');
-  const child = fork(fileURLToPath(new URL('./support/hanging-agent.ts', import.meta.url)), [path], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./support/hanging-agent.ts', import.meta.url)), [path], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   let out = '';
   const seen = (text: string) =>
     new Promise<void>((resolve) => {

@@ -144,9 +144,14 @@ test('dispatch core: a Cancel racing a reply leaves exactly one reply or none, n
         }
       }
       await drain();
-      assert.deepEqual(r.written.map((w) => w.cid), expectedOrder, 'replies: uncancelled events, in the order they finished');
+      assert.deepEqual(
+        r.written.map((w) => w.cid),
+        expectedOrder,
+        'replies: uncancelled events, in the order they finished',
+      );
       assert.equal(new Set(expectedOrder).size, expectedOrder.length, 'no cid answered twice');
-      for (const cid of cids) assert.equal(h.ctx.get(cid)!.signal.aborted, cancelledFirst.has(cid), `${cid}: signal aborted iff cancelled in flight`);
+      for (const cid of cids)
+        assert.equal(h.ctx.get(cid)!.signal.aborted, cancelledFirst.has(cid), `${cid}: signal aborted iff cancelled in flight`);
       assert.equal(r.core.inFlight, 0);
       assert.equal(r.settled, n, 'every event settled once');
       assert.equal(r.core.stats.replies, expectedOrder.length);
@@ -159,7 +164,10 @@ test('dispatch core: a Cancel after a synchronous answer finds nothing; the repl
   const r = rig({ dispatch: () => block(403) });
   r.core.dispatch('request_headers', 's-1', requestHeaders('s-1'));
   r.core.cancel(cancel('s-1'));
-  assert.deepEqual(r.written.map((w) => w.cid), ['s-1']);
+  assert.deepEqual(
+    r.written.map((w) => w.cid),
+    ['s-1'],
+  );
   assert.equal(r.core.stats.cancels, 1);
 });
 
@@ -195,7 +203,10 @@ test('dispatch core: a throwing onCancel hook is reported, not thrown, and the c
   h.release('c-1');
   await drainMicrotasks();
   assert.deepEqual(r.written, []);
-  assert.deepEqual(r.handlerErrors.map((e) => e.cid), ['c-1']);
+  assert.deepEqual(
+    r.handlerErrors.map((e) => e.cid),
+    ['c-1'],
+  );
 });
 
 test('dispatch core: close aborts every handler in flight and no reply goes out after it', async () => {
@@ -226,7 +237,10 @@ test('dispatch core: a cid reused while in flight keeps the newer call cancellab
   r.core.dispatch('request_headers', 'dup', requestHeaders('dup'));
   pending[0]!();
   await drainMicrotasks();
-  assert.deepEqual(r.written.map((w) => w.cid), ['dup']);
+  assert.deepEqual(
+    r.written.map((w) => w.cid),
+    ['dup'],
+  );
   assert.equal(r.core.inFlight, 1, 'the newer call is still tracked');
   r.core.cancel(cancel('dup'));
   assert.equal(signals[1]!.aborted, true);

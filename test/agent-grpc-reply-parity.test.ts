@@ -21,7 +21,12 @@ async function agent(): Promise<string> {
 }
 
 const headers = (cid: string, uri: string): Msg => ({
-  request_headers: { metadata: { correlation_id: cid, request_id: cid, client_ip: '192.0.2.1', client_port: 1 }, method: 'GET', uri, headers: [] },
+  request_headers: {
+    metadata: { correlation_id: cid, request_id: cid, client_ip: '192.0.2.1', client_port: 1 },
+    method: 'GET',
+    uri,
+    headers: [],
+  },
 });
 // Decodes as protobuf, not as an event: context_json is no JSON.
 const badGuardrail = (cid: string): Msg => ({ guardrail: { correlation_id: cid, content: 'x', context_json: '{not json' } });

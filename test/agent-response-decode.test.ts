@@ -2,12 +2,7 @@
 // plus the agent-side event shape checks and best-effort cid (§6.10 last paragraph), and header-op application.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  agentResponseFromWire,
-  allowResponse,
-  bestEffortEventCorrelationId,
-  emptyAudit,
-} from '../src/protocol/agent-response.js';
+import { agentResponseFromWire, allowResponse, bestEffortEventCorrelationId, emptyAudit } from '../src/protocol/agent-response.js';
 import { applyHeaderOps } from '../src/protocol/header-ops.js';
 import { jsonCodec } from '../src/protocol/payload-codec.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
@@ -16,8 +11,7 @@ import type { EventKind } from '../src/protocol/types.js';
 function rejects(body: unknown, pattern: RegExp): void {
   assert.throws(
     () => agentResponseFromWire(body),
-    (err: unknown) =>
-      err instanceof AgentPoolError && err.code === ErrorCode.ProtocolError && pattern.test(err.message),
+    (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.ProtocolError && pattern.test(err.message),
     JSON.stringify(body),
   );
 }
@@ -231,10 +225,16 @@ test('applyHeaderOps: case-insensitive, every spelling replaced or removed, add 
     'X-Id': ['1', '3'],
     'x-id': ['2'],
   });
-  assert.deepEqual(applyHeaderOps(headers, [{ op: 'add', name: 'x-new', value: 'v' }, { op: 'remove', name: 'nope' }]), {
-    ...headers,
-    'x-new': ['v'],
-  });
+  assert.deepEqual(
+    applyHeaderOps(headers, [
+      { op: 'add', name: 'x-new', value: 'v' },
+      { op: 'remove', name: 'nope' },
+    ]),
+    {
+      ...headers,
+      'x-new': ['v'],
+    },
+  );
   assert.deepEqual(headers, { Host: ['a'], 'X-Id': ['1'], 'x-id': ['2'] });
   assert.deepEqual(applyHeaderOps(headers, []), headers);
 });

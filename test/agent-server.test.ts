@@ -37,14 +37,20 @@ async function collectReplies(client: RawProxyClient, n: number): Promise<Map<st
 test('handshake: success answer carries every capability key and the negotiated encoding', async () => {
   const { server, path } = await startServer({ name: 'Test Agent', version: '9.9.9' });
   const client = await RawProxyClient.connect(path);
-  client.send(0x01, json({ supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: '1.0.0', config: null, supported_encodings: ['json'] }));
+  client.send(
+    0x01,
+    json({ supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: '1.0.0', config: null, supported_encodings: ['json'] }),
+  );
   const f = await client.next();
   assert.equal(f.type, 0x02);
   assert.equal(
     f.payload.toString('utf8'),
-    '{"protocol_version":2,"capabilities":{"agent_id":"test-agent","name":"Test Agent","version":"9.9.9","supported_events":[1,2,3,4,5,6,7],' +
-      '"features":{"streaming_body":true,"websocket":true,"guardrails":true,"config_push":true,"metrics_export":true,"concurrent_requests":100,' +
-      '"cancellation":true,"flow_control":false,"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},' +
+    '{"protocol_version":2,"capabilities":{"agent_id":"test-agent","name":"Test Agent",' +
+      '"version":"9.9.9","supported_events":[1,2,3,4,5,6,7],' +
+      ('"features":{"streaming_body":true,"websocket":true,"guardrails":true,"config_push":true,' +
+        '"metrics_export":true,"concurrent_requests":100,') +
+      ('"cancellation":true,"flow_control":false,"health_reporting":true},' +
+        '"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},') +
       '"success":true,"error":null,"encoding":"json"}',
   );
   assert.equal(server.connections, 1);
@@ -108,20 +114,37 @@ test('every event kind reaches its handler method and is answered', async () => 
   const { server, path } = await startServer({ handler });
   const { client } = await RawProxyClient.open(path);
   const kinds: EventKind[] = [
-    'request_headers', 'request_body_chunk', 'response_headers', 'response_body_chunk',
-    'request_complete', 'websocket_frame', 'guardrail_inspect', 'configure',
+    'request_headers',
+    'request_body_chunk',
+    'response_headers',
+    'response_body_chunk',
+    'request_complete',
+    'websocket_frame',
+    'guardrail_inspect',
+    'configure',
   ];
   sampleEvents('').forEach(([type], i) => client.send(type, json(sampleEvents(`c-${i}`)[i]![1])));
   const replies = await collectReplies(client, 8);
   kinds.forEach((kind, i) => {
     assert.deepEqual(replies.get(`c-${i}`), expectedReply(`c-${i}`, { routing_metadata: { kind } }));
   });
-  assert.deepEqual(seen.map(([k, , cid]) => [k, cid]), kinds.map((k, i) => [k, `c-${i}`]));
+  assert.deepEqual(
+    seen.map(([k, , cid]) => [k, cid]),
+    kinds.map((k, i) => [k, `c-${i}`]),
+  );
   assert.deepEqual(seen[0]![1], {
     metadata: {
-      correlationId: 'c-0', requestId: 'c-0', clientIp: '192.0.2.10', clientPort: 51514, serverName: 'shop.example',
-      protocol: 'HTTP/1.1', tlsVersion: 'TLSv1.3', tlsCipher: 'TLS_AES_128_GCM_SHA256', routeId: 'checkout',
-      upstreamId: 'shop-backend', timestamp: '2026-01-01T00:00:00.000Z',
+      correlationId: 'c-0',
+      requestId: 'c-0',
+      clientIp: '192.0.2.10',
+      clientPort: 51514,
+      serverName: 'shop.example',
+      protocol: 'HTTP/1.1',
+      tlsVersion: 'TLSv1.3',
+      tlsCipher: 'TLS_AES_128_GCM_SHA256',
+      routeId: 'checkout',
+      upstreamId: 'shop-backend',
+      timestamp: '2026-01-01T00:00:00.000Z',
     },
     method: 'POST',
     uri: '/cart?step=2',
@@ -175,7 +198,7 @@ test('a handler that throws (or rejects) is answered Block 500 "Agent error"; th
 
 test('1000 pipelined requests with random handler delays: all answered, out of order', async () => {
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const handler: AgentHandler = {
     async onRequestHeaders(e) {
       await new Promise((r) => setTimeout(r, Math.floor(random() * 20)));
@@ -188,7 +211,9 @@ test('1000 pipelined requests with random handler delays: all answered, out of o
   const base = sampleEvents('x')[0]![1];
   for (let i = 0; i < 1000; i++) {
     const cid = `p-${i}`;
-    frames.push(json({ ...base, metadata: { ...(base['metadata'] as object), correlation_id: cid }, uri: `/item/${i}`, correlation_id: cid }));
+    frames.push(
+      json({ ...base, metadata: { ...(base['metadata'] as object), correlation_id: cid }, uri: `/item/${i}`, correlation_id: cid }),
+    );
   }
   for (const payload of frames) client.send(0x10, payload);
   const order: string[] = [];
@@ -199,7 +224,10 @@ test('1000 pipelined requests with random handler delays: all answered, out of o
     assert.deepEqual(r['decision'], { block: { status: 403, body: `/item/${cid.slice(2)}`, headers: null } });
   }
   assert.equal(new Set(order).size, 1000);
-  assert.notDeepEqual(order, frames.map((_, i) => `p-${i}`));
+  assert.notDeepEqual(
+    order,
+    frames.map((_, i) => `p-${i}`),
+  );
   await client.close();
   await server.close();
 });
@@ -316,10 +344,23 @@ test('msgpack negotiation: events and replies in MessagePack, Ping and Cancel st
   });
   const { client, handshake } = await RawProxyClient.open(path, ['msgpack', 'json']);
   assert.equal(handshake['encoding'], 'msgpack');
-  client.send(0x11, pack({ correlation_id: 'mp-1', data: Buffer.from([0, 0xff, 0x10, 0x80]), is_last: true, total_size: null, chunk_index: 0, bytes_received: 4 }));
+  client.send(
+    0x11,
+    pack({
+      correlation_id: 'mp-1',
+      data: Buffer.from([0, 0xff, 0x10, 0x80]),
+      is_last: true,
+      total_size: null,
+      chunk_index: 0,
+      bytes_received: 4,
+    }),
+  );
   const f = await client.next();
   assert.equal(f.type, 0x20);
-  assert.deepEqual(unpack(f.payload), expectedReply('mp-1', { decision: { block: { status: 413, body: 'too big', headers: { 'x-limit': '4' } } } }));
+  assert.deepEqual(
+    unpack(f.payload),
+    expectedReply('mp-1', { decision: { block: { status: 413, body: 'too big', headers: { 'x-limit': '4' } } } }),
+  );
   assert.deepEqual(seenData, Buffer.from([0, 0xff, 0x10, 0x80]));
   // Cancel stays JSON after MessagePack was negotiated (§4.4).
   client.send(0x10, pack({ ...sampleEvents('mp-2')[0]![1], uri: '/wait' }));
@@ -338,22 +379,44 @@ test('reportHealth and reportMetrics go out on every established connection', as
   const a = await RawProxyClient.open(path);
   const b = await RawProxyClient.open(path);
   const health: HealthStatus = {
-    agentId: 'test-agent', state: 2, message: 'rules reloading', load: null, resources: null, validUntilMs: 1767225630000,
-    timestampMs: 1767225600000, disabledFeatures: ['guardrails'], timeoutMultiplier: 1.5, drainEtaMs: null,
-    unhealthyReason: null, recoverable: true,
+    agentId: 'test-agent',
+    state: 2,
+    message: 'rules reloading',
+    load: null,
+    resources: null,
+    validUntilMs: 1767225630000,
+    timestampMs: 1767225600000,
+    disabledFeatures: ['guardrails'],
+    timeoutMultiplier: 1.5,
+    drainEtaMs: null,
+    unhealthyReason: null,
+    recoverable: true,
   };
   server.reportHealth(health);
-  server.reportMetrics({ agentId: 'test-agent', timestampMs: 1, intervalMs: 10000, counters: [{ name: 'agent_requests_total', labels: {}, value: 3 }], gauges: [], histograms: [] });
+  server.reportMetrics({
+    agentId: 'test-agent',
+    timestampMs: 1,
+    intervalMs: 10000,
+    counters: [{ name: 'agent_requests_total', labels: {}, value: 3 }],
+    gauges: [],
+    histograms: [],
+  });
   for (const { client } of [a, b]) {
     const h = await client.next();
     assert.equal(h.type, 0x30);
     assert.equal(
       h.payload.toString('utf8'),
       '{"agent_id":"test-agent","state":2,"message":"rules reloading","load":null,"resources":null,"valid_until_ms":1767225630000,' +
-        '"timestamp_ms":1767225600000,"disabled_features":["guardrails"],"timeout_multiplier":1.5,"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}',
+        ('"timestamp_ms":1767225600000,"disabled_features":["guardrails"],"timeout_multiplier":1.5,' +
+          '"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}'),
     );
     assert.deepEqual(await client.nextJson(0x31), {
-      agent_id: 'test-agent', timestamp_ms: 1, interval_ms: 10000, counters: [{ name: 'agent_requests_total', labels: {}, value: 3 }], gauges: [], histograms: [],
+      agent_id: 'test-agent',
+      timestamp_ms: 1,
+      interval_ms: 10000,
+      counters: [{ name: 'agent_requests_total', labels: {}, value: 3 }],
+      gauges: [],
+      histograms: [],
     });
   }
   await a.client.close();
@@ -363,7 +426,10 @@ test('reportHealth and reportMetrics go out on every established connection', as
 
 /** A socket file left behind by a process that died without cleaning up (SIGKILL). */
 async function makeStaleSocket(path: string): Promise<void> {
-  const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`]);
+  const child = spawn(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`,
+  ]);
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
@@ -433,7 +499,10 @@ test('AgentConnection over a plain Duplex: stops reading while the peer pushes b
   duplex.push(encodeFrame(0x10, json(sampleEvents('d-1')[0]![1])));
   await new Promise((r) => setImmediate(r));
   assert.equal(duplex.isPaused(), true);
-  assert.deepEqual(JSON.parse(Buffer.concat(written).subarray(5).toString('utf8')), expectedReply('d-1', { decision: { block: { status: 403, body: null, headers: null } } }));
+  assert.deepEqual(
+    JSON.parse(Buffer.concat(written).subarray(5).toString('utf8')),
+    expectedReply('d-1', { decision: { block: { status: 403, body: null, headers: null } } }),
+  );
   held.shift()!();
   await new Promise((r) => setImmediate(r));
   assert.equal(duplex.isPaused(), false);

@@ -37,10 +37,23 @@ function traffic(): Array<[number, Buffer]> {
   ];
   requests.forEach(([uri, headers], i) => {
     const cid = `h-${i}`;
-    out.push([0x10, json({ ...base, metadata: { ...(base['metadata'] as object), correlation_id: cid }, uri, headers, correlation_id: cid })]);
+    out.push([
+      0x10,
+      json({ ...base, metadata: { ...(base['metadata'] as object), correlation_id: cid }, uri, headers, correlation_id: cid }),
+    ]);
   });
   ['name=bob', 'q=1 UNION SELECT 2', 'c=%3Cscript%3E'].forEach((text, i) => {
-    out.push([0x11, json({ correlation_id: `b-${i}`, data: Buffer.from(text).toString('base64'), is_last: true, total_size: null, chunk_index: 0, bytes_received: text.length })]);
+    out.push([
+      0x11,
+      json({
+        correlation_id: `b-${i}`,
+        data: Buffer.from(text).toString('base64'),
+        is_last: true,
+        total_size: null,
+        chunk_index: 0,
+        bytes_received: text.length,
+      }),
+    ]);
   });
   return out;
 }
@@ -89,9 +102,15 @@ test('threads: options reach the worker, a throwing handler answers Block 500, a
   const { client } = await RawProxyClient.open(path);
   const base = sampleEvents('t-1')[0]![1];
   client.send(0x10, json(base));
-  assert.deepEqual(await client.nextJson(), expectedReply('t-1', { request_headers: [{ set: { name: 'x-options', value: '{"level":3}' } }] }));
+  assert.deepEqual(
+    await client.nextJson(),
+    expectedReply('t-1', { request_headers: [{ set: { name: 'x-options', value: '{"level":3}' } }] }),
+  );
   client.send(0x10, json({ ...base, uri: '/throw' }));
-  assert.deepEqual(await client.nextJson(), expectedReply('t-1', { decision: { block: { status: 500, body: 'Agent error', headers: null } } }));
+  assert.deepEqual(
+    await client.nextJson(),
+    expectedReply('t-1', { decision: { block: { status: 500, body: 'Agent error', headers: null } } }),
+  );
   await client.close();
   await srv.close();
 });
@@ -118,15 +137,17 @@ test('threads: a handler module that fails to load makes listen() reject', async
   const srv = server({ agentId: 'auth', threads: { module: EXAMPLES.auth, count: 1, options: {} } });
   await assert.rejects(srv.listen(dir.path('never.sock')), /token/);
   await srv.close();
-  await assert.rejects(
-    server({ agentId: 'x', threads: { module: EXAMPLES.echo, count: -1 } }).listen(dir.path('n2.sock')),
-    { code: 'ZAP_INVALID_CONFIG' },
-  );
+  await assert.rejects(server({ agentId: 'x', threads: { module: EXAMPLES.echo, count: -1 } }).listen(dir.path('n2.sock')), {
+    code: 'ZAP_INVALID_CONFIG',
+  });
 });
 
 test('threads.count 0 imports the module and runs it in-thread', async () => {
   const srv = server({ agentId: 'echo', threads: { module: EXAMPLES.echo, count: 0 } });
   const replies = await run(await start(srv), traffic().slice(0, 1));
-  assert.deepEqual(JSON.parse(replies.get('h-0')!), expectedReply('h-0', { request_headers: [{ set: { name: 'x-agent-echo', value: 'POST /cart?step=2' } }] }));
+  assert.deepEqual(
+    JSON.parse(replies.get('h-0')!),
+    expectedReply('h-0', { request_headers: [{ set: { name: 'x-agent-echo', value: 'POST /cart?step=2' } }] }),
+  );
   await srv.close();
 });

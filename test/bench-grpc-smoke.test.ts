@@ -35,7 +35,17 @@ async function bench(args: string[]): Promise<{ rows: Row[]; notes: string[]; ou
 function checkRows(rows: Row[], transportOf: (name: string) => string): void {
   for (const row of rows) {
     const name = String(row['name']);
-    for (const key of ['reqPerSec', 'p50Us', 'p99Us', 'p999Us', 'mainCpuUsPerReq', 'processCpuUsPerReq', 'workers', 'inflight', 'connectionsPerAgent']) {
+    for (const key of [
+      'reqPerSec',
+      'p50Us',
+      'p99Us',
+      'p999Us',
+      'mainCpuUsPerReq',
+      'processCpuUsPerReq',
+      'workers',
+      'inflight',
+      'connectionsPerAgent',
+    ]) {
       assert.equal(typeof row[key], 'number', `${name}.${key}`);
     }
     assert.equal(row['transport'], transportOf(name), name);
@@ -46,7 +56,11 @@ function checkRows(rows: Row[], transportOf: (name: string) => string): void {
     assert.ok(baseline !== undefined, `${name} names a missing baseline ${String(row['baseline'])}`);
     assert.equal(baseline['inflight'], row['inflight'], name);
     if (baseline === row) assert.equal(row['ratioToBaseline'], 1, name);
-    else assert.ok(Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (baseline['reqPerSec'] as number)) < 1e-9, name);
+    else
+      assert.ok(
+        Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (baseline['reqPerSec'] as number)) < 1e-9,
+        name,
+      );
   }
 }
 
@@ -64,14 +78,20 @@ describe('zap bench grpc / reverse-uds / reverse-tcp', () => {
     assert.deepEqual(reverseLoads({ inflight: 16 } as ScenarioSettings), [16, 1]);
     const sweep = workerSweep();
     assert.deepEqual(sweep.slice(0, 3), [0, 1, 2]);
-    assert.ok(sweep.every((w, i) => i < 3 || (w <= availableParallelism() && w === 2 * (sweep[i - 1] as number))), String(sweep));
+    assert.ok(
+      sweep.every((w, i) => i < 3 || (w <= availableParallelism() && w === 2 * (sweep[i - 1] as number))),
+      String(sweep),
+    );
   });
 
   test('grpc: raw baseline, pool rows by workers × connections, then 1 in flight', async () => {
     // A subset keeps the test short (each worker pool starts threads); the row plan is the scenario's order.
     const only = ['raw-grpc@8', 'pool-w0-c4@8', 'pool-w0-c1@8', 'pool-w1-c4@8', 'raw-grpc@1', 'pool-w0-c4@1'];
     const { rows, notes, out } = await bench(['grpc', '--inflight', '8', '--only', only.join(',')]);
-    assert.deepEqual(rows.map((r) => r['name']), only);
+    assert.deepEqual(
+      rows.map((r) => r['name']),
+      only,
+    );
     checkRows(rows, () => 'grpc');
     for (const row of rows) {
       const name = String(row['name']);
@@ -81,15 +101,24 @@ describe('zap bench grpc / reverse-uds / reverse-tcp', () => {
       if (row['inflight'] === 1) assert.equal(vsRef, null, name);
       else assert.ok(Math.abs((vsRef as number) - (row['reqPerSec'] as number) / 28_000) < 1e-9, name);
     }
-    assert.ok(notes.some((n) => /best pool row pool-w\d-c\d@8: .*28K/.test(n)), notes.join('\n'));
+    assert.ok(
+      notes.some((n) => /best pool row pool-w\d-c\d@8: .*28K/.test(n)),
+      notes.join('\n'),
+    );
     assert.match(out, /^raw-grpc@8 /m);
   });
 
-  for (const [scenario, rev] of [['reverse-uds', 'rev-uds'], ['reverse-tcp', 'rev-tcp']] as const) {
+  for (const [scenario, rev] of [
+    ['reverse-uds', 'rev-uds'],
+    ['reverse-tcp', 'rev-tcp'],
+  ] as const) {
     test(`${scenario}: forward UDS baseline right before each reverse row (workers 0)`, async () => {
       const only = ['fwd-uds-w0@16', `${rev}-w0@16`, 'fwd-uds-w0@1', `${rev}-w0@1`].join(',');
       const { rows } = await bench([scenario, '--inflight', '16', '--only', only]);
-      assert.deepEqual(rows.map((r) => r['name']), only.split(','));
+      assert.deepEqual(
+        rows.map((r) => r['name']),
+        only.split(','),
+      );
       checkRows(rows, (name) => (name.startsWith('fwd-') ? 'uds' : scenario));
       for (const row of rows) {
         assert.equal(row['baseline'], `fwd-uds-w0@${String(row['inflight'])}`);

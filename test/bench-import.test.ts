@@ -20,16 +20,27 @@ test('median of odd and even counts', () => {
 test('bench import measures the root against bare node in fresh processes', async () => {
   let out = '';
   let err = '';
-  const code = await runBench(['import', '--quick', '--only', 'root', '--json-dir', dir], { out: (t) => (out += t), err: (t) => (err += t) });
+  const code = await runBench(['import', '--quick', '--only', 'root', '--json-dir', dir], {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  });
   assert.equal(code, 0, err);
-  const file = JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')) as { rows: Array<{ name: string; baseline: string; requests: number; extra: Record<string, number | string> }> };
-  assert.deepEqual(file.rows.map((r) => r.name), ['bare node', 'root']);
+  const file = JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')) as {
+    rows: Array<{ name: string; baseline: string; requests: number; extra: Record<string, number | string> }>;
+  };
+  assert.deepEqual(
+    file.rows.map((r) => r.name),
+    ['bare node', 'root'],
+  );
   const [bare, root] = file.rows;
   assert.ok(bare !== undefined && root !== undefined);
   assert.equal(root.baseline, 'bare node');
   assert.equal(root.requests, 3, '--quick: three runs per row');
   assert.equal(bare.extra['overBareMiB'], 0);
-  assert.ok((root.extra['importMs'] as number) > (bare.extra['importMs'] as number), 'importing the root takes longer than importing nothing');
+  assert.ok(
+    (root.extra['importMs'] as number) > (bare.extra['importMs'] as number),
+    'importing the root takes longer than importing nothing',
+  );
   assert.ok((root.extra['rssMiB'] as number) > 0);
   assert.match(out, /overBareMs/);
 });

@@ -39,7 +39,17 @@ function checkRows(rows: readonly Row[], sameInflightAsBase = true): void {
   assert.ok(rows.length > 0);
   for (const row of rows) {
     const name = String(row['name']);
-    for (const key of ['reqPerSec', 'p50Us', 'p99Us', 'p999Us', 'mainCpuUsPerReq', 'ratioToBaseline', 'workers', 'inflight', 'eventLoopUtilization']) {
+    for (const key of [
+      'reqPerSec',
+      'p50Us',
+      'p99Us',
+      'p999Us',
+      'mainCpuUsPerReq',
+      'ratioToBaseline',
+      'workers',
+      'inflight',
+      'eventLoopUtilization',
+    ]) {
       assert.equal(typeof row[key], 'number', `${name}.${key}`);
     }
     assert.equal(typeof row['transport'], 'string', name);
@@ -50,7 +60,8 @@ function checkRows(rows: readonly Row[], sameInflightAsBase = true): void {
     assert.ok(base !== undefined, `${name} names a missing baseline '${String(row['baseline'])}'`);
     if (sameInflightAsBase) assert.equal(base['inflight'], row['inflight'], name);
     if (base === row) assert.equal(row['ratioToBaseline'], 1);
-    else assert.ok(Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (base['reqPerSec'] as number)) < 1e-9, name);
+    else
+      assert.ok(Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (base['reqPerSec'] as number)) < 1e-9, name);
   }
 }
 
@@ -79,7 +90,13 @@ describe('zap bench scenarios', () => {
   });
 
   test('open loop: every arrival of the window is sent or dropped; drops once maxOutstanding are open', async () => {
-    const free = await runOpenLoop({ ratePerSec: 2_000, warmupMs: 50, durationMs: 200, maxOutstanding: 1_000, request: () => Promise.resolve() });
+    const free = await runOpenLoop({
+      ratePerSec: 2_000,
+      warmupMs: 50,
+      durationMs: 200,
+      maxOutstanding: 1_000,
+      request: () => Promise.resolve(),
+    });
     assert.ok(Math.abs(free.sent + free.dropped - 400) <= 1, `sent ${free.sent} + dropped ${free.dropped}`);
     assert.equal(free.dropped, 0);
     assert.equal(free.latency.count, free.sent);
@@ -107,7 +124,28 @@ describe('zap bench scenarios', () => {
     assert.deepEqual(agentSteps(6), [1, 2, 4, 6]);
     assert.deepEqual(inflightLevels(256), [256, 16, 1]);
     assert.deepEqual(inflightLevels(16), [16, 1]);
-    const svg = lineChartSvg({ title: 'a <b>', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 1], [2, 3]] }, { name: 'r', points: [[0, 2], [2, 2]], dashed: true }] });
+    const svg = lineChartSvg({
+      title: 'a <b>',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 1],
+            [2, 3],
+          ],
+        },
+        {
+          name: 'r',
+          points: [
+            [0, 2],
+            [2, 2],
+          ],
+          dashed: true,
+        },
+      ],
+    });
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, /a &lt;b&gt;/);
     assert.equal(svg.match(/<polyline /g)?.length, 2);
@@ -134,10 +172,17 @@ describe('zap bench scenarios', () => {
     // rev-uds runs the same code as rev-tcp: left out to save an agent start-up.
     const only = ['raw-uds@5k/s', ...['uds', 'grpc', 'rev-tcp'].map((t) => `${t}-w${w}@5k/s`)];
     const { rows } = await bench(['open-loop', '--quick', '--warmup', '30', '--duration', '150', '--only', only.join(',')]);
-    assert.deepEqual(rows.map((r) => r['name']), only);
+    assert.deepEqual(
+      rows.map((r) => r['name']),
+      only,
+    );
     checkRows(rows, false);
     const names = rows.map((r) => String(r['name']));
-    for (const prefix of ['raw-uds@', 'uds-w', 'grpc-w', 'rev-tcp-w']) assert.ok(names.some((n) => n.startsWith(prefix)), `${prefix} row missing: ${names.join(', ')}`);
+    for (const prefix of ['raw-uds@', 'uds-w', 'grpc-w', 'rev-tcp-w'])
+      assert.ok(
+        names.some((n) => n.startsWith(prefix)),
+        `${prefix} row missing: ${names.join(', ')}`,
+      );
     for (const r of rows) {
       const extra = r['extra'] as Record<string, number>;
       assert.ok(extra['target/s']! > 0 && extra['sent']! > 0 && extra['dropped']! >= 0 && extra['late']! >= 0, String(r['name']));
@@ -149,7 +194,17 @@ describe('zap bench scenarios', () => {
     checkRows(rows);
     assert.deepEqual(
       rows.map((r) => r['name']),
-      ['raw-json-1KiB@4', 'pool-json-1KiB@4', 'pool-msgpack-1KiB@4', 'raw-json-64KiB@4', 'pool-json-64KiB@4', 'pool-msgpack-64KiB@4', 'raw-json-1MiB@4', 'pool-json-1MiB@4', 'pool-msgpack-1MiB@4'],
+      [
+        'raw-json-1KiB@4',
+        'pool-json-1KiB@4',
+        'pool-msgpack-1KiB@4',
+        'raw-json-64KiB@4',
+        'pool-json-64KiB@4',
+        'pool-msgpack-64KiB@4',
+        'raw-json-1MiB@4',
+        'pool-json-1MiB@4',
+        'pool-msgpack-1MiB@4',
+      ],
     );
     const mp = rows.find((r) => r['name'] === 'pool-msgpack-1MiB@4') as Row;
     assert.deepEqual({ ...(mp['extra'] as object), 'MiB/s': 0 }, { encoding: 'msgpack', 'body KiB': 1_024, chunks: 16, 'MiB/s': 0 });
@@ -159,7 +214,10 @@ describe('zap bench scenarios', () => {
     // Worker rows beyond w1 only cost start-up time here.
     const only = 'raw-a1,pool-a1-w0,raw-a2,pool-a2-w0,pool-a2-w1';
     const { rows, out } = await bench(['scale', '--agents', '2', '--warmup', '30', '--duration', '120', '--inflight', '8', '--only', only]);
-    assert.deepEqual(rows.map((r) => r['name']), only.split(','));
+    assert.deepEqual(
+      rows.map((r) => r['name']),
+      only.split(','),
+    );
     checkRows(rows);
     assert.deepEqual([...new Set(rows.map((r) => (r['extra'] as Record<string, number>)['agents']))], [1, 2]);
     assert.ok(rows.some((r) => r['name'] === 'pool-a2-w0' && r['baseline'] === 'raw-a2'));
@@ -174,7 +232,10 @@ describe('zap bench scenarios', () => {
     const scenario = createMemoryScenario({ heldCounts: [300], driftTotal: 4_000, quickDriftTotal: 4_000 });
     const result = await scenario.run({ warmupMs: 0, durationMs: 1, inflight: 16, quick: false, log: () => {} });
     const rows = result.rows as unknown as Row[];
-    assert.deepEqual(rows.map((r) => r['name']), ['raw-drift@4k', 'pool-drift@4k', 'raw-held@300', 'pool-held@300']);
+    assert.deepEqual(
+      rows.map((r) => r['name']),
+      ['raw-drift@4k', 'pool-drift@4k', 'raw-held@300', 'pool-held@300'],
+    );
     checkRows(rows);
     for (const row of result.rows as BenchRow[]) {
       const extra = row.extra ?? {};

@@ -39,7 +39,10 @@ describe('zap bench', () => {
     const code = await runBench(['pool-uds', '--only', 'pool-w0@1', '--warmup', '50', '--duration', '200', '--json-dir', jsonDir], quiet);
     assert.equal(code, 0);
     const file = JSON.parse(readFileSync(join(jsonDir, 'pool-uds.json'), 'utf8')) as { rows: Array<Record<string, unknown>> };
-    assert.deepEqual(file.rows.map((r) => r['name']), ['pool-w0@1']);
+    assert.deepEqual(
+      file.rows.map((r) => r['name']),
+      ['pool-w0@1'],
+    );
     assert.equal(file.rows[0]!['baseline'], 'raw-uds@1');
     assert.equal(file.rows[0]!['ratioToBaseline'], null);
     assert.ok((file.rows[0]!['reqPerSec'] as number) > 0);
@@ -69,8 +72,15 @@ describe('zap bench', () => {
 
     const names = file.rows.map((r) => r['name']);
     assert.deepEqual(names, [
-      'raw-uds@16', 'pool-w0@16', 'pool-w1@16', 'pool-w2@16', 'pool-w0-c1@16',
-      'raw-uds@1', 'pool-w0@1', 'pool-w1@1', 'pool-w2@1',
+      'raw-uds@16',
+      'pool-w0@16',
+      'pool-w1@16',
+      'pool-w2@16',
+      'pool-w0-c1@16',
+      'raw-uds@1',
+      'pool-w0@1',
+      'pool-w1@1',
+      'pool-w2@1',
     ]);
     for (const row of file.rows) {
       const name = String(row['name']);
@@ -85,7 +95,8 @@ describe('zap bench', () => {
       assert.ok(baseline !== undefined, `${name} names a missing baseline`);
       assert.equal(baseline['inflight'], row['inflight']);
       if (name.startsWith('raw-uds')) assert.equal(row['ratioToBaseline'], 1);
-      else assert.ok(Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (baseline['reqPerSec'] as number)) < 1e-9);
+      else
+        assert.ok(Math.abs((row['ratioToBaseline'] as number) - (row['reqPerSec'] as number) / (baseline['reqPerSec'] as number)) < 1e-9);
     }
   });
 });

@@ -1,11 +1,7 @@
 // BodyMutation (§6.9.7, GV-17): SDK builders per direction and the proxy's application of a mutation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  applyBodyMutation,
-  requestBodyMutation,
-  responseBodyMutation,
-} from '../src/protocol/body-mutation.js';
+import { applyBodyMutation, requestBodyMutation, responseBodyMutation } from '../src/protocol/body-mutation.js';
 import { agentResponseFromWire, allowResponse } from '../src/protocol/agent-response.js';
 import { jsonCodec, msgpackCodec } from '../src/protocol/payload-codec.js';
 

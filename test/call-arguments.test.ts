@@ -135,8 +135,16 @@ describe('caller mistakes: call arguments', () => {
   });
 
   test('contradicting correlation id: metadata.correlationId must be the call argument', () => {
-    mustReject('request_headers', sampleDomainEvent('request_headers', 'other'), /metadata\.correlationId 'other' contradicts the call's correlation id 'c1'/);
-    mustReject('request_headers', withField('request_headers', 'metadata.correlationId', undefined), /metadata\.correlationId must be a string/);
+    mustReject(
+      'request_headers',
+      sampleDomainEvent('request_headers', 'other'),
+      /metadata\.correlationId 'other' contradicts the call's correlation id 'c1'/,
+    );
+    mustReject(
+      'request_headers',
+      withField('request_headers', 'metadata.correlationId', undefined),
+      /metadata\.correlationId must be a string/,
+    );
     for (const kind of ALL_EVENT_KINDS.filter((k) => k !== 'request_headers')) {
       mustReject(kind, sampleDomainEvent(kind, 'other'), /correlationId 'other' contradicts/);
     }
@@ -152,7 +160,13 @@ describe('caller mistakes: call arguments', () => {
 
   test('timeoutMs must be a finite positive number: NaN, negative, 0, Infinity, non-number are refused', () => {
     for (const timeoutMs of [Number.NaN, -1, 0, -0, Infinity, -Infinity, '100', null, 10n]) {
-      mustReject('request_headers', sampleDomainEvent('request_headers', 'c1'), /options\.timeoutMs must be a finite positive number/, 'c1', { timeoutMs });
+      mustReject(
+        'request_headers',
+        sampleDomainEvent('request_headers', 'c1'),
+        /options\.timeoutMs must be a finite positive number/,
+        'c1',
+        { timeoutMs },
+      );
     }
   });
 
@@ -170,7 +184,7 @@ describe('caller mistakes: call arguments', () => {
     }
   });
 
-  test('an event that cannot be encoded is the caller\'s: ZAP_INVALID_ARGUMENT; size and internal errors keep their code', () => {
+  test("an event that cannot be encoded is the caller's: ZAP_INVALID_ARGUMENT; size and internal errors keep their code", () => {
     const fromCodec = unencodableEvent(protocolError('event cannot be written as JSON: cycle'), 'waf', 'c1') as AgentPoolError;
     assert.equal(fromCodec.code, ErrorCode.InvalidArgument);
     assert.equal(fromCodec.correlationId, 'c1');

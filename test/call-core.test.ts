@@ -208,7 +208,12 @@ describe('call core: exactly-once settlement', () => {
       | { op: 'room'; on: boolean }
       | { op: 'close' };
     const step: fc.Arbitrary<Step> = fc.oneof(
-      fc.record({ op: fc.constant('start' as const), cid: fc.nat(2), timeoutMs: fc.option(fc.integer({ min: 1, max: 40 })), abortable: fc.boolean() }),
+      fc.record({
+        op: fc.constant('start' as const),
+        cid: fc.nat(2),
+        timeoutMs: fc.option(fc.integer({ min: 1, max: 40 })),
+        abortable: fc.boolean(),
+      }),
       fc.record({ op: fc.constant('reply' as const), cid: fc.nat(3) }),
       fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 30 }) }),
       fc.record({ op: fc.constant('abort' as const), nth: fc.nat(20) }),

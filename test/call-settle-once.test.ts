@@ -105,17 +105,27 @@ async function settlesOnce(connection: Connection, encode: (cid: string, uri: st
   assert.ok(counts.reply > 0 && counts.timeout > 0 && counts.lost > 0, JSON.stringify(counts));
 }
 
-test('exactly-once settlement on a framed connection: replies racing deadlines and aborts, re-entrant cancels, close with calls outstanding', async (t) => {
-  const path = socketPath('settle-once');
-  const server = new AgentServer({ agentId: 'settle-once', handler });
-  await server.listen(path);
-  t.after(() => server.close());
-  const connection = await connectUdsAgent(path, { agentId: 'settle-once' });
-  await settlesOnce(connection, (cid, uri) => encodeFrame(EVENT_MESSAGE_TYPE.request_headers, jsonCodec.encodeEvent('request_headers', requestHeaders(cid, uri), cid)));
-});
+test(
+  'exactly-once settlement on a framed connection: replies racing deadlines and aborts, re-entrant ' +
+    'cancels, close with calls outstanding',
+  async (t) => {
+    const path = socketPath('settle-once');
+    const server = new AgentServer({ agentId: 'settle-once', handler });
+    await server.listen(path);
+    t.after(() => server.close());
+    const connection = await connectUdsAgent(path, { agentId: 'settle-once' });
+    await settlesOnce(connection, (cid, uri) =>
+      encodeFrame(EVENT_MESSAGE_TYPE.request_headers, jsonCodec.encodeEvent('request_headers', requestHeaders(cid, uri), cid)),
+    );
+  },
+);
 
-test('exactly-once settlement on a gRPC connection: replies racing deadlines and aborts, re-entrant cancels, close with calls outstanding', async () => {
-  const { endpoint } = await startGrpcAgent(handler);
-  const connection = await connectGrpcAgent(endpoint, { agentId: 'settle-once-grpc' });
-  await settlesOnce(connection, (cid, uri) => grpcEventEncoder.encode('request_headers', requestHeaders(cid, uri), cid));
-});
+test(
+  'exactly-once settlement on a gRPC connection: replies racing deadlines and aborts, re-entrant ' +
+    'cancels, close with calls outstanding',
+  async () => {
+    const { endpoint } = await startGrpcAgent(handler);
+    const connection = await connectGrpcAgent(endpoint, { agentId: 'settle-once-grpc' });
+    await settlesOnce(connection, (cid, uri) => grpcEventEncoder.encode('request_headers', requestHeaders(cid, uri), cid));
+  },
+);

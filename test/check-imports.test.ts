@@ -48,7 +48,10 @@ test('import check: a planted layer violation in a copy of the tree fails, namin
   const before = check(at);
   assert.equal(before.status, 0, `the copy passes before anything is planted: ${before.out}`);
   // protocol/ is the bottom layer: it may not reach up into the router.
-  appendFileSync(join(at, 'src', 'protocol', 'ping.ts'), "\nimport type { SendOptions } from '../pool/router.js';\nexport type Planted = SendOptions;\n");
+  appendFileSync(
+    join(at, 'src', 'protocol', 'ping.ts'),
+    "\nimport type { SendOptions } from '../pool/router.js';\nexport type Planted = SendOptions;\n",
+  );
   const { status, out } = check(at);
   assert.equal(status, 1, out);
   assert.match(out, /layer order: src\/protocol\/ping\.ts imports src\/pool\/router\.ts \(protocol may not import pool\)/);
@@ -57,10 +60,16 @@ test('import check: a planted layer violation in a copy of the tree fails, namin
 test('import check: a planted cycle in a copy of the tree fails, naming every file of it', () => {
   const at = copyOfTree();
   // Same folder, type-only, across a multi-line import: still a cycle.
-  appendFileSync(join(at, 'src', 'protocol', 'types.ts'), "\nimport type {\n  PayloadCodec,\n} from './payload-codec-types.js';\nexport type Planted = PayloadCodec;\n");
+  appendFileSync(
+    join(at, 'src', 'protocol', 'types.ts'),
+    "\nimport type {\n  PayloadCodec,\n} from './payload-codec-types.js';\nexport type Planted = PayloadCodec;\n",
+  );
   const { status, out } = check(at);
   assert.equal(status, 1, out);
-  assert.match(out, /import cycle: src\/protocol\/(types|payload-codec-types)\.ts → src\/protocol\/(types|payload-codec-types)\.ts → src\/protocol\/\1\.ts/);
+  assert.match(
+    out,
+    /import cycle: src\/protocol\/(types|payload-codec-types)\.ts → src\/protocol\/(types|payload-codec-types)\.ts → src\/protocol\/\1\.ts/,
+  );
   assert.doesNotMatch(out, /layer order/);
 });
 
@@ -69,7 +78,7 @@ test('import check: fixture tree — export-from and dynamic import() edges coun
     'src/protocol/a.ts': "export * from './b.js';\n",
     'src/protocol/b.ts': "export type B = import('./c.js').C;\n",
     'src/protocol/c.ts': "// import { a } from './a.js';\n/** import('./a.js') */\nexport type C = number;\n",
-    'src/stray/d.ts': "export const d = 1;\n",
+    'src/stray/d.ts': 'export const d = 1;\n',
   });
   let r = check(at);
   assert.equal(r.status, 1, r.out);

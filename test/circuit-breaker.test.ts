@@ -82,12 +82,25 @@ test('classifyOutcome follows §10.10', () => {
   assert.equal(classifyOutcome(undefined), 'success');
   assert.equal(classifyOutcome(undefined, { synthetic: false }), 'success');
   assert.equal(classifyOutcome(undefined, { synthetic: true }), 'neutral');
-  for (const code of [ErrorCode.Timeout, ErrorCode.NoHealthyConnection, ErrorCode.ConnectionLost, ErrorCode.ProtocolError, ErrorCode.WorkerLost]) {
+  for (const code of [
+    ErrorCode.Timeout,
+    ErrorCode.NoHealthyConnection,
+    ErrorCode.ConnectionLost,
+    ErrorCode.ProtocolError,
+    ErrorCode.WorkerLost,
+  ]) {
     assert.equal(classifyOutcome(err(code)), 'failure', code);
     assert.equal(classifyOutcome(err(code).toSerialized()), 'failure', `${code} serialized`);
   }
   // ZAP_ERROR is internal only (spec §10.11) and ZAP_INVALID_ARGUMENT the caller's bug: neither is evidence against the agent.
-  for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.QueueFull, ErrorCode.Error, ErrorCode.InvalidArgument]) {
+  for (const code of [
+    ErrorCode.Abort,
+    ErrorCode.FlowPaused,
+    ErrorCode.FrameTooLarge,
+    ErrorCode.QueueFull,
+    ErrorCode.Error,
+    ErrorCode.InvalidArgument,
+  ]) {
     assert.equal(classifyOutcome(err(code)), 'neutral', code);
   }
   const domAbort = new DOMException('aborted', 'AbortError');

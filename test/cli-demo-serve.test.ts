@@ -71,7 +71,11 @@ test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exi
   const path = socketPath('serve-waf');
   const agent = zap(['agent', '--listen', path, '--example', 'waf']);
   const config = join(tmpdir(), `zap-serve-${process.pid}.kdl`);
-  writeFileSync(config, `agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n        events "request_headers"\n        pool {\n            connections-per-agent 2\n        }\n    }\n}\n`);
+  writeFileSync(
+    config,
+    `agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n        events ` +
+      `"request_headers"\n        pool {\n            connections-per-agent 2\n        }\n    }\n}\n`,
+  );
   after(() => rmSync(config, { force: true }));
   // the agent must be listening before serve starts, or its first attempts back off
   await waitForOutput(agent.stdout, /listening on /);

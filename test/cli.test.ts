@@ -64,7 +64,7 @@ describe('zap call ↔ zap agent', () => {
     assert.equal(attack.code, 0, attack.stderr);
     const blocked = onlyLine(attack.stdout);
     assert.equal((blocked['decision'] as { block: { status: number } }).block.status, 403);
-    assert.ok(((blocked['audit'] as { rule_ids: string[] }).rule_ids).length > 0);
+    assert.ok((blocked['audit'] as { rule_ids: string[] }).rule_ids.length > 0);
     const benign = onlyLine((await call(path, [], undefined)).stdout);
     assert.equal(benign['decision'], 'allow');
     const body = Buffer.from("user=admin' OR 1=1 --").toString('base64');

@@ -6,15 +6,7 @@ import fc from 'fast-check';
 import { jsonCodec, msgpackCodec, type PayloadCodec } from '../src/protocol/payload-codec.js';
 import { AGENT_RESPONSE_KEYS, agentResponseFromWire, agentResponseToWire } from '../src/protocol/agent-response.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
-import type {
-  AgentResponse,
-  BodyMutation,
-  Decision,
-  EventKind,
-  EventMap,
-  HeaderOp,
-  WebSocketDecision,
-} from '../src/protocol/types.js';
+import type { AgentResponse, BodyMutation, Decision, EventKind, EventMap, HeaderOp, WebSocketDecision } from '../src/protocol/types.js';
 
 const CODECS: readonly PayloadCodec[] = [jsonCodec, msgpackCodec];
 const RUNS = { numRuns: 100 };
@@ -72,7 +64,14 @@ const metadata = fc.record(
 const EVENTS: { [K in EventKind]: fc.Arbitrary<EventMap[K]> } = {
   request_headers: fc.record({ metadata, method: str, uri: str, headers: headerMap }, { noNullPrototype: true }),
   request_body_chunk: fc.record(
-    { correlationId: str, data: bytes, isLast: fc.boolean(), totalSize: fc.option(u64, { nil: null }), chunkIndex: u32, bytesReceived: u64 },
+    {
+      correlationId: str,
+      data: bytes,
+      isLast: fc.boolean(),
+      totalSize: fc.option(u64, { nil: null }),
+      chunkIndex: u32,
+      bytesReceived: u64,
+    },
     { noNullPrototype: true },
   ),
   response_headers: fc.record({ correlationId: str, status: u16, headers: headerMap }, { noNullPrototype: true }),
@@ -117,10 +116,7 @@ const EVENTS: { [K in EventKind]: fc.Arbitrary<EventMap[K]> } = {
     },
     { requiredKeys: ['correlationId', 'inspectionType', 'content', 'categories', 'metadata'], noNullPrototype: true },
   ),
-  configure: fc.record(
-    { correlationId: str, config: json, configVersion: optStr, isInitial: fc.boolean() },
-    { noNullPrototype: true },
-  ),
+  configure: fc.record({ correlationId: str, config: json, configVersion: optStr, isInitial: fc.boolean() }, { noNullPrototype: true }),
 };
 
 const KINDS = Object.keys(EVENTS) as EventKind[];
@@ -147,7 +143,10 @@ for (const codec of CODECS) {
 
 const decision: fc.Arbitrary<Decision> = fc.oneof(
   fc.constant({ type: 'allow' as const }),
-  fc.record({ type: fc.constant('block' as const), status: u16, body: optStr, headers: fc.option(stringMap, { nil: null }) }, { noNullPrototype: true }),
+  fc.record(
+    { type: fc.constant('block' as const), status: u16, body: optStr, headers: fc.option(stringMap, { nil: null }) },
+    { noNullPrototype: true },
+  ),
   fc.record({ type: fc.constant('redirect' as const), url: str, status: u16 }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('challenge' as const), challengeType: str, params: stringMap }, { noNullPrototype: true }),
 );
@@ -155,10 +154,9 @@ const headerOp: fc.Arbitrary<HeaderOp> = fc.oneof(
   fc.record({ op: fc.constantFrom('set' as const, 'add' as const), name: str, value: str }, { noNullPrototype: true }),
   fc.record({ op: fc.constant('remove' as const), name: str }, { noNullPrototype: true }),
 );
-const mutation: fc.Arbitrary<BodyMutation | null> = fc.option(
-  fc.record({ data: optStr, chunkIndex: u32 }, { noNullPrototype: true }),
-  { nil: null },
-);
+const mutation: fc.Arbitrary<BodyMutation | null> = fc.option(fc.record({ data: optStr, chunkIndex: u32 }, { noNullPrototype: true }), {
+  nil: null,
+});
 const wsDecision: fc.Arbitrary<WebSocketDecision | null> = fc.option(
   fc.oneof(
     fc.constant({ type: 'allow' as const }),
@@ -167,7 +165,10 @@ const wsDecision: fc.Arbitrary<WebSocketDecision | null> = fc.option(
   ),
   { nil: null },
 );
-const confidence = fc.option(fc.double({ min: 0, max: 1, noNaN: true }).filter((x) => !Object.is(x, -0)), { nil: null });
+const confidence = fc.option(
+  fc.double({ min: 0, max: 1, noNaN: true }).filter((x) => !Object.is(x, -0)),
+  { nil: null },
+);
 
 const response: fc.Arbitrary<AgentResponse> = fc.record(
   {
@@ -233,7 +234,14 @@ for (const codec of CODECS) {
 }
 
 test('arbitrary decoded values into the readers throw only AgentPoolError', () => {
-  const anything = fc.anything({ withMap: true, withSet: true, withBigInt: true, withNullPrototype: true, withTypedArray: true, maxDepth: 3 });
+  const anything = fc.anything({
+    withMap: true,
+    withSet: true,
+    withBigInt: true,
+    withNullPrototype: true,
+    withTypedArray: true,
+    maxDepth: 3,
+  });
   fc.assert(
     fc.property(anything, fc.constantFrom(...KINDS), (value, kind) => {
       onlyAgentPoolError(() => agentResponseFromWire(value));
@@ -257,9 +265,9 @@ test('a valid reply with one key replaced by any JSON value: decoded or AgentPoo
 });
 
 test('a valid event with one key replaced by any JSON value: decoded or AgentPoolError, never a crash', () => {
-  const anyEvent = fc.constantFrom(...KINDS).chain((kind) =>
-    fc.tuple(fc.constant(kind), EVENTS[kind] as fc.Arbitrary<EventMap[EventKind]>),
-  );
+  const anyEvent = fc
+    .constantFrom(...KINDS)
+    .chain((kind) => fc.tuple(fc.constant(kind), EVENTS[kind] as fc.Arbitrary<EventMap[EventKind]>));
   fc.assert(
     fc.property(anyEvent, str, json, ([kind, event], k, value) => {
       for (const codec of CODECS) {

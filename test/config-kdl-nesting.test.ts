@@ -9,7 +9,10 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 
 /** agents → agent → config → `levels` nested `n { }` blocks, one `{` per line. */
 function nested(levels: number): string {
-  return `agents {\n  agent "a" {\n    unix-socket "/tmp/a.sock"\n    config {\n${'n {\n'.repeat(levels)}${'}\n'.repeat(levels)}    }\n  }\n}\n`;
+  return (
+    `agents {\n  agent "a" {\n    unix-socket "/tmp/a.sock"\n    config ` +
+    `{\n${'n {\n'.repeat(levels)}${'}\n'.repeat(levels)}    }\n  }\n}\n`
+  );
 }
 
 function loadError(text: string): AgentPoolError {
@@ -40,6 +43,8 @@ test('KDL nested 300 deep throws a bare RangeError: 100 000 levels are refused b
 test('KDL nested 300 deep throws a bare RangeError: exactly 64 levels still load; braces in strings and comments do not count', () => {
   const config = loadConfig(nested(MAX_KDL_NESTING - 3), 'ok.kdl');
   assert.equal(config.agents.length, 1);
-  const quoted = `agents {\n  agent "a" {\n    unix-socket "/tmp/a.sock"\n    config {\n      s "${'{'.repeat(500)}"\n      /* ${'{'.repeat(500)} */\n    }\n  }\n}\n`;
+  const quoted =
+    `agents {\n  agent "a" {\n    unix-socket "/tmp/a.sock"\n    config {\n      s ` +
+    `"${'{'.repeat(500)}"\n      /* ${'{'.repeat(500)} */\n    }\n  }\n}\n`;
   assert.equal(loadConfig(quoted, 'q.kdl').agents.length, 1);
 });

@@ -60,7 +60,10 @@ describe('configuration reference', () => {
       return;
     }
     const section = extractConfigReference(readFileSync(readme, 'utf8'));
-    assert.ok(section !== undefined, `README.md has no ${REFERENCE_START} … ${REFERENCE_END} section: run node --import tsx scripts/update-config-reference.ts`);
+    assert.ok(
+      section !== undefined,
+      `README.md has no ${REFERENCE_START} … ${REFERENCE_END} section: run node --import tsx scripts/update-config-reference.ts`,
+    );
     assert.equal(section, reference, 'README.md reference is stale: run node --import tsx scripts/update-config-reference.ts');
   });
 });

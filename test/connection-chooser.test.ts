@@ -14,7 +14,11 @@ const CAP = 2;
 
 /** An agent with `n` ready connections (ids 1…n), round-robin. */
 function agentWith(n: number): { agent: AgentEntry; conns: ConnectionRecord[] } {
-  const options = resolveAgentOptions(DEFAULT_AGENT_OPTIONS, { maxConcurrentPerConnection: CAP, loadBalanceStrategy: 'round-robin' }, 'test');
+  const options = resolveAgentOptions(
+    DEFAULT_AGENT_OPTIONS,
+    { maxConcurrentPerConnection: CAP, loadBalanceStrategy: 'round-robin' },
+    'test',
+  );
   const agent = new AgentEntry('waf', parseEndpoint('unix:/nowhere.sock'), options);
   const conns: ConnectionRecord[] = [];
   for (let id = 1; id <= n; id++) {
@@ -77,7 +81,11 @@ describe('chooseConnection', () => {
     conns[0]!.state = 'draining';
     agent.rebuildCandidates();
     assert.equal(chosen(chooseConnection(call(agent, 'request_body_chunk', 'r1'), 1)), 1, 'draining: bound events still go there');
-    assert.equal(chosen(chooseConnection(call(agent, 'request_headers', 'r2'), 1)), 3, 'but no new request (round-robin over 2, 3; counter at 1)');
+    assert.equal(
+      chosen(chooseConnection(call(agent, 'request_headers', 'r2'), 1)),
+      3,
+      'but no new request (round-robin over 2, 3; counter at 1)',
+    );
     conns[0]!.state = 'ready';
     for (let i = 0; i < 3; i++) conns[0]!.health.recordFailure(timeout);
     agent.rebuildCandidates();

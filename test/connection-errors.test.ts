@@ -13,7 +13,7 @@ import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { MessageType } from '../src/protocol/message-type.js';
 import { socketPath } from './support/tmp.js';
 
-test('asProtocolError keeps a typed error\'s code and stamps the agent id; anything else becomes ZAP_PROTOCOL_ERROR', () => {
+test("asProtocolError keeps a typed error's code and stamps the agent id; anything else becomes ZAP_PROTOCOL_ERROR", () => {
   const tooLarge = zapError(ErrorCode.FrameTooLarge, 'Message too large', { correlationId: 'c1' });
   const stamped = asProtocolError(tooLarge, 'waf');
   assert.equal(stamped.code, ErrorCode.FrameTooLarge);
@@ -22,7 +22,7 @@ test('asProtocolError keeps a typed error\'s code and stamps the agent id; anyth
   assert.equal(stamped.message, 'Message too large');
 
   const own = protocolError('bad', { agentId: 'waf' });
-  assert.equal(asProtocolError(own, 'waf'), own, 'already this agent\'s: the same object');
+  assert.equal(asProtocolError(own, 'waf'), own, "already this agent's: the same object");
 
   const plain = asProtocolError(new SyntaxError('Unexpected token'), 'waf');
   assert.equal(plain.code, ErrorCode.ProtocolError);
@@ -31,7 +31,7 @@ test('asProtocolError keeps a typed error\'s code and stamps the agent id; anyth
   assert.ok(plain.cause instanceof SyntaxError);
 });
 
-test('withIds gives a connection-wide error this call\'s agent and cid, and leaves other values alone', () => {
+test("withIds gives a connection-wide error this call's agent and cid, and leaves other values alone", () => {
   const lost = connectionLost('waf', 'socket closed');
   assert.equal(lost.code, ErrorCode.ConnectionLost);
   assert.equal(lost.message, "Connection to agent 'waf' lost: socket closed");
@@ -58,16 +58,19 @@ async function framedPair(agentId: string): Promise<{ connection: FramedConnecti
   return { connection, agent, done: () => (agent.destroy(), server.close()) };
 }
 
-test('framed protocol error names its agent: a malformed frame closes the connection with ZAP_PROTOCOL_ERROR carrying the agent id', async (t) => {
-  const { connection, agent, done } = await framedPair('named-agent');
-  t.after(done);
-  const closed = once(connection, 'close') as Promise<[AgentPoolError | null]>;
-  agent.write(Buffer.from([0, 0, 0, 3, 0x99, 1, 2])); // unknown message type
-  const [error] = await closed;
-  assert.ok(error instanceof AgentPoolError);
-  assert.equal(error.code, ErrorCode.ProtocolError);
-  assert.equal(error.agentId, 'named-agent');
-});
+test(
+  'framed protocol error names its agent: a malformed frame closes the connection with ' + 'ZAP_PROTOCOL_ERROR carrying the agent id',
+  async (t) => {
+    const { connection, agent, done } = await framedPair('named-agent');
+    t.after(done);
+    const closed = once(connection, 'close') as Promise<[AgentPoolError | null]>;
+    agent.write(Buffer.from([0, 0, 0, 3, 0x99, 1, 2])); // unknown message type
+    const [error] = await closed;
+    assert.ok(error instanceof AgentPoolError);
+    assert.equal(error.code, ErrorCode.ProtocolError);
+    assert.equal(error.agentId, 'named-agent');
+  },
+);
 
 test('framed protocol error names its agent: an undecodable control frame is dropped and reported with the agent id', async (t) => {
   const { connection, agent, done } = await framedPair('named-agent');

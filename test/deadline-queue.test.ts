@@ -102,7 +102,10 @@ describe('DeadlineQueue', () => {
     const live = items.filter((it) => !removed.has(it.id));
     const expired = await until(live.length);
     assert.equal(expired.length, live.length);
-    assert.deepEqual(expired.map((e) => e.id).sort((a, b) => a - b), live.map((e) => e.id));
+    assert.deepEqual(
+      expired.map((e) => e.id).sort((a, b) => a - b),
+      live.map((e) => e.id),
+    );
     assertExpiryOrder(expired);
     // the moved ones all come last: their new deadlines lie after every original one
     const moved = expired.filter((e) => e.id % 5 === 0);
@@ -134,7 +137,10 @@ describe('DeadlineQueue', () => {
     queue.push(item(2, now - 5));
     queue.push(item(3, now - 10));
     const first = await until(2);
-    assert.deepEqual(first.map((e) => e.id), [3, 2]);
+    assert.deepEqual(
+      first.map((e) => e.id),
+      [3, 2],
+    );
     assert.equal(later.done, false, 'not due yet');
     await until(3);
     assert.equal(expired[2], later);
@@ -151,7 +157,10 @@ describe('DeadlineQueue', () => {
     // the positive marker: an entry pushed after the clear expires, alone
     queue.push(item(2, now + 40));
     await until(1);
-    assert.deepEqual(expired.map((e) => e.id), [2]);
+    assert.deepEqual(
+      expired.map((e) => e.id),
+      [2],
+    );
     queue.clear();
   });
 

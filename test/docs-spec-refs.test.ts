@@ -54,7 +54,11 @@ test('docs spec refs: a citation without a heading fails, naming the section and
 });
 
 test('docs spec refs: a file named on the command line is scanned whatever its kind (README.md)', () => {
-  const root = fixture({ 'docs/protocol.md': DOC, 'src/a.ts': `// ${cite('1.2')}\n`, 'NOTES.md': `See ${cite('1.2')} and ${cite('3.1')}.\n` });
+  const root = fixture({
+    'docs/protocol.md': DOC,
+    'src/a.ts': `// ${cite('1.2')}\n`,
+    'NOTES.md': `See ${cite('1.2')} and ${cite('3.1')}.\n`,
+  });
   const r = check(['--root', root, 'src', 'NOTES.md']);
   assert.equal(r.status, 1);
   assert.ok(r.stderr.includes(`${cite('3.1')} has no heading in docs/protocol.md; cited at NOTES.md:1`), r.stderr);

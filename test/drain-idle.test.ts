@@ -83,7 +83,10 @@ describe('pool drain without polling', () => {
       assert.equal(ended, false, 'waits while calls are in flight');
       release();
       const results = await Promise.allSettled(calls);
-      assert.ok(results.every((r) => r.status === 'fulfilled'), 'the in-flight calls were answered, not cancelled');
+      assert.ok(
+        results.every((r) => r.status === 'fulfilled'),
+        'the in-flight calls were answered, not cancelled',
+      );
       await nextMacrotask();
       assert.equal(ended, true);
       await ending;

@@ -11,8 +11,17 @@ const ctx: HandlerContext = { correlationId: 'c-1', agentId: 'example', transpor
 function headersEvent(uri: string, headers: HeaderMap = {}, method = 'GET'): RequestHeadersEvent {
   return {
     metadata: {
-      correlationId: 'c-1', requestId: 'c-1', clientIp: '192.0.2.10', clientPort: 40000, serverName: null, protocol: 'HTTP/1.1',
-      tlsVersion: null, tlsCipher: null, routeId: null, upstreamId: null, timestamp: '2026-01-01T00:00:00.000Z',
+      correlationId: 'c-1',
+      requestId: 'c-1',
+      clientIp: '192.0.2.10',
+      clientPort: 40000,
+      serverName: null,
+      protocol: 'HTTP/1.1',
+      tlsVersion: null,
+      tlsCipher: null,
+      routeId: null,
+      upstreamId: null,
+      timestamp: '2026-01-01T00:00:00.000Z',
     },
     method,
     uri,
@@ -54,11 +63,23 @@ test('echo: allows and sets x-agent-echo to "<METHOD> <uri>"', async () => {
 
 test('waf: blocks attacks in the URI (URL-decoded) with rule ids, tags and reason codes', async () => {
   const waf = createExampleHandler('waf');
-  assert.deepEqual(await onHeaders(waf, headersEvent('/search?q=%3Cscript%3Ealert(1)%3C/script%3E')), wafBlock(['941100'], ['xss'], ['XSS_DETECTED']));
+  assert.deepEqual(
+    await onHeaders(waf, headersEvent('/search?q=%3Cscript%3Ealert(1)%3C/script%3E')),
+    wafBlock(['941100'], ['xss'], ['XSS_DETECTED']),
+  );
   assert.deepEqual(await onHeaders(waf, headersEvent("/login?user=admin'+or+1=1--")), wafBlock(['942100'], ['sqli'], ['SQLI_DETECTED']));
-  assert.deepEqual(await onHeaders(waf, headersEvent('/items?id=1%20UNION%20SELECT%20password%20FROM%20users')), wafBlock(['942190'], ['sqli'], ['SQLI_DETECTED']));
-  assert.deepEqual(await onHeaders(waf, headersEvent('/static/..%2f..%2fetc/passwd')), wafBlock(['930100'], ['path-traversal'], ['PATH_TRAVERSAL']));
-  assert.deepEqual(await onHeaders(waf, headersEvent('/ping?host=127.0.0.1;cat%20/etc/passwd')), wafBlock(['932100'], ['command-injection'], ['COMMAND_INJECTION']));
+  assert.deepEqual(
+    await onHeaders(waf, headersEvent('/items?id=1%20UNION%20SELECT%20password%20FROM%20users')),
+    wafBlock(['942190'], ['sqli'], ['SQLI_DETECTED']),
+  );
+  assert.deepEqual(
+    await onHeaders(waf, headersEvent('/static/..%2f..%2fetc/passwd')),
+    wafBlock(['930100'], ['path-traversal'], ['PATH_TRAVERSAL']),
+  );
+  assert.deepEqual(
+    await onHeaders(waf, headersEvent('/ping?host=127.0.0.1;cat%20/etc/passwd')),
+    wafBlock(['932100'], ['command-injection'], ['COMMAND_INJECTION']),
+  );
   // Several rules at once: every matching id, tags and codes deduplicated, in rule order.
   assert.deepEqual(
     await onHeaders(waf, headersEvent("/q?a=<script>&b=' OR 'x'='x&c=<img onerror=1>")),
@@ -68,7 +89,10 @@ test('waf: blocks attacks in the URI (URL-decoded) with rule ids, tags and reaso
 
 test('waf: inspects header values and request body chunks', async () => {
   const waf = createExampleHandler('waf');
-  assert.deepEqual(await onHeaders(waf, headersEvent('/', { referer: ['javascript:alert(1)'] })), wafBlock(['941110'], ['xss'], ['XSS_DETECTED']));
+  assert.deepEqual(
+    await onHeaders(waf, headersEvent('/', { referer: ['javascript:alert(1)'] })),
+    wafBlock(['941110'], ['xss'], ['XSS_DETECTED']),
+  );
   assert.deepEqual(await onBody(waf, 'name=bob&comment=%3Cscript%3Ex%3C%2Fscript%3E'), wafBlock(['941100'], ['xss'], ['XSS_DETECTED']));
   assert.deepEqual(await onBody(waf, '{"q":"1 union all select 2"}'), wafBlock(['942190'], ['sqli'], ['SQLI_DETECTED']));
 });
@@ -88,8 +112,14 @@ test('waf: ordinary traffic passes (no false positives on common shapes)', async
 test('waf: disabledRules switches rules off', async () => {
   const waf = createExampleHandler('waf', { disabledRules: ['941100'] });
   assert.deepEqual(await onHeaders(waf, headersEvent('/?q=<script>')), ALLOW);
-  assert.deepEqual(matchRules('<script>').map((r) => r.id), ['941100']);
-  assert.deepEqual(WAF_RULES.map((r) => r.id), ['941100', '941110', '942100', '942190', '930100', '932100']);
+  assert.deepEqual(
+    matchRules('<script>').map((r) => r.id),
+    ['941100'],
+  );
+  assert.deepEqual(
+    WAF_RULES.map((r) => r.id),
+    ['941100', '941110', '942100', '942190', '930100', '932100'],
+  );
 });
 
 test('auth: 401 with www-authenticate unless authorization is exactly "Bearer <token>"', async () => {
@@ -126,7 +156,7 @@ test('auth: the token option is required; subject defaults to "authenticated"', 
   ]);
 });
 
-test('examples registry: names, module URLs with this runtime\'s extension, default-export factories', async () => {
+test("examples registry: names, module URLs with this runtime's extension, default-export factories", async () => {
   assert.deepEqual(Object.keys(EXAMPLES), ['echo', 'waf', 'auth']);
   assert.equal(isExampleName('waf'), true);
   assert.equal(isExampleName('toString'), false);

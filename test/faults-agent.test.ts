@@ -52,7 +52,11 @@ async function killAgent(s: Scene): Promise<void> {
 async function restartAndRecover(s: Scene, prefix: string): Promise<FaultAgentProcess> {
   const agent = await FaultAgentProcess.start(s.path, { kind: 'normal' });
   await recovered(s.pool, s.agentId);
-  assert.deepEqual(s.pool.agentStats(s.agentId).connections.map((c) => c.id), s.ids, 'the same connection slots, no addAgent');
+  assert.deepEqual(
+    s.pool.agentStats(s.agentId).connections.map((c) => c.id),
+    s.ids,
+    'the same connection slots, no addAgent',
+  );
   assert.deepEqual(s.pool.agentIds(), [s.agentId]);
   await trafficFlows(s.pool, s.agentId, prefix);
   assert.equal((await agent.stats()).handshakes, 4);
@@ -62,15 +66,18 @@ async function restartAndRecover(s: Scene, prefix: string): Promise<FaultAgentPr
 
 describe('agent process killed (SIGKILL) with 1 200 calls in flight', () => {
   for (const workers of [0, 1]) {
-    test(`workers: ${workers} — every call ZAP_CONNECTION_LOST; calls fail fast while it is down; restarted, it is used again`, async () => {
-      const s = await scene(workers, `killed-${workers}`, { kind: 'hang' });
-      await killAgent(s);
-      await waitFor(() => s.pool.agentStats(s.agentId).healthyConnections === 0, SETTLE_BOUND_MS, 'connections seen as lost');
-      const down = fire(s.pool, s.agentId, IN_FLIGHT, 'down');
-      assert.deepEqual(await down.allSettled(SETTLE_BOUND_MS), { ZAP_NO_HEALTHY_CONNECTION: IN_FLIGHT });
-      await restartAndRecover(s, 'back');
-      await s.pool.destroy();
-    });
+    test(
+      `workers: ${workers} — every call ZAP_CONNECTION_LOST; calls fail fast while it is down; ` + `restarted, it is used again`,
+      async () => {
+        const s = await scene(workers, `killed-${workers}`, { kind: 'hang' });
+        await killAgent(s);
+        await waitFor(() => s.pool.agentStats(s.agentId).healthyConnections === 0, SETTLE_BOUND_MS, 'connections seen as lost');
+        const down = fire(s.pool, s.agentId, IN_FLIGHT, 'down');
+        assert.deepEqual(await down.allSettled(SETTLE_BOUND_MS), { ZAP_NO_HEALTHY_CONNECTION: IN_FLIGHT });
+        await restartAndRecover(s, 'back');
+        await s.pool.destroy();
+      },
+    );
   }
 });
 
@@ -91,8 +98,14 @@ describe('agent restarted after a long pause', () => {
     // The loss (backoff 0), then a failed connect to the dead path (backoff 1) on every slot.
     await waitFor(everySlotBackedOff(2), SETTLE_BOUND_MS, 'every slot failed a connect');
     const stats = s.pool.agentStats(s.agentId);
-    assert.ok(stats.connections.every((c) => c.state === 'backoff' || c.state === 'connecting'), JSON.stringify(stats.connections));
-    assert.ok(stats.connections.every((c) => /^Connect to .* failed/.test(c.lastError ?? '')), JSON.stringify(stats.connections));
+    assert.ok(
+      stats.connections.every((c) => c.state === 'backoff' || c.state === 'connecting'),
+      JSON.stringify(stats.connections),
+    );
+    assert.ok(
+      stats.connections.every((c) => /^Connect to .* failed/.test(c.lastError ?? '')),
+      JSON.stringify(stats.connections),
+    );
     const down = fire(s.pool, s.agentId, IN_FLIGHT, 'down');
     assert.deepEqual(await down.allSettled(SETTLE_BOUND_MS), { ZAP_NO_HEALTHY_CONNECTION: IN_FLIGHT });
     const ATTEMPTS = 5;
@@ -100,7 +113,11 @@ describe('agent restarted after a long pause', () => {
     for (const [id, entries] of backoffs) {
       const attempts = entries.map((e) => e.attempt);
       // The loss itself (attempt 0), then one more failed connect per backoff: 0, 1, 2, …
-      assert.deepEqual(attempts, attempts.map((_, k) => k), `connection ${id}: ${attempts.join(',')}`);
+      assert.deepEqual(
+        attempts,
+        attempts.map((_, k) => k),
+        `connection ${id}: ${attempts.join(',')}`,
+      );
       // Never hot-looping: backoff k waits at least d/2, d = min(max, initial × 2^k), before the next attempt.
       for (let k = 0; k + 1 < ATTEMPTS; k++) {
         const d = Math.min(BACKOFF.reconnectMaxBackoffMs, BACKOFF.reconnectInitialBackoffMs * 2 ** k);
@@ -125,7 +142,10 @@ describe('connection-host worker killed', () => {
     assertQuiescent(s.pool, s.agentId);
     await s.agent.behave({ kind: 'normal' });
     await recovered(s.pool, s.agentId, WORKER_RESTART_BOUND_MS);
-    assert.deepEqual(s.pool.agentStats(s.agentId).connections.map((c) => c.id), s.ids);
+    assert.deepEqual(
+      s.pool.agentStats(s.agentId).connections.map((c) => c.id),
+      s.ids,
+    );
     await trafficFlows(s.pool, s.agentId, 'wk-after');
     assert.equal((await s.agent.stats()).handshakes, 8, 'each slot redialled once');
     // The dead thread's sockets are closed: only the four new ones stay open at the agent.
@@ -144,7 +164,11 @@ describe('connection-host worker killed', () => {
     await waitFor(() => ledger.settled > 0, SETTLE_BOUND_MS, 'first replies');
     await killWorker(pool, 0);
     const counts = await ledger.allSettled(SETTLE_BOUND_MS);
-    assert.deepEqual(Object.keys(counts).filter((k) => k !== 'allow' && k !== 'ZAP_WORKER_LOST'), [], JSON.stringify(counts));
+    assert.deepEqual(
+      Object.keys(counts).filter((k) => k !== 'allow' && k !== 'ZAP_WORKER_LOST'),
+      [],
+      JSON.stringify(counts),
+    );
     assert.ok((counts['ZAP_WORKER_LOST'] ?? 0) >= IN_FLIGHT / 2, JSON.stringify(counts));
     assert.ok((counts['allow'] ?? 0) <= (await agent.stats()).answered, 'no call was answered that the agent did not answer');
     assertQuiescent(pool, 'race');
@@ -179,7 +203,11 @@ describe('regression: worker killed with calls queued behind a busy correlation 
     await waitFor(() => pool.agentStats('cid').queued === 1, SETTLE_BOUND_MS, 'one call queued');
     // #0 ends: #1 is admitted behind #3 in the queue, #3 takes the freed slot.
     abort.abort();
-    await waitFor(() => pool.agentStats('cid').totalInFlight === 2 && pool.agentStats('cid').queued === 1, SETTLE_BOUND_MS, 'the follower re-queued');
+    await waitFor(
+      () => pool.agentStats('cid').totalInFlight === 2 && pool.agentStats('cid').queued === 1,
+      SETTLE_BOUND_MS,
+      'the follower re-queued',
+    );
     await killWorker(pool, 0);
     await ledger.allSettled(3_000);
     assert.deepEqual(ledger.outcomes, ['ABORT_ERR', 'ZAP_NO_HEALTHY_CONNECTION', 'ZAP_WORKER_LOST', 'ZAP_WORKER_LOST']);
@@ -201,21 +229,26 @@ describe('circuit breaker under the fault (defaults, short openDurationMs)', () 
     const counts = await open.allSettled(SETTLE_BOUND_MS);
     // Only if this box was slower than openDurationMs does one half-open probe get through (and fail).
     assert.ok(
-      counts['ZAP_CIRCUIT_OPEN'] === IN_FLIGHT || (counts['ZAP_CIRCUIT_OPEN'] === IN_FLIGHT - 1 && counts['ZAP_NO_HEALTHY_CONNECTION'] === 1),
+      counts['ZAP_CIRCUIT_OPEN'] === IN_FLIGHT ||
+        (counts['ZAP_CIRCUIT_OPEN'] === IN_FLIGHT - 1 && counts['ZAP_NO_HEALTHY_CONNECTION'] === 1),
       JSON.stringify(counts),
     );
     const agent = await FaultAgentProcess.start(s.path, { kind: 'normal' });
     await recovered(s.pool, 'cb');
     // One call at a time until the breaker has let probes through and closed (success threshold 2).
     const outcomes: string[] = [];
-    await waitFor(async () => {
-      const cid = `probe-${outcomes.length}`;
-      const probe = fire(s.pool, 'cb', 1, cid);
-      const c = await probe.allSettled(SETTLE_BOUND_MS);
-      outcomes.push(Object.keys(c)[0] as string);
-      if (outcomes.at(-1) === 'ZAP_CIRCUIT_OPEN') await sleep(20);
-      return s.pool.circuitState('cb') === 0;
-    }, openDurationMs + RECOVERY_BOUND_MS, () => `breaker still ${s.pool.circuitState('cb')}: ${outcomes.slice(-5).join(',')}`);
+    await waitFor(
+      async () => {
+        const cid = `probe-${outcomes.length}`;
+        const probe = fire(s.pool, 'cb', 1, cid);
+        const c = await probe.allSettled(SETTLE_BOUND_MS);
+        outcomes.push(Object.keys(c)[0] as string);
+        if (outcomes.at(-1) === 'ZAP_CIRCUIT_OPEN') await sleep(20);
+        return s.pool.circuitState('cb') === 0;
+      },
+      openDurationMs + RECOVERY_BOUND_MS,
+      () => `breaker still ${s.pool.circuitState('cb')}: ${outcomes.slice(-5).join(',')}`,
+    );
     assert.deepEqual(outcomes.slice(-2), ['allow', 'allow']);
     const rejected = outcomes.filter((o) => o === 'ZAP_CIRCUIT_OPEN').length;
     assert.equal((await agent.stats()).received, outcomes.length - rejected, `the ${rejected} rejected probes never reached the agent`);

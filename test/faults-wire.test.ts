@@ -55,20 +55,30 @@ describe('agent hangs (accepts, never answers)', () => {
     assert.match(ledger.messages.get('ZAP_TIMEOUT') ?? '', /did not answer within 400 ms/);
     assertQuiescent(pool, 'hung');
     // Withdrawn-before-written events never reach the agent; every one that did is cancelled once.
-    await waitFor(async () => {
-      const d = await delta(base);
-      return d.received > 0 && d.cancels === d.received;
-    }, SETTLE_BOUND_MS, 'one Cancel per event the agent received');
+    await waitFor(
+      async () => {
+        const d = await delta(base);
+        return d.received > 0 && d.cancels === d.received;
+      },
+      SETTLE_BOUND_MS,
+      'one Cancel per event the agent received',
+    );
     const d = await delta(base);
     assert.deepEqual(d.cancelReasons, { timeout: d.cancels });
     assert.equal(d.strayCancels, 0, 'each Cancel went on the connection that carried its event');
     assert.equal(d.answered, 0);
     assert.equal(d.handshakes, 4, 'a timeout is not a connection failure: no reconnect');
     const s = pool.agentStats('hung');
-    assert.deepEqual(s.connections.map((c) => c.id), ids);
+    assert.deepEqual(
+      s.connections.map((c) => c.id),
+      ids,
+    );
     assert.ok(s.connections.every((c) => c.state === 'ready'));
     // §10.6: 3 consecutive failed calls make a connection unhealthy; with all four so marked, calls fail fast.
-    assert.ok(s.connections.every((c) => c.health === 'unhealthy'), JSON.stringify(s.connections));
+    assert.ok(
+      s.connections.every((c) => c.health === 'unhealthy'),
+      JSON.stringify(s.connections),
+    );
     const during = fire(pool, 'hung', IN_FLIGHT, 'h-during');
     assert.deepEqual(await during.allSettled(SETTLE_BOUND_MS), { ZAP_NO_HEALTHY_CONNECTION: IN_FLIGHT });
     assert.equal((await delta(base)).received, d.received, 'nothing was sent to unhealthy connections');
@@ -79,29 +89,26 @@ describe('agent hangs (accepts, never answers)', () => {
   // Regression: a connection marked unhealthy by consecutive failures used to be neither pinged nor
   // told of Pongs, so the mark was never cleared (§10.6, §10.8: "a successful ping or reply clears
   // it") and a hung agent that recovered without dropping its sockets stayed unused.
-  test(
-    'regression: connections marked unhealthy by timeouts are used again once the agent answers (a Pong clears the mark)',
-    async () => {
-      await agent.behave({ kind: 'hang' });
-      const base = await agent.stats();
-      const healthCheckIntervalMs = 100;
-      const pool = faultPool(0, { healthCheckIntervalMs, pingTimeoutMs: 500 });
-      await pool.addAgent('hung-back', endpoint);
-      const ledger = fire(pool, 'hung-back', IN_FLIGHT, 'hb', { timeoutMs: 400 });
-      assert.deepEqual(await ledger.allSettled(SETTLE_BOUND_MS), { ZAP_TIMEOUT: IN_FLIGHT });
-      assert.equal(pool.agentStats('hung-back').healthyConnections, 0);
-      await agent.behave({ kind: 'normal' });
-      // Within a few maintenance ticks plus a ping round trip, every connection is selectable again.
-      try {
-        await recovered(pool, 'hung-back', 3 * healthCheckIntervalMs + 500 + 2_000);
-      } catch (err) {
-        throw new Error(`${(err as Error).message}; meanwhile the agent answered ${(await delta(base)).pings} pings`);
-      }
-      await trafficFlows(pool, 'hung-back', 'hb2');
-      assert.equal((await delta(base)).handshakes, 4, 'the same sockets, not replacements');
-      await pool.destroy();
-    },
-  );
+  test('regression: connections marked unhealthy by timeouts are used again once the agent answers (a Pong clears the mark)', async () => {
+    await agent.behave({ kind: 'hang' });
+    const base = await agent.stats();
+    const healthCheckIntervalMs = 100;
+    const pool = faultPool(0, { healthCheckIntervalMs, pingTimeoutMs: 500 });
+    await pool.addAgent('hung-back', endpoint);
+    const ledger = fire(pool, 'hung-back', IN_FLIGHT, 'hb', { timeoutMs: 400 });
+    assert.deepEqual(await ledger.allSettled(SETTLE_BOUND_MS), { ZAP_TIMEOUT: IN_FLIGHT });
+    assert.equal(pool.agentStats('hung-back').healthyConnections, 0);
+    await agent.behave({ kind: 'normal' });
+    // Within a few maintenance ticks plus a ping round trip, every connection is selectable again.
+    try {
+      await recovered(pool, 'hung-back', 3 * healthCheckIntervalMs + 500 + 2_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; meanwhile the agent answered ${(await delta(base)).pings} pings`, { cause: err });
+    }
+    await trafficFlows(pool, 'hung-back', 'hb2');
+    assert.equal((await delta(base)).handshakes, 4, 'the same sockets, not replacements');
+    await pool.destroy();
+  });
 });
 
 describe('agent slow (answers after the deadline)', () => {
@@ -114,10 +121,14 @@ describe('agent slow (answers after the deadline)', () => {
     assert.deepEqual(await ledger.allSettled(SETTLE_BOUND_MS), { ZAP_TIMEOUT: IN_FLIGHT });
     assertQuiescent(pool, 'slow');
     // The agent ignores Cancel and answers each event it got, ~1 s late.
-    await waitFor(async () => {
-      const d = await delta(base);
-      return d.received > 0 && d.answered === d.received && pool.agentStats('slow').lateReplies === d.answered;
-    }, SETTLE_BOUND_MS, () => `late replies counted: ${pool.agentStats('slow').lateReplies}`);
+    await waitFor(
+      async () => {
+        const d = await delta(base);
+        return d.received > 0 && d.answered === d.received && pool.agentStats('slow').lateReplies === d.answered;
+      },
+      SETTLE_BOUND_MS,
+      () => `late replies counted: ${pool.agentStats('slow').lateReplies}`,
+    );
     const d = await delta(base);
     assert.equal(d.cancels, d.received);
     assert.equal(pool.stats().lateResults, 0, 'late replies stop at the connection; no result reaches the router');
@@ -163,7 +174,11 @@ describe('agent breaks the framing with calls in flight', () => {
       assert.match(ledger.messages.get(code) ?? '', message);
       assertQuiescent(pool, agentId);
       await recovered(pool, agentId);
-      assert.deepEqual(pool.agentStats(agentId).connections.map((c) => c.id), ids, 'the same slots redialled; no addAgent');
+      assert.deepEqual(
+        pool.agentStats(agentId).connections.map((c) => c.id),
+        ids,
+        'the same slots redialled; no addAgent',
+      );
       assert.equal((await delta(base)).handshakes, 8, 'each connection was replaced once');
       await trafficFlows(pool, agentId, `${fault}-after`);
       ledger.assertStillOnce();

@@ -32,10 +32,12 @@ function signal(action: number, correlationId: string | null = null, bufferAvail
 
 describe('flow-controlled kinds', () => {
   test('exactly RequestHeaders, RequestBodyChunk, ResponseBodyChunk, GuardrailInspect', () => {
-    assert.deepEqual(
-      ALL_KINDS.filter(isFlowControlled),
-      ['request_headers', 'request_body_chunk', 'response_body_chunk', 'guardrail_inspect'],
-    );
+    assert.deepEqual(ALL_KINDS.filter(isFlowControlled), [
+      'request_headers',
+      'request_body_chunk',
+      'response_body_chunk',
+      'guardrail_inspect',
+    ]);
   });
 
   test('the selector skips paused connections for RequestHeaders and GuardrailInspect only', () => {
@@ -105,14 +107,15 @@ describe('blocking rule', () => {
   });
 
   test('matches a direct reading of the rule for arbitrary states', () => {
-    const stateArb = fc.option(fc.record({ paused: fc.boolean(), capacity: fc.option(fc.integer({ min: 1, max: 100 })) }), { nil: undefined });
+    const stateArb = fc.option(fc.record({ paused: fc.boolean(), capacity: fc.option(fc.integer({ min: 1, max: 100 })) }), {
+      nil: undefined,
+    });
     fc.assert(
       fc.property(stateArb, stateArb, fc.constantFrom(...ALL_KINDS), fc.nat(120), (conn, cid, kind, bytes) => {
         const controlled = ['request_headers', 'request_body_chunk', 'response_body_chunk', 'guardrail_inspect'].includes(kind);
         const chunk = kind === 'request_body_chunk' || kind === 'response_body_chunk';
         const caps = [conn?.capacity, cid?.capacity].filter((c): c is number => typeof c === 'number');
-        const want =
-          controlled && (conn?.paused === true || cid?.paused === true || (chunk && caps.some((c) => bytes > c)));
+        const want = controlled && (conn?.paused === true || cid?.paused === true || (chunk && caps.some((c) => bytes > c)));
         assert.equal(isBlocked(conn, cid, kind, bytes), want);
       }),
       { numRuns: 500 },
@@ -191,20 +194,26 @@ describe('AgentFlowState', () => {
       buf: fc.option(fc.integer({ min: 0, max: 64 }), { nil: null }),
     });
     fc.assert(
-      fc.property(fc.array(sigArb, { maxLength: 60 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom('a', 'b', 'c'), fc.nat(80), (sigs, conn, cid, bytes) => {
-        const f = new AgentFlowState();
-        const model = new Map<string, FlowState>();
-        for (const s of sigs) {
-          f.apply(s.conn, signal(s.action, s.cid, s.buf));
-          const key = s.cid === null ? `c${s.conn}` : `r${s.cid}`;
-          const st = model.get(key) ?? createFlowState();
-          applyFlowAction(st, s.action, s.buf);
-          model.set(key, st);
-        }
-        for (const kind of ['request_headers', 'request_body_chunk', 'websocket_frame'] as const) {
-          assert.equal(f.isBlocked(conn, cid, kind, bytes), isBlocked(model.get(`c${conn}`), model.get(`r${cid}`), kind, bytes), kind);
-        }
-      }),
+      fc.property(
+        fc.array(sigArb, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.constantFrom('a', 'b', 'c'),
+        fc.nat(80),
+        (sigs, conn, cid, bytes) => {
+          const f = new AgentFlowState();
+          const model = new Map<string, FlowState>();
+          for (const s of sigs) {
+            f.apply(s.conn, signal(s.action, s.cid, s.buf));
+            const key = s.cid === null ? `c${s.conn}` : `r${s.cid}`;
+            const st = model.get(key) ?? createFlowState();
+            applyFlowAction(st, s.action, s.buf);
+            model.set(key, st);
+          }
+          for (const kind of ['request_headers', 'request_body_chunk', 'websocket_frame'] as const) {
+            assert.equal(f.isBlocked(conn, cid, kind, bytes), isBlocked(model.get(`c${conn}`), model.get(`r${cid}`), kind, bytes), kind);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

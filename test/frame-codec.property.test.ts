@@ -79,28 +79,34 @@ test('property: random garbage, in any chunking, only ever throws AgentPoolError
 
 test('property: a valid stream cut inside a frame ends with a truncated-frame error after the whole frames', () => {
   fc.assert(
-    fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), fc.nat(), fc.array(fc.nat(), { maxLength: 10 }), (frames, cutSeed, cuts) => {
-      const encoded = frames.map((f) => encodeFrame(f.type, f.payload));
-      const stream = Buffer.concat(encoded);
-      // Frame boundaries; pick a cut that is not one of them.
-      const boundaries = new Set<number>([0]);
-      let at = 0;
-      for (const e of encoded) boundaries.add((at += e.length));
-      const cut = 1 + (cutSeed % (stream.length - 1));
-      fc.pre(!boundaries.has(cut));
-      const whole = [...boundaries].filter((b) => b > 0 && b < cut).length;
-      const got: number[] = [];
-      const decoder = new FrameDecoder((type) => got.push(type));
-      for (const c of split(stream.subarray(0, cut), cuts)) decoder.push(c);
-      assert.throws(
-        () => decoder.end(),
-        (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_PROTOCOL_ERROR' && err.message.startsWith('Truncated frame: '),
-      );
-      assert.deepEqual(
-        got,
-        frames.slice(0, whole).map((f) => f.type),
-      );
-    }),
+    fc.property(
+      fc.array(frameArb, { minLength: 1, maxLength: 6 }),
+      fc.nat(),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (frames, cutSeed, cuts) => {
+        const encoded = frames.map((f) => encodeFrame(f.type, f.payload));
+        const stream = Buffer.concat(encoded);
+        // Frame boundaries; pick a cut that is not one of them.
+        const boundaries = new Set<number>([0]);
+        let at = 0;
+        for (const e of encoded) boundaries.add((at += e.length));
+        const cut = 1 + (cutSeed % (stream.length - 1));
+        fc.pre(!boundaries.has(cut));
+        const whole = [...boundaries].filter((b) => b > 0 && b < cut).length;
+        const got: number[] = [];
+        const decoder = new FrameDecoder((type) => got.push(type));
+        for (const c of split(stream.subarray(0, cut), cuts)) decoder.push(c);
+        assert.throws(
+          () => decoder.end(),
+          (err: unknown) =>
+            err instanceof AgentPoolError && err.code === 'ZAP_PROTOCOL_ERROR' && err.message.startsWith('Truncated frame: '),
+        );
+        assert.deepEqual(
+          got,
+          frames.slice(0, whole).map((f) => f.type),
+        );
+      },
+    ),
     { numRuns: 150 },
   );
 });

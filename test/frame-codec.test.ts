@@ -59,15 +59,25 @@ test('after a framing error every later push() and end() rethrows the same error
     first = err;
   }
   assert.ok(first instanceof AgentPoolError);
-  assert.throws(() => decoder.push(encodeFrame(0x41, Buffer.from('{}'))), (err: unknown) => err === first);
-  assert.throws(() => decoder.end(), (err: unknown) => err === first);
+  assert.throws(
+    () => decoder.push(encodeFrame(0x41, Buffer.from('{}'))),
+    (err: unknown) => err === first,
+  );
+  assert.throws(
+    () => decoder.end(),
+    (err: unknown) => err === first,
+  );
   assert.equal(decoder.bufferedBytes, 0);
 });
 
 test('frames before a bad one in the same read are still delivered, in order', () => {
   const types: number[] = [];
   const decoder = new FrameDecoder((t) => types.push(t));
-  const stream = Buffer.concat([encodeFrame(0x20, Buffer.from('{}')), encodeFrame(0x30, Buffer.from('{}')), Buffer.from([0, 0, 0, 1, 0xf1])]);
+  const stream = Buffer.concat([
+    encodeFrame(0x20, Buffer.from('{}')),
+    encodeFrame(0x30, Buffer.from('{}')),
+    Buffer.from([0, 0, 0, 1, 0xf1]),
+  ]);
   assert.throws(() => decoder.push(stream), isProtocolError('Invalid message format: Unknown message type: 0xf1'));
   assert.deepEqual(types, [0x20, 0x30]);
 });
@@ -179,16 +189,26 @@ test('assertReceivable: for every code, each receiver/phase/direction accepts ex
   for (const [receiver, phase, reverse, allowed] of cases) {
     for (let code = 0; code < 256; code++) {
       if (allowed.includes(code)) {
-        assert.doesNotThrow(() => assertReceivable(code, receiver, phase, reverse), `${receiver} ${phase} ${reverse} 0x${code.toString(16)}`);
+        assert.doesNotThrow(
+          () => assertReceivable(code, receiver, phase, reverse),
+          `${receiver} ${phase} ${reverse} 0x${code.toString(16)}`,
+        );
       } else {
-        assert.throws(() => assertReceivable(code, receiver, phase, reverse), isProtocolError(), `${receiver} ${phase} ${reverse} 0x${code.toString(16)}`);
+        assert.throws(
+          () => assertReceivable(code, receiver, phase, reverse),
+          isProtocolError(),
+          `${receiver} ${phase} ${reverse} 0x${code.toString(16)}`,
+        );
       }
     }
   }
 });
 
 test('assertReceivable: error texts', () => {
-  assert.throws(() => assertReceivable(0x99, 'proxy', 'established'), isProtocolError('Invalid message format: Unknown message type: 0x99'));
+  assert.throws(
+    () => assertReceivable(0x99, 'proxy', 'established'),
+    isProtocolError('Invalid message format: Unknown message type: 0x99'),
+  );
   assert.throws(
     () => assertReceivable(0x20, 'proxy', 'handshake'),
     isProtocolError('Invalid message format: Expected HandshakeResponse as first frame, got AgentResponse (0x20)'),

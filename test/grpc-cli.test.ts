@@ -61,15 +61,28 @@ describe('zap call ↔ zap agent over gRPC', () => {
     assert.equal((JSON.parse(hs.stdout) as { success: boolean }).success, true);
   });
 
-  test('TLS with client certificates (files made by openssl at test time)', { skip: pki === null ? 'openssl is not installed' : false }, async () => {
-    const { endpoint } = await startAgent(['--listen', '127.0.0.1:0', '--tls-cert', pki!.serverCert, '--tls-key', pki!.serverKey, '--tls-ca', pki!.caCert]);
-    assert.match(endpoint, /^https:\/\//);
-    const ok = await call([endpoint, '--ca', pki!.caCert, '--cert', pki!.clientCert, '--key', pki!.clientKey]);
-    assert.equal(ok.code, 0, ok.stderr);
-    const noCa = await call([endpoint, '--timeout', '2000']);
-    assert.notEqual(noCa.code, 0);
-    assert.match(noCa.stderr, /ZAP_(CONNECT|HANDSHAKE)_FAILED/);
-  });
+  test(
+    'TLS with client certificates (files made by openssl at test time)',
+    { skip: pki === null ? 'openssl is not installed' : false },
+    async () => {
+      const { endpoint } = await startAgent([
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        pki!.serverCert,
+        '--tls-key',
+        pki!.serverKey,
+        '--tls-ca',
+        pki!.caCert,
+      ]);
+      assert.match(endpoint, /^https:\/\//);
+      const ok = await call([endpoint, '--ca', pki!.caCert, '--cert', pki!.clientCert, '--key', pki!.clientKey]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const noCa = await call([endpoint, '--timeout', '2000']);
+      assert.notEqual(noCa.code, 0);
+      assert.match(noCa.stderr, /ZAP_(CONNECT|HANDSHAKE)_FAILED/);
+    },
+  );
 
   test('nothing listening: one typed error line, non-zero exit', async () => {
     const r = await call(['grpc://127.0.0.1:1', '--timeout', '1000']);

@@ -47,10 +47,17 @@ describe('gRPC codec', () => {
       proxyHandshakeToProto('1.2.3', { a: [1, 2] }),
       proxyHandshakeToProto('1.2.3', null),
       pingToProto({ sequence: 7, timestampMs: NOW }),
-      ...CANCEL_REASONS.map((reason) => cancelToProto({ correlationId: 'c', reason, timestampMs: NOW, blockingAgentId: 'waf', manualReason: 'm' })),
+      ...CANCEL_REASONS.map((reason) =>
+        cancelToProto({ correlationId: 'c', reason, timestampMs: NOW, blockingAgentId: 'waf', manualReason: 'm' }),
+      ),
       ...ALL_EVENT_KINDS.map((kind) => eventToProto(kind, sampleDomainEvent(kind, `c-${kind}`), `c-${kind}`, NOW)),
       eventToProto('request_headers', requestHeaders('h', '/x', { accept: ['a', 'b'], empty: [''] }), 'h', NOW),
-      eventToProto('request_body_chunk', { ...sampleDomainEvent('request_body_chunk', 'z'), data: Buffer.alloc(0), totalSize: 0 }, 'z', NOW),
+      eventToProto(
+        'request_body_chunk',
+        { ...sampleDomainEvent('request_body_chunk', 'z'), data: Buffer.alloc(0), totalSize: 0 },
+        'z',
+        NOW,
+      ),
     ];
     for (const msg of messages) {
       const ours = encodeProxyToAgent(msg);
@@ -64,22 +71,83 @@ describe('gRPC codec', () => {
       toAgentResponse(undefined),
       toAgentResponse({ decision: { type: 'block', status: 403, body: null, headers: { a: '1', b: '2' } } }),
       toAgentResponse({ decision: { type: 'redirect', url: 'https://x/', status: 301 }, needsMore: true }),
-      toAgentResponse({ decision: { type: 'challenge', challengeType: 'js', params: {} }, audit: { confidence: 0.25, custom: { k: 'v', n: 3 } as never } }),
-      toAgentResponse({ requestHeaders: [{ op: 'set', name: 'a', value: 'b' }, { op: 'remove', name: 'c' }], responseHeaders: [{ op: 'add', name: 'd', value: '' }] }),
+      toAgentResponse({
+        decision: { type: 'challenge', challengeType: 'js', params: {} },
+        audit: { confidence: 0.25, custom: { k: 'v', n: 3 } as never },
+      }),
+      toAgentResponse({
+        requestHeaders: [
+          { op: 'set', name: 'a', value: 'b' },
+          { op: 'remove', name: 'c' },
+        ],
+        responseHeaders: [{ op: 'add', name: 'd', value: '' }],
+      }),
       { ...toAgentResponse(undefined), processingTimeMs: 0 },
     ];
     const messages: PbAgentToProxy[] = [
       ...responses.map((r, i) => agentResponseToProto(r, `r${i}`)),
-      handshakeResponseToProto({ protocolVersion: 2, capabilities: defaultCapabilities({ agentId: 'a' }), success: true, error: null, encoding: 'json' }),
+      handshakeResponseToProto({
+        protocolVersion: 2,
+        capabilities: defaultCapabilities({ agentId: 'a' }),
+        success: true,
+        error: null,
+        encoding: 'json',
+      }),
       pongToProto({ sequence: 0, pingTimestampMs: NOW, timestampMs: NOW + 1 }),
       healthToProto({
-        agentId: 'a', state: 4, message: null, load: { inFlight: 1, queueDepth: 0, avgLatencyMs: 1.5, p50LatencyMs: 1, p95LatencyMs: 2, p99LatencyMs: 3, requestsProcessed: 9, requestsRejected: 0, requestsTimedOut: 0 },
+        agentId: 'a',
+        state: 4,
+        message: null,
+        load: {
+          inFlight: 1,
+          queueDepth: 0,
+          avgLatencyMs: 1.5,
+          p50LatencyMs: 1,
+          p95LatencyMs: 2,
+          p99LatencyMs: 3,
+          requestsProcessed: 9,
+          requestsRejected: 0,
+          requestsTimedOut: 0,
+        },
         resources: { cpuPercent: 0, memoryBytes: null, memoryLimit: 1, activeThreads: null, openFds: 3, fdLimit: null, connections: 0 },
-        validUntilMs: 0, timestampMs: NOW, disabledFeatures: ['websocket'], timeoutMultiplier: 2, drainEtaMs: null, unhealthyReason: 'x', recoverable: false,
+        validUntilMs: 0,
+        timestampMs: NOW,
+        disabledFeatures: ['websocket'],
+        timeoutMultiplier: 2,
+        drainEtaMs: null,
+        unhealthyReason: 'x',
+        recoverable: false,
       }),
-      metricsToProto({ agentId: 'a', timestampMs: NOW, intervalMs: 1, counters: [{ name: 'c', labels: { l: 'v' }, value: 1 }], gauges: [{ name: 'g', help: 'h', labels: {}, value: -0.5 }], histograms: [{ name: 'h', labels: {}, sum: 1, count: 2, buckets: [{ le: 0.5, count: 1 }, { le: Infinity, count: 2 }] }] } as never),
+      metricsToProto({
+        agentId: 'a',
+        timestampMs: NOW,
+        intervalMs: 1,
+        counters: [{ name: 'c', labels: { l: 'v' }, value: 1 }],
+        gauges: [{ name: 'g', help: 'h', labels: {}, value: -0.5 }],
+        histograms: [
+          {
+            name: 'h',
+            labels: {},
+            sum: 1,
+            count: 2,
+            buckets: [
+              { le: 0.5, count: 1 },
+              { le: Infinity, count: 2 },
+            ],
+          },
+        ],
+      } as never),
       flowControlToProto({ correlationId: null, action: 3, bufferAvailable: 0, timestampMs: NOW }),
-      configUpdateToProto({ updateType: { type: 'rule_update', ruleSet: 's', rules: [{ id: 'r', priority: -1, definition: { m: 1 }, enabled: true, description: null, tags: [] }], removeRules: ['x'] }, requestId: 'q', timestampMs: NOW }),
+      configUpdateToProto({
+        updateType: {
+          type: 'rule_update',
+          ruleSet: 's',
+          rules: [{ id: 'r', priority: -1, definition: { m: 1 }, enabled: true, description: null, tags: [] }],
+          removeRules: ['x'],
+        },
+        requestId: 'q',
+        timestampMs: NOW,
+      }),
       logToProto({ level: 4, message: 'm', fields: { a: 'b' }, timestampMs: NOW }),
     ];
     for (const msg of messages) {
@@ -99,10 +167,18 @@ describe('gRPC codec', () => {
     const bytes = grpcEventEncoder.encode('request_headers', requestHeaders('e1'), 'e1');
     assert.equal(decodeProxyToAgent(bytes).request_headers?.metadata?.correlation_id, 'e1');
     assert.equal(configureReplyId(bytes), undefined);
-    const cfg = grpcEventEncoder.encode('configure', { correlationId: 'push-3', config: {}, configVersion: 'v9', isInitial: false }, 'push-3');
+    const cfg = grpcEventEncoder.encode(
+      'configure',
+      { correlationId: 'push-3', config: {}, configVersion: 'v9', isInitial: false },
+      'push-3',
+    );
     assert.equal(cfg[0], CONFIGURE_TAG);
     assert.equal(configureReplyId(cfg), 'v9');
-    const unversioned = grpcEventEncoder.encode('configure', { correlationId: 'push-4', config: {}, configVersion: null, isInitial: false }, 'push-4');
+    const unversioned = grpcEventEncoder.encode(
+      'configure',
+      { correlationId: 'push-4', config: {}, configVersion: null, isInitial: false },
+      'push-4',
+    );
     assert.equal(configureReplyId(unversioned), 'push-4');
   });
 });

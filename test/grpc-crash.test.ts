@@ -10,7 +10,9 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 import { requestHeaders } from './support/events.js';
 
 test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_CONNECTION_LOST', async () => {
-  const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const seen = async (pattern: RegExp): Promise<RegExpExecArray> => {
@@ -25,7 +27,9 @@ test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_CONN
     const [, endpoint] = await seen(/listening (\S+)/);
     const conn = await connectGrpcAgent(endpoint!, { requestTimeoutMs: 60_000 });
     const closed = once(conn, 'close');
-    const calls = Promise.allSettled(Array.from({ length: 500 }, (_, i) => conn.send('request_headers', requestHeaders(`k-${i}`), `k-${i}`)));
+    const calls = Promise.allSettled(
+      Array.from({ length: 500 }, (_, i) => conn.send('request_headers', requestHeaders(`k-${i}`), `k-${i}`)),
+    );
     await seen(/got 500/);
     child.kill('SIGKILL');
     for (const r of await calls) {
@@ -47,20 +51,26 @@ test('gRPC agent killed mid-stream: all 500 in-flight calls reject with ZAP_CONN
   }
 });
 
-test('HTTP/2 keepalive: a frozen agent (SIGSTOP) is detected and in-flight calls fail with ZAP_CONNECTION_LOST', { skip: process.platform === 'win32' }, async () => {
-  const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  try {
-    for (let i = 0; i < 1_000 && !/listening (\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
-    const endpoint = /listening (\S+)/.exec(out)![1]!;
-    const conn = await connectGrpcAgent(endpoint, { keepaliveTimeMs: 200, keepaliveTimeoutMs: 300, requestTimeoutMs: 60_000 });
-    const pending = conn.send('request_headers', requestHeaders('frozen'), 'frozen');
-    child.kill('SIGSTOP');
-    await assert.rejects(pending, { code: 'ZAP_CONNECTION_LOST', message: /UNAVAILABLE/ });
-    assert.equal(conn.closed, true);
-  } finally {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-  }
-});
+test(
+  'HTTP/2 keepalive: a frozen agent (SIGSTOP) is detected and in-flight calls fail with ZAP_CONNECTION_LOST',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const child = fork(fileURLToPath(new URL('./support/grpc-hanging-agent.ts', import.meta.url)), [], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      for (let i = 0; i < 1_000 && !/listening (\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+      const endpoint = /listening (\S+)/.exec(out)![1]!;
+      const conn = await connectGrpcAgent(endpoint, { keepaliveTimeMs: 200, keepaliveTimeoutMs: 300, requestTimeoutMs: 60_000 });
+      const pending = conn.send('request_headers', requestHeaders('frozen'), 'frozen');
+      child.kill('SIGSTOP');
+      await assert.rejects(pending, { code: 'ZAP_CONNECTION_LOST', message: /UNAVAILABLE/ });
+      assert.equal(conn.closed, true);
+    } finally {
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    }
+  },
+);

@@ -16,17 +16,24 @@ import { socketPath } from './support/tmp.js';
 /** A handler whose answers use only what both transports carry (no routing metadata, mutations, WS decisions). */
 const scenario: AgentHandler = {
   onRequestHeaders: (e) => {
-    if (e.uri.includes('evil')) return { decision: { type: 'block', status: 403, body: 'no', headers: { 'x-why': 'evil' } }, audit: { ruleIds: ['942100'] } };
+    if (e.uri.includes('evil'))
+      return { decision: { type: 'block', status: 403, body: 'no', headers: { 'x-why': 'evil' } }, audit: { ruleIds: ['942100'] } };
     if (e.uri === '/login') return { decision: { type: 'redirect', url: 'https://sso.example/', status: 302 } };
     if (e.uri === '/bot') return { decision: { type: 'challenge', challengeType: 'captcha', params: { k: 'v' } } };
     return { requestHeaders: [{ op: 'set', name: 'x-uri', value: e.uri }], audit: { tags: ['seen'] } };
   },
   onRequestBodyChunk: (e) => ({ needsMore: !e.isLast, audit: { tags: [`chunk-${e.chunkIndex}`] } }),
-  onResponseHeaders: (e) => ({ responseHeaders: [{ op: 'remove', name: 'server' }, { op: 'add', name: 'x-status', value: String(e.status) }] }),
+  onResponseHeaders: (e) => ({
+    responseHeaders: [
+      { op: 'remove', name: 'server' },
+      { op: 'add', name: 'x-status', value: String(e.status) },
+    ],
+  }),
   onResponseBodyChunk: () => ({}),
   onRequestComplete: (e) => ({ audit: { reasonCodes: [String(e.status)] } }),
   onWebSocketFrame: () => ({}),
-  onGuardrailInspect: (e) => (e.content.includes('Ignore') ? { decision: { type: 'block', status: 400, body: 'injection', headers: null } } : {}),
+  onGuardrailInspect: (e) =>
+    e.content.includes('Ignore') ? { decision: { type: 'block', status: 400, body: 'injection', headers: null } } : {},
   onConfigure: () => ({}),
 };
 
@@ -59,7 +66,8 @@ async function runScenario(pool: AgentPool, agentId: string): Promise<string[]> 
     if (kind === 'configure') continue; // a push, not an event the caller sends
     out.push(decisionOf(await pool.send(agentId, kind, `${kind}-1`, sampleDomainEvent(kind, `${kind}-1`) as never)));
   }
-  for (const uri of ['/a', '/evil', '/login', '/bot']) out.push(decisionOf(await pool.sendRequestHeaders(agentId, uri, requestHeaders(uri, uri))));
+  for (const uri of ['/a', '/evil', '/login', '/bot'])
+    out.push(decisionOf(await pool.sendRequestHeaders(agentId, uri, requestHeaders(uri, uri))));
   const chunk = sampleDomainEvent('request_body_chunk', 'multi');
   out.push(decisionOf(await pool.sendRequestBodyChunk(agentId, 'multi', { ...chunk, isLast: false })));
   out.push(decisionOf(await pool.sendRequestBodyChunk(agentId, 'multi', { ...chunk, chunkIndex: 1 })));
@@ -73,7 +81,10 @@ describe('AgentPool with a gRPC agent', () => {
       const pool = newPool(workers);
       assert.deepEqual(await pool.addAgent('u', uds), { ready: 4, errors: [] });
       assert.deepEqual(await pool.addAgent('g', grpc), { ready: 4, errors: [] });
-      assert.deepEqual(pool.agentStats('g').connections.map((c) => c.encoding), ['protobuf', 'protobuf', 'protobuf', 'protobuf']);
+      assert.deepEqual(
+        pool.agentStats('g').connections.map((c) => c.encoding),
+        ['protobuf', 'protobuf', 'protobuf', 'protobuf'],
+      );
       const viaUds = await runScenario(pool, 'u');
       const viaGrpc = await runScenario(pool, 'g');
       assert.deepEqual(viaGrpc, viaUds);
@@ -87,15 +98,25 @@ describe('AgentPool with a gRPC agent', () => {
     const { grpc } = await startBoth({
       onRequestHeaders: (e, ctx) =>
         e.uri === '/hang'
-          ? new Promise((resolve) => ctx.signal.addEventListener('abort', () => (cancelled.push(`${ctx.correlationId}:${String(ctx.signal.reason)}`), resolve({}))))
+          ? new Promise((resolve) =>
+              ctx.signal.addEventListener(
+                'abort',
+                () => (cancelled.push(`${ctx.correlationId}:${String(ctx.signal.reason)}`), resolve({})),
+              ),
+            )
           : { requestHeaders: [{ op: 'set', name: 'x-cid', value: ctx.correlationId }] },
     });
     const pool = newPool(1);
     await pool.addAgent('g', grpc);
-    const replies = await Promise.all(Array.from({ length: 256 }, (_, i) => pool.sendRequestHeaders('g', `c${i}`, requestHeaders(`c${i}`))));
+    const replies = await Promise.all(
+      Array.from({ length: 256 }, (_, i) => pool.sendRequestHeaders('g', `c${i}`, requestHeaders(`c${i}`))),
+    );
     replies.forEach((r, i) => assert.deepEqual(r.requestHeaders, [{ op: 'set', name: 'x-cid', value: `c${i}` }]));
     const ac = new AbortController();
-    const aborted = pool.sendRequestHeaders('g', 'x1', requestHeaders('x1', '/hang'), { signal: ac.signal, cancelReason: 'upstream_error' });
+    const aborted = pool.sendRequestHeaders('g', 'x1', requestHeaders('x1', '/hang'), {
+      signal: ac.signal,
+      cancelReason: 'upstream_error',
+    });
     setTimeout(() => ac.abort(), 30);
     await assert.rejects(aborted, { code: 'ABORT_ERR' });
     await assert.rejects(pool.sendRequestHeaders('g', 'x2', requestHeaders('x2', '/hang'), { timeoutMs: 40 }), { code: 'ZAP_TIMEOUT' });

@@ -48,11 +48,14 @@ describe('gRPC over TLS', { skip }, () => {
 
   test('mutual TLS: an agent with a CA requires a client certificate', async () => {
     const { endpoint } = await startGrpcAgent(echo, { tls: { cert: pki!.serverCert, key: pki!.serverKey, ca: pki!.caCert } });
-    await assert.rejects(connectGrpcAgent(endpoint, { tls: { ca: pki!.caCert }, connectTimeoutMs: 3_000, handshakeTimeoutMs: 3_000 }), (err: unknown) => {
-      assert.ok(err instanceof AgentPoolError);
-      assert.ok(['ZAP_CONNECT_FAILED', 'ZAP_HANDSHAKE_FAILED'].includes(err.code), err.code);
-      return true;
-    });
+    await assert.rejects(
+      connectGrpcAgent(endpoint, { tls: { ca: pki!.caCert }, connectTimeoutMs: 3_000, handshakeTimeoutMs: 3_000 }),
+      (err: unknown) => {
+        assert.ok(err instanceof AgentPoolError);
+        assert.ok(['ZAP_CONNECT_FAILED', 'ZAP_HANDSHAKE_FAILED'].includes(err.code), err.code);
+        return true;
+      },
+    );
     const conn = await connectGrpcAgent(endpoint, { tls: { ca: pki!.caCert, cert: pki!.clientCert, key: pki!.clientKey } });
     assert.equal((await conn.send('request_headers', requestHeaders('m'), 'm')).decision.type, 'allow');
     conn.close();
@@ -72,7 +75,9 @@ describe('gRPC over TLS', { skip }, () => {
       silent.close();
     });
     const { port } = silent.address() as { port: number };
-    await assert.rejects(connectGrpcAgent(`https://127.0.0.1:${port}`, { tls: { ca: pki!.caCert }, connectTimeoutMs: 300 }), { code: 'ZAP_CONNECT_FAILED' });
+    await assert.rejects(connectGrpcAgent(`https://127.0.0.1:${port}`, { tls: { ca: pki!.caCert }, connectTimeoutMs: 300 }), {
+      code: 'ZAP_CONNECT_FAILED',
+    });
     await waitFor(() => sockets.size === 0);
   });
 
@@ -81,9 +86,20 @@ describe('gRPC over TLS', { skip }, () => {
     const pool = new AgentPool({ workers: 0 });
     after(() => pool.close());
     assert.deepEqual(await pool.addAgent('tls', endpoint, { connectionsPerAgent: 2, tls: { ca: pki!.caCert } }), { ready: 2, errors: [] });
-    assert.deepEqual((await pool.sendRequestHeaders('tls', 'c1', requestHeaders('c1', '/pool'))).requestHeaders, [{ op: 'set', name: 'x-uri', value: '/pool' }]);
-    await assert.rejects(pool.addAgent('bad1', endpoint, { tls: { ca: '/nonexistent/ca.pem' } }), { code: 'ZAP_INVALID_CONFIG', message: /tls.*ca/ });
-    await assert.rejects(pool.addAgent('bad2', endpoint, { tls: { cert: pki!.clientCert } }), { code: 'ZAP_INVALID_CONFIG', message: /cert and key/ });
-    await assert.rejects(pool.addAgent('bad3', endpoint, { tls: { verify: false } as never }), { code: 'ZAP_INVALID_CONFIG', message: /verify/ });
+    assert.deepEqual((await pool.sendRequestHeaders('tls', 'c1', requestHeaders('c1', '/pool'))).requestHeaders, [
+      { op: 'set', name: 'x-uri', value: '/pool' },
+    ]);
+    await assert.rejects(pool.addAgent('bad1', endpoint, { tls: { ca: '/nonexistent/ca.pem' } }), {
+      code: 'ZAP_INVALID_CONFIG',
+      message: /tls.*ca/,
+    });
+    await assert.rejects(pool.addAgent('bad2', endpoint, { tls: { cert: pki!.clientCert } }), {
+      code: 'ZAP_INVALID_CONFIG',
+      message: /cert and key/,
+    });
+    await assert.rejects(pool.addAgent('bad3', endpoint, { tls: { verify: false } as never }), {
+      code: 'ZAP_INVALID_CONFIG',
+      message: /verify/,
+    });
   });
 });

@@ -18,12 +18,21 @@ describe('gRPC client ↔ AgentServer', () => {
   test('every event kind reaches its handler method and gets its reply', async () => {
     const seen: EventKind[] = [];
     const handler: AgentHandler = {
-      onRequestHeaders: (e, ctx) => (seen.push('request_headers'), { requestHeaders: [{ op: 'set', name: 'x-uri', value: `${e.uri} ${ctx.transport}` }] }),
+      onRequestHeaders: (e, ctx) => (
+        seen.push('request_headers'),
+        { requestHeaders: [{ op: 'set', name: 'x-uri', value: `${e.uri} ${ctx.transport}` }] }
+      ),
       onRequestBodyChunk: (e) => (seen.push('request_body_chunk'), { audit: { tags: [e.data.toString()] } }),
-      onResponseHeaders: (e) => (seen.push('response_headers'), { responseHeaders: [{ op: 'add', name: 'x-status', value: String(e.status) }] }),
+      onResponseHeaders: (e) => (
+        seen.push('response_headers'),
+        { responseHeaders: [{ op: 'add', name: 'x-status', value: String(e.status) }] }
+      ),
       onResponseBodyChunk: (e) => (seen.push('response_body_chunk'), { needsMore: !e.isLast }),
       onRequestComplete: (e) => (seen.push('request_complete'), { audit: { ruleIds: [String(e.durationMs)] } }),
-      onWebSocketFrame: (e) => (seen.push('websocket_frame'), e.opcode === 'text' ? {} : { decision: { type: 'block', status: 400, body: null, headers: null } }),
+      onWebSocketFrame: (e) => (
+        seen.push('websocket_frame'),
+        e.opcode === 'text' ? {} : { decision: { type: 'block', status: 400, body: null, headers: null } }
+      ),
       onGuardrailInspect: (e) => (seen.push('guardrail_inspect'), { audit: { reasonCodes: [e.inspectionType] } }),
       onConfigure: (e) => (seen.push('configure'), { audit: { custom: { level: String((e.config as { level: number }).level) } } }),
     };
@@ -31,7 +40,8 @@ describe('gRPC client ↔ AgentServer', () => {
     const conn = await connectGrpcAgent(endpoint);
     assert.equal(conn.encoding, 'protobuf');
     const replies = new Map<EventKind, Awaited<ReturnType<typeof conn.send>>>();
-    for (const kind of ALL_EVENT_KINDS) replies.set(kind, await conn.send(kind, sampleDomainEvent(kind, `k-${kind}`) as never, `k-${kind}`));
+    for (const kind of ALL_EVENT_KINDS)
+      replies.set(kind, await conn.send(kind, sampleDomainEvent(kind, `k-${kind}`) as never, `k-${kind}`));
     assert.deepEqual(seen, [...ALL_EVENT_KINDS]);
     assert.deepEqual(replies.get('request_headers')!.requestHeaders, [{ op: 'set', name: 'x-uri', value: '/ grpc' }]);
     assert.deepEqual(replies.get('request_body_chunk')!.audit.tags, ['hello']);
@@ -90,7 +100,11 @@ describe('gRPC client ↔ AgentServer', () => {
     assert.equal(conn.inFlight, 1000);
     const replies = await Promise.all(calls);
     replies.forEach((r, i) => assert.deepEqual(r.requestHeaders, [{ op: 'set', name: 'x-echo', value: `p-${i}` }]));
-    assert.notDeepEqual(order, [...order].sort((a, b) => a - b), 'replies came out of order');
+    assert.notDeepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      'replies came out of order',
+    );
     assert.equal(conn.inFlight, 0);
     conn.close();
   });
@@ -107,7 +121,9 @@ describe('gRPC client ↔ AgentServer', () => {
     });
     const conn = await connectGrpcAgent(endpoint);
     await Promise.all(
-      Array.from({ length: 5 }, (_, i) => conn.send('request_body_chunk', { ...sampleDomainEvent('request_body_chunk', 'same'), chunkIndex: i }, 'same')),
+      Array.from({ length: 5 }, (_, i) =>
+        conn.send('request_body_chunk', { ...sampleDomainEvent('request_body_chunk', 'same'), chunkIndex: i }, 'same'),
+      ),
     );
     assert.equal(maxConcurrent, 1);
     conn.close();
@@ -121,7 +137,10 @@ describe('gRPC client ↔ AgentServer', () => {
       onCancel: (c) => cancels.push(c),
     });
     const conn = await connectGrpcAgent(endpoint);
-    await assert.rejects(conn.send('request_headers', requestHeaders('t1', '/hang'), 't1', { timeoutMs: 50 }), { code: 'ZAP_TIMEOUT', correlationId: 't1' });
+    await assert.rejects(conn.send('request_headers', requestHeaders('t1', '/hang'), 't1', { timeoutMs: 50 }), {
+      code: 'ZAP_TIMEOUT',
+      correlationId: 't1',
+    });
     await waitFor(() => cancels.length === 1);
     assert.equal(cancels[0]!.correlationId, 't1');
     assert.equal(cancels[0]!.reason, 'timeout');
@@ -195,7 +214,9 @@ describe('gRPC client ↔ AgentServer', () => {
     const conn = await connectGrpcAgent(endpoint, { channelBufferSize: 1 });
     const ac = new AbortController();
     const kept = Array.from({ length: 5 }, (_, i) => conn.send('request_headers', requestHeaders(`k${i}`), `k${i}`));
-    const dropped = Array.from({ length: 20 }, (_, i) => conn.send('request_headers', requestHeaders(`d${i}`), `d${i}`, { signal: ac.signal }));
+    const dropped = Array.from({ length: 20 }, (_, i) =>
+      conn.send('request_headers', requestHeaders(`d${i}`), `d${i}`, { signal: ac.signal }),
+    );
     ac.abort('client_disconnect'); // same tick: the d* events never left the connection's queue
     for (const p of dropped) await assert.rejects(p, { code: 'ABORT_ERR' });
     await Promise.all(kept);
@@ -244,7 +265,9 @@ describe('gRPC client ↔ AgentServer', () => {
     let calls = 0;
     const { endpoint } = await startGrpcAgent({ onRequestHeaders: () => void calls++ });
     const conn = await connectGrpcAgent(endpoint);
-    await assert.rejects(conn.send('request_headers', requestHeaders('x'), 'x', { signal: AbortSignal.abort('client_disconnect') }), { code: 'ABORT_ERR' });
+    await assert.rejects(conn.send('request_headers', requestHeaders('x'), 'x', { signal: AbortSignal.abort('client_disconnect') }), {
+      code: 'ABORT_ERR',
+    });
     await conn.send('request_headers', requestHeaders('y'), 'y');
     assert.equal(calls, 1);
     conn.close();
@@ -300,11 +323,26 @@ describe('gRPC client ↔ AgentServer', () => {
       intervalMs: 10_000,
       counters: [{ name: 'agent_requests_total', labels: { route: 'a' }, value: 7 }],
       gauges: [],
-      histograms: [{ name: 'h', labels: {}, sum: 0.5, count: 2, buckets: [{ le: 0.1, count: 1 }, { le: Infinity, count: 2 }] }],
+      histograms: [
+        {
+          name: 'h',
+          labels: {},
+          sum: 0.5,
+          count: 2,
+          buckets: [
+            { le: 0.1, count: 1 },
+            { le: Infinity, count: 2 },
+          ],
+        },
+      ],
     } as never);
     const s = streams[0]!;
     s.sendFlowControl({ correlationId: null, action: 1, bufferAvailable: null, timestampMs: 2 });
-    s.sendConfigUpdate({ updateType: { type: 'list_update', listId: 'ips', add: ['198.51.100.7'], remove: [] }, requestId: 'cu-1', timestampMs: 3 });
+    s.sendConfigUpdate({
+      updateType: { type: 'list_update', listId: 'ips', add: ['198.51.100.7'], remove: [] },
+      requestId: 'cu-1',
+      timestampMs: 3,
+    });
     const log: LogMessage = { level: 3, message: 'slow rule', correlationId: 'c-9', fields: { rule: 'r1' }, timestampMs: 4 };
     s.sendLog(log);
     await waitFor(() => got['log']!.length === 1);
@@ -313,7 +351,12 @@ describe('gRPC client ↔ AgentServer', () => {
     assert.equal(metrics.counters[0]!.value, 7);
     assert.equal(metrics.histograms[0]!.buckets[1]!.le, Infinity);
     assert.deepEqual(got['flow'], [{ correlationId: null, action: 1, bufferAvailable: null, timestampMs: 2 }]);
-    assert.deepEqual((got['update']![0] as { updateType: unknown }).updateType, { type: 'list_update', listId: 'ips', add: ['198.51.100.7'], remove: [] });
+    assert.deepEqual((got['update']![0] as { updateType: unknown }).updateType, {
+      type: 'list_update',
+      listId: 'ips',
+      add: ['198.51.100.7'],
+      remove: [],
+    });
     assert.deepEqual(got['log'], [log]);
     conn.close();
   });
@@ -321,12 +364,19 @@ describe('gRPC client ↔ AgentServer', () => {
   test('the initial Configure is acknowledged by the agent; a rejection fails the handshake', async () => {
     const configs: unknown[] = [];
     const { endpoint } = await startGrpcAgent({
-      onConfigure: (e) => (configs.push([e.config, e.isInitial, e.configVersion]), (e.config as { ok: boolean }).ok ? {} : { decision: { type: 'block', status: 400, body: null, headers: null } }),
+      onConfigure: (e) => (
+        configs.push([e.config, e.isInitial, e.configVersion]),
+        (e.config as { ok: boolean }).ok ? {} : { decision: { type: 'block', status: 400, body: null, headers: null } }
+      ),
     });
     const conn = await connectGrpcAgent(endpoint, { config: { ok: true }, initialPushId: 'push-7' });
     assert.deepEqual(configs, [[{ ok: true }, true, 'push-7']]);
     // A push whose version differs from the caller's cid is matched by its config_version.
-    const r = await conn.send('configure', { correlationId: 'push-8', config: { ok: true }, configVersion: 'v2', isInitial: false }, 'push-8');
+    const r = await conn.send(
+      'configure',
+      { correlationId: 'push-8', config: { ok: true }, configVersion: 'v2', isInitial: false },
+      'push-8',
+    );
     assert.equal(r.decision.type, 'allow');
     assert.equal(r.synthetic, undefined);
     conn.close();
@@ -335,7 +385,10 @@ describe('gRPC client ↔ AgentServer', () => {
 
   test('without config_push the agent is not waited for: Configure resolves with an Allow once written', async () => {
     const configs: unknown[] = [];
-    const { endpoint } = await startGrpcAgent({ onConfigure: (e) => void configs.push(e.config) }, { capabilities: { features: { configPush: false } } });
+    const { endpoint } = await startGrpcAgent(
+      { onConfigure: (e) => void configs.push(e.config) },
+      { capabilities: { features: { configPush: false } } },
+    );
     const conn = await connectGrpcAgent(endpoint, { config: { a: 1 } });
     const r = await conn.send('configure', { correlationId: 'p2', config: { a: 2 }, configVersion: 'p2', isInitial: false }, 'p2');
     assert.equal(r.decision.type, 'allow');
@@ -383,7 +436,9 @@ describe('gRPC client ↔ AgentServer', () => {
     const { endpoint, server } = await startGrpcAgent({ onRequestHeaders: () => (got++, new Promise(() => {})) });
     const conn = await connectGrpcAgent(endpoint);
     const closed = once(conn, 'close');
-    const pending = Promise.allSettled(Array.from({ length: 20 }, (_, i) => conn.send('request_headers', requestHeaders(`s${i}`), `s${i}`)));
+    const pending = Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => conn.send('request_headers', requestHeaders(`s${i}`), `s${i}`)),
+    );
     await waitFor(() => server.connections === 1 && got === 20);
     await server.close();
     const results = await pending;
@@ -437,7 +492,10 @@ describe('gRPC connection set-up', () => {
   test('an agent that never answers the handshake: ZAP_HANDSHAKE_FAILED after handshakeTimeoutMs', async () => {
     const { startPlainServer } = await import('./support/grpc-plain-peer.js');
     const { address } = await startPlainServer({ onStreamMessage: () => {} });
-    await assert.rejects(connectGrpcAgent(address, { handshakeTimeoutMs: 150 }), { code: 'ZAP_HANDSHAKE_FAILED', message: /handshake timeout/ });
+    await assert.rejects(connectGrpcAgent(address, { handshakeTimeoutMs: 150 }), {
+      code: 'ZAP_HANDSHAKE_FAILED',
+      message: /handshake timeout/,
+    });
   });
 
   test('handshake answers are checked in spec order with the spec texts', async () => {
@@ -449,7 +507,11 @@ describe('gRPC connection set-up', () => {
     ];
     let n = 0;
     const { address } = await startPlainServer({ onStreamMessage: (call) => void call.write(answers[n++]!) });
-    for (const message of ['Invalid handshake response', 'Handshake failed: agent is full', 'Protocol version mismatch: expected 2, got 1']) {
+    for (const message of [
+      'Invalid handshake response',
+      'Handshake failed: agent is full',
+      'Protocol version mismatch: expected 2, got 1',
+    ]) {
       await assert.rejects(connectGrpcAgent(address), { code: 'ZAP_HANDSHAKE_FAILED', message });
     }
   });

@@ -140,8 +140,10 @@ test('decodeHandshakeRequest is lenient about optional keys', () => {
   assert.deepEqual(r.supportedEncodings, ['msgpack']);
   // missing supported_versions → refused with a message instead of a dropped socket
   const noVersions = decodeHandshakeRequest(utf8('{"proxy_id":"p"}'));
-  assert.equal(answerHandshake(noVersions, { capabilities: defaultCapabilities(), encoding: 'json' }).error,
-    'unsupported protocol version');
+  assert.equal(
+    answerHandshake(noVersions, { capabilities: defaultCapabilities(), encoding: 'json' }).error,
+    'unsupported protocol version',
+  );
 });
 
 test('decodeHandshakeRequest rejects malformed payloads with ZAP_PROTOCOL_ERROR', () => {

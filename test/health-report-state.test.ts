@@ -184,7 +184,14 @@ describe('consecutive failures', () => {
     const h = new HealthReportState();
     h.recordFailure(timeout);
     h.recordFailure(timeout);
-    for (const code of [ErrorCode.Abort, ErrorCode.FlowPaused, ErrorCode.FrameTooLarge, ErrorCode.WorkerLost, ErrorCode.Error, ErrorCode.InvalidArgument]) {
+    for (const code of [
+      ErrorCode.Abort,
+      ErrorCode.FlowPaused,
+      ErrorCode.FrameTooLarge,
+      ErrorCode.WorkerLost,
+      ErrorCode.Error,
+      ErrorCode.InvalidArgument,
+    ]) {
       assert.equal(h.recordFailure(new AgentPoolError(code, 'x')), false, code);
     }
     assert.equal(h.recordFailure(new Error('plain')), false);

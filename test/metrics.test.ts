@@ -16,7 +16,10 @@ import { parseExposition, type Family } from './support/prometheus-text.js';
 
 /** The text block of one family (HELP through its last sample), as printed. */
 function familyText(text: string, name: string): string | undefined {
-  return text.split('\n\n').find((block) => block.startsWith(`# HELP ${name} `))?.replace(/\n$/, '');
+  return text
+    .split('\n\n')
+    .find((block) => block.startsWith(`# HELP ${name} `))
+    ?.replace(/\n$/, '');
 }
 
 async function scrape(m: PoolMetrics): Promise<{ text: string; families: Map<string, Family> }> {
@@ -44,43 +47,61 @@ function buckets(name: string, les: string[], counts: number[], labels = ''): st
   return les.map((le, i) => `${name}_bucket{le="${le}"${labels}} ${counts[i]}`).join('\n');
 }
 
-const GV30_EXPECTED = [
-  '# HELP agent_protocol_requests_total Total requests sent to agents\n# TYPE agent_protocol_requests_total counter\nagent_protocol_requests_total 5',
-  '# HELP agent_protocol_responses_total Total responses received from agents\n# TYPE agent_protocol_responses_total counter\nagent_protocol_responses_total 3',
-  '# HELP agent_protocol_timeouts_total Total request timeouts\n# TYPE agent_protocol_timeouts_total counter\nagent_protocol_timeouts_total 1',
-  '# HELP agent_protocol_connection_errors_total Total connection errors\n# TYPE agent_protocol_connection_errors_total counter\nagent_protocol_connection_errors_total 3',
-  '# HELP agent_protocol_flow_control_pauses_total Flow control pause events\n# TYPE agent_protocol_flow_control_pauses_total counter\nagent_protocol_flow_control_pauses_total 2',
-  '# HELP agent_protocol_flow_control_rejections_total Requests rejected due to flow control\n# TYPE agent_protocol_flow_control_rejections_total counter\nagent_protocol_flow_control_rejections_total 1',
-  '# HELP agent_protocol_affinity_evictions_total Correlation affinities reclaimed by TTL sweep\n# TYPE agent_protocol_affinity_evictions_total counter\nagent_protocol_affinity_evictions_total 3',
-  '# HELP agent_protocol_affinity_rejections_total Affinities dropped because the map was at capacity\n# TYPE agent_protocol_affinity_rejections_total counter\nagent_protocol_affinity_rejections_total 2',
-  '# HELP agent_protocol_in_flight_requests Current in-flight requests\n# TYPE agent_protocol_in_flight_requests gauge\nagent_protocol_in_flight_requests 4',
-  '# HELP agent_protocol_correlation_affinities Current correlation affinity entries\n# TYPE agent_protocol_correlation_affinities gauge\nagent_protocol_correlation_affinities 7',
-  '# HELP agent_protocol_buffer_utilization_percent Buffer utilization percentage\n# TYPE agent_protocol_buffer_utilization_percent gauge\nagent_protocol_buffer_utilization_percent 37.5',
-  '# HELP agent_protocol_healthy_connections Number of healthy agent connections\n# TYPE agent_protocol_healthy_connections gauge\nagent_protocol_healthy_connections 3',
-  '# HELP agent_protocol_paused_connections Number of flow-control paused connections\n# TYPE agent_protocol_paused_connections gauge\nagent_protocol_paused_connections 1',
-  '# HELP agent_protocol_serialization_seconds Serialization time in seconds\n# TYPE agent_protocol_serialization_seconds histogram\n' +
-    buckets('agent_protocol_serialization_seconds', PROTOCOL_LE, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5]) +
-    '\nagent_protocol_serialization_seconds_sum 2.25830078125\nagent_protocol_serialization_seconds_count 5',
-  '# HELP agent_protocol_request_duration_seconds Request duration in seconds\n# TYPE agent_protocol_request_duration_seconds histogram\n' +
-    buckets('agent_protocol_request_duration_seconds', PROTOCOL_LE, [0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 3]) +
-    '\nagent_protocol_request_duration_seconds_sum 1.53125\nagent_protocol_request_duration_seconds_count 3',
-  '# HELP agent_requests_total Replies received from agents, by decision\n# TYPE agent_requests_total counter\n' +
-    'agent_requests_total{agent="waf",decision="allow"} 1\nagent_requests_total{agent="waf",decision="block"} 1\n' +
-    'agent_requests_total{agent="auth",decision="allow"} 1',
-  '# HELP agent_request_duration_seconds Agent call duration from call start to reply in seconds\n# TYPE agent_request_duration_seconds histogram\n' +
-    buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2], ',agent="waf"') +
-    '\nagent_request_duration_seconds_sum{agent="waf"} 0.5078125\nagent_request_duration_seconds_count{agent="waf"} 2\n' +
-    buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], ',agent="auth"') +
-    '\nagent_request_duration_seconds_sum{agent="auth"} 40\nagent_request_duration_seconds_count{agent="auth"} 1',
-  '# HELP agent_connections_active Ready agent connections\n# TYPE agent_connections_active gauge\n' +
-    'agent_connections_active{agent="waf"} 2\nagent_connections_active{agent="auth"} 1',
-  '# HELP agent_circuit_breaker_state Circuit breaker state (0 closed, 1 open, 2 half-open)\n# TYPE agent_circuit_breaker_state gauge\n' +
-    'agent_circuit_breaker_state{agent="waf"} 0\nagent_circuit_breaker_state{agent="auth"} 1',
-  '# HELP agent_errors_total Failed agent calls and connection failures, by kind\n# TYPE agent_errors_total counter\n' +
-    'agent_errors_total{agent="waf",kind="timeout"} 1\nagent_errors_total{agent="auth",kind="abort_err"} 1\n' +
-    'agent_errors_total{agent="auth",kind="circuit_open"} 1\nagent_errors_total{agent="auth",kind="connect_failed"} 1\n' +
-    'agent_errors_total{agent="auth",kind="handshake_failed"} 1',
-].join('\n\n') + '\n';
+const GV30_EXPECTED =
+  [
+    '# HELP agent_protocol_requests_total Total requests sent to agents\n# TYPE ' +
+      'agent_protocol_requests_total counter\nagent_protocol_requests_total 5',
+    '# HELP agent_protocol_responses_total Total responses received from agents\n# TYPE ' +
+      'agent_protocol_responses_total counter\nagent_protocol_responses_total 3',
+    '# HELP agent_protocol_timeouts_total Total request timeouts\n# TYPE ' +
+      'agent_protocol_timeouts_total counter\nagent_protocol_timeouts_total 1',
+    '# HELP agent_protocol_connection_errors_total Total connection errors\n# TYPE ' +
+      'agent_protocol_connection_errors_total counter\nagent_protocol_connection_errors_total 3',
+    '# HELP agent_protocol_flow_control_pauses_total Flow control pause events\n# TYPE ' +
+      'agent_protocol_flow_control_pauses_total counter\nagent_protocol_flow_control_pauses_total 2',
+    '# HELP agent_protocol_flow_control_rejections_total Requests rejected due to flow control\n# ' +
+      'TYPE agent_protocol_flow_control_rejections_total ' +
+      'counter\nagent_protocol_flow_control_rejections_total 1',
+    '# HELP agent_protocol_affinity_evictions_total Correlation affinities reclaimed by TTL sweep\n# ' +
+      'TYPE agent_protocol_affinity_evictions_total counter\nagent_protocol_affinity_evictions_total 3',
+    '# HELP agent_protocol_affinity_rejections_total Affinities dropped because the map was at ' +
+      'capacity\n# TYPE agent_protocol_affinity_rejections_total ' +
+      'counter\nagent_protocol_affinity_rejections_total 2',
+    '# HELP agent_protocol_in_flight_requests Current in-flight requests\n# TYPE ' +
+      'agent_protocol_in_flight_requests gauge\nagent_protocol_in_flight_requests 4',
+    '# HELP agent_protocol_correlation_affinities Current correlation affinity entries\n# TYPE ' +
+      'agent_protocol_correlation_affinities gauge\nagent_protocol_correlation_affinities 7',
+    '# HELP agent_protocol_buffer_utilization_percent Buffer utilization percentage\n# TYPE ' +
+      'agent_protocol_buffer_utilization_percent gauge\nagent_protocol_buffer_utilization_percent 37.5',
+    '# HELP agent_protocol_healthy_connections Number of healthy agent connections\n# TYPE ' +
+      'agent_protocol_healthy_connections gauge\nagent_protocol_healthy_connections 3',
+    '# HELP agent_protocol_paused_connections Number of flow-control paused connections\n# TYPE ' +
+      'agent_protocol_paused_connections gauge\nagent_protocol_paused_connections 1',
+    '# HELP agent_protocol_serialization_seconds Serialization time in seconds\n# TYPE agent_protocol_serialization_seconds histogram\n' +
+      buckets('agent_protocol_serialization_seconds', PROTOCOL_LE, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5]) +
+      '\nagent_protocol_serialization_seconds_sum 2.25830078125\nagent_protocol_serialization_seconds_count 5',
+    '# HELP agent_protocol_request_duration_seconds Request duration in seconds\n# TYPE ' +
+      'agent_protocol_request_duration_seconds histogram\n' +
+      buckets('agent_protocol_request_duration_seconds', PROTOCOL_LE, [0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 3]) +
+      '\nagent_protocol_request_duration_seconds_sum 1.53125\nagent_protocol_request_duration_seconds_count 3',
+    '# HELP agent_requests_total Replies received from agents, by decision\n# TYPE agent_requests_total counter\n' +
+      'agent_requests_total{agent="waf",decision="allow"} 1\nagent_requests_total{agent="waf",decision="block"} 1\n' +
+      'agent_requests_total{agent="auth",decision="allow"} 1',
+    '# HELP agent_request_duration_seconds Agent call duration from call start to reply in ' +
+      'seconds\n# TYPE agent_request_duration_seconds histogram\n' +
+      buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2], ',agent="waf"') +
+      '\nagent_request_duration_seconds_sum{agent="waf"} 0.5078125\nagent_request_duration_seconds_count{agent="waf"} 2\n' +
+      buckets('agent_request_duration_seconds', AGENT_LE, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], ',agent="auth"') +
+      '\nagent_request_duration_seconds_sum{agent="auth"} 40\nagent_request_duration_seconds_count{agent="auth"} 1',
+    '# HELP agent_connections_active Ready agent connections\n# TYPE agent_connections_active gauge\n' +
+      'agent_connections_active{agent="waf"} 2\nagent_connections_active{agent="auth"} 1',
+    '# HELP agent_circuit_breaker_state Circuit breaker state (0 closed, 1 open, 2 half-open)\n# TYPE agent_circuit_breaker_state gauge\n' +
+      'agent_circuit_breaker_state{agent="waf"} 0\nagent_circuit_breaker_state{agent="auth"} 1',
+    '# HELP agent_errors_total Failed agent calls and connection failures, by kind\n# TYPE agent_errors_total counter\n' +
+      'agent_errors_total{agent="waf",kind="timeout"} 1\nagent_errors_total{agent="auth",kind="abort_err"} 1\n' +
+      'agent_errors_total{agent="auth",kind="circuit_open"} 1\nagent_errors_total{agent="auth",kind="connect_failed"} 1\n' +
+      'agent_errors_total{agent="auth",kind="handshake_failed"} 1',
+  ].join('\n\n') + '\n';
 
 const SNAPSHOT: GaugeSnapshot = {
   inFlight: 4,
@@ -135,7 +156,10 @@ test('families are empty before any observation, the prefix is configurable, the
   const m = new PoolMetrics({ prefix: 'zap' });
   const { text, families } = await scrape(m);
   assert.deepEqual([...families.keys()].slice(0, 2), ['zap_requests_total', 'zap_responses_total']);
-  assert.equal(familyText(text, 'zap_in_flight_requests'), '# HELP zap_in_flight_requests Current in-flight requests\n# TYPE zap_in_flight_requests gauge\nzap_in_flight_requests 0');
+  assert.equal(
+    familyText(text, 'zap_in_flight_requests'),
+    '# HELP zap_in_flight_requests Current in-flight requests\n# TYPE zap_in_flight_requests gauge\nzap_in_flight_requests 0',
+  );
   assert.equal(families.get('agent_errors_total')?.samples.length, 0);
   assert.equal(families.get('agent_connections_active')?.samples.length, 0);
   // Two pools side by side: no name clash, nothing in prom-client's global registry.
@@ -143,8 +167,14 @@ test('families are empty before any observation, the prefix is configurable, the
   other.dispatched('waf', 0);
   assert.match(await other.metrics(), /^agent_protocol_requests_total 1$/m);
   assert.doesNotMatch(await globalRegistry.metrics(), /agent_protocol_|agent_requests_total/);
-  assert.throws(() => new PoolMetrics({ prefix: 'bad-prefix' }), (e) => isAgentPoolError(e) && e.code === 'ZAP_INVALID_CONFIG');
-  assert.throws(() => new PoolMetrics({ reportedTtlMs: 0 }), (e) => isAgentPoolError(e) && e.code === 'ZAP_INVALID_CONFIG');
+  assert.throws(
+    () => new PoolMetrics({ prefix: 'bad-prefix' }),
+    (e) => isAgentPoolError(e) && e.code === 'ZAP_INVALID_CONFIG',
+  );
+  assert.throws(
+    () => new PoolMetrics({ reportedTtlMs: 0 }),
+    (e) => isAgentPoolError(e) && e.code === 'ZAP_INVALID_CONFIG',
+  );
 });
 
 test('gauges: one source read per scrape, a removed agent disappears, a failing source keeps the scrape', async () => {
@@ -217,30 +247,31 @@ function viaGrpc(r: MetricsReport): MetricsReport {
   return (decoded as { metrics: MetricsReport }).metrics;
 }
 
-const GV20_EXPECTED = [
-  '# HELP reported_agent_requests_total Requests seen by the agent\n# TYPE reported_agent_requests_total counter\n' +
-    'reported_agent_requests_total{agent_id="waf",route="checkout"} 17\n' +
-    'reported_agent_requests_total{agent_id="auth",route="checkout"} 2',
-  '# HELP agent_queue_depth agent_queue_depth\n# TYPE agent_queue_depth gauge\n' +
-    'agent_queue_depth{agent_id="waf",path="C:\\\\tmp \\"q\\"\\nx"} 3',
-  '# HELP agent_rule_eval_seconds Rule evaluation time\n# TYPE agent_rule_eval_seconds histogram\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="waf",engine="string-bounds",le="0.5"} 3\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="waf",engine="string-bounds",le="+Inf"} 4\n' +
-    'agent_rule_eval_seconds_sum{agent_id="waf",engine="string-bounds"} 0.75\n' +
-    'agent_rule_eval_seconds_count{agent_id="waf",engine="string-bounds"} 4\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="waf",engine="number-bounds",le="0.5"} 3\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="waf",engine="number-bounds",le="+Inf"} 4\n' +
-    'agent_rule_eval_seconds_sum{agent_id="waf",engine="number-bounds"} 0.75\n' +
-    'agent_rule_eval_seconds_count{agent_id="waf",engine="number-bounds"} 4\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="auth",engine="grpc",le="0.5"} 1\n' +
-    'agent_rule_eval_seconds_bucket{agent_id="auth",engine="grpc",le="+Inf"} 2\n' +
-    'agent_rule_eval_seconds_sum{agent_id="auth",engine="grpc"} 1.5\n' +
-    'agent_rule_eval_seconds_count{agent_id="auth",engine="grpc"} 2',
-  '# HELP agent_temperature agent_temperature\n# TYPE agent_temperature gauge\n' +
-    'agent_temperature{agent_id="auth",probe="hot"} +Inf\n' +
-    'agent_temperature{agent_id="auth",probe="cold"} -Inf',
-  '# HELP agent_ratio Hit ratio\n# TYPE agent_ratio gauge\nagent_ratio{agent_id="auth"} NaN',
-].join('\n\n') + '\n';
+const GV20_EXPECTED =
+  [
+    '# HELP reported_agent_requests_total Requests seen by the agent\n# TYPE reported_agent_requests_total counter\n' +
+      'reported_agent_requests_total{agent_id="waf",route="checkout"} 17\n' +
+      'reported_agent_requests_total{agent_id="auth",route="checkout"} 2',
+    '# HELP agent_queue_depth agent_queue_depth\n# TYPE agent_queue_depth gauge\n' +
+      'agent_queue_depth{agent_id="waf",path="C:\\\\tmp \\"q\\"\\nx"} 3',
+    '# HELP agent_rule_eval_seconds Rule evaluation time\n# TYPE agent_rule_eval_seconds histogram\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="waf",engine="string-bounds",le="0.5"} 3\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="waf",engine="string-bounds",le="+Inf"} 4\n' +
+      'agent_rule_eval_seconds_sum{agent_id="waf",engine="string-bounds"} 0.75\n' +
+      'agent_rule_eval_seconds_count{agent_id="waf",engine="string-bounds"} 4\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="waf",engine="number-bounds",le="0.5"} 3\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="waf",engine="number-bounds",le="+Inf"} 4\n' +
+      'agent_rule_eval_seconds_sum{agent_id="waf",engine="number-bounds"} 0.75\n' +
+      'agent_rule_eval_seconds_count{agent_id="waf",engine="number-bounds"} 4\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="auth",engine="grpc",le="0.5"} 1\n' +
+      'agent_rule_eval_seconds_bucket{agent_id="auth",engine="grpc",le="+Inf"} 2\n' +
+      'agent_rule_eval_seconds_sum{agent_id="auth",engine="grpc"} 1.5\n' +
+      'agent_rule_eval_seconds_count{agent_id="auth",engine="grpc"} 2',
+    '# HELP agent_temperature agent_temperature\n# TYPE agent_temperature gauge\n' +
+      'agent_temperature{agent_id="auth",probe="hot"} +Inf\n' +
+      'agent_temperature{agent_id="auth",probe="cold"} -Inf',
+    '# HELP agent_ratio Hit ratio\n# TYPE agent_ratio gauge\nagent_ratio{agent_id="auth"} NaN',
+  ].join('\n\n') + '\n';
 
 test('GV-20: JSON and gRPC reports become §12.3 exposition text', async () => {
   const { warnings, onWarning } = quiet();
@@ -285,11 +316,20 @@ test('GV-20: JSON and gRPC reports become §12.3 exposition text', async () => {
 test('§12.3: a report replaces the stored value; our own names are renamed, others are not', async () => {
   const m = new PoolMetrics({ onWarning: quiet().onWarning });
   const counter = (name: string, value: number): MetricSample => ({ name, labels: { rule: '942100' }, value });
-  m.agentReported('waf', report({ counters: [counter('agent_requests_blocked_total', 17), counter('agent_protocol_requests_total', 1)] }), 0);
+  m.agentReported(
+    'waf',
+    report({ counters: [counter('agent_requests_blocked_total', 17), counter('agent_protocol_requests_total', 1)] }),
+    0,
+  );
   m.agentReported('waf', report({ counters: [counter('agent_requests_blocked_total', 5)] }), 1);
   m.agentReported(
     'waf',
-    report({ gauges: [{ name: 'agent_request_duration_seconds_bucket', labels: {}, value: 1 }, { name: 'agent_in_flight_requests', labels: {}, value: 3 }] }),
+    report({
+      gauges: [
+        { name: 'agent_request_duration_seconds_bucket', labels: {}, value: 1 },
+        { name: 'agent_in_flight_requests', labels: {}, value: 3 },
+      ],
+    }),
     2,
   );
   const { families } = await scrape(m);
@@ -331,10 +371,7 @@ test('§12.3: invalid names and conflicting series are dropped with one warning 
   m.agentReported('waf', bad, 0);
   m.agentReported('waf', bad, 1);
   const { families } = await scrape(m);
-  assert.deepEqual(
-    [...families.keys()].slice(20),
-    ['good_gauge', 'ns:with_colon', 'h_count'],
-  );
+  assert.deepEqual([...families.keys()].slice(20), ['good_gauge', 'ns:with_colon', 'h_count']);
   assert.equal(families.get('good_gauge')?.samples.length, 1);
   assert.equal(families.get('good_gauge')?.type, 'gauge');
   // `h_count` came before histogram `h` in this report, so `h` is the one refused.
@@ -362,7 +399,10 @@ test('§12.3: 10 000-series cap, existing series still update, one warning per s
   assert.equal(samples.length, 10_000);
   assert.equal(samples.find((s) => s.labels['q'] === '0')?.value, '2');
   assert.equal(samples.find((s) => s.labels['q'] === '9999')?.value, '1');
-  assert.equal(samples.some((s) => s.labels['q'] === '10000' || s.labels['q'] === '10001'), false);
+  assert.equal(
+    samples.some((s) => s.labels['q'] === '10000' || s.labels['q'] === '10001'),
+    false,
+  );
   // Maintenance frees the 5000 not updated since t=0: the episode ends, the next one warns again.
   m.sweep(300_000);
   assert.equal(m.reportedSeries, 5000);
@@ -406,7 +446,16 @@ test('a caller-supplied registry is filled; a name already taken there drops the
   const { warnings, onWarning } = quiet();
   const m = new PoolMetrics({ registry, onWarning });
   assert.equal(m.registry, registry);
-  m.agentReported('waf', report({ gauges: [{ name: 'taken', labels: {}, value: 9 }, { name: 'free', labels: {}, value: 1 }] }), 0);
+  m.agentReported(
+    'waf',
+    report({
+      gauges: [
+        { name: 'taken', labels: {}, value: 9 },
+        { name: 'free', labels: {}, value: 1 },
+      ],
+    }),
+    0,
+  );
   const { families } = await scrape(m);
   assert.equal(families.get('taken')?.help, 'Someone else');
   assert.equal(families.get('taken')?.samples[0]?.value, '0');

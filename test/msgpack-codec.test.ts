@@ -15,12 +15,25 @@ const isProtocolError = (err: unknown): boolean => (err as AgentPoolError).code 
 
 const GV26_CHUNK = bytes(
   '86', // map, 6 entries, in the §6.3 key order
-  'ae', ascii('correlation_id'), 'a5', ascii('req-7'),
-  'a4', ascii('data'), 'c4 04 00ff1080', // bin 8, 4 bytes
-  'a7', ascii('is_last'), 'c2',
-  'aa', ascii('total_size'), 'c0',
-  'ab', ascii('chunk_index'), '02',
-  'ae', ascii('bytes_received'), '0c',
+  'ae',
+  ascii('correlation_id'),
+  'a5',
+  ascii('req-7'),
+  'a4',
+  ascii('data'),
+  'c4 04 00ff1080', // bin 8, 4 bytes
+  'a7',
+  ascii('is_last'),
+  'c2',
+  'aa',
+  ascii('total_size'),
+  'c0',
+  'ab',
+  ascii('chunk_index'),
+  '02',
+  'ae',
+  ascii('bytes_received'),
+  '0c',
 );
 
 const chunk: RequestBodyChunkEvent = {
@@ -47,18 +60,48 @@ test('GV-26 a plain Uint8Array body is written as bin too', () => {
 // The §2.4 minimal reply as a msgpack map: {"version":2,"decision":"allow","audit":{"custom":{"correlation_id":"c-42"}}}
 const MINIMAL_MAP = bytes(
   '83',
-  'a7', ascii('version'), '02',
-  'a8', ascii('decision'), 'a5', ascii('allow'),
-  'a5', ascii('audit'), '81', 'a6', ascii('custom'), '81', 'ae', ascii('correlation_id'), 'a4', ascii('c-42'),
+  'a7',
+  ascii('version'),
+  '02',
+  'a8',
+  ascii('decision'),
+  'a5',
+  ascii('allow'),
+  'a5',
+  ascii('audit'),
+  '81',
+  'a6',
+  ascii('custom'),
+  '81',
+  'ae',
+  ascii('correlation_id'),
+  'a4',
+  ascii('c-42'),
 );
 
 // The same reply as a Rust msgpack agent writes it: every struct a positional array in §6.9.1 / §6.9.4 order.
 const MINIMAL_ARRAY = bytes(
   '9a', // array of 10 (no top-level correlation_id)
-  '02', 'a5', ascii('allow'),
-  '90', '90', '80', // request_headers, response_headers, routing_metadata
-  '95', '90', '90', 'c0', '90', '81', 'ae', ascii('correlation_id'), 'a4', ascii('c-42'), // audit
-  'c2', 'c0', 'c0', 'c0', // needs_more, mutations, websocket_decision
+  '02',
+  'a5',
+  ascii('allow'),
+  '90',
+  '90',
+  '80', // request_headers, response_headers, routing_metadata
+  '95',
+  '90',
+  '90',
+  'c0',
+  '90',
+  '81',
+  'ae',
+  ascii('correlation_id'),
+  'a4',
+  ascii('c-42'), // audit
+  'c2',
+  'c0',
+  'c0',
+  'c0', // needs_more, mutations, websocket_decision
 );
 
 test('GV-26 AgentResponse accepted as a map', () => {
@@ -160,8 +203,18 @@ test('integers take the smallest form; above 32 bits a 64-bit integer, never a f
   const wire = { sequence: 1, timestamp_ms: 1767225600000, list: [1, 2 ** 40] };
   assert.equal(
     hex(msgpackCodec.encodeValue(wire)),
-    '83' + 'a8' + ascii('sequence') + '01' + 'ac' + ascii('timestamp_ms') + 'd30000019b76daa800' +
-      'a4' + ascii('list') + '92' + '01' + 'd30000010000000000',
+    '83' +
+      'a8' +
+      ascii('sequence') +
+      '01' +
+      'ac' +
+      ascii('timestamp_ms') +
+      'd30000019b76daa800' +
+      'a4' +
+      ascii('list') +
+      '92' +
+      '01' +
+      'd30000010000000000',
   );
   assert.deepEqual(wire, { sequence: 1, timestamp_ms: 1767225600000, list: [1, 2 ** 40] });
   assert.deepEqual(msgpackCodec.decodeValue(msgpackCodec.encodeValue(wire)), wire);
@@ -187,13 +240,28 @@ test('u64 event fields above 2^32 are written as 64-bit integers and read back',
 test('an integer beyond 2^53 − 1 makes the message malformed', () => {
   const body = bytes(
     '87',
-    'ae', ascii('correlation_id'), 'a1', ascii('c'),
-    'a6', ascii('status'), 'cc c8',
-    'ab', ascii('duration_ms'), 'cf 0020000000000000', // 2^53
-    'b1', ascii('request_body_size'), '00',
-    'b2', ascii('response_body_size'), '00',
-    'b1', ascii('upstream_attempts'), '01',
-    'a5', ascii('error'), 'c0',
+    'ae',
+    ascii('correlation_id'),
+    'a1',
+    ascii('c'),
+    'a6',
+    ascii('status'),
+    'cc c8',
+    'ab',
+    ascii('duration_ms'),
+    'cf 0020000000000000', // 2^53
+    'b1',
+    ascii('request_body_size'),
+    '00',
+    'b2',
+    ascii('response_body_size'),
+    '00',
+    'b1',
+    ascii('upstream_attempts'),
+    '01',
+    'a5',
+    ascii('error'),
+    'c0',
   );
   assert.throws(() => msgpackCodec.decodeEvent('request_complete', body), isProtocolError);
   const ok = Buffer.from(body);
@@ -206,26 +274,75 @@ test('an integer beyond 2^53 − 1 makes the message malformed', () => {
 test('a Rust proxy event: duplicate correlation_id, lexicographic keys, positional nested structs, base64 str data', () => {
   const rustChunk = bytes(
     '87', // the injected key first, then the event's own keys sorted (its correlation_id again)
-    'ae', ascii('correlation_id'), 'a5', ascii('req-7'),
-    'ae', ascii('bytes_received'), '0c',
-    'ab', ascii('chunk_index'), '02',
-    'ae', ascii('correlation_id'), 'a5', ascii('req-7'),
-    'a4', ascii('data'), 'a8', ascii('AP8QgA=='),
-    'a7', ascii('is_last'), 'c2',
-    'aa', ascii('total_size'), 'c0',
+    'ae',
+    ascii('correlation_id'),
+    'a5',
+    ascii('req-7'),
+    'ae',
+    ascii('bytes_received'),
+    '0c',
+    'ab',
+    ascii('chunk_index'),
+    '02',
+    'ae',
+    ascii('correlation_id'),
+    'a5',
+    ascii('req-7'),
+    'a4',
+    ascii('data'),
+    'a8',
+    ascii('AP8QgA=='),
+    'a7',
+    ascii('is_last'),
+    'c2',
+    'aa',
+    ascii('total_size'),
+    'c0',
   );
   assert.deepEqual(msgpackCodec.decodeEvent('request_body_chunk', rustChunk), { event: chunk, correlationId: 'req-7' });
 
   const rustHeaders = bytes(
     '85',
-    'ae', ascii('correlation_id'), 'a5', ascii('req-7'),
-    'a7', ascii('headers'), '81', 'a4', ascii('host'), '91', 'a1', ascii('h'),
-    'a8', ascii('metadata'),
+    'ae',
+    ascii('correlation_id'),
+    'a5',
+    ascii('req-7'),
+    'a7',
+    ascii('headers'),
+    '81',
+    'a4',
+    ascii('host'),
+    '91',
+    'a1',
+    ascii('h'),
+    'a8',
+    ascii('metadata'),
     '9b', // positional RequestMetadata, traceparent left out (trailing default)
-    'a5', ascii('req-7'), 'a1', ascii('r'), 'a3', ascii('::1'), 'cd 1f90', 'c0', 'a6', ascii('HTTP/2'),
-    'c0', 'c0', 'a1', ascii('x'), 'c0', 'b9', ascii('2026-01-01T00:00:00+00:00'),
-    'a6', ascii('method'), 'a3', ascii('GET'),
-    'a3', ascii('uri'), 'a1', ascii('/'),
+    'a5',
+    ascii('req-7'),
+    'a1',
+    ascii('r'),
+    'a3',
+    ascii('::1'),
+    'cd 1f90',
+    'c0',
+    'a6',
+    ascii('HTTP/2'),
+    'c0',
+    'c0',
+    'a1',
+    ascii('x'),
+    'c0',
+    'b9',
+    ascii('2026-01-01T00:00:00+00:00'),
+    'a6',
+    ascii('method'),
+    'a3',
+    ascii('GET'),
+    'a3',
+    ascii('uri'),
+    'a1',
+    ascii('/'),
   );
   assert.deepEqual(msgpackCodec.decodeEvent('request_headers', rustHeaders), {
     correlationId: 'req-7',

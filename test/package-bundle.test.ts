@@ -45,7 +45,15 @@ before(() => {
 
 async function bundle(outfile: string, externals: readonly string[]): Promise<void> {
   const esbuild = join(root, 'node_modules', 'esbuild', 'bin', 'esbuild');
-  const args = [join(dir, 'app.mjs'), '--bundle', '--platform=node', '--format=esm', '--log-level=error', `--outfile=${outfile}`, ...externals.map((e) => `--external:${e}`)];
+  const args = [
+    join(dir, 'app.mjs'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--log-level=error',
+    `--outfile=${outfile}`,
+    ...externals.map((e) => `--external:${e}`),
+  ];
   await run(esbuild, args, { cwd: dir, timeout: 60_000 });
 }
 

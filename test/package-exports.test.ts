@@ -19,10 +19,19 @@ async function entry(subpath: string): Promise<Record<string, unknown>> {
   return (await import(specifier)) as Record<string, unknown>;
 }
 
-/** The bare specifiers resolved while a fresh node imports `specifier` (a resolve hook reports them). */
+// A module resolve hook (module.register) that reports on stderr, one `PACKAGE <name>` line each,
+// every bare specifier resolved while it is registered.
+const LOAD_HOOK = `export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  if (!/^(?:\\.|\\/|node:|file:|data:)/.test(specifier)) process.stderr.write('PACKAGE ' + specifier + '\\n');
+  return result;
+}`;
+
+/** The bare specifiers resolved while a fresh node imports `specifier`. */
 async function packagesLoadedBy(specifier: string): Promise<Set<string>> {
+  const hook = `data:text/javascript,${encodeURIComponent(LOAD_HOOK)}`;
   const script = `import { register } from 'node:module';
-register('./test/support/package-load-hook.mjs', import.meta.url);
+register(${JSON.stringify(hook)});
 await import(${JSON.stringify(specifier)});`;
   const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 60_000 });
   return new Set([...stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1] as string));
@@ -35,7 +44,17 @@ describe('package exports', () => {
 
   test('the root holds the pool and agent API, and nothing of the subpaths', async () => {
     const api = await entry('');
-    for (const name of ['AgentPool', 'AgentServer', 'ReverseConnector', 'AgentPoolError', 'ErrorCode', 'allow', 'block', 'failClosedResponse', 'VERSION']) {
+    for (const name of [
+      'AgentPool',
+      'AgentServer',
+      'ReverseConnector',
+      'AgentPoolError',
+      'ErrorCode',
+      'allow',
+      'block',
+      'failClosedResponse',
+      'VERSION',
+    ]) {
       assert.ok(name in api, `root exports ${name}`);
     }
     for (const name of ['loadConfig', 'connectionMachine', 'killWorker', 'encodeFrame', 'FrameDecoder', 'jsonCodec', 'PROTO_FILE']) {
@@ -47,7 +66,17 @@ describe('package exports', () => {
 
   test('/protocol holds codecs, frames and the .proto file', async () => {
     const api = await entry('/protocol');
-    for (const name of ['encodeFrame', 'FrameDecoder', 'jsonCodec', 'msgpackCodec', 'codecFor', 'MessageType', 'connectUdsAgent', 'connectGrpcAgent', 'ErrorCode']) {
+    for (const name of [
+      'encodeFrame',
+      'FrameDecoder',
+      'jsonCodec',
+      'msgpackCodec',
+      'codecFor',
+      'MessageType',
+      'connectUdsAgent',
+      'connectGrpcAgent',
+      'ErrorCode',
+    ]) {
       assert.ok(name in api, `/protocol exports ${name}`);
     }
     assert.ok(existsSync(api['PROTO_FILE'] as string), 'PROTO_FILE names an existing file');

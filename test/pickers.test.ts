@@ -95,22 +95,39 @@ describe('health-based picker', () => {
   test('health-based: weight ∝ lmin / latency — the faster connection gets 4× the picks of one 4× slower', () => {
     // weights 1 and 0.25: of 1 000 evenly spread RNG values, 800 land on the fast one
     const candidates = [view(1, { latencyEwmaMs: 10 }), view(2, { latencyEwmaMs: 40 })];
-    assert.deepEqual(sweep((r) => new HealthBasedPicker(r), candidates, 1_000), { 1: 800, 2: 200 });
+    assert.deepEqual(
+      sweep((r) => new HealthBasedPicker(r), candidates, 1_000),
+      { 1: 800, 2: 200 },
+    );
     // and the order of the candidates does not matter
     const reversed = [view(2, { latencyEwmaMs: 40 }), view(1, { latencyEwmaMs: 10 })];
-    assert.deepEqual(sweep((r) => new HealthBasedPicker(r), reversed, 1_000), { 1: 800, 2: 200 });
+    assert.deepEqual(
+      sweep((r) => new HealthBasedPicker(r), reversed, 1_000),
+      { 1: 800, 2: 200 },
+    );
   });
 
   test('health-based: weight ∝ max(0.01, 1 − failure EWMA) — a failing connection keeps a 1 % floor', () => {
     // weights 1, 0.5 and 0.01 (total 1.51): 1 000, 500 and 10 of 1 510 RNG values
     const candidates = [view(1), view(2, { errorEwma: 0.5 }), view(3, { errorEwma: 1 })];
-    assert.deepEqual(sweep((r) => new HealthBasedPicker(r), candidates, 1_510), { 1: 1_000, 2: 500, 3: 10 });
+    assert.deepEqual(
+      sweep((r) => new HealthBasedPicker(r), candidates, 1_510),
+      { 1: 1_000, 2: 500, 3: 10 },
+    );
   });
 
   test('health-based: both factors multiply; an unknown latency counts as factor 1', () => {
     // weights: 1 (no latency yet) · 1 (lmin 10 / 10) · 0.5 (10 / 20) · (1 − 0.5) × 0.5 = 0.25; total 2.75
-    const candidates = [view(1), view(2, { latencyEwmaMs: 10 }), view(3, { latencyEwmaMs: 20 }), view(4, { latencyEwmaMs: 20, errorEwma: 0.5 })];
-    assert.deepEqual(sweep((r) => new HealthBasedPicker(r), candidates, 2_750), { 1: 1_000, 2: 1_000, 3: 500, 4: 250 });
+    const candidates = [
+      view(1),
+      view(2, { latencyEwmaMs: 10 }),
+      view(3, { latencyEwmaMs: 20 }),
+      view(4, { latencyEwmaMs: 20, errorEwma: 0.5 }),
+    ];
+    assert.deepEqual(
+      sweep((r) => new HealthBasedPicker(r), candidates, 2_750),
+      { 1: 1_000, 2: 1_000, 3: 500, 4: 250 },
+    );
   });
 
   test('health-based: RNG ends map to the first and last candidate; one candidate needs no RNG; none → undefined', () => {
@@ -126,7 +143,10 @@ describe('health-based picker', () => {
 describe('random picker', () => {
   test('random: uniform — an even RNG sweep picks each candidate equally often', () => {
     const candidates = [view(1), view(2), view(3), view(4)];
-    assert.deepEqual(sweep((r) => new RandomPicker(r), candidates, 400), { 1: 100, 2: 100, 3: 100, 4: 100 });
+    assert.deepEqual(
+      sweep((r) => new RandomPicker(r), candidates, 400),
+      { 1: 100, 2: 100, 3: 100, 4: 100 },
+    );
   });
 
   test('random: floor(r × n) — the RNG ends map to the first and last candidate; none → undefined', () => {

@@ -47,7 +47,9 @@ test('counters equal the work done, per agent and decision, through 2 workers', 
   const n = 200;
   await Promise.all(Array.from({ length: n }, (_, i) => pool.sendRequestHeaders('waf', `w-${i}`, requestHeaders(`w-${i}`))));
   await Promise.all(Array.from({ length: n }, (_, i) => pool.sendRequestHeaders('auth', `a-${i}`, requestHeaders(`a-${i}`))));
-  await Promise.allSettled(Array.from({ length: 3 }, (_, i) => pool.sendRequestHeaders('waf', `t-${i}`, requestHeaders(`t-${i}`, '/slow'), { timeoutMs: 20 })));
+  await Promise.allSettled(
+    Array.from({ length: 3 }, (_, i) => pool.sendRequestHeaders('waf', `t-${i}`, requestHeaders(`t-${i}`, '/slow'), { timeoutMs: 20 })),
+  );
 
   const report: MetricsReport = {
     agentId: 'ignored',

@@ -26,7 +26,10 @@ function newPool(config: ConstructorParameters<typeof AgentPool>[0]): AgentPool 
 }
 
 const echoUri: AgentHandler = {
-  onRequestHeaders: (e) => (e.uri.includes('evil') ? { decision: { type: 'block', status: 403, body: 'no', headers: null } } : { requestHeaders: [{ op: 'set', name: 'x-uri', value: e.uri }] }),
+  onRequestHeaders: (e) =>
+    e.uri.includes('evil')
+      ? { decision: { type: 'block', status: 403, body: 'no', headers: null } }
+      : { requestHeaders: [{ op: 'set', name: 'x-uri', value: e.uri }] },
 };
 
 function summary(r: AgentResponse): string {
@@ -57,7 +60,10 @@ describe('AgentPool', () => {
   test('unknown agent → ZAP_NOT_FOUND; bad config → ZAP_INVALID_CONFIG', async () => {
     const pool = newPool({ workers: 0 });
     await assert.rejects(pool.sendRequestHeaders('nope', 'c', requestHeaders('c')), { code: 'ZAP_NOT_FOUND' });
-    assert.throws(() => new AgentPool({ workers: 0, connectionsPerAgent: 0 }), { code: 'ZAP_INVALID_CONFIG', message: /connectionsPerAgent/ });
+    assert.throws(() => new AgentPool({ workers: 0, connectionsPerAgent: 0 }), {
+      code: 'ZAP_INVALID_CONFIG',
+      message: /connectionsPerAgent/,
+    });
     assert.throws(() => new AgentPool({ workers: 0, loadBalanceStrategy: 'fastest' as never }), { code: 'ZAP_INVALID_CONFIG' });
     await assert.rejects(pool.addAgent('x', 'ftp://nope'), { code: 'ZAP_INVALID_CONFIG' });
   });
@@ -66,7 +72,10 @@ describe('AgentPool', () => {
     const pool = newPool({ workers: 0, reconnectInitialBackoffMs: 50 });
     const { ready, errors } = await pool.addAgent('down', `unix:${socketPath('nobody')}`);
     assert.equal(ready, 0);
-    assert.deepEqual(errors.map((e) => e.code), Array(4).fill('ZAP_CONNECT_FAILED'));
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      Array(4).fill('ZAP_CONNECT_FAILED'),
+    );
     await assert.rejects(pool.sendRequestHeaders('down', 'c', requestHeaders('c')), { code: 'ZAP_NO_HEALTHY_CONNECTION' });
   });
 
@@ -81,7 +90,10 @@ describe('AgentPool', () => {
       }
       const counts = pool.agentStats('lb').connections.map((c) => c.dispatched);
       assert.equal(counts.length, 4);
-      assert.equal(counts.reduce((a, b) => a + b, 0), n);
+      assert.equal(
+        counts.reduce((a, b) => a + b, 0),
+        n,
+      );
       // Each batch of 20 is picked before any reply arrives: round-robin deals 5 to each connection,
       // least-connections always picks one of the least loaded, which also ends each batch at 5 each.
       // The random pickers' exact behaviour is in pickers.test.ts (injected RNG); here: a wide band.
@@ -115,7 +127,10 @@ describe('AgentPool', () => {
     }
     const afterCounts = pool.agentStats('aff').connections.map((c) => c.dispatched);
     assert.equal(afterCounts[carrier], 6);
-    assert.equal(afterCounts.reduce((a, b) => a + b, 0), 6);
+    assert.equal(
+      afterCounts.reduce((a, b) => a + b, 0),
+      6,
+    );
     pool.endRequest('req-1');
     assert.equal(pool.agentStats('aff').correlationAffinities, 0);
   });
@@ -174,10 +189,20 @@ describe('AgentPool', () => {
     assert.deepEqual(cancelled.sort(), ['x1:client_disconnect', 'x2:timeout']);
     // Positive marker: one call per connection (round-robin), written after any Cancel the pool
     // sent; once all four are answered, every Cancel frame and reply has arrived.
-    const carriers = pool.agentStats('ab').connections.filter((c) => c.dispatched === 1).map((c) => c.id);
+    const carriers = pool
+      .agentStats('ab')
+      .connections.filter((c) => c.dispatched === 1)
+      .map((c) => c.id);
     assert.equal(carriers.length, 2, 'x1 and x2 went to two connections');
     await Promise.all(['m1', 'm2', 'm3', 'm4'].map((cid) => pool.sendRequestHeaders('ab', cid, requestHeaders(cid, '/marker'))));
-    assert.deepEqual(pool.agentStats('ab').connections.map((c) => c.dispatched).sort(), [1, 1, 2, 2], 'one marker on each connection');
+    assert.deepEqual(
+      pool
+        .agentStats('ab')
+        .connections.map((c) => c.dispatched)
+        .sort(),
+      [1, 1, 2, 2],
+      'one marker on each connection',
+    );
     assert.deepEqual(cancelFrames.sort(), ['x1', 'x2'], 'one Cancel frame per call: none on the other connections');
     assert.equal(pool.agentStats('ab').lateReplies, 0, 'the agent answered neither cancelled call');
     assert.equal(pool.stats().lateResults, 0);
@@ -203,7 +228,11 @@ describe('AgentPool', () => {
     // every call is with the agent, so half of them really are in flight on worker 0
     await waitFor(() => hung === 20);
     const outcomes: string[] = [];
-    for (const p of hanging) p.then(() => outcomes.push('ok'), (e: AgentPoolError) => outcomes.push(e.code));
+    for (const p of hanging)
+      p.then(
+        () => outcomes.push('ok'),
+        (e: AgentPoolError) => outcomes.push(e.code),
+      );
     const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
     await killWorker(pool, 0);
     await lost;
@@ -228,7 +257,10 @@ describe('AgentPool', () => {
       const r = await pool.sendRequestHeadersWithStickySession('s1', 'st', `c${i}`, requestHeaders(`c${i}`));
       assert.equal(r.usedSticky, true);
     }
-    const counts = pool.agentStats('st').connections.map((c) => c.dispatched).sort();
+    const counts = pool
+      .agentStats('st')
+      .connections.map((c) => c.dispatched)
+      .sort();
     assert.deepEqual(counts, [0, 0, 0, 6]);
   });
 

@@ -32,14 +32,7 @@ import {
   type PbProxyControl,
   type PbProxyToAgent,
 } from '../src/protocol/proto-mapping.js';
-import type {
-  AgentResponse,
-  Capabilities,
-  EventKind,
-  EventMap,
-  HandshakeResponse,
-  HealthStatus,
-} from '../src/protocol/types.js';
+import type { AgentResponse, Capabilities, EventKind, EventMap, HandshakeResponse, HealthStatus } from '../src/protocol/types.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 
 const T0 = 1_767_225_600_000;
@@ -76,7 +69,10 @@ test('PROTO_FILE is the absolute path of proto/agent_v2.proto and both loaders r
   assert.ok(isAbsolute(PROTO_FILE));
   assert.ok(PROTO_FILE.endsWith('/proto/agent_v2.proto'));
   assert.ok(existsSync(PROTO_FILE));
-  const service = def['zentinel.agent.v2.AgentServiceV2'] as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>;
+  const service = def['zentinel.agent.v2.AgentServiceV2'] as Record<
+    string,
+    { path: string; requestStream: boolean; responseStream: boolean }
+  >;
   assert.equal(service['ProcessStream']?.path, '/zentinel.agent.v2.AgentServiceV2/ProcessStream');
   assert.equal(service['ProcessStream']?.requestStream, true);
   assert.equal(service['ControlStream']?.responseStream, true);
@@ -200,7 +196,7 @@ test('event mapping: send-time timestamp_ms, bytes_transferred, content_type def
   assert.deepEqual(back, { type: 'event', kind: 'guardrail_inspect', correlationId: 'gr-31', event: { ...noDefaults, contentType: 1 } });
 });
 
-test('event mapping: the correlationId argument wins over the event\'s own ids; RequestHeaders metadata carries it', () => {
+test("event mapping: the correlationId argument wins over the event's own ids; RequestHeaders metadata carries it", () => {
   const p = viaP2A(eventToProto('request_headers', EVENTS.request_headers, 'other', T0));
   assert.equal(p.request_headers?.metadata?.correlation_id, 'other');
   assert.equal(p.request_headers?.http_version, 'HTTP/1.1');
@@ -254,18 +250,30 @@ test('agent side: handshake with config, and an empty ProxyToAgent is unknown', 
 // AgentResponse
 
 const RESPONSES: Array<[string, AgentResponse]> = [
-  ['allow with ops and audit', response({
-    requestHeaders: [
-      { op: 'set', name: 'x-user', value: 'alice' },
-      { op: 'add', name: 'x-tag', value: 'a' },
-      { op: 'remove', name: 'cookie' },
-    ],
-    responseHeaders: [{ op: 'set', name: 'x-frame-options', value: 'DENY' }],
-    audit: { tags: ['sqli'], ruleIds: ['942100'], confidence: 0.98, reasonCodes: ['SQLI'], custom: { correlation_id: 'req-7', note: 'x' } },
-    needsMore: true,
-    processingTimeMs: 0,
-  })],
-  ['block with headers', response({ decision: { type: 'block', status: 403, body: null, headers: { 'x-blocked-by': 'waf', 'x-b': '2' } } })],
+  [
+    'allow with ops and audit',
+    response({
+      requestHeaders: [
+        { op: 'set', name: 'x-user', value: 'alice' },
+        { op: 'add', name: 'x-tag', value: 'a' },
+        { op: 'remove', name: 'cookie' },
+      ],
+      responseHeaders: [{ op: 'set', name: 'x-frame-options', value: 'DENY' }],
+      audit: {
+        tags: ['sqli'],
+        ruleIds: ['942100'],
+        confidence: 0.98,
+        reasonCodes: ['SQLI'],
+        custom: { correlation_id: 'req-7', note: 'x' },
+      },
+      needsMore: true,
+      processingTimeMs: 0,
+    }),
+  ],
+  [
+    'block with headers',
+    response({ decision: { type: 'block', status: 403, body: null, headers: { 'x-blocked-by': 'waf', 'x-b': '2' } } }),
+  ],
   ['redirect', response({ decision: { type: 'redirect', url: 'https://login.example/', status: 302 }, processingTimeMs: 7 })],
   ['challenge', response({ decision: { type: 'challenge', challengeType: 'captcha', params: { site_key: 'k1' } } })],
   ['challenge with {} params', response({ decision: { type: 'challenge', challengeType: 'js', params: {} } })],
@@ -283,7 +291,13 @@ for (const [name, resp] of RESPONSES) {
 
 test('AgentResponse encode: custom non-string values as JSON text; uncarriable fields dropped and named', () => {
   const resp = response({
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: { correlation_id: 'req-7', n: 3, o: { a: true }, s: 'x', u: undefined } },
+    audit: {
+      tags: [],
+      ruleIds: [],
+      confidence: null,
+      reasonCodes: [],
+      custom: { correlation_id: 'req-7', n: 3, o: { a: true }, s: 'x', u: undefined },
+    },
     routingMetadata: { guardrail_response: '{}' },
     requestBodyMutation: { data: '', chunkIndex: 0 },
     websocketDecision: { type: 'drop' },
@@ -299,20 +313,31 @@ test('AgentResponse encode: custom non-string values as JSON text; uncarriable f
   assert.deepEqual(grpcDroppedResponseFields(response()), []);
 });
 
-test('AgentResponse decode (§8.5): unset decision = Allow; block headers last wins, [] → null; empty HeaderOp dropped; audit unset → empty', () => {
-  assert.deepEqual(agentResponseFromProto({ correlation_id: 'c' }), response({ correlationId: 'c' }));
-  const blocked = agentResponseFromProto({
-    block: { status: 451, headers: [{ name: 'x', value: '1' }, { name: 'y', value: '2' }, { name: 'x', value: '3' }] },
-    request_headers: [{}, { remove: 'cookie' }, { set: null }],
-  });
-  assert.deepEqual(blocked.decision, { type: 'block', status: 451, body: null, headers: { x: '3', y: '2' } });
-  assert.deepEqual(blocked.requestHeaders, [{ op: 'remove', name: 'cookie' }]);
-  const fromBytes = agentToProxyFromProto(A2P.deserialize(A2P.serialize({ response: { block: { status: 403, headers: [] } } })));
-  assert.ok(fromBytes.type === 'response');
-  assert.deepEqual(fromBytes.response.decision, { type: 'block', status: 403, body: null, headers: null });
-  assert.deepEqual(fromBytes.response.audit, { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} });
-  assert.equal('processingTimeMs' in fromBytes.response, false);
-});
+test(
+  'AgentResponse decode (§8.5): unset decision = Allow; block headers last wins, [] → null; empty ' +
+    'HeaderOp dropped; audit unset → empty',
+  () => {
+    assert.deepEqual(agentResponseFromProto({ correlation_id: 'c' }), response({ correlationId: 'c' }));
+    const blocked = agentResponseFromProto({
+      block: {
+        status: 451,
+        headers: [
+          { name: 'x', value: '1' },
+          { name: 'y', value: '2' },
+          { name: 'x', value: '3' },
+        ],
+      },
+      request_headers: [{}, { remove: 'cookie' }, { set: null }],
+    });
+    assert.deepEqual(blocked.decision, { type: 'block', status: 451, body: null, headers: { x: '3', y: '2' } });
+    assert.deepEqual(blocked.requestHeaders, [{ op: 'remove', name: 'cookie' }]);
+    const fromBytes = agentToProxyFromProto(A2P.deserialize(A2P.serialize({ response: { block: { status: 403, headers: [] } } })));
+    assert.ok(fromBytes.type === 'response');
+    assert.deepEqual(fromBytes.response.decision, { type: 'block', status: 403, body: null, headers: null });
+    assert.deepEqual(fromBytes.response.audit, { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} });
+    assert.equal('processingTimeMs' in fromBytes.response, false);
+  },
+);
 
 test('AgentResponse decode: audit.custom strings are kept as received (no JSON decoding); float confidence reads back short', () => {
   const p = viaA2P({ response: { correlation_id: 'c', audit: { custom: { n: '3', j: '{"a":1}' }, confidence: 0.1 } } });
@@ -376,7 +401,9 @@ test('capabilities: configure is never emitted; 0 and 8 both read as configure; 
 });
 
 test('capabilities: missing sub-messages take the §5.4 defaults (health config 10 000 ms, load true, resources false)', () => {
-  const fromBytes = agentToProxyFromProto(viaA2P({ handshake: { protocol_version: 2, success: true, capabilities: { agent_id: 'a', protocol_version: 2 } } }));
+  const fromBytes = agentToProxyFromProto(
+    viaA2P({ handshake: { protocol_version: 2, success: true, capabilities: { agent_id: 'a', protocol_version: 2 } } }),
+  );
   assert.ok(fromBytes.type === 'handshake');
   assert.deepEqual(fromBytes.handshake.capabilities, {
     agentId: 'a',
@@ -434,7 +461,18 @@ test('HealthStatus round-trips with load and resources, and with both null', () 
     recoverable: true,
   };
   assert.deepEqual(agentToProxyFromProto(viaA2P(healthToProto(full))), { type: 'health', health: full });
-  const bare: HealthStatus = { ...full, state: 3, message: null, load: null, resources: null, validUntilMs: null, drainEtaMs: 0, disabledFeatures: [], timeoutMultiplier: 1, recoverable: false };
+  const bare: HealthStatus = {
+    ...full,
+    state: 3,
+    message: null,
+    load: null,
+    resources: null,
+    validUntilMs: null,
+    drainEtaMs: 0,
+    disabledFeatures: [],
+    timeoutMultiplier: 1,
+    recoverable: false,
+  };
   assert.deepEqual(agentToProxyFromProto(viaA2P(healthToProto(bare))), { type: 'health', health: bare });
   const odd = agentToProxyFromProto(viaA2P({ health: { state: 9, timeout_multiplier: -2 } }));
   assert.ok(odd.type === 'health');
@@ -449,7 +487,18 @@ test('MetricsReport, FlowControl, Pong and Log round-trip', () => {
     intervalMs: 10_000,
     counters: [{ name: 'agent_requests_blocked_total', help: 'Requests blocked', labels: { rule: '942100' }, value: 17 }],
     gauges: [{ name: 'agent_in_flight_requests', labels: {}, value: 3.5 }],
-    histograms: [{ name: 'h', labels: { a: 'b' }, sum: 0.42, count: 120, buckets: [{ le: 0.001, count: 80 }, { le: Infinity, count: 120 }] }],
+    histograms: [
+      {
+        name: 'h',
+        labels: { a: 'b' },
+        sum: 0.42,
+        count: 120,
+        buckets: [
+          { le: 0.001, count: 80 },
+          { le: Infinity, count: 120 },
+        ],
+      },
+    ],
   };
   assert.deepEqual(agentToProxyFromProto(viaA2P(metricsToProto(metrics))), { type: 'metrics', metrics });
 
@@ -491,7 +540,9 @@ test('ConfigUpdateResponse round-trips as ProxyControl.config_response; a Config
 // Properties
 
 const headerMapArb = fc
-  .array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 3 })), { maxLength: 6 })
+  .array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 3 })), {
+    maxLength: 6,
+  })
   .map((entries) => {
     const out: Record<string, string[]> = {};
     for (const [k, v] of entries) out[k] = v;
@@ -515,7 +566,15 @@ test('property: response headers and body chunks survive domain → bytes → do
           correlationId: 'c',
           event: rh,
         });
-        const chunk = { correlationId: 'c', data: Buffer.from(data), isLast, totalSize, chunkIndex, bytesReceived: data.length, proxyBufferAvailable: chunkIndex };
+        const chunk = {
+          correlationId: 'c',
+          data: Buffer.from(data),
+          isLast,
+          totalSize,
+          chunkIndex,
+          bytesReceived: data.length,
+          proxyBufferAvailable: chunkIndex,
+        };
         assert.deepEqual(proxyToAgentFromProto(viaP2A(eventToProto('request_body_chunk', chunk, 'c', T0))), {
           type: 'event',
           kind: 'request_body_chunk',
@@ -532,7 +591,10 @@ test('property: float32 fields read back as the shortest decimal of the float32'
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 1000 }), (n) => {
       const confidence = n / 1000;
-      const d = agentResponseFromProto(viaA2P(agentResponseToProto(response({ audit: { tags: [], ruleIds: [], confidence, reasonCodes: [], custom: {} } }), 'c')).response ?? {});
+      const d = agentResponseFromProto(
+        viaA2P(agentResponseToProto(response({ audit: { tags: [], ruleIds: [], confidence, reasonCodes: [], custom: {} } }), 'c'))
+          .response ?? {},
+      );
       assert.equal(d.audit.confidence, confidence);
     }),
     { numRuns: 100 },

@@ -51,10 +51,7 @@ test('checks run in §9.4 order: the first failing step wins', () => {
   // allow-list beats missing token
   assert.equal(errorOf(0x01, payload(), strict), "Invalid message format: Agent 'waf-1' is not in the allowed list");
   // missing token beats wrong token
-  assert.equal(
-    errorOf(0x01, payload({ agentId: 'x' }), strict),
-    'Invalid message format: Authentication required but no token provided',
-  );
+  assert.equal(errorOf(0x01, payload({ agentId: 'x' }), strict), 'Invalid message format: Authentication required but no token provided');
   assert.equal(errorOf(0x01, payload({ agentId: 'x', authToken: 'u' }), strict), 'Invalid message format: Authentication failed');
   assert.equal(errorOf(0x01, payload({ agentId: 'x', authToken: 't' }), strict), 'ok');
 });
@@ -81,10 +78,7 @@ test('capability sub-keys default per §5.4; a wrongly typed one is a format err
 
 test('an empty token counts as no token when auth is required', () => {
   const policy: RegistrationPolicy = { requireAuth: true, authTokens: [''], allowedAgents: [] };
-  assert.equal(
-    errorOf(0x01, payload({ authToken: '' }), policy),
-    'Invalid message format: Authentication required but no token provided',
-  );
+  assert.equal(errorOf(0x01, payload({ authToken: '' }), policy), 'Invalid message format: Authentication required but no token provided');
 });
 
 test('auth required with no configured tokens refuses every token', () => {

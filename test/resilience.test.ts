@@ -42,7 +42,6 @@ function health(state: HealthStatus['state'], extra: Partial<HealthStatus> = {})
   };
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('circuit breaker in the pool', () => {
@@ -55,7 +54,10 @@ describe('circuit breaker in the pool', () => {
         return slow && e.uri !== '/marker' ? new Promise(() => {}) : {};
       },
     });
-    const pool = newPool({ workers: 0, circuitBreaker: { failureThreshold: 5, successThreshold: 2, openDurationMs: 150, halfOpenMaxRequests: 1 } });
+    const pool = newPool({
+      workers: 0,
+      circuitBreaker: { failureThreshold: 5, successThreshold: 2, openDurationMs: 150, halfOpenMaxRequests: 1 },
+    });
     const states: number[] = [];
     let openedAt = 0;
     pool.on('circuit-state', (_id, s) => {
@@ -64,7 +66,8 @@ describe('circuit breaker in the pool', () => {
     });
     await pool.addAgent('cb', `unix:${path}`);
     const dispatched = () => pool.agentStats('cb').connections.reduce((n, c) => n + c.dispatched, 0);
-    for (let i = 0; i < 5; i++) await assert.rejects(pool.sendRequestHeaders('cb', `t${i}`, requestHeaders(`t${i}`), { timeoutMs: 20 }), { code: 'ZAP_TIMEOUT' });
+    for (let i = 0; i < 5; i++)
+      await assert.rejects(pool.sendRequestHeaders('cb', `t${i}`, requestHeaders(`t${i}`), { timeoutMs: 20 }), { code: 'ZAP_TIMEOUT' });
     assert.equal(pool.circuitState('cb'), 1);
     await assert.rejects(pool.sendRequestHeaders('cb', 'x', requestHeaders('x')), { code: 'ZAP_CIRCUIT_OPEN' });
     assert.equal(dispatched(), 5, 'the rejected call was given to no connection');
@@ -81,8 +84,16 @@ describe('circuit breaker in the pool', () => {
     // Positive marker: one call per connection (round-robin), written after anything the pool sent;
     // once all four are answered, every event written before them has reached the agent.
     await Promise.all(['m1', 'm2', 'm3', 'm4'].map((cid) => pool.sendRequestHeaders('cb', cid, requestHeaders(cid, '/marker'))));
-    assert.deepEqual(new Set(pool.agentStats('cb').connections.map((c) => c.dispatched > 0)), new Set([true]), 'the markers covered every connection');
-    assert.deepEqual(seen.filter((cid) => cid === 'x' || cid === 'p2'), [], 'no event reached the agent while open');
+    assert.deepEqual(
+      new Set(pool.agentStats('cb').connections.map((c) => c.dispatched > 0)),
+      new Set([true]),
+      'the markers covered every connection',
+    );
+    assert.deepEqual(
+      seen.filter((cid) => cid === 'x' || cid === 'p2'),
+      [],
+      'no event reached the agent while open',
+    );
   });
 
   test('failureMode open: an unavailable agent yields a synthetic Allow, counted', async () => {
@@ -120,11 +131,14 @@ describe('agent-reported health', () => {
     await waitFor(() => pool.agentStats('d').connections.every((c) => c.health === 'degraded'));
     const ok = await pool.sendRequestHeaders('d', 'b', requestHeaders('b'), { timeoutMs: 40 });
     assert.equal(ok.decision.type, 'allow');
-    await assert.rejects(pool.sendGuardrailInspect('d', 'g', sampleDomainEvent('guardrail_inspect', 'g')), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'ZAP_NO_HEALTHY_CONNECTION');
-      assert.match(err.message, /guardrails/);
-      return true;
-    });
+    await assert.rejects(
+      pool.sendGuardrailInspect('d', 'g', sampleDomainEvent('guardrail_inspect', 'g')),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ZAP_NO_HEALTHY_CONNECTION');
+        assert.match(err.message, /guardrails/);
+        return true;
+      },
+    );
   });
 
   test('unhealthy and not recoverable: the connection is replaced', async () => {
@@ -224,7 +238,9 @@ describe('flow control', () => {
 describe('configuration', () => {
   test('initial config on connect; pushConfig acknowledged on every connection', async () => {
     const received: Array<{ initial: boolean; config: unknown; version: string | null }> = [];
-    const { path } = await startAgent({ onConfigure: (e) => void received.push({ initial: e.isInitial, config: e.config, version: e.configVersion }) });
+    const { path } = await startAgent({
+      onConfigure: (e) => void received.push({ initial: e.isInitial, config: e.config, version: e.configVersion }),
+    });
     const pool = newPool({ workers: 1, connectionsPerAgent: 2 });
     await pool.addAgent('c', `unix:${path}`, { config: { level: 1 } });
     assert.equal(received.filter((r) => r.initial).length, 2);
@@ -256,7 +272,10 @@ describe('configuration', () => {
   });
 
   test('a rejected push fails; a push with no ready connection stays pending until one is ready', async () => {
-    const { path } = await startAgent({ onConfigure: (e) => ((e.config as { ok: boolean }).ok ? {} : { decision: { type: 'block', status: 500, body: 'Configuration rejected', headers: null } }) });
+    const { path } = await startAgent({
+      onConfigure: (e) =>
+        (e.config as { ok: boolean }).ok ? {} : { decision: { type: 'block', status: 500, body: 'Configuration rejected', headers: null } },
+    });
     const pool = newPool({ workers: 0, connectionsPerAgent: 1 });
     await pool.addAgent('rj', `unix:${path}`);
     const [bad] = pool.pushConfig('rj', { ok: false });
@@ -275,7 +294,11 @@ describe('configuration', () => {
 
   test('gRPC agents without config_push: a push is fire-and-forget and ends Sent', async () => {
     const seen: unknown[] = [];
-    const server = new AgentServer({ agentId: 'g', capabilities: { features: { configPush: false } }, handler: { onConfigure: (e) => void seen.push(e.config) } });
+    const server = new AgentServer({
+      agentId: 'g',
+      capabilities: { features: { configPush: false } },
+      handler: { onConfigure: (e) => void seen.push(e.config) },
+    });
     const endpoint = await server.listen('127.0.0.1:0');
     after(() => server.close());
     const pool = newPool({ workers: 0, connectionsPerAgent: 1 });
@@ -284,7 +307,10 @@ describe('configuration', () => {
     // The target is Sent once grpc-js has taken the Configure (the record itself says 'sent' from the start).
     await waitFor(() => pool.pushStatus(pushId!)?.targets[0]?.state !== 'sending');
     assert.equal(pool.pushStatus(pushId!)!.state, 'sent');
-    assert.deepEqual(pool.pushStatus(pushId!)!.targets.map((t) => t.state), ['sent']);
+    assert.deepEqual(
+      pool.pushStatus(pushId!)!.targets.map((t) => t.state),
+      ['sent'],
+    );
     await waitFor(() => seen.length === 1);
     assert.deepEqual(seen, [{ level: 3 }]);
   });
@@ -295,8 +321,16 @@ describe('configuration', () => {
     const pool = newPool({ workers: 0, onConfigUpdate: (_id, req) => ({ accepted: req.updateType.type === 'list_update', error: null }) });
     pool.on('config-update', (id, req, res) => seen.push([id, res.accepted, req.requestId]));
     await pool.addAgent('cu', `unix:${path}`, { connectionsPerAgent: 1 });
-    server.requestConfigUpdate({ requestId: 'cu-1', timestampMs: 1, updateType: { type: 'list_update', listId: 'ips', add: ['198.51.100.7'], remove: [] } });
-    server.requestConfigUpdate({ requestId: 'cu-2', timestampMs: 2, updateType: { type: 'rule_update', ruleSet: 'x', rules: [], removeRules: [] } });
+    server.requestConfigUpdate({
+      requestId: 'cu-1',
+      timestampMs: 1,
+      updateType: { type: 'list_update', listId: 'ips', add: ['198.51.100.7'], remove: [] },
+    });
+    server.requestConfigUpdate({
+      requestId: 'cu-2',
+      timestampMs: 2,
+      updateType: { type: 'rule_update', ruleSet: 'x', rules: [], removeRules: [] },
+    });
     await waitFor(() => seen.length === 2);
     assert.deepEqual(seen, [
       ['cu', true, 'cu-1'],

@@ -45,7 +45,24 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
   test('UDS: a refused agent is reported on stderr, the allowed one gets the event', async () => {
     const path = socketPath('cli-rev');
     const event = JSON.stringify({ metadata: { correlation_id: 'rev-cli-1' }, method: 'PUT', uri: '/r?x=1', headers: {} });
-    const call = zap(['call', '--reverse-listen', `unix:${path}`, '--token', 's3cret', '--allow', 'echo-*', '--allow', 'waf', '--event', '-', '--timeout', '5000'], event);
+    const call = zap(
+      [
+        'call',
+        '--reverse-listen',
+        `unix:${path}`,
+        '--token',
+        's3cret',
+        '--allow',
+        'echo-*',
+        '--allow',
+        'waf',
+        '--event',
+        '-',
+        '--timeout',
+        '5000',
+      ],
+      event,
+    );
     await waitUntil(() => call.err().includes('listening on'), 'the call to listen', 20_000);
 
     const intruder = zap(['agent', '--reverse', `unix:${path}`, '--id', 'intruder', '--token', 's3cret']);
@@ -54,7 +71,19 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
     assert.match(intruder.err(), /ZAP_HANDSHAKE_FAILED: .*Invalid message format: Agent 'intruder' is not in the allowed list/);
     assert.match(badToken.err(), /Invalid message format: Authentication failed/);
 
-    const agent = zap(['agent', '--reverse', `unix:${path}`, '--id', 'echo-1', '--token', 's3cret', '--connections', '2', '--example', 'echo']);
+    const agent = zap([
+      'agent',
+      '--reverse',
+      `unix:${path}`,
+      '--id',
+      'echo-1',
+      '--token',
+      's3cret',
+      '--connections',
+      '2',
+      '--example',
+      'echo',
+    ]);
     assert.equal(await call.exit, 0, call.err());
     const reply = onlyLine(call.out());
     assert.equal(reply['decision'], 'allow');
@@ -68,7 +97,10 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
   });
 
   test('TCP on port 0: the bound port is printed, a waf agent with threads blocks an attack', async () => {
-    const call = zap(['call', '--reverse-listen', 'tcp://127.0.0.1:0', '--token', 'tcp-t0k', '--event', '-'], JSON.stringify({ uri: '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }));
+    const call = zap(
+      ['call', '--reverse-listen', 'tcp://127.0.0.1:0', '--token', 'tcp-t0k', '--event', '-'],
+      JSON.stringify({ uri: '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }),
+    );
     await waitUntil(() => /listening on tcp:\/\/127\.0\.0\.1:\d+/.test(call.err()), 'the bound port', 20_000);
     const endpoint = /listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(call.err())![1]!;
     const agent = zap(['agent', '--reverse', endpoint, '--id', 'waf', '--token', 'tcp-t0k', '--example', 'waf', '--threads', '1']);
@@ -82,7 +114,10 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
   test('usage and waiting limits (in-process)', async () => {
     const usage = (re: RegExp) => (err: unknown) => err instanceof UsageError && re.test(err.message);
     await assert.rejects(runAgent(['--id', 'x']), usage(/give --listen or --reverse/));
-    await assert.rejects(runAgent(['--listen', socketPath('x'), '--reverse', socketPath('y'), '--id', 'x']), usage(/give --listen or --reverse/));
+    await assert.rejects(
+      runAgent(['--listen', socketPath('x'), '--reverse', socketPath('y'), '--id', 'x']),
+      usage(/give --listen or --reverse/),
+    );
     await assert.rejects(runAgent(['--reverse', socketPath('y')]), usage(/--reverse needs --id/));
     await assert.rejects(runAgent(['--reverse', socketPath('y'), '--id', 'x', '--connections', '0']), usage(/--connections/));
     await assert.rejects(runCall(['unix:/x', '--reverse-listen', `unix:${socketPath('z')}`]), usage(/zap call/));

@@ -34,7 +34,9 @@ function listeningPool() {
 }
 
 /** A one-connection stand-in proxy: records the registration, answers with `reply` bytes. */
-async function rawProxy(path: string): Promise<{ accepted: Promise<{ socket: Socket; frames: Array<{ type: number; payload: Buffer }> }> }> {
+async function rawProxy(
+  path: string,
+): Promise<{ accepted: Promise<{ socket: Socket; frames: Array<{ type: number; payload: Buffer }> }> }> {
   const server = createServer();
   after(() => server.close());
   await new Promise<void>((r) => server.listen(path, r));
@@ -80,16 +82,37 @@ describe('ReverseConnector', () => {
   test('frames in the same read as the reply, or split after it, are served (ping → pong, event → reply)', async () => {
     const path = socketPath('raw');
     const { accepted } = await rawProxy(path);
-    const { c } = connector({ endpoint: `unix:${path}`, agentId: 'eager', handler: { onRequestHeaders: (e) => ({ audit: { tags: [e.uri] } }) } });
+    const { c } = connector({
+      endpoint: `unix:${path}`,
+      agentId: 'eager',
+      handler: { onRequestHeaders: (e) => ({ audit: { tags: [e.uri] } }) },
+    });
     await c.start();
     const { socket, frames } = await accepted;
     await waitUntil(() => frames.length === 1, 'the registration frame');
     const success = { success: true, error: null, proxy_id: 'zentinel-proxy', proxy_version: '1.0.0', connection_id: 'eager-1' };
     const ping = encodeFrame(0x41, Buffer.from('{"sequence":1,"timestamp_ms":1767225600000}'));
-    const event = encodeFrame(0x10, jsonBytes({
-      metadata: { correlation_id: 'e-1', request_id: 'e-1', client_ip: '192.0.2.1', client_port: 1, server_name: null, protocol: 'HTTP/1.1', tls_version: null, tls_cipher: null, route_id: null, upstream_id: null, timestamp: '2026-01-01T00:00:00Z' },
-      method: 'GET', uri: '/same-read', headers: {},
-    }));
+    const event = encodeFrame(
+      0x10,
+      jsonBytes({
+        metadata: {
+          correlation_id: 'e-1',
+          request_id: 'e-1',
+          client_ip: '192.0.2.1',
+          client_port: 1,
+          server_name: null,
+          protocol: 'HTTP/1.1',
+          tls_version: null,
+          tls_cipher: null,
+          route_id: null,
+          upstream_id: null,
+          timestamp: '2026-01-01T00:00:00Z',
+        },
+        method: 'GET',
+        uri: '/same-read',
+        headers: {},
+      }),
+    );
     // Reply, a whole ping and the first half of an event in one write; the rest later.
     const all = Buffer.concat([encodeFrame(0x02, jsonBytes(success)), ping, event]);
     const cut = all.length - Math.floor(event.length / 2);
@@ -112,7 +135,13 @@ describe('ReverseConnector', () => {
     await waitUntil(() => retries.length >= 5, '5 retries');
     assert.deepEqual(
       retries.slice(0, 5).map((r) => [r.attempt, r.delayMs, r.code]),
-      [[1, 10, 'ZAP_CONNECT_FAILED'], [2, 20, 'ZAP_CONNECT_FAILED'], [3, 40, 'ZAP_CONNECT_FAILED'], [4, 40, 'ZAP_CONNECT_FAILED'], [5, 40, 'ZAP_CONNECT_FAILED']],
+      [
+        [1, 10, 'ZAP_CONNECT_FAILED'],
+        [2, 20, 'ZAP_CONNECT_FAILED'],
+        [3, 40, 'ZAP_CONNECT_FAILED'],
+        [4, 40, 'ZAP_CONNECT_FAILED'],
+        [5, 40, 'ZAP_CONNECT_FAILED'],
+      ],
     );
     const { pool } = listeningPool();
     await pool.listenReverse({ path, ...OPEN });
@@ -170,7 +199,12 @@ describe('ReverseConnector', () => {
   test('the per-agent limit is a transient refusal: the extra slot keeps retrying, the others serve', async () => {
     const { pool } = listeningPool();
     const handle = await pool.listenReverse({ path: socketPath('lim'), maxConnectionsPerAgent: 1, ...OPEN });
-    const { c, retries } = connector({ endpoint: `unix:${handle.path}`, agentId: 'one', connections: 2, handler: { onRequestHeaders: () => ({ audit: { tags: ['one'] } }) } });
+    const { c, retries } = connector({
+      endpoint: `unix:${handle.path}`,
+      agentId: 'one',
+      connections: 2,
+      handler: { onRequestHeaders: () => ({ audit: { tags: ['one'] } }) },
+    });
     const refusals: Array<{ error: string; permanent: boolean }> = [];
     c.on('refused', (r) => refusals.push({ error: r.error, permanent: r.permanent }));
     await c.start();

@@ -48,7 +48,14 @@ const tokenOf = (agentId: string) => `tok-${agentId}`;
 const TOKENS = ['via-uds', 'via-tcp', 'x', 'cfg'].map((id) => ({ token: tokenOf(id), agents: [id] }));
 
 function connector(endpoint: string, agentId: string, handler: AgentHandler, connections = 2): ReverseConnector {
-  const c = new ReverseConnector({ endpoint, agentId, connections, handler, authToken: tokenOf(agentId), backoff: { initialMs: 20, maxMs: 200 } });
+  const c = new ReverseConnector({
+    endpoint,
+    agentId,
+    connections,
+    handler,
+    authToken: tokenOf(agentId),
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
   after(() => c.close());
   return c;
 }

@@ -43,7 +43,11 @@ async function refusalFor(target: ReverseTarget, send: (c: RawReverseClient) => 
 
 describe('reverse registration: validation order and refusal texts', () => {
   test('version, empty id, allow-list, globs, missing and wrong token, right token', async () => {
-    const { target, refusals } = await listen({ requireAuth: true, authTokens: ['tok-a', 'tok-b'], allowedAgents: ['waf-*', 'auth', '*-guard-?'] });
+    const { target, refusals } = await listen({
+      requireAuth: true,
+      authTokens: ['tok-a', 'tok-b'],
+      allowedAgents: ['waf-*', 'auth', '*-guard-?'],
+    });
     const cases: Array<[string, (c: RawReverseClient) => void]> = [
       ['Protocol version mismatch: expected 2, got 1', (c) => c.register('auth', { version: 1, token: 'tok-a' })],
       ['Invalid message format: Agent ID cannot be empty', (c) => c.register('', { token: 'tok-a' })],
@@ -67,7 +71,11 @@ describe('reverse registration: validation order and refusal texts', () => {
     );
     assert.equal(refusals[2]?.[0], 'mallory');
 
-    for (const [id, token] of [['waf-eu-1', 'tok-b'], ['waf-', 'tok-a'], ['auth', 'tok-a']] as const) {
+    for (const [id, token] of [
+      ['waf-eu-1', 'tok-b'],
+      ['waf-', 'tok-a'],
+      ['auth', 'tok-a'],
+    ] as const) {
       const client = await RawReverseClient.connect(target);
       client.register(id, { token });
       await expectAdmitted(client, id);
@@ -174,7 +182,9 @@ describe('reverse registration: validation order and refusal texts', () => {
     const fifth = await RawReverseClient.connect(target);
     fifth.register('lim');
     assert.equal(await expectRefusal(fifth), 'Connection failed: Agent lim already has maximum connections (4)');
-    const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => pool.sendRequestHeaders('lim', `l-${i}`, requestHeaders(`l-${i}`, `/${i}`))));
+    const replies = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => pool.sendRequestHeaders('lim', `l-${i}`, requestHeaders(`l-${i}`, `/${i}`))),
+    );
     replies.forEach((r, i) => assert.deepEqual(r.requestHeaders, [{ op: 'set', name: 'x-uri', value: `/${i}` }]));
     const used = pool.agentStats('lim').connections.filter((c) => c.dispatched > 0);
     assert.equal(used.length, 4);
@@ -214,7 +224,11 @@ describe('reverse registration: validation order and refusal texts', () => {
   test('a stale socket file is replaced; the file is removed on close; a non-socket is refused', async () => {
     const path = socketPath('stale');
     // A process that dies while listening leaves its socket file behind.
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`], { stdio: 'ignore' });
+    spawnSync(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`],
+      { stdio: 'ignore' },
+    );
     assert.ok(existsSync(path), 'the dead listener left its file');
     writeFileSync(`${path}.txt`, 'x');
     const pool = new AgentPool({ workers: 0 });
@@ -226,7 +240,10 @@ describe('reverse registration: validation order and refusal texts', () => {
     client.close();
     await handle.close();
     assert.equal(existsSync(path), false);
-    await assert.rejects(pool.listenReverse({ path: `${path}.txt`, ...OPEN }), (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG');
+    await assert.rejects(
+      pool.listenReverse({ path: `${path}.txt`, ...OPEN }),
+      (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG',
+    );
     const live = await pool.listenReverse({ path: socketPath('live'), ...OPEN });
     await assert.rejects(pool.listenReverse({ path: live.path as string, ...OPEN }), /another process is serving that socket/);
   });

@@ -15,7 +15,11 @@ import { socketPath } from './support/tmp.js';
 const CHILD = fileURLToPath(new URL('./support/reverse-agent-child.ts', import.meta.url));
 const TOKEN = 'tok-phoenix';
 
-function startChild(endpoint: string, agentId: string, connections: number): { child: ChildProcess; seen: (text: string) => Promise<void> } {
+function startChild(
+  endpoint: string,
+  agentId: string,
+  connections: number,
+): { child: ChildProcess; seen: (text: string) => Promise<void> } {
   const child = fork(CHILD, [endpoint, agentId, String(connections), TOKEN], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -45,7 +49,9 @@ test(`agent killed and restarted (workers: ${workers}): typed errors, then route
   assert.equal(firstPid, String(first.child.pid));
 
   const inFlight = Promise.allSettled(
-    Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('phoenix', `h-${i}`, requestHeaders(`h-${i}`, `/hang/${i}`), { timeoutMs: 60_000 })),
+    Array.from({ length: 20 }, (_, i) =>
+      pool.sendRequestHeaders('phoenix', `h-${i}`, requestHeaders(`h-${i}`, `/hang/${i}`), { timeoutMs: 60_000 }),
+    ),
   );
   await first.seen('got 20');
   first.child.kill('SIGKILL');

@@ -93,7 +93,12 @@ for (const workers of [0, 1]) {
       const r = await pool.sendRequestHeaders('anon', 'a-1', requestHeaders('a-1', '/anon'));
       assert.deepEqual(r.audit.tags, ['reverse', '/anon']);
       // Cleartext registration on the TLS port: no registration happens.
-      const plain = new ReverseConnector({ endpoint: `tcp://${address}`, agentId: 'plain', registrationTimeoutMs: 300, backoff: { initialMs: 10, maxMs: 20 } });
+      const plain = new ReverseConnector({
+        endpoint: `tcp://${address}`,
+        agentId: 'plain',
+        registrationTimeoutMs: 300,
+        backoff: { initialMs: 10, maxMs: 20 },
+      });
       after(() => plain.close());
       let failures = 0;
       plain.on('retry', () => failures++);

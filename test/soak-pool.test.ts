@@ -67,14 +67,30 @@ test('soak: 100 000 requests through 2 workers settle, none lost, nothing left b
   const stats = pool.agentStats('soak');
   assert.equal(pool.stats().inFlight, 0);
   assert.deepEqual(
-    { inFlight: stats.totalInFlight, queued: stats.queued, affinities: stats.correlationAffinities, requests: stats.totalRequests, errors: stats.totalErrors },
+    {
+      inFlight: stats.totalInFlight,
+      queued: stats.queued,
+      affinities: stats.correlationAffinities,
+      requests: stats.totalRequests,
+      errors: stats.totalErrors,
+    },
     { inFlight: 0, queued: 0, affinities: 0, requests: TOTAL, errors: 0 },
   );
-  assert.equal(stats.connections.reduce((n, c) => n + c.dispatched, 0), TOTAL);
+  assert.equal(
+    stats.connections.reduce((n, c) => n + c.dispatched, 0),
+    TOTAL,
+  );
   const counts = await agent.counts();
-  assert.deepEqual({ seen: counts.seen, inFlight: counts.inFlight }, { seen: TOTAL, inFlight: 0 }, 'the agent saw every request exactly once');
+  assert.deepEqual(
+    { seen: counts.seen, inFlight: counts.inFlight },
+    { seen: TOTAL, inFlight: 0 },
+    'the agent saw every request exactly once',
+  );
 
   const growth = heapAfterGc() - baseline;
-  console.log(`soak: ${TOTAL} requests in ${elapsed} ms (${Math.round((TOTAL / elapsed) * 1000)} req/s), heap growth after GC ${(growth / 1024).toFixed(0)} KiB`);
+  console.log(
+    `soak: ${TOTAL} requests in ${elapsed} ms (${Math.round((TOTAL / elapsed) * 1000)} req/s), heap ` +
+      `growth after GC ${(growth / 1024).toFixed(0)} KiB`,
+  );
   assert.ok(growth < HEAP_TOLERANCE_BYTES, `main-thread heap grew by ${growth} bytes after GC`);
 });

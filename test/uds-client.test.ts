@@ -139,7 +139,11 @@ describe('UDS client ↔ AgentServer', () => {
     );
     const replies = await Promise.all(calls);
     replies.forEach((r, i) => assert.deepEqual(r.requestHeaders, [{ op: 'set', name: 'x-echo', value: `p-${i}` }]));
-    assert.notDeepEqual(order, [...order].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2))), 'replies came out of order');
+    assert.notDeepEqual(
+      order,
+      [...order].sort((a, b) => Number(a.slice(2)) - Number(b.slice(2))),
+      'replies came out of order',
+    );
     assert.equal(conn.inFlight, 0);
     conn.close();
   });
@@ -192,7 +196,8 @@ describe('UDS client ↔ AgentServer', () => {
   test('abort settles with an AbortError at once and sends Cancel with the signal reason', async () => {
     const cancels: unknown[] = [];
     const { path } = await startAgent({
-      onRequestHeaders: (_e, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => (cancels.push(ctx.signal.reason), resolve({})))),
+      onRequestHeaders: (_e, ctx) =>
+        new Promise((resolve) => ctx.signal.addEventListener('abort', () => (cancels.push(ctx.signal.reason), resolve({})))),
     });
     const conn = await connectUdsAgent(path);
     const ac = new AbortController();
@@ -245,7 +250,9 @@ describe('UDS client ↔ AgentServer', () => {
     const { path } = await startAgent({
       onConfigure: (e) => {
         configs.push({ config: e.config, initial: e.isInitial, id: e.correlationId });
-        return (e.config as { ok?: boolean }).ok === false ? { decision: { type: 'block', status: 500, body: 'Configuration rejected', headers: null } } : {};
+        return (e.config as { ok?: boolean }).ok === false
+          ? { decision: { type: 'block', status: 500, body: 'Configuration rejected', headers: null } }
+          : {};
       },
     });
     const conn = await connectUdsAgent(path, { config: { ok: true, level: 2 } });
@@ -320,7 +327,10 @@ describe('UDS client failures', () => {
     const conn = await connectUdsAgent(path);
     let unroutable = 0;
     conn.on('unroutable-reply', () => unroutable++);
-    await assert.rejects(conn.send('request_headers', requestHeaders('shape'), 'shape'), { code: 'ZAP_PROTOCOL_ERROR', correlationId: 'shape' });
+    await assert.rejects(conn.send('request_headers', requestHeaders('shape'), 'shape'), {
+      code: 'ZAP_PROTOCOL_ERROR',
+      correlationId: 'shape',
+    });
     const ok = await conn.send('request_headers', requestHeaders('fine'), 'fine');
     assert.equal(ok.decision.type, 'allow');
     assert.equal(unroutable, 1);

@@ -9,7 +9,7 @@ import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 import { socketPath } from './support/tmp.js';
 
-test('ZAP_ERROR overloaded: a frame of an unknown message type is the caller\'s ZAP_INVALID_ARGUMENT, not an internal error', () => {
+test("ZAP_ERROR overloaded: a frame of an unknown message type is the caller's ZAP_INVALID_ARGUMENT, not an internal error", () => {
   assert.throws(
     () => encodeFrame(0xf0, Buffer.alloc(1)),
     (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.InvalidArgument && /unknown message type/.test(err.message),

@@ -35,9 +35,13 @@ export const body: Scenario = {
     const workers = defaultWorkerCount();
     const want = (client: Client) => SIZES.filter((size) => wantedRow(settings.only, rowName(client, size, inflight)));
     const notes = [
-      `${inflight} bodies in flight (min of --inflight and ${BODY_INFLIGHT}); chunks of ${CHUNK / KIB} KiB (1 MiB = ${chunkCount(MIB, CHUNK)} chunks), each sent after the reply to the previous one; one echo agent process (--encoding prefer-msgpack)`,
-      `AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections; req/s counts bodies; MiB/s = body bytes per second (JSON sends base64, 4/3 of them)`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-json: one socket, hand-written client, same JSON chunk frames`,
+      `${inflight} bodies in flight (min of --inflight and ${BODY_INFLIGHT}); chunks of ${CHUNK / KIB} ` +
+        `KiB (1 MiB = ${chunkCount(MIB, CHUNK)} chunks), each sent after the reply to the previous one; ` +
+        `one echo agent process (--encoding prefer-msgpack)`,
+      `AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections; req/s counts ` +
+        `bodies; MiB/s = body bytes per second (JSON sends base64, 4/3 of them)`,
+      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-json: ` +
+        `one socket, hand-written client, same JSON chunk frames`,
     ];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-body-'));
     const agents = await startEchoAgents(dir, 1);
@@ -126,7 +130,15 @@ function clientOrder(row: BenchRow): number {
   return CLIENTS.findIndex((c) => row.name.startsWith(`${c}-`));
 }
 
-function bodyRow(name: string, client: Client, workers: number, inflight: number, size: number, r: ClosedLoopResult, base: BenchRow | string | undefined): BenchRow {
+function bodyRow(
+  name: string,
+  client: Client,
+  workers: number,
+  inflight: number,
+  size: number,
+  r: ClosedLoopResult,
+  base: BenchRow | string | undefined,
+): BenchRow {
   return toBenchRow(
     {
       name,

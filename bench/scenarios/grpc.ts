@@ -35,12 +35,22 @@ export const grpcScenario: Scenario = {
     const groups: Array<[number, readonly PoolRowSpec[]]> = [[settings.inflight, THROUGHPUT_ROWS]];
     if (settings.inflight !== 1) groups.push([1, LATENCY_ROWS]);
     const plan = groups
-      .map(([inflight, specs]) => ({ inflight, raw: wanted(rawRowName(inflight)), pool: specs.filter((p) => wanted(poolRowName(p, inflight))) }))
+      .map(([inflight, specs]) => ({
+        inflight,
+        raw: wanted(rawRowName(inflight)),
+        pool: specs.filter((p) => wanted(poolRowName(p, inflight))),
+      }))
       .filter((g) => g.raw || g.pool.length > 0);
     const notes = [
-      `one echo agent process (gRPC, cleartext h2c on 127.0.0.1, no handler threads) for all rows; raw-grpc = one ProcessStream, protobuf encoded by hand, no pool features; pool rows use one HTTP/2 connection per pool connection`,
-      `-c1 rows lift maxConcurrentPerConnection and channelBufferSize to the in-flight count (like-for-like with the one-stream raw client); -c4 rows use the pool defaults (cap 100, channel buffer 64)`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; targets: pool ≥ 0.7× raw (issue 4), ≥ 0.6× raw (issue 8); ×ref28K = req/s ÷ the reference's published ${REFERENCE_REQ_PER_SEC.toLocaleString('en-US')} req/s (different machine: indicative only)`,
+      `one echo agent process (gRPC, cleartext h2c on 127.0.0.1, no handler threads) for all rows; ` +
+        `raw-grpc = one ProcessStream, protobuf encoded by hand, no pool features; pool rows use one ` +
+        `HTTP/2 connection per pool connection`,
+      `-c1 rows lift maxConcurrentPerConnection and channelBufferSize to the in-flight count ` +
+        `(like-for-like with the one-stream raw client); -c4 rows use the pool defaults (cap 100, ` +
+        `channel buffer 64)`,
+      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; targets: pool ≥ 0.7× ` +
+        `raw (issue 4), ≥ 0.6× raw (issue 8); ×ref28K = req/s ÷ the reference's published ` +
+        `${REFERENCE_REQ_PER_SEC.toLocaleString('en-US')} req/s (different machine: indicative only)`,
     ];
     if (plan.length === 0) return { scenario: 'grpc', rows: [], notes };
 
@@ -48,19 +58,24 @@ export const grpcScenario: Scenario = {
     try {
       agent = await startChildAgent(['agent', '--listen', 'grpc://127.0.0.1:0', '--example', 'echo', '--id', AGENT]);
       const endpoint = /listening on (grpc:\/\/\S+)/.exec(agent.output())?.[1];
-      if (endpoint === undefined) throw zapError(ErrorCode.ConnectFailed, `grpc: the agent did not say where it listens: ${agent.output()}`);
+      if (endpoint === undefined)
+        throw zapError(ErrorCode.ConnectFailed, `grpc: the agent did not say where it listens: ${agent.output()}`);
       const pid = agent.process.pid;
       const target: Target = { endpoint, pids: pid === undefined ? [] : [pid] };
       const rows: BenchRow[] = [];
       for (const group of plan) {
         const base = group.raw ? await measureRaw(target, group.inflight, settings) : undefined;
         if (base !== undefined) rows.push(base);
-        for (const spec of group.pool) rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
+        for (const spec of group.pool)
+          rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
       }
-      const best = rows.filter((r) => r.inflight === settings.inflight && r.name.startsWith('pool-')).sort((a, b) => b.reqPerSec - a.reqPerSec)[0];
+      const best = rows
+        .filter((r) => r.inflight === settings.inflight && r.name.startsWith('pool-'))
+        .sort((a, b) => b.reqPerSec - a.reqPerSec)[0];
       if (best !== undefined) {
         notes.push(
-          `best pool row ${best.name}: ${Math.round(best.reqPerSec).toLocaleString('en-US')} req/s = ${(best.reqPerSec / REFERENCE_REQ_PER_SEC).toFixed(2)}× the reference's 28K req/s`,
+          `best pool row ${best.name}: ${Math.round(best.reqPerSec).toLocaleString('en-US')} req/s = ` +
+            `${(best.reqPerSec / REFERENCE_REQ_PER_SEC).toFixed(2)}× the reference's 28K req/s`,
         );
       }
       return { scenario: 'grpc', rows, notes };
@@ -104,7 +119,15 @@ async function measureRaw(t: Target, inflight: number, s: ScenarioSettings): Pro
       },
     });
     return toBenchRow(
-      { name, transport: 'grpc', workers: 0, inflight, connectionsPerAgent: 1, base: undefined, extra: extraFor(result.reqPerSec, inflight) },
+      {
+        name,
+        transport: 'grpc',
+        workers: 0,
+        inflight,
+        connectionsPerAgent: 1,
+        base: undefined,
+        extra: extraFor(result.reqPerSec, inflight),
+      },
       result,
     );
   } finally {
@@ -113,7 +136,13 @@ async function measureRaw(t: Target, inflight: number, s: ScenarioSettings): Pro
 }
 
 /** `base` is the baseline row, or only its name when --only left it out. */
-async function measurePool(t: Target, inflight: number, spec: PoolRowSpec, s: ScenarioSettings, base: BenchRow | string): Promise<BenchRow> {
+async function measurePool(
+  t: Target,
+  inflight: number,
+  spec: PoolRowSpec,
+  s: ScenarioSettings,
+  base: BenchRow | string,
+): Promise<BenchRow> {
   const name = poolRowName(spec, inflight);
   s.log(`${name}: AgentPool workers ${spec.workers}, ${spec.connectionsPerAgent} gRPC connection(s)`);
   const uncapped = spec.connectionsPerAgent === 1;
@@ -139,7 +168,15 @@ async function measurePool(t: Target, inflight: number, spec: PoolRowSpec, s: Sc
       },
     });
     return toBenchRow(
-      { name, transport: 'grpc', workers: spec.workers, inflight, connectionsPerAgent: spec.connectionsPerAgent, base, extra: extraFor(result.reqPerSec, inflight) },
+      {
+        name,
+        transport: 'grpc',
+        workers: spec.workers,
+        inflight,
+        connectionsPerAgent: spec.connectionsPerAgent,
+        base,
+        extra: extraFor(result.reqPerSec, inflight),
+      },
       result,
     );
   } finally {

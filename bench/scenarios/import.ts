@@ -58,7 +58,11 @@ export function importOnce(subpath: string | undefined): Promise<ImportSample> {
 process.stdout.write(JSON.stringify({ importMs, rssBytes: process.memoryUsage().rss }));`;
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: CHILD_TIMEOUT_MS,
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -66,7 +70,10 @@ process.stdout.write(JSON.stringify({ importMs, rssBytes: process.memoryUsage().
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - start;
-      if (code !== 0) return reject(zapError(ErrorCode.Error, `import of ${subpath ?? 'nothing'} exited ${String(code)}: ${err.trim().split('\n')[0] ?? ''}`));
+      if (code !== 0)
+        return reject(
+          zapError(ErrorCode.Error, `import of ${subpath ?? 'nothing'} exited ${String(code)}: ${err.trim().split('\n')[0] ?? ''}`),
+        );
       try {
         const { importMs, rssBytes } = JSON.parse(out) as { importMs: number; rssBytes: number };
         resolve({ wallMs, importMs, rssBytes });
@@ -133,10 +140,15 @@ async function runImport(settings: ScenarioSettings): Promise<ScenarioResult> {
     scenario: 'import',
     rows,
     notes: [
-      `${runs} fresh node processes per row, interleaved; p50 = median spawn-to-exit wall time, p99/p999 = the slowest run; req/s = starts per second; the CPU columns are not measured (0); importMs = median time inside the import`,
-      `overBareMs / overBareMiB: median wall time and RSS after the import minus those of the bare row; the root's target is ≤ ${TARGET_MS} ms and ≤ ${TARGET_MIB} MiB`,
-      `each child imports '${PACKAGE_NAME}' (or a subpath) by name, resolved through package.json "exports" from the package directory; run after \`npm run build\``,
-      'a loaded machine (see the load average) inflates every row alike, the bare one included: compare the overBare columns, and rerun on an idle box for the absolute figures',
+      `${runs} fresh node processes per row, interleaved; p50 = median spawn-to-exit wall time, ` +
+        'p99/p999 = the slowest run; req/s = starts per second; the CPU columns are not measured (0); ' +
+        'importMs = median time inside the import',
+      'overBareMs / overBareMiB: median wall time and RSS after the import minus those of the bare row; ' +
+        `the root's target is ≤ ${TARGET_MS} ms and ≤ ${TARGET_MIB} MiB`,
+      `each child imports '${PACKAGE_NAME}' (or a subpath) by name, resolved through package.json "exports" ` +
+        'from the package directory; run after `npm run build`',
+      'a loaded machine (see the load average) inflates every row alike, the bare one included: ' +
+        'compare the overBare columns, and rerun on an idle box for the absolute figures',
     ],
   };
 }

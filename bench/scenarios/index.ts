@@ -13,7 +13,20 @@ import { reverseUds } from './reverse-uds.js';
 import { scale } from './scale.js';
 import { uds } from './uds.js';
 
-export const SCENARIOS: readonly Scenario[] = [poolUds, reverse, uds, openLoop, body, scale, memory, grpcScenario, reverseUds, reverseTcp, reference, importScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  poolUds,
+  reverse,
+  uds,
+  openLoop,
+  body,
+  scale,
+  memory,
+  grpcScenario,
+  reverseUds,
+  reverseTcp,
+  reference,
+  importScenario,
+];
 
 /**
  * What a bare `zap bench` runs: every scenario except pool-uds and reverse, whose rows uds and

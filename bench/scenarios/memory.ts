@@ -35,7 +35,7 @@ export interface MemoryScenarioOptions {
   quickDriftTotal: number;
 }
 
-export const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 100_000 };
+const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 100_000 };
 
 export function createMemoryScenario(options: MemoryScenarioOptions = MEMORY_DEFAULTS): Scenario {
   return {
@@ -55,11 +55,20 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
   const driftWorkers = defaultWorkerCount();
   const maxHeld = Math.max(0, ...held);
   const notes = [
-    `held rows: N requests issued to an agent that holds them; heap B/req = (heapUsed after GC with all N held at the agent − heapUsed after GC before) / N; target ≤ ${HEAP_TARGET_BYTES} B (${HEAP_TARGET_BYTES / 1_024} KiB); req/s, latency and CPU cover the issue → hold → release cycle`,
-    `held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that (defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
-    `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options default`,
+    `held rows: N requests issued to an agent that holds them; heap B/req = (heapUsed after GC with ` +
+      `all N held at the agent − heapUsed after GC before) / N; target ≤ ${HEAP_TARGET_BYTES} B ` +
+      `(${HEAP_TARGET_BYTES / 1_024} KiB); req/s, latency and CPU cover the issue → hold → release ` +
+      `cycle`,
+    `held pool rows: workers 0, ${CONNECTIONS} connections, maxConcurrentPerConnection = ` +
+      `maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that ` +
+      `(defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
+    `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, ` +
+      `closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ` +
+      `${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options ` +
+      `default`,
     'the baseline of each row is the raw one-socket client doing the same; --warmup / --duration do not apply (counts, not windows)',
-    'RSS is the whole process: after other scenarios in the same command it starts high and hides growth; run `zap bench memory` alone for drift figures',
+    'RSS is the whole process: after other scenarios in the same command it starts high and hides ' +
+      'growth; run `zap bench memory` alone for drift figures',
   ];
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'zap-bench-mem-'));
@@ -78,7 +87,10 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
     if (echo.value !== undefined) rows.push(...(await driftRows(echo.value, driftTotal, driftWorkers, want, settings)));
     if (hanging.value !== undefined) rows.push(...(await heldRows(hanging.value, held, want, settings)));
   } finally {
-    await Promise.all([echo.status === 'fulfilled' ? echo.value?.stop() : undefined, hanging.status === 'fulfilled' ? hanging.value?.stop() : undefined]);
+    await Promise.all([
+      echo.status === 'fulfilled' ? echo.value?.stop() : undefined,
+      hanging.status === 'fulfilled' ? hanging.value?.stop() : undefined,
+    ]);
     rmSync(dir, { recursive: true, force: true });
   }
   return { scenario: 'memory', rows, notes };
@@ -89,10 +101,16 @@ function heldName(client: 'raw' | 'pool', count: number): string {
 }
 
 function driftName(client: 'raw' | 'pool', total: number): string {
-  return `${client}-drift@${total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total}`;
+  const count = total >= 1_000_000 && total % 1_000_000 === 0 ? `${total / 1_000_000}M` : total % 1_000 === 0 ? `${total / 1_000}k` : total;
+  return `${client}-drift@${count}`;
 }
 
-async function heldRows(agent: HangingAgent, counts: readonly number[], want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
+async function heldRows(
+  agent: HangingAgent,
+  counts: readonly number[],
+  want: (name: string) => boolean,
+  s: ScenarioSettings,
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const warmupCount = (n: number) => Math.min(n, 2_000);
   const holdTimeoutMs = 120_000;
@@ -103,10 +121,15 @@ async function heldRows(agent: HangingAgent, counts: readonly number[], want: (n
     try {
       for (const n of rawCounts) {
         s.log(`${heldName('raw', n)}: raw client, ${n} requests held`);
-        const r = await measureHeld(agent, n, (seq) => {
-          const cid = `h${seq}`;
-          return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
-        }, { warmupCount: warmupCount(n), holdTimeoutMs });
+        const r = await measureHeld(
+          agent,
+          n,
+          (seq) => {
+            const cid = `h${seq}`;
+            return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
+          },
+          { warmupCount: warmupCount(n), holdTimeoutMs },
+        );
         rows.push(heldRow(heldName('raw', n), 0, 1, n, r, undefined));
       }
     } finally {
@@ -125,13 +148,19 @@ async function heldRows(agent: HangingAgent, counts: readonly number[], want: (n
     });
     try {
       const { ready } = await pool.addAgent('hold', `unix:${agent.socket}`);
-      if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+      if (ready !== CONNECTIONS)
+        throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
       for (const n of poolCounts) {
         s.log(`${heldName('pool', n)}: AgentPool workers 0, ${n} requests held`);
-        const r = await measureHeld(agent, n, (seq) => {
-          const cid = `h${seq}`;
-          return pool.sendRequestHeaders('hold', cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
-        }, { warmupCount: warmupCount(n), holdTimeoutMs });
+        const r = await measureHeld(
+          agent,
+          n,
+          (seq) => {
+            const cid = `h${seq}`;
+            return pool.sendRequestHeaders('hold', cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
+          },
+          { warmupCount: warmupCount(n), holdTimeoutMs },
+        );
         rows.push(heldRow(heldName('pool', n), 0, CONNECTIONS, n, r, baselineFor(rows, heldName('raw', n))));
       }
     } finally {
@@ -142,10 +171,22 @@ async function heldRows(agent: HangingAgent, counts: readonly number[], want: (n
   return rows;
 }
 
-async function driftRows(agents: EchoAgents, total: number, workers: number, want: (name: string) => boolean, s: ScenarioSettings): Promise<BenchRow[]> {
+async function driftRows(
+  agents: EchoAgents,
+  total: number,
+  workers: number,
+  want: (name: string) => boolean,
+  s: ScenarioSettings,
+): Promise<BenchRow[]> {
   const [agentId, socket] = [agents.ids[0] as string, agents.sockets[0] as string];
   const rows: BenchRow[] = [];
-  const loop = { inflight: s.inflight, total, warmupCount: Math.floor(total / 10), peerPids: agents.pids, timeoutMs: Math.max(60_000, total) };
+  const loop = {
+    inflight: s.inflight,
+    total,
+    warmupCount: Math.floor(total / 10),
+    peerPids: agents.pids,
+    timeoutMs: Math.max(60_000, total),
+  };
   if (want(driftName('raw', total))) {
     s.log(`${driftName('raw', total)}: raw client, ${total} requests`);
     const client = await RawUdsClient.connect(socket);
@@ -167,7 +208,8 @@ async function driftRows(agents: EchoAgents, total: number, workers: number, wan
     const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
     try {
       const { ready } = await pool.addAgent(agentId, `unix:${socket}`);
-      if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
+      if (ready !== CONNECTIONS)
+        throw zapError(ErrorCode.ConnectFailed, `memory: only ${ready} of ${CONNECTIONS} connections became ready`);
       const r = await runCountedLoop({
         ...loop,
         request: (seq) => {
@@ -183,7 +225,14 @@ async function driftRows(agents: EchoAgents, total: number, workers: number, wan
   return rows;
 }
 
-function heldRow(name: string, workers: number, connections: number, count: number, r: HeldResult, base: BenchRow | string | undefined): BenchRow {
+function heldRow(
+  name: string,
+  workers: number,
+  connections: number,
+  count: number,
+  r: HeldResult,
+  base: BenchRow | string | undefined,
+): BenchRow {
   return toBenchRow(
     {
       name,
@@ -202,7 +251,14 @@ function heldRow(name: string, workers: number, connections: number, count: numb
   );
 }
 
-function driftRow(name: string, workers: number, connections: number, inflight: number, r: CountedLoopResult, base: BenchRow | string | undefined): BenchRow {
+function driftRow(
+  name: string,
+  workers: number,
+  connections: number,
+  inflight: number,
+  r: CountedLoopResult,
+  base: BenchRow | string | undefined,
+): BenchRow {
   const drift = ((r.end.rss - r.warm.rss) / r.warm.rss) * 100;
   return toBenchRow(
     {

@@ -34,10 +34,17 @@ export const openLoop: Scenario = {
     const workers = defaultWorkerCount();
     const want = (target: Target) => rates.filter((rate) => wantedRow(settings.only, rowName(target, workers, rate)));
     const notes = [
-      `rates ${rates.map(rateLabel).join(', ')}; warm-up ${settings.warmupMs} ms and window ${settings.durationMs} ms per row at the target rate; a 1 ms timer sends every due arrival, which adds up to ~1 ms (about 0.5 ms on average) to every row's latency alike`,
-      `latency = completion − intended send time, over arrivals due in the window (including their completion after it); req/s = completions inside the window (achieved rate)`,
-      `inflight = most requests open at once; an arrival finding ${MAX_OUTSTANDING.toLocaleString('en-US')} open is dropped (not sent); late = sent more than ${LATE_AFTER_MS} ms after its due time (the sender fell behind)`,
-      `AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections per agent, other options default; one echo agent process per transport (the raw client shares the forward-UDS one), all started before the first row`,
+      `rates ${rates.map(rateLabel).join(', ')}; warm-up ${settings.warmupMs} ms and window ` +
+        `${settings.durationMs} ms per row at the target rate; a 1 ms timer sends every due arrival, ` +
+        `which adds up to ~1 ms (about 0.5 ms on average) to every row's latency alike`,
+      `latency = completion − intended send time, over arrivals due in the window (including their ` +
+        `completion after it); req/s = completions inside the window (achieved rate)`,
+      `inflight = most requests open at once; an arrival finding ` +
+        `${MAX_OUTSTANDING.toLocaleString('en-US')} open is dropped (not sent); late = sent more than ` +
+        `${LATE_AFTER_MS} ms after its due time (the sender fell behind)`,
+      `AgentPool workers ${workers} (this machine's default), ${CONNECTIONS} connections per agent, ` +
+        `other options default; one echo agent process per transport (the raw client shares the ` +
+        `forward-UDS one), all started before the first row`,
     ];
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-open-'));
@@ -47,9 +54,12 @@ export const openLoop: Scenario = {
       // Every agent starts up front, in parallel (start-up dominates short runs); the idle ones
       // only answer a ping now and then. The raw baseline shares the forward-UDS agent.
       const transports = POOL_TRANSPORTS.filter((t) => want(t).length > 0 || (t === 'uds' && want('raw').length > 0));
-      const started = await Promise.allSettled(transports.map((t) => startPoolTarget(t, dir, { workers, connectionsPerAgent: CONNECTIONS })));
+      const started = await Promise.allSettled(
+        transports.map((t) => startPoolTarget(t, dir, { workers, connectionsPerAgent: CONNECTIONS })),
+      );
       // Registered first, so that `finally` closes every started one whatever happens next.
-      for (const [i, outcome] of started.entries()) if (outcome.status === 'fulfilled') targets.set(transports[i] as PoolTransport, outcome.value);
+      for (const [i, outcome] of started.entries())
+        if (outcome.status === 'fulfilled') targets.set(transports[i] as PoolTransport, outcome.value);
       started.forEach((outcome, i) => {
         const transport = transports[i] as PoolTransport;
         if (outcome.status === 'fulfilled') return;
@@ -126,7 +136,14 @@ function rowName(target: Target, workers: number, rate: number): string {
   return target === 'raw' ? `raw-uds@${rateLabel(rate)}` : `${target}-w${workers}@${rateLabel(rate)}`;
 }
 
-function openRow(name: string, transport: string, workers: number, connections: number, r: OpenLoopResult, base: BenchRow | string | undefined): BenchRow {
+function openRow(
+  name: string,
+  transport: string,
+  workers: number,
+  connections: number,
+  r: OpenLoopResult,
+  base: BenchRow | string | undefined,
+): BenchRow {
   return toBenchRow(
     {
       name,

@@ -51,14 +51,23 @@ export const poolUds: Scenario = {
     const groups: Array<[number, readonly PoolRowSpec[]]> = [[settings.inflight, THROUGHPUT_ROWS]];
     if (settings.inflight !== 1) groups.push([1, LATENCY_ROWS]);
     const plan = groups
-      .map(([inflight, specs]) => ({ inflight, raw: wanted(rawRowName(inflight)), pool: specs.filter((p) => wanted(poolRowName(p, inflight))) }))
+      .map(([inflight, specs]) => ({
+        inflight,
+        raw: wanted(rawRowName(inflight)),
+        pool: specs.filter((p) => wanted(poolRowName(p, inflight))),
+      }))
       .filter((g) => g.raw || g.pool.length > 0);
     const notes = [
-      `rows marked -c1 run connectionsPerAgent 1 with maxConcurrentPerConnection and channelBufferSize raised to the in-flight count, so no pool cap binds (like-for-like with the one-socket raw client); other rows use the pool defaults (4 connections, cap 100, channel buffer 64)`,
+      `rows marked -c1 run connectionsPerAgent 1 with maxConcurrentPerConnection and channelBufferSize ` +
+        `raised to the in-flight count, so no pool cap binds (like-for-like with the one-socket raw ` +
+        `client); other rows use the pool defaults (4 connections, cap 100, channel buffer 64)`,
       `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent process (no handler threads) for all rows`,
     ];
     if (availableParallelism() <= 2) {
-      notes.push('2 cores or fewer: worker rows compete with the agent process for the same cores (the pool defaults to workers 0 here); judge them by CPU per request, not req/s');
+      notes.push(
+        '2 cores or fewer: worker rows compete with the agent process for the same cores (the pool ' +
+          'defaults to workers 0 here); judge them by CPU per request, not req/s',
+      );
     }
     if (plan.length === 0) return { scenario: 'pool-uds', rows: [], notes };
 
@@ -72,7 +81,8 @@ export const poolUds: Scenario = {
       for (const group of plan) {
         const base = group.raw ? await measureRaw(target, group.inflight, settings) : undefined;
         if (base !== undefined) rows.push(base);
-        for (const spec of group.pool) rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
+        for (const spec of group.pool)
+          rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
       }
       return { scenario: 'pool-uds', rows, notes };
     } finally {
@@ -112,7 +122,13 @@ async function measureRaw(agent: Target, inflight: number, s: ScenarioSettings):
 }
 
 /** `base` is the baseline row, or only its name when --only left it out. */
-async function measurePool(agent: Target, inflight: number, spec: PoolRowSpec, s: ScenarioSettings, base: BenchRow | string): Promise<BenchRow> {
+async function measurePool(
+  agent: Target,
+  inflight: number,
+  spec: PoolRowSpec,
+  s: ScenarioSettings,
+  base: BenchRow | string,
+): Promise<BenchRow> {
   const name = poolRowName(spec, inflight);
   s.log(`${name}: AgentPool workers ${spec.workers}, ${spec.connectionsPerAgent} connection(s)`);
   const pool = new AgentPool({
@@ -142,7 +158,14 @@ async function measurePool(agent: Target, inflight: number, spec: PoolRowSpec, s
   }
 }
 
-function toRow(name: string, workers: number, connections: number, inflight: number, r: ClosedLoopResult, base: BenchRow | string | undefined): BenchRow {
+function toRow(
+  name: string,
+  workers: number,
+  connections: number,
+  inflight: number,
+  r: ClosedLoopResult,
+  base: BenchRow | string | undefined,
+): BenchRow {
   const perReq = (us: number) => (r.requests === 0 ? Number.NaN : us / r.requests);
   return {
     name,

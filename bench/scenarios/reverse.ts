@@ -58,8 +58,12 @@ export function reverseScenario(spec: ReverseScenarioSpec): Scenario {
       const loads = spec.loads(settings);
       const transports: Transport[] = ['uds', ...spec.reverse];
       const notes = [
-        `AgentPool ${CONNECTIONS} connections per agent, workers ${workerCounts.join('/')}; fwd-uds dials \`zap agent --listen\`, rev-* rows are dialled by \`zap agent --reverse --connections ${CONNECTIONS}\` (one echo agent process per transport and worker count, no handler threads)`,
-        `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row, in flight ${loads.join('/')}; target: reverse rows ≥ 0.9× the fwd-uds row of the same workers and in-flight count`,
+        `AgentPool ${CONNECTIONS} connections per agent, workers ${workerCounts.join('/')}; fwd-uds ` +
+          `dials \`zap agent --listen\`, rev-* rows are dialled by \`zap agent --reverse --connections ` +
+          `${CONNECTIONS}\` (one echo agent process per transport and worker count, no handler threads)`,
+        `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row, in flight ` +
+          `${loads.join('/')}; target: reverse rows ≥ 0.9× the fwd-uds row of the same workers and ` +
+          `in-flight count`,
       ];
       const rows: BenchRow[] = [];
       const dir = mkdtempSync(join(tmpdir(), 'zap-bench-rev-'));

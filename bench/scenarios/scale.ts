@@ -30,10 +30,15 @@ export const scale: Scenario = {
     const inflight = settings.inflight;
     const want = (name: string) => wantedRow(settings.only, name);
     const notes = [
-      `agents ${agentCounts.join(', ')} (echo processes, all started once: a row with A agents uses the first A; one pool agent entry each, ${CONNECTIONS} connections per entry, requests round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in total`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-aN: the hand-written client, one socket per agent, same round-robin`,
+      `agents ${agentCounts.join(', ')} (echo processes, all started once: a row with A agents uses ` +
+        `the first A; one pool agent entry each, ${CONNECTIONS} connections per entry, requests ` +
+        `round-robin over the entries); workers ${workerCounts.join(', ')}; ${inflight} in flight in ` +
+        `total`,
+      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; baseline raw-aN: the ` +
+        `hand-written client, one socket per agent, same round-robin`,
     ];
-    if (availableParallelism() <= 2) notes.push('2 cores or fewer: agents and workers share the same cores, so more of either cannot add throughput here');
+    if (availableParallelism() <= 2)
+      notes.push('2 cores or fewer: agents and workers share the same cores, so more of either cannot add throughput here');
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-scale-'));
     const planned = agentCounts.filter((count) => [rawName(count), ...workerCounts.map((w) => poolName(count, w))].some(want));
@@ -44,7 +49,8 @@ export const scale: Scenario = {
         const agents = firstAgents(all as EchoAgents, count);
         if (want(rawName(count))) rows.push(await measureRaw(agents, inflight, settings));
         for (const workers of workerCounts) {
-          if (want(poolName(count, workers))) rows.push(await measurePool(agents, workers, inflight, settings, baselineFor(rows, rawName(count))));
+          if (want(poolName(count, workers)))
+            rows.push(await measurePool(agents, workers, inflight, settings, baselineFor(rows, rawName(count))));
         }
       }
     } finally {
@@ -100,20 +106,30 @@ async function measureRaw(agents: EchoAgents, inflight: number, s: ScenarioSetti
         return (clients[seq % clients.length] as RawUdsClient).request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
       },
     });
-    return toBenchRow({ name, transport: 'uds', workers: 0, inflight, connectionsPerAgent: 1, base: undefined, extra: { agents: agents.ids.length } }, result);
+    return toBenchRow(
+      { name, transport: 'uds', workers: 0, inflight, connectionsPerAgent: 1, base: undefined, extra: { agents: agents.ids.length } },
+      result,
+    );
   } finally {
     for (const c of clients) c.close();
   }
 }
 
-async function measurePool(agents: EchoAgents, workers: number, inflight: number, s: ScenarioSettings, base: BenchRow | string): Promise<BenchRow> {
+async function measurePool(
+  agents: EchoAgents,
+  workers: number,
+  inflight: number,
+  s: ScenarioSettings,
+  base: BenchRow | string,
+): Promise<BenchRow> {
   const count = agents.ids.length;
   const name = poolName(count, workers);
   s.log(`${name}: AgentPool workers ${workers}, ${count} agent(s) × ${CONNECTIONS} connections`);
   const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
   try {
     const ready = await Promise.all(agents.ids.map((id, i) => pool.addAgent(id, `unix:${agents.sockets[i] ?? ''}`)));
-    if (ready.some((r) => r.ready !== CONNECTIONS)) throw zapError(ErrorCode.ConnectFailed, `${name}: not every agent has ${CONNECTIONS} ready connections`);
+    if (ready.some((r) => r.ready !== CONNECTIONS))
+      throw zapError(ErrorCode.ConnectFailed, `${name}: not every agent has ${CONNECTIONS} ready connections`);
     const ids = agents.ids;
     const result = await runClosedLoop({
       inflight,
@@ -125,7 +141,10 @@ async function measurePool(agents: EchoAgents, workers: number, inflight: number
         return pool.sendRequestHeaders(ids[seq % ids.length] as string, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
       },
     });
-    return toBenchRow({ name, transport: 'uds', workers, inflight, connectionsPerAgent: CONNECTIONS, base, extra: { agents: count } }, result);
+    return toBenchRow(
+      { name, transport: 'uds', workers, inflight, connectionsPerAgent: CONNECTIONS, base, extra: { agents: count } },
+      result,
+    );
   } finally {
     await pool.destroy();
   }
@@ -138,7 +157,8 @@ function pivot(rows: readonly BenchRow[], agentCounts: readonly number[], worker
     return (r === undefined ? '-' : Math.round(r.reqPerSec).toLocaleString('en-US')).padStart(9);
   };
   const lines = [`req/s     agents ${'raw'.padStart(9)} ${workerCounts.map((w) => `w${w}`.padStart(9)).join(' ')}`];
-  for (const a of agentCounts) lines.push(`req/s ${String(a).padStart(10)} ${cell(rawName(a))} ${workerCounts.map((w) => cell(poolName(a, w))).join(' ')}`);
+  for (const a of agentCounts)
+    lines.push(`req/s ${String(a).padStart(10)} ${cell(rawName(a))} ${workerCounts.map((w) => cell(poolName(a, w))).join(' ')}`);
   return lines;
 }
 
@@ -153,8 +173,18 @@ function scaleSvg(rows: readonly BenchRow[], agentCounts: readonly number[], wor
     const raw = rows.find((row) => row.name === rawName(a));
     if (raw !== undefined) {
       const span = [workerCounts[0] ?? 0, workerCounts[workerCounts.length - 1] ?? 0];
-      series.push({ name: `raw, ${a} agent${a === 1 ? '' : 's'}`, points: span.map((w) => [w, raw.reqPerSec] as const), dashed: true, colorGroup: group });
+      series.push({
+        name: `raw, ${a} agent${a === 1 ? '' : 's'}`,
+        points: span.map((w) => [w, raw.reqPerSec] as const),
+        dashed: true,
+        colorGroup: group,
+      });
     }
   });
-  return lineChartSvg({ title: `AgentPool throughput vs connection workers (${inflight} in flight, echo agents over UDS)`, xLabel: 'connection workers', yLabel: 'requests / s', series });
+  return lineChartSvg({
+    title: `AgentPool throughput vs connection workers (${inflight} in flight, echo agents over UDS)`,
+    xLabel: 'connection workers',
+    yLabel: 'requests / s',
+    series,
+  });
 }

@@ -26,10 +26,14 @@ export const uds: Scenario = {
     const workerCounts = settings.quick ? [0, 1] : Array.from({ length: availableParallelism() + 1 }, (_, k) => k);
     const want = (name: string) => wantedRow(settings.only, name);
     const notes = [
-      `in flight ${levels.join(', ')} (the largest is --inflight); workers 0…${workerCounts.length - 1} (os.availableParallelism() = ${availableParallelism()}); pool defaults otherwise: ${CONNECTIONS} connections, cap 100 per connection, channel buffer 64`,
-      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent process (no handler threads) for all rows; baseline: raw-uds@N (one socket, hand-written client)`,
+      `in flight ${levels.join(', ')} (the largest is --inflight); workers ` +
+        `0…${workerCounts.length - 1} (os.availableParallelism() = ${availableParallelism()}); pool ` +
+        `defaults otherwise: ${CONNECTIONS} connections, cap 100 per connection, channel buffer 64`,
+      `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent ` +
+        `process (no handler threads) for all rows; baseline: raw-uds@N (one socket, hand-written client)`,
     ];
-    if (availableParallelism() <= 2) notes.push('2 cores or fewer: worker rows compete with the agent for the same cores; compare main CPU µs/req, not req/s');
+    if (availableParallelism() <= 2)
+      notes.push('2 cores or fewer: worker rows compete with the agent for the same cores; compare main CPU µs/req, not req/s');
 
     const dir = mkdtempSync(join(tmpdir(), 'zap-bench-uds-'));
     const agents = await startEchoAgents(dir, 1);
@@ -53,7 +57,12 @@ export const uds: Scenario = {
                 return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
               },
             });
-            rows.push(toBenchRow({ name: rawName(inflight), transport: 'uds', workers: 0, inflight, connectionsPerAgent: 1, base: undefined }, result));
+            rows.push(
+              toBenchRow(
+                { name: rawName(inflight), transport: 'uds', workers: 0, inflight, connectionsPerAgent: 1, base: undefined },
+                result,
+              ),
+            );
           }
         } finally {
           client.close();
@@ -66,7 +75,8 @@ export const uds: Scenario = {
         const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
         try {
           const { ready } = await pool.addAgent(agentId, `unix:${socket}`);
-          if (ready !== CONNECTIONS) throw zapError(ErrorCode.ConnectFailed, `uds: only ${ready} of ${CONNECTIONS} connections became ready`);
+          if (ready !== CONNECTIONS)
+            throw zapError(ErrorCode.ConnectFailed, `uds: only ${ready} of ${CONNECTIONS} connections became ready`);
           for (const inflight of wanted) {
             const name = poolName(workers, inflight);
             settings.log(`${name}: AgentPool workers ${workers}, ${CONNECTIONS} connections`);
@@ -92,7 +102,9 @@ export const uds: Scenario = {
       rmSync(dir, { recursive: true, force: true });
     }
     // Present by concurrency (largest first), baseline first, then by worker count.
-    rows.sort((a, b) => b.inflight - a.inflight || (a.baseline === a.name ? -1 : 0) - (b.baseline === b.name ? -1 : 0) || a.workers - b.workers);
+    rows.sort(
+      (a, b) => b.inflight - a.inflight || (a.baseline === a.name ? -1 : 0) - (b.baseline === b.name ? -1 : 0) || a.workers - b.workers,
+    );
     return { scenario: 'uds', rows, notes };
   },
 };

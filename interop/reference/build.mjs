@@ -67,7 +67,8 @@ export function buildReference({ log = (line) => process.stderr.write(`reference
     throw new Error('cargo not found: the reference peers are Rust programs; install a Rust toolchain (rustup) to run them');
   }
   const target = referenceTargetDir();
-  if (!existsSync(target)) log(`${target} is missing: building from nothing (the first build downloads and compiles the dependencies; several minutes)`);
+  if (!existsSync(target))
+    log(`${target} is missing: building from nothing (the first build downloads and compiles the dependencies; several minutes)`);
   const env = { ...process.env, CARGO_TARGET_DIR: target };
   const common = ['--locked', '--manifest-path', manifest];
   if (rustcOlderThanCrate()) {

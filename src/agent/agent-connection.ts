@@ -210,7 +210,9 @@ export class AgentConnection extends EventEmitter {
 
   #frameTimedOut(): void {
     this.emit('timeout', 'frame');
-    this.#fail(protocolError(`Frame not completed within ${this.#frameClock.timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`));
+    this.#fail(
+      protocolError(`Frame not completed within ${this.#frameClock.timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`),
+    );
   }
 
   #onEnd(): void {

@@ -99,7 +99,7 @@ const ALL_EVENTS: EventKind[] = [
 ];
 
 /** §10.13 endpoint rules, UDS only for now: `unix:<path>`, an absolute path, or `*.sock`. */
-export function udsPathOf(endpoint: string): string {
+function udsPathOf(endpoint: string): string {
   if (endpoint.startsWith('unix:')) {
     const path = endpoint.slice('unix:'.length);
     if (path !== '') return path;

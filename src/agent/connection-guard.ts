@@ -36,10 +36,16 @@ export class ConnectionGuard {
   timedOut(kind: 'handshake' | 'frame'): void {
     if (kind === 'handshake') {
       this.stats.handshakeTimeouts++;
-      this.#log.warn(kind, `closed a UDS connection whose handshake did not arrive within ${this.#limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`);
+      this.#log.warn(
+        kind,
+        `closed a UDS connection whose handshake did not arrive within ${this.#limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`,
+      );
     } else {
       this.stats.frameTimeouts++;
-      this.#log.warn(kind, `closed a UDS connection whose frame did not complete within ${this.#limits.frameTimeoutMs} ms (frameTimeoutMs)`);
+      this.#log.warn(
+        kind,
+        `closed a UDS connection whose frame did not complete within ${this.#limits.frameTimeoutMs} ms (frameTimeoutMs)`,
+      );
     }
   }
 }

@@ -114,7 +114,8 @@ export class GrpcAgentListener {
   static async start(address: string, useTls: boolean, o: GrpcAgentListenerOptions): Promise<GrpcAgentListener> {
     const listener = new GrpcAgentListener(o);
     const tls = o.tls;
-    if (useTls && tls === null) throw zapError(ErrorCode.InvalidConfig, `cannot listen on https://${address}: the AgentServer has no tls option`);
+    if (useTls && tls === null)
+      throw zapError(ErrorCode.InvalidConfig, `cannot listen on https://${address}: the AgentServer has no tls option`);
     let creds: grpc.ServerCredentials;
     try {
       creds =
@@ -126,7 +127,9 @@ export class GrpcAgentListener {
               tls.ca !== undefined,
             );
     } catch (err) {
-      throw zapError(ErrorCode.InvalidConfig, `gRPC TLS material unusable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw zapError(ErrorCode.InvalidConfig, `gRPC TLS material unusable: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
     const port = await new Promise<number>((resolve, reject) => {
       listener.#server.bindAsync(address, creds, (err, bound) => {
@@ -167,7 +170,10 @@ export class GrpcAgentListener {
   #onStream(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
     const o = this.#o;
     if (o.admitStream !== undefined && !o.admitStream(call.getPeer())) {
-      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'ZAP_QUEUE_FULL: the agent serves its maximum number of streams' });
+      call.emit('error', {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: 'ZAP_QUEUE_FULL: the agent serves its maximum number of streams',
+      });
       return;
     }
     const stream = new GrpcAgentStream(call, o);
@@ -196,10 +202,18 @@ export class GrpcAgentListener {
     }
     switch (msg.type) {
       case 'handshake':
-        callback(null, encodeAgentToProxy(handshakeResponseToProto(answerHandshake(msg.handshake, { capabilities: this.#o.capabilities, encoding: 'json' }))));
+        callback(
+          null,
+          encodeAgentToProxy(
+            handshakeResponseToProto(answerHandshake(msg.handshake, { capabilities: this.#o.capabilities, encoding: 'json' })),
+          ),
+        );
         return;
       case 'ping':
-        callback(null, encodeAgentToProxy(pongToProto({ sequence: msg.ping.sequence, pingTimestampMs: msg.ping.timestampMs, timestampMs: Date.now() })));
+        callback(
+          null,
+          encodeAgentToProxy(pongToProto({ sequence: msg.ping.sequence, pingTimestampMs: msg.ping.timestampMs, timestampMs: Date.now() })),
+        );
         return;
       case 'cancel': {
         const ctx = this.#unary.get(msg.cancel.correlationId);

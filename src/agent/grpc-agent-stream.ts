@@ -25,14 +25,7 @@ import {
   type PbProxyToAgent,
   type ProxyToAgentMessage,
 } from '../protocol/proto-mapping.js';
-import type {
-  Capabilities,
-  ConfigUpdateRequest,
-  FlowControlSignal,
-  HealthStatus,
-  LogMessage,
-  MetricsReport,
-} from '../protocol/types.js';
+import type { Capabilities, ConfigUpdateRequest, FlowControlSignal, HealthStatus, LogMessage, MetricsReport } from '../protocol/types.js';
 import { decodeProxyToAgent, encodeAgentToProxy } from '../transport/grpc-codec.js';
 import type { EventDispatcher, HandlerErrorSink } from './event-runner.js';
 import { EventDispatchCore, newDispatchStats, type DispatchStats } from './event-dispatch-core.js';
@@ -96,7 +89,10 @@ export class GrpcAgentStream extends EventEmitter {
     // Response headers now, not with our first message: the reference proxy (tonic) waits for them
     // before it writes its handshake, and that handshake is what our first message answers.
     call.sendMetadata(new grpc.Metadata());
-    this.#handshakeTimer = setTimeout(() => this.#endWithStatus(grpc.status.DEADLINE_EXCEEDED, 'no handshake received in time'), o.handshakeTimeoutMs);
+    this.#handshakeTimer = setTimeout(
+      () => this.#endWithStatus(grpc.status.DEADLINE_EXCEEDED, 'no handshake received in time'),
+      o.handshakeTimeoutMs,
+    );
     this.#handshakeTimer.unref();
   }
 

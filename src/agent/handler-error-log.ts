@@ -24,7 +24,11 @@ export class HandlerErrorLog {
       this.#owner.emit('handlerError', err, correlationId);
     } else if (!this.#logged) {
       this.#logged = true;
-      this.#write(`${this.#prefix} handler failed for ${quotedPeerText(correlationId)}; answered Block 500 "Agent error" (later failures are not logged):`, err);
+      this.#write(
+        `${this.#prefix} handler failed for ${quotedPeerText(correlationId)}; answered Block 500 "Agent ` +
+          `error" (later failures are not logged):`,
+        err,
+      );
     }
   }
 }

@@ -33,9 +33,9 @@ export interface HandlerContext {
  * What a handler returns; anything omitted takes the §6.9.1 default; no decision = allow.
  * `audit` may be partial too (missing lists are empty, confidence null).
  */
-export type Reply = Partial<
-  Omit<AgentResponse, 'version' | 'correlationId' | 'synthetic' | 'processingTimeMs' | 'audit'>
-> & { audit?: Partial<AuditMetadata> };
+export type Reply = Partial<Omit<AgentResponse, 'version' | 'correlationId' | 'synthetic' | 'processingTimeMs' | 'audit'>> & {
+  audit?: Partial<AuditMetadata>;
+};
 export type HandlerResult = Reply | void | Promise<Reply | void>;
 
 /** Every method is optional; a missing one answers Allow. */
@@ -59,7 +59,7 @@ export type HandlerFactory = (options: unknown) => AgentHandler | Promise<AgentH
 type MethodName = Exclude<keyof AgentHandler, 'onCancel'>;
 
 /** Event kind → handler method name; a plain lookup keeps dispatch free of per-call branching. */
-export const HANDLER_METHOD: { readonly [K in EventKind]: MethodName } = {
+const HANDLER_METHOD: { readonly [K in EventKind]: MethodName } = {
   request_headers: 'onRequestHeaders',
   request_body_chunk: 'onRequestBodyChunk',
   response_headers: 'onResponseHeaders',

@@ -3,7 +3,7 @@
 // the log; the line says how many were left out since the previous one. Counts live elsewhere.
 
 /** One line per kind per this many milliseconds. */
-export const WARNING_INTERVAL_MS = 60_000;
+const WARNING_INTERVAL_MS = 60_000;
 
 export class RateLimitedWarning {
   readonly #write: (line: string) => void;

@@ -8,7 +8,15 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
-import type { AgentFeatures, AgentLimits, Capabilities, EventKind, HealthStatus, MetricsReport, RegistrationRequest } from '../protocol/types.js';
+import type {
+  AgentFeatures,
+  AgentLimits,
+  Capabilities,
+  EventKind,
+  HealthStatus,
+  MetricsReport,
+  RegistrationRequest,
+} from '../protocol/types.js';
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import { parseReverseEndpoint, type ReverseAddress } from '../transport/reverse-endpoint.js';
 import { VERSION } from '../version.js';
@@ -109,9 +117,11 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
   constructor(o: ReverseConnectorOptions) {
     super();
     if (typeof o.agentId !== 'string' || o.agentId === '') throw zapError(ErrorCode.InvalidConfig, 'agentId is required');
-    if (o.handler !== undefined && o.threads !== undefined) throw zapError(ErrorCode.InvalidConfig, 'give either handler or threads, not both');
+    if (o.handler !== undefined && o.threads !== undefined)
+      throw zapError(ErrorCode.InvalidConfig, 'give either handler or threads, not both');
     const connections = o.connections ?? 1;
-    if (!Number.isInteger(connections) || connections < 1) throw zapError(ErrorCode.InvalidConfig, 'connections must be a positive integer');
+    if (!Number.isInteger(connections) || connections < 1)
+      throw zapError(ErrorCode.InvalidConfig, 'connections must be a positive integer');
     this.#o = o;
     this.#handlerErrors = new HandlerErrorLog(this, `[zap reverse agent ${o.agentId}]`);
     this.#address = parseReverseEndpoint(o.endpoint);
@@ -125,7 +135,8 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
       jitter: Math.min(1, Math.max(0, b.jitter ?? 0.5)),
       healthyAfterMs: b.healthyAfterMs ?? 10_000,
     };
-    for (let i = 0; i < connections; i++) this.#slots.push({ index: i, failures: 0, connection: undefined, socket: undefined, timer: undefined });
+    for (let i = 0; i < connections; i++)
+      this.#slots.push({ index: i, failures: 0, connection: undefined, socket: undefined, timer: undefined });
   }
 
   get capabilities(): Capabilities {
@@ -246,7 +257,9 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
       const text = response.error ?? 'Unknown registration error';
       const permanent = isPermanentRefusal(response.error);
       this.emit('refused', { slot: slot.index, error: text, permanent });
-      const err = zapError(ErrorCode.HandshakeFailed, `Registration of '${o.agentId}' refused by the proxy: ${text}`, { agentId: o.agentId });
+      const err = zapError(ErrorCode.HandshakeFailed, `Registration of '${o.agentId}' refused by the proxy: ${text}`, {
+        agentId: o.agentId,
+      });
       if (permanent) this.#fail(err);
       else this.#retry(slot, err);
       return;
@@ -271,7 +284,10 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
       slot.connection = undefined;
       this.emit('disconnected', { slot: slot.index });
       if (Date.now() - registeredAt >= this.#backoff.healthyAfterMs) slot.failures = 0;
-      this.#retry(slot, zapError(ErrorCode.ConnectionLost, `Reverse connection of '${this.#o.agentId}' closed`, { agentId: this.#o.agentId }));
+      this.#retry(
+        slot,
+        zapError(ErrorCode.ConnectionLost, `Reverse connection of '${this.#o.agentId}' closed`, { agentId: this.#o.agentId }),
+      );
     });
     this.emit('connection', connection);
     this.emit('registered', { slot: slot.index, connectionId, proxyId, proxyVersion });
@@ -324,7 +340,9 @@ export class ReverseConnector extends EventEmitter<ReverseConnectorEvents> {
 }
 
 function asPoolError(err: unknown, agentId: string): AgentPoolError {
-  return err instanceof AgentPoolError ? err : zapError(ErrorCode.ConnectFailed, err instanceof Error ? err.message : String(err), { agentId });
+  return err instanceof AgentPoolError
+    ? err
+    : zapError(ErrorCode.ConnectFailed, err instanceof Error ? err.message : String(err), { agentId });
 }
 
 function closedError(agentId: string): AgentPoolError {

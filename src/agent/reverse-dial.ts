@@ -21,7 +21,12 @@ export interface ReverseTlsOptions {
   servername?: string;
 }
 
-export function dialProxy(address: ReverseAddress, tls: ReverseTlsOptions | undefined, timeoutMs: number, agentId: string): Promise<Socket> {
+export function dialProxy(
+  address: ReverseAddress,
+  tls: ReverseTlsOptions | undefined,
+  timeoutMs: number,
+  agentId: string,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const where = address.kind === 'unix' ? address.path : `${address.host}:${address.port}`;
     let socket: Socket;

@@ -3,8 +3,8 @@
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { DEFAULT_SOCKET_MODE, socketModeOf } from '../transport/socket-file.js';
 
-export const DEFAULT_MAX_CONNECTIONS = 1024;
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Once a frame's first byte is in, the rest must follow within this (UDS and reverse connections). */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 

@@ -125,10 +125,14 @@ async function runReverse(
     ...(options.handler === undefined ? {} : { handler: options.handler }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
-  connector.on('registered', (r) => process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${peerText(r.connectionId)}\n`));
+  connector.on('registered', (r) =>
+    process.stdout.write(`zap agent '${id}' (${name}) registered with ${endpoint} as ${peerText(r.connectionId)}\n`),
+  );
   // The refusal text is the proxy's: escaped and cut, one line per refusal.
   connector.on('refused', (r) => process.stderr.write(`zap agent '${id}': registration refused: ${peerText(r.error, 512)}\n`));
-  connector.on('retry', (r) => process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms\n`));
+  connector.on('retry', (r) =>
+    process.stderr.write(`zap agent '${id}': connection ${r.slot + 1}: ${peerText(r.error.message, 512)}; retrying in ${r.delayMs} ms\n`),
+  );
   const stopped = new Promise<boolean>((resolve) => {
     process.once('SIGINT', () => resolve(false));
     process.once('SIGTERM', () => resolve(false));

@@ -46,11 +46,14 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
     for (const s of SCENARIOS) io.out(`${s.name.padEnd(14)} ${s.summary}\n`);
     return 0;
   }
-  const scenarios = positionals.length === 0 ? [...DEFAULT_SCENARIOS] : positionals.map((name) => {
-    const s = findScenario(name);
-    if (s === undefined) throw new UsageError(`unknown scenario '${name}'\n${BENCH_USAGE}`);
-    return s;
-  });
+  const scenarios =
+    positionals.length === 0
+      ? [...DEFAULT_SCENARIOS]
+      : positionals.map((name) => {
+          const s = findScenario(name);
+          if (s === undefined) throw new UsageError(`unknown scenario '${name}'\n${BENCH_USAGE}`);
+          return s;
+        });
   const timing = values.quick ? QUICK : DEFAULTS;
   const settings: ScenarioSettings = {
     warmupMs: integer(values.warmup, timing.warmupMs, '--warmup', 0),

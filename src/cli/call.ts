@@ -52,7 +52,8 @@ export async function runCall(argv: string[]): Promise<number> {
   });
   const reverseListen = values['reverse-listen'];
   const endpointText = positionals[0];
-  if (reverseListen === undefined ? endpointText === undefined || positionals.length > 1 : positionals.length > 0) throw new UsageError(CALL_USAGE);
+  if (reverseListen === undefined ? endpointText === undefined || positionals.length > 1 : positionals.length > 0)
+    throw new UsageError(CALL_USAGE);
   const kind = CLI_EVENT_TYPES[values.type];
   if (kind === undefined) throw new UsageError(`unknown --type '${values.type}'\n${CALL_USAGE}`);
   const timeoutMs = Number(values.timeout);
@@ -139,8 +140,13 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
   if (address.kind === 'tcp' && address.tls) throw new UsageError('--reverse-listen: TLS is not supported here; use unix: or tcp://');
   const pool = new AgentPool({ workers: 0 });
   try {
-    pool.on('reverse-refused', (agentId, error) => process.stderr.write(`zap call: refused agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}\n`));
-    if (c.tokens.length === 0) process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
+    pool.on('reverse-refused', (agentId, error) =>
+      process.stderr.write(
+        `zap call: refused agent ${agentId === null ? '(unknown)' : quotedPeerText(agentId)}: ${peerText(error, 512)}\n`,
+      ),
+    );
+    if (c.tokens.length === 0)
+      process.stderr.write('zap call: warning: accepting agents WITHOUT a token (--insecure-allow-unauthenticated)\n');
     const ready = new Promise<string>((resolve) => {
       pool.on('report', (agentId, report) => {
         if (report.type === 'state' && report.state === 'ready') resolve(agentId);
@@ -154,7 +160,10 @@ async function callReverse(listenText: string, c: ReverseCall): Promise<number> 
       allowUndeclaredAgents: true,
       maxUndeclaredAgents: 1,
     });
-    const bound = listener.path !== undefined ? `unix:${listener.path}` : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
+    const bound =
+      listener.path !== undefined
+        ? `unix:${listener.path}`
+        : formatReverseAddress({ kind: 'tcp', ...splitHostPort(listener.tcpAddress as string), tls: false });
     process.stderr.write(`zap call: listening on ${bound}\n`);
     let timer: NodeJS.Timeout | undefined;
     const agentId = await (c.waitMs === undefined

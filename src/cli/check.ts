@@ -45,8 +45,11 @@ function agentLines(a: AgentConfig): string[] {
     `  transport  ${transport}`,
     `  events     ${a.events.map(eventName).join(' ')}`,
     `  timeouts   call ${a.timeoutMs} ms, body chunk ${a.chunkTimeoutMs} ms`,
-    `  failure    fail-${a.failureMode}; circuit breaker opens after ${a.circuitBreaker.failureThreshold} failures for ${a.circuitBreaker.openDurationMs / 1000} s`,
-    `  limits     ${a.maxConcurrentCalls} concurrent calls; bodies: request ${bodyText(a.requestBodyMode, a.maxRequestBodyBytes)}, response ${bodyText(a.responseBodyMode, a.maxResponseBodyBytes)}`,
+    `  failure    fail-${a.failureMode}; circuit breaker opens after ` +
+      `${a.circuitBreaker.failureThreshold} failures for ${a.circuitBreaker.openDurationMs / 1000} s`,
+    `  limits     ${a.maxConcurrentCalls} concurrent calls; bodies: request ` +
+      `${bodyText(a.requestBodyMode, a.maxRequestBodyBytes)}, response ` +
+      `${bodyText(a.responseBodyMode, a.maxResponseBodyBytes)}`,
     // Key names only: values may be secrets, and this output ends up in CI logs.
     ...(a.config === undefined ? [] : [`  config     ${configKeys(a.config)}`]),
     ...(pool.length === 0 ? [] : [`  pool       ${pool.map((k) => `${k}=${String((a.pool as Record<string, unknown>)[k])}`).join(' ')}`]),
@@ -75,11 +78,14 @@ function listenerLines(l: ReverseListenerConfig): string[] {
   const bound = l.authTokens.filter((t) => typeof t !== 'string').length;
   const tokens = `${l.authTokens.length} token${l.authTokens.length === 1 ? '' : 's'}${bound > 0 ? `, ${bound} bound to agent ids` : ''}`;
   const auth = l.requireAuth ? `required (${tokens})` : 'NONE (insecure-allow-unauthenticated)';
+  const entries = l.allowUndeclaredAgents
+    ? `declared reverse agents and up to ${l.maxUndeclaredAgents} undeclared ids`
+    : 'declared reverse agents only';
   return [
     'reverse-listener',
     `  listen     ${where}`,
     `  auth       ${auth}; allowed agents: ${l.allowedAgents.length === 0 ? 'any' : l.allowedAgents.join(' ')}`,
-    `  entries    ${l.allowUndeclaredAgents ? `declared reverse agents and up to ${l.maxUndeclaredAgents} undeclared ids` : 'declared reverse agents only'}`,
+    `  entries    ${entries}`,
     `  limits     ${l.maxConnectionsPerAgent} connections per agent, handshake timeout ${l.handshakeTimeoutMs} ms, ` +
       `registration ≤ ${l.maxRegistrationBytes} bytes, ${l.maxPendingHandshakes} pending`,
   ];

@@ -31,7 +31,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   });
   const durationMs = Number(values.duration) * 1000;
   const concurrency = Number(values.concurrency);
-  if (!(durationMs > 0) || !Number.isInteger(concurrency) || concurrency <= 0) throw new UsageError('zap demo [--duration SECONDS] [--concurrency N] [--workers N] [--serve]');
+  if (!(durationMs > 0) || !Number.isInteger(concurrency) || concurrency <= 0)
+    throw new UsageError('zap demo [--duration SECONDS] [--concurrency N] [--workers N] [--serve]');
   const workers = values.workers === undefined ? 1 : Number(values.workers);
 
   const dir = mkdtempSync(join(tmpdir(), 'zap-demo-'));
@@ -64,14 +65,32 @@ export async function runDemo(argv: string[]): Promise<number> {
     const listener = await pool.listenReverse({ tcpAddress: '127.0.0.1:0', authTokens: [{ token: registrationToken, agents: ['echo'] }] });
     const reverseAt = listener.tcpAddress as string;
 
-    out(`zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) — pool with ${workers} worker thread(s)`);
+    out(
+      `zap demo: starting agents — waf (Unix socket), auth (gRPC), echo (reverse TCP to ${reverseAt}) ` +
+        `— pool with ${workers} worker thread(s)`,
+    );
     const wafPath = join(dir, 'waf.sock');
     const authPort = await freePort();
     const echoRegistered = new Promise<void>((resolve) => pool.on('reverse-registered', (id) => id === 'echo' && resolve()));
     const started = await Promise.all([
       startChildAgent(['agent', '--listen', wafPath, '--example', 'waf']),
       startChildAgent(['agent', '--listen', `127.0.0.1:${authPort}`, '--example', 'auth', '--token', DEMO_TOKEN]),
-      startChildAgent(['agent', '--reverse', `tcp://${reverseAt}`, '--id', 'echo', '--token', registrationToken, '--example', 'echo', '--connections', '2'], /connect|regist/i),
+      startChildAgent(
+        [
+          'agent',
+          '--reverse',
+          `tcp://${reverseAt}`,
+          '--id',
+          'echo',
+          '--token',
+          registrationToken,
+          '--example',
+          'echo',
+          '--connections',
+          '2',
+        ],
+        /connect|regist/i,
+      ),
     ]);
     agents.push(...started);
     await pool.addAgent('waf', `unix:${wafPath}`, { connectionsPerAgent: 2 });

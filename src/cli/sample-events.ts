@@ -13,7 +13,7 @@ export const CLI_EVENT_TYPES: Readonly<Record<string, EventKind>> = {
   configure: 'configure',
 };
 
-export function sampleMetadata(correlationId: string): Record<string, unknown> {
+function sampleMetadata(correlationId: string): Record<string, unknown> {
   return {
     correlation_id: correlationId,
     request_id: correlationId,
@@ -29,7 +29,7 @@ export function sampleMetadata(correlationId: string): Record<string, unknown> {
   };
 }
 
-export function sampleEvent(kind: EventKind, correlationId: string): Record<string, unknown> {
+function sampleEvent(kind: EventKind, correlationId: string): Record<string, unknown> {
   const cid = correlationId;
   switch (kind) {
     case 'request_headers':

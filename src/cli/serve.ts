@@ -36,7 +36,12 @@ export async function runServe(argv: string[]): Promise<number> {
 
   let pool = await startPool(await loadConfigFile(file), workers, log);
   let draining = false;
-  const metrics = await startMetricsServer(() => pool, m[1] as string, Number(m[2]), () => !draining);
+  const metrics = await startMetricsServer(
+    () => pool,
+    m[1] as string,
+    Number(m[2]),
+    () => !draining,
+  );
   log(`metrics on http://${metrics.address}/metrics, health on http://${metrics.address}/healthz`);
 
   let reloading = Promise.resolve();
@@ -77,14 +82,20 @@ async function startPool(config: ZapConfig, workers: number | undefined, log: (l
   const pool = new AgentPool(workers === undefined ? {} : { workers });
   // Both parts may carry the refused agent's own text: escaped and cut, so one refusal is one line.
   pool.on('reverse-refused', (agentId, error) =>
-    log(`reverse registration refused (${agentId === null ? 'unknown agent' : quotedPeerText(agentId)}): ${peerText(error, REFUSAL_TEXT_MAX)}`),
+    log(
+      `reverse registration refused (${agentId === null ? 'unknown agent' : quotedPeerText(agentId)}): ` +
+        `${peerText(error, REFUSAL_TEXT_MAX)}`,
+    ),
   );
   // Agents are declared before the listener opens, so no registration is refused as undeclared.
   const adding = config.agents.map(async (agent) => {
     const { ready, errors } = await pool.addAgent(agent.id, endpointOf(agent), agentPoolOptions(agent));
     // Why some are not ready (a missing socket, a refused handshake): the last connection's error.
     const last = errors.at(-1);
-    return `${agent.id} (${endpointOf(agent)}): ${ready} ready${last === undefined ? '' : ` (${last.code}: ${peerText(last.message, REFUSAL_TEXT_MAX)})`}`;
+    return (
+      `${agent.id} (${endpointOf(agent)}): ${ready} ` +
+      `ready${last === undefined ? '' : ` (${last.code}: ${peerText(last.message, REFUSAL_TEXT_MAX)})`}`
+    );
   });
   for (const p of adding) p.catch(() => {}); // handled by Promise.all below, after the listener
   try {

@@ -30,7 +30,7 @@ export interface AgentDraft extends AgentSettings {
   pool: PoolOptionsConfig;
 }
 
-export const AGENT_DEFAULTS: Readonly<AgentSettings> = {
+const AGENT_DEFAULTS: Readonly<AgentSettings> = {
   events: ['request_headers'],
   timeoutMs: 1_000,
   failureMode: 'open',
@@ -55,10 +55,28 @@ export const CIRCUIT_BREAKER_BLOCK: BlockSpec<CircuitBreakerConfig> = {
   intro: 'Per-agent circuit breaker (spec §10.10). Any other child is an error (e.g. `reset-timeout-seconds`).',
   typeName: 'CircuitBreakerConfig',
   keys: [
-    cbKey('failure-threshold', 'failureThreshold', positiveInteger, AGENT_DEFAULTS.circuitBreaker, 'Consecutive failures that open the circuit.'),
+    cbKey(
+      'failure-threshold',
+      'failureThreshold',
+      positiveInteger,
+      AGENT_DEFAULTS.circuitBreaker,
+      'Consecutive failures that open the circuit.',
+    ),
     cbKey('success-threshold', 'successThreshold', positiveInteger, AGENT_DEFAULTS.circuitBreaker, 'Probe successes that close it again.'),
-    cbKey('timeout-seconds', 'openDurationMs', secondsAsMs, AGENT_DEFAULTS.circuitBreaker, 'Seconds the circuit stays open before probing.'),
-    cbKey('half-open-max-requests', 'halfOpenMaxRequests', positiveInteger, AGENT_DEFAULTS.circuitBreaker, 'Probe calls allowed at once while half-open.'),
+    cbKey(
+      'timeout-seconds',
+      'openDurationMs',
+      secondsAsMs,
+      AGENT_DEFAULTS.circuitBreaker,
+      'Seconds the circuit stays open before probing.',
+    ),
+    cbKey(
+      'half-open-max-requests',
+      'halfOpenMaxRequests',
+      positiveInteger,
+      AGENT_DEFAULTS.circuitBreaker,
+      'Probe calls allowed at once while half-open.',
+    ),
   ],
 };
 
@@ -95,17 +113,17 @@ function grpcFlag(key: string, field: 'tls' | 'tlsInsecure', doc: string): KeySp
 }
 
 export const GRPC_BLOCK: BlockSpec<GrpcDraft> = {
-  title: '`grpc \"<url>\" { }` (inside `agent`)',
+  title: '`grpc "<url>" { }` (inside `agent`)',
   intro:
     'TLS settings of a gRPC agent (spec §10.13). As in the reference, any of these children turns TLS on ' +
     '(`https://` does too). `#false` is refused for `tls` and `tls-insecure`, since it would still enable TLS there.',
   typeName: 'AgentTransport (grpc)',
   keys: [
-    grpcFile('ca-cert', 'caCert', 'CA bundle that verifies the agent\'s certificate.'),
+    grpcFile('ca-cert', 'caCert', "CA bundle that verifies the agent's certificate."),
     grpcFile('client-cert', 'clientCert', 'Client certificate presented to the agent (needs `client-key`).'),
     grpcFile('client-key', 'clientKey', 'Key of the client certificate (needs `client-cert`).'),
     grpcFlag('tls', 'tls', 'Use TLS with the system CAs.'),
-    grpcFlag('tls-insecure', 'tlsInsecure', 'Use TLS without verifying the agent\'s certificate.'),
+    grpcFlag('tls-insecure', 'tlsInsecure', "Use TLS without verifying the agent's certificate."),
   ],
 };
 
@@ -121,7 +139,12 @@ function argumentOrProperty(node: KdlNodeAt, cx: LoadContext, prop: string, form
   return v;
 }
 
-function transportKey(key: string, form: string, doc: string, read: (node: KdlNodeAt, cx: LoadContext) => AgentTransport): KeySpec<AgentDraft> {
+function transportKey(
+  key: string,
+  form: string,
+  doc: string,
+  read: (node: KdlNodeAt, cx: LoadContext) => AgentTransport,
+): KeySpec<AgentDraft> {
   return {
     key,
     field: 'transport',
@@ -181,8 +204,18 @@ export const AGENT_BLOCK: BlockSpec<AgentDraft> = {
     'Exactly one transport key (`unix-socket`, `grpc`, `reverse`) is required.',
   typeName: 'AgentConfig',
   keys: [
-    transportKey('unix-socket', '`"<path>"` or `path="<path>"`', 'Transport: binary frames over a Unix socket (endpoint `unix:<path>`).', readUnixSocket),
-    transportKey('grpc', '`"<url>"` or `address="<url>"`, optional TLS children (below)', 'Transport: gRPC; the URL is used as written (spec §10.13).', readGrpc),
+    transportKey(
+      'unix-socket',
+      '`"<path>"` or `path="<path>"`',
+      'Transport: binary frames over a Unix socket (endpoint `unix:<path>`).',
+      readUnixSocket,
+    ),
+    transportKey(
+      'grpc',
+      '`"<url>"` or `address="<url>"`, optional TLS children (below)',
+      'Transport: gRPC; the URL is used as written (spec §10.13).',
+      readGrpc,
+    ),
     transportKey('reverse', 'no value or `#true`', 'Transport: the agent connects to the `reverse-listener` (required then).', readReverse),
     {
       key: 'http',
@@ -192,12 +225,24 @@ export const AGENT_BLOCK: BlockSpec<AgentDraft> = {
       doc: 'Refused: "HTTP transport not supported for v2 protocol".',
       apply: (node, _d, cx) => fail(cx, node.line, `HTTP transport not supported for v2 protocol (key 'http' in ${cx.where})`),
     },
-    key('events', 'events', events, AGENT_DEFAULTS,
+    key(
+      'events',
+      'events',
+      events,
+      AGENT_DEFAULTS,
       'Events sent to the agent: `request_headers`, `request_body`, `response_headers`, `response_body`, ' +
-      '`request_complete` (alias `log`), `websocket_frame` (also `web_socket_frame`), `guardrail`; kebab-case ' +
-      'spellings accepted. Unknown names are errors.'),
+        '`request_complete` (alias `log`), `websocket_frame` (also `web_socket_frame`), `guardrail`; kebab-case ' +
+        'spellings accepted. Unknown names are errors.',
+    ),
     key('timeout-ms', 'timeoutMs', positiveInteger, AGENT_DEFAULTS, 'Per-call timeout passed to the pool.'),
-    key('failure-mode', 'failureMode', failureMode, AGENT_DEFAULTS, 'What the proxy does when the agent fails: allow (`open`) or block (`closed`).', '`open` / `fail-open` / `fail_open`, `closed` / `fail-closed` / `fail_closed`'),
+    key(
+      'failure-mode',
+      'failureMode',
+      failureMode,
+      AGENT_DEFAULTS,
+      'What the proxy does when the agent fails: allow (`open`) or block (`closed`).',
+      '`open` / `fail-open` / `fail_open`, `closed` / `fail-closed` / `fail_closed`',
+    ),
     {
       key: 'circuit-breaker',
       field: 'circuitBreaker',
@@ -211,7 +256,13 @@ export const AGENT_BLOCK: BlockSpec<AgentDraft> = {
     },
     key('max-request-body-bytes', 'maxRequestBodyBytes', positiveInteger, AGENT_DEFAULTS, 'Largest request body sent to the agent.'),
     key('max-response-body-bytes', 'maxResponseBodyBytes', positiveInteger, AGENT_DEFAULTS, 'Largest response body sent to the agent.'),
-    key('request-body-mode', 'requestBodyMode', bodyMode, AGENT_DEFAULTS, `How request bodies reach the agent; the hybrid threshold defaults to ${DEFAULT_HYBRID_THRESHOLD} bytes.`),
+    key(
+      'request-body-mode',
+      'requestBodyMode',
+      bodyMode,
+      AGENT_DEFAULTS,
+      `How request bodies reach the agent; the hybrid threshold defaults to ${DEFAULT_HYBRID_THRESHOLD} bytes.`,
+    ),
     key('response-body-mode', 'responseBodyMode', bodyMode, AGENT_DEFAULTS, 'How response bodies reach the agent.'),
     key('chunk-timeout-ms', 'chunkTimeoutMs', positiveInteger, AGENT_DEFAULTS, 'Per-call timeout for streamed body chunks.'),
     key('max-concurrent-calls', 'maxConcurrentCalls', positiveInteger, AGENT_DEFAULTS, 'Calls in flight to this agent at once.'),

@@ -46,7 +46,11 @@ function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeA
   const [first, second] = draft.transports;
   if (first === undefined) fail(cx, node.line, `${cx.where} has no transport: one of unix-socket, grpc or reverse is required`);
   if (second !== undefined) {
-    fail(cx, second.line, `${cx.where} has more than one transport: '${first.key}'${first.line > 0 ? ` (line ${first.line})` : ''} and '${second.key}'`);
+    fail(
+      cx,
+      second.line,
+      `${cx.where} has more than one transport: '${first.key}'${first.line > 0 ? ` (line ${first.line})` : ''} and '${second.key}'`,
+    );
   }
   if (first.transport.kind === 'reverse') doc.reverseLines.set(id, first.line);
   const { transports: _transports, config, pool, ...settings } = draft;
@@ -55,7 +59,7 @@ function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeA
   return agent;
 }
 
-export const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
+const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
   title: '`agents { }` (top level)',
   intro: 'Holds one `agent` node per external agent; any other child is an error.',
   typeName: 'ZapConfig',

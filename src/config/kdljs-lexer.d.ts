@@ -1,4 +1,4 @@
-// kdljs does not publish types for its lexer; node-lines.ts reads its tokens to find node lines.
+// kdljs does not publish types for its lexer; kdljs-adapter.ts (its only importer) reads its tokens.
 declare module 'kdljs/src/parser/kdl.js' {
   export interface KdlLexerToken {
     image: string;

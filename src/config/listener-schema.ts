@@ -22,7 +22,7 @@ import {
 import { boolean, duration, positiveInteger, stringList, text } from './value-kinds.js';
 
 /** listenReverse's defaults (one source for the API and KDL), and the secure auth defaults. */
-export const LISTENER_DEFAULTS = {
+const LISTENER_DEFAULTS = {
   ...REVERSE_DEFAULTS,
   requireAuth: true,
   insecureAllowUnauthenticated: false,
@@ -62,7 +62,13 @@ export interface ListenerDraft extends Omit<ReverseListenerConfig, 'tls'> {
   lines: Map<string, number>;
 }
 
-function appendTo(key: string, field: 'authTokens' | 'allowedAgents', kind: ValueKind<string[]>, doc: string, dflt: string): KeySpec<ListenerDraft> {
+function appendTo(
+  key: string,
+  field: 'authTokens' | 'allowedAgents',
+  kind: ValueKind<string[]>,
+  doc: string,
+  dflt: string,
+): KeySpec<ListenerDraft> {
   return {
     key,
     field,
@@ -133,22 +139,65 @@ export const LISTENER_BLOCK: BlockSpec<ListenerDraft> = {
   keys: [
     key('path', 'path', text('`"<socket path>"`'), undefined, 'Unix socket to listen on (an existing file there is replaced).'),
     key('tcp-address', 'tcpAddress', hostPort, undefined, 'TCP address to listen on; TLS when a `tls { }` block is given.'),
-    key('max-connections-per-agent', 'maxConnectionsPerAgent', positiveInteger, LISTENER_DEFAULTS, 'Live reverse connections one agent id may hold.'),
+    key(
+      'max-connections-per-agent',
+      'maxConnectionsPerAgent',
+      positiveInteger,
+      LISTENER_DEFAULTS,
+      'Live reverse connections one agent id may hold.',
+    ),
     key('handshake-timeout', 'handshakeTimeoutMs', duration, LISTENER_DEFAULTS, 'Time allowed for the registration frame.'),
-    key('require-auth', 'requireAuth', boolean, LISTENER_DEFAULTS, 'Agents must send one of the configured tokens. `#false` needs `insecure-allow-unauthenticated #true`.'),
+    key(
+      'require-auth',
+      'requireAuth',
+      boolean,
+      LISTENER_DEFAULTS,
+      'Agents must send one of the configured tokens. `#false` needs `insecure-allow-unauthenticated #true`.',
+    ),
     key(
       'insecure-allow-unauthenticated',
       'insecureAllowUnauthenticated',
       boolean,
       LISTENER_DEFAULTS,
-      'The loud opt-out: admit agents without a token (anyone who reaches the listener can register as any allowed reverse agent). Without tokens, `require-auth` then defaults to `#false`.',
+      'The loud opt-out: admit agents without a token (anyone who reaches the listener can register as ' +
+        'any allowed reverse agent). Without tokens, `require-auth` then defaults to `#false`.',
     ),
     AUTH_TOKEN_KEY,
-    appendTo('auth-tokens', 'authTokens', stringList('`"<t1>" "<t2>" …`'), 'Accepted tokens, valid for any allowed id (merged with `auth-token`).', '—'),
-    appendTo('allowed-agents', 'allowedAgents', stringList('`"<pattern>" …`'), 'Agent ids allowed to register: exact or `*` glob, case-sensitive.', 'empty = every agent'),
-    key('max-registration-bytes', 'maxRegistrationBytes', registrationBytes, LISTENER_DEFAULTS, 'Largest registration frame; a larger announced length is refused at once.'),
-    key('max-pending-handshakes', 'maxPendingHandshakes', positiveInteger, LISTENER_DEFAULTS, 'Sockets waiting to register, at most; further ones are closed at once.'),
-    key('allow-undeclared-agents', 'allowUndeclaredAgents', boolean, LISTENER_DEFAULTS, 'Admit ids not declared `reverse` in `agents` (entry created on registration, removed with its last connection).'),
+    appendTo(
+      'auth-tokens',
+      'authTokens',
+      stringList('`"<t1>" "<t2>" …`'),
+      'Accepted tokens, valid for any allowed id (merged with `auth-token`).',
+      '—',
+    ),
+    appendTo(
+      'allowed-agents',
+      'allowedAgents',
+      stringList('`"<pattern>" …`'),
+      'Agent ids allowed to register: exact or `*` glob, case-sensitive.',
+      'empty = every agent',
+    ),
+    key(
+      'max-registration-bytes',
+      'maxRegistrationBytes',
+      registrationBytes,
+      LISTENER_DEFAULTS,
+      'Largest registration frame; a larger announced length is refused at once.',
+    ),
+    key(
+      'max-pending-handshakes',
+      'maxPendingHandshakes',
+      positiveInteger,
+      LISTENER_DEFAULTS,
+      'Sockets waiting to register, at most; further ones are closed at once.',
+    ),
+    key(
+      'allow-undeclared-agents',
+      'allowUndeclaredAgents',
+      boolean,
+      LISTENER_DEFAULTS,
+      'Admit ids not declared `reverse` in `agents` (entry created on registration, removed with its last connection).',
+    ),
     key('max-undeclared-agents', 'maxUndeclaredAgents', positiveInteger, LISTENER_DEFAULTS, 'Undeclared ids holding connections, at most.'),
     {
       key: 'tls',
@@ -207,7 +256,11 @@ export function readListener(node: KdlNodeAt, cx: LoadContext): ReverseListenerC
     );
   }
   if (!d.requireAuth && !d.insecureAllowUnauthenticated) {
-    fail(cx, lineOf('require-auth'), 'reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true');
+    fail(
+      cx,
+      lineOf('require-auth'),
+      'reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true',
+    );
   }
   if (!d.requireAuth && d.authTokens.length > 0) {
     fail(cx, Number.isFinite(tokenLine) ? tokenLine : node.line, 'reverse-listener: auth tokens are set but require-auth is not #true');

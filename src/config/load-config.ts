@@ -22,7 +22,10 @@ export function loadConfig(text: string, fileName: string): ZapConfig {
     // Not an error (the listener also serves agents it has no block for), but this one would be refused.
     const allowed = listener.allowedAgents;
     if (allowed.length > 0 && !allowed.some((p) => p === id || globMatch(p, id))) {
-      cx.warnings.push(`${configLocation(fileName, line)}: reverse agent "${id}" does not match reverse-listener allowed-agents, so its registrations will be refused`);
+      cx.warnings.push(
+        `${configLocation(fileName, line)}: reverse agent "${id}" does not match reverse-listener ` +
+          `allowed-agents, so its registrations will be refused`,
+      );
     }
   }
   const config: ZapConfig = { file: fileName, agents: doc.agents, warnings: cx.warnings };

@@ -1,7 +1,7 @@
 // Start line of every KDL node (and whether it has a children block), in document (pre-)order, skipping nodes removed by a slashdash.
 // kdljs returns nodes without positions, so we re-read its own token stream (same lexer, same
 // strings and comments) and follow only the node structure: terminators, braces and `/-`.
-import { lexer, type KdlLexerToken } from 'kdljs/src/parser/kdl.js';
+import { tokenizeKdl, type KdlLexerToken } from './kdljs-adapter.js';
 
 type Ev = { t: 'atom'; line: number } | { t: 'nl' } | { t: 'sd' } | { t: 'open'; line: number } | { t: 'close' };
 
@@ -67,7 +67,7 @@ interface Frame {
 
 /** Positions of the kept nodes in pre-order, or undefined when the text does not lex. */
 export function nodePositions(text: string): NodePosition[] | undefined {
-  const lexed = lexer.tokenize(text);
+  const lexed = tokenizeKdl(text);
   if (lexed.errors.length > 0) return undefined;
   const out: NodePosition[] = [];
   const stack: Frame[] = [];
@@ -118,7 +118,7 @@ export function nodePositions(text: string): NodePosition[] | undefined {
  */
 export function firstBlockDeeperThan(text: string, maxDepth: number): number | undefined {
   let depth = 0;
-  for (const ev of events(lexer.tokenize(text).tokens)) {
+  for (const ev of events(tokenizeKdl(text).tokens)) {
     if (ev.t === 'open' && ++depth > maxDepth) return ev.line;
     if (ev.t === 'close' && depth > 0) depth--;
   }

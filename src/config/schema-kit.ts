@@ -101,7 +101,7 @@ export function badValue(node: KdlNodeAt, cx: LoadContext, expected: string, got
 }
 
 /** A key that sets one field from one value kind; `defaults` supplies the documented default. */
-export function scalar<D, K extends keyof D & string>(
+function scalar<D, K extends keyof D & string>(
   key: string,
   field: K,
   kind: ValueKind<Exclude<D[K], undefined>>,

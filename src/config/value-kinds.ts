@@ -113,7 +113,8 @@ export const bodyMode: ValueKind<BodyModeConfig> = {
     if (!Number.isSafeInteger(bytes) || bytes < 1) badValue(node, cx, 'buffer, stream, hybrid or hybrid:<bytes ≥ 1>', v);
     return { mode: 'hybrid', hybridThreshold: bytes };
   },
-  show: (v) => (v.mode === 'hybrid' && v.hybridThreshold !== DEFAULT_HYBRID_THRESHOLD ? `\`hybrid:${v.hybridThreshold}\`` : `\`${v.mode}\``),
+  show: (v) =>
+    v.mode === 'hybrid' && v.hybridThreshold !== DEFAULT_HYBRID_THRESHOLD ? `\`hybrid:${v.hybridThreshold}\`` : `\`${v.mode}\``,
 };
 
 /** Event names of spec §13.1 (exactly the reference's spellings, plus kebab-case of each). */
@@ -147,7 +148,11 @@ export const events: ValueKind<EventKind[]> = {
     for (const v of values) {
       const kind = typeof v === 'string' ? EVENT_NAMES[v] : undefined;
       if (kind === undefined) {
-        failKey(cx, node, `unknown event ${typeof v === 'string' ? `'${v}'` : String(v)} (expected one of ${Object.keys(EVENT_NAMES).join(', ')})`);
+        failKey(
+          cx,
+          node,
+          `unknown event ${typeof v === 'string' ? `'${v}'` : String(v)} (expected one of ${Object.keys(EVENT_NAMES).join(', ')})`,
+        );
       }
       if (!out.includes(kind)) out.push(kind);
     }

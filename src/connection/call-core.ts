@@ -196,7 +196,8 @@ export abstract class CallCore<S> extends EventEmitter<ConnectionEvents> {
       onAbort: undefined,
       sent: undefined,
     };
-    const timeoutMs = options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
+    const timeoutMs =
+      options.timeoutMs === Infinity ? Infinity : Math.min(options.timeoutMs ?? this.requestTimeoutMs, this.requestTimeoutMs);
     if (timeoutMs !== Infinity) call.timer = setTimeout(() => this.onTimeout(call, timeoutMs), timeoutMs);
     if (signal !== undefined) {
       call.onAbort = () => this.onAbort(call);
@@ -232,7 +233,10 @@ export abstract class CallCore<S> extends EventEmitter<ConnectionEvents> {
     this.settle(
       call,
       undefined,
-      zapError(ErrorCode.Timeout, `Agent '${this.agentId}' did not answer within ${timeoutMs} ms`, { agentId: this.agentId, correlationId: call.cid }),
+      zapError(ErrorCode.Timeout, `Agent '${this.agentId}' did not answer within ${timeoutMs} ms`, {
+        agentId: this.agentId,
+        correlationId: call.cid,
+      }),
     );
   }
 

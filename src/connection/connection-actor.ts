@@ -182,7 +182,8 @@ export class ConnectionActor {
     try {
       return await step();
     } catch (err) {
-      const typed = err instanceof AgentPoolError ? err : new AgentPoolError(ErrorCode.Error, err instanceof Error ? err.message : String(err));
+      const typed =
+        err instanceof AgentPoolError ? err : new AgentPoolError(ErrorCode.Error, err instanceof Error ? err.message : String(err));
       this.failure = typed.toSerialized();
       throw err;
     }

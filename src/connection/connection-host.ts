@@ -106,7 +106,8 @@ export class ConnectionHost {
             onClosed?.();
           }
           // A reverse connection has no handshake: its capabilities came with the registration.
-          if (report.state === 'ready' && report.capabilities === undefined && capabilities !== undefined) report.capabilities = capabilities;
+          if (report.state === 'ready' && report.capabilities === undefined && capabilities !== undefined)
+            report.capabilities = capabilities;
           this.sink.report(report);
         },
         established: (connection) => this.watch(command.connectionId, connection),

@@ -130,6 +130,5 @@ export const connectionMachine = setup({
   },
 });
 
-export type ConnectionMachine = typeof connectionMachine;
 /** The states this machine runs, as named in the router↔host contract. */
 export type { ConnectionStateName } from '../contract/connection-state.js';

@@ -130,9 +130,10 @@ export class FramedConnection extends CallCore<QueuedFrame> {
           this.handshakeResult = response;
           resolve(response);
         } catch (err) {
-          const e = err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
-            ? err
-            : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
+          const e =
+            err instanceof AgentPoolError && err.code === ErrorCode.HandshakeFailed
+              ? err
+              : handshakeFailed(this.agentId, err instanceof Error ? err.message : String(err), err);
           this.fail(e);
           reject(e);
         }

@@ -97,7 +97,10 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
         // Spec §8.4 step 4, in this order, with these texts.
         if (msg.type !== 'handshake') return done(handshakeRefused(this.agentId, 'Invalid handshake response'));
         const hs = msg.handshake;
-        if (!hs.success) return done(handshakeRefused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`));
+        if (!hs.success)
+          return done(
+            handshakeRefused(this.agentId, `Handshake failed: ${hs.error === null ? 'Unknown handshake error' : peerText(hs.error)}`),
+          );
         if (hs.protocolVersion !== PROTOCOL_VERSION) {
           return done(handshakeRefused(this.agentId, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${hs.protocolVersion}`));
         }
@@ -162,9 +165,12 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
       this.off('close', onClose);
       done(token, error, error === undefined ? allowResponse() : undefined);
     };
-    const onClose = (err: AgentPoolError | null) => finish(withIds(err ?? connectionLost(this.agentId, 'stream closed'), this.agentId, correlationId));
+    const onClose = (err: AgentPoolError | null) =>
+      finish(withIds(err ?? connectionLost(this.agentId, 'stream closed'), this.agentId, correlationId));
     this.on('close', onClose);
-    this.stream.write(frame, (err?: Error | null) => finish(err == null ? undefined : withIds(connectionLost(this.agentId, err.message), this.agentId, correlationId)));
+    this.stream.write(frame, (err?: Error | null) =>
+      finish(err == null ? undefined : withIds(connectionLost(this.agentId, err.message), this.agentId, correlationId)),
+    );
   }
 
   /**
@@ -274,7 +280,13 @@ export class GrpcConnection extends CallCore<true> implements PoolConnection {
   private onStatus(status: grpc.StatusObject): void {
     if (status.code === grpc.status.OK) this.fail(connectionLost(this.agentId, 'stream ended by the agent'));
     // The details are the agent's text: bounded and escaped before they reach a message or a log.
-    else this.fail(connectionLost(this.agentId, `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`));
+    else
+      this.fail(
+        connectionLost(
+          this.agentId,
+          `stream failed with gRPC status ${status.code} (${grpc.status[status.code]}): ${quotedPeerText(status.details)}`,
+        ),
+      );
   }
 
   protected writePing(sequence: number, sentAt: number): void {

@@ -19,7 +19,8 @@ export class GrpcDialer implements Dialer {
 
   connect(): Promise<grpc.Client> {
     const { endpoint, agentId, connectTimeoutMs } = this.command;
-    if (endpoint.transport !== 'grpc') return Promise.reject(zapError(ErrorCode.ConnectFailed, 'gRPC dialer needs a gRPC endpoint', { agentId }));
+    if (endpoint.transport !== 'grpc')
+      return Promise.reject(zapError(ErrorCode.ConnectFailed, 'gRPC dialer needs a gRPC endpoint', { agentId }));
     return openGrpcChannel(endpoint.address, endpoint.tls, this.settings, connectTimeoutMs, agentId);
   }
 

@@ -11,7 +11,7 @@ const MESSAGE_MAX = 1024;
 /** Fields beyond this many are counted, not printed. */
 const MAX_FIELDS = 32;
 
-export function logLevelName(level: number): 'debug' | 'info' | 'warn' | 'error' {
+function logLevelName(level: number): 'debug' | 'info' | 'warn' | 'error' {
   return METHOD[level] ?? 'info';
 }
 

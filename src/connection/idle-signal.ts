@@ -27,11 +27,14 @@ export class IdleSignal {
       this.waiters.push(waiter);
       if (timeoutMs === Infinity) return;
       // setTimeout takes at most 2^31-1 ms; a longer wait ends there and the caller waits again.
-      timer = setTimeout(() => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-        resolve(false);
-      }, Math.min(timeoutMs, MAX_TIMER_MS));
+      timer = setTimeout(
+        () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          resolve(false);
+        },
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
     });
   }
 

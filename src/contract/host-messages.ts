@@ -83,7 +83,6 @@ export interface AgentDeclaredCommand {
   declared: AgentDeclaration | null;
 }
 
-
 /** The configuration a reverse-connecting agent gets in its initial Configure (null = none). */
 export interface AgentConfigCommand {
   type: 'agent-config';
@@ -97,7 +96,16 @@ export interface PingConnectionCommand {
   connectionId: number;
 }
 
-export type HostCommand = OpenConnectionCommand | CloseConnectionCommand | DrainConnectionCommand | RecycleConnectionCommand | PingConnectionCommand | ListenReverseCommand | StopReverseCommand | AgentConfigCommand | AgentDeclaredCommand;
+export type HostCommand =
+  | OpenConnectionCommand
+  | CloseConnectionCommand
+  | DrainConnectionCommand
+  | RecycleConnectionCommand
+  | PingConnectionCommand
+  | ListenReverseCommand
+  | StopReverseCommand
+  | AgentConfigCommand
+  | AgentDeclaredCommand;
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
@@ -109,12 +117,12 @@ export type PackedSendItem = [requestId: number, connectionId: number, correlati
 export type CancelItem = [requestId: number, reason: CancelReason, silent?: boolean];
 
 /** Host → router, hot path: a reply or a typed error for a request. */
-export type ResultItem = [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
+export type ResultItem =
+  [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
 
 /** A ResultItem as it crosses the port from a worker: replies in sparse form (sparse-response.ts). */
 export type WorkerResult =
-  | [requestId: number, response: SparseResponse]
-  | [requestId: number, response: null, error: SerializedAgentPoolError];
+  [requestId: number, response: SparseResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
 
 export interface StateReport {
   type: 'state';
@@ -172,7 +180,8 @@ export interface BufferReport {
   percent: number;
 }
 
-export type HostReport = BufferReport | StateReport | ControlReport | ReverseListenerReport | ReverseRegisteredReport | ReverseRefusedReport;
+export type HostReport =
+  BufferReport | StateReport | ControlReport | ReverseListenerReport | ReverseRegisteredReport | ReverseRefusedReport;
 
 /** Where a host delivers what it has to say (the router itself, or a MessagePort batcher). */
 export interface HostSink {

@@ -14,9 +14,7 @@ export type ToHost =
 /** Host thread → router. */
 export type FromHost =
   /** One per tick: the tick's results, replies in sparse form. */
-  | { t: 'results'; r: WorkerResult[] }
-  | { t: 'report'; r: HostReport }
-  | { t: 'terminated' };
+  { t: 'results'; r: WorkerResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface RouterMessageHandlers {
   command(command: HostCommand): void;

@@ -8,7 +8,11 @@ export class DemoStats {
   /** agent → rule id → count */
   readonly rules = new Map<string, Map<string, number>>();
   /** Time spent consulting agents per request, µs. */
-  readonly agentLatency: Histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  readonly agentLatency: Histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   gatewayErrors = 0;
 
   constructor(agentIds: string[]) {
@@ -20,7 +24,12 @@ export class DemoStats {
 
   record(agentId: string, response: AgentResponse): void {
     const d = response.decision;
-    const label = response.synthetic === true ? `${d.type === 'block' ? `block ${d.status}` : d.type} (fail-safe)` : d.type === 'block' ? `block ${d.status}` : d.type;
+    const label =
+      response.synthetic === true
+        ? `${d.type === 'block' ? `block ${d.status}` : d.type} (fail-safe)`
+        : d.type === 'block'
+          ? `block ${d.status}`
+          : d.type;
     bump(this.decisions.get(agentId), label);
     for (const rule of response.audit.ruleIds) bump(this.rules.get(agentId), rule);
   }

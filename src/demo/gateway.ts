@@ -67,7 +67,9 @@ async function handle(
   let verdict: { agent: string; response: AgentResponse } | undefined;
   let headerOps: AgentResponse['requestHeaders'] = [];
   try {
-    const replies = await Promise.all(agents.map((a) => consult(pool, a, () => pool.sendRequestHeaders(a.id, cid, event, { timeoutMs: a.timeoutMs }))));
+    const replies = await Promise.all(
+      agents.map((a) => consult(pool, a, () => pool.sendRequestHeaders(a.id, cid, event, { timeoutMs: a.timeoutMs }))),
+    );
     for (const [i, reply] of replies.entries()) {
       const agent = agents[i] as GatewayAgent;
       stats.record(agent.id, reply);
@@ -165,13 +167,17 @@ function forward(req: IncomingMessage, res: ServerResponse, port: number, header
     // Node wants a plain string for single-valued headers (host must be one).
     const out: Record<string, string | string[]> = {};
     for (const [name, values] of Object.entries(headers)) {
-      if (name !== 'content-length' && name !== 'connection' && values.length > 0) out[name] = values.length === 1 ? (values[0] as string) : values;
+      if (name !== 'content-length' && name !== 'connection' && values.length > 0)
+        out[name] = values.length === 1 ? (values[0] as string) : values;
     }
-    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...out, 'content-length': String(body.length) } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('end', resolve);
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...out, 'content-length': String(body.length) } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        up.on('end', resolve);
+      },
+    );
     upstream.on('error', reject);
     upstream.end(body);
   });

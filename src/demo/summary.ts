@@ -21,8 +21,16 @@ export function formatSummary(result: WorkloadResult, stats: DemoStats, breakers
     lines.push(`    ${agent.padEnd(6)} ${parts.join(', ') || '—'}${rules.length > 0 ? `   rules ${rules.join(' ')}` : ''}`);
   }
   const h = stats.agentLatency;
-  lines.push(`  added latency (agents consulted per request): p50 ${(h.getValueAtPercentile(50) / 1000).toFixed(2)} ms, p99 ${(h.getValueAtPercentile(99) / 1000).toFixed(2)} ms`);
-  lines.push(`  circuit breakers: ${Object.entries(breakers).map(([a, s]) => `${a} ${BREAKER[s] ?? s}`).join(', ')}`);
+  lines.push(
+    `  added latency (agents consulted per request): p50 ` +
+      `${(h.getValueAtPercentile(50) / 1000).toFixed(2)} ms, p99 ` +
+      `${(h.getValueAtPercentile(99) / 1000).toFixed(2)} ms`,
+  );
+  lines.push(
+    `  circuit breakers: ${Object.entries(breakers)
+      .map(([a, s]) => `${a} ${BREAKER[s] ?? s}`)
+      .join(', ')}`,
+  );
   if (stats.gatewayErrors > 0) lines.push(`  gateway errors: ${stats.gatewayErrors}`);
   return lines.join('\n');
 }

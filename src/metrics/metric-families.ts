@@ -4,14 +4,10 @@
 export const DEFAULT_METRICS_PREFIX = 'agent_protocol';
 
 /** §12.1 histogram buckets (seconds); prom-client adds +Inf. */
-export const PROTOCOL_BUCKETS: readonly number[] = [
-  0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
-];
+export const PROTOCOL_BUCKETS: readonly number[] = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 
 /** §12.2 `agent_request_duration_seconds` buckets (seconds); prom-client adds +Inf. */
-export const AGENT_BUCKETS: readonly number[] = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
+export const AGENT_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export interface FamilyDefinition {
   /** Name without the `{p}_` prefix for §12.1, full name for §12.2. */
@@ -70,10 +66,7 @@ export function ownSampleNames(prefix: string): Set<string> {
   for (const f of [...Object.values(PROTOCOL_COUNTERS), ...Object.values(PROTOCOL_GAUGES)]) {
     names.add(`${prefix}_${f.suffix}`);
   }
-  const histograms = [
-    ...Object.values(PROTOCOL_HISTOGRAMS).map((f) => `${prefix}_${f.suffix}`),
-    AGENT_FAMILIES.duration.suffix,
-  ];
+  const histograms = [...Object.values(PROTOCOL_HISTOGRAMS).map((f) => `${prefix}_${f.suffix}`), AGENT_FAMILIES.duration.suffix];
   for (const name of histograms) {
     for (const s of ['', '_bucket', '_sum', '_count']) names.add(name + s);
   }

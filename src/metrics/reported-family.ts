@@ -26,7 +26,7 @@ interface ExportedValue {
 }
 
 /** `le` as the exposition spells it: finite numbers in JS notation, infinities and NaN by name. */
-export function formatBound(le: number): string {
+function formatBound(le: number): string {
   if (Number.isNaN(le)) return 'NaN';
   if (le === Infinity) return '+Inf';
   if (le === -Infinity) return '-Inf';

@@ -172,9 +172,7 @@ export class ReportedSeriesStore {
   #saturate(): void {
     if (this.#saturated) return;
     this.#saturated = true;
-    this.#o.warn(
-      `agent-reported metrics reached the cap of ${this.#o.maxSeries} series; new series are dropped until old ones expire`,
-    );
+    this.#o.warn(`agent-reported metrics reached the cap of ${this.#o.maxSeries} series; new series are dropped until old ones expire`);
   }
 
   /** The name (and any label in `reason`) came from the agent: escaped and cut before the log line. */

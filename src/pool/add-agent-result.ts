@@ -29,7 +29,8 @@ export function requiredReady(requireReady: boolean | number | undefined, connec
   if (!Number.isSafeInteger(requireReady) || requireReady < 1 || requireReady > connectionsPerAgent) {
     throw zapError(
       ErrorCode.InvalidConfig,
-      `${where}: option 'requireReady' must be a boolean or an integer from 1 to connectionsPerAgent (${connectionsPerAgent}), got ${String(requireReady)}`,
+      `${where}: option 'requireReady' must be a boolean or an integer from 1 to connectionsPerAgent ` +
+        `(${connectionsPerAgent}), got ${String(requireReady)}`,
     );
   }
   return requireReady;

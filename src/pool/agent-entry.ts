@@ -68,7 +68,8 @@ export class ConnectionRecord implements ConnectionView {
 
   recordOutcome(failed: boolean, latencyMs: number): void {
     this.errorEwma += EWMA_ALPHA * ((failed ? 1 : 0) - this.errorEwma);
-    if (!failed) this.latencyEwmaMs = this.latencyEwmaMs === null ? latencyMs : this.latencyEwmaMs + EWMA_ALPHA * (latencyMs - this.latencyEwmaMs);
+    if (!failed)
+      this.latencyEwmaMs = this.latencyEwmaMs === null ? latencyMs : this.latencyEwmaMs + EWMA_ALPHA * (latencyMs - this.latencyEwmaMs);
   }
 }
 
@@ -121,7 +122,11 @@ export class AgentEntry {
   }
 
   /** An entry a reverse registration creates for an undeclared id (pool defaults), until addAgent adopts it. */
-  static implicitReverse(agentId: string, options: AgentConnectionOptions, onCircuitState?: (agentId: string, state: number) => void): AgentEntry {
+  static implicitReverse(
+    agentId: string,
+    options: AgentConnectionOptions,
+    onCircuitState?: (agentId: string, state: number) => void,
+  ): AgentEntry {
     const entry = new AgentEntry(agentId, { transport: 'reverse', agentId }, options, onCircuitState);
     (entry as Writable<AgentEntry>).implicit = true;
     return entry;
@@ -182,7 +187,10 @@ export class AgentEntry {
     this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
     this.sticky = new StickySessions(options.stickySessionTimeoutMs);
     const listener = this.onCircuitState;
-    this.breaker = new CircuitBreaker(options.circuitBreaker, listener === undefined ? {} : { onStateChange: (state) => listener(this.id, state) });
+    this.breaker = new CircuitBreaker(
+      options.circuitBreaker,
+      listener === undefined ? {} : { onStateChange: (state) => listener(this.id, state) },
+    );
   }
 
   get queued(): number {

@@ -71,7 +71,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const { onConfigUpdate: _callback, pushTimings, metrics: _metrics, ...options } = config;
     this.base = resolveAgentOptions(DEFAULT_AGENT_OPTIONS, options, 'AgentPool');
     this.metricsSink = new PoolMetrics(config.metrics ?? {});
-    this.metricsSink.setGaugeSource(() => gaugeSnapshot(this.router.agentEntries(), this.router.inFlight, this.hosts.bufferUtilizationPercent));
+    this.metricsSink.setGaugeSource(() =>
+      gaugeSnapshot(this.router.agentEntries(), this.router.inFlight, this.hosts.bufferUtilizationPercent),
+    );
     this.router = new Router(
       routerEventsFor(this.metricsSink, {
         report: (agent, _connection, report) => {
@@ -114,7 +116,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const required = requiredReady(requireReady, resolved.connectionsPerAgent, `agent '${agentId}'`);
     const parsed = parseEndpoint(endpoint);
     if (required > 0 && parsed.transport === 'reverse') {
-      throw zapError(ErrorCode.InvalidConfig, `agent '${agentId}': option 'requireReady' does not apply to a reverse agent (it dials in later)`);
+      throw zapError(
+        ErrorCode.InvalidConfig,
+        `agent '${agentId}': option 'requireReady' does not apply to a reverse agent (it dials in later)`,
+      );
     }
     const existing = this.router.findAgent(agentId);
     if (existing !== undefined) {
@@ -162,13 +167,23 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   sendRequestHeaders(agentId: string, correlationId: string, event: RequestHeadersEvent, options?: SendOptions): Promise<AgentResponse> {
     return this.send(agentId, 'request_headers', correlationId, event, options);
   }
-  sendRequestBodyChunk(agentId: string, correlationId: string, event: RequestBodyChunkEvent, options?: SendOptions): Promise<AgentResponse> {
+  sendRequestBodyChunk(
+    agentId: string,
+    correlationId: string,
+    event: RequestBodyChunkEvent,
+    options?: SendOptions,
+  ): Promise<AgentResponse> {
     return this.send(agentId, 'request_body_chunk', correlationId, event, options);
   }
   sendResponseHeaders(agentId: string, correlationId: string, event: ResponseHeadersEvent, options?: SendOptions): Promise<AgentResponse> {
     return this.send(agentId, 'response_headers', correlationId, event, options);
   }
-  sendResponseBodyChunk(agentId: string, correlationId: string, event: ResponseBodyChunkEvent, options?: SendOptions): Promise<AgentResponse> {
+  sendResponseBodyChunk(
+    agentId: string,
+    correlationId: string,
+    event: ResponseBodyChunkEvent,
+    options?: SendOptions,
+  ): Promise<AgentResponse> {
     return this.send(agentId, 'response_body_chunk', correlationId, event, options);
   }
   sendRequestComplete(agentId: string, correlationId: string, event: RequestCompleteEvent, options?: SendOptions): Promise<AgentResponse> {
@@ -177,12 +192,23 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   sendWebSocketFrame(agentId: string, correlationId: string, event: WebSocketFrameEvent, options?: SendOptions): Promise<AgentResponse> {
     return this.send(agentId, 'websocket_frame', correlationId, event, options);
   }
-  sendGuardrailInspect(agentId: string, correlationId: string, event: GuardrailInspectEvent, options?: SendOptions): Promise<AgentResponse> {
+  sendGuardrailInspect(
+    agentId: string,
+    correlationId: string,
+    event: GuardrailInspectEvent,
+    options?: SendOptions,
+  ): Promise<AgentResponse> {
     return this.send(agentId, 'guardrail_inspect', correlationId, event, options);
   }
 
   /** Any event kind by name. */
-  send<K extends EventKind>(agentId: string, kind: K, correlationId: string, event: EventMap[K], options: SendOptions = {}): Promise<AgentResponse> {
+  send<K extends EventKind>(
+    agentId: string,
+    kind: K,
+    correlationId: string,
+    event: EventMap[K],
+    options: SendOptions = {},
+  ): Promise<AgentResponse> {
     if (this.closed) return Promise.reject(abortError('proxy_shutdown', agentId, correlationId));
     return this.router.send(agentId, kind, event, correlationId, options);
   }
@@ -197,7 +223,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   ): Promise<{ response: AgentResponse; usedSticky: boolean }> {
     if (this.closed) throw abortError('proxy_shutdown', agentId, correlationId);
     const handle: CallHandle = { call: undefined };
-    const response = await this.router.send(agentId, 'request_headers', event, correlationId, options, { stickySession: sessionId, handle });
+    const response = await this.router.send(agentId, 'request_headers', event, correlationId, options, {
+      stickySession: sessionId,
+      handle,
+    });
     return { response, usedSticky: handle.call?.usedSticky ?? false };
   }
 

@@ -21,7 +21,16 @@ export interface AgentStats {
   failOpenAllows: number;
   flowRejections: number;
   lateReplies: number;
-  connections: Array<{ id: number; state: string; inFlight: number; dispatched: number; encoding: string; lastError: string | null; worker: number; health: string }>;
+  connections: Array<{
+    id: number;
+    state: string;
+    inFlight: number;
+    dispatched: number;
+    encoding: string;
+    lastError: string | null;
+    worker: number;
+    health: string;
+  }>;
 }
 
 export interface PoolStats {

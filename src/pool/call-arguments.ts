@@ -47,7 +47,9 @@ function requestHeaders(e: Record<string, unknown>, correlationId: string): Prob
   if (!isObject(m)) return 'metadata must be an object';
   // metadata.correlation_id goes to the agent as written (§6.2): it must be the id the pool waits on.
   if (m.correlationId !== correlationId) {
-    return typeof m.correlationId === 'string' ? `metadata.${ownCorrelationId(m, correlationId) as string}` : 'metadata.correlationId must be a string';
+    return typeof m.correlationId === 'string'
+      ? `metadata.${ownCorrelationId(m, correlationId) as string}`
+      : 'metadata.correlationId must be a string';
   }
   if (typeof m.requestId !== 'string') return 'metadata.requestId must be a string';
   if (typeof m.clientIp !== 'string') return 'metadata.clientIp must be a string';
@@ -72,7 +74,8 @@ function bodyChunk(counter: 'bytesReceived' | 'bytesSent'): EventCheck {
     if (e.totalSize !== null && !isU64(e.totalSize)) return 'totalSize must be a non-negative safe integer or null';
     if (!isUint(e.chunkIndex, U32_MAX)) return 'chunkIndex must be an integer 0–4294967295';
     if (!isU64(e[counter])) return `${counter} must be a non-negative safe integer`;
-    if (e.proxyBufferAvailable !== undefined && !isU64(e.proxyBufferAvailable)) return 'proxyBufferAvailable must be a non-negative safe integer when given';
+    if (e.proxyBufferAvailable !== undefined && !isU64(e.proxyBufferAvailable))
+      return 'proxyBufferAvailable must be a non-negative safe integer when given';
     return ownCorrelationId(e, correlationId);
   };
 }
@@ -140,7 +143,10 @@ function optionsProblem(options: unknown): Problem {
   const { timeoutMs, signal, cancelReason } = options;
   // NaN would remove the deadline and a value ≤ 0 reject at once: neither is a timeout (§10.11).
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs < Infinity)) {
-    return `options.timeoutMs must be a finite positive number of milliseconds, got ${typeof timeoutMs === 'number' ? String(timeoutMs) : typeof timeoutMs}`;
+    return (
+      `options.timeoutMs must be a finite positive number of milliseconds, got ` +
+      `${typeof timeoutMs === 'number' ? String(timeoutMs) : typeof timeoutMs}`
+    );
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) return 'options.signal must be an AbortSignal';
   if (cancelReason !== undefined && !REASONS.has(cancelReason)) return `options.cancelReason must be one of ${CANCEL_REASONS.join(', ')}`;

@@ -121,5 +121,3 @@ export const circuitBreakerMachine = setup({
     },
   },
 });
-
-export type CircuitBreakerMachine = typeof circuitBreakerMachine;

@@ -14,7 +14,7 @@ import {
   type CircuitStateName,
 } from './circuit-state.js';
 
-export { CircuitState, DEFAULT_CIRCUIT_BREAKER_CONFIG };
+export { CircuitState };
 export type { CircuitBreakerConfig, CircuitStateCode };
 
 export type Admission = { readonly admitted: true; readonly generation: number } | { readonly admitted: false };

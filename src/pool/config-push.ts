@@ -27,10 +27,10 @@ export interface PushStatus {
   error: string | null;
 }
 
-export const PUSH_ACK_TIMEOUT_MS = 10_000;
-export const PUSH_RETRY_DELAY_MS = 2_000;
-export const PUSH_MAX_RESENDS = 3;
-export const PUSH_PURGE_AFTER_MS = 60_000;
+const PUSH_ACK_TIMEOUT_MS = 10_000;
+const PUSH_RETRY_DELAY_MS = 2_000;
+const PUSH_MAX_RESENDS = 3;
+const PUSH_PURGE_AFTER_MS = 60_000;
 
 export interface PushTimings {
   ackTimeoutMs: number;
@@ -58,7 +58,8 @@ export class ConfigPushRecords {
 
   create(pushId: string, agentId: string, configVersion: string, connectionIds: number[], now: number): PushStatus {
     // A newer push supersedes unfinished ones to the same agent.
-    for (const r of this.records.values()) if (r.agentId === agentId && !TERMINAL.has(r.state)) this.finish(r, 'expired', now, `superseded by ${pushId}`);
+    for (const r of this.records.values())
+      if (r.agentId === agentId && !TERMINAL.has(r.state)) this.finish(r, 'expired', now, `superseded by ${pushId}`);
     const record: PushStatus = {
       pushId,
       agentId,

@@ -37,7 +37,13 @@ export class ConfigPusher {
     const configVersion = version ?? pushId;
     const targets = [...agent.connections.values()].filter((c) => c.acceptsBound && !c.health.isFeatureDisabled('config_push'));
     const now = Date.now();
-    this.records.create(pushId, agent.id, configVersion, targets.map((c) => c.id), now);
+    this.records.create(
+      pushId,
+      agent.id,
+      configVersion,
+      targets.map((c) => c.id),
+      now,
+    );
     for (const c of targets) void this.deliver(agent, c, pushId, config, configVersion);
     return pushId;
   }
@@ -48,7 +54,8 @@ export class ConfigPusher {
 
   /** A connection became ready: its initial Configure carried the current config, so a pending push is delivered. */
   connectionReady(agent: AgentEntry, connection: ConnectionRecord): void {
-    if (agent.options.config !== undefined && agent.options.config !== null) this.records.deliveredByInitial(agent.id, connection.id, Date.now());
+    if (agent.options.config !== undefined && agent.options.config !== null)
+      this.records.deliveredByInitial(agent.id, connection.id, Date.now());
   }
 
   /** The agent is being removed: its unfinished pushes expire. */
@@ -81,7 +88,13 @@ export class ConfigPusher {
   }
 
   /** One connection's delivery: ack timeout, then pause and resend, at most `maxResends` times. */
-  private async deliver(agent: AgentEntry, connection: ConnectionRecord, pushId: string, config: unknown, configVersion: string): Promise<void> {
+  private async deliver(
+    agent: AgentEntry,
+    connection: ConnectionRecord,
+    pushId: string,
+    config: unknown,
+    configVersion: string,
+  ): Promise<void> {
     const t = this.timings;
     const event = { correlationId: pushId, config, configVersion, isInitial: false };
     // gRPC agents that do not advertise config_push never acknowledge: the Configure is
@@ -97,14 +110,21 @@ export class ConfigPusher {
         }
         if (reply.synthetic === true) throw zapError(ErrorCode.Error, 'agent unavailable');
         const accepted = reply.decision.type === 'allow';
-        const why = accepted ? null : `rejected (${reply.decision.type}${reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : ''})`;
+        const body = reply.decision.type === 'block' && reply.decision.body !== null ? `: ${reply.decision.body}` : '';
+        const why = accepted ? null : `rejected (${reply.decision.type}${body})`;
         this.records.targetOutcome(pushId, connection.id, accepted ? 'acknowledged' : 'rejected', why, Date.now());
         return;
       } catch (err) {
         const timedOut = err instanceof AgentPoolError && err.code === ErrorCode.Timeout;
         if (!timedOut || !this.records.resend(pushId, connection.id, t.maxResends)) {
           const why = err instanceof Error ? err.message : String(err);
-          this.records.targetOutcome(pushId, connection.id, 'failed', timedOut ? `no acknowledgement after ${t.maxResends} resends` : why, Date.now());
+          this.records.targetOutcome(
+            pushId,
+            connection.id,
+            'failed',
+            timedOut ? `no acknowledgement after ${t.maxResends} resends` : why,
+            Date.now(),
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, t.retryDelayMs));

@@ -21,7 +21,13 @@ const BLOCKED: Choice = Object.freeze({ kind: 'blocked' });
 
 /** The capability feature an event needs; a degraded agent may disable it (§10.6). */
 function featureOf(kind: EventKind): string | undefined {
-  return kind === 'guardrail_inspect' ? 'guardrails' : kind === 'websocket_frame' ? 'websocket' : kind === 'configure' ? 'config_push' : undefined;
+  return kind === 'guardrail_inspect'
+    ? 'guardrails'
+    : kind === 'websocket_frame'
+      ? 'websocket'
+      : kind === 'configure'
+        ? 'config_push'
+        : undefined;
 }
 
 function chunkBytes(call: PoolCall): number {
@@ -66,7 +72,8 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
   const feature = featureOf(call.kind);
   if (feature !== undefined && candidates.some((c) => c.health.isFeatureDisabled(feature))) {
     candidates = candidates.filter((c) => !c.health.isFeatureDisabled(feature));
-    if (candidates.length === 0) return { kind: 'none', why: `No healthy connections for agent ${agent.id}: feature '${feature}' disabled` };
+    if (candidates.length === 0)
+      return { kind: 'none', why: `No healthy connections for agent ${agent.id}: feature '${feature}' disabled` };
   }
   if (flowControlled && agent.flow.connectionScopes > 0) {
     if (skipsPausedConnections(call.kind)) {

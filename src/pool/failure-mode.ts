@@ -36,7 +36,11 @@ export function syntheticAllow(): AgentResponse {
 export function failClosedResponse(error: unknown): AgentResponse {
   const code = error instanceof AgentPoolError ? error.code : ErrorCode.Error;
   const [status, body] =
-    code === ErrorCode.Timeout ? [504, 'Gateway timeout'] : code === ErrorCode.FrameTooLarge ? [413, 'Payload too large'] : [503, 'Service unavailable'];
+    code === ErrorCode.Timeout
+      ? [504, 'Gateway timeout']
+      : code === ErrorCode.FrameTooLarge
+        ? [413, 'Payload too large']
+        : [503, 'Service unavailable'];
   const response = allowResponse();
   response.decision = { type: 'block', status, body, headers: null };
   response.synthetic = true;

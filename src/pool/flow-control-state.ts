@@ -69,12 +69,7 @@ export function applyFlowAction(state: FlowState, action: number, bufferAvailabl
  * connection or cid paused → blocked; body chunks also when `chunkBytes` exceeds the smaller
  * announced capacity. Either scope may be absent (no signal received).
  */
-export function isBlocked(
-  connection: FlowState | undefined,
-  cid: FlowState | undefined,
-  kind: EventKind,
-  chunkBytes = 0,
-): boolean {
+export function isBlocked(connection: FlowState | undefined, cid: FlowState | undefined, kind: EventKind, chunkBytes = 0): boolean {
   if (!FLOW_CONTROLLED.has(kind)) return false;
   if (connection?.paused === true || cid?.paused === true) return true;
   if (!isBodyChunk(kind)) return false;
@@ -89,7 +84,7 @@ function isDefault(s: FlowState): boolean {
 }
 
 /** Default bound on per-cid entries: an agent cannot grow our memory with signals for made-up cids. */
-export const DEFAULT_MAX_CID_FLOW_STATES = 100_000;
+const DEFAULT_MAX_CID_FLOW_STATES = 100_000;
 
 /**
  * All flow state of one agent. Entries back at the default (not paused, no capacity) are dropped,

@@ -182,7 +182,10 @@ export function resolveAgentOptions(base: Readonly<AgentConnectionOptions>, opti
   if (!ENCODINGS.includes(merged.encoding)) invalid(where, 'encoding', `must be one of ${ENCODINGS.join(', ')}`);
   if (!FLOW_MODES.includes(merged.flowControlMode)) invalid(where, 'flowControlMode', `must be one of ${FLOW_MODES.join(', ')}`);
   if (merged.failureMode !== 'open' && merged.failureMode !== 'closed') invalid(where, 'failureMode', "must be 'open' or 'closed'");
-  merged.circuitBreaker = resolveCircuitBreakerConfig({ ...base.circuitBreaker, ...(options.circuitBreaker ?? {}) }, `${where}: circuitBreaker`);
+  merged.circuitBreaker = resolveCircuitBreakerConfig(
+    { ...base.circuitBreaker, ...(options.circuitBreaker ?? {}) },
+    `${where}: circuitBreaker`,
+  );
   if (merged.tls !== undefined) validateGrpcTls(merged.tls, `${where}: option 'tls'`);
   if (merged.reconnectMaxBackoffMs < merged.reconnectInitialBackoffMs) {
     invalid(where, 'reconnectMaxBackoffMs', 'must not be below reconnectInitialBackoffMs');

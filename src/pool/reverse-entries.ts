@@ -70,7 +70,10 @@ export class ReverseEntries {
     const agent = this.router.findAgent(agentId);
     if (agent === undefined || !agent.implicit || agent.connections.size > 0) return;
     for (const call of this.router.callsOf(agent)) {
-      const error = zapError(ErrorCode.ConnectionLost, `Agent '${agentId}' has no reverse connection left`, { agentId, correlationId: call.correlationId });
+      const error = zapError(ErrorCode.ConnectionLost, `Agent '${agentId}' has no reverse connection left`, {
+        agentId,
+        correlationId: call.correlationId,
+      });
       this.router.abortCall(call, 'manual', error);
     }
     this.router.removeAgent(agent);

@@ -22,7 +22,10 @@ export interface ReverseListenersSink {
 }
 
 /** The host reports this unit takes (onReport). */
-export type ReverseHostReport = Extract<HostReport, { type: 'reverse-listening' | 'reverse-listen-failed' | 'reverse-stopped' | 'reverse-refused' | 'reverse-registered' }>;
+export type ReverseHostReport = Extract<
+  HostReport,
+  { type: 'reverse-listening' | 'reverse-listen-failed' | 'reverse-stopped' | 'reverse-refused' | 'reverse-registered' }
+>;
 
 /** How long close() waits for a host to confirm a listener stopped. */
 const STOP_WAIT_MS = 2_000;

@@ -23,7 +23,8 @@ export function routerEventsFor(m: PoolMetrics, hooks: Required<Pick<RouterEvent
       o.callSeconds = latencyMs / 1000;
       o.decision = response?.decision.type;
       o.synthetic = response?.synthetic === true;
-      o.writeToReplySeconds = response !== undefined && call.dispatchedAt !== undefined ? (performance.now() - call.dispatchedAt) / 1000 : undefined;
+      o.writeToReplySeconds =
+        response !== undefined && call.dispatchedAt !== undefined ? (performance.now() - call.dispatchedAt) / 1000 : undefined;
       o.errorCode = error === undefined ? undefined : error instanceof AgentPoolError ? error.code : ErrorCode.Error;
       m.settled(call.agent.id, o as SettledCall);
     },

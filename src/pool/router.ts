@@ -132,7 +132,10 @@ export class Router {
     }
     const admission = agent.breaker.admit(Date.now());
     if (!admission.admitted) {
-      return this.unavailable(agent, zapError(ErrorCode.CircuitOpen, `Circuit breaker open for agent '${agentId}'`, { agentId, correlationId }));
+      return this.unavailable(
+        agent,
+        zapError(ErrorCode.CircuitOpen, `Circuit breaker open for agent '${agentId}'`, { agentId, correlationId }),
+      );
     }
 
     let call!: PoolCall;
@@ -228,7 +231,8 @@ export class Router {
         break;
       case 'health': {
         const applied = connection.health.apply(report.health, Date.now());
-        if (applied.close) connection.host.command({ type: 'recycle', connectionId: connection.id, reason: 'agent reported unrecoverable unhealthy' });
+        if (applied.close)
+          connection.host.command({ type: 'recycle', connectionId: connection.id, reason: 'agent reported unrecoverable unhealthy' });
         if (applied.changed) {
           agent.rebuildCandidates();
           this.pump(agent);
@@ -275,7 +279,11 @@ export class Router {
     }
     for (const call of [...this.calls.values()]) {
       if (call.state === 'dispatched' && call.connection !== undefined && call.connection.hostIndex === hostIndex) {
-        this.settle(call, undefined, zapError(ErrorCode.WorkerLost, `Connection worker died: ${why}`, { agentId: call.agent.id, correlationId: call.correlationId }));
+        this.settle(
+          call,
+          undefined,
+          zapError(ErrorCode.WorkerLost, `Connection worker died: ${why}`, { agentId: call.agent.id, correlationId: call.correlationId }),
+        );
       }
     }
     return lost;
@@ -300,7 +308,8 @@ export class Router {
       for (const c of agent.connections.values()) {
         if (c.health.expire(now)) changed = true;
         // §10.8: the maintenance tick pings connections marked unhealthy by consecutive failures.
-        if (c.health.unhealthyByFailures && (c.state === 'ready' || c.state === 'paused')) c.host.command({ type: 'ping', connectionId: c.id });
+        if (c.health.unhealthyByFailures && (c.state === 'ready' || c.state === 'paused'))
+          c.host.command({ type: 'ping', connectionId: c.id });
       }
       if (changed) {
         agent.rebuildCandidates();
@@ -338,7 +347,11 @@ export class Router {
       case 'blocked':
         return this.flowBlocked(call);
       case 'none':
-        return this.settle(call, undefined, zapError(ErrorCode.NoHealthyConnection, choice.why, { agentId: call.agent.id, correlationId: call.correlationId }));
+        return this.settle(
+          call,
+          undefined,
+          zapError(ErrorCode.NoHealthyConnection, choice.why, { agentId: call.agent.id, correlationId: call.correlationId }),
+        );
     }
   }
 
@@ -447,7 +460,14 @@ export class Router {
       }
     }
     if (report.state === 'backoff' || report.state === 'closed') {
-      const kind = previous === 'connecting' ? 'connect_failed' : previous === 'handshaking' ? 'handshake_failed' : previous === 'backoff' ? undefined : 'lost';
+      const kind =
+        previous === 'connecting'
+          ? 'connect_failed'
+          : previous === 'handshaking'
+            ? 'handshake_failed'
+            : previous === 'backoff'
+              ? undefined
+              : 'lost';
       if (kind !== undefined && report.lastError !== null) this.events.connectionError?.(agent, kind);
       agent.affinity.dropConnection(connection.id);
       agent.sticky.dropConnection(connection.id);
@@ -469,7 +489,8 @@ export class Router {
   }
 
   private onTimeout(call: PoolCall): void {
-    const effective = call.connection === undefined ? call.timeoutMs : Math.round(call.timeoutMs * call.connection.health.timeoutMultiplier);
+    const effective =
+      call.connection === undefined ? call.timeoutMs : Math.round(call.timeoutMs * call.connection.health.timeoutMultiplier);
     this.cancelOnConnection(call, 'timeout');
     const error = zapError(ErrorCode.Timeout, `Agent '${call.agent.id}' did not answer within ${effective} ms`, {
       agentId: call.agent.id,
@@ -479,7 +500,11 @@ export class Router {
   }
 
   private onAbort(call: PoolCall): void {
-    this.abortCall(call, cancelReasonFor(call.cancelReason, call.signal), abortError(call.signal?.reason, call.agent.id, call.correlationId));
+    this.abortCall(
+      call,
+      cancelReasonFor(call.cancelReason, call.signal),
+      abortError(call.signal?.reason, call.agent.id, call.correlationId),
+    );
   }
 
   /** Tells the host the call is over; it sends Cancel unless the agent disabled cancellation (§10.6). */

@@ -2,7 +2,16 @@
 // event-loop turn travel as one message (the event bytes inside were encoded once, on the router);
 // results come back the same way. bench/worker-messages.ts measures the formats we rejected.
 import { Worker } from 'node:worker_threads';
-import type { CancelItem, HostCommand, HostHandle, HostReport, PackedSendItem, ResultItem, SendItem, WorkerResult } from '../contract/host-messages.js';
+import type {
+  CancelItem,
+  HostCommand,
+  HostHandle,
+  HostReport,
+  PackedSendItem,
+  ResultItem,
+  SendItem,
+  WorkerResult,
+} from '../contract/host-messages.js';
 import { onHostMessage, sendToHost } from '../contract/host-port.js';
 import { fromSparse } from '../contract/sparse-response.js';
 import { workerSpec } from '../worker-file.js';

@@ -3,17 +3,7 @@
 import type { Decision, WebSocketDecision } from './types.js';
 import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
-import {
-  asStruct,
-  describe,
-  intOr,
-  isAbsent,
-  optString,
-  reqInt,
-  reqString,
-  stringMapOr,
-  type WireStruct,
-} from './wire-reader.js';
+import { asStruct, describe, intOr, isAbsent, optString, reqInt, reqString, stringMapOr, type WireStruct } from './wire-reader.js';
 import { checkRange, U16_MAX } from './events-common.js';
 
 export function decisionToWire(d: Decision): unknown {

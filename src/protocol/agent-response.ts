@@ -2,26 +2,11 @@
 // reply our agent SDK writes (every key of §6.9.1), and correlation-id extraction (§6.9.1, D3).
 import type { AgentResponse, AuditMetadata } from './types.js';
 import { isAgentPoolError, protocolError } from './errors.js';
-import {
-  asStruct,
-  boolOr,
-  describe,
-  isAbsent,
-  optNumber,
-  reqInt,
-  stringArrayOr,
-  stringMapOr,
-  type WireStruct,
-} from './wire-reader.js';
+import { asStruct, boolOr, describe, isAbsent, optNumber, reqInt, stringArrayOr, stringMapOr, type WireStruct } from './wire-reader.js';
 import { member, setOwn } from './events-common.js';
 import { headerOpsFromWire, headerOpsToWire } from './header-ops.js';
 import { bodyMutationFromWire, bodyMutationToWire } from './body-mutation.js';
-import {
-  decisionFromWire,
-  decisionToWire,
-  webSocketDecisionFromWire,
-  webSocketDecisionToWire,
-} from './agent-response-decision.js';
+import { decisionFromWire, decisionToWire, webSocketDecisionFromWire, webSocketDecisionToWire } from './agent-response-decision.js';
 import { peerText } from './peer-text.js';
 
 export { bestEffortEventCorrelationId } from './events.js';
@@ -40,7 +25,7 @@ export const AGENT_RESPONSE_KEYS = [
   'websocket_decision',
   'correlation_id',
 ] as const;
-export const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
+const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
 
 const AUDIT_INDEX = 5;
 const CUSTOM_INDEX = 4;
@@ -170,4 +155,3 @@ function customWithCorrelation(custom: Record<string, unknown>, cid: string): Re
   }
   return out;
 }
-

@@ -34,10 +34,7 @@ export function acceptAgentEncoding(setting: EncodingSetting, answered: Encoding
  * Agent side: the encoding to answer with, given the proxy's `supported_encodings` (absent or []
  * means JSON only), or a refusal carrying the error text for the HandshakeResponse.
  */
-export function chooseAgentEncoding(
-  setting: EncodingSetting,
-  offered: Encoding[] | undefined,
-): Encoding | { refuse: string } {
+export function chooseAgentEncoding(setting: EncodingSetting, offered: Encoding[] | undefined): Encoding | { refuse: string } {
   const list: readonly Encoding[] = offered === undefined || offered.length === 0 ? ['json'] : offered;
   switch (setting) {
     case 'json':

@@ -81,11 +81,7 @@ export function isAgentPoolError(value: unknown): value is AgentPoolError {
 }
 
 /** Shorthand constructor used across the code base. */
-export function zapError(
-  code: ErrorCodeValue,
-  message: string,
-  options?: AgentPoolErrorOptions,
-): AgentPoolError {
+export function zapError(code: ErrorCodeValue, message: string, options?: AgentPoolErrorOptions): AgentPoolError {
   return new AgentPoolError(code, message, options);
 }
 

@@ -9,18 +9,7 @@ import type {
   WebSocketFrameEvent,
   WebSocketOpcode,
 } from './types.js';
-import {
-  asStruct,
-  boolOr,
-  optString,
-  reqBool,
-  reqBytes,
-  reqInt,
-  reqString,
-  stringArrayOr,
-  stringMapOr,
-  stringOr,
-} from './wire-reader.js';
+import { asStruct, boolOr, optString, reqBool, reqBytes, reqInt, reqString, stringArrayOr, stringMapOr, stringOr } from './wire-reader.js';
 import { protocolError } from './errors.js';
 import { quotedPeerText } from './peer-text.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
@@ -28,7 +17,7 @@ import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } f
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders
 
-export const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
+const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
 const RSH = 'ResponseHeaders';
 
 export function responseHeadersToWire(e: ResponseHeadersEvent, cid: string): Record<string, unknown> {
@@ -47,7 +36,7 @@ export function responseHeadersFromWire(v: unknown): ResponseHeadersEvent {
 // ---------------------------------------------------------------------------------------------
 // RequestComplete
 
-export const REQUEST_COMPLETE_KEYS = [
+const REQUEST_COMPLETE_KEYS = [
   'correlation_id',
   'status',
   'duration_ms',
@@ -86,7 +75,7 @@ export function requestCompleteFromWire(v: unknown): RequestCompleteEvent {
 // ---------------------------------------------------------------------------------------------
 // WebSocketFrame
 
-export const WEBSOCKET_FRAME_KEYS = [
+const WEBSOCKET_FRAME_KEYS = [
   'correlation_id',
   'opcode',
   'data',
@@ -97,14 +86,7 @@ export const WEBSOCKET_FRAME_KEYS = [
   'client_ip',
 ] as const;
 const WS = 'WebSocketFrame';
-const OPCODES: ReadonlySet<string> = new Set<WebSocketOpcode>([
-  'continuation',
-  'text',
-  'binary',
-  'close',
-  'ping',
-  'pong',
-]);
+const OPCODES: ReadonlySet<string> = new Set<WebSocketOpcode>(['continuation', 'text', 'binary', 'close', 'ping', 'pong']);
 
 export function webSocketFrameToWire(e: WebSocketFrameEvent, cid: string, binary: boolean): Record<string, unknown> {
   return {
@@ -138,15 +120,7 @@ export function webSocketFrameFromWire(v: unknown): WebSocketFrameEvent {
 // ---------------------------------------------------------------------------------------------
 // GuardrailInspect
 
-export const GUARDRAIL_INSPECT_KEYS = [
-  'correlation_id',
-  'inspection_type',
-  'content',
-  'model',
-  'categories',
-  'route_id',
-  'metadata',
-] as const;
+const GUARDRAIL_INSPECT_KEYS = ['correlation_id', 'inspection_type', 'content', 'model', 'categories', 'route_id', 'metadata'] as const;
 const GR = 'GuardrailInspect';
 
 export function guardrailInspectToWire(e: GuardrailInspectEvent, cid: string): Record<string, unknown> {
@@ -186,7 +160,7 @@ export function guardrailInspectFromWire(v: unknown): GuardrailInspectEvent {
 // ---------------------------------------------------------------------------------------------
 // Configure
 
-export const CONFIGURE_KEYS = ['correlation_id', 'config', 'config_version', 'is_initial'] as const;
+const CONFIGURE_KEYS = ['correlation_id', 'config', 'config_version', 'is_initial'] as const;
 const CF = 'Configure';
 
 /** `config` is free-form: the MessagePack codec makes its wide integers safe, not this mapper. */

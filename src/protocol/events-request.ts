@@ -1,30 +1,15 @@
 // Wire mapping of RequestHeaders (0x10, §6.2) and the two body-chunk events (0x11 / 0x13, §6.3).
 // Writers build the object in the canonical key order of the spec tables; readers accept a map or,
 // MessagePack leniency (§4.2), a positional array following the same order.
-import type {
-  RequestBodyChunkEvent,
-  RequestHeadersEvent,
-  RequestMetadata,
-  ResponseBodyChunkEvent,
-} from './types.js';
-import {
-  asStruct,
-  intOr,
-  optInt,
-  optString,
-  reqBool,
-  reqBytes,
-  reqInt,
-  reqString,
-  type WireStruct,
-} from './wire-reader.js';
+import type { RequestBodyChunkEvent, RequestHeadersEvent, RequestMetadata, ResponseBodyChunkEvent } from './types.js';
+import { asStruct, intOr, optInt, optString, reqBool, reqBytes, reqInt, reqString, type WireStruct } from './wire-reader.js';
 import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } from './events-common.js';
 
 // ---------------------------------------------------------------------------------------------
 // RequestHeaders
 
-export const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
-export const METADATA_KEYS = [
+const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
+const METADATA_KEYS = [
   'correlation_id',
   'request_id',
   'client_ip',
@@ -105,28 +90,10 @@ export function requestHeadersFromWire(v: unknown): RequestHeadersEvent {
 // ---------------------------------------------------------------------------------------------
 // Body chunks: identical but for the counter key (bytes_received vs bytes_sent).
 
-export const REQUEST_BODY_CHUNK_KEYS = [
-  'correlation_id',
-  'data',
-  'is_last',
-  'total_size',
-  'chunk_index',
-  'bytes_received',
-] as const;
-export const RESPONSE_BODY_CHUNK_KEYS = [
-  'correlation_id',
-  'data',
-  'is_last',
-  'total_size',
-  'chunk_index',
-  'bytes_sent',
-] as const;
+const REQUEST_BODY_CHUNK_KEYS = ['correlation_id', 'data', 'is_last', 'total_size', 'chunk_index', 'bytes_received'] as const;
+const RESPONSE_BODY_CHUNK_KEYS = ['correlation_id', 'data', 'is_last', 'total_size', 'chunk_index', 'bytes_sent'] as const;
 
-export function requestBodyChunkToWire(
-  e: RequestBodyChunkEvent,
-  cid: string,
-  binary: boolean,
-): Record<string, unknown> {
+export function requestBodyChunkToWire(e: RequestBodyChunkEvent, cid: string, binary: boolean): Record<string, unknown> {
   return {
     correlation_id: cid,
     data: wireBytes(e.data, binary),
@@ -137,11 +104,7 @@ export function requestBodyChunkToWire(
   };
 }
 
-export function responseBodyChunkToWire(
-  e: ResponseBodyChunkEvent,
-  cid: string,
-  binary: boolean,
-): Record<string, unknown> {
+export function responseBodyChunkToWire(e: ResponseBodyChunkEvent, cid: string, binary: boolean): Record<string, unknown> {
   return {
     correlation_id: cid,
     data: wireBytes(e.data, binary),

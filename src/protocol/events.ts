@@ -54,19 +54,14 @@ const FROM_WIRE: FromWire = {
  * Wire object of an event with the injected top-level `correlation_id` = `cid` (§6.1), keys in canonical
  * order. `binary`: MessagePack flavour (byte fields as bin, u64 fields above 2^32 as BigInt).
  */
-export function eventToWire<K extends EventKind>(
-  kind: K,
-  event: EventMap[K],
-  cid: string,
-  binary: boolean,
-): Record<string, unknown> {
+export function eventToWire<K extends EventKind>(kind: K, event: EventMap[K], cid: string, binary: boolean): Record<string, unknown> {
   const toWire = TO_WIRE[kind] as ToWire[K] | undefined;
   if (toWire === undefined) throw protocolError(`unknown event kind '${String(kind)}'`);
   return toWire(event, cid, binary);
 }
 
 /** Domain event from a decoded payload; throws ZAP_PROTOCOL_ERROR on a bad shape. */
-export function eventFromWire<K extends EventKind>(kind: K, wire: unknown): EventMap[K] {
+function eventFromWire<K extends EventKind>(kind: K, wire: unknown): EventMap[K] {
   const fromWire = FROM_WIRE[kind] as FromWire[K] | undefined;
   if (fromWire === undefined) throw protocolError(`unknown event kind '${String(kind)}'`);
   return fromWire(wire);

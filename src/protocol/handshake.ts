@@ -13,11 +13,7 @@ const RESPONSE_KEYS = ['protocol_version', 'capabilities', 'success', 'error', '
 const REQ = 'HandshakeRequest';
 const RES = 'HandshakeResponse';
 
-export function buildHandshakeRequest(o: {
-  proxyVersion: string;
-  config: unknown;
-  encoding: EncodingSetting;
-}): HandshakeRequest {
+export function buildHandshakeRequest(o: { proxyVersion: string; config: unknown; encoding: EncodingSetting }): HandshakeRequest {
   return {
     supportedVersions: [PROTOCOL_VERSION],
     proxyId: PROXY_ID,
@@ -115,10 +111,7 @@ export function decodeHandshakeResponse(payload: Uint8Array): HandshakeResponse 
 export function validateHandshakeResponse(r: HandshakeResponse, setting: EncodingSetting): Encoding {
   if (!r.success) throw zapError(ErrorCode.HandshakeFailed, r.error === null ? 'Unknown handshake error' : peerText(r.error));
   if (r.protocolVersion !== PROTOCOL_VERSION) {
-    throw zapError(
-      ErrorCode.HandshakeFailed,
-      `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${r.protocolVersion}`,
-    );
+    throw zapError(ErrorCode.HandshakeFailed, `Protocol version mismatch: expected ${PROTOCOL_VERSION}, got ${r.protocolVersion}`);
   }
   return acceptAgentEncoding(setting, r.encoding);
 }
@@ -135,10 +128,7 @@ export function handshakeRefusal(error: string): HandshakeResponse {
 }
 
 /** Agent side: answer a HandshakeRequest (version first, then encoding, §5.2 / §4.3). */
-export function answerHandshake(
-  req: HandshakeRequest,
-  o: { capabilities: Capabilities; encoding: EncodingSetting },
-): HandshakeResponse {
+export function answerHandshake(req: HandshakeRequest, o: { capabilities: Capabilities; encoding: EncodingSetting }): HandshakeResponse {
   if (!req.supportedVersions.includes(PROTOCOL_VERSION)) return handshakeRefusal('unsupported protocol version');
   const chosen = chooseAgentEncoding(o.encoding, req.supportedEncodings);
   if (typeof chosen !== 'string') return handshakeRefusal(chosen.refuse);

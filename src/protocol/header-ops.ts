@@ -9,7 +9,7 @@ const NAME_VALUE_KEYS = ['name', 'value'] as const;
 const NAME_KEYS = ['name'] as const;
 
 /** Externally tagged: `{"set":{"name":…,"value":…}}`, `{"add":…}`, `{"remove":{"name":…}}`. */
-export function headerOpToWire(op: HeaderOp): Record<string, unknown> {
+function headerOpToWire(op: HeaderOp): Record<string, unknown> {
   switch (op.op) {
     case 'set':
       return { set: { name: op.name, value: op.value } };
@@ -31,7 +31,7 @@ export function headerOpsToWire(ops: readonly HeaderOp[]): Record<string, unknow
  * map or a positional array `[name, value]` (msgpack, §4.2), `{"remove":"name"}` (the bare name, as gRPC
  * carries it), and the internally tagged form of our domain type `{"op":"set","name":…,"value":…}`.
  */
-export function headerOpFromWire(v: unknown, what: string): HeaderOp {
+function headerOpFromWire(v: unknown, what: string): HeaderOp {
   let tag: string;
   let body: unknown;
   if (v instanceof Map) {
@@ -102,4 +102,3 @@ export function applyHeaderOps(headers: HeaderMap, ops: readonly HeaderOp[]): He
   }
   return out;
 }
-

@@ -42,15 +42,7 @@ const LOAD_KEYS = [
   'requests_rejected',
   'requests_timed_out',
 ] as const;
-const RESOURCE_KEYS = [
-  'cpu_percent',
-  'memory_bytes',
-  'memory_limit',
-  'active_threads',
-  'open_fds',
-  'fd_limit',
-  'connections',
-] as const;
+const RESOURCE_KEYS = ['cpu_percent', 'memory_bytes', 'memory_limit', 'active_threads', 'open_fds', 'fd_limit', 'connections'] as const;
 
 function loadToWire(l: LoadMetrics): Record<string, unknown> {
   return {

@@ -24,9 +24,6 @@ export const MessageType = {
   Pong: 0x42,
 } as const;
 
-export type MessageTypeName = keyof typeof MessageType;
-export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
-
 const NAMES: (string | undefined)[] = new Array<string | undefined>(256);
 for (const [name, code] of Object.entries(MessageType)) NAMES[code] = name;
 
@@ -114,12 +111,7 @@ function describeCode(code: number): string {
  * registration request 0x01 first, the agent the registration reply 0x02.
  * An unknown code fails with the §2.2 step 4 text.
  */
-export function assertReceivable(
-  code: number,
-  receiver: FrameReceiver,
-  phase: ConnectionPhase,
-  reverse = false,
-): void {
+export function assertReceivable(code: number, receiver: FrameReceiver, phase: ConnectionPhase, reverse = false): void {
   if (phase === 'established') {
     if ((receiver === 'proxy' ? PROXY_ESTABLISHED : AGENT_ESTABLISHED)[code] === 1) return;
   } else if (code === expectedFirst(receiver, reverse)) {
@@ -135,7 +127,5 @@ export function assertReceivable(
     throw protocolError(text);
   }
   const sender = receiver === 'proxy' ? 'agent' : 'proxy';
-  throw protocolError(
-    `Invalid message format: Unexpected message type ${describeCode(code)} from ${sender} on an established connection`,
-  );
+  throw protocolError(`Invalid message format: Unexpected message type ${describeCode(code)} from ${sender} on an established connection`);
 }

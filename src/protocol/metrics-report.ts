@@ -2,17 +2,7 @@
 // infinite histogram bound travels as the string "+Inf"; readers also accept "Inf" and numeric strings.
 import type { HistogramBucket, HistogramSample, MetricSample, MetricsReport } from './types.js';
 import { protocolError } from './errors.js';
-import {
-  asStruct,
-  describe,
-  intOr,
-  isAbsent,
-  reqInt,
-  reqNumber,
-  reqString,
-  stringMapOr,
-  type WireStruct,
-} from './wire-reader.js';
+import { asStruct, describe, intOr, isAbsent, reqInt, reqNumber, reqString, stringMapOr, type WireStruct } from './wire-reader.js';
 
 const WHAT = 'MetricsReport';
 const REPORT_KEYS = ['agent_id', 'timestamp_ms', 'interval_ms', 'counters', 'gauges', 'histograms'] as const;
@@ -61,7 +51,7 @@ const INFINITE_NAMES: Readonly<Record<string, number>> = {
 };
 
 /** `le` as number, "+Inf" / "Inf" (any case), or a numeric string such as "0.5". */
-export function parseBucketBound(v: unknown, what: string): number {
+function parseBucketBound(v: unknown, what: string): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {

@@ -2,13 +2,7 @@
 // ConfigUpdateResponse (ProxyControl.config_response; not transmitted until §14.2 is decided),
 // both directions. A rule's `definition` (any JSON) travels as the text `definition_json`.
 import type { ConfigUpdateRequest, ConfigUpdateResponse, ConfigUpdateType, RuleDefinition } from './types.js';
-import type {
-  PbAgentToProxy,
-  PbConfigUpdateRequest,
-  PbConfigUpdateResponse,
-  PbProxyControl,
-  PbRuleDefinition,
-} from './proto-messages.js';
+import type { PbAgentToProxy, PbConfigUpdateRequest, PbConfigUpdateResponse, PbProxyControl, PbRuleDefinition } from './proto-messages.js';
 import { protocolError } from './errors.js';
 import { jsonText, listOf, num, optStr, parseJsonText, str } from './proto-values.js';
 import { quotedPeerText } from './peer-text.js';
@@ -36,9 +30,7 @@ export function configUpdateToProto(r: ConfigUpdateRequest): PbAgentToProxy {
         : undefined,
     list_update: u.type === 'list_update' ? { list_id: u.listId || undefined, add: u.add, remove: u.remove } : undefined,
     restart_required:
-      u.type === 'restart_required'
-        ? { reason: u.reason || undefined, grace_period_ms: u.gracePeriodMs || undefined }
-        : undefined,
+      u.type === 'restart_required' ? { reason: u.reason || undefined, grace_period_ms: u.gracePeriodMs || undefined } : undefined,
     config_error: u.type === 'config_error' ? { error: u.error || undefined, field: u.field } : undefined,
   };
   return { config_update: msg };

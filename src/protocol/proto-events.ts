@@ -31,10 +31,10 @@ import { bytesOf, flattenHeaders, groupHeaders, jsonText, num, optNum, optStr, p
 import { quotedPeerText } from './peer-text.js';
 
 /** GuardrailContentType PROMPT, the default content type (§8.5). */
-export const GUARDRAIL_CONTENT_TYPE_PROMPT = 1;
+const GUARDRAIL_CONTENT_TYPE_PROMPT = 1;
 
 /** WebSocketFrameEvent.FrameType by opcode (§8.5); continuation has no own value and travels as 0. */
-export const WEBSOCKET_FRAME_TYPE: Readonly<Record<WebSocketOpcode, number>> = Object.freeze({
+const WEBSOCKET_FRAME_TYPE: Readonly<Record<WebSocketOpcode, number>> = Object.freeze({
   continuation: 0,
   text: 1,
   binary: 2,
@@ -65,12 +65,7 @@ function isoFromMs(ms: number): string {
  * configVersion, else `correlationId`, and the agent answers with that value (see
  * grpcReplyCorrelationId). `nowMs` fills the send-time `timestamp_ms` fields.
  */
-export function eventToProto<K extends EventKind>(
-  kind: K,
-  event: EventMap[K],
-  correlationId: string,
-  nowMs: number,
-): PbProxyToAgent {
+export function eventToProto<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string, nowMs: number): PbProxyToAgent {
   const cid = correlationId || undefined;
   switch (kind) {
     case 'request_headers': {
@@ -206,7 +201,7 @@ export type ProtoEvent = {
   [K in EventKind]: { type: 'event'; kind: K; correlationId: string; event: EventMap[K] };
 }[EventKind];
 
-export function requestHeadersFromProto(p: PbRequestHeadersEvent): RequestHeadersEvent {
+function requestHeadersFromProto(p: PbRequestHeadersEvent): RequestHeadersEvent {
   const m = p.metadata ?? {};
   const protocol = str(m.protocol) || str(p.http_version);
   const metadata: RequestHeadersEvent['metadata'] = {
@@ -226,7 +221,7 @@ export function requestHeadersFromProto(p: PbRequestHeadersEvent): RequestHeader
   return { metadata, method: str(p.method) || 'GET', uri: str(p.uri) || '/', headers: groupHeaders(p.headers) };
 }
 
-export function requestBodyChunkFromProto(p: PbBodyChunkEvent): RequestBodyChunkEvent {
+function requestBodyChunkFromProto(p: PbBodyChunkEvent): RequestBodyChunkEvent {
   return {
     correlationId: str(p.correlation_id),
     data: bytesOf(p.data),
@@ -238,7 +233,7 @@ export function requestBodyChunkFromProto(p: PbBodyChunkEvent): RequestBodyChunk
   };
 }
 
-export function responseBodyChunkFromProto(p: PbBodyChunkEvent): ResponseBodyChunkEvent {
+function responseBodyChunkFromProto(p: PbBodyChunkEvent): ResponseBodyChunkEvent {
   return {
     correlationId: str(p.correlation_id),
     data: bytesOf(p.data),
@@ -250,12 +245,12 @@ export function responseBodyChunkFromProto(p: PbBodyChunkEvent): ResponseBodyChu
   };
 }
 
-export function responseHeadersFromProto(p: PbResponseHeadersEvent): ResponseHeadersEvent {
+function responseHeadersFromProto(p: PbResponseHeadersEvent): ResponseHeadersEvent {
   return { correlationId: str(p.correlation_id), status: num(p.status_code), headers: groupHeaders(p.headers) };
 }
 
 /** `upstream_attempts` has no field and reads as 1 (§8.5). */
-export function requestCompleteFromProto(p: PbRequestCompleteEvent): RequestCompleteEvent {
+function requestCompleteFromProto(p: PbRequestCompleteEvent): RequestCompleteEvent {
   const e: RequestCompleteEvent = {
     correlationId: str(p.correlation_id),
     status: num(p.status_code),
@@ -275,7 +270,7 @@ export function requestCompleteFromProto(p: PbRequestCompleteEvent): RequestComp
  * true (gRPC carries whole frames), route_id null, client_ip ''. An unknown frame_type is a
  * ZAP_PROTOCOL_ERROR carrying the cid, so the SDK can still answer (§6.10).
  */
-export function websocketFrameFromProto(p: PbWebSocketFrameEvent): WebSocketFrameEvent {
+function websocketFrameFromProto(p: PbWebSocketFrameEvent): WebSocketFrameEvent {
   const correlationId = str(p.correlation_id);
   const opcode = OPCODE_BY_FRAME_TYPE[num(p.frame_type)];
   if (opcode === undefined) {
@@ -296,7 +291,7 @@ export function websocketFrameFromProto(p: PbWebSocketFrameEvent): WebSocketFram
 const GUARDRAIL_CONTEXT_KEYS = ['inspection_type', 'categories', 'route_id', 'metadata'] as const;
 
 /** Guardrail fields back from `context_json`; bad JSON or shape → ZAP_PROTOCOL_ERROR carrying the cid. */
-export function guardrailInspectFromProto(p: PbGuardrailInspectEvent): GuardrailInspectEvent {
+function guardrailInspectFromProto(p: PbGuardrailInspectEvent): GuardrailInspectEvent {
   const correlationId = str(p.correlation_id);
   const what = 'GuardrailInspectEvent.context_json';
   try {
@@ -323,7 +318,7 @@ export function guardrailInspectFromProto(p: PbGuardrailInspectEvent): Guardrail
 }
 
 /** The cid of a Configure is its `config_version` ('' when unset); `config_json` '' reads as null. */
-export function configureFromProto(p: PbConfigureEvent): ConfigureEvent {
+function configureFromProto(p: PbConfigureEvent): ConfigureEvent {
   const correlationId = str(p.config_version);
   return {
     correlationId,

@@ -22,7 +22,9 @@ import { listOf, num, optNum, optStr, parseJsonText, str } from './proto-values.
  * The first message on ProcessStream. `config_json` is the JSON text of the agent's config, or "{}"
  * when there is none (null/undefined). supportedEncodings does not exist on gRPC.
  */
-export function handshakeRequestToProto(req: Pick<HandshakeRequest, 'supportedVersions' | 'proxyId' | 'proxyVersion' | 'config'>): PbProxyToAgent {
+export function handshakeRequestToProto(
+  req: Pick<HandshakeRequest, 'supportedVersions' | 'proxyId' | 'proxyVersion' | 'config'>,
+): PbProxyToAgent {
   const msg: PbHandshakeRequest = {
     supported_versions: req.supportedVersions,
     proxy_id: req.proxyId || undefined,
@@ -66,7 +68,7 @@ export function supportedEventsToProto(kinds: readonly EventKind[]): number[] {
 }
 
 /** 0 and 8 → 'configure', 1–7 → their event, others ignored; deduplicated, first-seen order. */
-export function supportedEventsFromProto(codes: readonly number[] | null | undefined): EventKind[] {
+function supportedEventsFromProto(codes: readonly number[] | null | undefined): EventKind[] {
   const out: EventKind[] = [];
   for (const code of listOf(codes as number[] | null | undefined)) {
     const kind = eventKindFromCode(num(code));

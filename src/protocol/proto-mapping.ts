@@ -26,14 +26,7 @@ import type { PbAgentToProxy, PbProxyToAgent } from './proto-messages.js';
 import { eventFromProto, type ProtoEvent } from './proto-events.js';
 import { handshakeRequestFromProto, handshakeResponseFromProto } from './proto-handshake.js';
 import { agentResponseFromProto } from './proto-response.js';
-import {
-  cancelFromProto,
-  flowControlFromProto,
-  healthFromProto,
-  logFromProto,
-  pingFromProto,
-  pongFromProto,
-} from './proto-control.js';
+import { cancelFromProto, flowControlFromProto, healthFromProto, logFromProto, pingFromProto, pongFromProto } from './proto-control.js';
 import { metricsFromProto } from './proto-metrics.js';
 import { configUpdateFromProto } from './proto-config-update.js';
 import { str } from './proto-values.js';

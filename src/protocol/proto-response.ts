@@ -55,10 +55,7 @@ export function agentResponseToProto(resp: AgentResponse, correlationId: string)
   const msg: PbAgentResponse = {
     correlation_id: correlationId || undefined,
     allow: d.type === 'allow' ? {} : undefined,
-    block:
-      d.type === 'block'
-        ? { status: d.status || undefined, body: d.body, headers: blockHeadersToProto(d.headers) }
-        : undefined,
+    block: d.type === 'block' ? { status: d.status || undefined, body: d.body, headers: blockHeadersToProto(d.headers) } : undefined,
     redirect: d.type === 'redirect' ? { url: d.url || undefined, status: d.status || undefined } : undefined,
     challenge: d.type === 'challenge' ? { challenge_type: d.challengeType || undefined, params: d.params } : undefined,
     request_headers: headerOpsToProto(resp.requestHeaders),
@@ -126,7 +123,7 @@ function headerOpsFromProto(list: PbHeaderOp[] | null | undefined): HeaderOp[] {
 }
 
 /** Unset → empty; `custom` values stay the strings received (no JSON decoding, §8.5). */
-export function auditFromProto(p: PbAuditMetadata | null | undefined): AuditMetadata {
+function auditFromProto(p: PbAuditMetadata | null | undefined): AuditMetadata {
   if (p === null || p === undefined) return { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} };
   const confidence = optNum(p.confidence);
   return {

@@ -16,7 +16,7 @@ const RESPONSE_KEYS = ['success', 'error', 'proxy_id', 'proxy_version', 'connect
 const REGISTRATION_TYPE = 0x01;
 
 /** Agent ids we admit (ours, §13.2): at most 128 bytes of `[A-Za-z0-9._:-]`. */
-export const AGENT_ID_MAX_BYTES = 128;
+const AGENT_ID_MAX_BYTES = 128;
 const AGENT_ID = /^[A-Za-z0-9._:-]+$/;
 
 /**
@@ -31,9 +31,7 @@ export interface RegistrationPolicy {
   allowedAgents: readonly string[];
 }
 
-export type RegistrationVerdict =
-  | { ok: true; request: RegistrationRequest }
-  | { ok: false; error: string; permanent: boolean };
+export type RegistrationVerdict = { ok: true; request: RegistrationRequest } | { ok: false; error: string; permanent: boolean };
 
 export function encodeRegistrationRequest(r: RegistrationRequest): Buffer {
   return Buffer.from(
@@ -99,16 +97,9 @@ function refuse(error: string, permanent: boolean): RegistrationVerdict {
  * limit) belong to the listener. `permanent`: retrying the same registration can never succeed
  * (steps 4–8); a wrong frame type or an unparsable payload (steps 2–3) may be a transient fault.
  */
-export function validateRegistration(
-  type: number,
-  payload: Uint8Array,
-  policy: RegistrationPolicy,
-): RegistrationVerdict {
+export function validateRegistration(type: number, payload: Uint8Array, policy: RegistrationPolicy): RegistrationVerdict {
   if (type !== REGISTRATION_TYPE) {
-    return refuse(
-      `Invalid message format: Expected registration request (HandshakeRequest), got ${messageTypeName(type)}`,
-      false,
-    );
+    return refuse(`Invalid message format: Expected registration request (HandshakeRequest), got ${messageTypeName(type)}`, false);
   }
   let request: RegistrationRequest;
   try {
@@ -124,7 +115,8 @@ export function validateRegistration(
   if (request.agentId === '') return refuse('Invalid message format: Agent ID cannot be empty', true);
   if (!isValidAgentId(request.agentId)) {
     return refuse(
-      `Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`,
+      `Invalid message format: Agent ID ${quotedPeerText(request.agentId, 64)} must be at most ` +
+        `${AGENT_ID_MAX_BYTES} characters of [A-Za-z0-9._:-]`,
       true,
     );
   }
@@ -144,11 +136,11 @@ export function validateRegistration(
 }
 
 /** §13.2 (ours): non-empty, at most 128 bytes, only `[A-Za-z0-9._:-]` (so ids are safe in paths, logs and labels). */
-export function isValidAgentId(id: string): boolean {
+function isValidAgentId(id: string): boolean {
   return id.length <= AGENT_ID_MAX_BYTES && AGENT_ID.test(id);
 }
 
-export function isAllowed(id: string, allowed: readonly string[]): boolean {
+function isAllowed(id: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) if (pattern === id || globMatch(pattern, id)) return true;
   return false;
 }

@@ -1,4 +1,5 @@
-// Over 400 lines on purpose: one declaration file for every message of the protocol, kept together so the wire mapping reads against one list.
+// Over 400 lines on purpose: one declaration file for every message of the protocol, kept together
+// so the wire mapping reads against one list.
 // Domain types of Zentinel Agent Protocol v2 (spec §5–§9), camelCase.
 // Wire JSON keeps snake_case; the conversion lives in the codec files of this folder only.
 // Byte fields are Uint8Array (Buffer is fine); integers are JS numbers (all values stay below 2^53).
@@ -155,9 +156,7 @@ export type Decision =
 export type DecisionType = Decision['type'];
 
 export type HeaderOp =
-  | { op: 'set'; name: string; value: string }
-  | { op: 'add'; name: string; value: string }
-  | { op: 'remove'; name: string };
+  { op: 'set'; name: string; value: string } | { op: 'add'; name: string; value: string } | { op: 'remove'; name: string };
 
 export interface AuditMetadata {
   tags: string[];
@@ -174,10 +173,7 @@ export interface BodyMutation {
   chunkIndex: number;
 }
 
-export type WebSocketDecision =
-  | { type: 'allow' }
-  | { type: 'drop' }
-  | { type: 'close'; code: number; reason: string };
+export type WebSocketDecision = { type: 'allow' } | { type: 'drop' } | { type: 'close'; code: number; reason: string };
 
 export interface AgentResponse {
   version: number;
@@ -201,13 +197,7 @@ export interface AgentResponse {
 // ---------------------------------------------------------------------------------------------
 // Control messages (spec §7)
 
-export type CancelReason =
-  | 'client_disconnect'
-  | 'timeout'
-  | 'blocked_by_agent'
-  | 'upstream_error'
-  | 'proxy_shutdown'
-  | 'manual';
+export type CancelReason = 'client_disconnect' | 'timeout' | 'blocked_by_agent' | 'upstream_error' | 'proxy_shutdown' | 'manual';
 
 export const CANCEL_REASONS: readonly CancelReason[] = [
   'client_disconnect',

@@ -133,9 +133,7 @@ export function decodeBase64(text: string): Buffer | null {
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString(
-    'base64',
-  );
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
 }
 
 /** Byte field: MessagePack bin, or a base64 string (JSON; also accepted in MessagePack). */

@@ -17,7 +17,8 @@ export function parseEndpoint(endpoint: string, options: { tls?: boolean } = {})
   }
   if (endpoint.startsWith('unix:')) return uds(endpoint.slice('unix:'.length), endpoint);
   for (const scheme of ['http://', 'grpc://']) {
-    if (endpoint.startsWith(scheme)) return { transport: 'grpc', address: hostPort(endpoint.slice(scheme.length), endpoint), tls: forceTls };
+    if (endpoint.startsWith(scheme))
+      return { transport: 'grpc', address: hostPort(endpoint.slice(scheme.length), endpoint), tls: forceTls };
   }
   if (endpoint.startsWith('https://')) {
     return { transport: 'grpc', address: hostPort(endpoint.slice('https://'.length), endpoint), tls: true };

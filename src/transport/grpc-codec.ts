@@ -36,11 +36,19 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 export function encodeProxyToAgent(message: PbProxyToAgent): Buffer {
-  return asBuffer(p2a().encode(message as protobuf.Message).finish());
+  return asBuffer(
+    p2a()
+      .encode(message as protobuf.Message)
+      .finish(),
+  );
 }
 
 export function encodeAgentToProxy(message: PbAgentToProxy): Buffer {
-  return asBuffer(a2p().encode(message as protobuf.Message).finish());
+  return asBuffer(
+    a2p()
+      .encode(message as protobuf.Message)
+      .finish(),
+  );
 }
 
 /** Bytes that are not a ProxyToAgent → ZAP_PROTOCOL_ERROR. */

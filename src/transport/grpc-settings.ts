@@ -64,5 +64,6 @@ export function validateGrpcTls(value: unknown, where: string): void {
   }
   if ((t['cert'] === undefined) !== (t['key'] === undefined)) bad('needs both cert and key for a client certificate');
   if (t['insecure'] !== undefined && typeof t['insecure'] !== 'boolean') bad('.insecure must be a boolean');
-  if (t['serverName'] !== undefined && (typeof t['serverName'] !== 'string' || t['serverName'] === '')) bad('.serverName must be a non-empty string');
+  if (t['serverName'] !== undefined && (typeof t['serverName'] !== 'string' || t['serverName'] === ''))
+    bad('.serverName must be a non-empty string');
 }

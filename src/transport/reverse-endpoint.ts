@@ -3,9 +3,7 @@
 // `tcp://host:port` or bare `host:port` = TCP; `tls://host:port` = TCP with TLS.
 import { ErrorCode, zapError } from '../protocol/errors.js';
 
-export type ReverseAddress =
-  | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number; tls: boolean };
+export type ReverseAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number; tls: boolean };
 
 export function parseReverseEndpoint(text: string): ReverseAddress {
   if (text.startsWith('unix:')) {
@@ -13,7 +11,10 @@ export function parseReverseEndpoint(text: string): ReverseAddress {
     if (path === '') throw invalid(text, 'empty socket path');
     return { kind: 'unix', path };
   }
-  for (const [scheme, tls] of [['tcp://', false], ['tls://', true]] as const) {
+  for (const [scheme, tls] of [
+    ['tcp://', false],
+    ['tls://', true],
+  ] as const) {
     if (text.startsWith(scheme)) return { kind: 'tcp', ...splitHostPort(text.slice(scheme.length), text), tls };
   }
   if (text.startsWith('/') || text.endsWith('.sock')) return { kind: 'unix', path: text };

@@ -133,7 +133,9 @@ export class ReverseListener {
   private listen(bind: (server: Server) => void, tls: boolean, where: string): Promise<Server> {
     const server = this.acceptServer(tls);
     return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(zapError(ErrorCode.InvalidConfig, `reverse listener cannot listen on ${where}: ${err.message}`)));
+      server.once('error', (err) =>
+        reject(zapError(ErrorCode.InvalidConfig, `reverse listener cannot listen on ${where}: ${err.message}`)),
+      );
       server.once('listening', () => {
         server.removeAllListeners('error');
         server.on('error', () => {}); // accept errors (EMFILE…) must not crash the owning thread
@@ -242,7 +244,8 @@ export class ReverseListener {
     const declared = this.hooks.declaration(agentId);
     if (declared === 'reverse') return undefined;
     if (declared === 'forward') return `Connection failed: Agent ${quotedPeerText(agentId)} is declared with a forward endpoint`;
-    if (!this.settings.allowUndeclaredAgents) return `Connection failed: Agent ${quotedPeerText(agentId)} is not declared as a reverse agent`;
+    if (!this.settings.allowUndeclaredAgents)
+      return `Connection failed: Agent ${quotedPeerText(agentId)} is not declared as a reverse agent`;
     if (this.live.has(agentId)) return undefined;
     let undeclared = 0;
     for (const id of this.live.keys()) if (this.hooks.declaration(id) === undefined) undeclared++;

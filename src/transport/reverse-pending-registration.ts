@@ -145,7 +145,7 @@ export class PendingRegistration {
 }
 
 /** Writes a `success:false` RegistrationResponse, ends the socket, and cuts it off after a grace period. */
-export function writeRefusal(socket: Socket, text: string, closed: () => void = noop): void {
+function writeRefusal(socket: Socket, text: string, closed: () => void = noop): void {
   const frame = encodeFrame(MessageType.HandshakeResponse, encodeRegistrationResponse(registrationRefusal(text, VERSION)));
   // Keep reading (and dropping) what the peer still sends, so a TCP reset cannot swallow the refusal.
   socket.on('error', noop);

@@ -87,14 +87,17 @@ async function identityOf(path: string): Promise<(Identity & { isSocket: boolean
 }
 
 /** Removes a dead socket file at `path`; refuses (ZAP_INVALID_CONFIG) a live socket or a non-socket. */
-export async function removeStaleSocketFile(path: string): Promise<void> {
+async function removeStaleSocketFile(path: string): Promise<void> {
   const found = await identityOf(path);
   if (found === undefined) return;
   if (!found.isSocket) throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: the file exists and is not a socket`);
   const state = await probe(path);
   if (state === 'live') throw inUse(path);
   if (state !== 'dead') {
-    throw zapError(ErrorCode.InvalidConfig, `cannot listen on ${path}: a socket is there and a test connect got ${state}, so it may be live; remove it if it is stale`);
+    throw zapError(
+      ErrorCode.InvalidConfig,
+      `cannot listen on ${path}: a socket is there and a test connect got ${state}, so it may be live; remove it if it is stale`,
+    );
   }
   // Only the file we probed: a socket another process bound there meanwhile stays.
   const now = await identityOf(path);
@@ -145,7 +148,8 @@ export async function listenOnSocketFile(server: Server, path: string, o: Socket
     if (Buffer.byteLength(privatePath) > MAX_SOCKET_PATH_BYTES) {
       throw zapError(
         ErrorCode.InvalidConfig,
-        `cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`,
+        `cannot listen on ${path}: the socket is first bound at ${privatePath}, longer than the ` +
+          `${MAX_SOCKET_PATH_BYTES} bytes a socket path may have; use a shorter directory`,
       );
     }
     try {

@@ -85,7 +85,18 @@ export const metrics: MetricsReport = {
   intervalMs: 10_000,
   counters: [{ name: 'requests_total', labels: { route: 'a' }, value: 10 }],
   gauges: [{ name: 'queue', labels: {}, value: 1.5, help: 'queue depth' }],
-  histograms: [{ name: 'latency', labels: {}, sum: 2.5, count: 3, buckets: [{ le: 0.5, count: 1 }, { le: Infinity, count: 3 }] }],
+  histograms: [
+    {
+      name: 'latency',
+      labels: {},
+      sum: 2.5,
+      count: 3,
+      buckets: [
+        { le: 0.5, count: 1 },
+        { le: Infinity, count: 3 },
+      ],
+    },
+  ],
 };
 
 /** Valid wire values (JSON-shaped plain objects) per decoder family, keyed as the fuzzer's targets use them. */
@@ -126,8 +137,16 @@ export function wireCorpus(): WireCorpus {
         requestId: 'u-2',
         timestampMs: 2,
       }),
-      configUpdateRequestToWire({ updateType: { type: 'list_update', listId: 'ips', add: ['1.2.3.4'], remove: [] }, requestId: 'u-3', timestampMs: 3 }),
-      configUpdateRequestToWire({ updateType: { type: 'restart_required', reason: 'x', gracePeriodMs: 5 }, requestId: 'u-4', timestampMs: 4 }),
+      configUpdateRequestToWire({
+        updateType: { type: 'list_update', listId: 'ips', add: ['1.2.3.4'], remove: [] },
+        requestId: 'u-3',
+        timestampMs: 3,
+      }),
+      configUpdateRequestToWire({
+        updateType: { type: 'restart_required', reason: 'x', gracePeriodMs: 5 },
+        requestId: 'u-4',
+        timestampMs: 4,
+      }),
       configUpdateRequestToWire({ updateType: { type: 'config_error', error: 'bad', field: 'a.b' }, requestId: 'u-5', timestampMs: 5 }),
     ],
     configUpdateResponse: configUpdateResponseToWire({ requestId: 'u-1', accepted: false, error: 'no', timestampMs: 1 }),
@@ -138,7 +157,13 @@ export function wireCorpus(): WireCorpus {
       config: { mode: 'strict', rules: [1, 2] },
       supported_encodings: ['msgpack', 'json'],
     },
-    handshakeResponse: { protocol_version: 2, capabilities: capabilitiesToWire(capabilities), success: true, error: null, encoding: 'msgpack' },
+    handshakeResponse: {
+      protocol_version: 2,
+      capabilities: capabilitiesToWire(capabilities),
+      success: true,
+      error: null,
+      encoding: 'msgpack',
+    },
     registrationRequest: {
       protocol_version: 2,
       agent_id: 'waf-1',

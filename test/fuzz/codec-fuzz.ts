@@ -143,7 +143,11 @@ function frameTarget(codec: PayloadCodec, corpus: ReturnType<typeof wireCorpus>)
     // A stream seed is a list of [type, wire value] frames; the fuzzer encodes them, then mutates bytes.
     seeds: [
       kinds.map((k: EventKind) => [EVENT_MESSAGE_TYPE[k], corpus.events[k]]),
-      [[MessageType.AgentResponse, corpus.responses[1]], [MessageType.HealthStatus, corpus.health], [MessageType.Ping, corpus.ping]],
+      [
+        [MessageType.AgentResponse, corpus.responses[1]],
+        [MessageType.HealthStatus, corpus.health],
+        [MessageType.Ping, corpus.ping],
+      ],
     ],
     run: (stream, chunks) => {
       const d = new FrameDecoder((type, payload) => dispatchFrame(type, payload, codec));
@@ -167,7 +171,11 @@ function jsonTargets(corpus: ReturnType<typeof wireCorpus>): Target[] {
   const t = (name: string, seeds: unknown[], run: (p: Buffer) => void): Target => ({ name, msgpack: false, seeds, run });
   return [
     t('handshake-request', [corpus.handshakeRequest], (p) => void decodeHandshakeRequest(p)),
-    t('handshake-response', [corpus.handshakeResponse], (p) => void validateHandshakeResponse(decodeHandshakeResponse(p), 'prefer-msgpack')),
+    t(
+      'handshake-response',
+      [corpus.handshakeResponse],
+      (p) => void validateHandshakeResponse(decodeHandshakeResponse(p), 'prefer-msgpack'),
+    ),
     t('registration-request', [corpus.registrationRequest], (p) => void decodeRegistrationRequest(p)),
     t('registration-validate', [corpus.registrationRequest], (p) => {
       // A refusal verdict counts as refused, like a thrown AgentPoolError.
@@ -247,7 +255,9 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
       input = rng.pick(seeds);
     }
     for (let m = rng.int(4); m > 0; m--) input = mutateBytes(input, rng.pick(seeds), rng, target.msgpack);
-    const chunks = target.name.endsWith(':frames') ? Array.from({ length: 1 + rng.int(5) }, () => 1 + rng.int(rng.chance(0.3) ? 4 : 400)) : [];
+    const chunks = target.name.endsWith(':frames')
+      ? Array.from({ length: 1 + rng.int(5) }, () => 1 + rng.int(rng.chance(0.3) ? 4 : 400))
+      : [];
     const stat = stats[target.name] as { inputs: number; accepted: number; refused: number };
     stat.inputs++;
     const start = performance.now();
@@ -259,7 +269,13 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
       if (err instanceof AgentPoolError && unsafe === null) {
         stat.refused++;
       } else if (unsafe !== null) {
-        failure = { target: target.name, index: i, inputHex: input.toString('hex'), chunks, error: `AgentPoolError message ${unsafe}: ${JSON.stringify(err instanceof Error ? err.message.slice(0, 300) : '')}` };
+        failure = {
+          target: target.name,
+          index: i,
+          inputHex: input.toString('hex'),
+          chunks,
+          error: `AgentPoolError message ${unsafe}: ${JSON.stringify(err instanceof Error ? err.message.slice(0, 300) : '')}`,
+        };
         break;
       } else {
         failure = { target: target.name, index: i, inputHex: input.toString('hex'), chunks, error: describeError(err) };
@@ -279,7 +295,13 @@ export function runFuzz(o: FuzzOptions): FuzzSummary {
       if (i + 1 > warmup) {
         heapMax = Math.max(heapMax, heap);
         if (heap - heapBaseline > heapBound) {
-          failure = { target: '(heap)', index: i, inputHex: '', chunks: [], error: `heapUsed grew ${heap - heapBaseline} bytes past the baseline (bound ${heapBound})` };
+          failure = {
+            target: '(heap)',
+            index: i,
+            inputHex: '',
+            chunks: [],
+            error: `heapUsed grew ${heap - heapBaseline} bytes past the baseline (bound ${heapBound})`,
+          };
           break;
         }
       }

@@ -57,13 +57,47 @@ function nest(depth: number, leaf: unknown, asMap: boolean): unknown {
   return v;
 }
 
-const NUMBERS = [0, -1, 1, 255, 256, 65_536, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53 + 2, -(2 ** 63), 2 ** 64, 1.5, -0, 1e308, 0.1];
+const NUMBERS = [
+  0,
+  -1,
+  1,
+  255,
+  256,
+  65_536,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53 + 2,
+  -(2 ** 63),
+  2 ** 64,
+  1.5,
+  -0,
+  1e308,
+  0.1,
+];
 const MSGPACK_ONLY = [NaN, Infinity, -Infinity, 2n ** 64n - 1n, -(2n ** 63n), 2n ** 53n + 1n];
-const STRINGS = ['', 'allow', 'block', 'json', 'msgpack', '__proto__', 'constructor', 'toString', '\u0000\u001b[31m\n', '\ud800', 'é€😀', '=', 'AAAA====', '-', 'c-1'];
+const STRINGS = [
+  '',
+  'allow',
+  'block',
+  'json',
+  'msgpack',
+  '__proto__',
+  'constructor',
+  'toString',
+  '\u0000\u001b[31m\n',
+  '\ud800',
+  'é€😀',
+  '=',
+  'AAAA====',
+  '-',
+  'c-1',
+];
 const KEYS = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'correlation_id', 'type', 'status', 'decision', 'data', ''];
 
 /** A value of a random kind, sometimes extreme. `depth` bounds the recursion of the generator itself. */
-export function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
+function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
   switch (rng.int(depth > 2 ? 6 : 11)) {
     case 0:
       return rng.pick(NUMBERS);
@@ -72,7 +106,9 @@ export function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
     case 2:
       return rng.pick(STRINGS);
     case 3:
-      return rng.chance(0.1) ? 'x'.repeat(rng.pick([70_000, 300_000])) : String.fromCharCode(...Array.from({ length: rng.int(12) }, () => rng.int(0x10000)));
+      return rng.chance(0.1)
+        ? 'x'.repeat(rng.pick([70_000, 300_000]))
+        : String.fromCharCode(...Array.from({ length: rng.int(12) }, () => rng.int(0x10000)));
     case 4:
       return rng.pick([null, undefined, true, false]);
     case 5:
@@ -82,7 +118,12 @@ export function hostileValue(rng: Rng, msgpack: boolean, depth = 0): unknown {
     case 7: {
       const o: Record<string, unknown> = {};
       for (let i = rng.int(4); i > 0; i--) {
-        Object.defineProperty(o, rng.pick(KEYS), { value: hostileValue(rng, msgpack, depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(o, rng.pick(KEYS), {
+          value: hostileValue(rng, msgpack, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return o;
     }
@@ -126,7 +167,12 @@ export function mutateStructure(value: unknown, rng: Rng, msgpack: boolean): unk
       break;
     case 3:
       if (!Array.isArray(parent)) {
-        Object.defineProperty(parent, rng.pick(KEYS), { value: hostileValue(rng, msgpack), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(parent, rng.pick(KEYS), {
+          value: hostileValue(rng, msgpack),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         break;
       }
       p[key] = hostileValue(rng, msgpack);
@@ -152,7 +198,25 @@ const MSGPACK_TOKENS = [
   [0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
   Array<number>(100).fill(0x91),
 ];
-const JSON_TOKENS = ['['.repeat(100), '['.repeat(100_000), '{"a":'.repeat(70), '1e999', '-0', '"\\ud800"', '"\\u0000"', '9'.repeat(400), 'null', '{"__proto__":{"x":1}}', ',', '"', '\\', '\ufeff', '[]', '{}', 'true'].map((s) => Buffer.from(s, 'utf8'));
+const JSON_TOKENS = [
+  '['.repeat(100),
+  '['.repeat(100_000),
+  '{"a":'.repeat(70),
+  '1e999',
+  '-0',
+  '"\\ud800"',
+  '"\\u0000"',
+  '9'.repeat(400),
+  'null',
+  '{"__proto__":{"x":1}}',
+  ',',
+  '"',
+  '\\',
+  '\ufeff',
+  '[]',
+  '{}',
+  'true',
+].map((s) => Buffer.from(s, 'utf8'));
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0xc0, 0xc1, 0xdd, 0xdf, 0x22, 0x5b, 0x7b, 0x5c];
 
 /** One byte-level edit of `input`; `other` is a second corpus payload for splices. */
@@ -170,7 +234,9 @@ export function mutateBytes(input: Buffer, other: Buffer, rng: Rng, msgpack: boo
       return b.subarray(0, at);
     case 3: {
       const token = msgpack ? Buffer.from(rng.pick(MSGPACK_TOKENS)) : rng.pick(JSON_TOKENS);
-      return rng.chance(0.5) ? Buffer.concat([b.subarray(0, at), token, b.subarray(at)]) : Buffer.concat([b.subarray(0, at), token, b.subarray(at + token.length)]);
+      return rng.chance(0.5)
+        ? Buffer.concat([b.subarray(0, at), token, b.subarray(at)])
+        : Buffer.concat([b.subarray(0, at), token, b.subarray(at + token.length)]);
     }
     case 4: {
       const from = rng.int(other.length + 1);

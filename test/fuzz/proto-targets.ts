@@ -4,7 +4,14 @@
 import { decodeAgentToProxy, decodeProxyToAgent, encodeAgentToProxy, encodeProxyToAgent } from '../../src/transport/grpc-codec.js';
 import { agentToProxyFromProto, proxyToAgentFromProto } from '../../src/protocol/proto-mapping.js';
 import { eventToProto } from '../../src/protocol/proto-events.js';
-import { cancelToProto, flowControlToProto, healthToProto, logToProto, pingToProto, pongToProto } from '../../src/protocol/proto-control.js';
+import {
+  cancelToProto,
+  flowControlToProto,
+  healthToProto,
+  logToProto,
+  pingToProto,
+  pongToProto,
+} from '../../src/protocol/proto-control.js';
 import { handshakeResponseToProto, proxyHandshakeToProto } from '../../src/protocol/proto-handshake.js';
 import { agentResponseToProto } from '../../src/protocol/proto-response.js';
 import { metricsToProto } from '../../src/protocol/proto-metrics.js';
@@ -32,7 +39,11 @@ export function protoTargets(): BytesTarget[] {
     healthToProto(health),
     metricsToProto(metrics),
     flowControlToProto({ correlationId: 'c-1', action: 1, bufferAvailable: 4096, timestampMs: 1 }),
-    configUpdateToProto({ updateType: { type: 'list_update', listId: 'ips', add: ['1.2.3.4'], remove: [] }, requestId: 'u-1', timestampMs: 1 }),
+    configUpdateToProto({
+      updateType: { type: 'list_update', listId: 'ips', add: ['1.2.3.4'], remove: [] },
+      requestId: 'u-1',
+      timestampMs: 1,
+    }),
     pongToProto({ sequence: 1, pingTimestampMs: 1, timestampMs: 2 }),
     logToProto({ level: 2, message: 'hello', correlationId: 'c-1', fields: { k: 'v' }, timestampMs: 1 }),
     handshakeResponseToProto({ protocolVersion: 2, capabilities, success: true, error: null, encoding: 'json' }),

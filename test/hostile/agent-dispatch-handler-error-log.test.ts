@@ -26,7 +26,8 @@ test('handler error log: a hostile cid is bounded and escaped; one line, later f
   const kept = HOSTILE_CID.slice(0, PEER_TEXT_MAX).replace('\n', '\\n').replace('\u202e', '\\u202e');
   assert.equal(
     line,
-    `[zap agent t] handler failed for '${kept}…(+${HOSTILE_CID.length - PEER_TEXT_MAX} more)'; answered Block 500 "Agent error" (later failures are not logged):`,
+    `[zap agent t] handler failed for '${kept}…(+${HOSTILE_CID.length - PEER_TEXT_MAX} more)'; ` +
+      `answered Block 500 "Agent error" (later failures are not logged):`,
   );
 });
 

@@ -45,44 +45,53 @@ function closedByPeer(socket: Socket, guardMs = 3_000): Promise<number> {
   });
 }
 
-test('connection flood: past --max-connections a real `zap agent` closes new connections at once, keeps serving, logs one line', async () => {
-  const path = nextPath();
-  const MAX = 16;
-  const EXTRA = 64;
-  const agent = await startAgentChild(path, ['--max-connections', String(MAX)]);
-  const { client: served } = await RawProxyClient.open(path);
-  await roundTrip(served, 'before-flood');
-  const holders: RawProxyClient[] = [];
-  for (let i = 1; i < MAX; i++) holders.push((await RawProxyClient.open(path)).client);
+test(
+  'connection flood: past --max-connections a real `zap agent` closes new connections at once, ' + 'keeps serving, logs one line',
+  async () => {
+    const path = nextPath();
+    const MAX = 16;
+    const EXTRA = 64;
+    const agent = await startAgentChild(path, ['--max-connections', String(MAX)]);
+    const { client: served } = await RawProxyClient.open(path);
+    await roundTrip(served, 'before-flood');
+    const holders: RawProxyClient[] = [];
+    for (let i = 1; i < MAX; i++) holders.push((await RawProxyClient.open(path)).client);
 
-  const extras = await Promise.all(Array.from({ length: EXTRA }, () => rawSocket(path)));
-  const closed = extras.map((s) => closedByPeer(s));
-  // A handshake on a refused connection is never answered.
-  for (const s of extras) s.write(Buffer.from([0, 0, 0, 2, 0x01, 0x7b]));
-  const bytes = await Promise.all(closed);
-  assert.deepEqual(bytes, new Array(EXTRA).fill(0), 'a refused connection got bytes from the agent');
+    const extras = await Promise.all(Array.from({ length: EXTRA }, () => rawSocket(path)));
+    const closed = extras.map((s) => closedByPeer(s));
+    // A handshake on a refused connection is never answered.
+    for (const s of extras) s.write(Buffer.from([0, 0, 0, 2, 0x01, 0x7b]));
+    const bytes = await Promise.all(closed);
+    assert.deepEqual(bytes, new Array(EXTRA).fill(0), 'a refused connection got bytes from the agent');
 
-  await roundTrip(served, 'during-flood');
-  await waitFor(() => agent.stderr().includes('refused'));
-  const lines = agent.stderr().split('\n').filter((l) => l.includes('refused'));
-  assert.equal(lines.length, 1, `expected one rate-limited line for ${EXTRA} refusals, got:\n${agent.stderr()}`);
-  assert.match(lines[0]!, /refused a UDS connection: 16 connections open \(maxConnections\)/);
+    await roundTrip(served, 'during-flood');
+    await waitFor(() => agent.stderr().includes('refused'));
+    const lines = agent
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('refused'));
+    assert.equal(lines.length, 1, `expected one rate-limited line for ${EXTRA} refusals, got:\n${agent.stderr()}`);
+    assert.match(lines[0]!, /refused a UDS connection: 16 connections open \(maxConnections\)/);
 
-  // Freed slots are served again.
-  await Promise.all(holders.map((h) => h.close()));
-  let late: RawProxyClient | undefined;
-  await waitFor(async () => {
-    // Refused until the agent has seen the holders go: the handshake then fails with 'connection closed'.
-    late = await RawProxyClient.open(path).then((o) => o.client, () => undefined);
-    return late !== undefined;
-  });
-  await roundTrip(late!, 'after-flood');
-  await late!.close();
-  await roundTrip(served, 'still-served');
-  await served.close();
-  assert.equal(agent.child.exitCode, null, 'the agent process died');
-  assert.equal(await agent.stop(), 0);
-});
+    // Freed slots are served again.
+    await Promise.all(holders.map((h) => h.close()));
+    let late: RawProxyClient | undefined;
+    await waitFor(async () => {
+      // Refused until the agent has seen the holders go: the handshake then fails with 'connection closed'.
+      late = await RawProxyClient.open(path).then(
+        (o) => o.client,
+        () => undefined,
+      );
+      return late !== undefined;
+    });
+    await roundTrip(late!, 'after-flood');
+    await late!.close();
+    await roundTrip(served, 'still-served');
+    await served.close();
+    assert.equal(agent.child.exitCode, null, 'the agent process died');
+    assert.equal(await agent.stop(), 0);
+  },
+);
 
 test('connection flood: refusals are counted in stats and reported as one rate-limited warning', async () => {
   const path = nextPath();

@@ -7,7 +7,11 @@ import { RateLimitedWarning } from '../../src/agent/rate-limited-warning.js';
 test('refusal log flood: one line per kind per interval, the next one counts what was left out', () => {
   const lines: string[] = [];
   let now = 1_000_000;
-  const log = new RateLimitedWarning((l) => lines.push(l), 60_000, () => now);
+  const log = new RateLimitedWarning(
+    (l) => lines.push(l),
+    60_000,
+    () => now,
+  );
   for (let i = 0; i < 10_000; i++) log.warn('maxConnections', 'refused a UDS connection');
   log.warn('frame', 'closed a slow frame');
   assert.deepEqual(lines, [

@@ -46,28 +46,32 @@ function closedWithin(client: RawProxyClient, guardMs: number): Promise<boolean>
   });
 }
 
-test('slow frames: slowloris after the handshake (1 byte per 20 ms) is closed after --frame-timeout-ms by a real `zap agent`; others are served', async () => {
-  const path = nextPath();
-  const agent = await startAgentChild(path, ['--frame-timeout-ms', '300']);
-  const { client: slow } = await RawProxyClient.open(path);
-  const { client: other } = await RawProxyClient.open(path);
-  const frame = eventFrame('slow');
-  let sent = 0;
-  let closed = false;
-  void slow.closed.then(() => (closed = true));
-  // At most 250 bytes, one per 20 ms (5 s): the agent must close long before the frame is complete.
-  while (!closed && sent < 250) {
-    slow.sendRaw(frame.subarray(sent, sent + 1));
-    sent++;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.equal(closed, true, `the slowloris connection was still open after ${sent} bytes`);
-  assert.ok(sent < frame.length);
-  await roundTrip(other, 'other');
-  await other.close();
-  await waitFor(() => /closed a UDS connection whose frame did not complete within 300 ms \(frameTimeoutMs\)/.test(agent.stderr()));
-  assert.equal(await agent.stop(), 0);
-});
+test(
+  'slow frames: slowloris after the handshake (1 byte per 20 ms) is closed after ' +
+    '--frame-timeout-ms by a real `zap agent`; others are served',
+  async () => {
+    const path = nextPath();
+    const agent = await startAgentChild(path, ['--frame-timeout-ms', '300']);
+    const { client: slow } = await RawProxyClient.open(path);
+    const { client: other } = await RawProxyClient.open(path);
+    const frame = eventFrame('slow');
+    let sent = 0;
+    let closed = false;
+    void slow.closed.then(() => (closed = true));
+    // At most 250 bytes, one per 20 ms (5 s): the agent must close long before the frame is complete.
+    while (!closed && sent < 250) {
+      slow.sendRaw(frame.subarray(sent, sent + 1));
+      sent++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(closed, true, `the slowloris connection was still open after ${sent} bytes`);
+    assert.ok(sent < frame.length);
+    await roundTrip(other, 'other');
+    await other.close();
+    await waitFor(() => /closed a UDS connection whose frame did not complete within 300 ms \(frameTimeoutMs\)/.test(agent.stderr()));
+    assert.equal(await agent.stop(), 0);
+  },
+);
 
 test('slow frames: 16 MiB announced and never sent on 32 connections: all closed after the frame timeout, agent RSS bounded', async (t) => {
   const path = nextPath();
@@ -93,7 +97,10 @@ test('slow frames: 16 MiB announced and never sent on 32 connections: all closed
   if (rssBefore !== undefined && rssAfter !== undefined && rssPeak !== undefined) {
     const growth = Math.max(rssPeak, rssAfter) - rssBefore;
     const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
-    t.diagnostic(`agent RSS ${mib(rssBefore)}, at the first timeout ${mib(rssPeak)}, after ${mib(rssAfter)} (${CONNECTIONS} x 16 MiB announced, ${SENT / 1024} KiB sent each)`);
+    t.diagnostic(
+      `agent RSS ${mib(rssBefore)}, at the first timeout ${mib(rssPeak)}, after ${mib(rssAfter)} ` +
+        `(${CONNECTIONS} x 16 MiB announced, ${SENT / 1024} KiB sent each)`,
+    );
     // Announced: 512 MiB. Received: 8 MiB. Anything near the announced size means preallocation.
     assert.ok(growth < 96 * MiB, `agent RSS grew by ${Math.round(growth / MiB)} MiB`);
   }
@@ -153,7 +160,10 @@ test('slow frames: a handshake sent 1 byte per 20 ms is closed after handshakeTi
   server.on('warning', () => {});
   await server.listen(path);
   const client = await RawProxyClient.connect(path);
-  const hello = encodeFrame(0x01, json({ supported_versions: [2], proxy_id: 'p', proxy_version: '1', config: null, supported_encodings: ['json'] }));
+  const hello = encodeFrame(
+    0x01,
+    json({ supported_versions: [2], proxy_id: 'p', proxy_version: '1', config: null, supported_encodings: ['json'] }),
+  );
   let sent = 0;
   let closed = false;
   void client.closed.then(() => (closed = true));

@@ -24,7 +24,7 @@ async function served(path: string): Promise<boolean> {
 
 const modeOf = (path: string) => lstatSync(path).mode & 0o777;
 
-test('socket file shutdown: a second agent process\'s live socket at the same path survives the first server\'s close', async () => {
+test("socket file shutdown: a second agent process's live socket at the same path survives the first server's close", async () => {
   const path = nextPath();
   const first = new AgentServer({ agentId: 'first' });
   await first.listen(path);
@@ -33,14 +33,14 @@ test('socket file shutdown: a second agent process\'s live socket at the same pa
   const second = await startAgentChild(path);
   const secondInode = lstatSync(path).ino;
   await first.close();
-  assert.equal(existsSync(path), true, 'the second agent\'s socket file was removed by the first server\'s close');
+  assert.equal(existsSync(path), true, "the second agent's socket file was removed by the first server's close");
   assert.equal(lstatSync(path).ino, secondInode);
   assert.equal(await served(path), true);
   assert.equal(await second.stop(), 0);
   assert.equal(existsSync(path), false, 'the second agent removes its own socket on shutdown');
 });
 
-test('socket file shutdown: two servers in one process, the first close leaves the second\'s socket', async () => {
+test("socket file shutdown: two servers in one process, the first close leaves the second's socket", async () => {
   const path = nextPath();
   const first = new AgentServer({ agentId: 'first' });
   await first.listen(path);
@@ -63,7 +63,10 @@ test('socket file mode: 0600 by default, socketMode honoured, no private bind di
   await open.listen(`unix:${grouped}`);
   assert.equal(modeOf(grouped).toString(8), '660');
   assert.equal(await served(grouped), true);
-  assert.deepEqual(readdirSync(dirname(path)).filter((n) => n.startsWith('.zap-')), []);
+  assert.deepEqual(
+    readdirSync(dirname(path)).filter((n) => n.startsWith('.zap-')),
+    [],
+  );
   await server.close();
   await open.close();
 });
@@ -85,7 +88,7 @@ test('socket file mode: a socketMode outside 0…0o777 is refused with ZAP_INVAL
   }
 });
 
-test('socket file takeover: listening on another process\'s live socket fails (address in use) and leaves it serving', async () => {
+test("socket file takeover: listening on another process's live socket fails (address in use) and leaves it serving", async () => {
   const path = nextPath();
   const owner = await startAgentChild(path);
   const inode = lstatSync(path).ino;

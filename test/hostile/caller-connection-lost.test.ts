@@ -34,7 +34,9 @@ function lostPool(workers: number): AgentPool {
 }
 
 function fireCalls(pool: AgentPool, agentId: string): Promise<Array<PromiseSettledResult<unknown>>> {
-  return Promise.allSettled(Array.from({ length: IN_FLIGHT }, (_, i) => pool.sendRequestHeaders(agentId, `l-${i}`, requestHeaders(`l-${i}`))));
+  return Promise.allSettled(
+    Array.from({ length: IN_FLIGHT }, (_, i) => pool.sendRequestHeaders(agentId, `l-${i}`, requestHeaders(`l-${i}`))),
+  );
 }
 
 async function assertAllLost(pool: AgentPool, agentId: string, settled: Array<PromiseSettledResult<unknown>>): Promise<void> {
@@ -68,7 +70,9 @@ describe('connection lost while outstanding → ZAP_CONNECTION_LOST', () => {
     });
 
     test(`gRPC, workers: ${workers} — agent process killed with ${IN_FLIGHT} calls on its stream`, async () => {
-      const child = fork(fileURLToPath(new URL('../support/grpc-hanging-agent.ts', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      const child = fork(fileURLToPath(new URL('../support/grpc-hanging-agent.ts', import.meta.url)), [], {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
       after(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
@@ -81,7 +85,11 @@ describe('connection lost while outstanding → ZAP_CONNECTION_LOST', () => {
       await pool.addAgent(agentId, endpoint);
       const calls = fireCalls(pool, agentId);
       // The agent prints "got N" every 100 events, so count what left the pool instead.
-      await waitFor(() => pool.agentStats(agentId).connections.reduce((n, c) => n + c.inFlight, 0) === IN_FLIGHT, BOUND_MS, 'every call on a stream');
+      await waitFor(
+        () => pool.agentStats(agentId).connections.reduce((n, c) => n + c.inFlight, 0) === IN_FLIGHT,
+        BOUND_MS,
+        'every call on a stream',
+      );
       child.kill('SIGKILL');
       await once(child, 'exit');
       await assertAllLost(pool, agentId, await calls);

@@ -45,53 +45,60 @@ async function call(pool: AgentPool, agentId: string, cid: string, timeoutMs = 5
 
 describe('recovery after an agent restart', () => {
   for (const workers of [0, 1]) {
-    test(`workers: ${workers} — killed and restarted on the same socket: the first call after a connection is ready again is a probe, long before open_duration`, async (t) => {
-      const path = socketPath('caller-restart');
-      let agent = await FaultAgentProcess.start(path, { kind: 'normal' });
-      const pool = new AgentPool({
-        workers,
-        connectionsPerAgent: 2,
-        failureMode: 'closed',
-        reconnectInitialBackoffMs: 20,
-        reconnectMaxBackoffMs: 200,
-        circuitBreaker: { failureThreshold: 5, successThreshold: 2, openDurationMs: OPEN_DURATION_MS },
-      });
-      after(() => pool.destroy());
-      const agentId = `phoenix-${workers}`;
-      const states: number[] = [];
-      pool.on('circuit-state', (_id, s) => states.push(s));
-      assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 2, errors: [] });
-      assert.equal(await call(pool, agentId, 'before'), 'allow');
+    test(
+      `workers: ${workers} — killed and restarted on the same socket: the first call after a ` +
+        `connection is ready again is a probe, long before open_duration`,
+      async (t) => {
+        const path = socketPath('caller-restart');
+        let agent = await FaultAgentProcess.start(path, { kind: 'normal' });
+        const pool = new AgentPool({
+          workers,
+          connectionsPerAgent: 2,
+          failureMode: 'closed',
+          reconnectInitialBackoffMs: 20,
+          reconnectMaxBackoffMs: 200,
+          circuitBreaker: { failureThreshold: 5, successThreshold: 2, openDurationMs: OPEN_DURATION_MS },
+        });
+        after(() => pool.destroy());
+        const agentId = `phoenix-${workers}`;
+        const states: number[] = [];
+        pool.on('circuit-state', (_id, s) => states.push(s));
+        assert.deepEqual(await pool.addAgent(agentId, `unix:${path}`), { ready: 2, errors: [] });
+        assert.equal(await call(pool, agentId, 'before'), 'allow');
 
-      await agent.kill();
-      await waitFor(() => pool.agentStats(agentId).healthyConnections === 0, BOUND_MS, 'connections seen as lost');
-      // While it is down, calls fail as unavailable and open the breaker.
-      const down: string[] = [];
-      for (let i = 0; i < 5; i++) down.push(await call(pool, agentId, `down-${i}`));
-      assert.deepEqual(down, Array(5).fill(ErrorCode.NoHealthyConnection));
-      assert.equal(pool.circuitState(agentId), 1);
-      const openedAt = Date.now();
-      assert.equal(await call(pool, agentId, 'rejected'), ErrorCode.CircuitOpen);
+        await agent.kill();
+        await waitFor(() => pool.agentStats(agentId).healthyConnections === 0, BOUND_MS, 'connections seen as lost');
+        // While it is down, calls fail as unavailable and open the breaker.
+        const down: string[] = [];
+        for (let i = 0; i < 5; i++) down.push(await call(pool, agentId, `down-${i}`));
+        assert.deepEqual(down, Array(5).fill(ErrorCode.NoHealthyConnection));
+        assert.equal(pool.circuitState(agentId), 1);
+        const openedAt = Date.now();
+        assert.equal(await call(pool, agentId, 'rejected'), ErrorCode.CircuitOpen);
 
-      // Restarted on the same socket; the pool redials by itself. Wait for the ready report, not a timer.
-      const ready = nextReport(pool, agentId, (r) => r.type === 'state' && r.state === 'ready');
-      const restartedAt = Date.now();
-      agent = await FaultAgentProcess.start(path, { kind: 'normal' });
-      after(() => agent.kill());
-      const readyAt = await ready;
-      assert.equal(pool.circuitState(agentId), 2, 'HALF_OPEN as soon as a connection is ready');
+        // Restarted on the same socket; the pool redials by itself. Wait for the ready report, not a timer.
+        const ready = nextReport(pool, agentId, (r) => r.type === 'state' && r.state === 'ready');
+        const restartedAt = Date.now();
+        agent = await FaultAgentProcess.start(path, { kind: 'normal' });
+        after(() => agent.kill());
+        const readyAt = await ready;
+        assert.equal(pool.circuitState(agentId), 2, 'HALF_OPEN as soon as a connection is ready');
 
-      const probe = await call(pool, agentId, 'probe-1');
-      const probedAt = Date.now();
-      assert.equal(probe, 'allow', 'the first call after the ready connection is admitted as a probe');
-      assert.ok(probedAt - openedAt < OPEN_DURATION_MS, 'admitted before open_duration ended: only the shortcut allows that');
-      assert.equal(await call(pool, agentId, 'probe-2'), 'allow');
-      assert.equal(pool.circuitState(agentId), 0, 'two probe successes close it');
-      assert.deepEqual(states, [1, 2, 0]);
-      assert.equal((await agent.stats()).received, 2, 'the rejected call never reached the agent; both probes did');
-      t.diagnostic(`restart → ready ${readyAt - restartedAt} ms; opened → first probe served ${probedAt - openedAt} ms (open_duration ${OPEN_DURATION_MS} ms)`);
-      await pool.destroy();
-    });
+        const probe = await call(pool, agentId, 'probe-1');
+        const probedAt = Date.now();
+        assert.equal(probe, 'allow', 'the first call after the ready connection is admitted as a probe');
+        assert.ok(probedAt - openedAt < OPEN_DURATION_MS, 'admitted before open_duration ended: only the shortcut allows that');
+        assert.equal(await call(pool, agentId, 'probe-2'), 'allow');
+        assert.equal(pool.circuitState(agentId), 0, 'two probe successes close it');
+        assert.deepEqual(states, [1, 2, 0]);
+        assert.equal((await agent.stats()).received, 2, 'the rejected call never reached the agent; both probes did');
+        t.diagnostic(
+          `restart → ready ${readyAt - restartedAt} ms; opened → first probe served ${probedAt - openedAt} ` +
+            `ms (open_duration ${OPEN_DURATION_MS} ms)`,
+        );
+        await pool.destroy();
+      },
+    );
   }
 
   test('a breaker opened by timeouts on a live connection: the Pong of a liveness ping makes the next call a probe', async (t) => {

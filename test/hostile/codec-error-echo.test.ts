@@ -79,8 +79,11 @@ test('protocol error echo: peer strings named in decoder errors (tags, header na
   }
 });
 
-test('protocol error echo: an agent\'s handshake refusal text in ZAP_HANDSHAKE_FAILED is escaped and bounded (found by the fuzzer)', () => {
-  const refusal = Buffer.from(JSON.stringify({ protocol_version: 2, success: false, error: `\u0000\u001b[31m\n${'y'.repeat(10_000)}` }), 'utf8');
+test("protocol error echo: an agent's handshake refusal text in ZAP_HANDSHAKE_FAILED is escaped and bounded (found by the fuzzer)", () => {
+  const refusal = Buffer.from(
+    JSON.stringify({ protocol_version: 2, success: false, error: `\u0000\u001b[31m\n${'y'.repeat(10_000)}` }),
+    'utf8',
+  );
   let message = '';
   try {
     validateHandshakeResponse(decodeHandshakeResponse(refusal), 'json');

@@ -59,33 +59,40 @@ test('frame decoder memory: the held bytes never pin the pushed chunk (a 64 KiB 
   assert.ok(d.capacity <= MIN_CAPACITY, `capacity ${d.capacity}: the tail was copied, not kept as a view`);
 });
 
-test('frame decoder memory: any chunking of any frames delivers the same frames, with capacity ≤ max(2 × held, 4096) after every push', () => {
-  const frameArb = fc.record({
-    type: fc.constantFrom(0x10, 0x11, 0x20, 0x30, 0x41, 0x42),
-    payload: fc.uint8Array({ maxLength: 3000 }),
-  });
-  fc.assert(
-    fc.property(fc.array(frameArb, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 40 }), (frames, cuts) => {
-      const stream = Buffer.concat(frames.map((f) => encodeFrame(f.type, f.payload)));
-      const got: { type: number; payload: Buffer }[] = [];
-      const d = new FrameDecoder((type, payload) => got.push({ type, payload }));
-      let at = 0;
-      for (let i = 0; at < stream.length; i++) {
-        const size = cuts[i % cuts.length] as number;
-        d.push(stream.subarray(at, at + size));
-        at += size;
-        assertBounded(d, `after ${at} bytes`);
-      }
-      d.end();
-      // Payloads delivered earlier must not have been overwritten by later pushes.
-      assert.deepEqual(
-        got.map((f) => ({ type: f.type, payload: Buffer.from(f.payload).toString('hex') })),
-        frames.map((f) => ({ type: f.type, payload: Buffer.from(f.payload).toString('hex') })),
-      );
-    }),
-    { numRuns: 300 },
-  );
-});
+test(
+  'frame decoder memory: any chunking of any frames delivers the same frames, with capacity ≤ ' + 'max(2 × held, 4096) after every push',
+  () => {
+    const frameArb = fc.record({
+      type: fc.constantFrom(0x10, 0x11, 0x20, 0x30, 0x41, 0x42),
+      payload: fc.uint8Array({ maxLength: 3000 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 40 }),
+        (frames, cuts) => {
+          const stream = Buffer.concat(frames.map((f) => encodeFrame(f.type, f.payload)));
+          const got: { type: number; payload: Buffer }[] = [];
+          const d = new FrameDecoder((type, payload) => got.push({ type, payload }));
+          let at = 0;
+          for (let i = 0; at < stream.length; i++) {
+            const size = cuts[i % cuts.length] as number;
+            d.push(stream.subarray(at, at + size));
+            at += size;
+            assertBounded(d, `after ${at} bytes`);
+          }
+          d.end();
+          // Payloads delivered earlier must not have been overwritten by later pushes.
+          assert.deepEqual(
+            got.map((f) => ({ type: f.type, payload: Buffer.from(f.payload).toString('hex') })),
+            frames.map((f) => ({ type: f.type, payload: Buffer.from(f.payload).toString('hex') })),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  },
+);
 
 test('frame decoder memory: a handler exception while completing a held frame keeps the rest of that chunk', () => {
   const got: string[] = [];
@@ -100,7 +107,11 @@ test('frame decoder memory: a handler exception while completing a held frame ke
   });
   const held = encodeFrame(MessageType.Ping, Buffer.from('held'));
   d.push(held.subarray(0, 6));
-  const rest = Buffer.concat([held.subarray(6), encodeFrame(MessageType.Ping, Buffer.from('next')), encodeFrame(MessageType.Ping, Buffer.from('last'))]);
+  const rest = Buffer.concat([
+    held.subarray(6),
+    encodeFrame(MessageType.Ping, Buffer.from('next')),
+    encodeFrame(MessageType.Ping, Buffer.from('last')),
+  ]);
   assert.throws(() => d.push(rest), /handler broke/);
   assert.equal(d.failed, false);
   d.end();

@@ -37,42 +37,49 @@ const s = net.createConnection(path, () => {
 s.on('error', () => process.exit(1));
 `;
 
-test('frame decoder memory: 1-byte writes over a real socket: RSS grows ≤ 4 bytes per byte held + 16 MiB (was 65–250 bytes per byte)', async (t) => {
-  let decoder: FrameDecoder | null = null;
-  let reads = 0;
-  let peer: Socket | null = null;
-  const server = createServer((socket) => {
-    peer = socket;
-    const d = new FrameDecoder(() => assert.fail('the frame never completes'));
-    decoder = d;
-    socket.on('data', (chunk: Buffer) => {
-      reads++;
-      d.push(chunk);
+test(
+  'frame decoder memory: 1-byte writes over a real socket: RSS grows ≤ 4 bytes per byte held + 16 ' + 'MiB (was 65–250 bytes per byte)',
+  async (t) => {
+    let decoder: FrameDecoder | null = null;
+    let reads = 0;
+    let peer: Socket | null = null;
+    const server = createServer((socket) => {
+      peer = socket;
+      const d = new FrameDecoder(() => assert.fail('the frame never completes'));
+      decoder = d;
+      socket.on('data', (chunk: Buffer) => {
+        reads++;
+        d.push(chunk);
+      });
+      socket.on('error', () => {});
     });
-    socket.on('error', () => {});
-  });
-  const path = socketPath('drip');
-  server.listen(path);
-  await once(server, 'listening');
-  t.after(() => server.close());
+    const path = socketPath('drip');
+    server.listen(path);
+    await once(server, 'listening');
+    t.after(() => server.close());
 
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const child = spawn(process.execPath, ['-e', DRIPPER, path, String(DRIP_BYTES), String(DRIP_DEADLINE_MS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  await waitFor(() => out.endsWith('\n'), DRIP_DEADLINE_MS + 10_000);
-  const sent = Number(out.trim());
-  assert.ok(sent > 64 * 1024, `only ${sent} bytes dripped`);
-  // The header (5 bytes) and every dripped byte are in the decoder once the last read is in.
-  await waitFor(() => decoder !== null && decoder.bufferedBytes === 5 + sent, 10_000);
-  const d = decoder as unknown as FrameDecoder;
-  const grown = process.memoryUsage().rss - rss0;
-  t.diagnostic(`held ${d.bufferedBytes} bytes in ${reads} reads; capacity ${d.capacity}; RSS +${(grown / 1048576).toFixed(1)} MiB (${(grown / d.bufferedBytes).toFixed(2)} bytes per byte held)`);
-  assert.ok(d.capacity <= 2 * d.bufferedBytes, `capacity ${d.capacity}`);
-  assert.ok(grown < bound(d.bufferedBytes), `RSS grew ${grown} bytes for ${d.bufferedBytes} held in ${reads} reads`);
-  (peer as Socket | null)?.destroy();
-});
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    const child = spawn(process.execPath, ['-e', DRIPPER, path, String(DRIP_BYTES), String(DRIP_DEADLINE_MS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await waitFor(() => out.endsWith('\n'), DRIP_DEADLINE_MS + 10_000);
+    const sent = Number(out.trim());
+    assert.ok(sent > 64 * 1024, `only ${sent} bytes dripped`);
+    // The header (5 bytes) and every dripped byte are in the decoder once the last read is in.
+    await waitFor(() => decoder !== null && decoder.bufferedBytes === 5 + sent, 10_000);
+    const d = decoder as unknown as FrameDecoder;
+    const grown = process.memoryUsage().rss - rss0;
+    t.diagnostic(
+      `held ${d.bufferedBytes} bytes in ${reads} reads; capacity ${d.capacity}; RSS ` +
+        `+${(grown / 1048576).toFixed(1)} MiB (${(grown / d.bufferedBytes).toFixed(2)} bytes per byte ` +
+        `held)`,
+    );
+    assert.ok(d.capacity <= 2 * d.bufferedBytes, `capacity ${d.capacity}`);
+    assert.ok(grown < bound(d.bufferedBytes), `RSS grew ${grown} bytes for ${d.bufferedBytes} held in ${reads} reads`);
+    (peer as Socket | null)?.destroy();
+  },
+);

@@ -82,7 +82,12 @@ test(`msgpack nesting: ${MAX_PAYLOAD_DEPTH} levels decode, one more is a protoco
   // 100 000 levels: msgpackr alone would overflow its stack.
   assertProtocolError(() => msgpackCodec.decodeValue(nested(100_000)), /nesting/);
   // Maps nest too (value position).
-  const maps = Buffer.from([...Array<number>(MAX_PAYLOAD_DEPTH + 1).fill(0).flatMap(() => [0x81, 0x01]), 0x01]);
+  const maps = Buffer.from([
+    ...Array<number>(MAX_PAYLOAD_DEPTH + 1)
+      .fill(0)
+      .flatMap(() => [0x81, 0x01]),
+    0x01,
+  ]);
   assertProtocolError(() => msgpackCodec.decodeValue(maps), /nesting/);
 });
 
@@ -133,27 +138,34 @@ test('JSON nesting: brackets inside strings (escaped quotes too) do not count', 
   assert.equal(jsonShape(text).depth, MAX_PAYLOAD_DEPTH + 1);
 });
 
-test(`container explosion: more than ${MAX_PAYLOAD_CONTAINERS} arrays/maps in one payload is a protocol error (16 MiB of empty maps decoded to 1 GiB)`, () => {
-  const emptyMaps = (n: number): Buffer => {
-    const b = Buffer.alloc(5 + n, 0x80);
-    b[0] = 0xdd;
-    b.writeUInt32BE(n, 1);
-    return b;
-  };
-  // The outer array counts as one container.
-  assert.equal(msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS - 1)) instanceof Array, true);
-  const rss0 = process.memoryUsage().rss;
-  const t0 = performance.now();
-  assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and maps/);
-  assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(16 * 1024 * 1024 - 16)), /more than 262144 arrays and maps/);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 2_000, `took ${ms} ms`); // hang guard: decoding them took ~5 s and 1 GiB
-  assert.ok(process.memoryUsage().rss - rss0 < 64 * 1024 * 1024, 'only the 16 MiB input itself was allocated');
+test(
+  `container explosion: more than ${MAX_PAYLOAD_CONTAINERS} arrays/maps in one payload is a ` +
+    `protocol error (16 MiB of empty maps decoded to 1 GiB)`,
+  () => {
+    const emptyMaps = (n: number): Buffer => {
+      const b = Buffer.alloc(5 + n, 0x80);
+      b[0] = 0xdd;
+      b.writeUInt32BE(n, 1);
+      return b;
+    };
+    // The outer array counts as one container.
+    assert.equal(msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS - 1)) instanceof Array, true);
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and maps/);
+    assertProtocolError(() => msgpackCodec.decodeValue(emptyMaps(16 * 1024 * 1024 - 16)), /more than 262144 arrays and maps/);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2_000, `took ${ms} ms`); // hang guard: decoding them took ~5 s and 1 GiB
+    assert.ok(process.memoryUsage().rss - rss0 < 64 * 1024 * 1024, 'only the 16 MiB input itself was allocated');
 
-  const objects = (n: number): Buffer => Buffer.from(`[${'{},'.repeat(n - 1)}{}]`);
-  assert.equal((jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS - 1)) as unknown[]).length, MAX_PAYLOAD_CONTAINERS - 1);
-  assertProtocolError(() => jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and objects/);
-  assertProtocolError(() => parseJsonPayload(objects(MAX_PAYLOAD_CONTAINERS), 'RegistrationRequest'), /RegistrationRequest: invalid JSON \(more than/);
-  // Brackets inside strings are not containers.
-  assert.equal(jsonShape(JSON.stringify({ s: '{'.repeat(MAX_PAYLOAD_CONTAINERS + 10) })).containers, 1);
-});
+    const objects = (n: number): Buffer => Buffer.from(`[${'{},'.repeat(n - 1)}{}]`);
+    assert.equal((jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS - 1)) as unknown[]).length, MAX_PAYLOAD_CONTAINERS - 1);
+    assertProtocolError(() => jsonCodec.decodeValue(objects(MAX_PAYLOAD_CONTAINERS)), /more than 262144 arrays and objects/);
+    assertProtocolError(
+      () => parseJsonPayload(objects(MAX_PAYLOAD_CONTAINERS), 'RegistrationRequest'),
+      /RegistrationRequest: invalid JSON \(more than/,
+    );
+    // Brackets inside strings are not containers.
+    assert.equal(jsonShape(JSON.stringify({ s: '{'.repeat(MAX_PAYLOAD_CONTAINERS + 10) })).containers, 1);
+  },
+);

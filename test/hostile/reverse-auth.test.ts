@@ -15,11 +15,7 @@ import { socketPath } from '../support/tmp.js';
 import { killWorker } from '../../src/testing-entry.js';
 
 const XSS = '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E';
-const TOKENS = [
-  { token: 'tok-edge', agents: ['edge-*'] },
-  { token: 'tok-waf', agents: ['waf'] },
-  'tok-any',
-];
+const TOKENS = [{ token: 'tok-edge', agents: ['edge-*'] }, { token: 'tok-waf', agents: ['waf'] }, 'tok-any'];
 
 async function refusal(target: ReverseTarget, agentId: string, token?: string): Promise<string> {
   const client = await RawReverseClient.connect(target);
@@ -48,54 +44,72 @@ async function setup(transport: 'uds' | 'tcp', workers: number) {
   return { pool, target, reported, where };
 }
 
-for (const [transport, workers] of [['uds', 0], ['tcp', 1]] as const) {
+for (const [transport, workers] of [
+  ['uds', 0],
+  ['tcp', 1],
+] as const) {
   describe(`reverse auth bypass over ${transport} (workers: ${workers})`, () => {
-    test('no token, wrong token, token bound to another id, bad ids, forward-declared and undeclared ids: refused with exact texts while edge-1 serves', async () => {
-      const { pool, target, reported } = await setup(transport, workers);
-      let attacksDone!: () => void;
-      const attacking = new Promise<void>((resolve) => (attacksDone = resolve));
-      const calls = callLoop(pool, 'edge-1', attacking);
+    test(
+      'no token, wrong token, token bound to another id, bad ids, forward-declared and undeclared ids: ' +
+        'refused with exact texts while edge-1 serves',
+      async () => {
+        const { pool, target, reported } = await setup(transport, workers);
+        let attacksDone!: () => void;
+        const attacking = new Promise<void>((resolve) => (attacksDone = resolve));
+        const calls = callLoop(pool, 'edge-1', attacking);
 
-      const cases: Array<[agentId: string, token: string | undefined, text: string]> = [
-        ['edge-2', undefined, 'Invalid message format: Authentication required but no token provided'],
-        ['edge-2', 'tok-wrong', 'Invalid message format: Authentication failed'],
-        // A token bound to edge-* is no token for another id (the same text: nothing learned).
-        ['core-1', 'tok-edge', 'Invalid message format: Authentication failed'],
-        ['waf', 'tok-edge', 'Invalid message format: Authentication failed'],
-        [
-          'a'.repeat(129),
-          'tok-any',
-          `Invalid message format: Agent ID '${'a'.repeat(64)}…(+65 more)' must be at most 128 characters of [A-Za-z0-9._:-]`,
-        ],
-        ['evil\u001b[2J\nINFO forged', 'tok-any', "Invalid message format: Agent ID 'evil\\x1b[2J\\nINFO forged' must be at most 128 characters of [A-Za-z0-9._:-]"],
-        ['../../etc/passwd', 'tok-any', "Invalid message format: Agent ID '../../etc/passwd' must be at most 128 characters of [A-Za-z0-9._:-]"],
-        ["it's", 'tok-any', "Invalid message format: Agent ID 'it\\'s' must be at most 128 characters of [A-Za-z0-9._:-]"],
-        // The issue's attack: a valid token (even one bound to `waf`) cannot join the forward WAF.
-        ['waf', 'tok-waf', "Connection failed: Agent 'waf' is declared with a forward endpoint"],
-        ['waf', 'tok-any', "Connection failed: Agent 'waf' is declared with a forward endpoint"],
-        // Undeclared ids need allowUndeclaredAgents.
-        ['edge-9', 'tok-edge', "Connection failed: Agent 'edge-9' is not declared as a reverse agent"],
-      ];
-      for (const [agentId, token, text] of cases) assert.equal(await refusal(target, agentId, token), text, agentId);
-      // The forward WAF still answers every attack itself.
-      const blocked = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('waf', `xss-${i}`, requestHeaders(`xss-${i}`, XSS))));
-      attacksDone();
-      const tally = await calls;
+        const cases: Array<[agentId: string, token: string | undefined, text: string]> = [
+          ['edge-2', undefined, 'Invalid message format: Authentication required but no token provided'],
+          ['edge-2', 'tok-wrong', 'Invalid message format: Authentication failed'],
+          // A token bound to edge-* is no token for another id (the same text: nothing learned).
+          ['core-1', 'tok-edge', 'Invalid message format: Authentication failed'],
+          ['waf', 'tok-edge', 'Invalid message format: Authentication failed'],
+          [
+            'a'.repeat(129),
+            'tok-any',
+            `Invalid message format: Agent ID '${'a'.repeat(64)}…(+65 more)' must be at most 128 characters of [A-Za-z0-9._:-]`,
+          ],
+          [
+            'evil\u001b[2J\nINFO forged',
+            'tok-any',
+            "Invalid message format: Agent ID 'evil\\x1b[2J\\nINFO forged' must be at most 128 characters of [A-Za-z0-9._:-]",
+          ],
+          [
+            '../../etc/passwd',
+            'tok-any',
+            "Invalid message format: Agent ID '../../etc/passwd' must be at most 128 characters of [A-Za-z0-9._:-]",
+          ],
+          ["it's", 'tok-any', "Invalid message format: Agent ID 'it\\'s' must be at most 128 characters of [A-Za-z0-9._:-]"],
+          // The issue's attack: a valid token (even one bound to `waf`) cannot join the forward WAF.
+          ['waf', 'tok-waf', "Connection failed: Agent 'waf' is declared with a forward endpoint"],
+          ['waf', 'tok-any', "Connection failed: Agent 'waf' is declared with a forward endpoint"],
+          // Undeclared ids need allowUndeclaredAgents.
+          ['edge-9', 'tok-edge', "Connection failed: Agent 'edge-9' is not declared as a reverse agent"],
+        ];
+        for (const [agentId, token, text] of cases) assert.equal(await refusal(target, agentId, token), text, agentId);
+        // The forward WAF still answers every attack itself.
+        const blocked = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('waf', `xss-${i}`, requestHeaders(`xss-${i}`, XSS))),
+        );
+        attacksDone();
+        const tally = await calls;
 
-      assert.equal(blocked.filter((r) => r.decision.type === 'block').length, 20);
-      assert.deepEqual(
-        reported.map(([, e]) => e),
-        cases.map(([, , t]) => t),
-      );
-      // Reported ids are escaped and bounded too: no raw control character reaches a log.
-      for (const [id] of reported) assert.ok(id === null || !/[\u0000-\u001f]/.test(id), JSON.stringify(id));
-      assert.deepEqual(pool.agentIds().sort(), ['edge-1', 'waf']);
-      assert.match(pool.agentStats('waf').endpoint, /^unix:/);
-      assert.equal(pool.agentStats('waf').healthyConnections, 2);
-      assert.ok(tally.ok > 0);
-      assert.deepEqual(tally.errors, []);
-      assert.equal(tally.doubleSettled, 0);
-    });
+        assert.equal(blocked.filter((r) => r.decision.type === 'block').length, 20);
+        assert.deepEqual(
+          reported.map(([, e]) => e),
+          cases.map(([, , t]) => t),
+        );
+        // Reported ids are escaped and bounded too: no raw control character reaches a log.
+        // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+        for (const [id] of reported) assert.ok(id === null || !/[\u0000-\u001f]/.test(id), JSON.stringify(id));
+        assert.deepEqual(pool.agentIds().sort(), ['edge-1', 'waf']);
+        assert.match(pool.agentStats('waf').endpoint, /^unix:/);
+        assert.equal(pool.agentStats('waf').healthyConnections, 2);
+        assert.ok(tally.ok > 0);
+        assert.deepEqual(tally.errors, []);
+        assert.equal(tally.doubleSettled, 0);
+      },
+    );
 
     test('undeclared ids with the opt-in: capped, entries go with their last connection', async () => {
       const { pool, reported, where } = await setup(transport, workers);

@@ -12,7 +12,8 @@ import { encodeRegistrationRequest, tokenMatches, validateRegistration } from '.
 import { defaultCapabilities } from '../../src/protocol/capabilities.js';
 import { socketPath } from '../support/tmp.js';
 
-const invalidConfig = (message: RegExp) => (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG' && message.test(err.message);
+const invalidConfig = (message: RegExp) => (err: unknown) =>
+  err instanceof AgentPoolError && err.code === 'ZAP_INVALID_CONFIG' && message.test(err.message);
 
 describe('insecure reverse defaults: listenReverse', () => {
   const pool = new AgentPool({ workers: 0 });
@@ -20,17 +21,29 @@ describe('insecure reverse defaults: listenReverse', () => {
   const listen = (o: Omit<ReverseListenOptions, 'path'>) => pool.listenReverse({ path: socketPath('cfg'), ...o });
 
   test('no token and no opt-out: refused with ZAP_INVALID_CONFIG naming the fix', async () => {
-    await assert.rejects(listen({}), invalidConfig(/^listenReverse: registrations must be authenticated: give authTokens .*insecureAllowUnauthenticated: true/));
+    await assert.rejects(
+      listen({}),
+      invalidConfig(/^listenReverse: registrations must be authenticated: give authTokens .*insecureAllowUnauthenticated: true/),
+    );
     await assert.rejects(listen({ requireAuth: true }), invalidConfig(/registrations must be authenticated/));
-    await assert.rejects(listen({ requireAuth: false }), invalidConfig(/^listenReverse: requireAuth: false needs the explicit opt-out insecureAllowUnauthenticated: true$/));
+    await assert.rejects(
+      listen({ requireAuth: false }),
+      invalidConfig(/^listenReverse: requireAuth: false needs the explicit opt-out insecureAllowUnauthenticated: true$/),
+    );
     await assert.rejects(listen({ authTokens: [] }), invalidConfig(/registrations must be authenticated/));
-    await assert.rejects(listen({ requireAuth: true, insecureAllowUnauthenticated: true }), invalidConfig(/registrations must be authenticated/));
+    await assert.rejects(
+      listen({ requireAuth: true, insecureAllowUnauthenticated: true }),
+      invalidConfig(/registrations must be authenticated/),
+    );
   });
 
   test('the opt-out starts an unauthenticated listener; tokens with requireAuth: false are a contradiction', async () => {
     const open = await listen({ insecureAllowUnauthenticated: true });
     await open.close();
-    await assert.rejects(listen({ insecureAllowUnauthenticated: true, requireAuth: false, authTokens: 't' }), invalidConfig(/auth tokens given with requireAuth: false/));
+    await assert.rejects(
+      listen({ insecureAllowUnauthenticated: true, requireAuth: false, authTokens: 't' }),
+      invalidConfig(/auth tokens given with requireAuth: false/),
+    );
   });
 
   test('token shapes, bindings and limits are validated', async () => {
@@ -46,7 +59,11 @@ describe('insecure reverse defaults: listenReverse', () => {
       [['t'], { allowedAgents: [''] }, /'allowedAgents' must be an array of non-empty strings/],
     ];
     for (const [authTokens, extra, message] of bad) {
-      await assert.rejects(listen({ ...(authTokens === undefined ? {} : { authTokens }), ...extra }), invalidConfig(message), String(message));
+      await assert.rejects(
+        listen({ ...(authTokens === undefined ? {} : { authTokens }), ...extra }),
+        invalidConfig(message),
+        String(message),
+      );
     }
     const ok = await listen({ authTokens: ['plain', { token: 'bound', agents: ['edge-*'] }], maxRegistrationBytes: 4_096 });
     await ok.close();
@@ -58,8 +75,17 @@ describe('insecure reverse defaults: KDL reverse-listener', () => {
   const rejects = (body: string, message: RegExp) => assert.throws(() => listener(body), invalidConfig(message));
 
   test('require-auth defaults to #true: no token is an error; #false needs insecure-allow-unauthenticated', () => {
-    rejects('', /^t\.kdl:1: reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true$/);
-    rejects('  require-auth #false', /^t\.kdl:3: reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true$/);
+    rejects(
+      '',
+      new RegExp(
+        String.raw`^t\.kdl:1: reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; ` +
+          String.raw`to admit agents without a token, set insecure-allow-unauthenticated #true$`,
+      ),
+    );
+    rejects(
+      '  require-auth #false',
+      /^t\.kdl:3: reverse-listener: require-auth #false needs the explicit opt-out insecure-allow-unauthenticated #true$/,
+    );
     assert.equal(listener('  require-auth #false\n  insecure-allow-unauthenticated #true')?.requireAuth, false);
     assert.equal(listener('  insecure-allow-unauthenticated #true')?.requireAuth, false);
     assert.equal(listener('  auth-token "t"')?.requireAuth, true);
@@ -80,8 +106,14 @@ describe('insecure reverse defaults: KDL reverse-listener', () => {
       [d?.maxRegistrationBytes, d?.maxPendingHandshakes, d?.allowUndeclaredAgents, d?.maxUndeclaredAgents],
       [65_536, 64, false, 16],
     );
-    const l = listener('  auth-token "t"\n  max-registration-bytes 8192\n  max-pending-handshakes 8\n  allow-undeclared-agents #true\n  max-undeclared-agents 2');
-    assert.deepEqual([l?.maxRegistrationBytes, l?.maxPendingHandshakes, l?.allowUndeclaredAgents, l?.maxUndeclaredAgents], [8_192, 8, true, 2]);
+    const l = listener(
+      '  auth-token "t"\n  max-registration-bytes 8192\n  max-pending-handshakes 8\n  ' +
+        'allow-undeclared-agents #true\n  max-undeclared-agents 2',
+    );
+    assert.deepEqual(
+      [l?.maxRegistrationBytes, l?.maxPendingHandshakes, l?.allowUndeclaredAgents, l?.maxUndeclaredAgents],
+      [8_192, 8, true, 2],
+    );
     rejects('  auth-token "t"\n  max-registration-bytes 16777217', /expected an integer from 1 to 16777216, got 16777217/);
     rejects('  auth-token "t"\n  max-undeclared-agents 0', /expected an integer ≥ 1, got 0/);
   });
@@ -95,7 +127,10 @@ describe('insecure reverse defaults: zap call --reverse-listen', () => {
       invalidConfig(/^--reverse-listen: registrations must be authenticated: give --token T .*or --insecure-allow-unauthenticated/),
     );
     // With a token it listens (and, with nobody registering, times out as usual).
-    await assert.rejects(runCall(['--reverse-listen', `unix:${socketPath('cli')}`, '--token', 't', '--wait', '100']), (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_TIMEOUT');
+    await assert.rejects(
+      runCall(['--reverse-listen', `unix:${socketPath('cli')}`, '--token', 't', '--wait', '100']),
+      (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_TIMEOUT',
+    );
   });
 });
 
@@ -110,8 +145,22 @@ describe('registration: token bindings and agent ids (spec §9.4, ours)', () => 
     assert.equal(tokenMatches('tok-edge', policy.authTokens), false);
     assert.equal(tokenMatches('tok-any', policy.authTokens, 'waf'), true);
     // The same token may be listed with several bindings: any matching one admits.
-    assert.equal(tokenMatches('t', [{ token: 't', agents: ['a'] }, { token: 't', agents: ['b'] }], 'b'), true);
-    assert.deepEqual(validateRegistration(0x01, payload('waf', 'tok-edge'), policy), { ok: false, error: 'Invalid message format: Authentication failed', permanent: true });
+    assert.equal(
+      tokenMatches(
+        't',
+        [
+          { token: 't', agents: ['a'] },
+          { token: 't', agents: ['b'] },
+        ],
+        'b',
+      ),
+      true,
+    );
+    assert.deepEqual(validateRegistration(0x01, payload('waf', 'tok-edge'), policy), {
+      ok: false,
+      error: 'Invalid message format: Authentication failed',
+      permanent: true,
+    });
     assert.equal(validateRegistration(0x01, payload('edge-7', 'tok-edge'), policy).ok, true);
   });
 
@@ -130,6 +179,7 @@ describe('registration: token bindings and agent ids (spec §9.4, ours)', () => 
     const v = validateRegistration(0x01, Buffer.from(`{"x":"${'\u001b'.repeat(400)}`), policy);
     assert.equal(v.ok, false);
     const error = v.ok ? '' : v.error;
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
     assert.ok(!/[\u0000-\u001f]/.test(error), error);
     assert.ok(error.length < 400, `${error.length} characters`);
   });

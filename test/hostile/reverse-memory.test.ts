@@ -70,7 +70,9 @@ for (const transport of ['uds', 'tcp'] as const) {
       const outcome = await attack;
       const tally = await calls;
       const { baselineMiB, peakMiB, growthMiB } = rss.stop();
-      process.stdout.write(`# ${transport} 16 MiB announcements: RSS ${baselineMiB} → ${peakMiB} MiB (growth ${growthMiB} MiB), ${tally.ok} calls served\n`);
+      process.stdout.write(
+        `# ${transport} 16 MiB announcements: RSS ${baselineMiB} → ${peakMiB} MiB (growth ${growthMiB} MiB), ${tally.ok} calls served\n`,
+      );
 
       assert.deepEqual(outcome.refusals, Array(64).fill('Message too large: 16777217 bytes (max: 65536)'));
       assert.equal(outcome.closed, 0);
@@ -91,7 +93,9 @@ for (const transport of ['uds', 'tcp'] as const) {
       const outcome = await attack;
       const tally = await calls;
       const { baselineMiB, peakMiB, growthMiB } = rss.stop();
-      process.stdout.write(`# ${transport} pending bound: RSS ${baselineMiB} → ${peakMiB} MiB (growth ${growthMiB} MiB), ${tally.ok} calls served\n`);
+      process.stdout.write(
+        `# ${transport} pending bound: RSS ${baselineMiB} → ${peakMiB} MiB (growth ${growthMiB} MiB), ${tally.ok} calls served\n`,
+      );
 
       assert.deepEqual(outcome.refusals, Array(64).fill('Timeout after 1.5s'));
       assert.equal(outcome.closed, 32);

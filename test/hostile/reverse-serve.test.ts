@@ -45,10 +45,18 @@ function configFile(text: string): string {
 }
 
 test('insecure reverse defaults: zap serve refuses a reverse-listener without a token', async () => {
-  const file = configFile(`agents {\n  agent "edge-1" {\n    reverse\n  }\n}\nreverse-listener {\n  path "${socketPath('serve-none')}"\n}\n`);
+  const file = configFile(
+    `agents {\n  agent "edge-1" {\n    reverse\n  }\n}\nreverse-listener {\n  path "${socketPath('serve-none')}"\n}\n`,
+  );
   const serve = zap(['serve', '--config', file, '--metrics', '127.0.0.1:0']);
   assert.notEqual(await serve.exit, 0);
-  assert.match(serve.out(), /ZAP_INVALID_CONFIG: .*reverse-listener: require-auth #true \(the default\) needs at least one auth-token or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true/);
+  assert.match(
+    serve.out(),
+    new RegExp(
+      String.raw`ZAP_INVALID_CONFIG: .*reverse-listener: require-auth #true \(the default\) needs at least one auth-token ` +
+        String.raw`or auth-tokens; to admit agents without a token, set insecure-allow-unauthenticated #true`,
+    ),
+  );
 });
 
 test('insecure reverse defaults: zap serve admits the agent its bound token is for, and refuses the token under another id', async () => {
@@ -64,7 +72,10 @@ test('insecure reverse defaults: zap serve admits the agent its bound token is f
   const intruder = zap(['agent', '--reverse', `unix:${sock}`, '--id', 'waf', '--token', 'tok-edge']);
   assert.equal(await intruder.exit, 1);
   assert.match(intruder.out(), /registration refused: Invalid message format: Authentication failed/);
-  await waitUntil(() => serve.out().includes("reverse registration refused ('waf'): Invalid message format: Authentication failed"), 'the refusal in the log');
+  await waitUntil(
+    () => serve.out().includes("reverse registration refused ('waf'): Invalid message format: Authentication failed"),
+    'the refusal in the log',
+  );
   // The registration joined the declared entry.
   const metricsUrl = /metrics on (http:\/\/[\d.]+:\d+\/metrics)/.exec(serve.out())?.[1];
   assert.ok(metricsUrl !== undefined, serve.out());

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, mock, test } from 'node:test';
@@ -20,11 +19,11 @@ import { AgentPool } from '../../src/pool/agent-pool.js';
 import { agentResponseFromWire } from '../../src/protocol/agent-response.js';
 import { configUpdateRequestFromWire } from '../../src/protocol/config-update.js';
 import { AgentPoolError, zapError } from '../../src/protocol/errors.js';
-import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { MessageType } from '../../src/protocol/message-type.js';
 import { plainHandshakeOk, startPlainServer } from '../support/grpc-plain-peer.js';
 import { RawReverseClient, expectRefusal } from '../support/reverse-raw-agent.js';
+import { rawUdsAgent } from '../support/raw-uds-agent.js';
 import { socketPath } from '../support/tmp.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -55,43 +54,25 @@ const HANDSHAKE_OK = {
   encoding: 'json',
 };
 
-/** A raw UDS agent: on the proxy's HandshakeRequest, writes `answer()` (frames) in one write. */
-async function rawAgent(answer: () => Buffer): Promise<{ path: string; sockets: Set<Socket> }> {
-  const path = socketPath('raw-log');
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    let shook = false;
-    const decoder = new FrameDecoder(() => {
-      if (shook) return;
-      shook = true;
-      socket.write(answer());
-    });
-    socket.on('data', (c: Buffer) => decoder.push(c));
-  });
-  server.listen(path);
-  await once(server, 'listening');
-  after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { path, sockets };
-}
+const rawAgent = (answer: () => Buffer) => rawUdsAgent('raw-log', answer);
 
 test('log injection: a metric name with a newline, ANSI and 100 kB reaches the metrics warning escaped and cut', async () => {
   const warnings: string[] = [];
   const metrics = new PoolMetrics({ onWarning: (m) => warnings.push(m) });
-  metrics.agentReported('waf', {
-    agentId: 'waf',
-    timestampMs: 0,
-    counters: [
-      { name: HOSTILE, help: undefined, labels: {}, value: 1 },
-      { name: 'ok_total', help: undefined, labels: { [HOSTILE]: 'v' }, value: 1 },
-    ],
-    gauges: [],
-    histograms: [],
-  } as never, Date.now());
+  metrics.agentReported(
+    'waf',
+    {
+      agentId: 'waf',
+      timestampMs: 0,
+      counters: [
+        { name: HOSTILE, help: undefined, labels: {}, value: 1 },
+        { name: 'ok_total', help: undefined, labels: { [HOSTILE]: 'v' }, value: 1 },
+      ],
+      gauges: [],
+      histograms: [],
+    } as never,
+    Date.now(),
+  );
   assert.equal(warnings.length, 2, warnings.join('\n'));
   for (const w of warnings) assertEscaped(w, 600);
   assert.match(warnings[0]!, /^agent 'waf' reported metric 'evil\\n/);
@@ -146,7 +127,10 @@ test('log injection: a gRPC agent LogMessage is re-logged as one escaped, cut li
 });
 
 test('log injection: a field named __proto__ and 10 000 fields stay bounded, plain fields in the formatted agent log', () => {
-  const fields: Record<string, string> = Object.fromEntries([['__proto__', 'p'], ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, 'v'])]);
+  const fields: Record<string, string> = Object.fromEntries([
+    ['__proto__', 'p'],
+    ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, 'v']),
+  ]);
   const line = formatAgentLog('a', { level: 2, message: 'm', fields, timestampMs: 0 });
   const extra = JSON.parse(line.slice(line.indexOf(' {"') + 1)) as { fields: Record<string, string> };
   assert.equal(Object.getOwnPropertyDescriptor(extra.fields, '__proto__')?.value, 'p');
@@ -186,9 +170,14 @@ test('log injection: a gRPC handshake refusal reason arrives escaped and cut in 
 test("log injection: zap serve logs a refused reverse agent's id as one escaped, cut line", async () => {
   const listen = socketPath('serve-rev');
   const config = join(tmpdir(), `zap-small-serve-${process.pid}.kdl`);
-  writeFileSync(config, `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n  auth-token "t1"\n  max-registration-bytes 1048576\n}\n`);
+  writeFileSync(
+    config,
+    `reverse-listener {\n  path "${listen}"\n  allowed-agents "good-*"\n  auth-token "t1"\n  max-registration-bytes 1048576\n}\n`,
+  );
   after(() => rmSync(config, { force: true }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--metrics', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

@@ -24,13 +24,7 @@ import {
 } from '../../src/protocol/config-update.js';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
-import type {
-  CancelReason,
-  ConfigUpdateRequest,
-  FlowControlSignal,
-  HealthStatus,
-  MetricsReport,
-} from '../../src/protocol/types.js';
+import type { CancelReason, ConfigUpdateRequest, FlowControlSignal, HealthStatus, MetricsReport } from '../../src/protocol/types.js';
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 const json = (wire: unknown): string => JSON.stringify(wire);
@@ -92,7 +86,9 @@ test('Ping payload of §2.4 both ways', () => {
 // GV-18 HealthStatus
 
 const HEALTH_INTEGER =
-  '{"agent_id":"waf","state":2,"message":"rules reloading","load":null,"resources":null,"valid_until_ms":1767225630000,"timestamp_ms":1767225600000,"disabled_features":["guardrails"],"timeout_multiplier":1.5,"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}';
+  '{"agent_id":"waf","state":2,"message":"rules reloading","load":null,"resources":null,' +
+  '"valid_until_ms":1767225630000,"timestamp_ms":1767225600000,"disabled_features":["guardrails"],' +
+  '"timeout_multiplier":1.5,"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}';
 
 const DEGRADED: HealthStatus = {
   agentId: 'waf',
@@ -143,7 +139,13 @@ test('GV-18 integer form with load and resources', () => {
     },
   };
   const text =
-    '{"agent_id":"waf","state":1,"message":null,"load":{"in_flight":3,"queue_depth":0,"avg_latency_ms":1.25,"p50_latency_ms":1,"p95_latency_ms":4.5,"p99_latency_ms":9,"requests_processed":1000,"requests_rejected":2,"requests_timed_out":1},"resources":{"cpu_percent":12.5,"memory_bytes":1048576,"memory_limit":null,"active_threads":8,"open_fds":40,"fd_limit":1024,"connections":4},"valid_until_ms":1767225630000,"timestamp_ms":1767225600000,"disabled_features":[],"timeout_multiplier":1,"drain_eta_ms":null,"unhealthy_reason":null,"recoverable":true}';
+    '{"agent_id":"waf","state":1,"message":null,"load":{"in_flight":3,"queue_depth":0,' +
+    '"avg_latency_ms":1.25,"p50_latency_ms":1,"p95_latency_ms":4.5,"p99_latency_ms":9,' +
+    '"requests_processed":1000,"requests_rejected":2,"requests_timed_out":1},' +
+    '"resources":{"cpu_percent":12.5,"memory_bytes":1048576,"memory_limit":null,"active_threads":8,' +
+    '"open_fds":40,"fd_limit":1024,"connections":4},"valid_until_ms":1767225630000,' +
+    '"timestamp_ms":1767225600000,"disabled_features":[],"timeout_multiplier":1,"drain_eta_ms":null,' +
+    '"unhealthy_reason":null,"recoverable":true}';
   assert.equal(json(healthStatusToWire(h)), text);
   assert.deepEqual(healthStatusFromWire(JSON.parse(text)), h);
 });
@@ -292,7 +294,12 @@ test('GV-19 action 0, unknown number, unknown type → action 0', () => {
 // GV-20 MetricsReport (decode part; exposition text belongs to the metrics collector)
 
 const METRICS_JSON =
-  '{"agent_id":"waf","timestamp_ms":1767225600000,"interval_ms":10000,"counters":[{"name":"agent_requests_blocked_total","help":"Requests blocked","labels":{"rule":"942100"},"value":17}],"gauges":[{"name":"agent_in_flight_requests","labels":{},"value":3}],"histograms":[{"name":"agent_rule_eval_seconds","labels":{},"sum":0.42,"count":120,"buckets":[{"le":0.001,"count":80},{"le":0.01,"count":118},{"le":"+Inf","count":120}]}]}';
+  '{"agent_id":"waf","timestamp_ms":1767225600000,"interval_ms":10000,' +
+  '"counters":[{"name":"agent_requests_blocked_total","help":"Requests blocked",' +
+  '"labels":{"rule":"942100"},"value":17}],"gauges":[{"name":"agent_in_flight_requests",' +
+  '"labels":{},"value":3}],"histograms":[{"name":"agent_rule_eval_seconds","labels":{},"sum":0.42,' +
+  '"count":120,"buckets":[{"le":0.001,"count":80},{"le":0.01,"count":118},{"le":"+Inf",' +
+  '"count":120}]}]}';
 
 const METRICS: MetricsReport = {
   agentId: 'waf',
@@ -380,7 +387,10 @@ const CONFIG_UPDATES: { name: string; json: string; request: ConfigUpdateRequest
   },
   {
     name: 'rule_update',
-    json: '{"update_type":{"type":"rule_update","rule_set":"crs","rules":[{"id":"r1","priority":10,"definition":{"match":"/admin"},"enabled":true,"description":null,"tags":["admin"]}],"remove_rules":["r0"]},"request_id":"cu-2","timestamp_ms":1767225600000}',
+    json:
+      '{"update_type":{"type":"rule_update","rule_set":"crs","rules":[{"id":"r1","priority":10,' +
+      '"definition":{"match":"/admin"},"enabled":true,"description":null,"tags":["admin"]}],' +
+      '"remove_rules":["r0"]},"request_id":"cu-2","timestamp_ms":1767225600000}',
     request: {
       updateType: {
         type: 'rule_update',
@@ -396,7 +406,9 @@ const CONFIG_UPDATES: { name: string; json: string; request: ConfigUpdateRequest
   },
   {
     name: 'list_update',
-    json: '{"update_type":{"type":"list_update","list_id":"blocked-ips","add":["198.51.100.7"],"remove":[]},"request_id":"cu-42","timestamp_ms":1767225600000}',
+    json:
+      '{"update_type":{"type":"list_update","list_id":"blocked-ips","add":["198.51.100.7"],' +
+      '"remove":[]},"request_id":"cu-42","timestamp_ms":1767225600000}',
     request: {
       updateType: { type: 'list_update', listId: 'blocked-ips', add: ['198.51.100.7'], remove: [] },
       requestId: 'cu-42',
@@ -407,7 +419,9 @@ const CONFIG_UPDATES: { name: string; json: string; request: ConfigUpdateRequest
   },
   {
     name: 'restart_required',
-    json: '{"update_type":{"type":"restart_required","reason":"new binary","grace_period_ms":30000},"request_id":"cu-4","timestamp_ms":1767225600000}',
+    json:
+      '{"update_type":{"type":"restart_required","reason":"new binary","grace_period_ms":30000},' +
+      '"request_id":"cu-4","timestamp_ms":1767225600000}',
     request: {
       updateType: { type: 'restart_required', reason: 'new binary', gracePeriodMs: 30_000 },
       requestId: 'cu-4',

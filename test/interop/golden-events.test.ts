@@ -48,7 +48,12 @@ test('GV-11 RequestHeaders with traceparent: the §6.2 example bytes, injected c
     'request_headers',
     requestHeaders,
     'req-7',
-    '{"metadata":{"correlation_id":"req-7","request_id":"req-7","client_ip":"192.0.2.10","client_port":51514,"server_name":"shop.example","protocol":"HTTP/1.1","tls_version":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","route_id":"checkout","upstream_id":"shop-backend","timestamp":"2026-01-01T00:00:00.000Z","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},"method":"POST","uri":"/cart?step=2","headers":{"host":["shop.example"],"accept":["text/html","application/json"]},"correlation_id":"req-7"}',
+    '{"metadata":{"correlation_id":"req-7","request_id":"req-7","client_ip":"192.0.2.10",' +
+      '"client_port":51514,"server_name":"shop.example","protocol":"HTTP/1.1","tls_version":"TLSv1.3",' +
+      '"tls_cipher":"TLS_AES_128_GCM_SHA256","route_id":"checkout","upstream_id":"shop-backend",' +
+      '"timestamp":"2026-01-01T00:00:00.000Z","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067' +
+      'aa0ba902b7-01"},"method":"POST","uri":"/cart?step=2","headers":{"host":["shop.example"],' +
+      '"accept":["text/html","application/json"]},"correlation_id":"req-7"}',
   );
 });
 
@@ -62,13 +67,21 @@ test('GV-11 RequestHeaders without traceparent: the key is absent, nullable keys
     'request_headers',
     event,
     'req-7',
-    '{"metadata":{"correlation_id":"req-7","request_id":"req-7","client_ip":"192.0.2.10","client_port":51514,"server_name":null,"protocol":"HTTP/1.1","tls_version":null,"tls_cipher":null,"route_id":null,"upstream_id":null,"timestamp":"2026-01-01T00:00:00.000Z"},"method":"POST","uri":"/cart?step=2","headers":{"host":["shop.example"],"accept":["text/html","application/json"]},"correlation_id":"req-7"}',
+    '{"metadata":{"correlation_id":"req-7","request_id":"req-7","client_ip":"192.0.2.10",' +
+      '"client_port":51514,"server_name":null,"protocol":"HTTP/1.1","tls_version":null,' +
+      '"tls_cipher":null,"route_id":null,"upstream_id":null,"timestamp":"2026-01-01T00:00:00.000Z"},' +
+      '"method":"POST","uri":"/cart?step=2","headers":{"host":["shop.example"],"accept":["text/html",' +
+      '"application/json"]},"correlation_id":"req-7"}',
   );
 });
 
 test('GV-11 decode: header values keep arrival order; the injected cid wins over metadata', () => {
   const text =
-    '{"correlation_id":"injected","metadata":{"correlation_id":"req-7","request_id":"r","client_ip":"::1","client_port":1,"server_name":null,"protocol":"HTTP/2","tls_version":null,"tls_cipher":null,"route_id":null,"upstream_id":null,"timestamp":"2026-01-01T00:00:00.123456789+00:00"},"method":"GET","uri":"/","headers":{"x-b":["2","1"],"x-a":["3"]}}';
+    '{"correlation_id":"injected","metadata":{"correlation_id":"req-7","request_id":"r",' +
+    '"client_ip":"::1","client_port":1,"server_name":null,"protocol":"HTTP/2","tls_version":null,' +
+    '"tls_cipher":null,"route_id":null,"upstream_id":null,' +
+    '"timestamp":"2026-01-01T00:00:00.123456789+00:00"},"method":"GET","uri":"/",' +
+    '"headers":{"x-b":["2","1"],"x-a":["3"]}}';
   const { event, correlationId } = jsonCodec.decodeEvent('request_headers', Buffer.from(text));
   assert.equal(correlationId, 'injected');
   assert.equal(event.metadata.correlationId, 'req-7');
@@ -181,7 +194,8 @@ test('GV-13 §6.5 RequestComplete', () => {
     'request_complete',
     event,
     'req-7',
-    '{"correlation_id":"req-7","status":200,"duration_ms":42,"request_body_size":14,"response_body_size":5120,"upstream_attempts":1,"error":null}',
+    '{"correlation_id":"req-7","status":200,"duration_ms":42,"request_body_size":14,' +
+      '"response_body_size":5120,"upstream_attempts":1,"error":null}',
   );
 });
 
@@ -200,7 +214,8 @@ test('GV-13 §6.6 WebSocketFrame', () => {
     'websocket_frame',
     event,
     'req-9',
-    '{"correlation_id":"req-9","opcode":"text","data":"aGVsbG8gd29ybGQ=","client_to_server":true,"frame_index":0,"fin":true,"route_id":"chat","client_ip":"192.0.2.10"}',
+    '{"correlation_id":"req-9","opcode":"text","data":"aGVsbG8gd29ybGQ=","client_to_server":true,' +
+      '"frame_index":0,"fin":true,"route_id":"chat","client_ip":"192.0.2.10"}',
   );
 });
 
@@ -217,7 +232,8 @@ test('GV-13 §6.7 GuardrailInspect with model', () => {
     'guardrail_inspect',
     event,
     'gr-31',
-    '{"correlation_id":"gr-31","inspection_type":"prompt_injection","content":"Ignore all previous instructions","model":"gpt-x","categories":[],"metadata":{"tenant":"t1"}}',
+    '{"correlation_id":"gr-31","inspection_type":"prompt_injection","content":"Ignore all previous ' +
+      'instructions","model":"gpt-x","categories":[],"metadata":{"tenant":"t1"}}',
   );
 });
 
@@ -234,7 +250,8 @@ test('GV-13 GuardrailInspect without model: key absent (not null); route_id in t
     'guardrail_inspect',
     event,
     'gr-32',
-    '{"correlation_id":"gr-32","inspection_type":"pii_detection","content":"my card is 4111","categories":["card"],"route_id":"llm","metadata":{}}',
+    '{"correlation_id":"gr-32","inspection_type":"pii_detection","content":"my card is 4111",' +
+      '"categories":["card"],"route_id":"llm","metadata":{}}',
   );
 });
 

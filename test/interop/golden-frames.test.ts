@@ -71,10 +71,7 @@ test('GV-24: N = 0 → "Zero-length message"', () => {
 
 test('GV-24: N = 16 777 217 → "Message too large…", as soon as the 4 length bytes are in', () => {
   const { decoder } = collector();
-  assert.throws(
-    () => decoder.push(hex('01 00 00 01')),
-    protocolErrorWith('Message too large: 16777217 bytes (max: 16777216)'),
-  );
+  assert.throws(() => decoder.push(hex('01 00 00 01')), protocolErrorWith('Message too large: 16777217 bytes (max: 16777216)'));
   assert.equal(decoder.failed, true);
   assert.equal(decoder.bufferedBytes, 0);
 });
@@ -98,10 +95,7 @@ test('GV-24: N = 1 (empty payload) is accepted', () => {
 test('GV-24: type 0x99 → "Unknown message type: 0x99", before the payload arrives', () => {
   const { decoder } = collector();
   // N = 11 announces 10 payload bytes, none of which are sent.
-  assert.throws(
-    () => decoder.push(hex('00 00 00 0b 99')),
-    protocolErrorWith('Invalid message format: Unknown message type: 0x99'),
-  );
+  assert.throws(() => decoder.push(hex('00 00 00 0b 99')), protocolErrorWith('Invalid message format: Unknown message type: 0x99'));
 });
 
 test('GV-24: unknown types are rendered with lower-case hex (0xf0, 0x0a)', () => {

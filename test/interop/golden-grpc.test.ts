@@ -19,7 +19,13 @@ import {
   type PbAgentToProxy,
   type PbProxyToAgent,
 } from '../../src/protocol/proto-mapping.js';
-import type { AgentResponse, CancelReason, ConfigUpdateRequest, RequestHeadersEvent, WebSocketFrameEvent } from '../../src/protocol/types.js';
+import type {
+  AgentResponse,
+  CancelReason,
+  ConfigUpdateRequest,
+  RequestHeadersEvent,
+  WebSocketFrameEvent,
+} from '../../src/protocol/types.js';
 import { CANCEL_REASONS } from '../../src/protocol/types.js';
 
 const T0 = 1_767_225_600_000;
@@ -121,9 +127,7 @@ test('GV-04: reason 0 (unspecified) reads as null', () => {
 // GV-05 handshake, GV-06 ping
 
 test('GV-05: gRPC handshake, proxy_version "1.0.0", no config', () => {
-  const expected = hex(
-    `00 00 00 00 20 0a 1e 0a 01 02 12 0e ${ascii('zentinel-proxy')} 1a 05 ${ascii('1.0.0')} 22 02 7b 7d`,
-  );
+  const expected = hex(`00 00 00 00 20 0a 1e 0a 01 02 12 0e ${ascii('zentinel-proxy')} 1a 05 ${ascii('1.0.0')} 22 02 7b 7d`);
   const bytes = encodeP2A(proxyHandshakeToProto('1.0.0', null));
   assert.deepEqual(bytes, expected);
   assert.deepEqual(proxyToAgentFromProto(P2A.deserialize(unprefix(bytes))), {
@@ -180,7 +184,11 @@ test('GV-07: decode Block 403 "Forbidden", headers null, for req-8 (and encode b
 const CU_HEAD = `0a 05 ${ascii('cu-42')} 10 ${T0_VARINT}`; // request_id, timestamp_ms: 14 bytes
 
 const GV21: Array<[name: string, request: ConfigUpdateRequest, hexBytes: string]> = [
-  ['request_reload', { updateType: { type: 'request_reload' }, requestId: 'cu-42', timestampMs: T0 }, `00 00 00 00 12 2a 10 ${CU_HEAD} 52 00`],
+  [
+    'request_reload',
+    { updateType: { type: 'request_reload' }, requestId: 'cu-42', timestampMs: T0 },
+    `00 00 00 00 12 2a 10 ${CU_HEAD} 52 00`,
+  ],
   [
     'rule_update',
     {
@@ -258,8 +266,7 @@ test('GV-27: RequestHeaders → two Header entries in order, http_version = prot
     ` 2a 13 0a 06 ${ascii('accept')} 12 09 ${ascii('text/html')}` +
     ` 2a 1a 0a 06 ${ascii('accept')} 12 10 ${ascii('application/json')}`;
   const inner =
-    `0a ${len(metadata)} ${metadata} 12 04 ${ascii('POST')} 1a 0c ${ascii('/cart?step=2')}` +
-    ` 22 06 ${ascii('HTTP/2')} ${headers}`;
+    `0a ${len(metadata)} ${metadata} 12 04 ${ascii('POST')} 1a 0c ${ascii('/cart?step=2')}` + ` 22 06 ${ascii('HTTP/2')} ${headers}`;
   const expected = grpcMessage(hex(`12 ${len(inner)} ${inner}`));
   const bytes = encodeP2A(eventToProto('request_headers', event, 'req-7', 0));
   assert.deepEqual(bytes, expected);

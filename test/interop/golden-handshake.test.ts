@@ -12,12 +12,7 @@ import {
   handshakeRefusal,
   validateHandshakeResponse,
 } from '../../src/protocol/handshake.js';
-import {
-  capabilitiesFromWire,
-  capabilitiesToWire,
-  defaultCapabilities,
-  DEFAULT_HEALTH_CONFIG,
-} from '../../src/protocol/capabilities.js';
+import { capabilitiesFromWire, capabilitiesToWire, defaultCapabilities, DEFAULT_HEALTH_CONFIG } from '../../src/protocol/capabilities.js';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { assertReceivable } from '../../src/protocol/message-type.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
@@ -32,7 +27,9 @@ const GV08: { setting: EncodingSetting; config: unknown; json: string; header: s
   {
     setting: 'json',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["json"]}',
+    json:
+      '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["json"]}',
     header: '0000008c01',
   },
   {
@@ -44,19 +41,25 @@ const GV08: { setting: EncodingSetting; config: unknown; json: string; header: s
   {
     setting: 'prefer-msgpack',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["msgpack","json"]}',
+    json:
+      '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["msgpack","json"]}',
     header: '0000009601',
   },
   {
     setting: 'prefer-msgpack',
     config: null,
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":null,"supported_encodings":["msgpack","json"]}',
+    json:
+      '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":null,' +
+      '"supported_encodings":["msgpack","json"]}',
     header: '0000008601',
   },
   {
     setting: 'msgpack',
     config: { 'paranoia-level': 2 },
-    json: '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0","config":{"paranoia-level":2},"supported_encodings":["msgpack"]}',
+    json:
+      '{"supported_versions":[2],"proxy_id":"zentinel-proxy","proxy_version":"1.0.0",' +
+      '"config":{"paranoia-level":2},"supported_encodings":["msgpack"]}',
     header: '0000008f01',
   },
   {
@@ -88,7 +91,12 @@ test('GV-08 an undefined config is written as null (all five keys always present
 // GV-09
 
 const SUCCESS_JSON =
-  '{"protocol_version":2,"capabilities":{"agent_id":"waf","name":"Example WAF","version":"3.1.0","supported_events":[1,2,3,4,5],"features":{"streaming_body":true,"websocket":false,"guardrails":false,"config_push":true,"metrics_export":true,"concurrent_requests":100,"cancellation":true,"flow_control":true,"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},"success":true,"error":null,"encoding":"json"}';
+  '{"protocol_version":2,"capabilities":{"agent_id":"waf","name":"Example WAF","version":"3.1.0",' +
+  '"supported_events":[1,2,3,4,5],"features":{"streaming_body":true,"websocket":false,' +
+  '"guardrails":false,"config_push":true,"metrics_export":true,"concurrent_requests":100,' +
+  '"cancellation":true,"flow_control":true,"health_reporting":true},' +
+  '"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}},' +
+  '"success":true,"error":null,"encoding":"json"}';
 
 const WAF_CAPABILITIES: Capabilities = {
   agentId: 'waf',
@@ -110,7 +118,11 @@ const WAF_CAPABILITIES: Capabilities = {
 };
 
 const REFUSAL_CAPS_JSON =
-  '"capabilities":{"agent_id":"","name":"","version":"","supported_events":[1],"features":{"streaming_body":false,"websocket":false,"guardrails":false,"config_push":false,"metrics_export":false,"concurrent_requests":0,"cancellation":false,"flow_control":false,"health_reporting":false},"limits":{"max_body_size":10485760,"max_concurrency":100,"preferred_chunk_size":65536}}';
+  '"capabilities":{"agent_id":"","name":"","version":"","supported_events":[1],' +
+  '"features":{"streaming_body":false,"websocket":false,"guardrails":false,"config_push":false,' +
+  '"metrics_export":false,"concurrent_requests":0,"cancellation":false,"flow_control":false,' +
+  '"health_reporting":false},"limits":{"max_body_size":10485760,"max_concurrency":100,' +
+  '"preferred_chunk_size":65536}}';
 const refusalJson = (error: string): string =>
   `{"protocol_version":0,${REFUSAL_CAPS_JSON},"success":false,"error":${JSON.stringify(error)},"encoding":"json"}`;
 
@@ -139,8 +151,10 @@ test('GV-09 success response decodes back (UDS fills protocol version 2 and the 
 });
 
 test('GV-09 refusal shape: version 0, empty capabilities with [1], features off, default limits', () => {
-  assert.equal(encodeHandshakeResponse(handshakeRefusal('unsupported protocol version')).toString('utf8'),
-    refusalJson('unsupported protocol version'));
+  assert.equal(
+    encodeHandshakeResponse(handshakeRefusal('unsupported protocol version')).toString('utf8'),
+    refusalJson('unsupported protocol version'),
+  );
   const versionRefusal = answerHandshake(
     { supportedVersions: [1], proxyId: 'zentinel-proxy', proxyVersion: '1.0.0', config: null, supportedEncodings: ['json'] },
     { capabilities: WAF_CAPABILITIES, encoding: 'json' },

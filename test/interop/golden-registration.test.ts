@@ -22,7 +22,13 @@ import type { RegistrationRequest } from '../../src/protocol/types.js';
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 const REQUEST_JSON =
-  '{"protocol_version":2,"agent_id":"llm-guard-1","capabilities":{"agent_id":"llm-guard-1","name":"LLM Guard","version":"0.9.0","supported_events":[1,7],"features":{"streaming_body":false,"websocket":false,"guardrails":true,"config_push":false,"metrics_export":false,"concurrent_requests":50,"cancellation":true,"flow_control":false,"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":50,"preferred_chunk_size":65536}},"auth_token":"tok-llm-guard","metadata":{"hostname":"gpu-3","pid":4242}}';
+  '{"protocol_version":2,"agent_id":"llm-guard-1","capabilities":{"agent_id":"llm-guard-1",' +
+  '"name":"LLM Guard","version":"0.9.0","supported_events":[1,7],' +
+  '"features":{"streaming_body":false,"websocket":false,"guardrails":true,"config_push":false,' +
+  '"metrics_export":false,"concurrent_requests":50,"cancellation":true,"flow_control":false,' +
+  '"health_reporting":true},"limits":{"max_body_size":10485760,"max_concurrency":50,' +
+  '"preferred_chunk_size":65536}},"auth_token":"tok-llm-guard","metadata":{"hostname":"gpu-3",' +
+  '"pid":4242}}';
 
 const REQUEST: RegistrationRequest = {
   protocolVersion: 2,

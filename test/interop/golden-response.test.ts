@@ -2,17 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonCodec } from '../../src/protocol/payload-codec.js';
-import {
-  agentResponseFromWire,
-  allowResponse,
-  extractCorrelationId,
-} from '../../src/protocol/agent-response.js';
+import { agentResponseFromWire, allowResponse, extractCorrelationId } from '../../src/protocol/agent-response.js';
 import { applyHeaderOps } from '../../src/protocol/header-ops.js';
-import {
-  applyBodyMutation,
-  requestBodyMutation,
-  responseBodyMutation,
-} from '../../src/protocol/body-mutation.js';
+import { applyBodyMutation, requestBodyMutation, responseBodyMutation } from '../../src/protocol/body-mutation.js';
 import { ErrorCode, type AgentPoolError } from '../../src/protocol/errors.js';
 import type { AgentResponse } from '../../src/protocol/types.js';
 
@@ -83,7 +75,9 @@ test('GV-14 missing decision → ZAP_PROTOCOL_ERROR; a version other than 2 is a
 
 test('GV-14 header ops set, add, remove on the same name are applied in order', () => {
   const { response } = decode(
-    '{"version":2,"decision":"allow","request_headers":[{"set":{"name":"x-user","value":"alice"}},{"add":{"name":"X-User","value":"bob"}},{"remove":{"name":"x-user"}},{"add":{"name":"x-user","value":"carol"}}]}',
+    '{"version":2,"decision":"allow","request_headers":[{"set":{"name":"x-user","value":"alice"}},' +
+      '{"add":{"name":"X-User","value":"bob"}},{"remove":{"name":"x-user"}},{"add":{"name":"x-user",' +
+      '"value":"carol"}}]}',
   );
   assert.deepEqual(response.requestHeaders, [
     { op: 'set', name: 'x-user', value: 'alice' },
@@ -111,10 +105,7 @@ test('GV-15 correlation: top level only', () => {
 });
 
 test('GV-15 correlation: both present and different → audit wins', () => {
-  assert.equal(
-    decode('{"version":2,"decision":"allow","audit":{"custom":{"correlation_id":"a"}},"correlation_id":"t"}').cid,
-    'a',
-  );
+  assert.equal(decode('{"version":2,"decision":"allow","audit":{"custom":{"correlation_id":"a"}},"correlation_id":"t"}').cid, 'a');
 });
 
 test('GV-15 correlation: neither → null (the reply is dropped)', () => {
@@ -124,10 +115,7 @@ test('GV-15 correlation: neither → null (the reply is dropped)', () => {
 });
 
 test('GV-15 correlation: non-string audit value falls back to the top level', () => {
-  assert.equal(
-    decode('{"version":2,"decision":"allow","audit":{"custom":{"correlation_id":7}},"correlation_id":"t"}').cid,
-    't',
-  );
+  assert.equal(decode('{"version":2,"decision":"allow","audit":{"custom":{"correlation_id":7}},"correlation_id":"t"}').cid, 't');
   assert.equal(extractCorrelationId({ audit: { custom: { correlation_id: null } }, correlation_id: 5 }), null);
 });
 
@@ -139,7 +127,13 @@ test('GV-15 an undecodable payload throws ZAP_PROTOCOL_ERROR (§6.10 step 1)', (
 });
 
 const GV16 =
-  '{"version":2,"decision":{"block":{"status":403,"body":"Forbidden","headers":{"x-blocked-by":"waf"}}},"request_headers":[],"response_headers":[{"set":{"name":"x-frame-options","value":"DENY"}}],"routing_metadata":{},"audit":{"tags":["sqli"],"rule_ids":["942100"],"confidence":0.98,"reason_codes":["SQLI_DETECTED"],"custom":{"correlation_id":"req-7"}},"needs_more":false,"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,"correlation_id":"req-7"}';
+  '{"version":2,"decision":{"block":{"status":403,"body":"Forbidden",' +
+  '"headers":{"x-blocked-by":"waf"}}},"request_headers":[],' +
+  '"response_headers":[{"set":{"name":"x-frame-options","value":"DENY"}}],"routing_metadata":{},' +
+  '"audit":{"tags":["sqli"],"rule_ids":["942100"],"confidence":0.98,' +
+  '"reason_codes":["SQLI_DETECTED"],"custom":{"correlation_id":"req-7"}},"needs_more":false,' +
+  '"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,' +
+  '"correlation_id":"req-7"}';
 
 const gv16Response: AgentResponse = {
   version: 2,
@@ -175,7 +169,11 @@ test('GV-16 the cid argument overrides a handler-set custom.correlation_id; othe
   };
   assert.equal(
     jsonCodec.encodeResponse(response, 'c-9').toString(),
-    '{"version":2,"decision":"allow","request_headers":[],"response_headers":[],"routing_metadata":{},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c-9","score":3,"nested":{"a":[1]}}},"needs_more":false,"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,"correlation_id":"c-9"}',
+    '{"version":2,"decision":"allow","request_headers":[],"response_headers":[],' +
+      '"routing_metadata":{},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],' +
+      '"custom":{"correlation_id":"c-9","score":3,"nested":{"a":[1]}}},"needs_more":false,' +
+      '"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,' +
+      '"correlation_id":"c-9"}',
   );
 });
 
@@ -195,7 +193,13 @@ test('GV-16 every other variant is written as the tables show', () => {
   };
   assert.equal(
     jsonCodec.encodeResponse(response, 'c').toString(),
-    '{"version":2,"decision":{"challenge":{"challenge_type":"captcha","params":{"site_key":"k1"}}},"request_headers":[{"add":{"name":"x-tag","value":"a"}},{"remove":{"name":"cookie"}}],"response_headers":[],"routing_metadata":{"shard":"2"},"audit":{"tags":[],"rule_ids":[],"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c"}},"needs_more":true,"request_body_mutation":{"data":"a=1","chunk_index":3},"response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0},"websocket_decision":{"close":{"code":1008,"reason":"policy"}},"correlation_id":"c"}',
+    '{"version":2,"decision":{"challenge":{"challenge_type":"captcha","params":{"site_key":"k1"}}},' +
+      '"request_headers":[{"add":{"name":"x-tag","value":"a"}},{"remove":{"name":"cookie"}}],' +
+      '"response_headers":[],"routing_metadata":{"shard":"2"},"audit":{"tags":[],"rule_ids":[],' +
+      '"confidence":null,"reason_codes":[],"custom":{"correlation_id":"c"}},"needs_more":true,' +
+      '"request_body_mutation":{"data":"a=1","chunk_index":3},' +
+      '"response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0},' +
+      '"websocket_decision":{"close":{"code":1008,"reason":"policy"}},"correlation_id":"c"}',
   );
   const redirect = { ...allowResponse(), decision: { type: 'redirect', url: 'https://login.example/', status: 302 } } as const;
   assert.match(
@@ -212,9 +216,7 @@ test('GV-16 every other variant is written as the tables show', () => {
 });
 
 test('GV-17 response mutation "aGVsbG8gd29ybGQ=" → bytes hello world', () => {
-  const { response } = decode(
-    '{"version":2,"decision":"allow","response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0}}',
-  );
+  const { response } = decode('{"version":2,"decision":"allow","response_body_mutation":{"data":"aGVsbG8gd29ybGQ=","chunk_index":0}}');
   assert.deepEqual(applyBodyMutation('response', response.responseBodyMutation, text('original')), {
     data: text('hello world'),
     dropped: false,
@@ -232,9 +234,7 @@ test('GV-17 request mutation "a=1" → bytes a=1 (no base64 decoding)', () => {
 
 test('GV-17 "" drops the chunk, null passes it through (both directions)', () => {
   for (const direction of ['request', 'response'] as const) {
-    const { response } = decode(
-      `{"version":2,"decision":"allow","${direction}_body_mutation":{"data":"","chunk_index":1}}`,
-    );
+    const { response } = decode(`{"version":2,"decision":"allow","${direction}_body_mutation":{"data":"","chunk_index":1}}`);
     const mutation = direction === 'request' ? response.requestBodyMutation : response.responseBodyMutation;
     assert.deepEqual(applyBodyMutation(direction, mutation, text('abc')), { data: new Uint8Array(0), dropped: true });
     const pass = decode(`{"version":2,"decision":"allow","${direction}_body_mutation":{"data":null}}`).response;

@@ -42,14 +42,36 @@ async function plainAgent() {
       seen.push(msg);
       const which = msg['message'] as string;
       if (which === 'handshake') return void call.write(plainHandshakeOk('plain', { config_push: true, cancellation: true }));
-      if (which === 'ping') return void call.write({ pong: { sequence: msg['ping']['sequence'], ping_timestamp_ms: msg['ping']['timestamp_ms'], timestamp_ms: Date.now() } });
+      if (which === 'ping')
+        return void call.write({
+          pong: { sequence: msg['ping']['sequence'], ping_timestamp_ms: msg['ping']['timestamp_ms'], timestamp_ms: Date.now() },
+        });
       const cidOf = EVENT_CID[which];
       if (cidOf === undefined) return; // cancel: no reply by design
       if (which === 'request_headers' && msg['request_headers']['uri'] === '/hang') return;
       if (which === 'request_headers' && msg['request_headers']['uri'] === '/block') {
-        return void call.write({ response: { correlation_id: cidOf(msg), block: { status: 403, body: 'no', headers: [{ name: 'x-a', value: '1' }, { name: 'x-a', value: '2' }] } } });
+        return void call.write({
+          response: {
+            correlation_id: cidOf(msg),
+            block: {
+              status: 403,
+              body: 'no',
+              headers: [
+                { name: 'x-a', value: '1' },
+                { name: 'x-a', value: '2' },
+              ],
+            },
+          },
+        });
       }
-      call.write({ response: { correlation_id: cidOf(msg), allow: {}, request_headers: [{ set: { name: 'x-kind', value: which } }], processing_time_ms: 3 } });
+      call.write({
+        response: {
+          correlation_id: cidOf(msg),
+          allow: {},
+          request_headers: [{ set: { name: 'x-kind', value: which } }],
+          processing_time_ms: 3,
+        },
+      });
     },
   });
   return { address, seen, calls };
@@ -59,9 +81,15 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
   test('the handshake, every event kind, cancel and ping as a standard protobuf peer reads them', async () => {
     const { address, seen } = await plainAgent();
     const conn = await connectGrpcAgent(address, { config: { mode: 'strict' }, initialPushId: 'push-1' });
-    assert.deepEqual(seen[0], { message: 'handshake', handshake: { supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: VERSION, config_json: '{"mode":"strict"}' } });
+    assert.deepEqual(seen[0], {
+      message: 'handshake',
+      handshake: { supported_versions: [2], proxy_id: 'zentinel-proxy', proxy_version: VERSION, config_json: '{"mode":"strict"}' },
+    });
     assert.equal(seen[1]!['message'], 'configure');
-    assert.deepEqual({ ...withoutSynthetic(seen[1]!['configure']), timestamp_ms: 0 }, { config_json: '{"mode":"strict"}', config_version: 'push-1', is_initial: true, timestamp_ms: 0 });
+    assert.deepEqual(
+      { ...withoutSynthetic(seen[1]!['configure']), timestamp_ms: 0 },
+      { config_json: '{"mode":"strict"}', config_version: 'push-1', is_initial: true, timestamp_ms: 0 },
+    );
 
     const headers = requestHeaders('rh', '/x', { accept: ['a/b', 'c/d'] });
     const r = await conn.send('request_headers', headers, 'rh');
@@ -76,12 +104,22 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
       { name: 'accept', value: 'a/b' },
       { name: 'accept', value: 'c/d' },
     ]);
-    for (const kind of ['request_body_chunk', 'response_headers', 'response_body_chunk', 'request_complete', 'websocket_frame', 'guardrail_inspect'] as const) {
+    for (const kind of [
+      'request_body_chunk',
+      'response_headers',
+      'response_body_chunk',
+      'request_complete',
+      'websocket_frame',
+      'guardrail_inspect',
+    ] as const) {
       const reply = await conn.send(kind, sampleDomainEvent(kind, `e-${kind}`) as never, `e-${kind}`);
       assert.equal(reply.decision.type, 'allow', kind);
     }
     const wire = seen.slice(-6);
-    assert.deepEqual(wire.map((m) => m['message']), ['request_body_chunk', 'response_headers', 'response_body_chunk', 'request_complete', 'websocket_frame', 'guardrail']);
+    assert.deepEqual(
+      wire.map((m) => m['message']),
+      ['request_body_chunk', 'response_headers', 'response_body_chunk', 'request_complete', 'websocket_frame', 'guardrail'],
+    );
     assert.deepEqual([...wire[0]!['request_body_chunk']['data']], [...Buffer.from('hello')]);
     assert.equal(wire[4]!['websocket_frame']['frame_type'], 1);
     assert.equal(wire[5]!['guardrail']['content_type'], 1);
@@ -109,12 +147,28 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
     const { address, calls } = await plainAgent();
     const conn = await connectGrpcAgent(address);
     const got: string[] = [];
-    for (const name of ['health', 'metrics', 'flow-control', 'config-update', 'log', 'late-reply', 'unroutable-reply', 'bad-control-frame'] as const) {
+    for (const name of [
+      'health',
+      'metrics',
+      'flow-control',
+      'config-update',
+      'log',
+      'late-reply',
+      'unroutable-reply',
+      'bad-control-frame',
+    ] as const) {
       conn.on(name, () => got.push(name));
     }
     const [call] = [...calls];
     call!.write({ health: { agent_id: 'plain', state: 4, unhealthy_reason: 'db down', recoverable: true, timestamp_ms: 5 } });
-    call!.write({ metrics: { agent_id: 'plain', timestamp_ms: 1, interval_ms: 10_000, histograms: [{ name: 'h', sum: 1, count: 1, buckets: [{ le: Infinity, count: 1 }] }] } });
+    call!.write({
+      metrics: {
+        agent_id: 'plain',
+        timestamp_ms: 1,
+        interval_ms: 10_000,
+        histograms: [{ name: 'h', sum: 1, count: 1, buckets: [{ le: Infinity, count: 1 }] }],
+      },
+    });
     call!.write({ flow_control: { correlation_id: 'c1', action: 3, buffer_available: 65_536, timestamp_ms: 1 } });
     call!.write({ config_update: { request_id: 'r', timestamp_ms: 1, restart_required: { reason: 'upgrade', grace_period_ms: 1_000 } } });
     call!.write({ log: { level: 2, message: 'hello', fields: { a: 'b' }, timestamp_ms: 1 } });
@@ -122,7 +176,16 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
     call!.write({ response: { allow: {} } });
     call!.write({});
     await waitFor(() => got.length === 8);
-    assert.deepEqual(got, ['health', 'metrics', 'flow-control', 'config-update', 'log', 'late-reply', 'unroutable-reply', 'bad-control-frame']);
+    assert.deepEqual(got, [
+      'health',
+      'metrics',
+      'flow-control',
+      'config-update',
+      'log',
+      'late-reply',
+      'unroutable-reply',
+      'bad-control-frame',
+    ]);
     assert.equal(conn.closed, false);
     assert.equal((await conn.send('request_headers', requestHeaders('ok'), 'ok')).decision.type, 'allow');
     // A second handshake is a protocol violation: the connection closes.
@@ -158,7 +221,10 @@ describe('our gRPC client ↔ a plain grpc-js agent', () => {
       else call.emit('error', { code: 8, details: 'agent overloaded' }); // RESOURCE_EXHAUSTED
     });
     const conn = await connectGrpcAgent(address);
-    await assert.rejects(conn.send('request_headers', requestHeaders('s'), 's'), { code: 'ZAP_CONNECTION_LOST', message: /RESOURCE_EXHAUSTED.*agent overloaded/ });
+    await assert.rejects(conn.send('request_headers', requestHeaders('s'), 's'), {
+      code: 'ZAP_CONNECTION_LOST',
+      message: /RESOURCE_EXHAUSTED.*agent overloaded/,
+    });
   });
 });
 
@@ -172,7 +238,8 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
           hanging.push(ctx.correlationId);
           return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
         }
-        if (e.uri === '/block') return { decision: { type: 'block', status: 403, body: 'blocked', headers: { 'x-rule': '7' } }, audit: { custom: { s: 'str' } } };
+        if (e.uri === '/block')
+          return { decision: { type: 'block', status: 403, body: 'blocked', headers: { 'x-rule': '7' } }, audit: { custom: { s: 'str' } } };
         return { requestHeaders: [{ op: 'set', name: 'x-seen', value: `${e.method} ${e.uri} ${e.headers['accept']?.join('|') ?? ''}` }] };
       },
       onConfigure: (e) => (e.config === null ? { decision: { type: 'block', status: 400, body: null, headers: null } } : {}),
@@ -183,7 +250,14 @@ describe('a plain grpc-js proxy ↔ our AgentServer', () => {
 
   const headersEvent = (cid: string, uri: string): Msg => ({
     request_headers: {
-      metadata: { correlation_id: cid, request_id: cid, client_ip: '192.0.2.1', client_port: 4000, protocol: 'HTTP/2', timestamp_ms: 1_767_225_600_000 },
+      metadata: {
+        correlation_id: cid,
+        request_id: cid,
+        client_ip: '192.0.2.1',
+        client_port: 4000,
+        protocol: 'HTTP/2',
+        timestamp_ms: 1_767_225_600_000,
+      },
       method: 'POST',
       uri,
       http_version: 'HTTP/2',

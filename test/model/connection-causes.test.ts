@@ -77,8 +77,9 @@ describe('pool-driven connection events from their real causes', () => {
         assert.equal(await gate.until(() => gate.heldCount === 1), true);
         actor.drain();
         assert.equal(actor.state, 'draining');
-        // Still draining while the agent holds the reply (a bounded look, not a timing claim).
-        await new Promise((r) => setTimeout(r, 50));
+        // Still draining while the agent holds the reply: a ping's round trip after drain() is the
+        // positive marker that the connection has had its chance to close, and it has not.
+        await connection.ping();
         assert.equal(actor.state, 'draining');
         assert.equal(gate.open, 1);
         gate.release();

@@ -45,11 +45,19 @@ async function replay(c: ModelCase): Promise<void> {
       'attempt counter',
     );
     for (const check of run.ignoredChecks) {
-      assert.deepEqual({ state: check.actual, reports: check.reports }, { state: check.expected, reports: 0 }, `${check.event} must be ignored in ${check.expected}`);
+      assert.deepEqual(
+        { state: check.actual, reports: check.reports },
+        { state: check.expected, reports: 0 },
+        `${check.event} must be ignored in ${check.expected}`,
+      );
     }
     assert.equal(run.ignoredChecks.length, driver.ignoredSteps);
     // Every connect that reached the gate is accepted there: wait for that before judging closes.
-    assert.equal(await gate.until(() => gate.connections.length >= driver.connectableAttemptsStarted()), true, 'gate accepted the connects');
+    assert.equal(
+      await gate.until(() => gate.connections.length >= driver.connectableAttemptsStarted()),
+      true,
+      'gate accepted the connects',
+    );
     const last = expected.at(-1)!;
     await checkSocketSide(gate, actor, run.reports[n - 1]!);
     if (STABLE.has(last.state)) assert.equal(run.reports.length, n, `no spontaneous transition out of ${last.state}`);
@@ -58,7 +66,11 @@ async function replay(c: ModelCase): Promise<void> {
     actor.close();
     assert.equal(actor.state, 'closed');
     assert.equal(run.reports.at(-1)!.state, 'closed');
-    assert.equal(await gate.until(() => gate.connections.length >= driver.connectableAttemptsStarted()), true, 'gate accepted the connects');
+    assert.equal(
+      await gate.until(() => gate.connections.length >= driver.connectableAttemptsStarted()),
+      true,
+      'gate accepted the connects',
+    );
     assert.equal(await gate.until(() => gate.open === 0), true, `agent still sees ${gate.open} open connection(s) after CLOSE`);
     assert.equal(actor.connection, undefined);
   } finally {
@@ -98,7 +110,10 @@ for (const redial of [true, false]) {
       assert.deepEqual([...new Set(cases.flatMap((c) => c.steps.map((s) => s.state)))].sort(), reachable.sort());
       const declared = reachable.flatMap((s) => [...connectionMachine.root.states[s]!.transitions.keys()].map((e) => `${s}: ${e}`));
       const covered = new Set(cases.map((c) => `${c.steps.at(-2)!.state}: ${c.steps.at(-1)!.event}`));
-      assert.deepEqual(declared.filter((t) => !covered.has(t)), []);
+      assert.deepEqual(
+        declared.filter((t) => !covered.has(t)),
+        [],
+      );
     });
     for (const c of cases) test(c.name, () => replay(c));
   });

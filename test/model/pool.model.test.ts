@@ -56,7 +56,10 @@ async function checkRun(r: PoolRun): Promise<void> {
     assert.equal(c.settles, 1, `${c.cid} settled ${c.settles} times`);
     const outcome = outcomeOf(c);
     const allowed = allowedOutcomes(r, c);
-    assert.ok(allowed.has(outcome), `${c.cid} (${c.kind}${c.abortedWhilePending ? ', aborted' : ''}): ${outcome} ∉ {${[...allowed].join(', ')}}`);
+    assert.ok(
+      allowed.has(outcome),
+      `${c.cid} (${c.kind}${c.abortedWhilePending ? ', aborted' : ''}): ${outcome} ∉ {${[...allowed].join(', ')}}`,
+    );
     if (outcome === 'ok') {
       // The reply is this request's, from the agent the call was addressed to.
       assert.deepEqual(c.response?.routingMetadata, { cid: c.cid, agent: c.tag });
@@ -70,7 +73,8 @@ async function checkRun(r: PoolRun): Promise<void> {
     assert.ok(seen === undefined || seen.count === 1, `${c.cid} reached an agent ${seen?.count} times`);
     if (seen !== undefined) assert.deepEqual(seen.tags, [c.tag], `${c.cid} went to the wrong agent`);
     const outcome = outcomeOf(c);
-    if (outcome === 'ZAP_NOT_FOUND' || outcome === 'ZAP_NO_HEALTHY_CONNECTION') assert.equal(seen, undefined, `${c.cid} was rejected at admission but sent`);
+    if (outcome === 'ZAP_NOT_FOUND' || outcome === 'ZAP_NO_HEALTHY_CONNECTION')
+      assert.equal(seen, undefined, `${c.cid} was rejected at admission but sent`);
   }
   // The pool keeps nothing: per-agent in-flight, queue and affinity empty, then the agents go.
   for (const c of r.calls) pool.endRequest(c.cid);

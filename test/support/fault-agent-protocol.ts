@@ -4,7 +4,8 @@
  * How the agent treats events from now on: answer at once, never, after delayMs (ignoring Cancel),
  * or answer one event in `answerOneIn` at once and never the others.
  */
-export type Behaviour = { kind: 'normal' } | { kind: 'hang' } | { kind: 'slow'; delayMs: number } | { kind: 'partial'; answerOneIn: number };
+export type Behaviour =
+  { kind: 'normal' } | { kind: 'hang' } | { kind: 'slow'; delayMs: number } | { kind: 'partial'; answerOneIn: number };
 
 /**
  * One-shot misbehaviour written on every established connection:

@@ -21,7 +21,17 @@ if (path === undefined) throw new Error('usage: fault-agent <socket path> [behav
 
 let behaviour: Behaviour = initial === undefined ? { kind: 'normal' } : (JSON.parse(initial) as Behaviour);
 
-const stats: AgentStatsSnapshot = { received: 0, answered: 0, cancels: 0, cancelReasons: {}, strayCancels: 0, pings: 0, handshakes: 0, open: 0, faultsWritten: 0 };
+const stats: AgentStatsSnapshot = {
+  received: 0,
+  answered: 0,
+  cancels: 0,
+  cancelReasons: {},
+  strayCancels: 0,
+  pings: 0,
+  handshakes: 0,
+  open: 0,
+  faultsWritten: 0,
+};
 
 interface Peer {
   socket: Socket;

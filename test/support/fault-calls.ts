@@ -60,7 +60,11 @@ export class CallLedger {
 
   /** Waits (bounded) until every call ended; then checks each ended exactly once, with the right ids. */
   async allSettled(boundMs: number): Promise<Record<string, number>> {
-    await waitFor(() => this.done === this.size, boundMs, () => `${this.size - this.done} of ${this.size} calls never settled: ${JSON.stringify(this.counts())}`);
+    await waitFor(
+      () => this.done === this.size,
+      boundMs,
+      () => `${this.size - this.done} of ${this.size} calls never settled: ${JSON.stringify(this.counts())}`,
+    );
     for (let i = 0; i < this.size; i++) assert.equal(this.settles[i], 1, `call ${this.cid(i)} settled ${this.settles[i]} times`);
     assert.deepEqual(this.misattributed, [], 'errors name their own agent and correlation id');
     return this.counts();

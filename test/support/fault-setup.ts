@@ -8,7 +8,7 @@ import { fire, assertQuiescent, waitFor } from './fault-calls.js';
 
 /** Calls in flight when a fault hits. */
 export const IN_FLIGHT = 1_200;
-export const CONNECTIONS = 4;
+const CONNECTIONS = 4;
 
 export const BACKOFF = { reconnectInitialBackoffMs: 20, reconnectMaxBackoffMs: 200 } as const;
 /**
@@ -16,7 +16,7 @@ export const BACKOFF = { reconnectInitialBackoffMs: 20, reconnectMaxBackoffMs: 2
  * reconnectMaxBackoffMs (the delay is drawn from [d/2, d], d ≤ max); connect + handshake on a
  * loaded 2-core box fit in the slack.
  */
-export const RECOVERY_SLACK_MS = 2_000;
+const RECOVERY_SLACK_MS = 2_000;
 export const RECOVERY_BOUND_MS = BACKOFF.reconnectMaxBackoffMs + RECOVERY_SLACK_MS;
 /** How long every call may take to settle once the fault has hit (they settle in ms; bugs never). */
 export const SETTLE_BOUND_MS = 10_000;
@@ -44,7 +44,10 @@ export async function recovered(pool: AgentPool, agentId: string, boundMs = RECO
   await waitFor(
     () => pool.agentStats(agentId).healthyConnections === CONNECTIONS,
     boundMs,
-    () => `connections of '${agentId}' back: ${JSON.stringify(pool.agentStats(agentId).connections.map((c) => [c.id, c.state, c.health, c.lastError]))}`,
+    () => {
+      const connections = pool.agentStats(agentId).connections.map((c) => [c.id, c.state, c.health, c.lastError]);
+      return `connections of '${agentId}' back: ${JSON.stringify(connections)}`;
+    },
   );
 }
 

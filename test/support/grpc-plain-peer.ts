@@ -16,6 +16,7 @@ const pkg = grpc.loadPackageDefinition(definition) as unknown as {
 export const AgentServiceV2 = pkg.zentinel.agent.v2.AgentServiceV2;
 
 // A loose view of the decoded messages (whatever proto-loader gives under the options above).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto-loader's messages are untyped; tests read any field
 export type Msg = Record<string, any>;
 
 export interface PlainServerHandlers {
@@ -24,7 +25,9 @@ export interface PlainServerHandlers {
 }
 
 /** A plain AgentServiceV2 server on 127.0.0.1:<free port>; closed after the test file. */
-export async function startPlainServer(handlers: PlainServerHandlers): Promise<{ address: string; server: grpc.Server; calls: Set<grpc.ServerDuplexStream<Msg, Msg>> }> {
+export async function startPlainServer(
+  handlers: PlainServerHandlers,
+): Promise<{ address: string; server: grpc.Server; calls: Set<grpc.ServerDuplexStream<Msg, Msg>> }> {
   const server = new grpc.Server();
   const calls = new Set<grpc.ServerDuplexStream<Msg, Msg>>();
   server.addService(AgentServiceV2.service, {
@@ -51,7 +54,14 @@ export function plainHandshakeOk(agentId: string, features: Msg = {}): Msg {
     handshake: {
       protocol_version: 2,
       success: true,
-      capabilities: { protocol_version: 2, agent_id: agentId, name: agentId, version: '1.0.0', supported_events: [1, 2, 3, 4, 5, 6, 7], features },
+      capabilities: {
+        protocol_version: 2,
+        agent_id: agentId,
+        name: agentId,
+        version: '1.0.0',
+        supported_events: [1, 2, 3, 4, 5, 6, 7],
+        features,
+      },
     },
   };
 }
@@ -112,10 +122,14 @@ export function plainStream(client: InstanceType<typeof AgentServiceV2>): {
 }
 
 /** Unary ProcessEvent on a plain client. */
-export function plainUnary(client: InstanceType<typeof AgentServiceV2>, msg: Msg): Promise<{ error: grpc.ServiceError | null; reply: Msg | undefined }> {
+export function plainUnary(
+  client: InstanceType<typeof AgentServiceV2>,
+  msg: Msg,
+): Promise<{ error: grpc.ServiceError | null; reply: Msg | undefined }> {
   return new Promise((resolve) => {
-    (client as unknown as { ProcessEvent(m: Msg, cb: (e: grpc.ServiceError | null, r?: Msg) => void): void }).ProcessEvent(msg, (error, reply) =>
-      resolve({ error, reply }),
+    (client as unknown as { ProcessEvent(m: Msg, cb: (e: grpc.ServiceError | null, r?: Msg) => void): void }).ProcessEvent(
+      msg,
+      (error, reply) => resolve({ error, reply }),
     );
   });
 }
@@ -124,7 +138,9 @@ export function plainUnary(client: InstanceType<typeof AgentServiceV2>, msg: Msg
  * A plain server whose ProcessStream moves raw bytes (identity (de)serializers, grpc-js only): for
  * sending bytes no protobuf encoder would produce. `onMessage` gets each raw ProxyToAgent.
  */
-export async function startRawBytesServer(onMessage: (call: grpc.ServerDuplexStream<Buffer, Buffer>, bytes: Buffer) => void): Promise<{ address: string }> {
+export async function startRawBytesServer(
+  onMessage: (call: grpc.ServerDuplexStream<Buffer, Buffer>, bytes: Buffer) => void,
+): Promise<{ address: string }> {
   const raw = (b: Buffer) => b;
   const method = (path: string, requestStream: boolean, responseStream: boolean) => ({
     path: `/zentinel.agent.v2.AgentServiceV2/${path}`,
@@ -137,7 +153,11 @@ export async function startRawBytesServer(onMessage: (call: grpc.ServerDuplexStr
   });
   const server = new grpc.Server();
   server.addService(
-    { ProcessStream: method('ProcessStream', true, true), ProcessEvent: method('ProcessEvent', false, false), ControlStream: method('ControlStream', true, true) },
+    {
+      ProcessStream: method('ProcessStream', true, true),
+      ProcessEvent: method('ProcessEvent', false, false),
+      ControlStream: method('ControlStream', true, true),
+    },
     {
       ProcessStream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
         call.on('data', (b: Buffer) => onMessage(call, b));

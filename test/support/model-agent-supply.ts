@@ -38,7 +38,13 @@ export class AgentProcess {
   static start(
     path: string,
     tag: string,
-    options: { slowMs?: number; ipcSeen?: boolean; onSeen?: (cid: string, tag: string) => void; readyTimeoutMs?: number; started?: (child: ChildProcess) => void } = {},
+    options: {
+      slowMs?: number;
+      ipcSeen?: boolean;
+      onSeen?: (cid: string, tag: string) => void;
+      readyTimeoutMs?: number;
+      started?: (child: ChildProcess) => void;
+    } = {},
   ): Promise<AgentProcess> {
     const args = [path, tag, String(options.slowMs ?? 500)];
     if (options.ipcSeen === false) args.push('--no-ipc-seen');

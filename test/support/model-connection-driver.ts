@@ -38,7 +38,7 @@ interface AttemptPlan {
 }
 
 /** The world each connect attempt of the path needs, in order. */
-export function attemptPlans(c: ModelCase): AttemptPlan[] {
+function attemptPlans(c: ModelCase): AttemptPlan[] {
   // The next step after `i` that is a real transition (ignored events change nothing).
   const nextReal = (i: number): ModelCase['steps'][number] | undefined => c.steps.slice(i + 1).find((s) => !s.ignored);
   const plans: AttemptPlan[] = [];
@@ -69,7 +69,7 @@ function machineOf(actor: ConnectionActor): { send(event: ConnectionMachineEvent
   return (actor as unknown as { actor: { send(event: ConnectionMachineEvent): void } }).actor;
 }
 
-export function sendExternal(actor: ConnectionActor, type: string): void {
+function sendExternal(actor: ConnectionActor, type: string): void {
   switch (type) {
     case 'PAUSE':
       return actor.pause();

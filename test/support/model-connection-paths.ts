@@ -8,7 +8,6 @@ import { connectionMachine, type ConnectionMachineEvent, type ConnectionStateNam
 
 /** Events the connection actor receives from outside (pool, flow control, transport loss). */
 export const EXTERNAL_EVENTS = ['PAUSE', 'RESUME', 'DRAIN', 'DRAINED', 'LOST', 'CLOSE'] as const;
-export type ExternalEventType = (typeof EXTERNAL_EVENTS)[number];
 
 export interface ModelStep {
   /** Event type that led here: an external event, `xstate.init`, or an invoke / delay outcome. */
@@ -29,7 +28,7 @@ export interface ModelCase {
 type AnyEvent = { type: string; [key: string]: unknown };
 
 /** One sample event object per event type the machine handles anywhere. */
-export function machineEvents(): AnyEvent[] {
+function machineEvents(): AnyEvent[] {
   const types = new Set<string>(EXTERNAL_EVENTS);
   for (const node of Object.values(connectionMachine.root.states)) for (const t of node.transitions.keys()) types.add(t);
   return [...types].map((type) => {
@@ -111,7 +110,10 @@ export function modelCases(redial: boolean): ModelCase[] {
   const options = traversalOptions(redial);
   const shortest = new Map<string, RawStep[]>();
   for (const path of getShortestPaths(connectionMachine, options as never)) {
-    shortest.set(JSON.stringify((path.state as unknown as Snap).value), path.steps.map((s) => toRaw(s.event, s.state)));
+    shortest.set(
+      JSON.stringify((path.state as unknown as Snap).value),
+      path.steps.map((s) => toRaw(s.event, s.state)),
+    );
   }
   const adjacency = getAdjacencyMap(connectionMachine, options as never) as unknown as Adjacency;
   const cases: ModelCase[] = [];

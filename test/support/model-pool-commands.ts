@@ -13,9 +13,9 @@ import type { AgentProcess, AgentSupply } from './model-agent-supply.js';
 import { killWorker } from '../../src/testing-entry.js';
 
 export const SLOTS = 2;
-export const CONNECTIONS_PER_AGENT = 2;
+const CONNECTIONS_PER_AGENT = 2;
 /** Deadline of 'timeout' calls; far below the agent's slow answer. */
-export const SHORT_TIMEOUT_MS = 40;
+const SHORT_TIMEOUT_MS = 40;
 
 export type CallKind = 'fast' | 'slow' | 'timeout';
 type Disruption = { epoch: number; kind: 'agent-kill' | 'worker-kill' | 'remove'; slot: number | null };
@@ -330,7 +330,9 @@ export const poolCommands = [
   slot.map((i) => new RemoveAgent(i)),
   fc.tuple(slot, fc.constantFrom<CallKind>('fast', 'fast', 'slow')).map(([i, k]) => new Send(i, k)),
   fc.tuple(slot, fc.constantFrom<CallKind>('fast', 'fast', 'slow')).map(([i, k]) => new Send(i, k)),
-  fc.tuple(slot, fc.array(fc.constantFrom<CallKind>('fast', 'fast', 'slow', 'timeout'), { minLength: 2, maxLength: 8 })).map(([i, k]) => new Burst(i, k)),
+  fc
+    .tuple(slot, fc.array(fc.constantFrom<CallKind>('fast', 'fast', 'slow', 'timeout'), { minLength: 2, maxLength: 8 }))
+    .map(([i, k]) => new Burst(i, k)),
   slot.map((i) => new Send(i, 'timeout')),
   fc.nat({ max: 100 }).map((i) => new Abort(i)),
   slot.map((i) => new KillAgent(i)),

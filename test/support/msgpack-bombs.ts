@@ -25,9 +25,12 @@ export function msgpackBombs(): [string, Buffer][] {
       'bomb inside an AgentResponse',
       Buffer.from([
         0x83,
-        ...fixstr('version'), 0x02,
-        ...fixstr('decision'), ...fixstr('allow'),
-        ...fixstr('audit'), ...repeat([0xdd, 0x01, 0x00, 0x00, 0x00], 30),
+        ...fixstr('version'),
+        0x02,
+        ...fixstr('decision'),
+        ...fixstr('allow'),
+        ...fixstr('audit'),
+        ...repeat([0xdd, 0x01, 0x00, 0x00, 0x00], 30),
       ]),
     ],
   ];

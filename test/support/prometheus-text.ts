@@ -70,7 +70,10 @@ export function parseExposition(text: string): Map<string, Family> {
     assert.ok(current && current.family.type !== '', `sample before HELP and TYPE: ${line}`);
     const [, name, labelText, value] = m;
     const allowed = current.family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
-    assert.ok(allowed.some((s) => name === current!.name + s), `${name} outside family ${current.name}`);
+    assert.ok(
+      allowed.some((s) => name === current!.name + s),
+      `${name} outside family ${current.name}`,
+    );
     assert.match(value!, VALUE, `bad value in: ${line}`);
     const labels = parseLabels(labelText ?? '', line);
     if (name!.endsWith('_bucket') && current.family.type === 'histogram') assert.ok('le' in labels, line);

@@ -8,8 +8,21 @@
 import { createConnection, type Socket } from 'node:net';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 
-const [target, countText, announceText, dripText, chunkText, intervalText] = process.argv.slice(2) as [string, string, string, string, string, string];
-const [count, announce, dripBytes, chunk, intervalMs] = [countText, announceText, dripText, chunkText, intervalText].map(Number) as [number, number, number, number, number];
+const [target, countText, announceText, dripText, chunkText, intervalText] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const [count, announce, dripBytes, chunk, intervalMs] = [countText, announceText, dripText, chunkText, intervalText].map(Number) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 function connect(): Socket {
   const i = target.lastIndexOf(':');

@@ -16,7 +16,10 @@ export function tcpTarget(tcpAddress: string): ReverseTarget {
 }
 
 /** A §9.2 RegistrationRequest body with every capability key, as a Rust agent writes it. */
-export function registrationBody(agentId: string, o: { token?: string | null; version?: number; metadata?: unknown } = {}): Record<string, unknown> {
+export function registrationBody(
+  agentId: string,
+  o: { token?: string | null; version?: number; metadata?: unknown } = {},
+): Record<string, unknown> {
   return {
     protocol_version: o.version ?? 2,
     agent_id: agentId,

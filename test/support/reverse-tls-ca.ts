@@ -44,7 +44,23 @@ function viaOpenssl(): TestPki {
     writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
     for (const who of ['server', 'client']) {
       run('req', ...ec, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=zap test ${who}`);
-      run('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${who}.pem`), '-days', '1', '-extfile', f(`${who}.ext`));
+      run(
+        'x509',
+        '-req',
+        '-in',
+        f(`${who}.csr`),
+        '-CA',
+        f('ca.pem'),
+        '-CAkey',
+        f('ca.key'),
+        '-CAcreateserial',
+        '-out',
+        f(`${who}.pem`),
+        '-days',
+        '1',
+        '-extfile',
+        f(`${who}.ext`),
+      );
     }
     run('req', '-x509', ...ec, '-keyout', f('rogue.key'), '-out', f('rogue.pem'), '-days', '1', '-subj', '/CN=zap rogue');
     const r = (name: string) => readFileSync(f(name), 'utf8');
@@ -101,7 +117,9 @@ function oid(dotted: string): Buffer {
 
 function utcTime(d: Date): Buffer {
   const p = (n: number) => String(n).padStart(2, '0');
-  const text = `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  const text =
+    `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}` +
+    `${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
   return der(0x17, Buffer.from(text));
 }
 

@@ -26,7 +26,10 @@ test('reference bench: the crate and zap side by side, each row against the crat
     `${t}:zap-w0>ref-agent@8`,
     `${t}:zap-w1>ref-agent@8`,
   ]);
-  assert.deepEqual(rows.map((r) => r.name), expected);
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    expected,
+  );
   for (const row of rows) {
     assert.equal(row.errors, 0, `${row.name}: ${row.firstError}`);
     assert.ok(row.requests > 0 && row.reqPerSec > 0, row.name);

@@ -26,7 +26,14 @@ function connector(endpoint: string, authToken: string): ReverseConnector {
 
 describe('reference reverse listener (ref-proxy --reverse-listen) ← zap ReverseConnector', () => {
   test('reference interop: reverse uds: registration with a token, then every answer read by the crate', async () => {
-    const proxy = refProcess('ref-proxy', ['--reverse-listen', socketPath('ref-reverse'), '--token', TOKEN, '--requests', String(REQUESTS)]);
+    const proxy = refProcess('ref-proxy', [
+      '--reverse-listen',
+      socketPath('ref-reverse'),
+      '--token',
+      TOKEN,
+      '--requests',
+      String(REQUESTS),
+    ]);
     const agent = connector(await proxy.ready(), TOKEN);
     try {
       const registered = once(agent, 'registered');

@@ -14,7 +14,9 @@ import { refCancelled, refUri, type RefCheckReport, type RefRequest } from './su
 
 const REQUESTS = 20;
 /** The exact pin of Cargo.toml: ref-proxy reports the version it was built against. */
-const PINNED = /zentinel-agent-protocol = \{ version = "=([0-9.]+)"/.exec(readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8'))?.[1];
+const PINNED = /zentinel-agent-protocol = \{ version = "=([0-9.]+)"/.exec(
+  readFileSync(new URL('../Cargo.toml', import.meta.url), 'utf8'),
+)?.[1];
 const TOKEN = 's3cret';
 const XSS = '<script>alert(1)</script>';
 
@@ -100,7 +102,11 @@ describe('reference proxy (ref-proxy) → zap AgentServer', () => {
   test('reference interop: uds json: auth example without a token: 401 with its challenge header', async () => {
     const report = await check('auth', { transport: 'uds', encoding: 'json' });
     for (const r of report.requests) {
-      assert.deepEqual(r.headers.response?.decision, { block: { status: 401, body: 'Unauthorized', headers: { 'www-authenticate': 'Bearer' } } }, r.cid);
+      assert.deepEqual(
+        r.headers.response?.decision,
+        { block: { status: 401, body: 'Unauthorized', headers: { 'www-authenticate': 'Bearer' } } },
+        r.cid,
+      );
       assert.deepEqual(r.headers.response?.audit.reason_codes, ['AUTH_REQUIRED'], r.cid);
     }
   });

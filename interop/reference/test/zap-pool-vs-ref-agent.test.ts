@@ -46,8 +46,15 @@ async function fullRequest(pool: AgentPool, i: number): Promise<void> {
  * crate's own proxy (and we, spec §4.4) send it as JSON, so its log line has an empty correlation
  * id there: the frame is still read as a Cancel and the connection carries on.
  */
-async function cancelHeld(pool: AgentPool, agent: RefProcess, cid: string, how: 'cancelRequest' | 'signal', cidLogged: boolean): Promise<void> {
-  const logged = () => agent.stderrLines.filter((l) => l.includes('Request cancelled') && (!cidLogged || l.endsWith(`correlation_id=${cid}`))).length;
+async function cancelHeld(
+  pool: AgentPool,
+  agent: RefProcess,
+  cid: string,
+  how: 'cancelRequest' | 'signal',
+  cidLogged: boolean,
+): Promise<void> {
+  const logged = () =>
+    agent.stderrLines.filter((l) => l.includes('Request cancelled') && (!cidLogged || l.endsWith(`correlation_id=${cid}`))).length;
   const before = logged();
   const abort = new AbortController();
   const pending = pool.sendRequestHeaders('ref', cid, requestHeaders(cid, `/slow/${cid}`), { signal: abort.signal });
@@ -62,7 +69,11 @@ async function cancelHeld(pool: AgentPool, agent: RefProcess, cid: string, how: 
 type Case = { transport: 'uds' | 'grpc'; workers: number; encoding?: EncodingSetting };
 const CASES: Case[] = [];
 for (const workers of [0, 1]) {
-  CASES.push({ transport: 'uds', workers, encoding: 'json' }, { transport: 'uds', workers, encoding: 'msgpack' }, { transport: 'grpc', workers });
+  CASES.push(
+    { transport: 'uds', workers, encoding: 'json' },
+    { transport: 'uds', workers, encoding: 'msgpack' },
+    { transport: 'grpc', workers },
+  );
 }
 
 describe('zap pool → reference agent (ref-agent)', () => {
@@ -72,7 +83,10 @@ describe('zap pool → reference agent (ref-agent)', () => {
       const { agent, endpoint } = await startRefAgent(c.transport, socketPath('ref-agent'));
       const pool = new AgentPool({ workers: c.workers });
       try {
-        const { ready } = await pool.addAgent('ref', endpoint, { connectionsPerAgent: 2, ...(c.encoding === undefined ? {} : { encoding: c.encoding }) });
+        const { ready } = await pool.addAgent('ref', endpoint, {
+          connectionsPerAgent: 2,
+          ...(c.encoding === undefined ? {} : { encoding: c.encoding }),
+        });
         assert.equal(ready, 2);
         const caps = pool.agentCapabilities('ref');
         assert.equal(caps?.agentId, 'ref-agent');
