@@ -107,6 +107,15 @@ describe('package exports', () => {
     }
   });
 
+  // ESM only: CommonJS code loads it through require(esm), unflagged from Node 20.19 (no top-level await in the graph).
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const requireEsm = major > 20 || (major === 20 && minor >= 19);
+  test('CommonJS require() of the root works on Node ≥ 20.19 (require(esm))', { skip: !requireEsm && 'Node < 20.19' }, async () => {
+    const script = `const zap = require(${JSON.stringify(pkg.name)}); process.stdout.write(typeof zap.AgentPool);`;
+    const { stdout } = await run(process.execPath, ['--no-warnings', '-e', script], { cwd: root, timeout: 60_000 });
+    assert.equal(stdout, 'function');
+  });
+
   test('/config is where kdljs loads', async () => {
     assert.ok((await packagesLoadedBy(`${pkg.name}/config`)).has('kdljs'));
   });
