@@ -59,6 +59,7 @@ export {
 export type { ReverseTlsOptions } from './agent/reverse-dial.js';
 export type { AgentHandler, HandlerContext, Reply, HandlerResult, HandlerFactory } from './agent/handler.js';
 export { allow, block, redirect, challenge, replaceRequestChunk, replaceResponseChunk, dropChunk, guardrailReply } from './agent/reply.js';
+export { runAgent, type RunAgentOptions, type ReplyBuilder, type BlockReplyBuilder, type LogLevel } from './agent/run-agent.js';
 export { EXAMPLES, createExampleHandler, type ExampleName } from './agent/examples/index.js';
 
 export { VERSION } from './version.js';

@@ -64,7 +64,7 @@ describe('zap check', () => {
     const r = await check(file);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `ZAP_INVALID_CONFIG: ${file}:6: unknown key 'connections' in agent "waf"\n`);
+    assert.equal(r.stderr, `ZAP_INVALID_CONFIG: ${file}:6: unknown key 'max-retries' in agent "waf"\n`);
   });
 
   test('warnings go to stderr and the file still passes; a missing file fails', async () => {

@@ -156,16 +156,16 @@ describe('KDL config: the spec §13.4 example (GV-28)', () => {
     assert.equal('tls' in agentPoolOptions(guard), false);
   });
 
-  test('GV-28: `connections 4` inside an agent names the file, the line and the key', () => {
+  test('GV-28: an unknown key inside an agent names the file, the line and the key', () => {
     assert.throws(() => loadConfig(fixture('gv28-unknown-key.kdl'), 'waf.kdl'), {
       code: 'ZAP_INVALID_CONFIG',
-      message: `waf.kdl:6: unknown key 'connections' in agent "waf"`,
+      message: `waf.kdl:6: unknown key 'max-retries' in agent "waf"`,
     });
   });
 });
 
 describe('KDL config: unknown keys', () => {
-  test('in an agent', () => rejects(agent('    connections 4'), 4, `unknown key 'connections' in agent "a"`));
+  test('in an agent', () => rejects(agent('    max-retries 3'), 4, `unknown key 'max-retries' in agent "a"`));
   test('in pool', () => rejects(agent('    pool {\n      connections 4\n    }'), 5, `unknown key 'connections' in pool of agent "a"`));
   test('in circuit-breaker', () =>
     rejects(

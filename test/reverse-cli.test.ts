@@ -113,10 +113,10 @@ describe('zap call --reverse-listen ↔ zap agent --reverse', () => {
 
   test('usage and waiting limits (in-process)', async () => {
     const usage = (re: RegExp) => (err: unknown) => err instanceof UsageError && re.test(err.message);
-    await assert.rejects(runAgent(['--id', 'x']), usage(/give --listen or --reverse/));
+    await assert.rejects(runAgent(['--id', 'x']), usage(/give one of --listen <endpoint> or --reverse <endpoint>/));
     await assert.rejects(
       runAgent(['--listen', socketPath('x'), '--reverse', socketPath('y'), '--id', 'x']),
-      usage(/give --listen or --reverse/),
+      usage(/give one of --listen <endpoint> or --reverse <endpoint>/),
     );
     await assert.rejects(runAgent(['--reverse', socketPath('y')]), usage(/--reverse needs --id/));
     await assert.rejects(runAgent(['--reverse', socketPath('y'), '--id', 'x', '--connections', '0']), usage(/--connections/));

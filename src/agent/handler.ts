@@ -31,7 +31,8 @@ export interface HandlerContext {
 
 /**
  * What a handler returns; anything omitted takes the §6.9.1 default; no decision = allow.
- * `audit` may be partial too (missing lists are empty, confidence null).
+ * `audit` may be partial too (missing lists are empty, confidence null). The builders of reply.ts
+ * (`allow()`, `block()`, `redirect()`, `challenge()` and their chained methods) are Replies as they are.
  */
 export type Reply = Partial<Omit<AgentResponse, 'version' | 'correlationId' | 'synthetic' | 'processingTimeMs' | 'audit'>> & {
   audit?: Partial<AuditMetadata>;

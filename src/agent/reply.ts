@@ -4,23 +4,32 @@ import type { AgentResponse, AuditMetadata, BodyMutation, Decision } from '../pr
 import { PROTOCOL_VERSION } from '../protocol/types.js';
 import { encodeBase64 } from '../protocol/wire-reader.js';
 import type { Reply } from './handler.js';
+import { BlockReplyBuilder, ReplyBuilder } from './reply-builder.js';
 
 const ALLOW: Decision = Object.freeze({ type: 'allow' }) as Decision;
 
-export function allow(): Reply {
-  return { decision: ALLOW };
+/** Allow, to chain on: `allow().setRequestHeader('x-user', id).withTag('authenticated')`. */
+export function allow(): ReplyBuilder {
+  return new ReplyBuilder({ decision: ALLOW });
 }
 
-export function block(status: number, body: string | null = null, headers: Record<string, string> | null = null): Reply {
-  return { decision: { type: 'block', status, body, headers } };
+/**
+ * Block with `status`: `block(403).withBody('Forbidden').withRuleId('941100')`. The body and the block
+ * response's headers may also be given here, as before.
+ */
+export function block(status: number, body: string | null = null, headers: Record<string, string> | null = null): BlockReplyBuilder {
+  const frozenHeaders = headers === null ? null : Object.freeze({ ...headers });
+  return new BlockReplyBuilder({ decision: Object.freeze({ type: 'block', status, body, headers: frozenHeaders }) });
 }
 
-export function redirect(url: string, status = 302): Reply {
-  return { decision: { type: 'redirect', url, status } };
+/** Redirect the client to `url` (status 301, 302, 303, 307 or 308). */
+export function redirect(url: string, status = 302): ReplyBuilder {
+  return new ReplyBuilder({ decision: Object.freeze({ type: 'redirect', url, status }) });
 }
 
-export function challenge(challengeType: string, params: Record<string, string> = {}): Reply {
-  return { decision: { type: 'challenge', challengeType, params } };
+/** Ask the proxy to challenge the client (e.g. `challenge('captcha', { site_key: 'k' })`). */
+export function challenge(challengeType: string, params: Record<string, string> = {}): ReplyBuilder {
+  return new ReplyBuilder({ decision: Object.freeze({ type: 'challenge', challengeType, params: Object.freeze({ ...params }) }) });
 }
 
 /** §6.9.7: a request-side replacement travels as UTF-8 text (binary request bodies cannot be replaced). */
@@ -54,14 +63,14 @@ export interface GuardrailVerdict {
 }
 
 /** §6.7: a guardrail verdict rides in routing_metadata.guardrail_response as JSON text. */
-export function guardrailReply(v: GuardrailVerdict): Reply {
+export function guardrailReply(v: GuardrailVerdict): ReplyBuilder {
   const wire: Record<string, unknown> = {
     detected: v.detected,
     confidence: v.confidence ?? 0,
     detections: (v.detections ?? []).map((d) => ({ ...d, severity: d.severity ?? 'medium' })),
   };
   if (v.redactedContent !== undefined) wire['redacted_content'] = v.redactedContent;
-  return { decision: ALLOW, routingMetadata: { guardrail_response: JSON.stringify(wire) } };
+  return allow().withRoutingMetadata('guardrail_response', JSON.stringify(wire));
 }
 
 function fullAudit(a: Partial<AuditMetadata> | undefined): AuditMetadata {

@@ -1,7 +1,8 @@
 // `zap serve --config <file.kdl> [--metrics 127.0.0.1:9464] [--workers N]`: runs an AgentPool
-// (and the reverse listener) from a KDL configuration, serves /metrics and /healthz, reloads on
-// SIGHUP (a new pool — a new generation of connections — takes over while the old one drains) and
-// drains on SIGTERM / SIGINT before exiting.
+// (and the reverse listener) from a KDL configuration, serves /metrics (the pool's families, then
+// prom-client's process_* and nodejs_* ones) and /healthz, reloads on SIGHUP (a new pool — a new
+// generation of connections — takes over while the old one drains) and drains on SIGTERM / SIGINT
+// before exiting.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentPoolOptions } from '../config/agent-pool-options.js';
@@ -79,7 +80,8 @@ export async function runServe(argv: string[]): Promise<number> {
 
 async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
   for (const warning of config.warnings) log(`warning: ${warning}`);
-  const pool = new AgentPool(workers === undefined ? {} : { workers });
+  // A service's /metrics carries its process and Node.js metrics too (process_*, nodejs_*).
+  const pool = new AgentPool({ ...(workers === undefined ? {} : { workers }), metrics: { defaultMetrics: true } });
   // Both parts may carry the refused agent's own text: escaped and cut, so one refusal is one line.
   pool.on('reverse-refused', (agentId, error) =>
     log(

@@ -28,6 +28,10 @@ export interface AgentDraft extends AgentSettings {
   transports: Array<{ key: string; line: number; transport: AgentTransport }>;
   config?: unknown;
   pool: PoolOptionsConfig;
+  /** `type "<type>"` written as a child node; reconciled with `type=` once the block is read. */
+  typeChild?: { value: string; line: number };
+  /** `connections <n>` at agent level; reconciled with `pool { connections-per-agent }` at the end. */
+  connections?: { value: number; line: number };
 }
 
 const AGENT_DEFAULTS: Readonly<AgentSettings> = {
@@ -195,12 +199,14 @@ const failureMode = choice<FailureMode>({
 });
 
 const key = scalarsOf<AgentDraft>();
+const typeText = text('`"<type>"`');
 
 export const AGENT_BLOCK: BlockSpec<AgentDraft> = {
   title: '`agent "<id>" type="<type>" { … }` (inside `agents`)',
   intro:
-    'One external agent (spec §13.1). `type` is optional: `waf`, `auth`, `rate_limit` (or `rate-limit`), or any ' +
-    'other name (custom); absent = a custom type named like the id. Agent ids must be unique. ' +
+    'One external agent (spec §13.1). `type` is optional, given as the `type=` property or as a `type "<type>"` ' +
+    'child: `waf`, `auth`, `rate_limit` (or `rate-limit`), or any other name (custom); absent = a custom type ' +
+    'named like the id. Agent ids must be unique. ' +
     'Exactly one transport key (`unix-socket`, `grpc`, `reverse`) is required.',
   typeName: 'AgentConfig',
   keys: [
@@ -224,6 +230,28 @@ export const AGENT_BLOCK: BlockSpec<AgentDraft> = {
       defaultText: '—',
       doc: 'Refused: "HTTP transport not supported for v2 protocol".',
       apply: (node, _d, cx) => fail(cx, node.line, `HTTP transport not supported for v2 protocol (key 'http' in ${cx.where})`),
+    },
+    // The reference's example configs write the type as a child; the reference itself reads only type=.
+    {
+      key: 'type',
+      field: 'type',
+      form: typeText.form,
+      defaultText: 'the id',
+      doc:
+        "The agent type written as a child node, as the reference's example configs do; same values as `type=`. " +
+        'Giving both with different values is an error.',
+      apply: (node, d, cx) => void (d.typeChild = { value: typeText.read(node, cx), line: node.line }),
+    },
+    // The public docs write `connections 4` in agent blocks; the reference ignores it, we honour it.
+    {
+      key: 'connections',
+      field: 'pool.connectionsPerAgent',
+      form: positiveInteger.form,
+      defaultText: String(DEFAULT_AGENT_OPTIONS.connectionsPerAgent),
+      doc:
+        'Connections per agent, as the public docs write it: the same as `pool { connections-per-agent }`. ' +
+        'Giving both with different values is an error.',
+      apply: (node, d, cx) => void (d.connections = { value: positiveInteger.read(node, cx), line: node.line }),
     },
     key(
       'events',

@@ -36,10 +36,33 @@ function readAgent(node: KdlNodeAt, doc: DocumentDraft, cx: LoadContext): void {
   if (first !== undefined) fail(cx, node.line, `duplicate agent id "${id}"${first > 0 ? ` (first at line ${first})` : ''}`);
   doc.agentLines.set(id, node.line);
 
-  const type = rawType === undefined ? id : (KNOWN_TYPES[rawType] ?? rawType);
   const draft: AgentDraft = agentDraft();
   readBlock(AGENT_BLOCK, node.children, draft, acx);
+  const type = agentType(id, rawType, draft, acx);
   doc.agents.push(finishAgent(id, type, draft, node, acx, doc));
+}
+
+const knownType = (written: string): string => KNOWN_TYPES[written] ?? written;
+
+/** `type=` or the `type "…"` child (the reference's examples write the child); both must agree. */
+function agentType(id: string, property: string | undefined, draft: AgentDraft, cx: LoadContext): string {
+  const child = draft.typeChild;
+  if (child === undefined) return property === undefined ? id : knownType(property);
+  if (property !== undefined && knownType(property) !== knownType(child.value)) {
+    fail(cx, child.line, `${cx.where}: type "${child.value}" disagrees with type="${property}" on the agent node`);
+  }
+  return knownType(child.value);
+}
+
+/** `connections <n>` is `pool { connections-per-agent <n> }` as the docs write it; both must agree. */
+function mergeConnections(draft: AgentDraft, cx: LoadContext): void {
+  const connections = draft.connections;
+  if (connections === undefined) return;
+  const inPool = draft.pool.connectionsPerAgent;
+  if (inPool !== undefined && inPool !== connections.value) {
+    fail(cx, connections.line, `${cx.where}: connections ${connections.value} disagrees with pool { connections-per-agent ${inPool} }`);
+  }
+  draft.pool.connectionsPerAgent = connections.value;
 }
 
 function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeAt, cx: LoadContext, doc: DocumentDraft): AgentConfig {
@@ -53,7 +76,8 @@ function finishAgent(id: string, type: string, draft: AgentDraft, node: KdlNodeA
     );
   }
   if (first.transport.kind === 'reverse') doc.reverseLines.set(id, first.line);
-  const { transports: _transports, config, pool, ...settings } = draft;
+  mergeConnections(draft, cx);
+  const { transports: _transports, typeChild: _type, connections: _connections, config, pool, ...settings } = draft;
   const agent: AgentConfig = { id, type, transport: first.transport, ...settings, pool };
   if (config !== undefined) agent.config = config;
   return agent;

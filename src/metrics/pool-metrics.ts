@@ -18,6 +18,7 @@ import {
   ownSampleNames,
   type FamilyDefinition,
 } from './metric-families.js';
+import { processMetricsText, startProcessMetrics } from './process-metrics.js';
 import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
 
 // prom-client (CommonJS, ~12 MB with its dependencies) is required when the first pool is made,
@@ -65,6 +66,13 @@ export interface PoolMetricsOptions {
   reportedTtlMs?: number;
   /** Where warnings go (reported series dropped, gauge source failed); default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Also expose prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`) in
+   * metrics(), after the pool's families; default false, as a library should not speak for its
+   * whole process unasked. They are collected once per process and not registered in `registry`;
+   * families `registry` already has are left out. Needs a Prometheus-text registry (not OpenMetrics).
+   */
+  defaultMetrics?: boolean;
 }
 
 const DEFAULT_REPORTED_LIMIT = 10_000;
@@ -93,6 +101,8 @@ export class PoolMetrics {
   readonly #prefix: string;
   readonly #warn: (message: string) => void;
   readonly #reported: ReportedSeriesStore;
+  readonly #defaultMetrics: boolean;
+  #openMetricsWarned = false;
   #source: (() => GaugeSnapshot) | undefined;
   /** One snapshot per scrape: every gauge's collect() runs in the same turn of registry.metrics(). */
   #scrape: { snapshot: GaugeSnapshot | undefined } | undefined;
@@ -122,6 +132,14 @@ export class PoolMetrics {
     }
     this.#prefix = prefix;
     this.registry = options.registry ?? new (prom().Registry)();
+    this.#defaultMetrics = options.defaultMetrics === true;
+    if (this.#defaultMetrics) {
+      // The process text is Prometheus 0.0.4; appended to OpenMetrics it would land after `# EOF`.
+      if (this.registry.contentType !== prom().Registry.PROMETHEUS_CONTENT_TYPE) {
+        throw zapError(ErrorCode.InvalidConfig, 'metrics.defaultMetrics needs a Prometheus text registry, not OpenMetrics');
+      }
+      startProcessMetrics();
+    }
     this.#warn = options.onWarning ?? ((message) => console.warn(`[zap metrics] ${message}`));
     const registers = [this.registry];
 
@@ -265,9 +283,21 @@ export class PoolMetrics {
     this.#reported.sweep(now);
   }
 
-  /** Exposition text: §12.1 families, §12.2 families, then the agent-reported ones. */
+  /** Exposition text: §12.1 families, §12.2 families, the agent-reported ones, then (opt-in) the process ones. */
   async metrics(): Promise<string> {
-    return spellNaN(await this.registry.metrics());
+    const own = await this.registry.metrics();
+    const process = this.#defaultMetrics && this.#prometheusText() ? await processMetricsText(this.registry) : '';
+    return spellNaN(process === '' ? own : `${own}\n${process}`);
+  }
+
+  /** The registry may be switched to OpenMetrics after construction (setContentType): then no process text. */
+  #prometheusText(): boolean {
+    if (this.registry.contentType === prom().Registry.PROMETHEUS_CONTENT_TYPE) return true;
+    if (!this.#openMetricsWarned) {
+      this.#openMetricsWarned = true;
+      this.#warn('defaultMetrics: the registry now speaks OpenMetrics, so the process metrics are left out (logged once)');
+    }
+    return false;
   }
 
   #name(f: FamilyDefinition): string {

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the whole public API, one thin method per operation, each delegating to a unit.
 // AgentPool: the public, promise-based proxy-side API (spec §10.1). It owns the router (main
 // thread) and delegates, as undici's Agent does to its pools: the connection hosts (host-set.ts),
 // config pushes and config-update answers (config-pusher.ts), reverse listeners and their entries

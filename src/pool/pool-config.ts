@@ -70,9 +70,13 @@ export interface AgentPoolConfig extends AgentOptions {
   /**
    * Metrics (spec §12): `prefix` of the protocol families (default `agent_protocol`), a prom-client
    * `registry` to fill (default a new one, `pool.registry`), the agent-reported series cap
-   * (`reportedSeriesLimit`, 10 000) and expiry (`reportedTtlMs`, 300 000).
+   * (`reportedSeriesLimit`, 10 000) and expiry (`reportedTtlMs`, 300 000), and `defaultMetrics`
+   * (default false): also expose prom-client's `process_*` and `nodejs_*` metrics in `metrics()`.
    */
-  metrics?: Pick<import('../metrics/pool-metrics.js').PoolMetricsOptions, 'prefix' | 'registry' | 'reportedSeriesLimit' | 'reportedTtlMs'>;
+  metrics?: Pick<
+    import('../metrics/pool-metrics.js').PoolMetricsOptions,
+    'prefix' | 'registry' | 'reportedSeriesLimit' | 'reportedTtlMs' | 'defaultMetrics'
+  >;
   /** Config push timers (spec §10.7 defaults: ack 10 s, retry delay 2 s, 3 resends, purge 60 s). */
   pushTimings?: Partial<PushTimings>;
   /**

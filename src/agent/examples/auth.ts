@@ -1,7 +1,7 @@
 // Example agent "auth": a request passes only with `authorization: Bearer <token>`.
 import { timingSafeEqual } from 'node:crypto';
-import type { AgentHandler, Reply } from '../handler.js';
-import { block } from '../reply.js';
+import type { AgentHandler } from '../handler.js';
+import { allow, block } from '../reply.js';
 
 export interface AuthOptions {
   /** The one accepted bearer token. */
@@ -34,13 +34,18 @@ function sameText(a: string, b: string): boolean {
 export default function createHandler(options?: unknown): AgentHandler {
   const { token, subject = 'authenticated' } = parseOptions(options);
   const expected = `Bearer ${token}`;
-  const denied: Reply = block(401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
-  denied.audit = { tags: ['auth'], reasonCodes: ['AUTH_REQUIRED'] };
+  // Built once: a builder never changes, so every request may return the same one.
+  const denied = block(401)
+    .withBody('Unauthorized')
+    .withBlockHeader('www-authenticate', 'Bearer')
+    .withTag('auth')
+    .withReasonCode('AUTH_REQUIRED');
+  const passed = allow().setRequestHeader('x-auth-subject', subject);
   return {
     onRequestHeaders(e) {
       const values = headerValues(e.headers, 'authorization');
       if (values.length !== 1 || !sameText(values[0] as string, expected)) return denied;
-      return { requestHeaders: [{ op: 'set', name: 'x-auth-subject', value: subject }] };
+      return passed;
     },
   };
 }

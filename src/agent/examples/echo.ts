@@ -1,10 +1,11 @@
 // Example agent "echo": allows everything and tells the upstream what it saw.
 import type { AgentHandler } from '../handler.js';
+import { allow } from '../reply.js';
 
 export default function createHandler(_options?: unknown): AgentHandler {
   return {
     onRequestHeaders(e) {
-      return { requestHeaders: [{ op: 'set', name: 'x-agent-echo', value: `${e.method} ${e.uri}` }] };
+      return allow().setRequestHeader('x-agent-echo', `${e.method} ${e.uri}`);
     },
   };
 }

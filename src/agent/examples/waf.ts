@@ -22,14 +22,13 @@ function urlDecode(text: string): string {
 }
 
 function blocked(hits: WafRule[]): Reply {
-  const reply = block(403, 'Forbidden', { 'x-blocked-by': 'waf' });
-  reply.audit = {
-    tags: [...new Set(hits.map((r) => r.tag))],
-    ruleIds: hits.map((r) => r.id),
-    reasonCodes: [...new Set(hits.map((r) => r.reasonCode))],
-    confidence: 1,
-  };
-  return reply;
+  return block(403)
+    .withBody('Forbidden')
+    .withBlockHeader('x-blocked-by', 'waf')
+    .withTag(...new Set(hits.map((r) => r.tag)))
+    .withRuleId(...hits.map((r) => r.id))
+    .withReasonCode(...new Set(hits.map((r) => r.reasonCode)))
+    .withConfidence(1);
 }
 
 function inspect(rules: readonly WafRule[], texts: string[]): Reply | undefined {

@@ -1,0 +1,92 @@
+// `zap serve` exposes prom-client's process and Node.js metrics beside the pool's, as a child process
+// of the compiled CLI (build first): the scrape parses as Prometheus text with no family twice, also
+// after a SIGHUP reload (a new pool, the same process collection), and promtool (where installed)
+// finds nothing in it.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseExposition } from './support/prometheus-text.js';
+import { hasPromtool, promtoolFindings } from './support/promtool.js';
+import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function zap(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+async function outputMatch(read: () => string, pattern: RegExp): Promise<RegExpExecArray> {
+  await waitFor(() => pattern.test(read()), 20_000).catch(() => assert.fail(`no ${pattern} in: ${read()}`));
+  return pattern.exec(read())!;
+}
+
+function fetchText(url: string): Promise<{ status: number; contentType: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body }));
+    }).on('error', reject);
+  });
+}
+
+test('zap serve: /metrics carries process_* and nodejs_* beside the pool families, clean across a reload', async () => {
+  const path = socketPath('serve-proc');
+  const agent = zap(['agent', '--listen', path, '--example', 'echo']);
+  const config = socketPath('serve-proc-config').replace(/\.sock$/, '.kdl');
+  writeFileSync(
+    config,
+    `agents {\n    agent "echo" {\n        type "custom"\n        unix-socket "${path}"\n        connections 2\n    }\n}\n`,
+  );
+  after(() => rmSync(config, { force: true }));
+  await outputMatch(agent.stdout, /listening on /);
+  const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
+  const [, address] = await outputMatch(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
+  await outputMatch(serve.stdout, /echo \(unix:[^)]+\): 2 ready/);
+
+  const scrape = async () => {
+    const r = await fetchText(`http://${address}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.contentType, /^text\/plain; version=0\.0\.4/);
+    return { text: r.body, families: parseExposition(r.body) }; // fails on a family given twice
+  };
+  const first = await scrape();
+  for (const name of [
+    'agent_connections_active',
+    'agent_protocol_requests_total',
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
+    assert.ok(first.families.has(name), `${name} is exposed`);
+  }
+  assert.match(first.text, /^agent_connections_active\{agent="echo"\} 2$/m);
+  if (hasPromtool) assert.equal(promtoolFindings(first.text), '');
+
+  serve.child.kill('SIGHUP');
+  await outputMatch(serve.stdout, /reloaded: new connections are serving/);
+  const reloaded = await scrape();
+  assert.deepEqual(
+    [...reloaded.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)),
+    [...first.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)),
+  );
+  if (hasPromtool) assert.equal(promtoolFindings(reloaded.text), '');
+
+  serve.child.kill('SIGTERM');
+  const [code] = (await once(serve.child, 'exit')) as [number];
+  assert.equal(code, 0, serve.stderr());
+});
