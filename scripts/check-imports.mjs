@@ -12,7 +12,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 /**
  * The layer order, lowest first. A file may import files of its own layer and of the layers listed
  * for it, which all come earlier in this list. The layer of `src/<folder>/…` is the folder; the files
- * at the top of src/ are `package` (index.ts is `index`), workers/ is `workers`, bench/ is `bench`.
+ * at the top of src/ are `package` (index.ts and the subpath entries *-entry.ts are `index`), workers/ is
+ * `workers`, bench/ is `bench`.
  */
 export const LAYERS = [
   ['package', [], 'where the package lives: its root, version, worker entry files'],
@@ -31,7 +32,7 @@ export const LAYERS = [
   [
     'index',
     ['config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
-    'public API (re-exports only)',
+    'public API: the package root and its subpath entries (re-exports only)',
   ],
 ];
 
@@ -45,7 +46,7 @@ function layerOf(path) {
   const parts = path.split(sep);
   if (parts[0] === 'workers' || parts[0] === 'bench') return parts[0];
   if (parts[0] !== 'src') return undefined;
-  if (parts.length === 2) return parts[1] === 'index.ts' ? 'index' : 'package';
+  if (parts.length === 2) return parts[1] === 'index.ts' || parts[1].endsWith('-entry.ts') ? 'index' : 'package';
   return parts[1];
 }
 

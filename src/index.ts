@@ -1,20 +1,18 @@
-// Public API of zap. Re-exports only.
+// Public API of the package root: the pool (proxy side) and the agent API. Re-exports only.
+// Kept cheap to import: no KDL loader (see ./config), no codecs or frame tools (./protocol), no
+// xstate machine or fault hooks (./testing); gRPC and piscina load on first use.
 
-// Protocol: domain types, typed errors, codecs (for tools and tests that speak the wire directly).
+// Domain types and typed errors (handle failures by `err.code`).
 export * from './protocol/types.js';
 export * from './protocol/errors.js';
-export { jsonCodec, msgpackCodec, codecFor, type PayloadCodec, type ParsedResponse } from './protocol/payload-codec.js';
-export { encodeFrame, MAX_FRAME_LENGTH, MAX_PAYLOAD_LENGTH } from './protocol/frame-encoder.js';
-export { FrameDecoder } from './protocol/frame-decoder.js';
-export { MessageType, messageTypeName } from './protocol/message-type.js';
 export { applyHeaderOps } from './protocol/header-ops.js';
 export { applyBodyMutation, requestBodyMutation, responseBodyMutation } from './protocol/body-mutation.js';
-export { PROTO_FILE } from './transport/proto-schema.js';
 
 // Proxy side.
 export type { AddAgentOptions, AddAgentResult } from './pool/add-agent-result.js';
 export {
   AgentPool,
+  type AgentPoolEvents,
   type AgentStats,
   type PoolStats,
   type SendOptions,
@@ -22,6 +20,15 @@ export {
   type ReverseListenOptions,
   type ReverseListenerHandle,
 } from './pool/agent-pool.js';
+export type {
+  HostReport,
+  StateReport,
+  ControlReport,
+  BufferReport,
+  ReverseListenerReport,
+  ReverseRegisteredReport,
+  ReverseRefusedReport,
+} from './contract/host-messages.js';
 export {
   DEFAULT_AGENT_OPTIONS,
   defaultWorkerCount,
@@ -37,14 +44,7 @@ export { failClosedResponse, syntheticAllow, type FailureMode } from './pool/fai
 export type { PushStatus, PushState, PushTimings } from './pool/config-push.js';
 export { CircuitState, type CircuitBreakerConfig, type CircuitStateCode } from './pool/circuit-breaker.js';
 export { PoolMetrics, type GaugeSnapshot, type PoolMetricsOptions } from './metrics/pool-metrics.js';
-export { loadConfig, loadConfigFile, endpointOf, agentPoolOptions, renderConfigReference } from './config/index.js';
-export type { ZapConfig, AgentConfig, ReverseListenerConfig } from './config/index.js';
-export { connectionMachine } from './connection/connection-machine.js';
 export type { ConnectionStateName } from './contract/connection-state.js';
-export { FramedConnection, type CallOptions } from './connection/framed-connection.js';
-export { connectUdsAgent, type UdsAgentClientOptions } from './connection/uds-agent-client.js';
-export { connectGrpcAgent, type GrpcAgentClientOptions } from './connection/grpc-agent-client.js';
-export type { GrpcConnection } from './connection/grpc-connection.js';
 export { parseEndpoint, formatEndpoint, type Endpoint } from './transport/endpoint.js';
 
 // Agent side.

@@ -1,6 +1,7 @@
 // Where the zap package lives: the directory holding package.json next to proto/. Found by walking
-// up from this module (the depth differs between src/ under tsx and dist/src/). The one place that
-// looks; the version, the .proto schema and the worker entries are found from here.
+// up from this module (the depth differs between src/ under tsx and dist/src/). The version and the
+// .proto schema are found from here (worker entries relative to worker-file.ts). Inlined into a
+// bundle the package cannot find them, so it fails here at import, saying so.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,12 @@ function findPackageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'proto'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('zap: cannot locate the package root (package.json next to proto/)');
+    if (parent === dir) {
+      throw new Error(
+        'zap: cannot locate the package root (package.json next to proto/). The package must not be bundled: ' +
+          'its worker entries and .proto file are files it loads at run time; mark it external (esbuild --external:zentinel-agent-zap).',
+      );
+    }
     dir = parent;
   }
 }

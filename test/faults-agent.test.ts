@@ -14,6 +14,7 @@ import { assertQuiescent, CallLedger, fire, sleep, waitFor } from './support/fau
 import { requestHeaders } from './support/events.js';
 import { BACKOFF, faultPool, IN_FLIGHT, recovered, RECOVERY_BOUND_MS, SETTLE_BOUND_MS, trafficFlows } from './support/fault-setup.js';
 import { socketPath } from './support/tmp.js';
+import { killWorker } from '../src/testing-entry.js';
 
 /** A replacement worker thread has to start (and, under tsx, compile) before it can redial. */
 const WORKER_RESTART_BOUND_MS = 15_000 + RECOVERY_BOUND_MS;
@@ -135,7 +136,7 @@ describe('connection-host worker killed', () => {
   test('1 200 calls in flight → every call ZAP_WORKER_LOST; a new worker redials the same slots', async () => {
     const s = await scene(1, 'wk', { kind: 'hang' });
     const lost = once(s.pool, 'worker-lost');
-    await s.pool.killWorker(0);
+    await killWorker(s.pool, 0);
     await lost;
     assert.deepEqual(await s.ledger.allSettled(SETTLE_BOUND_MS), { ZAP_WORKER_LOST: IN_FLIGHT });
     assertQuiescent(s.pool, s.agentId);
@@ -161,7 +162,7 @@ describe('connection-host worker killed', () => {
     await pool.addAgent('race', `unix:${path}`);
     const ledger = fire(pool, 'race', IN_FLIGHT, 'race');
     await waitFor(() => ledger.settled > 0, SETTLE_BOUND_MS, 'first replies');
-    await pool.killWorker(0);
+    await killWorker(pool, 0);
     const counts = await ledger.allSettled(SETTLE_BOUND_MS);
     assert.deepEqual(
       Object.keys(counts).filter((k) => k !== 'allow' && k !== 'ZAP_WORKER_LOST'),
@@ -207,7 +208,7 @@ describe('regression: worker killed with calls queued behind a busy correlation 
       SETTLE_BOUND_MS,
       'the follower re-queued',
     );
-    await pool.killWorker(0);
+    await killWorker(pool, 0);
     await ledger.allSettled(3_000);
     assert.deepEqual(ledger.outcomes, ['ABORT_ERR', 'ZAP_NO_HEALTHY_CONNECTION', 'ZAP_WORKER_LOST', 'ZAP_WORKER_LOST']);
     assertQuiescent(pool, 'cid');

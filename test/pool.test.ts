@@ -9,6 +9,7 @@ import type { AgentResponse } from '../src/protocol/types.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
+import { killWorker } from '../src/testing-entry.js';
 
 async function startAgent(handler: AgentHandler): Promise<{ path: string; server: AgentServer }> {
   const path = socketPath();
@@ -233,7 +234,7 @@ describe('AgentPool', () => {
         (e: AgentPoolError) => outcomes.push(e.code),
       );
     const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
-    await pool.killWorker(0);
+    await killWorker(pool, 0);
     await lost;
     // round-robin put half of the calls on worker 0's two connections: exactly those fail
     await waitFor(() => outcomes.length === 10);

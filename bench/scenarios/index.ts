@@ -2,6 +2,7 @@
 import type { Scenario } from '../scenario.js';
 import { body } from './body.js';
 import { grpcScenario } from './grpc.js';
+import { importScenario } from './import.js';
 import { memory } from './memory.js';
 import { openLoop } from './open-loop.js';
 import { poolUds } from './pool-uds.js';
@@ -24,12 +25,14 @@ export const SCENARIOS: readonly Scenario[] = [
   reverseUds,
   reverseTcp,
   reference,
+  importScenario,
 ];
 
 /**
  * What a bare `zap bench` runs: every scenario except pool-uds and reverse, whose rows uds and
  * reverse-uds / reverse-tcp already cover (both stay runnable by name), and reference, which needs
- * cargo to build the Rust peers (run it by name).
+ * cargo to build the Rust peers (run it by name), and import, which measures start-up rather than
+ * requests (run it by name).
  */
 export const DEFAULT_SCENARIOS: readonly Scenario[] = [uds, grpcScenario, reverseUds, reverseTcp, openLoop, body, scale, memory];
 

@@ -29,7 +29,8 @@ import type { AgentHandler } from './handler.js';
 import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
 import { buildDispatcher } from './handler-dispatcher.js';
 import { HandlerErrorLog } from './handler-error-log.js';
-import { GrpcAgentListener, grpcListenTarget, type AgentTlsOptions } from './grpc-agent-listener.js';
+import type { GrpcAgentListener, AgentTlsOptions } from './grpc-agent-listener.js';
+import { grpcListenTarget } from './grpc-listen-target.js';
 import type { GrpcAgentStream } from './grpc-agent-stream.js';
 
 export interface AgentServerOptions {
@@ -214,6 +215,8 @@ export class AgentServer extends EventEmitter {
   }
 
   async #listenGrpc(address: string, tls: boolean, dispatcher: EventDispatcher): Promise<string> {
+    // grpc-js and the proto schema load on the first gRPC listen, not when the package is imported.
+    const { GrpcAgentListener } = await import('./grpc-agent-listener.js');
     const listener = await GrpcAgentListener.start(address, tls, {
       agentId: this.#o.agentId,
       dispatcher,

@@ -13,8 +13,7 @@ import {
   type ProxyToAgentMessage,
 } from '../protocol/proto-mapping.js';
 import type { AgentResponse } from '../protocol/types.js';
-import { parseEndpoint } from '../transport/endpoint.js';
-import { pemOf } from '../transport/grpc-channel.js';
+import { pemOf } from '../transport/grpc-settings.js';
 import {
   CONTROL_STREAM_PATH,
   PROCESS_EVENT_PATH,
@@ -68,17 +67,6 @@ export function grpcServerOptionsOf(overrides: grpc.ServerOptions = {}): grpc.Se
     'grpc.max_connection_idle_ms': GRPC_DEFAULTS.maxConnectionIdleMs,
     ...overrides,
   };
-}
-
-/** A gRPC endpoint to listen on (spec §10.13 forms), or undefined for anything else (UDS, invalid). */
-export function grpcListenTarget(endpoint: string, tls: boolean): { address: string; tls: boolean } | undefined {
-  let parsed;
-  try {
-    parsed = parseEndpoint(endpoint, { tls });
-  } catch {
-    return undefined;
-  }
-  return parsed.transport === 'grpc' ? { address: parsed.address, tls: parsed.tls } : undefined;
 }
 
 function rawMethod(path: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, Buffer> {

@@ -2,7 +2,8 @@
 // handler, a handler module imported in-thread (threads.count 0), or a piscina pool of handler threads.
 import type { EventDispatcher } from './event-runner.js';
 import { dispatchEvent, handlerFactoryOf, type AgentHandler } from './handler.js';
-import { HandlerPool, moduleHref, type ThreadsOptions } from './handler-pool.js';
+import type { HandlerPool, ThreadsOptions } from './handler-pool.js';
+import { moduleHref } from './module-href.js';
 
 export interface BuiltDispatcher {
   dispatcher: EventDispatcher;
@@ -25,6 +26,8 @@ export async function buildDispatcher(handler: AgentHandler | undefined, threads
     const mod = (await import(href)) as Record<string, unknown>;
     return { dispatcher: inThread(await handlerFactoryOf(mod, href)(threads.options ?? null)) };
   }
+  // piscina loads only when an agent asks for handler threads.
+  const { HandlerPool } = await import('./handler-pool.js');
   const pool = new HandlerPool(threads);
   try {
     await pool.load();

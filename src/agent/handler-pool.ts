@@ -5,12 +5,13 @@
 // Cancellation cannot cross threads: an AbortSignal is not transferable, and piscina's own abort
 // terminates the worker. So in threads mode a Cancel only drops the reply on the connection; the
 // handler's ctx.signal never fires and onCancel is not called.
-import { extname, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AnyEvent, EventKind } from '../protocol/types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { AgentTransport, HandlerContext, Reply } from './handler.js';
+import { moduleHref } from './module-href.js';
 
 export interface ThreadsOptions {
   /** Module whose default export is `createHandler(options): AgentHandler`; a path or file URL. */
@@ -43,12 +44,6 @@ export const LOAD_TASK_KIND = '__load__';
 
 // Keep the worker's extension equal to ours: .ts under tsx, .js from dist.
 const WORKER_FILE = new URL(`../../workers/agent-handler${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-/** A handler module given as a path (relative to the working directory) or URL → file URL text. */
-export function moduleHref(module: string | URL): string {
-  if (module instanceof URL) return module.href;
-  return module.startsWith('file:') ? module : pathToFileURL(resolvePath(module)).href;
-}
 
 /** The bytes of a body chunk or WebSocket frame event. */
 function eventBytes(event: AnyEvent): Uint8Array | undefined {

@@ -4,12 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { parseEndpoint } from '../transport/endpoint.js';
-import {
-  DEFAULT_GRPC_CHANNEL_SETTINGS,
-  openGrpcChannel,
-  type GrpcChannelSettings,
-  type GrpcTlsOptions,
-} from '../transport/grpc-channel.js';
+import { openGrpcChannel } from '../transport/grpc-channel.js';
+import { DEFAULT_GRPC_CHANNEL_SETTINGS, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-settings.js';
 import { VERSION } from '../version.js';
 import { GrpcConnection } from './grpc-connection.js';
 import { sendInitialConfigure } from './initial-configure.js';

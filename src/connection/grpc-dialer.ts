@@ -3,7 +3,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { OpenConnectionCommand } from '../contract/host-messages.js';
-import { DEFAULT_GRPC_CHANNEL_SETTINGS, openGrpcChannel } from '../transport/grpc-channel.js';
+import { openGrpcChannel } from '../transport/grpc-channel.js';
+import { DEFAULT_GRPC_CHANNEL_SETTINGS } from '../transport/grpc-settings.js';
 import { VERSION } from '../version.js';
 import type { Dialer } from './dialer.js';
 import { startGrpcConnection } from './grpc-agent-client.js';

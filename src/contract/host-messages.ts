@@ -13,7 +13,7 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import type { GrpcChannelSettings } from '../transport/grpc-channel.js';
+import type { GrpcChannelSettings } from '../transport/grpc-settings.js';
 import type { AgentDeclaration, ReverseListenerSettings } from '../transport/reverse-listener-settings.js';
 import type { ConnectionStateName } from './connection-state.js';
 import type { SparseResponse } from './sparse-response.js';

@@ -2,7 +2,9 @@
 // families (§12.2) and the agent-reported series (§12.3), all in one prom-client registry that
 // belongs to the pool (never the global one). The pool calls the event methods; gauges are pulled
 // from the pool's state at scrape time.
-import { Counter, Gauge, Histogram, Registry, type Aggregator } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Aggregator, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { MetricsReport } from '../protocol/types.js';
 import {
@@ -18,6 +20,14 @@ import {
 } from './metric-families.js';
 import { processMetricsText, startProcessMetrics } from './process-metrics.js';
 import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
+
+// prom-client (CommonJS, ~12 MB with its dependencies) is required when the first pool is made,
+// not when the package is imported; require() returns the instance an ESM import would.
+const require = createRequire(import.meta.url);
+let promClient: typeof PromClient | undefined;
+function prom(): typeof PromClient {
+  return (promClient ??= require('prom-client') as typeof PromClient);
+}
 
 export type Decision = 'allow' | 'block' | 'redirect' | 'challenge';
 export type ConnectionErrorKind = 'connect_failed' | 'handshake_failed' | 'lost';
@@ -121,11 +131,11 @@ export class PoolMetrics {
       throw zapError(ErrorCode.InvalidConfig, `metrics prefix '${prefix}' is not a valid Prometheus metric name`);
     }
     this.#prefix = prefix;
-    this.registry = options.registry ?? new Registry();
+    this.registry = options.registry ?? new (prom().Registry)();
     this.#defaultMetrics = options.defaultMetrics === true;
     if (this.#defaultMetrics) {
       // The process text is Prometheus 0.0.4; appended to OpenMetrics it would land after `# EOF`.
-      if (this.registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) {
+      if (this.registry.contentType !== prom().Registry.PROMETHEUS_CONTENT_TYPE) {
         throw zapError(ErrorCode.InvalidConfig, 'metrics.defaultMetrics needs a Prometheus text registry, not OpenMetrics');
       }
       startProcessMetrics();
@@ -134,7 +144,7 @@ export class PoolMetrics {
     const registers = [this.registry];
 
     // Created in exposition order: the registry prints families in registration order.
-    const counter = (f: FamilyDefinition): Counter => new Counter({ name: this.#name(f), help: f.help, registers });
+    const counter = (f: FamilyDefinition): Counter => new (prom().Counter)({ name: this.#name(f), help: f.help, registers });
     this.#requests = counter(PROTOCOL_COUNTERS.requests);
     this.#responses = counter(PROTOCOL_COUNTERS.responses);
     this.#timeouts = counter(PROTOCOL_COUNTERS.timeouts);
@@ -152,17 +162,17 @@ export class PoolMetrics {
 
     const protocolBuckets = [...PROTOCOL_BUCKETS];
     const histogram = (f: FamilyDefinition): Histogram =>
-      new Histogram({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
+      new (prom().Histogram)({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
     this.#serialization = histogram(PROTOCOL_HISTOGRAMS.serialization);
     this.#requestDuration = histogram(PROTOCOL_HISTOGRAMS.requestDuration);
 
-    this.#agentRequests = new Counter({
+    this.#agentRequests = new (prom().Counter)({
       name: AGENT_FAMILIES.requests.suffix,
       help: AGENT_FAMILIES.requests.help,
       labelNames: ['agent', 'decision'] as const,
       registers,
     });
-    this.#agentDuration = new Histogram({
+    this.#agentDuration = new (prom().Histogram)({
       name: AGENT_FAMILIES.duration.suffix,
       help: AGENT_FAMILIES.duration.help,
       labelNames: ['agent'] as const,
@@ -171,7 +181,7 @@ export class PoolMetrics {
     });
     this.#agentGauge(AGENT_FAMILIES.connectionsActive, 'sum', (a) => a.connectionsActive);
     this.#agentGauge(AGENT_FAMILIES.circuitState, 'max', (a) => a.circuitState);
-    this.#agentErrors = new Counter({
+    this.#agentErrors = new (prom().Counter)({
       name: AGENT_FAMILIES.errors.suffix,
       help: AGENT_FAMILIES.errors.help,
       labelNames: ['agent', 'kind'] as const,
@@ -282,7 +292,7 @@ export class PoolMetrics {
 
   /** The registry may be switched to OpenMetrics after construction (setContentType): then no process text. */
   #prometheusText(): boolean {
-    if (this.registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE) return true;
+    if (this.registry.contentType === prom().Registry.PROMETHEUS_CONTENT_TYPE) return true;
     if (!this.#openMetricsWarned) {
       this.#openMetricsWarned = true;
       this.#warn('defaultMetrics: the registry now speaks OpenMetrics, so the process metrics are left out (logged once)');
@@ -296,7 +306,7 @@ export class PoolMetrics {
 
   #poolGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (s: GaugeSnapshot) => number): void {
     const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
-    new Gauge({
+    new (prom().Gauge)({
       name: this.#name(f),
       help: f.help,
       aggregator,
@@ -310,7 +320,7 @@ export class PoolMetrics {
 
   #agentGauge(f: FamilyDefinition, aggregator: Aggregator, pick: (a: GaugeSnapshot['agents'][number]) => number): void {
     const snapshot = (): GaugeSnapshot | undefined => this.#snapshot();
-    new Gauge<'agent'>({
+    new (prom().Gauge)<'agent'>({
       name: f.suffix,
       help: f.help,
       labelNames: ['agent'] as const,

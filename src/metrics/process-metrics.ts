@@ -2,7 +2,12 @@
 // process in a registry of their own. collectDefaultMetrics installs observers (GC, event-loop
 // delay) that are never removed, so running it per pool would leak one set per pool, and `zap serve`
 // makes a new pool on every reload.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
+
+// Required on first use, like pool-metrics.ts, so that importing the package does not load prom-client.
+const require = createRequire(import.meta.url);
 
 /**
  * Gauges named `…_total`, which `promtool check metrics` refuses for anything but a counter. Their
@@ -14,6 +19,7 @@ let shared: Registry | undefined;
 
 function processRegistry(): Registry {
   if (shared === undefined) {
+    const { Registry, collectDefaultMetrics } = require('prom-client') as typeof PromClient;
     shared = new Registry();
     collectDefaultMetrics({ register: shared });
     for (const name of REFUSED_BY_PROMTOOL) shared.removeSingleMetric(name);

@@ -38,6 +38,7 @@ import { PoolMetrics } from '../metrics/pool-metrics.js';
 import type { Registry } from 'prom-client';
 import type { PushStatus } from './config-push.js';
 import type { AgentPoolEvents } from './agent-pool-events.js';
+import { registerWorkerKiller } from './fault-hooks.js';
 import type { CircuitStateCode } from './circuit-breaker.js';
 import { declarationOf, ReverseEntries } from './reverse-entries.js';
 import type { ReverseListenOptions } from './reverse-settings.js';
@@ -88,6 +89,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       report: (hostIndex, report) => this.onHostReport(hostIndex, report),
       lost: (index, error) => this.onWorkerLost(index, error),
     });
+    registerWorkerKiller(this, (index) => this.hosts.kill(index));
     this.pushes = new ConfigPusher(this.router, this.hosts, pushTimings, config.onConfigUpdate, (agentId, request, response) =>
       this.emit('config-update', agentId, request, response),
     );
@@ -349,11 +351,6 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     this.closed = true;
     await Promise.all([...this.router.agentEntries()].map((a) => this.drainAndClose(a, 0)));
     await this.stopHosts();
-  }
-
-  /** Test and fault-injection hook: kills a connection-host worker as a crash would. */
-  async killWorker(index: number): Promise<void> {
-    await this.hosts.kill(index);
   }
 
   // --- internals --------------------------------------------------------------------------------

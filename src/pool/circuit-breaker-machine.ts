@@ -4,35 +4,10 @@
 // fields and only sends the events that change something (an xstate event costs ~2 µs).
 import { assign, setup } from 'xstate';
 
-export interface CircuitBreakerConfig {
-  /** Consecutive failures in CLOSED that open the breaker. */
-  failureThreshold: number;
-  /** Probe successes in HALF_OPEN that close it. */
-  successThreshold: number;
-  /** How long OPEN rejects before the next admission becomes a probe (sooner when a connection of
-   *  the agent becomes ready or answers a ping). */
-  openDurationMs: number;
-  /** Concurrent probes admitted in HALF_OPEN. */
-  halfOpenMaxRequests: number;
-}
-
-export const DEFAULT_CIRCUIT_BREAKER_CONFIG: Readonly<CircuitBreakerConfig> = Object.freeze({
-  failureThreshold: 5,
-  successThreshold: 2,
-  openDurationMs: 30_000,
-  halfOpenMaxRequests: 1,
-});
-
-/** Wire/metric value of the state (`agent_circuit_breaker_state`). */
-export const CircuitState = { Closed: 0, Open: 1, HalfOpen: 2 } as const;
-export type CircuitStateCode = (typeof CircuitState)[keyof typeof CircuitState];
-export type CircuitStateName = 'closed' | 'open' | 'halfOpen';
-
-export const CIRCUIT_STATE_CODE: Readonly<Record<CircuitStateName, CircuitStateCode>> = {
-  closed: CircuitState.Closed,
-  open: CircuitState.Open,
-  halfOpen: CircuitState.HalfOpen,
-};
+// The plain config and state codes live in circuit-state.ts (no xstate in their types, so the
+// package's public .d.ts never reaches xstate's); the config type is re-exported for model tests.
+import type { CircuitBreakerConfig } from './circuit-state.js';
+export type { CircuitBreakerConfig };
 
 export interface CircuitBreakerContext {
   config: CircuitBreakerConfig;

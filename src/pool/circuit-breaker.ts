@@ -4,16 +4,15 @@
 // healthy agent's admit()/onSuccess() cost a field read and no xstate event (~2 µs each).
 import { createActor, type Actor } from 'xstate';
 import { ErrorCode, zapError } from '../protocol/errors.js';
+import { circuitBreakerMachine, type CircuitBreakerEvent } from './circuit-breaker-machine.js';
 import {
   CIRCUIT_STATE_CODE,
   CircuitState,
   DEFAULT_CIRCUIT_BREAKER_CONFIG,
-  circuitBreakerMachine,
   type CircuitBreakerConfig,
-  type CircuitBreakerEvent,
   type CircuitStateCode,
   type CircuitStateName,
-} from './circuit-breaker-machine.js';
+} from './circuit-state.js';
 
 export { CircuitState };
 export type { CircuitBreakerConfig, CircuitStateCode };

@@ -4,11 +4,11 @@ import { availableParallelism } from 'node:os';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { ConfigUpdateRequest, EncodingSetting } from '../protocol/types.js';
 import type { PushTimings } from './config-push.js';
-import type { CircuitBreakerConfig } from './circuit-breaker-machine.js';
+import type { CircuitBreakerConfig } from './circuit-state.js';
 import { resolveCircuitBreakerConfig } from './circuit-breaker.js';
 import type { FailureMode } from './failure-mode.js';
 import type { CustomPicker } from './picker.js';
-import { validateGrpcTls, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-channel.js';
+import { validateGrpcTls, type GrpcChannelSettings, type GrpcTlsOptions } from '../transport/grpc-settings.js';
 
 export type LoadBalanceStrategy = 'round-robin' | 'least-connections' | 'health-based' | 'random';
 export type FlowControlMode = 'fail-closed' | 'fail-open' | 'wait-and-retry';

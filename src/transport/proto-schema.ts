@@ -1,9 +1,14 @@
 // Where the .proto lives and how it is loaded (spec §8). One options object serves both loaders so
 // the plain objects grpc-js hands us and the ones protobufjs produces in tests have the same shape.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
+import type * as protoLoader from '@grpc/proto-loader';
+import type protobuf from 'protobufjs';
 import { PACKAGE_ROOT } from '../package-root.js';
+
+// Both libraries are CommonJS and ~10 MB each: required on first use (the first gRPC connection or
+// listen), so that importing the package does not load them. Same instances as an ESM import.
+const require = createRequire(import.meta.url);
 
 export const PROTO_PACKAGE = 'zentinel.agent.v2';
 export const PROTO_SERVICE = `${PROTO_PACKAGE}.AgentServiceV2`;
@@ -42,14 +47,14 @@ let root: protobuf.Root | undefined;
 
 /** The package definition for @grpc/grpc-js (`grpc.loadPackageDefinition`), loaded once. */
 export function loadProtoDefinition(): protoLoader.PackageDefinition {
-  packageDefinition ??= protoLoader.loadSync(PROTO_FILE, { ...PROTO_LOADER_OPTIONS });
+  packageDefinition ??= (require('@grpc/proto-loader') as typeof protoLoader).loadSync(PROTO_FILE, { ...PROTO_LOADER_OPTIONS });
   return packageDefinition;
 }
 
 /** The same schema as a protobufjs Root (snake_case field names), for byte-level work and tests. */
 export function loadProtoRoot(): protobuf.Root {
   if (root === undefined) {
-    const r = new protobuf.Root();
+    const r = new (require('protobufjs') as typeof protobuf).Root();
     r.loadSync(PROTO_FILE, { keepCase: true });
     r.resolveAll();
     root = r;

@@ -12,6 +12,7 @@ import { requestHeaders } from '../support/events.js';
 import { callLoop, reverseAgent } from '../support/reverse-hostile.js';
 import { expectAdmitted, expectRefusal, RawReverseClient, tcpTarget, waitUntil, type ReverseTarget } from '../support/reverse-raw-agent.js';
 import { socketPath } from '../support/tmp.js';
+import { killWorker } from '../../src/testing-entry.js';
 
 const XSS = '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E';
 const TOKENS = [{ token: 'tok-edge', agents: ['edge-*'] }, { token: 'tok-waf', agents: ['waf'] }, 'tok-any'];
@@ -175,7 +176,7 @@ test('reverse undeclared entries: one whose connections died with their worker i
   await expectAdmitted(client, 'u-lost');
   await waitUntil(() => pool.agentIds().includes('u-lost'), 'the undeclared entry');
   const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
-  await pool.killWorker(0);
+  await killWorker(pool, 0);
   await lost;
   assert.deepEqual(pool.agentIds(), []);
   client.close();

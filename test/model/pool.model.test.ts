@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { AgentSupply, type AgentProcess } from '../support/model-agent-supply.js';
 import { AddAgent, allowedOutcomes, outcomeOf, poolCommands, PoolRun, SLOTS, type PoolModel } from '../support/model-pool-commands.js';
+import { killWorker } from '../../src/testing-entry.js';
 
 /** ZAP_MODEL_RUNS=200 for a longer hunt; 15 keeps the suite quick. */
 const RUNS = Number(process.env['ZAP_MODEL_RUNS'] ?? 15);
@@ -140,7 +141,7 @@ test('regression: removeAgent while a killed worker is being replaced leaves no 
   const id = 'regression-replaced-worker';
   assert.deepEqual(await pool.addAgent(id, `unix:${agent.path}`, { connectionsPerAgent: 2 }), { ready: 2, errors: [] });
   const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
-  await pool.killWorker(0);
+  await killWorker(pool, 0);
   await lost;
   await pool.removeAgent(id);
   // A probe agent gets a connection on each worker: once it is ready, the replacement has started

@@ -10,6 +10,7 @@ import type { AgentPool } from '../../src/pool/agent-pool.js';
 import type { AgentResponse } from '../../src/protocol/types.js';
 import { requestHeaders } from './events.js';
 import type { AgentProcess, AgentSupply } from './model-agent-supply.js';
+import { killWorker } from '../../src/testing-entry.js';
 
 export const SLOTS = 2;
 const CONNECTIONS_PER_AGENT = 2;
@@ -312,7 +313,7 @@ class KillWorker implements Cmd {
         resolve(true);
       });
     });
-    await r.pool.killWorker(this.index);
+    await killWorker(r.pool, this.index);
     assert.equal(await lost, true, 'worker-lost reported');
     m.workerKilled = true;
     for (const s of m.slots) if (s.registered) s.tainted = true;
