@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { isPermanentRefusal } from '../../src/agent/reverse-refusal.js';
 import { runCall } from '../../src/cli/call.js';
+import { UsageError } from '../../src/cli/cli-error.js';
 import { loadConfig } from '../../src/config/index.js';
 import { AgentPool, type ReverseListenOptions } from '../../src/pool/agent-pool.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
@@ -120,11 +121,13 @@ describe('insecure reverse defaults: KDL reverse-listener', () => {
 });
 
 describe('insecure reverse defaults: zap call --reverse-listen', () => {
-  test('no --token and no --insecure-allow-unauthenticated: refused before listening', async () => {
+  test('no --token and no --insecure-allow-unauthenticated: refused before listening, as a usage error', async () => {
     const path = socketPath('cli');
     await assert.rejects(
       runCall(['--reverse-listen', `unix:${path}`, '--wait', '100']),
-      invalidConfig(/^--reverse-listen: registrations must be authenticated: give --token T .*or --insecure-allow-unauthenticated/),
+      (err: unknown) =>
+        err instanceof UsageError &&
+        /^--reverse-listen: registrations must be authenticated: give --token T .*or --insecure-allow-unauthenticated/.test(err.message),
     );
     // With a token it listens (and, with nobody registering, times out as usual).
     await assert.rejects(
