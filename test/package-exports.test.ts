@@ -99,10 +99,19 @@ describe('package exports', () => {
     assert.equal(typeof (api['connectionMachine'] as { transition?: unknown }).transition, 'function');
   });
 
-  test('importing the root loads no KDL parser, gRPC stack, proto loader, piscina or prom-client', async () => {
+  test('importing the root loads no KDL parser, gRPC stack, proto loader, piscina, prom-client or msgpackr', async () => {
     const loaded = await packagesLoadedBy(pkg.name);
     assert.ok(loaded.has(pkg.name), 'the hook saw the import');
-    for (const heavy of ['kdljs', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'piscina', 'prom-client', 'hdr-histogram-js']) {
+    for (const heavy of [
+      'kdljs',
+      '@grpc/grpc-js',
+      '@grpc/proto-loader',
+      'protobufjs',
+      'piscina',
+      'prom-client',
+      'hdr-histogram-js',
+      'msgpackr',
+    ]) {
       assert.ok(!loaded.has(heavy), `root import loaded ${heavy}`);
     }
   });

@@ -2,7 +2,8 @@
 // null, integers in integer form. Reader: maps decode to plain objects (a duplicate key — the Rust proxy
 // repeats `correlation_id` — simply overwrites), 64-bit integers to numbers (beyond 2^53 they lose
 // precision exactly as JSON.parse does, and the integer readers then reject them).
-import { Packr, Unpackr, type Options } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Options, Packr, Unpackr } from 'msgpackr';
 import type { AgentResponse, EventKind, EventMap } from './types.js';
 import type { ParsedResponse, PayloadCodec } from './payload-codec-types.js';
 import { protocolError } from './errors.js';
@@ -12,11 +13,24 @@ import { setOwn } from './events-common.js';
 import { checkMsgpackBounds, MAX_PAYLOAD_DEPTH } from './msgpack-bounds.js';
 import { peerText } from './peer-text.js';
 
-// useRecords false: plain msgpack maps (no msgpackr record extension) and fixint up to 127.
-// variableMapSize: the smallest map header (fixmap) instead of an always-map16 header.
-// encodeUndefinedAsNil: undefined must not become msgpackr's private fixext.
-const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' } satisfies Options);
+// msgpackr (about 25 ms to load) is required with the first MessagePack payload, not when the package
+// is imported: most pools never negotiate MessagePack. require() returns the module an import would.
+const require = createRequire(import.meta.url);
+let coders: { packr: Packr; unpackr: Unpackr } | undefined;
+
+function msgpackr(): { packr: Packr; unpackr: Unpackr } {
+  if (coders === undefined) {
+    const m = require('msgpackr') as typeof import('msgpackr');
+    // useRecords false: plain msgpack maps (no msgpackr record extension) and fixint up to 127.
+    // variableMapSize: the smallest map header (fixmap) instead of an always-map16 header.
+    // encodeUndefinedAsNil: undefined must not become msgpackr's private fixext.
+    coders = {
+      packr: new m.Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true }),
+      unpackr: new m.Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' } satisfies Options),
+    };
+  }
+  return coders;
+}
 
 /**
  * Free-form values (configure `config`, `audit.custom`, control messages): integers outside the 32-bit
@@ -65,7 +79,7 @@ export function widenIntegers(v: unknown, depth = 0): unknown {
 
 function pack(wire: unknown): Buffer {
   try {
-    return packr.pack(wire);
+    return msgpackr().packr.pack(wire);
   } catch (err) {
     throw protocolError(`value cannot be written as MessagePack: ${(err as Error).message}`, { cause: err });
   }
@@ -79,7 +93,7 @@ function decodeValue(payload: Uint8Array): unknown {
   // Before msgpackr: it would allocate whatever a header claims (issue 11, the msgpack memory bomb).
   checkMsgpackBounds(payload);
   try {
-    return unpackr.unpack(payload);
+    return msgpackr().unpackr.unpack(payload);
   } catch (err) {
     throw protocolError(`invalid MessagePack payload: ${peerText((err as Error).message)}`, { cause: err });
   }
