@@ -94,12 +94,13 @@ describe('package exports', () => {
     await assert.rejects(killWorker({}, 0), TypeError);
   });
 
-  test('/machines holds the connection machine', async () => {
+  test('/machines holds the connection and circuit-breaker machines', async () => {
     const api = await entry('/machines');
     assert.equal(typeof (api['connectionMachine'] as { transition?: unknown }).transition, 'function');
+    assert.equal(typeof (api['circuitBreakerMachine'] as { transition?: unknown }).transition, 'function');
   });
 
-  test('importing the root loads no KDL parser, gRPC stack, proto loader, piscina, prom-client or msgpackr', async () => {
+  test('importing the root loads no KDL parser, gRPC stack, proto loader, piscina, prom-client, msgpackr or xstate', async () => {
     const loaded = await packagesLoadedBy(pkg.name);
     assert.ok(loaded.has(pkg.name), 'the hook saw the import');
     for (const heavy of [
@@ -111,6 +112,7 @@ describe('package exports', () => {
       'prom-client',
       'hdr-histogram-js',
       'msgpackr',
+      'xstate',
     ]) {
       assert.ok(!loaded.has(heavy), `root import loaded ${heavy}`);
     }

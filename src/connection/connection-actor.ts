@@ -1,10 +1,11 @@
 // One pool connection inside a connection host: the xstate lifecycle machine driving a
 // FramedConnection. The machine decides when to connect, handshake, back off and close; the
 // FramedConnection does the per-request work. State changes are reported to the host.
-import { createActor, fromPromise, type Actor } from 'xstate';
+import type { Actor } from 'xstate';
 import { AgentPoolError, ErrorCode, type SerializedAgentPoolError } from '../protocol/errors.js';
 import type { OpenConnectionCommand, StateReport } from '../contract/host-messages.js';
-import { connectionMachine, type ConnectionStateName } from './connection-machine.js';
+import { connectionMachine, type ConnectionMachine, type ConnectionStateName } from './connection-machine.js';
+import { xstate } from './xstate-runtime.js';
 import type { Dialer } from './dialer.js';
 import { dialerFor } from './dialer-for.js';
 import type { PoolConnection } from './pool-connection.js';
@@ -19,7 +20,7 @@ export interface ConnectionActorListener {
 
 export class ConnectionActor {
   readonly connectionId: number;
-  private readonly actor: Actor<typeof connectionMachine>;
+  private readonly actor: Actor<ConnectionMachine>;
   private current: PoolConnection | undefined;
   private readonly dialer: Dialer;
   private configures = 0;
@@ -38,7 +39,8 @@ export class ConnectionActor {
   ) {
     this.connectionId = command.connectionId;
     this.dialer = dialer ?? dialerFor(command);
-    const machine = connectionMachine.provide({
+    const { createActor, fromPromise } = xstate();
+    const machine = connectionMachine().provide({
       actors: {
         // xstate stops waiting for an invoked promise when CLOSE arrives, but the work goes on:
         // whatever it produces after that is disposed of here, or it would leak a socket.

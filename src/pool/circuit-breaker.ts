@@ -2,9 +2,10 @@
 // circuit-breaker-machine.ts owns states, counters and generations; this class mirrors its
 // snapshot in plain fields and sends it only the events that would change something, so a
 // healthy agent's admit()/onSuccess() cost a field read and no xstate event (~2 µs each).
-import { createActor, type Actor } from 'xstate';
+import type { Actor } from 'xstate';
+import { xstate } from '../connection/xstate-runtime.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
-import { circuitBreakerMachine, type CircuitBreakerEvent } from './circuit-breaker-machine.js';
+import { circuitBreakerMachine, type CircuitBreakerEvent, type CircuitBreakerMachine } from './circuit-breaker-machine.js';
 import {
   CIRCUIT_STATE_CODE,
   CircuitState,
@@ -51,7 +52,7 @@ export function resolveCircuitBreakerConfig(partial: Partial<CircuitBreakerConfi
 
 export class CircuitBreaker {
   readonly config: Readonly<CircuitBreakerConfig>;
-  private readonly actor: Actor<typeof circuitBreakerMachine>;
+  private readonly actor: Actor<CircuitBreakerMachine>;
   private readonly listener: CircuitStateListener | undefined;
   // Mirror of the machine snapshot, refreshed after every event sent.
   private code: CircuitStateCode = CircuitState.Closed;
@@ -67,7 +68,7 @@ export class CircuitBreaker {
   constructor(config: Partial<CircuitBreakerConfig> = {}, options: CircuitBreakerOptions = {}) {
     this.config = Object.freeze(resolveCircuitBreakerConfig(config));
     this.listener = options.onStateChange;
-    this.actor = createActor(circuitBreakerMachine, { input: { ...this.config } });
+    this.actor = xstate().createActor(circuitBreakerMachine(), { input: { ...this.config } });
     this.actor.start();
     this.refresh();
   }

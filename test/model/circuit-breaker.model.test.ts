@@ -140,7 +140,7 @@ type Adjacency = Record<string, { state: Snap; transitions: Record<string, { eve
 
 function walk(config: CircuitBreakerConfig): Adjacency {
   const options = { input: config, events: eventsFor, serializeState: serialize };
-  return getAdjacencyMap(circuitBreakerMachine, options as never) as unknown as Adjacency;
+  return getAdjacencyMap(circuitBreakerMachine(), options as never) as unknown as Adjacency;
 }
 
 /**

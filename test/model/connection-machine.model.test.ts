@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ConnectionActor } from '../../src/connection/connection-actor.js';
-import { connectionMachine } from '../../src/connection/connection-machine.js';
+import { connectionMachine as defineConnectionMachine } from '../../src/connection/connection-machine.js';
+
+const connectionMachine = defineConnectionMachine();
 import type { FramedConnection } from '../../src/connection/framed-connection.js';
 import type { StateReport } from '../../src/contract/host-messages.js';
 import { requestHeaders } from '../support/events.js';

@@ -4,7 +4,13 @@
 // added to the machine becomes a case here (and fails until the driver knows how to cause it).
 import { initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import { connectionMachine, type ConnectionMachineEvent, type ConnectionStateName } from '../../src/connection/connection-machine.js';
+import {
+  connectionMachine as defineConnectionMachine,
+  type ConnectionMachineEvent,
+  type ConnectionStateName,
+} from '../../src/connection/connection-machine.js';
+
+const connectionMachine = defineConnectionMachine();
 
 /** Events the connection actor receives from outside (pool, flow control, transport loss). */
 export const EXTERNAL_EVENTS = ['PAUSE', 'RESUME', 'DRAIN', 'DRAINED', 'LOST', 'CLOSE'] as const;
