@@ -21,6 +21,19 @@ describe('zap bench', () => {
     assert.equal(JSON.stringify(sampleRequestHeadersWire(cid)), pool);
   });
 
+  test('every request gets its own event objects, header record and value arrays included', () => {
+    const a = sampleRequestHeaders('c1');
+    const b = sampleRequestHeaders('c1');
+    assert.deepEqual(a, b);
+    assert.notEqual(a.headers, b.headers);
+    assert.notEqual(a.headers['host'], b.headers['host']);
+    assert.notEqual(a.metadata, b.metadata);
+    const wa = sampleRequestHeadersWire('c1');
+    const wb = sampleRequestHeadersWire('c1');
+    assert.notEqual(wa['headers'], wb['headers']);
+    assert.notEqual(wa['headers'], a.headers);
+  });
+
   test('main-thread CPU is read from /proc when it exists', { skip: process.platform !== 'linux' }, () => {
     const us = readStatCpuUs(`/proc/self/task/${process.pid}/stat`);
     assert.ok(us !== undefined && us > 0, `expected CPU µs, got ${us}`);
