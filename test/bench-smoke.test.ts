@@ -10,6 +10,7 @@ import { readStatCpuUs } from '../bench/measure.js';
 import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { jsonCodec } from '../src/protocol/payload-codec.js';
+import { checkMainCpuColumns, checkSummaryTable } from './support/bench-main-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,6 +96,9 @@ describe('zap bench', () => {
       'pool-w1@1',
       'pool-w2@1',
     ]);
+    checkMainCpuColumns(file.rows);
+    assert.equal(file.rows.find((r) => r['name'] === 'pool-w0-c1@16')!['p50At1Us'], null);
+    checkSummaryTable(out, 16, names.slice(0, 5) as string[]);
     for (const row of file.rows) {
       const name = String(row['name']);
       for (const key of ['reqPerSec', 'p50Us', 'p99Us', 'p999Us', 'mainCpuUsPerReq', 'ratioToBaseline', 'workers', 'inflight']) {
