@@ -113,6 +113,8 @@ export interface ClosedLoopOptions {
   request(seq: number): Promise<unknown>;
   /** Peer processes (e.g. the agent) whose CPU is sampled over the window. */
   peerPids?: readonly number[];
+  /** A further CPU clock sampled over the window (e.g. the pool's worker threads), µs or null. */
+  threadsCpu?: () => number | null;
   /** After the window: how long outstanding requests may take to finish (default 10 s). */
   drainTimeoutMs?: number;
   /** Stop issuing once this many requests failed (default 100). */
@@ -133,6 +135,8 @@ export interface ClosedLoopResult {
   eventLoopUtilization: number;
   errors: number;
   firstError: string | null;
+  /** The threadsCpu clock over the window (absent when none was given, null when unreadable). */
+  threadsCpuUs?: number | null;
 }
 
 interface Snapshot {
@@ -140,6 +144,7 @@ interface Snapshot {
   mainCpu: number;
   processCpu: number;
   peerCpu: number | null;
+  threadsCpu: number | null;
   elu: ReturnType<typeof performance.eventLoopUtilization>;
 }
 
@@ -171,6 +176,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     mainCpu: cpu.read(),
     processCpu: processCpuUs(),
     peerCpu: peerTotal(peers),
+    threadsCpu: o.threadsCpu?.() ?? null,
     elu: performance.eventLoopUtilization(),
   });
 
@@ -248,6 +254,9 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     eventLoopUtilization: performance.eventLoopUtilization(end.elu, start.elu).utilization,
     errors,
     firstError,
+    ...(o.threadsCpu === undefined
+      ? {}
+      : { threadsCpuUs: end.threadsCpu === null || start.threadsCpu === null ? null : end.threadsCpu - start.threadsCpu }),
   };
 }
 

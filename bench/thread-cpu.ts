@@ -1,0 +1,31 @@
+// CPU of a chosen set of this process's threads, read from /proc/self/task/<tid>/stat (Node 20
+// has no per-thread CPU clock and names every thread "node", so the pool's worker threads are
+// found as the threads that appeared while the pool started).
+import { readdirSync } from 'node:fs';
+import { readStatCpuUs } from './measure.js';
+
+/** Thread ids of this process, or [] without /proc. */
+export function listThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
+  } catch {
+    return [];
+  }
+}
+
+/** Threads in `after` that were not in `before`. */
+export function newThreads(before: readonly number[], after: readonly number[]): number[] {
+  const old = new Set(before);
+  return after.filter((tid) => !old.has(tid));
+}
+
+/** Summed CPU µs of `tids`, or null when one cannot be read (exited, or no /proc). */
+export function threadsCpuUs(tids: readonly number[]): number | null {
+  let total = 0;
+  for (const tid of tids) {
+    const us = readStatCpuUs(`/proc/self/task/${tid}/stat`);
+    if (us === undefined) return null;
+    total += us;
+  }
+  return total;
+}
