@@ -20,7 +20,7 @@ import { RawUdsClient } from '../raw-uds-client.js';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
 import { lineChartSvg, type PlotSeries } from '../svg-plot.js';
-import { listThreads, newThreads, threadsCpuUs } from '../thread-cpu.js';
+import { listThreads, newThreads, threadsCpuClock } from '../thread-cpu.js';
 
 const REQUEST_HEADERS = 0x10;
 const CONNECTIONS = 4;
@@ -149,7 +149,7 @@ async function measurePool(
       warmupMs: s.warmupMs,
       durationMs: s.durationMs,
       peerPids: agents.pids,
-      threadsCpu: () => threadsCpuUs(workerThreads),
+      threadsCpu: threadsCpuClock(workerThreads),
       request: (seq) => {
         const cid = `p${seq}`;
         return pool.sendRequestHeaders(ids[seq % ids.length] as string, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
