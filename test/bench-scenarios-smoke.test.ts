@@ -90,6 +90,10 @@ describe('zap bench scenarios', () => {
     const odd = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
     assert.equal(odd.data.length, 36 * KIB);
     assert.ok(odd.isLast);
+    // Every chunk has bytes of its own, as read from a socket (honest load).
+    const again = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
+    assert.deepEqual(again.data, odd.data);
+    assert.notEqual(again.data.buffer, odd.data.buffer);
   });
 
   test('open loop: every arrival of the window is sent or dropped; drops once maxOutstanding are open', async () => {
