@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../bench/sample-request.js';
-import { readStatCpuUs } from '../bench/measure.js';
+import { readSchedstatCpuUs, readStatCpuUs, threadCpuClock } from '../bench/measure.js';
 import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { jsonCodec } from '../src/protocol/payload-codec.js';
+import { checkMainCpuColumns, checkSummaryTable } from './support/bench-main-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,10 +22,31 @@ describe('zap bench', () => {
     assert.equal(JSON.stringify(sampleRequestHeadersWire(cid)), pool);
   });
 
+  test('every request gets its own event objects, header record and value arrays included', () => {
+    const a = sampleRequestHeaders('c1');
+    const b = sampleRequestHeaders('c1');
+    assert.deepEqual(a, b);
+    assert.notEqual(a.headers, b.headers);
+    assert.notEqual(a.headers['host'], b.headers['host']);
+    assert.notEqual(a.metadata, b.metadata);
+    const wa = sampleRequestHeadersWire('c1');
+    const wb = sampleRequestHeadersWire('c1');
+    assert.notEqual(wa['headers'], wb['headers']);
+    assert.notEqual(wa['headers'], a.headers);
+  });
+
   test('main-thread CPU is read from /proc when it exists', { skip: process.platform !== 'linux' }, () => {
     const us = readStatCpuUs(`/proc/self/task/${process.pid}/stat`);
     assert.ok(us !== undefined && us > 0, `expected CPU µs, got ${us}`);
     assert.equal(readStatCpuUs('/proc/self/task/0/no-such-file'), undefined);
+    assert.equal(readSchedstatCpuUs('/proc/self/task/0/no-such-file'), undefined);
+    const clock = threadCpuClock(process.pid);
+    assert.ok(clock !== undefined);
+    const before = clock() as number;
+    let spin = 0;
+    for (let i = 0; i < 2_000_000; i++) spin += i % 7;
+    assert.ok(spin > 0 && (clock() as number) >= before && before > 0);
+    assert.equal(threadCpuClock(0), undefined);
   });
 
   test('unknown scenario is a usage error', async () => {
@@ -82,6 +104,9 @@ describe('zap bench', () => {
       'pool-w1@1',
       'pool-w2@1',
     ]);
+    checkMainCpuColumns(file.rows);
+    assert.equal(file.rows.find((r) => r['name'] === 'pool-w0-c1@16')!['p50At1Us'], null);
+    checkSummaryTable(out, 16, names.slice(0, 5) as string[]);
     for (const row of file.rows) {
       const name = String(row['name']);
       for (const key of ['reqPerSec', 'p50Us', 'p99Us', 'p999Us', 'mainCpuUsPerReq', 'ratioToBaseline', 'workers', 'inflight']) {
