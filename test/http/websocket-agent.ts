@@ -1,0 +1,34 @@
+// The WebSocket test agent PROCESS (run with child_process.fork; tsx comes through execArgv): an
+// AgentServer whose frame handler drops frames containing "drop", closes on "close" (4001), holds
+// "slow" frames until cancelled (at most 5 s), and allows the rest. It reports every frame and every
+// Cancel to the parent over IPC. argv: <unix socket path>.
+import { AgentServer, allow } from '../../src/index.js';
+
+const [path] = process.argv.slice(2);
+if (path === undefined) throw new Error('usage: websocket-agent <socket path>');
+const report = (message: unknown) => process.send?.(message);
+
+const server = new AgentServer({
+  agentId: 'ws-guard',
+  handler: {
+    async onWebSocketFrame(e, ctx) {
+      const text = Buffer.from(e.data).toString();
+      report({ op: 'frame', clientToServer: e.clientToServer, frameIndex: e.frameIndex, opcode: e.opcode, text, cid: e.correlationId });
+      if (text.includes('drop')) return allow().withWebSocketDecision({ type: 'drop' });
+      if (text.includes('close')) return allow().withWebSocketDecision({ type: 'close', code: 4001, reason: 'closed by agent' });
+      if (text.includes('slow')) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+      return allow();
+    },
+    onCancel(c) {
+      report({ op: 'cancel', reason: c.reason, cid: c.correlationId });
+    },
+  },
+});
+await server.listen(`unix:${path}`);
+report({ op: 'listening' });
+process.on('disconnect', () => void server.close().then(() => process.exit(0)));
