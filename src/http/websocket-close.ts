@@ -34,3 +34,15 @@ export function closeReason(reason: string): string {
   }
   return out;
 }
+
+/**
+ * The close code ws sent to a peer whose frames it refused (its `WS_ERR_*` error codes), so the other
+ * leg can be told the same; undefined for errors that are not about the peer's frames.
+ */
+export function closeCodeOfFrameError(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 1009;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  return 1002;
+}

@@ -10,7 +10,7 @@ import type { WebSocketFrameEvent, WebSocketOpcode } from '../protocol/types.js'
 import type { EnginePool } from './engine-types.js';
 import type { HttpRoute, RouteAgent } from './route.js';
 import type { HttpUpstream } from './upstream.js';
-import { isSendableCloseCode } from './websocket-close.js';
+import { closeCodeOfFrameError, isSendableCloseCode } from './websocket-close.js';
 import { inspectFrame } from './websocket-frame-inspector.js';
 import { FramePump, type FrameCounts, type FrameSource, type FrameVerdict, type QueuedFrame } from './websocket-frame-pump.js';
 import { upstreamHandshakeHeaders, upstreamWebSocketUrl } from './websocket-upstream.js';
@@ -107,6 +107,7 @@ class WebSocketRelay {
   private ended: Omit<WebSocketRelayResult, 'frames'> | undefined;
   private openLegs = 2;
   private finished = false;
+  private readonly refusedCode: Record<FrameSource, number | undefined> = { client: undefined, upstream: undefined };
   private readonly maxFrameBytes: number;
 
   constructor(private readonly ctx: WebSocketRelayContext) {
@@ -136,7 +137,7 @@ class WebSocketRelay {
       handshakeTimeout: ctx.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     });
     this.upstream.once('open', () => this.upgradeClient());
-    this.upstream.on('error', () => {}); // always followed by 'close', handled there
+    this.upstream.on('error', (error) => this.legFailed('upstream', error));
     this.upstream.once('close', (code, reason) => this.legClosed('upstream', code, reason));
     this.wire(this.upstream, 'upstream');
   }
@@ -159,7 +160,7 @@ class WebSocketRelay {
         client.terminate();
         return;
       }
-      client.on('error', () => {}); // always followed by 'close', handled there
+      client.on('error', (error) => this.legFailed('client', error));
       client.once('close', (code, reason) => this.legClosed('client', code, reason));
       this.wire(client, 'client');
     });
@@ -216,10 +217,19 @@ class WebSocketRelay {
     this.upstream.close(verdict.code, verdict.reason);
   }
 
-  private legClosed(source: FrameSource, code: number, reason: Buffer): void {
+  /** An error on a leg is always followed by its 'close'; a refused frame decides that close's code. */
+  private legFailed(source: FrameSource, error: unknown): void {
+    this.refusedCode[source] ??= closeCodeOfFrameError(error);
+  }
+
+  private legClosed(source: FrameSource, closeCode: number, reason: Buffer): void {
     this.openLegs--;
     if (this.ended === undefined) {
-      const text = reason.toString();
+      // ws closed a leg whose frames it refused (too big, bad UTF-8…): the peer never sent a close
+      // frame (1006), but the other leg is told why.
+      const refused = this.refusedCode[source];
+      const code = closeCode === 1006 && refused !== undefined ? refused : closeCode;
+      const text = code === closeCode ? reason.toString() : 'frame refused by the gateway';
       this.end(
         source === 'upstream' && this.client === undefined
           ? { endedBy: 'upstream-refused', code: null, reason: 'upstream handshake failed' }

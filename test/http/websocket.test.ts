@@ -39,8 +39,9 @@ let upstream: HttpUpstream;
 let gateway: Server;
 let gatewayPort = 0;
 
-/** Agents of the next connection, and what the relay reported per cid. */
+/** Agents and relay settings of the next connection, and what the relay reported per cid. */
 let routeAgents: RouteAgent[] = [];
+let relaySettings: { maxFrameBytes?: number; maxQueuedFrames?: number; upstream?: HttpUpstream } = {};
 const doneCalls = new Map<string, (string | null | undefined)[]>();
 const results = new Map<string, WebSocketRelayResult>();
 let nextCid = 0;
@@ -60,7 +61,9 @@ before(async () => {
       if (isBinary) return ws.send(data, { binary: true });
       const text = data.toString();
       upstreamGot.push(text);
-      if (text === 'push') {
+      if (text === 'upstream-bye') {
+        ws.close(4002, 'upstream is done');
+      } else if (text === 'push') {
         // Two frames the other way: the agent drops the first.
         ws.send('drop this (from upstream)');
         ws.send('pushed');
@@ -75,16 +78,18 @@ before(async () => {
   gateway.on('upgrade', (req, socket, head) => {
     const cid = `ws-${++nextCid}`;
     doneCalls.set(cid, []);
+    const { upstream: target = upstream, ...limits } = relaySettings;
     relayWebSocket({
       pool,
       agents: routeAgents,
-      route: { id: 'chat', agents: routeAgents, upstream },
+      route: { id: 'chat', agents: routeAgents, upstream: target },
       cid,
       clientIp: req.socket.remoteAddress ?? '',
       req,
       socket,
       head,
-      upstream,
+      upstream: target,
+      ...limits,
       upstreamHeaders: { host: req.headers.host },
       done: (error) => {
         doneCalls.get(cid)?.push(error);
@@ -110,8 +115,10 @@ after(async () => {
 /** A connected client with a bounded queue of what it received; `cid` is the relay's id for it. */
 async function connect(
   agents: RouteAgent[],
+  settings: typeof relaySettings = {},
 ): Promise<{ ws: WebSocket; cid: string; next: () => Promise<string>; closed: Promise<[number, string]> }> {
   routeAgents = agents;
+  relaySettings = settings;
   const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/chat`);
   const received: string[] = [];
   ws.on('message', (data, isBinary) => received.push(isBinary ? `binary:${Buffer.from(data as Buffer).toString('hex')}` : data.toString()));
@@ -220,5 +227,83 @@ describe('WebSocket relay through a real agent process', () => {
     assert.deepEqual(doneCalls.get(cid), [null]);
     assert.ok(!upstreamGot.includes('slow and abandoned') && !upstreamGot.includes('queued behind it'));
     assert.equal(framesOf(cid).length, 1);
+  });
+
+  test('pings and pongs go through the agent too, both ways', async () => {
+    const { ws, cid } = await connect([routeAgent('ws-guard', { events: ['websocket_frame'] })]);
+    const pong = once(ws, 'pong');
+    ws.ping('p1');
+    assert.equal(String((await pong)[0]), 'p1');
+    assert.deepEqual(
+      framesOf(cid).map((f) => [f.clientToServer, f.opcode, f.text]),
+      [
+        [true, 'ping', 'p1'],
+        [false, 'pong', 'p1'],
+      ],
+    );
+    ws.close();
+    await resultOf(cid);
+  });
+
+  test('an upstream close closes the client with its code and cancels the call in flight (upstream_error)', async () => {
+    const { ws, cid, closed } = await connect([routeAgent('ws-guard', { events: ['websocket_frame'], timeoutMs: 10_000 })]);
+    ws.send('upstream-bye');
+    ws.send('slow, outlived by the upstream');
+    assert.deepEqual(await closed, [4002, 'upstream is done']);
+    await waitFor(() => reports.some((r) => r.op === 'cancel' && r.cid === cid));
+    assert.equal(reports.find((r) => r.op === 'cancel' && r.cid === cid)?.reason, 'upstream_error');
+    const result = await resultOf(cid);
+    assert.equal(result.endedBy, 'upstream');
+    assert.deepEqual(doneCalls.get(cid), [null]);
+  });
+
+  test('a small queue pauses and resumes the client socket and keeps every frame in order', async () => {
+    const { ws, cid, next } = await connect([routeAgent('ws-guard', { events: ['websocket_frame'] })], { maxQueuedFrames: 2 });
+    const sent = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    for (const text of sent) ws.send(text);
+    const got: string[] = [];
+    for (let i = 0; i < sent.length; i++) got.push(await next());
+    assert.deepEqual(
+      got,
+      sent.map((t) => `echo:${t}`),
+    );
+    ws.close();
+    assert.equal((await resultOf(cid)).frames.forwardedClientToServer, 20);
+  });
+
+  test('a message over maxFrameBytes closes the client with 1009 and the upstream with it', async () => {
+    const before = upstreamCloses.length;
+    const { ws, cid, closed } = await connect([routeAgent('ws-guard', { events: ['websocket_frame'] })], { maxFrameBytes: 1024 });
+    ws.send('x'.repeat(2048));
+    assert.equal((await closed)[0], 1009);
+    const result = await resultOf(cid);
+    assert.equal(result.code, 1009);
+    await waitFor(() => upstreamCloses.length > before);
+    assert.deepEqual(upstreamCloses.slice(before), [1009]);
+    assert.equal(result.endedBy, 'client');
+    assert.equal(framesOf(cid).length, 0);
+    assert.equal(doneCalls.get(cid)?.length, 1);
+  });
+
+  test('an upstream that refuses the upgrade gets the client a 502 and no upgrade', async () => {
+    const plain = createServer((_req, res) => res.end('no websockets here'));
+    plain.listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    const refusing = createUpstream({ id: 'plain', target: `127.0.0.1:${(plain.address() as AddressInfo).port}` });
+    try {
+      routeAgents = [];
+      relaySettings = { upstream: refusing };
+      const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/chat`);
+      ws.on('error', () => {}); // terminate() before the upgrade reports one
+      const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(res.statusCode, 502);
+      ws.terminate();
+      const cid = `ws-${nextCid}`;
+      assert.equal((await resultOf(cid)).endedBy, 'upstream-refused');
+      assert.deepEqual(doneCalls.get(cid), ['upstream: websocket handshake failed']);
+    } finally {
+      plain.close();
+      await refusing.close();
+    }
   });
 });
