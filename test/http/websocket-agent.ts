@@ -1,8 +1,9 @@
 // The WebSocket test agent PROCESS (run with child_process.fork; tsx comes through execArgv): an
 // AgentServer whose frame handler drops frames containing "drop", closes on "close" (4001), holds
-// "slow" frames until cancelled (at most 5 s), and allows the rest. It reports every frame and every
-// Cancel to the parent over IPC. argv: <unix socket path>.
-import { AgentServer, allow } from '../../src/index.js';
+// "slow" frames until cancelled (at most 5 s), and allows the rest; request headers are blocked (403)
+// under /blocked, else allowed with `x-ws-checked: yes`. It reports every frame and every Cancel to
+// the parent over IPC. argv: <unix socket path>.
+import { AgentServer, allow, block } from '../../src/index.js';
 
 const [path] = process.argv.slice(2);
 if (path === undefined) throw new Error('usage: websocket-agent <socket path>');
@@ -11,6 +12,10 @@ const report = (message: unknown) => process.send?.(message);
 const server = new AgentServer({
   agentId: 'ws-guard',
   handler: {
+    onRequestHeaders(e) {
+      if (e.uri.startsWith('/blocked')) return block(403, 'no websockets here');
+      return allow().setRequestHeader('x-ws-checked', 'yes');
+    },
     async onWebSocketFrame(e, ctx) {
       const text = Buffer.from(e.data).toString();
       report({ op: 'frame', clientToServer: e.clientToServer, frameIndex: e.frameIndex, opcode: e.opcode, text, cid: e.correlationId });

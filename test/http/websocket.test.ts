@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AgentPool } from '../../src/index.js';
+import { createHttpEngine } from '../../src/http/engine.js';
 import { routeAgent, type RouteAgent } from '../../src/http/route.js';
 import { createUpstream, type HttpUpstream } from '../../src/http/upstream.js';
 import { relayWebSocket, type WebSocketRelayResult } from '../../src/http/websocket-relay.js';
@@ -32,8 +33,9 @@ let agent: ChildProcess;
 const reports: AgentReport[] = [];
 let pool: AgentPool;
 let upstreamServer: WebSocketServer;
-/** Text messages the upstream received, and the close codes it saw. */
+/** Text messages the upstream received, the close codes it saw, the `x-ws-checked` of its handshakes. */
 const upstreamGot: string[] = [];
+const upstreamChecked: (string | string[] | undefined)[] = [];
 const upstreamCloses: number[] = [];
 let upstream: HttpUpstream;
 let gateway: Server;
@@ -56,7 +58,8 @@ before(async () => {
   assert.equal((await pool.addAgent('ws-guard', `unix:${path}`)).errors.length, 0);
 
   upstreamServer = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  upstreamServer.on('connection', (ws) => {
+  upstreamServer.on('connection', (ws, req) => {
+    upstreamChecked.push(req.headers['x-ws-checked']);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.send(data, { binary: true });
       const text = data.toString();
@@ -112,6 +115,18 @@ after(async () => {
   if (agent !== undefined && agent.exitCode === null) await once(agent, 'exit');
 });
 
+/** Text messages a client receives, with a bounded wait for the next. */
+function inbox(ws: WebSocket): () => Promise<string> {
+  const received: string[] = [];
+  ws.on('message', (data, isBinary) => received.push(isBinary ? `binary:${Buffer.from(data as Buffer).toString('hex')}` : data.toString()));
+  return async () => {
+    await waitFor(() => received.length > 0 || ws.readyState === WebSocket.CLOSED);
+    const value = received.shift();
+    assert.ok(value !== undefined, 'connection closed before a message came');
+    return value;
+  };
+}
+
 /** A connected client with a bounded queue of what it received; `cid` is the relay's id for it. */
 async function connect(
   agents: RouteAgent[],
@@ -120,17 +135,10 @@ async function connect(
   routeAgents = agents;
   relaySettings = settings;
   const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/chat`);
-  const received: string[] = [];
-  ws.on('message', (data, isBinary) => received.push(isBinary ? `binary:${Buffer.from(data as Buffer).toString('hex')}` : data.toString()));
+  const next = inbox(ws);
   const closed = once(ws, 'close').then(([code, reason]) => [code as number, String(reason)] as [number, string]);
   await once(ws, 'open');
   const cid = `ws-${nextCid}`;
-  const next = async () => {
-    await waitFor(() => received.length > 0 || ws.readyState === WebSocket.CLOSED);
-    const value = received.shift();
-    assert.ok(value !== undefined, 'connection closed before a message came');
-    return value;
-  };
   return { ws, cid, next, closed };
 }
 
@@ -304,6 +312,40 @@ describe('WebSocket relay through a real agent process', () => {
     } finally {
       plain.close();
       await refusing.close();
+    }
+  });
+});
+
+describe('WebSocket through the HTTP engine (engine.upgrade)', () => {
+  test('request headers go through the agent first (its header op reaches the upstream handshake), then frames', async () => {
+    const agents = [routeAgent('ws-guard', { events: ['request_headers', 'websocket_frame'] })];
+    const engine = createHttpEngine({ pool, route: { id: 'engine-chat', agents, upstream } });
+    const server = createServer();
+    server.on('upgrade', (req, socket, head) => engine.upgrade(req, socket, head));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const checkedBefore = upstreamChecked.length;
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`);
+      const next = inbox(ws);
+      await once(ws, 'open');
+      assert.deepEqual(upstreamChecked.slice(checkedBefore), ['yes']);
+      ws.send('via engine: drop');
+      ws.send('via engine');
+      assert.equal(await next(), 'echo:via engine');
+      assert.ok(!upstreamGot.includes('via engine: drop'));
+      ws.send('via engine: close');
+      assert.deepEqual((await once(ws, 'close')).map(String), ['4001', 'closed by agent']);
+
+      const blocked = new WebSocket(`ws://127.0.0.1:${port}/blocked`);
+      blocked.on('error', () => {}); // terminate() before the upgrade reports one
+      const [, res] = (await once(blocked, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(res.statusCode, 403);
+      blocked.terminate();
+      assert.equal(upstreamChecked.length, checkedBefore + 1);
+    } finally {
+      server.close();
     }
   });
 });
