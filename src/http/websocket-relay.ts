@@ -95,7 +95,28 @@ export interface WebSocketRelayResult {
  *   `ctx.done` is called exactly once, when the connection ends (null for a close by a peer, else why).
  */
 export function relayWebSocket(ctx: WebSocketRelayContext): void {
+  // Anything but a WebSocket handshake (h2c, a bad key) is refused before the upstream is dialled.
+  if (!isWebSocketHandshake(ctx.req)) {
+    answer(ctx.socket, '400 Bad Request');
+    ctx.done('not a websocket upgrade');
+    ctx.onEnd?.({ endedBy: 'client', code: null, reason: 'not a websocket upgrade', frames: emptyCounts() });
+    return;
+  }
   new WebSocketRelay(ctx);
+}
+
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key'];
+  return (
+    req.method === 'GET' &&
+    req.headers.upgrade?.toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim())
+  );
+}
+
+function emptyCounts(): FrameCounts {
+  return { forwardedClientToServer: 0, forwardedServerToClient: 0, dropped: 0, discarded: 0 };
 }
 
 class WebSocketRelay {
@@ -236,7 +257,7 @@ class WebSocketRelay {
           : { endedBy: source, code, reason: peerText(text) },
       );
       const other = source === 'client' ? this.upstream : this.client;
-      if (other === undefined) refuse(this.ctx.socket);
+      if (other === undefined) answer(this.ctx.socket, '502 Bad Gateway');
       else if (isSendableCloseCode(code)) other.close(code, text);
       else other.close();
     }
@@ -276,10 +297,10 @@ function toBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
-/** The client's answer when the upstream never upgraded. */
-function refuse(socket: Duplex): void {
+/** A plain HTTP answer on a socket that was never upgraded, then the socket closed. */
+function answer(socket: Duplex, status: string): void {
   if (socket.destroyed) return;
-  socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
 }
 
 /** What `done` is told: null for a close by a peer, else why the relay ended the connection. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -313,6 +313,19 @@ describe('WebSocket relay through a real agent process', () => {
       plain.close();
       await refusing.close();
     }
+  });
+  test('an upgrade that is not a WebSocket handshake (h2c) gets 400 and never reaches the upstream', async () => {
+    const connectionsBefore = upstreamChecked.length;
+    routeAgents = [];
+    relaySettings = {};
+    const req = request({ host: '127.0.0.1', port: gatewayPort, path: '/chat', headers: { connection: 'Upgrade', upgrade: 'h2c' } });
+    req.end();
+    const [res] = (await once(req, 'response')) as [{ statusCode: number; resume: () => void }];
+    res.resume();
+    assert.equal(res.statusCode, 400);
+    const cid = `ws-${nextCid}`;
+    assert.deepEqual(doneCalls.get(cid), ['not a websocket upgrade']);
+    assert.equal(upstreamChecked.length, connectionsBefore);
   });
 });
 
