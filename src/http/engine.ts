@@ -42,6 +42,13 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== null && length > 0) || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The rest of a generator whose first step was taken already. */
+async function* resumed(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done === true) return;
+  yield first.value;
+  yield* rest;
+}
+
 /** A request no route takes: 404, with no agent consulted. */
 function notFound(res: ServerResponse): RequestOutcome {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '9' }).end('Not found');
@@ -225,7 +232,17 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       } else {
         // Agents may change the length: the body goes upstream chunked.
         delete upstreamHeaders['content-length'];
-        body = Readable.from(inspectedBody(life, stages, total), { objectMode: false });
+        // The upstream hears of the request only once the agents release its first bytes (or all
+        // of it, for buffering agents): a body blocked before that never reaches it.
+        const inspected = inspectedBody(life, stages, total);
+        let first: IteratorResult<Buffer>;
+        try {
+          first = await inspected.next();
+        } catch (error) {
+          if (error instanceof StopRequest) return render(life, error.decision);
+          throw error;
+        }
+        body = Readable.from(resumed(first, inspected), { objectMode: false });
       }
     }
 

@@ -181,8 +181,11 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
     for (const phase of ['rh', 'rb', 'sh', 'sb']) {
       for (const kind of ['block', 'redirect', 'challenge', 'ratelimit']) {
         test(`${kind} in phase ${phase} is rendered`, async () => {
-          const res = await send(served.port, '/r/basic/d', { method: 'POST', body: SMALL, headers: script(`${phase}=${kind}`).headers });
+          const { tag, headers } = script(`${phase}=${kind}`);
+          const res = await send(served.port, '/r/basic/d', { method: 'POST', body: SMALL, headers });
           assertDecision(kind, res);
+          // Stopped in a request phase (a buffered body): the upstream never heard of it.
+          assert.equal(rig.seenByUpstream.has(tag), phase === 'sh' || phase === 'sb');
         });
       }
     }
