@@ -42,6 +42,13 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== null && length > 0) || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The rest of a generator whose first step was taken already. */
+async function* resumed(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done === true) return;
+  yield first.value;
+  yield* rest;
+}
+
 /** A request no route takes: 404, with no agent consulted. */
 function notFound(res: ServerResponse): RequestOutcome {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '9' }).end('Not found');
@@ -151,7 +158,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
   async function responsePhase(life: RequestLife, status: number, headers: HeaderMap, body: Readable): Promise<void> {
     const { res } = life;
     const total = declaredLength(headers['content-length']);
-    const stages = stagesFor(life, 'response', total);
+    // HEAD answers and 1xx/204/304 carry no body: their content-length describes another response.
+    const bodyless = life.req.method === 'HEAD' || status < 200 || status === 204 || status === 304;
+    const stages = bodyless ? [] : stagesFor(life, 'response', total);
     if (stages.length === 0) {
       res.writeHead(status, nodeHeadersOf(headers));
       for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -198,6 +207,8 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
 
   async function run(life: RequestLife): Promise<void> {
     const { req, route } = life;
+    // Origin form only: an absolute-form target (a forward-proxy request) has no upstream path here.
+    if (!(req.url ?? '/').startsWith('/')) return render(life, { type: 'block', status: 400, body: 'Bad request target', headers: null });
     const clientHeaders = headerMapOf(req.headers);
     const phase = await requestHeadersPhase(life, clientHeaders);
     if (!('request' in phase)) return render(life, phase);
@@ -221,7 +232,17 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       } else {
         // Agents may change the length: the body goes upstream chunked.
         delete upstreamHeaders['content-length'];
-        body = Readable.from(inspectedBody(life, stages, total), { objectMode: false });
+        // The upstream hears of the request only once the agents release its first bytes (or all
+        // of it, for buffering agents): a body blocked before that never reaches it.
+        const inspected = inspectedBody(life, stages, total);
+        let first: IteratorResult<Buffer>;
+        try {
+          first = await inspected.next();
+        } catch (error) {
+          if (error instanceof StopRequest) return render(life, error.decision);
+          throw error;
+        }
+        body = Readable.from(resumed(first, inspected), { objectMode: false });
       }
     }
 

@@ -10,7 +10,7 @@ import { AgentPool } from '../../../src/pool/agent-pool.js';
 import type { EventKind } from '../../../src/protocol/types.js';
 import { createUpstream, type HttpUpstream } from '../../../src/http/upstream.js';
 import { routeAgent, type HttpRoute, type RouteAgent } from '../../../src/http/route.js';
-import type { HttpEngineOptions } from '../../../src/http/engine-types.js';
+import type { EnginePool, HttpEngineOptions } from '../../../src/http/engine-types.js';
 import { socketPath } from '../../support/tmp.js';
 import type { AgentRecord } from './script-agent.js';
 
@@ -29,8 +29,10 @@ export interface Echo {
 }
 
 /** The upstream: `/text/<size>[?chunked]` answers `size` bytes of text; anything else echoes the request. */
-function upstreamServer(): http.Server {
+function upstreamServer(seen: Set<string>): http.Server {
   return http.createServer((req, res) => {
+    const tag = req.headers['x-test-id'];
+    if (typeof tag === 'string' && seen.size < 10_000) seen.add(tag);
     const text = /^\/r\/[^/]+\/text\/(\d+)/.exec(req.url ?? '');
     if (text) {
       const size = Number(text[1]);
@@ -72,7 +74,12 @@ export interface HttpRig {
   upstream: HttpUpstream;
   /** The record agent `agent` sends at request_complete for the request tagged `testId`. */
   record(agent: string, testId: string): Promise<AgentRecord>;
-  /** Resolves when the agent holds an event of `testId` unanswered (a `hang` action). */
+  /** The x-test-id of every request the upstream received. */
+  seenByUpstream: Set<string>;
+  /** How many times the engine called endRequest for `cid`. */
+  endRequests(cid: string): number;
+  /** Resolves at the first endRequest for `cid`. */
+  ended(cid: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,7 +103,8 @@ export async function startRig(): Promise<HttpRig> {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
   });
 
-  const server = upstreamServer();
+  const seenByUpstream = new Set<string>();
+  const server = upstreamServer(seenByUpstream);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const upstream = createUpstream({ id: 'echo', target: `127.0.0.1:${(server.address() as AddressInfo).port}`, connections: 8 });
@@ -120,10 +128,34 @@ export async function startRig(): Promise<HttpRig> {
     topen: [a({ ...short, failureMode: 'open' })],
     small: [a({ maxRequestBodyBytes: 1_000, maxResponseBodyBytes: 1_000 })],
     smallopen: [a({ maxRequestBodyBytes: 1_000, maxResponseBodyBytes: 1_000, failureMode: 'open' })],
+    chain: [
+      a({ events: ['request_headers', 'request_body_chunk', 'request_complete'] }),
+      routeAgent('b', { events: ['request_headers', 'request_body_chunk'], failureMode: 'closed', requestBodyMode: mode('stream') }),
+    ],
   };
   const table = new Map<string, HttpRoute>(Object.entries(routes).map(([id, agents]) => [id, { id, agents, upstream }]));
+  // Nothing listens on port 1 of loopback: connections are refused.
+  const down = createUpstream({ id: 'down', target: '127.0.0.1:1' });
+  table.set('down', { id: 'down', agents: [a()], upstream: down });
+
+  // endRequest calls per correlation id, and who waits for one.
+  const ends = new Map<string, number>();
+  const endWaiters = new Map<string, () => void>();
+  const counted: EnginePool = {
+    sendRequestHeaders: pool.sendRequestHeaders.bind(pool),
+    sendRequestBodyChunk: pool.sendRequestBodyChunk.bind(pool),
+    sendResponseHeaders: pool.sendResponseHeaders.bind(pool),
+    sendResponseBodyChunk: pool.sendResponseBodyChunk.bind(pool),
+    sendRequestComplete: pool.sendRequestComplete.bind(pool),
+    sendWebSocketFrame: pool.sendWebSocketFrame.bind(pool),
+    endRequest(cid) {
+      ends.set(cid, (ends.get(cid) ?? 0) + 1);
+      endWaiters.get(cid)?.();
+      pool.endRequest(cid);
+    },
+  };
   const engineOptions: HttpEngineOptions = {
-    pool,
+    pool: counted,
     route: (req) => table.get(/^\/r\/([^/]+)\//.exec(req.url ?? '')?.[1] ?? ''),
     log: () => {},
   };
@@ -132,6 +164,18 @@ export async function startRig(): Promise<HttpRig> {
     pool,
     engineOptions,
     upstream,
+    seenByUpstream,
+    endRequests: (cid) => ends.get(cid) ?? 0,
+    ended(cid) {
+      if (ends.has(cid)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no endRequest for ${cid}`)), 10_000);
+        endWaiters.set(cid, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     record(agent, testId) {
       const key = `${agent}/${testId}`;
       const ready = records.get(key);
@@ -147,6 +191,7 @@ export async function startRig(): Promise<HttpRig> {
     async close() {
       await pool.close();
       await upstream.close();
+      await down.close();
       server.close();
       child.disconnect();
       await once(child, 'exit');
