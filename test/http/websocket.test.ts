@@ -237,6 +237,22 @@ describe('WebSocket relay through a real agent process', () => {
     assert.equal(framesOf(cid).length, 1);
   });
 
+  test('a chain of agents is asked one after another and stops at the first non-allow', async () => {
+    const guard = routeAgent('ws-guard', { events: ['websocket_frame'] });
+    const { ws, cid, next } = await connect([guard, guard]);
+    ws.send('drop at the first');
+    ws.send('second: drop at the second');
+    ws.send('hello');
+    assert.equal(await next(), 'echo:hello');
+    const asked = (text: string) => framesOf(cid).filter((f) => f.text === text).length;
+    assert.equal(asked('drop at the first'), 1);
+    assert.equal(asked('second: drop at the second'), 2);
+    assert.equal(asked('hello'), 2);
+    assert.equal(asked('echo:hello'), 2);
+    ws.close();
+    assert.equal((await resultOf(cid)).frames.dropped, 2);
+  });
+
   test('pings and pongs go through the agent too, both ways', async () => {
     const { ws, cid } = await connect([routeAgent('ws-guard', { events: ['websocket_frame'] })]);
     const pong = once(ws, 'pong');
