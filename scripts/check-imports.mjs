@@ -25,13 +25,14 @@ export const LAYERS = [
   ['pool', ['connection', 'contract', 'metrics', 'transport', 'protocol', 'package'], 'AgentPool, router, pickers, breaker, worker hosts'],
   ['agent', ['transport', 'protocol', 'package'], 'agent SDK: AgentServer, ReverseConnector, handlers'],
   ['config', ['pool', 'transport', 'protocol'], 'KDL configuration to AgentPool options'],
-  ['demo', ['pool', 'protocol'], 'the demo gateway'],
+  ['http', ['pool', 'protocol'], 'HTTP lifecycle engine on node:http and undici, its adapters'],
+  ['demo', ['http', 'pool', 'protocol'], 'the demo gateway'],
   ['workers', ['connection', 'agent', 'contract', 'protocol'], 'worker thread entry points'],
   ['bench', [], 'benchmarks (not checked here; only the CLI reaches them)'],
-  ['cli', ['bench', 'demo', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
+  ['cli', ['bench', 'demo', 'http', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
   [
     'index',
-    ['config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
+    ['http', 'config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
     'public API: the package root and its subpath entries (re-exports only)',
   ],
 ];
