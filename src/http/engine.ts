@@ -101,11 +101,14 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
     event.headers = headers;
     const agents = agentsFor(route, 'request_headers');
-    const outcomes = await Promise.all(
-      agents.map((agent) => callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs)))),
+    const calls = agents.map((agent) =>
+      callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
     );
+    // Read in configured order: a non-allow returns at once, and the later calls' outcomes are moot.
+    for (const call of calls) call.catch(() => {});
     const ops = { request: [] as HeaderOp[], response: [] as HeaderOp[] };
-    for (const [i, outcome] of outcomes.entries()) {
+    for (const [i, call] of calls.entries()) {
+      const outcome = await call;
       if (outcome.kind === 'failed') return outcome.decision;
       if (outcome.kind === 'skipped') {
         log('warn', `${cid}: agent ${agents[i]?.id}: ${outcome.error.code} on request headers, skipped (fail-open)`);
