@@ -86,6 +86,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       head,
       upstream: route.upstream,
       upstreamHeaders: nodeHeadersOf(applyHeaderOps(forwarded, ops)),
+      log: deps.log,
       done,
     });
   } catch (error) {
