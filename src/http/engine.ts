@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
 import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
-import { agentsFor, type HttpRoute } from './route.js';
+import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
 import { RequestLife } from './request-life.js';
 import { requestHeadersEvent } from './request-event.js';
 import { renderDecision } from './render-decision.js';
@@ -105,17 +105,24 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
     );
     // Read in configured order: a non-allow returns at once, and the later calls' outcomes are moot.
-    for (const call of calls) call.catch(() => {});
+    const settled = new Set<number>();
+    calls.forEach((call, i) => void call.then(() => settled.add(i)).catch(() => {}));
+    const stop = (at: number, decision: Decision): Decision => {
+      for (let j = at + 1; j < agents.length; j++) {
+        if (!settled.has(j)) life.pool.cancelRequest((agents[j] as RouteAgent).id, cid, 'blocked_by_agent');
+      }
+      return decision;
+    };
     const ops = { request: [] as HeaderOp[], response: [] as HeaderOp[] };
     for (const [i, call] of calls.entries()) {
       const outcome = await call;
-      if (outcome.kind === 'failed') return outcome.decision;
+      if (outcome.kind === 'failed') return stop(i, outcome.decision);
       if (outcome.kind === 'skipped') {
         log('warn', `${cid}: agent ${agents[i]?.id}: ${outcome.error.code} on request headers, skipped (fail-open)`);
         continue;
       }
       const reply = outcome.response;
-      if (reply.decision.type !== 'allow') return reply.decision;
+      if (reply.decision.type !== 'allow') return stop(i, reply.decision);
       ops.request.push(...reply.requestHeaders);
       ops.response.push(...reply.responseHeaders);
     }

@@ -148,6 +148,7 @@ export async function startRig(): Promise<HttpRig> {
     sendResponseBodyChunk: pool.sendResponseBodyChunk.bind(pool),
     sendRequestComplete: pool.sendRequestComplete.bind(pool),
     sendWebSocketFrame: pool.sendWebSocketFrame.bind(pool),
+    cancelRequest: pool.cancelRequest.bind(pool),
     endRequest(cid) {
       ends.set(cid, (ends.get(cid) ?? 0) + 1);
       endWaiters.get(cid)?.();
