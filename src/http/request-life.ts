@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SendOptions } from '../pool/agent-pool.js';
+import type { Decision } from '../protocol/types.js';
 import type { EnginePool, RequestOutcome, EngineLog } from './engine-types.js';
 import type { HttpRoute } from './route.js';
 import { agentsFor } from './route.js';
@@ -14,6 +15,8 @@ export class RequestLife {
   private readonly abort = new AbortController();
   requestBodySize = 0;
   responseBodySize = 0;
+  /** An agent's stop on the request body, once one came. */
+  stopped: Decision | null = null;
   /** Why the request did not complete normally; null when it did. */
   error: string | null = null;
   private ended = false;

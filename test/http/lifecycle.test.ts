@@ -267,6 +267,16 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assertDecision('block', res);
     });
 
+    test('an upstream that answers before the body ends: the agents’ late block still wins', async () => {
+      const res = await send(served.port, '/r/stream/early', {
+        method: 'POST',
+        body: BIG,
+        headers: script('rb=insist').headers,
+        piece: 16_384,
+      });
+      assertDecision('block', res);
+    });
+
     for (const phase of ['rh', 'rb', 'sh', 'sb']) {
       test(`an agent timing out in phase ${phase}: 504 when fail-closed, passed when fail-open`, async () => {
         const closed = await send(served.port, '/r/tclosed/t', { method: 'POST', body: SMALL, headers: script(`${phase}=hang`).headers });
