@@ -54,9 +54,14 @@ function hasRequestBody(req: IncomingMessage): boolean {
 
 /** The rest of a generator whose first step was taken already. */
 async function* resumed(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.done === true) return;
-  yield first.value;
-  yield* rest;
+  try {
+    if (first.done === true) return;
+    yield first.value;
+    yield* rest;
+  } finally {
+    // Left after the first piece: `rest` must still run its own end (it reports the verdict).
+    await rest.return(undefined);
+  }
 }
 
 /** A request no route takes: 404, with no agent consulted. */
