@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
 import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
@@ -308,7 +309,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       const stop = error instanceof StopRequest ? error : (error as { cause?: unknown }).cause;
       if (stop instanceof StopRequest) return render(life, stop.decision);
       if (isAbort(error) || life.disconnected) return;
-      life.error = `upstream: ${(error as Error).message}`;
+      life.error = `upstream: ${peerText((error as Error).message)}`;
       return render(life, upstreamFailure(error, route.upstream.id, log));
     }
 
@@ -342,7 +343,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
         if (life.stopped !== null && !res.headersSent) render(life, life.stopped);
         else if (!isAbort(error) && !life.disconnected) {
           life.error = (error as Error).message;
-          log('error', `${life.cid}: ${(error as Error).message}`);
+          log('error', `${life.cid}: ${peerText((error as Error).message)}`);
           if (!res.headersSent) render(life, { type: 'block', status: 502, body: 'Bad gateway', headers: null });
           else res.destroy();
         }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SendOptions } from '../pool/agent-pool.js';
 import type { Decision } from '../protocol/types.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { EnginePool, RequestOutcome, EngineLog } from './engine-types.js';
 import type { HttpRoute } from './route.js';
 import { agentsFor } from './route.js';
@@ -92,7 +93,7 @@ export class RequestLife {
     // Not tied to the request's signal: a disconnected client's request still completes for the agents.
     const calls = agentsFor(this.route, 'request_complete').map((agent) =>
       this.pool.sendRequestComplete(agent.id, this.cid, event, { timeoutMs: agent.timeoutMs }).catch((error: unknown) => {
-        this.log('warn', `agent ${agent.id}: request_complete failed: ${(error as Error).message}`);
+        this.log('warn', `agent ${agent.id}: request_complete failed: ${peerText((error as Error).message)}`);
       }),
     );
     await Promise.all(calls);
