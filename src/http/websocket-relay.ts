@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { peerText } from '../protocol/peer-text.js';
 import type { WebSocketFrameEvent, WebSocketOpcode } from '../protocol/types.js';
-import type { EnginePool } from './engine-types.js';
+import type { EngineLog, EnginePool } from './engine-types.js';
 import type { HttpRoute, RouteAgent } from './route.js';
 import type { HttpUpstream } from './upstream.js';
 import { closeCodeOfFrameError, isSendableCloseCode } from './websocket-close.js';
@@ -43,6 +43,8 @@ export interface WebSocketRelayContext {
    * x-forwarded-* applied; the relay sets `upgrade` and `connection` itself.
    */
   upstreamHeaders: OutgoingHttpHeaders;
+  /** The engine's log (peer text must be escaped before it goes in). */
+  log: EngineLog;
   /** Call exactly once when the relay is over (sends nothing; ends the request in the pool). */
   done: (error?: string | null) => void;
   /** Largest message accepted from either side, in bytes (default 1 MiB); a larger one closes that leg with 1009. */
@@ -257,8 +259,10 @@ class WebSocketRelay {
           : { endedBy: source, code, reason: peerText(text) },
       );
       const other = source === 'client' ? this.upstream : this.client;
-      if (other === undefined) answer(this.ctx.socket, '502 Bad Gateway');
-      else if (isSendableCloseCode(code)) other.close(code, text);
+      if (other === undefined) {
+        this.ctx.log('warn', `route ${peerText(this.ctx.route.id)}: the upstream refused the WebSocket handshake`);
+        answer(this.ctx.socket, '502 Bad Gateway');
+      } else if (isSendableCloseCode(code)) other.close(code, text);
       else other.close();
     }
     if (this.client === undefined || this.openLegs === 0) this.finish();

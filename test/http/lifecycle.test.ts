@@ -176,6 +176,12 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assert.equal(both.headers['x-resp-b'], '1');
       assertDecision('redirect', await send(served.port, '/r/two/x', { headers: script('rh=redirect', 'rh=block').headers }));
       assertDecision('block', await send(served.port, '/r/two/x', { headers: script('rh=ops', 'rh=block').headers }));
+      // The first agent blocks while the second still holds its call: that call is cancelled.
+      const { tag, headers } = script('rh=block', 'rh=hang');
+      const held = rig.record('b', `${tag}#hang`);
+      assertDecision('block', await send(served.port, '/r/two/x', { headers }));
+      await held;
+      assert.deepEqual((await rig.record('b', `${tag}#cancel`)).cancels, ['blocked_by_agent']);
     });
 
     for (const phase of ['rh', 'rb', 'sh', 'sb']) {
@@ -261,6 +267,16 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assertDecision('block', res);
     });
 
+    test('an upstream that answers before the body ends: the agents’ late block still wins', async () => {
+      const res = await send(served.port, '/r/stream/early', {
+        method: 'POST',
+        body: BIG,
+        headers: script('rb=insist').headers,
+        piece: 16_384,
+      });
+      assertDecision('block', res);
+    });
+
     for (const phase of ['rh', 'rb', 'sh', 'sb']) {
       test(`an agent timing out in phase ${phase}: 504 when fail-closed, passed when fail-open`, async () => {
         const closed = await send(served.port, '/r/tclosed/t', { method: 'POST', body: SMALL, headers: script(`${phase}=hang`).headers });
@@ -287,12 +303,16 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assert.equal(head.body.length, 0);
     });
 
-    test('a body over max-request-body-bytes: 413 when fail-closed, passed uninspected when fail-open', async () => {
+    test('a body over max-request/response-body-bytes: 413 when fail-closed, passed uninspected when fail-open', async () => {
       const body = Buffer.alloc(5_000, 'b');
       const closed = await send(served.port, '/r/small/b', { method: 'POST', body, headers: script('').headers });
       assert.equal(closed.status, 413);
       const open = await send(served.port, '/r/smallopen/b', { method: 'POST', body, headers: script('rb=upper').headers });
       assert.equal(echo(open).body, body.subarray(0, 256).toString());
+      // The same for a response body over max-response-body-bytes (spec §10.11: 413 when fail-closed).
+      assert.equal((await send(served.port, '/r/small/text/5000', { headers: script('').headers })).status, 413);
+      const passed = await send(served.port, '/r/smallopen/text/5000', { headers: script('sb=upper').headers });
+      assert.equal(passed.body.toString(), Buffer.alloc(5000, 'abcdefghij').toString());
     });
 
     test('a client disconnecting mid-body cancels the agent call with ClientDisconnect', async () => {
@@ -309,8 +329,8 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       req.write(Buffer.alloc(1_000, 'g'));
       await rig.record('a', `${tag}#hang`);
       req.destroy();
+      assert.deepEqual((await rig.record('a', `${tag}#cancel`)).cancels, ['client_disconnect']);
       const record = await rig.record('a', tag);
-      assert.deepEqual(record.cancels, ['client_disconnect']);
       assert.equal(record.complete?.error, 'client_disconnect');
       await rig.ended(record.cid);
       assert.equal(rig.endRequests(record.cid), 1);

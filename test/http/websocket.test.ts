@@ -47,6 +47,7 @@ let relaySettings: { maxFrameBytes?: number; maxQueuedFrames?: number; upstream?
 const doneCalls = new Map<string, (string | null | undefined)[]>();
 const results = new Map<string, WebSocketRelayResult>();
 let nextCid = 0;
+const relayLog: string[] = [];
 
 before(async () => {
   const path = socketPath('ws-agent');
@@ -92,6 +93,7 @@ before(async () => {
       socket,
       head,
       upstream: target,
+      log: (level, message) => relayLog.push(`${level}: ${message}`),
       ...limits,
       upstreamHeaders: { host: req.headers.host },
       done: (error) => {
@@ -325,6 +327,10 @@ describe('WebSocket relay through a real agent process', () => {
       const cid = `ws-${nextCid}`;
       assert.equal((await resultOf(cid)).endedBy, 'upstream-refused');
       assert.deepEqual(doneCalls.get(cid), ['upstream: websocket handshake failed']);
+      assert.ok(
+        relayLog.some((line) => line.startsWith('warn: ') && line.includes('refused the WebSocket handshake')),
+        relayLog.join('\n'),
+      );
     } finally {
       plain.close();
       await refusing.close();
