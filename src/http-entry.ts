@@ -9,4 +9,10 @@ export { renderDecision, challengeBody, challengeStatus, type ChallengeFormat, t
 export { createHttpHandler } from './http/node-handler.js';
 export { zapMiddleware, type NextFunction } from './http/express-middleware.js';
 export { zapFastify, type FastifyLike } from './http/fastify-plugin.js';
-export type { WebSocketRelayContext } from './http/websocket-relay.js';
+export {
+  relayWebSocket,
+  type WebSocketRelayContext,
+  type WebSocketRelayResult,
+  type WebSocketEndedBy,
+  type FrameCounts,
+} from './http/websocket-relay.js';
