@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { bodyChunk, bodyChunkWire, chunkCount, KIB, MIB } from '../bench/body-chunks.js';
 import { runOpenLoop } from '../bench/open-loop-driver.js';
+import { bandOf, rssTrend, trendVerdict } from '../bench/rss-trend.js';
 import { createMemoryScenario } from '../bench/scenarios/memory.js';
 import { agentSteps } from '../bench/scenarios/scale.js';
 import { inflightLevels } from '../bench/scenarios/uds.js';
 import type { BenchRow } from '../bench/scenario.js';
 import { lineChartSvg, niceStep } from '../bench/svg-plot.js';
+import { fitLine } from '../bench/trend.js';
 import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { defaultWorkerCount } from '../src/pool/pool-config.js';
@@ -152,6 +154,28 @@ describe('zap bench scenarios', () => {
     assert.match(svg, /<\/svg>\n$/);
   });
 
+  test('trend: least-squares slope and its standard error; the raw band judges the pool', () => {
+    const xs = [0, 1, 2, 3, 4, 5];
+    const exact = fitLine(xs, [3, 5, 7, 9, 11, 13]);
+    assert.deepEqual([exact.slope, exact.intercept, exact.slopeStdErr, exact.meanY, exact.minY, exact.maxY], [2, 3, 0, 8, 3, 13]);
+    const noisy = fitLine(xs, [10, 12, 10, 12, 10, 12]);
+    assert.ok(Math.abs(noisy.slope - 3 / 17.5) < 1e-12 && noisy.slopeStdErr > noisy.slope, JSON.stringify(noisy));
+    assert.ok(Number.isNaN(fitLine([1, 1], [1, 2]).slope));
+    const samples = (rss: (i: number) => number) =>
+      Array.from({ length: 12 }, (_, i) => ({ completed: i * 100_000, rss: rss(i), heapUsed: 20e6, heapTotal: 30e6, external: 1e6 }));
+    const raw = rssTrend(samples((i) => 100e6 + (i % 2) * 4e6));
+    const band = bandOf(raw);
+    assert.ok(band.low < raw.rssPctPer1M && raw.rssPctPer1M < band.high);
+    assert.equal(raw.requests, 1_100_000);
+    assert.equal(trendVerdict(rssTrend(samples(() => 100e6)), band), 'ok: in raw band');
+    // 1 MB per 100K requests on 100 MB: +10 % per 1M, +11 % over 1.1M requests.
+    const leak = rssTrend(samples((i) => 100e6 + i * 1e6));
+    assert.ok(Math.abs(leak.rssPctPer1M - 10 / 1.055) < 0.01, String(leak.rssPctPer1M));
+    assert.equal(trendVerdict(leak, band), 'grows: above raw band');
+    assert.equal(trendVerdict(leak, undefined), 'grows: >10% over run');
+    assert.equal(trendVerdict(rssTrend(samples((i) => 100e6 + i * 0.5e6)), undefined), 'ok: ≤10% over run');
+  });
+
   test('--agents must be a positive integer', async () => {
     const quiet = { out: () => {}, err: () => {} };
     await assert.rejects(runBench(['scale', '--agents', '0'], quiet), UsageError);
@@ -229,7 +253,7 @@ describe('zap bench scenarios', () => {
   });
 
   test('memory (tiny counts): drift and held rows with their figures', async () => {
-    const scenario = createMemoryScenario({ heldCounts: [300], driftTotal: 4_000, quickDriftTotal: 4_000 });
+    const scenario = createMemoryScenario({ heldCounts: [300], driftTotal: 4_000, quickDriftTotal: 4_000, driftSamples: 13 });
     const result = await scenario.run({ warmupMs: 0, durationMs: 1, inflight: 16, quick: false, log: () => {} });
     const rows = result.rows as unknown as Row[];
     assert.deepEqual(
@@ -244,8 +268,13 @@ describe('zap bench scenarios', () => {
         assert.ok(Number.isFinite(extra['heap B/req']), row.name);
       } else {
         assert.equal(row.requests, 3_600, 'the 10 % warm-up is not counted');
-        assert.ok((extra['RSS warm MiB'] as number) > 0 && (extra['RSS end MiB'] as number) > 0, row.name);
-        assert.ok(Number.isFinite(extra['RSS drift %']), row.name);
+        assert.equal(extra['samples'], 13, row.name);
+        assert.ok((extra['RSS mean MiB'] as number) > 0, row.name);
+        assert.match(String(extra['RSS min–max MiB']), /^\d+\.\d–\d+\.\d$/, row.name);
+        for (const key of ['RSS KiB/100K', 'RSS %/1M', 'heap %/1M']) assert.ok(Number.isFinite(extra[key]), `${row.name} ${key}`);
+        assert.ok((extra['±2SE %/1M'] as number) >= 0, row.name);
+        assert.match(String(extra['raw band %/1M']), /^-?\d+\.\d\d…-?\d+\.\d\d$/, row.name);
+        assert.match(String(extra['verdict']), /^(ok: in raw band|ok: ≤10% over run|grows: above raw band)$/, row.name);
       }
     }
   });
