@@ -2,6 +2,7 @@
 // (as the pool decodes it), in the format the main thread asked for (workerData.mode). Each batch
 // in gives one batch out at once, as the connection host does when nothing else is pending.
 import { parentPort, workerData } from 'node:worker_threads';
+import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
 import { ResultBatchWriter } from '../src/contract/result-batch.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 import { toSparse } from '../src/contract/sparse-response.js';
@@ -9,8 +10,11 @@ import { agentResponseFromWire, agentResponseToWire } from '../src/protocol/agen
 import type { AgentResponse } from '../src/protocol/types.js';
 import { RingReader, RingWriter, type RingBuffers } from './worker-messages-ring.js';
 
-/** clone: tuples and sparse replies by structured clone; bytes: transferred batches; ring: batches through SharedArrayBuffer rings. */
-export type Mode = 'clone' | 'bytes' | 'ring';
+/**
+ * clone: tuples and sparse replies by structured clone; moved: byte batches, always transferred;
+ * bytes: byte batches, copied below COPY_BELOW_BYTES (the pool's rule); ring: byte batches through SharedArrayBuffer rings.
+ */
+export type Mode = 'clone' | 'moved' | 'bytes' | 'ring';
 
 export interface PeerData {
   mode: Mode;
@@ -42,7 +46,7 @@ function flush(): void {
   if (results.size === 0) return;
   const batch = results.take();
   if (ringOut !== undefined) ringOut.write(new Uint8Array(batch.bytes));
-  else port!.postMessage(batch.bytes, [batch.bytes]);
+  else port!.postMessage(batch.bytes, mode === 'bytes' && batch.bytes.byteLength < COPY_BELOW_BYTES ? [] : [batch.bytes]);
 }
 
 const onSends = {
@@ -61,7 +65,7 @@ port.on('message', (m: unknown) => {
   if (mode === 'clone') {
     const { s } = m as { s: Array<[number, number, string, number, number]> };
     port.postMessage({ t: 'results', r: s.map((i) => [i[0], toSparse(reply(i[2]))]) });
-  } else if (mode === 'bytes') {
+  } else if (mode === 'bytes' || mode === 'moved') {
     readSendBatch(m as ArrayBuffer, onSends);
     flush();
   }

@@ -4,8 +4,8 @@
 // and rebuilds each reply as an AgentResponse. Three formats:
 //   clone  one message per tick: send tuples + one transferred frame buffer; replies as sparse
 //          objects by structured clone, rebuilt by fromSparse (the pool's format before issue 13)
-//   bytes  one transferred ArrayBuffer per tick each way (contract/send-batch.ts, result-batch.ts;
-//          the pool's format now)
+//   moved  one transferred ArrayBuffer per tick each way (contract/send-batch.ts, result-batch.ts)
+//   bytes  the same, but a batch under COPY_BELOW_BYTES is copied instead of transferred (the pool's rule)
 //   ring   the same bytes through a SharedArrayBuffer ring per direction, Atomics.waitAsync as the
 //          doorbell (bench/worker-messages-ring.ts)
 // Printed per format: calls/s, main-thread CPU µs per call (the design's ceiling), and at K = 1 the
@@ -13,6 +13,7 @@
 // Run: npm run build && node dist/bench/worker-messages.js   (N=… K=… to change the counts)
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
 import { readResultBatch } from '../src/contract/result-batch.js';
 import { SendBatchWriter } from '../src/contract/send-batch.js';
 import { fromSparse, type SparseResponse } from '../src/contract/sparse-response.js';
@@ -79,7 +80,7 @@ async function run(mode: Mode, inflight: number, total: number): Promise<Outcome
     } else if (batch.size > 0) {
       const bytes = batch.take();
       if (ringOut !== undefined) ringOut.write(new Uint8Array(bytes));
-      else worker.postMessage(bytes, [bytes]);
+      else worker.postMessage(bytes, mode === 'bytes' && bytes.byteLength < COPY_BELOW_BYTES ? [] : [bytes]);
     }
   };
   const send = () => {
@@ -123,8 +124,9 @@ async function run(mode: Mode, inflight: number, total: number): Promise<Outcome
 }
 
 const outcomes: Outcome[] = [];
-for (const mode of ['clone', 'bytes', 'ring'] as const) outcomes.push(await run(mode, K, N));
-for (const mode of ['clone', 'bytes', 'ring'] as const) outcomes.push(await run(mode, 1, LATENCY_N));
+const MODES = ['clone', 'moved', 'bytes', 'ring'] as const;
+for (const mode of MODES) outcomes.push(await run(mode, K, N));
+for (const mode of MODES) outcomes.push(await run(mode, 1, LATENCY_N));
 console.log('format  in flight     calls/s  main CPU µs/call  p50 µs');
 for (const o of outcomes) {
   console.log(

@@ -1,7 +1,7 @@
 // The router↔host contract as it crosses a MessagePort (workers: N). Each message is defined once
 // here, and both ends send and receive only through these helpers. The per-tick hot-path messages
-// are bytes (send-batch.ts one way, result-batch.ts the other): a batch travels as a bare,
-// transferred ArrayBuffer, so nothing but the buffer itself crosses the port.
+// are bytes (send-batch.ts one way, result-batch.ts the other): a batch travels as a bare
+// ArrayBuffer (transferred when large), so nothing but the buffer itself crosses the port.
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { HostCommand, HostReport } from './host-messages.js';
 import type { RareResult, ResultBatch } from './result-batch.js';
@@ -30,20 +30,30 @@ export interface HostMessageHandlers {
 
 const NO_RARE: RareResult[] = [];
 
-/** Sends a send batch; the buffer is moved to the host thread (detached here). */
+/**
+ * Below this size a batch is copied, not transferred: moving a buffer's ownership costs more than
+ * copying a few KiB (bench/worker-messages.ts, "small batches"); above it the transfer wins.
+ */
+export const COPY_BELOW_BYTES = 8192;
+
+function transferOf(bytes: ArrayBuffer): ArrayBuffer[] {
+  return bytes.byteLength < COPY_BELOW_BYTES ? [] : [bytes];
+}
+
+/** Sends a send batch (large ones are moved to the host thread, detached here). */
 export function sendBatchToHost(worker: Worker, bytes: ArrayBuffer): void {
-  worker.postMessage(bytes, [bytes]);
+  worker.postMessage(bytes, transferOf(bytes));
 }
 
 export function sendToHost(worker: Worker, message: Exclude<ToHost, ArrayBuffer>): void {
   worker.postMessage(message);
 }
 
-/** Sends a results batch; its bytes are moved to the router thread. */
+/** Sends a results batch (large ones are moved to the router thread). */
 export function sendResultsToRouter(port: MessagePort, batch: ResultBatch): void {
   const bytes = batch.bytes;
-  if (batch.rare.length === 0) port.postMessage(bytes, [bytes]);
-  else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, [bytes]);
+  if (batch.rare.length === 0) port.postMessage(bytes, transferOf(bytes));
+  else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, transferOf(bytes));
 }
 
 export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' }>): void {
