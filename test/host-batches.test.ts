@@ -53,6 +53,10 @@ const COMPACT: Record<string, AgentResponse> = {
     requestHeaders: [{ op: 'set', name: 'x-ünïcode', value: 'naïve café — 日本語 🎉' }],
     correlationId: 'cid-é',
   }),
+  'lone surrogates kept as they are (UTF-8 would replace them)': response({
+    requestHeaders: [{ op: 'set', name: 'x-\ud800', value: 'a\udc00b' }],
+    correlationId: '\ud83d',
+  }),
   'full audit, routing metadata, needsMore, cid, processing time': response({
     routingMetadata: { upstream: 'blue', 'shard-id': '7' },
     audit: {
@@ -245,7 +249,7 @@ describe('send batch', () => {
     const w = new SendBatchWriter();
     const sends: SendItem[] = [
       [1, 3, 'c-1', frame('{"a":1}')],
-      [2, -1_000_001, 'cid-ü-日本', frame('')],
+      [2, -1_000_001, 'cid-ü-日本-\ud800', frame('')],
     ];
     const cancels: CancelItem[] = [
       [1, 'timeout', true],
@@ -264,7 +268,7 @@ describe('send batch', () => {
     assert.deepEqual(seen, [
       ['send', 1, 3, 'c-1', '{"a":1}'],
       ['cancel', 1, 'timeout', true],
-      ['send', 2, -1_000_001, 'cid-ü-日本', ''],
+      ['send', 2, -1_000_001, 'cid-ü-日本-\ud800', ''],
       ['cancel', 2, 'client_disconnect', false],
     ]);
     assert.equal(w.size, 0);

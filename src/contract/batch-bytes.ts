@@ -4,16 +4,32 @@
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
 
 const INITIAL_BYTES = 4096;
+/** A scratch buffer grown past this by one large batch is let go after it, so a burst does not pin memory. */
+const KEEP_BYTES = 1 << 20;
+
+const UTF8 = 0;
+const ASCII = 1;
+const UTF16 = 2;
+const DECODINGS = ['utf8', 'latin1', 'utf16le'] as const;
+
+/** String.prototype.isWellFormed (V8 11, Node 20), which the ES2022 lib we compile against does not declare. */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
 
 /**
  * Appends numbers and strings to one growing buffer behind a u32 item count (patched by the batch
  * writer); `take()` hands out the bytes as a fresh, transferable ArrayBuffer and starts the next batch.
  */
 export class BatchWriter {
-  private bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-  private view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  private bytes!: Buffer;
+  private view!: DataView;
   /** Bytes written so far, the count included. */
   length = 4;
+
+  constructor() {
+    this.reset(INITIAL_BYTES);
+  }
 
   u8(value: number): void {
     this.room(1);
@@ -38,12 +54,21 @@ export class BatchWriter {
     this.length += 8;
   }
 
-  /** UTF-8 bytes behind a u32 whose low bit says "ASCII only" (the reader then takes the cheaper latin1 path). */
+  /**
+   * The string's bytes behind a u32 of byte length × 4 + encoding: UTF-8, ASCII (the reader takes the
+   * cheaper latin1 path), or UTF-16LE for a string with a lone surrogate, which UTF-8 would replace.
+   */
   str(value: string): void {
     this.room(4 + value.length * 3);
-    const written = this.bytes.write(value, this.length + 4, 'utf8');
-    this.view.setUint32(this.length, written * 2 + (written === value.length ? 1 : 0), true);
-    this.length += 4 + written;
+    const at = this.length + 4;
+    let written = this.bytes.write(value, at, 'utf8');
+    let encoding = written === value.length ? ASCII : UTF8;
+    if (encoding === UTF8 && !(value as unknown as WellFormed).isWellFormed()) {
+      written = this.bytes.write(value, at, 'utf16le');
+      encoding = UTF16;
+    }
+    this.view.setUint32(this.length, written * 4 + encoding, true);
+    this.length = at + written;
   }
 
   /** Overwrites the u32 at `at` (a count known only at the end). */
@@ -62,6 +87,7 @@ export class BatchWriter {
     const out = new Uint8Array(this.length);
     out.set(this.bytes.subarray(0, this.length));
     this.length = 4;
+    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
     return out.buffer;
   }
 
@@ -70,10 +96,14 @@ export class BatchWriter {
     if (need <= this.bytes.byteLength) return;
     let size = this.bytes.byteLength * 2;
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
-    next.set(this.bytes.subarray(0, this.length));
-    this.bytes = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    const written = this.bytes.subarray(0, this.length);
+    this.reset(size);
+    this.bytes.set(written);
+  }
+
+  private reset(size: number): void {
+    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 }
 
@@ -128,11 +158,13 @@ export class BatchReader {
 
   str(): string {
     const head = this.u32();
-    const length = head >>> 1;
+    const length = head >>> 2;
+    const decoding = DECODINGS[head & 3];
+    if (decoding === undefined) throw this.corrupt('unknown string encoding');
     this.need(length);
     const start = this.offset;
     this.offset += length;
-    return this.bytes.toString((head & 1) === 1 ? 'latin1' : 'utf8', start, this.offset);
+    return this.bytes.toString(decoding, start, this.offset);
   }
 
   /** `length` bytes as a view into the batch (no copy). */
