@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { bodyChunk, bodyChunkWire, chunkCount, KIB, MIB } from '../bench/body-chunks.js';
 import { runOpenLoop } from '../bench/open-loop-driver.js';
+import { fitScalingModel, flatteningPoint, predictThroughput } from '../bench/amdahl.js';
 import { bandOf, rssTrend, trendVerdict } from '../bench/rss-trend.js';
 import { createMemoryScenario } from '../bench/scenarios/memory.js';
 import { agentSteps } from '../bench/scenarios/scale.js';
@@ -89,6 +90,10 @@ describe('zap bench scenarios', () => {
     const odd = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
     assert.equal(odd.data.length, 36 * KIB);
     assert.ok(odd.isLast);
+    // Every chunk has bytes of its own, as read from a socket (honest load).
+    const again = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
+    assert.deepEqual(again.data, odd.data);
+    assert.notEqual(again.data.buffer, odd.data.buffer);
   });
 
   test('open loop: every arrival of the window is sent or dropped; drops once maxOutstanding are open', async () => {
@@ -176,6 +181,29 @@ describe('zap bench scenarios', () => {
     assert.equal(trendVerdict(rssTrend(samples((i) => 100e6 + i * 0.5e6)), undefined), 'ok: ≤10% over run');
   });
 
+  test('Amdahl model: the lowest bound wins; the 16-core curve flattens where N/c_worker meets it', () => {
+    const inline = { mainUs: 10, workerUs: 0, restUs: 20, agentUs: 15 };
+    const offloaded = { mainUs: 4, workerUs: 12, restUs: 20, agentUs: 15 };
+    const model = fitScalingModel([
+      { workers: 0, costs: inline },
+      { workers: 1, costs: offloaded },
+      { workers: 2, costs: { ...offloaded, mainUs: 6 } },
+      { workers: 3, costs: { ...offloaded, workerUs: Number.NaN } },
+    ]);
+    assert.deepEqual(model.inline, inline);
+    assert.deepEqual(model.offloaded, { ...offloaded, mainUs: 5 });
+    // 2 cores: C/(5+12+20) = 54 054/s binds before N/c_worker = 83 333/s and 1/c_main = 200 000/s.
+    assert.deepEqual(predictThroughput(model, 1, 2), { perSec: 2e6 / 37, bound: 'cores' });
+    assert.deepEqual(predictThroughput(model, 1, 8), { perSec: 1e6 / 12, bound: 'workers' });
+    assert.equal(predictThroughput(model, 4, 2).bound, 'cores');
+    assert.equal(predictThroughput(model, 0, 2).perSec, 2e6 / 30);
+    assert.equal(predictThroughput(model, 0, 64, 2).bound, 'main thread');
+    assert.equal(predictThroughput(model, 0, 64, 1).bound, 'agents');
+    // 16 cores: C/37 µs = 432 432/s, the main thread's 200 000/s binds; 200 000 × 12 µs = 2.4 → 3 workers.
+    assert.deepEqual(flatteningPoint(model, 16), { workers: 3, perSec: 200_000, bound: 'main thread' });
+    assert.equal(flatteningPoint(fitScalingModel([{ workers: 0, costs: inline }]), 16), undefined);
+  });
+
   test('--agents must be a positive integer', async () => {
     const quiet = { out: () => {}, err: () => {} };
     await assert.rejects(runBench(['scale', '--agents', '0'], quiet), UsageError);
@@ -248,8 +276,24 @@ describe('zap bench scenarios', () => {
     const svgPath = join(dir, 'scale', 'scale.svg');
     assert.ok(existsSync(svgPath));
     const svg = readFileSync(svgPath, 'utf8');
-    assert.equal(svg.match(/<polyline /g)?.length, 4, 'two pool lines and two raw baselines');
+    assert.equal(svg.match(/<polyline /g)?.length, 7, 'two pool lines, two raw baselines, two model lines and the 16-core model');
+    assert.equal(svg.match(/stroke-dasharray="2 3"/g)?.length, 6, 'three dotted model lines and their legend entries');
     assert.match(out, /note: plot: .*scale\.svg/);
+    for (const row of rows.filter((r) => String(r['name']).startsWith('pool-'))) {
+      const extra = row['extra'] as Record<string, unknown>;
+      // Each worker brings its own thread and may start more (2 per worker on Node 20 today); workers 0 starts none.
+      const threads = extra['worker threads'] as number;
+      if (row['workers'] === 0) assert.equal(threads, 0, String(row['name']));
+      else assert.ok(threads >= (row['workers'] as number), `${String(row['name'])}: ${threads} threads`);
+      for (const key of ['worker CPU µs/req', 'other CPU µs/req', 'agent CPU µs/req']) assert.equal(typeof extra[key], 'number', key);
+      assert.ok(extra['model req/s'] === null || (extra['model req/s'] as number) > 0, String(row['name']));
+      assert.match(String(extra['model bound']), /^(main thread|workers|cores|agents)$/);
+    }
+    assert.match(out, /note: model \(bench\/amdahl\.ts\): X\(N workers, C cores\) = min\(/);
+    assert.match(
+      out,
+      /note: model, 2 agent\(s\)' costs on 16 cores with enough agents: flattens at \d+ worker\(s\), [\d,]+ calls\/s, bound by the /,
+    );
   });
 
   test('memory (tiny counts): drift and held rows with their figures', async () => {
