@@ -47,6 +47,11 @@ export class ConnectionHost {
     this.bufferSampler.unref();
   }
 
+  /** Calls sent and not yet answered or cancelled (a worker sends its results at once when this is 0). */
+  get pending(): number {
+    return this.calls.size;
+  }
+
   /** Reports the fullest outbound queue of this host when the figure changes (spec §12.1 gauge). */
   private sampleBuffers(): void {
     let percent = 0;

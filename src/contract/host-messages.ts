@@ -1,6 +1,6 @@
 // What the router and a connection host say to each other. The same shapes travel as direct
 // calls (workers: 0) or over a MessagePort (workers: N, host-port.ts), where the hot-path items
-// (sends, cancels, results) go as one message per tick: frames in one transferred buffer, replies sparse.
+// (sends, cancels, results) go as one message per tick of bytes (send-batch.ts, result-batch.ts).
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
 import type {
   AgentResponse,
@@ -16,7 +16,6 @@ import type { Endpoint } from '../transport/endpoint.js';
 import type { GrpcChannelSettings } from '../transport/grpc-settings.js';
 import type { AgentDeclaration, ReverseListenerSettings } from '../transport/reverse-listener-settings.js';
 import type { ConnectionStateName } from './connection-state.js';
-import type { SparseResponse } from './sparse-response.js';
 
 export type { AgentDeclaration, ReverseListenerSettings };
 
@@ -109,8 +108,6 @@ export type HostCommand =
 
 /** Router → host, hot path: write this framed event on that connection. */
 export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
-/** A SendItem as it crosses to a worker: the frame is `length` bytes at `offset` of the batch buffer. */
-export type PackedSendItem = [requestId: number, connectionId: number, correlationId: string, offset: number, length: number];
 
 /** Router → host: the call ended on the router side (timeout / abort); send Cancel (unless
  *  `silent`: the agent disabled cancellation) or withdraw the unsent frame. */
@@ -119,10 +116,6 @@ export type CancelItem = [requestId: number, reason: CancelReason, silent?: bool
 /** Host → router, hot path: a reply or a typed error for a request. */
 export type ResultItem =
   [requestId: number, response: AgentResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
-
-/** A ResultItem as it crosses the port from a worker: replies in sparse form (sparse-response.ts). */
-export type WorkerResult =
-  [requestId: number, response: SparseResponse] | [requestId: number, response: null, error: SerializedAgentPoolError];
 
 export interface StateReport {
   type: 'state';

@@ -1,50 +1,70 @@
 // The router↔host contract as it crosses a MessagePort (workers: N). Each message is defined once
-// here, and both ends send and receive only through these helpers. The per-tick messages ('batch'
-// one way, 'results' the other) are posted exactly as written: the helpers add no wrapping object.
+// here, and both ends send and receive only through these helpers. The per-tick hot-path messages
+// are bytes (send-batch.ts one way, result-batch.ts the other): a batch travels as a bare
+// ArrayBuffer (transferred when large), so nothing but the buffer itself crosses the port.
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { CancelItem, HostCommand, HostReport, PackedSendItem, WorkerResult } from './host-messages.js';
+import type { HostCommand, HostReport } from './host-messages.js';
+import type { RareResult, ResultBatch } from './result-batch.js';
 
-/** Router → host thread. */
-export type ToHost =
-  | { t: 'cmd'; c: HostCommand }
-  /** One per tick: every frame of the tick's sends packed in `b` (transferred, not cloned), and the cancels. */
-  | { t: 'batch'; s: PackedSendItem[]; b: ArrayBuffer; c: CancelItem[] }
-  | { t: 'terminate' };
+/** Router → host thread: a send batch (ArrayBuffer), or a command. */
+export type ToHost = ArrayBuffer | { t: 'cmd'; c: HostCommand } | { t: 'terminate' };
 
-/** Host thread → router. */
+/** Host thread → router: a results batch (a bare ArrayBuffer when nothing rare is in it), or a report. */
 export type FromHost =
-  /** One per tick: the tick's results, replies in sparse form. */
-  { t: 'results'; r: WorkerResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
+  ArrayBuffer | { t: 'results'; b: ArrayBuffer; x: RareResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface RouterMessageHandlers {
   command(command: HostCommand): void;
-  batch(sends: PackedSendItem[], bytes: ArrayBuffer, cancels: CancelItem[]): void;
+  /** A send batch (send-batch.ts). */
+  batch(bytes: ArrayBuffer): void;
   /** Close every connection, then answer 'terminated'. */
   terminate(): void;
 }
 
 export interface HostMessageHandlers {
-  results(results: WorkerResult[]): void;
+  results(batch: ResultBatch): void;
   report(report: HostReport): void;
   /** The host closed its connections after 'terminate'. */
   terminated(): void;
 }
 
-/** `transfer`: the batch's ArrayBuffer, moved to the host thread. */
-export function sendToHost(worker: Worker, message: ToHost, transfer?: readonly ArrayBuffer[]): void {
-  worker.postMessage(message, transfer);
+const NO_RARE: RareResult[] = [];
+
+/**
+ * Below this size a batch is copied, not transferred: moving a buffer's ownership costs more than
+ * copying a few KiB (bench/worker-messages.ts, "small batches"); above it the transfer wins.
+ */
+export const COPY_BELOW_BYTES = 8192;
+
+function transferOf(bytes: ArrayBuffer): ArrayBuffer[] {
+  return bytes.byteLength < COPY_BELOW_BYTES ? [] : [bytes];
 }
 
-export function sendToRouter(port: MessagePort, message: FromHost): void {
+/** Sends a send batch (large ones are moved to the host thread, detached here). */
+export function sendBatchToHost(worker: Worker, bytes: ArrayBuffer): void {
+  worker.postMessage(bytes, transferOf(bytes));
+}
+
+export function sendToHost(worker: Worker, message: Exclude<ToHost, ArrayBuffer>): void {
+  worker.postMessage(message);
+}
+
+/** Sends a results batch (large ones are moved to the router thread). */
+export function sendResultsToRouter(port: MessagePort, batch: ResultBatch): void {
+  const bytes = batch.bytes;
+  if (batch.rare.length === 0) port.postMessage(bytes, transferOf(bytes));
+  else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, transferOf(bytes));
+}
+
+export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' }>): void {
   port.postMessage(message);
 }
 
 /** Host side: what the router sends. */
 export function onRouterMessage(port: MessagePort, on: RouterMessageHandlers): void {
   port.on('message', (message: ToHost) => {
+    if (message instanceof ArrayBuffer) return on.batch(message);
     switch (message.t) {
-      case 'batch':
-        return on.batch(message.s, message.b, message.c);
       case 'cmd':
         return on.command(message.c);
       case 'terminate':
@@ -56,9 +76,10 @@ export function onRouterMessage(port: MessagePort, on: RouterMessageHandlers): v
 /** Router side: what the host thread sends. */
 export function onHostMessage(worker: Worker, on: HostMessageHandlers): void {
   worker.on('message', (message: FromHost) => {
+    if (message instanceof ArrayBuffer) return on.results({ bytes: message, rare: NO_RARE });
     switch (message.t) {
       case 'results':
-        return on.results(message.r);
+        return on.results({ bytes: message.b, rare: message.x });
       case 'report':
         return on.report(message.r);
       case 'terminated':

@@ -114,9 +114,7 @@ export class HostSet {
 
   private startWorker(index: number): WorkerHost {
     return new WorkerHost(index, {
-      results: (items) => {
-        for (const item of items) this.router.onResult(item);
-      },
+      result: (item) => this.router.onResult(item),
       report: (report) => this.sink.report(index, report),
       lost: (error) => this.sink.lost(index, error),
     });

@@ -1,37 +1,40 @@
 // Router-side handle of a connection-host worker thread. Sends and cancels queued during one
-// event-loop turn travel as one message (the event bytes inside were encoded once, on the router);
-// results come back the same way. bench/worker-messages.ts measures the formats we rejected.
+// event-loop turn travel as one send batch (bytes, contract/send-batch.ts; the event bytes inside
+// were encoded once, on the router); results come back the same way (result-batch.ts). When the
+// host has nothing of ours outstanding, a send goes at once instead of waiting for the turn to end:
+// at low load that saves a turn of latency, under load the batches stay whole.
+// bench/worker-messages.ts measures the formats.
 import { Worker } from 'node:worker_threads';
-import type {
-  CancelItem,
-  HostCommand,
-  HostHandle,
-  HostReport,
-  PackedSendItem,
-  ResultItem,
-  SendItem,
-  WorkerResult,
-} from '../contract/host-messages.js';
-import { onHostMessage, sendToHost } from '../contract/host-port.js';
-import { fromSparse } from '../contract/sparse-response.js';
+import type { CancelItem, HostCommand, HostHandle, HostReport, ResultItem, SendItem } from '../contract/host-messages.js';
+import { onHostMessage, sendBatchToHost, sendToHost } from '../contract/host-port.js';
+import { readResultBatch } from '../contract/result-batch.js';
+import { SendBatchWriter } from '../contract/send-batch.js';
 import { workerSpec } from '../worker-file.js';
 
 export interface WorkerHostSink {
-  results(items: ResultItem[]): void;
+  result(item: ResultItem): void;
   report(report: HostReport): void;
-  /** The thread died (crash, terminate, uncaught error) while still in service. */
+  /** The thread died (crash, terminate, uncaught error, a corrupt batch) while still in service. */
   lost(error: Error): void;
 }
 
 export class WorkerHost implements HostHandle {
   private readonly worker: Worker;
-  private sends: SendItem[] = [];
-  private cancels: CancelItem[] = [];
+  private readonly batch = new SendBatchWriter();
   private scheduled = false;
   private ending = false;
+  /**
+   * Sends posted whose result has not come back yet (a hint for the flush, not bookkeeping: a cancel
+   * that crosses its result makes it low by one, which only makes one batch smaller).
+   */
+  private outstanding = 0;
   /** Resolves terminate()'s wait for the host's 'terminated' answer. */
   private onTerminated: (() => void) | undefined;
   private readonly flushBound = () => this.flush();
+  private readonly resultBound = (item: ResultItem) => {
+    if (this.outstanding > 0) this.outstanding--;
+    this.sink.result(item);
+  };
 
   constructor(
     readonly index: number,
@@ -40,13 +43,14 @@ export class WorkerHost implements HostHandle {
     const spec = workerSpec('connection-host');
     this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
     onHostMessage(this.worker, {
-      results: (results) => {
-        const items: ResultItem[] = new Array(results.length);
-        for (let i = 0; i < results.length; i++) {
-          const r = results[i] as WorkerResult;
-          items[i] = r[1] === null ? r : [r[0], fromSparse(r[1])];
+      results: (batch) => {
+        try {
+          readResultBatch(batch, this.resultBound);
+        } catch (err) {
+          // The bytes between our own threads are wrong: that host cannot be trusted any more.
+          this.onLost(err as Error);
+          void this.worker.terminate();
         }
-        this.sink.results(items);
       },
       report: (report) => this.sink.report(report),
       terminated: () => this.onTerminated?.(),
@@ -65,12 +69,14 @@ export class WorkerHost implements HostHandle {
   }
 
   send(item: SendItem): void {
-    this.sends.push(item);
-    this.schedule();
+    this.batch.send(item);
+    if (this.outstanding++ === 0 && !this.scheduled) this.flush();
+    else this.schedule();
   }
 
   cancel(item: CancelItem): void {
-    this.cancels.push(item);
+    if (this.outstanding > 0) this.outstanding--;
+    this.batch.cancel(item);
     this.schedule();
   }
 
@@ -103,24 +109,8 @@ export class WorkerHost implements HostHandle {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.sends.length === 0 && this.cancels.length === 0) return;
-    // The frames are views into Node's shared Buffer pool: cloning them would copy whole pool
-    // slabs. Copy just their bytes into one fresh buffer and transfer it instead.
-    const sends = this.sends;
-    let total = 0;
-    for (const item of sends) total += item[3].byteLength;
-    const bytes = new Uint8Array(total);
-    const items: PackedSendItem[] = new Array(sends.length);
-    let offset = 0;
-    for (let i = 0; i < sends.length; i++) {
-      const [requestId, connectionId, correlationId, frame] = sends[i] as SendItem;
-      bytes.set(frame, offset);
-      items[i] = [requestId, connectionId, correlationId, offset, frame.byteLength];
-      offset += frame.byteLength;
-    }
-    sendToHost(this.worker, { t: 'batch', s: items, b: bytes.buffer, c: this.cancels }, [bytes.buffer]);
-    this.sends = [];
-    this.cancels = [];
+    if (this.batch.size === 0) return;
+    sendBatchToHost(this.worker, this.batch.take());
   }
 
   private onLost(error: Error): void {

@@ -1,0 +1,188 @@
+// The byte primitives of the binary batches that cross between the router and a host thread
+// (send-batch.ts, result-batch.ts): a growable writer and a reader that checks every read against
+// the buffer's end, so that a corrupt batch throws a typed error instead of reading garbage.
+import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
+
+const INITIAL_BYTES = 4096;
+/** A scratch buffer grown past this by one large batch is let go after it, so a burst does not pin memory. */
+const KEEP_BYTES = 1 << 20;
+
+const UTF8 = 0;
+const ASCII = 1;
+const UTF16 = 2;
+const DECODINGS = ['utf8', 'latin1', 'utf16le'] as const;
+
+/** String.prototype.isWellFormed (V8 11, Node 20), which the ES2022 lib we compile against does not declare. */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
+/**
+ * Appends numbers and strings to one growing buffer behind a u32 item count (patched by the batch
+ * writer); `take()` hands out the bytes as a fresh, transferable ArrayBuffer and starts the next batch.
+ */
+export class BatchWriter {
+  private bytes!: Buffer;
+  private view!: DataView;
+  /** Bytes written so far, the count included. */
+  length = 4;
+
+  constructor() {
+    this.reset(INITIAL_BYTES);
+  }
+
+  u8(value: number): void {
+    this.room(1);
+    this.bytes[this.length++] = value;
+  }
+
+  u16(value: number): void {
+    this.room(2);
+    this.view.setUint16(this.length, value, true);
+    this.length += 2;
+  }
+
+  u32(value: number): void {
+    this.room(4);
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+
+  f64(value: number): void {
+    this.room(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  /**
+   * The string's bytes behind a u32 of byte length × 4 + encoding: UTF-8, ASCII (the reader takes the
+   * cheaper latin1 path), or UTF-16LE for a string with a lone surrogate, which UTF-8 would replace.
+   */
+  str(value: string): void {
+    this.room(4 + value.length * 3);
+    const at = this.length + 4;
+    let written = this.bytes.write(value, at, 'utf8');
+    let encoding = written === value.length ? ASCII : UTF8;
+    if (encoding === UTF8 && !(value as unknown as WellFormed).isWellFormed()) {
+      written = this.bytes.write(value, at, 'utf16le');
+      encoding = UTF16;
+    }
+    this.view.setUint32(this.length, written * 4 + encoding, true);
+    this.length = at + written;
+  }
+
+  /** Overwrites the u32 at `at` (a count known only at the end). */
+  patchU32(at: number, value: number): void {
+    this.view.setUint32(at, value, true);
+  }
+
+  raw(value: Uint8Array): void {
+    this.room(value.byteLength);
+    this.bytes.set(value, this.length);
+    this.length += value.byteLength;
+  }
+
+  /** The bytes written, copied into an exact-size ArrayBuffer (ours to transfer); the writer starts over. */
+  take(): ArrayBuffer {
+    const out = new Uint8Array(this.length);
+    out.set(this.bytes.subarray(0, this.length));
+    this.length = 4;
+    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
+    return out.buffer;
+  }
+
+  private room(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.bytes.byteLength) return;
+    let size = this.bytes.byteLength * 2;
+    while (size < need) size *= 2;
+    const written = this.bytes.subarray(0, this.length);
+    this.reset(size);
+    this.bytes.set(written);
+  }
+
+  private reset(size: number): void {
+    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  }
+}
+
+/** Reads a batch front to back; any read past the end, or a value out of its range, throws ZAP_ERROR. */
+export class BatchReader {
+  private readonly bytes: Buffer;
+  private readonly view: DataView;
+  offset = 0;
+
+  constructor(
+    readonly buffer: ArrayBuffer,
+    private readonly what: string,
+  ) {
+    this.bytes = Buffer.from(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  /** The batch's item count (its first u32); `end()` then checks that nothing follows the last item. */
+  count(): number {
+    return this.u32();
+  }
+
+  end(): void {
+    if (this.offset !== this.bytes.byteLength) throw this.corrupt(`${this.bytes.byteLength - this.offset} byte(s) after the last item`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.offset++] as number;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.offset, true);
+    this.offset += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.offset, true);
+    this.offset += 8;
+    return v;
+  }
+
+  str(): string {
+    const head = this.u32();
+    const length = head >>> 2;
+    const decoding = DECODINGS[head & 3];
+    if (decoding === undefined) throw this.corrupt('unknown string encoding');
+    this.need(length);
+    const start = this.offset;
+    this.offset += length;
+    return this.bytes.toString(decoding, start, this.offset);
+  }
+
+  /** `length` bytes as a view into the batch (no copy). */
+  view8(length: number): Buffer {
+    this.need(length);
+    const out = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return out;
+  }
+
+  /** A typed error for a value that cannot be right (unknown tag, count past the end). */
+  corrupt(why: string): AgentPoolError {
+    return zapError(ErrorCode.Error, `corrupt ${this.what} at byte ${this.offset}: ${why}`);
+  }
+
+  private need(bytes: number): void {
+    if (this.offset + bytes > this.bytes.byteLength) {
+      throw this.corrupt(`${bytes} byte(s) wanted, ${this.bytes.byteLength - this.offset} left`);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Router → host sends and cancels of one tick as bytes (workers: N), in the order the router made
+// them. The frames were encoded once on the router; their bytes are copied once into the batch, and
+// the host writes views of the batch to its sockets. Nothing in a send batch is cloned.
+import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
+import { BatchReader, BatchWriter } from './batch-bytes.js';
+import type { CancelItem, SendItem } from './host-messages.js';
+
+const SEND = 1;
+const CANCEL = 2;
+
+/** Router side: collects sends and cancels until `take()`. */
+export class SendBatchWriter {
+  private readonly out = new BatchWriter();
+  private items = 0;
+
+  get size(): number {
+    return this.items;
+  }
+
+  send(item: SendItem): void {
+    const o = this.out;
+    this.items++;
+    o.u8(SEND);
+    o.f64(item[0]);
+    o.f64(item[1]);
+    o.str(item[2]);
+    o.u32(item[3].byteLength);
+    o.raw(item[3]);
+  }
+
+  cancel(item: CancelItem): void {
+    const o = this.out;
+    this.items++;
+    o.u8(CANCEL);
+    o.f64(item[0]);
+    o.u8(CANCEL_REASONS.indexOf(item[1]));
+    o.u8(item[2] === true ? 1 : 0);
+  }
+
+  /** The batch as a fresh ArrayBuffer, to transfer: its item count, then the items. */
+  take(): ArrayBuffer {
+    this.out.patchU32(0, this.items);
+    this.items = 0;
+    return this.out.take();
+  }
+}
+
+export interface SendBatchHandlers {
+  /** The frame is a view into the batch. */
+  send(item: SendItem): void;
+  cancel(item: CancelItem): void;
+}
+
+/** Host side: hands on each item of `bytes` in order. A corrupt batch throws ZAP_ERROR after the items before the damage. */
+export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
+  const r = new BatchReader(bytes, 'send batch');
+  for (let n = r.count(); n > 0; n--) {
+    const tag = r.u8();
+    const requestId = r.f64();
+    if (tag === SEND) {
+      const connectionId = r.f64();
+      const correlationId = r.str();
+      on.send([requestId, connectionId, correlationId, r.view8(r.u32())]);
+    } else if (tag === CANCEL) {
+      const reason: CancelReason | undefined = CANCEL_REASONS[r.u8()];
+      if (reason === undefined) throw r.corrupt('unknown cancel reason');
+      on.cancel([requestId, reason, r.u8() === 1]);
+    } else throw r.corrupt(`unknown send-batch tag ${tag}`);
+  }
+  r.end();
+}

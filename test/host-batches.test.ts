@@ -1,0 +1,302 @@
+// The binary batches between the router and a connection-host thread (src/contract/send-batch.ts,
+// result-batch.ts): every reply shape comes back equal (the common ones in the bytes, the rest by
+// the sparse fallback), order is kept, and a corrupt batch throws ZAP_ERROR instead of crashing or
+// handing on garbage.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { CancelItem, ResultItem, SendItem } from '../src/contract/host-messages.js';
+import { readResultBatch, ResultBatchWriter, type ResultBatch } from '../src/contract/result-batch.js';
+import { readSendBatch, SendBatchWriter } from '../src/contract/send-batch.js';
+import { agentResponseFromWire, agentResponseToWire } from '../src/protocol/agent-response.js';
+import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
+import type { AgentResponse } from '../src/protocol/types.js';
+
+function response(over: Partial<AgentResponse> = {}): AgentResponse {
+  return {
+    version: 2,
+    decision: { type: 'allow' },
+    requestHeaders: [],
+    responseHeaders: [],
+    routingMetadata: {},
+    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
+    needsMore: false,
+    requestBodyMutation: null,
+    responseBodyMutation: null,
+    websocketDecision: null,
+    ...over,
+  };
+}
+
+function roundTrip(items: ResultItem[]): { out: ResultItem[]; batch: ResultBatch } {
+  const w = new ResultBatchWriter();
+  for (const item of items) w.add(item);
+  assert.equal(w.size, items.length);
+  const batch = w.take();
+  assert.equal(w.size, 0);
+  const out: ResultItem[] = [];
+  readResultBatch(batch, (item) => out.push(item));
+  return { out, batch };
+}
+
+const COMPACT: Record<string, AgentResponse> = {
+  'bare allow': response(),
+  'allow with header ops both ways': response({
+    requestHeaders: [
+      { op: 'set', name: 'x-agent-echo', value: 'GET /products/42?ref=home' },
+      { op: 'add', name: 'x-multi', value: 'a' },
+      { op: 'remove', name: 'cookie' },
+    ],
+    responseHeaders: [{ op: 'set', name: 'x-frame-options', value: 'DENY' }],
+  }),
+  'non-ASCII strings': response({
+    requestHeaders: [{ op: 'set', name: 'x-ünïcode', value: 'naïve café — 日本語 🎉' }],
+    correlationId: 'cid-é',
+  }),
+  'lone surrogates kept as they are (UTF-8 would replace them)': response({
+    requestHeaders: [{ op: 'set', name: 'x-\ud800', value: 'a\udc00b' }],
+    correlationId: '\ud83d',
+  }),
+  'full audit, routing metadata, needsMore, cid, processing time': response({
+    routingMetadata: { upstream: 'blue', 'shard-id': '7' },
+    audit: {
+      tags: ['sqli', 'xss'],
+      ruleIds: ['942100'],
+      confidence: 0.875,
+      reasonCodes: ['R1'],
+      custom: { correlation_id: 'c-1', note: '' },
+    },
+    needsMore: true,
+    correlationId: 'c-1',
+    processingTimeMs: 1.25,
+  }),
+  'confidence 0 and version 0': response({ version: 0, audit: { tags: [], ruleIds: [], confidence: 0, reasonCodes: [], custom: {} } }),
+  'block with status only': response({ decision: { type: 'block', status: 403, body: null, headers: null } }),
+  'block with body and headers': response({
+    decision: { type: 'block', status: 429, body: 'slow down ✋', headers: { 'retry-after': '5', 'content-type': 'text/plain' } },
+  }),
+  'block with empty body and empty headers': response({ decision: { type: 'block', status: 0, body: '', headers: {} } }),
+};
+
+const RARE: Record<string, AgentResponse> = {
+  redirect: response({ decision: { type: 'redirect', url: 'https://example.test/login', status: 302 } }),
+  challenge: response({ decision: { type: 'challenge', challengeType: 'captcha', params: { site: 'k' } } }),
+  'request body mutation': response({ requestBodyMutation: { data: 'new body', chunkIndex: 0 } }),
+  'response body mutation': response({ responseBodyMutation: { data: null, chunkIndex: 3 } }),
+  'websocket decision': response({ websocketDecision: { type: 'close', code: 1008, reason: 'policy' } }),
+  'custom audit value that is not a string': response({
+    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: { correlation_id: 'c', score: 7, nested: { a: [1] } } },
+  }),
+  'a __proto__ key kept as an own key': response({ routingMetadata: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string> }),
+  'version beyond 16 bits': response({ version: 70_000 }),
+  'block status beyond 16 bits': response({ decision: { type: 'block', status: 100_000, body: null, headers: null } }),
+};
+
+describe('result batch', () => {
+  for (const [name, r] of Object.entries(COMPACT)) {
+    test(`compact: ${name} comes back equal, nothing cloned`, () => {
+      const { out, batch } = roundTrip([[7, r]]);
+      assert.deepEqual(out, [[7, r]]);
+      assert.equal(batch.rare.length, 0);
+    });
+  }
+
+  for (const [name, r] of Object.entries(RARE)) {
+    test(`fallback: ${name} crosses in sparse form and comes back equal`, () => {
+      const { out, batch } = roundTrip([[9, r]]);
+      assert.equal(batch.rare.length, 1);
+      assert.deepEqual(out, [[9, r]]);
+    });
+  }
+
+  test('the reply our agent SDK writes (cid in audit.custom and at the top) is compact', () => {
+    const sent = response({ requestHeaders: [{ op: 'set', name: 'x-agent-echo', value: 'GET /' }] });
+    const decoded = agentResponseFromWire(JSON.parse(JSON.stringify(agentResponseToWire(sent, 'p42'))));
+    const { out, batch } = roundTrip([[1, decoded]]);
+    assert.equal(batch.rare.length, 0);
+    assert.deepEqual(out, [[1, decoded]]);
+  });
+
+  test('replies, rare replies and errors keep their order; request ids up to 2^53 survive', () => {
+    const error = { code: ErrorCode.Timeout, message: 'late', agentId: 'waf', correlationId: 'c' };
+    const items: ResultItem[] = [
+      [1, COMPACT['bare allow'] as AgentResponse],
+      [2, null, error],
+      [Number.MAX_SAFE_INTEGER, RARE['redirect'] as AgentResponse],
+      [4, COMPACT['block with body and headers'] as AgentResponse],
+    ];
+    const { out, batch } = roundTrip(items);
+    assert.deepEqual(out, items);
+    assert.equal(batch.rare.length, 2);
+  });
+
+  test('property: any mix of compact and rare replies round-trips', () => {
+    const str = fc.string({ maxLength: 12, unit: 'grapheme' });
+    const op = fc.oneof(
+      fc.record({ op: fc.constantFrom('set' as const, 'add' as const), name: str, value: str }, { noNullPrototype: true }),
+      fc.record({ op: fc.constant('remove' as const), name: str }, { noNullPrototype: true }),
+    );
+    const map = fc.dictionary(str, str, { maxKeys: 3, noNullPrototype: true });
+    const reply = fc.record({
+      version: fc.integer({ min: 0, max: 80_000 }),
+      block: fc.option(
+        fc.record(
+          { status: fc.integer({ min: 0, max: 0xffff }), body: fc.option(str), headers: fc.option(map) },
+          { noNullPrototype: true },
+        ),
+      ),
+      requestHeaders: fc.array(op, { maxLength: 3 }),
+      responseHeaders: fc.array(op, { maxLength: 2 }),
+      routingMetadata: map,
+      tags: fc.array(str, { maxLength: 2 }),
+      confidence: fc.option(fc.double({ noNaN: true })),
+      custom: fc.dictionary(str, fc.oneof(str, fc.integer()), { maxKeys: 2, noNullPrototype: true }),
+      needsMore: fc.boolean(),
+      cid: fc.option(str),
+      pt: fc.option(fc.double({ noNaN: true })),
+      mutation: fc.option(fc.record({ data: fc.option(str), chunkIndex: fc.nat(9) }, { noNullPrototype: true })),
+    });
+    fc.assert(
+      fc.property(fc.array(reply, { maxLength: 6 }), (specs) => {
+        const items: ResultItem[] = specs.map((s, i) => {
+          const r = response({
+            version: s.version,
+            decision: s.block === null ? { type: 'allow' } : { type: 'block', ...s.block },
+            requestHeaders: s.requestHeaders,
+            responseHeaders: s.responseHeaders,
+            routingMetadata: s.routingMetadata,
+            audit: { tags: s.tags, ruleIds: [], confidence: s.confidence, reasonCodes: [], custom: s.custom },
+            needsMore: s.needsMore,
+            requestBodyMutation: s.mutation,
+          });
+          if (s.cid !== null) r.correlationId = s.cid;
+          if (s.pt !== null) r.processingTimeMs = s.pt;
+          return [i, r];
+        });
+        assert.deepEqual(roundTrip(items).out, items);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a batch cut short at any byte throws ZAP_ERROR, after handing on only whole results', () => {
+    const items: ResultItem[] = [
+      [1, COMPACT['full audit, routing metadata, needsMore, cid, processing time'] as AgentResponse],
+      [2, COMPACT['block with body and headers'] as AgentResponse],
+    ];
+    const w = new ResultBatchWriter();
+    for (const item of items) w.add(item);
+    const whole = w.take();
+    for (let cut = 1; cut < whole.bytes.byteLength; cut++) {
+      const out: ResultItem[] = [];
+      const bytes = whole.bytes.slice(0, cut);
+      assert.throws(
+        () => readResultBatch({ bytes, rare: [] }, (item) => out.push(item)),
+        (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error,
+        `cut at ${cut}`,
+      );
+      assert.ok(out.length < items.length);
+      for (const [i, item] of out.entries()) assert.deepEqual(item, items[i]);
+    }
+  });
+
+  test('an unknown tag, an unknown header op, or rare entries that do not match their marks throw ZAP_ERROR', () => {
+    const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
+    assert.throws(
+      () => readResultBatch({ bytes: new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]).buffer, rare: [] }, () => {}),
+      isZapError,
+    );
+    const w = new ResultBatchWriter();
+    w.add([1, response({ requestHeaders: [{ op: 'remove', name: 'a' }] })]);
+    const batch = w.take();
+    const bytes = new Uint8Array(batch.bytes);
+    // item count, tag, id, flags, version, header-op count, then the op byte
+    bytes[4 + 1 + 8 + 1 + 2 + 4] = 7;
+    assert.throws(() => readResultBatch(batch, () => {}), isZapError);
+    w.add([2, RARE['redirect'] as AgentResponse]);
+    assert.throws(() => readResultBatch({ bytes: w.take().bytes, rare: [] }, () => {}), isZapError);
+    w.add([3, response()]);
+    assert.throws(
+      () => readResultBatch({ bytes: w.take().bytes, rare: [{ code: ErrorCode.Timeout, message: 'x' }] }, () => {}),
+      isZapError,
+    );
+  });
+
+  test('random corruption of a batch gives results or ZAP_ERROR, never another exception', () => {
+    const w = new ResultBatchWriter();
+    w.add([1, COMPACT['allow with header ops both ways'] as AgentResponse]);
+    w.add([2, COMPACT['block with body and headers'] as AgentResponse]);
+    const whole = new Uint8Array(w.take().bytes);
+    fc.assert(
+      fc.property(fc.nat(whole.length - 1), fc.integer({ min: 0, max: 255 }), (at, value) => {
+        const bytes = whole.slice();
+        bytes[at] = value;
+        try {
+          readResultBatch({ bytes: bytes.buffer, rare: [] }, () => {});
+        } catch (err) {
+          assert.ok(err instanceof AgentPoolError && err.code === ErrorCode.Error, String(err));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('send batch', () => {
+  const frame = (text: string) => Buffer.from(text);
+
+  test('sends and cancels come back in order, frames byte-equal, reverse (negative) connection ids kept', () => {
+    const w = new SendBatchWriter();
+    const sends: SendItem[] = [
+      [1, 3, 'c-1', frame('{"a":1}')],
+      [2, -1_000_001, 'cid-ü-日本-\ud800', frame('')],
+    ];
+    const cancels: CancelItem[] = [
+      [1, 'timeout', true],
+      [2, 'client_disconnect', false],
+    ];
+    w.send(sends[0] as SendItem);
+    w.cancel(cancels[0] as CancelItem);
+    w.send(sends[1] as SendItem);
+    w.cancel(cancels[1] as CancelItem);
+    assert.equal(w.size, 4);
+    const seen: unknown[] = [];
+    readSendBatch(w.take(), {
+      send: (item) => seen.push(['send', item[0], item[1], item[2], Buffer.from(item[3]).toString()]),
+      cancel: (item) => seen.push(['cancel', ...item]),
+    });
+    assert.deepEqual(seen, [
+      ['send', 1, 3, 'c-1', '{"a":1}'],
+      ['cancel', 1, 'timeout', true],
+      ['send', 2, -1_000_001, 'cid-ü-日本-\ud800', ''],
+      ['cancel', 2, 'client_disconnect', false],
+    ]);
+    assert.equal(w.size, 0);
+  });
+
+  test('a batch larger than the writer’s first buffer grows and stays whole', () => {
+    const w = new SendBatchWriter();
+    const big = Buffer.alloc(50_000, 0x61);
+    for (let i = 0; i < 5; i++) w.send([i, 1, `c${i}`, big]);
+    let total = 0;
+    readSendBatch(w.take(), { send: (item) => (total += item[3].byteLength), cancel: () => assert.fail('no cancel') });
+    assert.equal(total, 5 * big.byteLength);
+  });
+
+  test('a batch cut short, or with an unknown tag or cancel reason, throws ZAP_ERROR', () => {
+    const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
+    const w = new SendBatchWriter();
+    w.send([1, 2, 'c', frame('{"x":true}')]);
+    w.cancel([1, 'manual']);
+    const whole = w.take();
+    for (let cut = 1; cut < whole.byteLength; cut++) {
+      assert.throws(() => readSendBatch(whole.slice(0, cut), { send: () => {}, cancel: () => {} }), isZapError, `cut at ${cut}`);
+    }
+    const badTag = new Uint8Array(whole.slice(0));
+    badTag[4] = 0;
+    assert.throws(() => readSendBatch(badTag.buffer, { send: () => {}, cancel: () => {} }), isZapError);
+    const badReason = new Uint8Array(whole.slice(0));
+    badReason[badReason.length - 2] = 200;
+    assert.throws(() => readSendBatch(badReason.buffer, { send: () => {}, cancel: () => {} }), isZapError);
+  });
+});
