@@ -35,6 +35,8 @@ export function toBenchRow(spec: RowSpec, r: ClosedLoopResult): BenchRow {
     ratioToBaseline: ratio(r.reqPerSec, (b) => b.reqPerSec),
     baseline: base === undefined ? spec.name : typeof base === 'string' ? base : base.name,
     p50VsBaseline: ratio(r.latency.p50Us, (b) => b.p50Us),
+    mainCpuVsBaseline: ratio(perReq(r.mainCpuUs), (b) => b.mainCpuUsPerReq),
+    mainCeilingPerSec: mainCeiling(perReq(r.mainCpuUs)),
     eventLoopUtilization: r.eventLoopUtilization,
     processCpuUsPerReq: perReq(r.processCpuUs),
     agentCpuPct: r.peerCpuUs === null ? null : (r.peerCpuUs / (r.windowMs * 1_000)) * 100,
@@ -45,6 +47,29 @@ export function toBenchRow(spec: RowSpec, r: ClosedLoopResult): BenchRow {
     cpuSource: r.cpuSource,
     ...(spec.extra === undefined ? {} : { extra: spec.extra }),
   };
+}
+
+/** 1 / main CPU per call in calls/s (NaN when nothing was measured). */
+export function mainCeiling(mainCpuUsPerReq: number): number {
+  return mainCpuUsPerReq > 0 ? 1e6 / mainCpuUsPerReq : Number.NaN;
+}
+
+/** `name@N` → `name@1`: the same configuration at 1 in flight. */
+function atOneInflight(name: string): string {
+  return name.replace(/@\d+$/, '@1');
+}
+
+/**
+ * Sets p50At1Us on every row: its own p50 at 1 in flight, else the p50 of the row of the same
+ * configuration at 1 in flight (`pool-w1@256` → `pool-w1@1`), else null. Makes issue 13's table
+ * (throughput, main CPU, ceiling and low-load latency per configuration) printable from one run.
+ */
+export function withP50At1(rows: readonly BenchRow[]): BenchRow[] {
+  return rows.map((row) => {
+    if (row.inflight === 1) return { ...row, p50At1Us: row.p50Us };
+    const one = rows.find((r) => r.inflight === 1 && r.name === atOneInflight(row.name));
+    return { ...row, p50At1Us: one === undefined ? null : one.p50Us };
+  });
 }
 
 /** `--only` filter: true when every row is wanted or this one is named. */

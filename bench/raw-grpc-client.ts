@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { ErrorCode, zapError, type AgentPoolError } from '../src/protocol/errors.js';
 import { PROTO_FILE } from '../src/transport/proto-schema.js';
+import { SAMPLE_HEADER_LINES, SAMPLE_TIMESTAMP, SAMPLE_URI } from './sample-request.js';
 
 const PACKAGE = 'zentinel.agent.v2';
 const PROCESS_STREAM = `/${PACKAGE}.AgentServiceV2/ProcessStream`;
@@ -36,25 +37,22 @@ function protoTypes(): { p2a: protobuf.Type; a2p: protobuf.Type } {
 
 const identity = (b: Buffer): Buffer => b;
 
+// Header lines flattened to name/value pairs (spec §8.2), new objects on every call.
+function sampleHeaderPairs(): Array<{ name: string; value: string }> {
+  const pairs: Array<{ name: string; value: string }> = [];
+  for (let i = 0; i + 1 < SAMPLE_HEADER_LINES.length; i += 2) {
+    pairs.push({ name: SAMPLE_HEADER_LINES[i] as string, value: SAMPLE_HEADER_LINES[i + 1] as string });
+  }
+  return pairs;
+}
+const TIMESTAMP_MS = Date.parse(SAMPLE_TIMESTAMP);
+
 /**
  * The RequestHeaders event of sample-request.ts as a hand-built ProxyToAgent object (spec §8.2:
  * the cid in metadata.correlation_id, headers flattened to name/value pairs, the ISO timestamp as
- * epoch ms). Encodes to the same bytes as the pool's gRPC encoder (checked by the smoke test).
+ * epoch ms), built fresh per call from the same header lines. Encodes to the same bytes as the
+ * pool's gRPC encoder (checked by the smoke test).
  */
-const HEADERS: ReadonlyArray<{ name: string; value: string }> = [
-  { name: 'host', value: 'shop.example' },
-  { name: 'user-agent', value: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' },
-  { name: 'accept', value: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
-  { name: 'accept-language', value: 'en-GB,en;q=0.5' },
-  { name: 'accept-encoding', value: 'gzip, deflate, br' },
-  { name: 'cookie', value: 'session=4f2a9c1e7b; theme=dark' },
-  { name: 'x-forwarded-for', value: '198.51.100.23' },
-  { name: 'x-request-id', value: '7d1c0b9e-2f43-4d8a-9a57-c2b8f1e6a0d3' },
-  { name: 'cache-control', value: 'no-cache' },
-  { name: 'referer', value: 'https://shop.example/catalog?page=2' },
-];
-const TIMESTAMP_MS = Date.parse('2026-01-01T00:00:00.000Z');
-
 export function sampleRequestHeadersProto(cid: string): Record<string, unknown> {
   return {
     request_headers: {
@@ -70,9 +68,9 @@ export function sampleRequestHeadersProto(cid: string): Record<string, unknown> 
         timestamp_ms: TIMESTAMP_MS,
       },
       method: 'GET',
-      uri: '/products/42?ref=home&utm_source=newsletter',
+      uri: SAMPLE_URI,
       http_version: 'HTTP/1.1',
-      headers: HEADERS,
+      headers: sampleHeaderPairs(),
     },
   };
 }

@@ -45,6 +45,8 @@ const COLUMNS: Column[] = [
   { title: 'p99.9 µs', cell: (r) => int(r.p999Us) },
   { title: 'p50×base', cell: (r) => fixed(r.p50VsBaseline, 2) },
   { title: 'main CPU µs/req', cell: (r) => fixed(r.mainCpuUsPerReq, 2) },
+  { title: 'main×base', cell: (r) => fixed(r.mainCpuVsBaseline, 2) },
+  { title: 'main ceiling/s', cell: (r) => int(r.mainCeilingPerSec) },
   { title: 'proc CPU µs/req', cell: (r) => fixed(r.processCpuUsPerReq, 2) },
   { title: 'main ELU', cell: (r) => fixed(r.eventLoopUtilization, 2) },
   { title: 'agent CPU%', cell: (r) => (r.agentCpuPct === null ? '-' : fixed(r.agentCpuPct, 0)) },
@@ -65,20 +67,47 @@ function extraColumns(rows: readonly BenchRow[]): Column[] {
   }));
 }
 
-export function formatTable(file: ResultFile): string {
-  const columns = [...COLUMNS, ...extraColumns(file.rows)];
-  const cells = file.rows.map((r) => columns.map((c) => c.cell(r)));
+// Issue 13's table: one line per configuration at the throughput load, with its low-load p50.
+const SUMMARY_COLUMNS: Column[] = [
+  { title: 'row', cell: (r) => r.name },
+  { title: 'req/s', cell: (r) => int(r.reqPerSec) },
+  { title: '× raw', cell: (r) => fixed(r.ratioToBaseline, 2) },
+  { title: 'main CPU µs/req', cell: (r) => fixed(r.mainCpuUsPerReq, 2) },
+  { title: 'main × raw', cell: (r) => fixed(r.mainCpuVsBaseline, 2) },
+  { title: 'main ceiling calls/s', cell: (r) => int(r.mainCeilingPerSec) },
+  { title: 'p50 at 1 in flight µs', cell: (r) => (r.p50At1Us == null ? '-' : int(r.p50At1Us)) },
+];
+
+function renderColumns(columns: readonly Column[], rows: readonly BenchRow[]): string[] {
+  const cells = rows.map((r) => columns.map((c) => c.cell(r)));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => (row[i] ?? '').length)));
   const line = (values: string[]): string =>
     values.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
+  return [line(columns.map((c) => c.title)), ...cells.map(line)];
+}
+
+/** The per-configuration summary, for scenarios whose rows carry p50At1Us; [] otherwise. */
+function summaryLines(rows: readonly BenchRow[]): string[] {
+  if (!rows.some((r) => r.p50At1Us !== undefined)) return [];
+  const load = Math.max(...rows.map((r) => r.inflight));
+  const top = rows.filter((r) => r.inflight === load);
+  return [
+    '',
+    `per configuration at ${load} in flight (main ceiling = 1 / main CPU per call; p50 from the same configuration at 1 in flight):`,
+    ...renderColumns(SUMMARY_COLUMNS, top),
+  ];
+}
+
+export function formatTable(file: ResultFile): string {
+  const columns = [...COLUMNS, ...extraColumns(file.rows)];
   const m = file.machine;
   const out = [
     `${file.scenario} — ${m.cpuModel}, ${m.cores} cores, node ${m.node}, load average before ${m.loadAvgBefore}`,
-    line(columns.map((c) => c.title)),
-    ...cells.map(line),
+    ...renderColumns(columns, file.rows),
   ];
   const cpu = file.rows.find((r) => r.cpuSource === 'process');
   if (cpu !== undefined) out.push('note: /proc is missing: "main CPU" is process.cpuUsage() and includes worker threads');
   for (const n of file.notes) out.push(`note: ${n}`);
+  out.push(...summaryLines(file.rows));
   return `${out.join('\n')}\n`;
 }

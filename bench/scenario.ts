@@ -40,6 +40,18 @@ export interface BenchRow {
   // --- beyond the required shape ---
   /** p50Us / baseline's p50Us (what matters at low concurrency). */
   p50VsBaseline: number;
+  /** mainCpuUsPerReq / baseline's mainCpuUsPerReq (1 for a baseline row, NaN when it is missing). */
+  mainCpuVsBaseline: number;
+  /**
+   * The main-thread ceiling: 1 / main CPU per call, in calls/s. However many cores the machine has,
+   * the pool cannot complete more calls per second than this on one main thread (issue 13).
+   */
+  mainCeilingPerSec: number;
+  /**
+   * p50 of the same configuration at 1 in flight (its own p50 for a row at 1 in flight); null when
+   * the scenario has no such row. Set only by scenarios that print the per-configuration summary.
+   */
+  p50At1Us?: number | null;
   /** Main-thread event-loop utilisation over the window, 0..1. */
   eventLoopUtilization: number;
   /** CPU of the whole benchmark process (main + workers + libuv/GC threads) per request. */

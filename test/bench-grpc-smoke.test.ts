@@ -13,6 +13,7 @@ import { findScenario } from '../bench/scenarios/index.js';
 import { reverseLoads, workerSweep } from '../bench/scenarios/reverse.js';
 import { runBench } from '../src/cli/bench.js';
 import { grpcEventEncoder } from '../src/transport/grpc-event-encoder.js';
+import { checkMainCpuColumns, checkSummaryTable } from './support/bench-main-cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-grpc-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,6 +94,8 @@ describe('zap bench grpc / reverse-uds / reverse-tcp', () => {
       only,
     );
     checkRows(rows, () => 'grpc');
+    checkMainCpuColumns(rows);
+    checkSummaryTable(out, 8, only.slice(0, 4));
     for (const row of rows) {
       const name = String(row['name']);
       assert.equal(row['baseline'], `raw-grpc@${String(row['inflight'])}`, name);

@@ -6,7 +6,7 @@
 import { startChildAgent, type ChildAgent } from '../../src/cli/child-agent.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
-import { toBenchRow, wantedRow } from '../bench-row.js';
+import { toBenchRow, wantedRow, withP50At1 } from '../bench-row.js';
 import { runClosedLoop } from '../measure.js';
 import { RawGrpcClient, encodeRawProxyToAgent, sampleRequestHeadersProto } from '../raw-grpc-client.js';
 import { sampleRequestHeaders } from '../sample-request.js';
@@ -78,7 +78,7 @@ export const grpcScenario: Scenario = {
             `${(best.reqPerSec / REFERENCE_REQ_PER_SEC).toFixed(2)}× the reference's 28K req/s`,
         );
       }
-      return { scenario: 'grpc', rows, notes };
+      return { scenario: 'grpc', rows: withP50At1(rows), notes };
     } finally {
       await agent?.stop();
     }

@@ -118,6 +118,8 @@ async function runImport(settings: ScenarioSettings): Promise<ScenarioResult> {
       ratioToBaseline: bareWall / wallMs,
       baseline: 'bare node',
       p50VsBaseline: wallMs / bareWall,
+      mainCpuVsBaseline: Number.NaN,
+      mainCeilingPerSec: Number.NaN,
       eventLoopUtilization: 0,
       processCpuUsPerReq: 0,
       agentCpuPct: null,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startChildAgent, type ChildAgent } from '../../src/cli/child-agent.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
+import { toBenchRow, withP50At1 } from '../bench-row.js';
 import { runClosedLoop, type ClosedLoopResult } from '../measure.js';
 import { RawUdsClient } from '../raw-uds-client.js';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
@@ -84,7 +85,7 @@ export const poolUds: Scenario = {
         for (const spec of group.pool)
           rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
       }
-      return { scenario: 'pool-uds', rows, notes };
+      return { scenario: 'pool-uds', rows: withP50At1(rows), notes };
     } finally {
       await agent?.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -166,27 +167,5 @@ function toRow(
   r: ClosedLoopResult,
   base: BenchRow | string | undefined,
 ): BenchRow {
-  const perReq = (us: number) => (r.requests === 0 ? Number.NaN : us / r.requests);
-  return {
-    name,
-    transport: 'uds',
-    workers,
-    inflight,
-    reqPerSec: r.reqPerSec,
-    p50Us: r.latency.p50Us,
-    p99Us: r.latency.p99Us,
-    p999Us: r.latency.p999Us,
-    mainCpuUsPerReq: perReq(r.mainCpuUs),
-    ratioToBaseline: base === undefined ? 1 : typeof base === 'string' ? Number.NaN : r.reqPerSec / base.reqPerSec,
-    baseline: base === undefined ? name : typeof base === 'string' ? base : base.name,
-    p50VsBaseline: base === undefined ? 1 : typeof base === 'string' ? Number.NaN : r.latency.p50Us / base.p50Us,
-    eventLoopUtilization: r.eventLoopUtilization,
-    processCpuUsPerReq: perReq(r.processCpuUs),
-    agentCpuPct: r.peerCpuUs === null ? null : (r.peerCpuUs / (r.windowMs * 1_000)) * 100,
-    connectionsPerAgent: connections,
-    requests: r.requests,
-    errors: r.errors,
-    firstError: r.firstError,
-    cpuSource: r.cpuSource,
-  };
+  return toBenchRow({ name, transport: 'uds', workers, inflight, connectionsPerAgent: connections, base }, r);
 }
