@@ -1,6 +1,10 @@
 // Outbound frame queue of one framed connection (spec §2.3). Frames are whole units written in
-// order; everything queued during one event-loop turn goes out as one corked write (writev), which
-// is what lets a multiplexed connection reach high request rates. The queue is bounded by
+// order; everything queued by one task (a socket read, a timer, a worker message) and the
+// microtasks it starts goes out as one corked write (writev), which is what lets a multiplexed
+// connection reach high request rates. The flush is a microtask, not the next turn
+// (setImmediate): at low load a lone event then leaves at once instead of a poll phase later, and
+// at high load the replies of one read still batch, as their callers send from the microtasks
+// their settlement queued before this flush. The queue is bounded by
 // `channelBufferSize` frames: past it, callers wait for room (`whenRoom`).
 import type { Socket } from 'node:net';
 
@@ -45,7 +49,7 @@ export class FrameWriter {
     this.queue.push(entry);
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;
-      setImmediate(this.flushBound);
+      queueMicrotask(this.flushBound);
     }
     return entry;
   }
