@@ -428,6 +428,9 @@ export class Router {
     const encodeSeconds = (dispatchedAt - encodeStart) / 1000;
     call.state = 'dispatched';
     call.connection = connection;
+    const replyId = replyCorrelationId(call, connection);
+    // The frame holds all the agent needs: the caller's event (headers and all) may go now.
+    call.event = undefined;
     connection.inFlight++;
     connection.dispatched++;
     const multiplier = connection.health.timeoutMultiplier;
@@ -437,7 +440,7 @@ export class Router {
       this.deadlines.push(call);
     }
     call.dispatchedAt = dispatchedAt;
-    connection.host.send([call.id, connection.id, replyCorrelationId(call, connection), frame]);
+    connection.host.send([call.id, connection.id, replyId, frame]);
     this.events.dispatched?.(call, connection, encodeSeconds);
   }
 
