@@ -7,82 +7,11 @@
 // string length, where protobufjs writes it raw in short strings. Anything unusual (a timestamp
 // outside the uint64 number range) returns undefined, and the caller takes the general path.
 import { ErrorCode, zapError } from './errors.js';
+import { ByteWriter, LEN, stringFieldSize, utf8Length, varintSize } from './proto-bytes.js';
 import type { RequestHeadersEvent } from './types.js';
 
-const LEN = 2;
 /** ProxyToAgent.request_headers = 2 */
 const TAG_REQUEST_HEADERS = (2 << 3) | LEN;
-/** Strings shorter than this are written by a JS loop (a native call costs more for them). */
-const SHORT_STRING = 48;
-
-/** Bytes of `s` in UTF-8 as Buffer#write writes it (a lone surrogate becomes 3 bytes of U+FFFD). */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // a pair: 2 UTF-16 units → 4 bytes
-      i++;
-    } else n += 2;
-  }
-  return n;
-}
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Field tags of one-byte varint size are all we write (fields 1–15). */
-function stringFieldSize(byteLength: number): number {
-  return 1 + varintSize(byteLength) + byteLength;
-}
-
-class ByteWriter {
-  offset = 0;
-  constructor(readonly buf: Buffer) {}
-
-  varint(v: number): void {
-    const buf = this.buf;
-    while (v >= 128) {
-      buf[this.offset++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    buf[this.offset++] = v;
-  }
-
-  byte(b: number): void {
-    this.buf[this.offset++] = b;
-  }
-
-  /** A varint field (wire type 0), left out when 0 as proto3 leaves out defaults. */
-  optVarint(field: number, v: number): void {
-    if (v === 0) return;
-    this.buf[this.offset++] = field << 3;
-    this.varint(v);
-  }
-
-  /** A string field whose UTF-8 length the size pass measured; left out when undefined. */
-  optString(field: number, s: string | undefined, byteLength: number): void {
-    if (s === undefined) return;
-    this.buf[this.offset++] = (field << 3) | LEN;
-    this.varint(byteLength);
-    if (byteLength === s.length && byteLength < SHORT_STRING) {
-      const buf = this.buf;
-      let at = this.offset;
-      for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
-      this.offset = at;
-    } else {
-      this.offset += this.buf.write(s, this.offset, byteLength, 'utf8');
-    }
-  }
-}
 
 /** UTF-8 lengths of header names and values, reused by every call (encoding is synchronous). */
 let scratch = new Uint32Array(128);
