@@ -1,7 +1,9 @@
 // Request bodies as the proxy streams them (spec §6.3): a body of `size` bytes cut into chunks of
 // at most `chunkSize`, numbered 0, 1, … with cumulative bytes_received, is_last on the final one,
-// and total_size known. Every chunk is a view of one shared random buffer: the bench measures
-// encoding and transport, not producing bytes. The wire form is what a hand-written JSON client
+// and total_size known. Every chunk's bytes are copied out of one random buffer into a buffer of
+// its own, as a gateway reads each chunk from its socket into new memory: no two chunks share
+// memory, so nothing can recognise bytes it encoded before (issue 13, honest load), and the bench
+// measures encoding and transport, not producing random bytes. The wire form is what a hand-written JSON client
 // sends (the same bytes as the pool's JSON codec; test/bench-scenarios-smoke.test.ts checks).
 import { randomBytes } from 'node:crypto';
 import type { RequestBodyChunkEvent } from '../src/protocol/types.js';
@@ -27,7 +29,7 @@ export function bodyChunk(cid: string, size: number, chunkSize: number, index: n
   const length = Math.max(0, Math.min(chunkSize, size - offset));
   return {
     correlationId: cid,
-    data: source(chunkSize).subarray(0, length),
+    data: Buffer.from(source(chunkSize).subarray(0, length)),
     isLast: index === chunkCount(size, chunkSize) - 1,
     totalSize: size,
     chunkIndex: index,

@@ -1,7 +1,7 @@
 // Shared measurement pieces: a bounded closed-loop driver, an HdrHistogram of latencies, and CPU
-// sampling of the main thread (Node 20 has no per-thread CPU API, so /proc/self/task/<tid>/stat
-// is read directly; the main thread's tid is the pid), of the whole process, and of peer
-// processes such as the agent.
+// sampling of the main thread (Node 20 has no per-thread CPU API, so /proc/self/task/<tid>/
+// schedstat, else its stat, is read directly; the main thread's tid is the pid), of the whole
+// process, and of peer processes such as the agent.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -41,6 +41,30 @@ export function readStatCpuUs(statPath: string): number | undefined {
   return ((utime + stime) * 1e6) / clockTicksPerSecond();
 }
 
+/** On-CPU ns of a /proc/…/schedstat file (first field, ns resolution) in µs, or undefined. */
+export function readSchedstatCpuUs(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ns = Number(text.split(' ')[0]);
+  return Number.isFinite(ns) && ns >= 0 ? ns / 1_000 : undefined;
+}
+
+/**
+ * A CPU clock (µs) for one thread of this process: its schedstat run time (ns resolution) where
+ * the kernel has it, else utime + stime of its stat (10 ms ticks: short windows get coarse
+ * figures). The source is chosen once so that a window never mixes the two. Undefined without /proc.
+ */
+export function threadCpuClock(tid: number): (() => number | undefined) | undefined {
+  const base = `/proc/self/task/${tid}`;
+  if (readSchedstatCpuUs(`${base}/schedstat`) !== undefined) return () => readSchedstatCpuUs(`${base}/schedstat`);
+  if (readStatCpuUs(`${base}/stat`) !== undefined) return () => readStatCpuUs(`${base}/stat`);
+  return undefined;
+}
+
 export interface MainThreadCpu {
   source: 'thread' | 'process';
   /** Cumulative CPU µs of the main thread (or of the whole process when source is 'process'). */
@@ -49,8 +73,8 @@ export interface MainThreadCpu {
 
 /** The main thread's CPU clock; falls back to process.cpuUsage() (all threads) without /proc. */
 export function mainThreadCpu(): MainThreadCpu {
-  const path = `/proc/self/task/${process.pid}/stat`;
-  if (readStatCpuUs(path) !== undefined) return { source: 'thread', read: () => readStatCpuUs(path) ?? Number.NaN };
+  const clock = threadCpuClock(process.pid);
+  if (clock !== undefined) return { source: 'thread', read: () => clock() ?? Number.NaN };
   return { source: 'process', read: processCpuUs };
 }
 
@@ -113,6 +137,8 @@ export interface ClosedLoopOptions {
   request(seq: number): Promise<unknown>;
   /** Peer processes (e.g. the agent) whose CPU is sampled over the window. */
   peerPids?: readonly number[];
+  /** A further CPU clock sampled over the window (e.g. the pool's worker threads), µs or null. */
+  threadsCpu?: () => number | null;
   /** After the window: how long outstanding requests may take to finish (default 10 s). */
   drainTimeoutMs?: number;
   /** Stop issuing once this many requests failed (default 100). */
@@ -133,6 +159,8 @@ export interface ClosedLoopResult {
   eventLoopUtilization: number;
   errors: number;
   firstError: string | null;
+  /** The threadsCpu clock over the window (absent when none was given, null when unreadable). */
+  threadsCpuUs?: number | null;
 }
 
 interface Snapshot {
@@ -140,6 +168,7 @@ interface Snapshot {
   mainCpu: number;
   processCpu: number;
   peerCpu: number | null;
+  threadsCpu: number | null;
   elu: ReturnType<typeof performance.eventLoopUtilization>;
 }
 
@@ -171,6 +200,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     mainCpu: cpu.read(),
     processCpu: processCpuUs(),
     peerCpu: peerTotal(peers),
+    threadsCpu: o.threadsCpu?.() ?? null,
     elu: performance.eventLoopUtilization(),
   });
 
@@ -248,6 +278,9 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     eventLoopUtilization: performance.eventLoopUtilization(end.elu, start.elu).utilization,
     errors,
     firstError,
+    ...(o.threadsCpu === undefined
+      ? {}
+      : { threadsCpuUs: end.threadsCpu === null || start.threadsCpu === null ? null : end.threadsCpu - start.threadsCpu }),
   };
 }
 

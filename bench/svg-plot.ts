@@ -7,6 +7,8 @@ export interface PlotSeries {
   points: ReadonlyArray<readonly [x: number, y: number]>;
   /** Drawn dashed without markers (a baseline / reference level). */
   dashed?: boolean;
+  /** Drawn dotted without markers (a model's prediction). */
+  dotted?: boolean;
   /** Series that share a colour group get the same colour (e.g. a pool line and its baseline). */
   colorGroup?: number;
 }
@@ -78,14 +80,15 @@ export function lineChartSvg(chart: LineChart): string {
   chart.series.forEach((s, i) => {
     const color = COLORS[(s.colorGroup ?? i) % COLORS.length] as string;
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    const dash = s.dashed === true ? ' stroke-dasharray="6 4"' : '';
+    const dash = s.dashed === true ? ' stroke-dasharray="6 4"' : s.dotted === true ? ' stroke-dasharray="2 3"' : '';
     if (pts.length > 0) {
       out.push(
         `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} ` +
           `points="${pts.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ')}"/>`,
       );
     }
-    if (s.dashed !== true) for (const [x, y] of pts) out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="3.5" fill="${color}"/>`);
+    if (s.dashed !== true && s.dotted !== true)
+      for (const [x, y] of pts) out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="3.5" fill="${color}"/>`);
     const ly = margin.top + 10 + i * 20;
     const lx = margin.left + plotW + 16;
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);

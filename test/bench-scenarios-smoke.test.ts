@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { bodyChunk, bodyChunkWire, chunkCount, KIB, MIB } from '../bench/body-chunks.js';
 import { runOpenLoop } from '../bench/open-loop-driver.js';
+import { fitScalingModel, flatteningPoint, predictThroughput } from '../bench/amdahl.js';
+import { bandOf, rssTrend, trendVerdict } from '../bench/rss-trend.js';
 import { createMemoryScenario } from '../bench/scenarios/memory.js';
 import { agentSteps } from '../bench/scenarios/scale.js';
 import { inflightLevels } from '../bench/scenarios/uds.js';
 import type { BenchRow } from '../bench/scenario.js';
 import { lineChartSvg, niceStep } from '../bench/svg-plot.js';
+import { fitLine } from '../bench/trend.js';
 import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { defaultWorkerCount } from '../src/pool/pool-config.js';
@@ -87,6 +90,10 @@ describe('zap bench scenarios', () => {
     const odd = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
     assert.equal(odd.data.length, 36 * KIB);
     assert.ok(odd.isLast);
+    // Every chunk has bytes of its own, as read from a socket (honest load).
+    const again = bodyChunk(cid, 100 * KIB, 64 * KIB, 1);
+    assert.deepEqual(again.data, odd.data);
+    assert.notEqual(again.data.buffer, odd.data.buffer);
   });
 
   test('open loop: every arrival of the window is sent or dropped; drops once maxOutstanding are open', async () => {
@@ -150,6 +157,51 @@ describe('zap bench scenarios', () => {
     assert.match(svg, /a &lt;b&gt;/);
     assert.equal(svg.match(/<polyline /g)?.length, 2);
     assert.match(svg, /<\/svg>\n$/);
+  });
+
+  test('trend: least-squares slope and its standard error; the raw band judges the pool', () => {
+    const xs = [0, 1, 2, 3, 4, 5];
+    const exact = fitLine(xs, [3, 5, 7, 9, 11, 13]);
+    assert.deepEqual([exact.slope, exact.intercept, exact.slopeStdErr, exact.meanY, exact.minY, exact.maxY], [2, 3, 0, 8, 3, 13]);
+    const noisy = fitLine(xs, [10, 12, 10, 12, 10, 12]);
+    assert.ok(Math.abs(noisy.slope - 3 / 17.5) < 1e-12 && noisy.slopeStdErr > noisy.slope, JSON.stringify(noisy));
+    assert.ok(Number.isNaN(fitLine([1, 1], [1, 2]).slope));
+    const samples = (rss: (i: number) => number) =>
+      Array.from({ length: 12 }, (_, i) => ({ completed: i * 100_000, rss: rss(i), heapUsed: 20e6, heapTotal: 30e6, external: 1e6 }));
+    const raw = rssTrend(samples((i) => 100e6 + (i % 2) * 4e6));
+    const band = bandOf(raw);
+    assert.ok(band.low < raw.rssPctPer1M && raw.rssPctPer1M < band.high);
+    assert.equal(raw.requests, 1_100_000);
+    assert.equal(trendVerdict(rssTrend(samples(() => 100e6)), band), 'ok: in raw band');
+    // 1 MB per 100K requests on 100 MB: +10 % per 1M, +11 % over 1.1M requests.
+    const leak = rssTrend(samples((i) => 100e6 + i * 1e6));
+    assert.ok(Math.abs(leak.rssPctPer1M - 10 / 1.055) < 0.01, String(leak.rssPctPer1M));
+    assert.equal(trendVerdict(leak, band), 'grows: above raw band');
+    assert.equal(trendVerdict(leak, undefined), 'grows: >10% over run');
+    assert.equal(trendVerdict(rssTrend(samples((i) => 100e6 + i * 0.5e6)), undefined), 'ok: ≤10% over run');
+  });
+
+  test('Amdahl model: the lowest bound wins; the 16-core curve flattens where N/c_worker meets it', () => {
+    const inline = { mainUs: 10, workerUs: 0, restUs: 20, agentUs: 15 };
+    const offloaded = { mainUs: 4, workerUs: 12, restUs: 20, agentUs: 15 };
+    const model = fitScalingModel([
+      { workers: 0, costs: inline },
+      { workers: 1, costs: offloaded },
+      { workers: 2, costs: { ...offloaded, mainUs: 6 } },
+      { workers: 3, costs: { ...offloaded, workerUs: Number.NaN } },
+    ]);
+    assert.deepEqual(model.inline, inline);
+    assert.deepEqual(model.offloaded, { ...offloaded, mainUs: 5 });
+    // 2 cores: C/(5+12+20) = 54 054/s binds before N/c_worker = 83 333/s and 1/c_main = 200 000/s.
+    assert.deepEqual(predictThroughput(model, 1, 2), { perSec: 2e6 / 37, bound: 'cores' });
+    assert.deepEqual(predictThroughput(model, 1, 8), { perSec: 1e6 / 12, bound: 'workers' });
+    assert.equal(predictThroughput(model, 4, 2).bound, 'cores');
+    assert.equal(predictThroughput(model, 0, 2).perSec, 2e6 / 30);
+    assert.equal(predictThroughput(model, 0, 64, 2).bound, 'main thread');
+    assert.equal(predictThroughput(model, 0, 64, 1).bound, 'agents');
+    // 16 cores: C/37 µs = 432 432/s, the main thread's 200 000/s binds; 200 000 × 12 µs = 2.4 → 3 workers.
+    assert.deepEqual(flatteningPoint(model, 16), { workers: 3, perSec: 200_000, bound: 'main thread' });
+    assert.equal(flatteningPoint(fitScalingModel([{ workers: 0, costs: inline }]), 16), undefined);
   });
 
   test('--agents must be a positive integer', async () => {
@@ -224,12 +276,28 @@ describe('zap bench scenarios', () => {
     const svgPath = join(dir, 'scale', 'scale.svg');
     assert.ok(existsSync(svgPath));
     const svg = readFileSync(svgPath, 'utf8');
-    assert.equal(svg.match(/<polyline /g)?.length, 4, 'two pool lines and two raw baselines');
+    assert.equal(svg.match(/<polyline /g)?.length, 7, 'two pool lines, two raw baselines, two model lines and the 16-core model');
+    assert.equal(svg.match(/stroke-dasharray="2 3"/g)?.length, 6, 'three dotted model lines and their legend entries');
     assert.match(out, /note: plot: .*scale\.svg/);
+    for (const row of rows.filter((r) => String(r['name']).startsWith('pool-'))) {
+      const extra = row['extra'] as Record<string, unknown>;
+      // Each worker brings its own thread and may start more (2 per worker on Node 20 today); workers 0 starts none.
+      const threads = extra['worker threads'] as number;
+      if (row['workers'] === 0) assert.equal(threads, 0, String(row['name']));
+      else assert.ok(threads >= (row['workers'] as number), `${String(row['name'])}: ${threads} threads`);
+      for (const key of ['worker CPU µs/req', 'other CPU µs/req', 'agent CPU µs/req']) assert.equal(typeof extra[key], 'number', key);
+      assert.ok(extra['model req/s'] === null || (extra['model req/s'] as number) > 0, String(row['name']));
+      assert.match(String(extra['model bound']), /^(main thread|workers|cores|agents)$/);
+    }
+    assert.match(out, /note: model \(bench\/amdahl\.ts\): X\(N workers, C cores\) = min\(/);
+    assert.match(
+      out,
+      /note: model, 2 agent\(s\)' costs on 16 cores with enough agents: flattens at \d+ worker\(s\), [\d,]+ calls\/s, bound by the /,
+    );
   });
 
   test('memory (tiny counts): drift and held rows with their figures', async () => {
-    const scenario = createMemoryScenario({ heldCounts: [300], driftTotal: 4_000, quickDriftTotal: 4_000 });
+    const scenario = createMemoryScenario({ heldCounts: [300], driftTotal: 4_000, quickDriftTotal: 4_000, driftSamples: 13 });
     const result = await scenario.run({ warmupMs: 0, durationMs: 1, inflight: 16, quick: false, log: () => {} });
     const rows = result.rows as unknown as Row[];
     assert.deepEqual(
@@ -244,8 +312,13 @@ describe('zap bench scenarios', () => {
         assert.ok(Number.isFinite(extra['heap B/req']), row.name);
       } else {
         assert.equal(row.requests, 3_600, 'the 10 % warm-up is not counted');
-        assert.ok((extra['RSS warm MiB'] as number) > 0 && (extra['RSS end MiB'] as number) > 0, row.name);
-        assert.ok(Number.isFinite(extra['RSS drift %']), row.name);
+        assert.equal(extra['samples'], 13, row.name);
+        assert.ok((extra['RSS mean MiB'] as number) > 0, row.name);
+        assert.match(String(extra['RSS min–max MiB']), /^\d+\.\d–\d+\.\d$/, row.name);
+        for (const key of ['RSS KiB/100K', 'RSS %/1M', 'heap %/1M']) assert.ok(Number.isFinite(extra[key]), `${row.name} ${key}`);
+        assert.ok((extra['±2SE %/1M'] as number) >= 0, row.name);
+        assert.match(String(extra['raw band %/1M']), /^-?\d+\.\d\d…-?\d+\.\d\d$/, row.name);
+        assert.match(String(extra['verdict']), /^(ok: in raw band|ok: ≤10% over run|grows: above raw band)$/, row.name);
       }
     }
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../bench/sample-request.js';
-import { readStatCpuUs } from '../bench/measure.js';
+import { readSchedstatCpuUs, readStatCpuUs, threadCpuClock } from '../bench/measure.js';
 import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { jsonCodec } from '../src/protocol/payload-codec.js';
@@ -39,6 +39,14 @@ describe('zap bench', () => {
     const us = readStatCpuUs(`/proc/self/task/${process.pid}/stat`);
     assert.ok(us !== undefined && us > 0, `expected CPU µs, got ${us}`);
     assert.equal(readStatCpuUs('/proc/self/task/0/no-such-file'), undefined);
+    assert.equal(readSchedstatCpuUs('/proc/self/task/0/no-such-file'), undefined);
+    const clock = threadCpuClock(process.pid);
+    assert.ok(clock !== undefined);
+    const before = clock() as number;
+    let spin = 0;
+    for (let i = 0; i < 2_000_000; i++) spin += i % 7;
+    assert.ok(spin > 0 && (clock() as number) >= before && before > 0);
+    assert.equal(threadCpuClock(0), undefined);
   });
 
   test('unknown scenario is a usage error', async () => {

@@ -1,5 +1,6 @@
 // Scenario memory: (1) RSS drift over 2 000 000 requests (--quick 100 000) to the echo agent:
-// RSS after a full GC once 10 % are done vs at the end; target ≤ 10 %. (2) heap bytes per request
+// RSS and heapUsed after a full GC sampled 19 times from the 10 % mark to the end, a least-squares
+// slope through them (rss-trend.ts), judged against the raw client's band. (2) heap bytes per request
 // in flight: 10 000 and 100 000 requests held by an agent that answers none until told
 // (hanging-agent.ts), heapUsed after a full GC against before; target ≤ 2 KiB per request. The raw
 // one-socket client does the same in the same run (baseline). Held rows run the pool with
@@ -18,13 +19,13 @@ import { startEchoAgents, type EchoAgents } from '../echo-agents.js';
 import { HangingAgent } from '../hanging-agent-process.js';
 import { measureHeld, type HeldResult } from '../held-requests.js';
 import { RawUdsClient } from '../raw-uds-client.js';
+import { bandOf, rssTrend, RSS_TREND_TARGET_PCT, trendColumns, type TrendBand } from '../rss-trend.js';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
 
 const REQUEST_HEADERS = 0x10;
 const CONNECTIONS = 4;
 const HEAP_TARGET_BYTES = 2_048;
-const RSS_DRIFT_TARGET_PCT = 10;
 const MIB = 1_048_576;
 
 export interface MemoryScenarioOptions {
@@ -33,9 +34,16 @@ export interface MemoryScenarioOptions {
   /** Requests of the drift rows (full run / --quick). */
   driftTotal: number;
   quickDriftTotal: number;
+  /** Memory samples after GC per drift row, the 10 % mark and the end included (≥ 12 for a trend). */
+  driftSamples: number;
 }
 
-const MEMORY_DEFAULTS: MemoryScenarioOptions = { heldCounts: [10_000, 100_000], driftTotal: 2_000_000, quickDriftTotal: 100_000 };
+const MEMORY_DEFAULTS: MemoryScenarioOptions = {
+  heldCounts: [10_000, 100_000],
+  driftTotal: 2_000_000,
+  quickDriftTotal: 100_000,
+  driftSamples: 19,
+};
 
 export function createMemoryScenario(options: MemoryScenarioOptions = MEMORY_DEFAULTS): Scenario {
   return {
@@ -63,9 +71,12 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
       `maxQueuedPerAgent = ${maxHeld.toLocaleString('en-US')} and maxCorrelationAffinities ≥ that ` +
       `(defaults 100 / 10 000 / 100 000 would queue or refuse most of them)`,
     `drift rows: ${driftTotal.toLocaleString('en-US')} requests, ${settings.inflight} in flight, ` +
-      `closed loop to the echo agent; RSS after GC once 10 % completed vs at the end; target ≤ ` +
-      `${RSS_DRIFT_TARGET_PCT} %; pool workers ${driftWorkers} (this machine's default), other options ` +
-      `default`,
+      `closed loop to the echo agent; RSS and heapUsed after a full GC at ${options.driftSamples} evenly ` +
+      `spaced points from the 10 % mark to the end; least-squares slope of RSS against requests ` +
+      `(KiB per 100K requests, % of mean RSS per 1M requests, ±2 standard errors); raw band = the raw ` +
+      `client's slope ±2SE; verdict ok when the pool's slope is at or below the top of the raw band, or ` +
+      `its trend adds ≤ ${RSS_TREND_TARGET_PCT} % of the mean over the run; the forced collections are ` +
+      `left out of req/s and CPU; pool workers ${driftWorkers} (this machine's default), other options default`,
     'the baseline of each row is the raw one-socket client doing the same; --warmup / --duration do not apply (counts, not windows)',
     'RSS is the whole process: after other scenarios in the same command it starts high and hides ' +
       'growth; run `zap bench memory` alone for drift figures',
@@ -84,7 +95,8 @@ async function runMemory(settings: ScenarioSettings, options: MemoryScenarioOpti
     if (hanging.status === 'rejected') throw hanging.reason;
     // Drift first, in a process whose RSS no earlier row inflated (100 000 held requests leave
     // freed pages mapped, which would hide later growth).
-    if (echo.value !== undefined) rows.push(...(await driftRows(echo.value, driftTotal, driftWorkers, want, settings)));
+    if (echo.value !== undefined)
+      rows.push(...(await driftRows(echo.value, { total: driftTotal, samples: options.driftSamples }, driftWorkers, want, settings)));
     if (hanging.value !== undefined) rows.push(...(await heldRows(hanging.value, held, want, settings)));
   } finally {
     await Promise.all([
@@ -173,17 +185,19 @@ async function heldRows(
 
 async function driftRows(
   agents: EchoAgents,
-  total: number,
+  { total, samples }: { total: number; samples: number },
   workers: number,
   want: (name: string) => boolean,
   s: ScenarioSettings,
 ): Promise<BenchRow[]> {
   const [agentId, socket] = [agents.ids[0] as string, agents.sockets[0] as string];
   const rows: BenchRow[] = [];
+  let rawBand: TrendBand | undefined;
   const loop = {
     inflight: s.inflight,
     total,
     warmupCount: Math.floor(total / 10),
+    samples,
     peerPids: agents.pids,
     timeoutMs: Math.max(60_000, total),
   };
@@ -198,7 +212,8 @@ async function driftRows(
           return client.request(REQUEST_HEADERS, cid, sampleRequestHeadersWire(cid));
         },
       });
-      rows.push(driftRow(driftName('raw', total), 0, 1, s.inflight, r, undefined));
+      rawBand = bandOf(rssTrend(r.samples));
+      rows.push(driftRow(driftName('raw', total), 0, 1, s.inflight, r, undefined, rawBand));
     } finally {
       client.close();
     }
@@ -217,7 +232,9 @@ async function driftRows(
           return pool.sendRequestHeaders(agentId, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
         },
       });
-      rows.push(driftRow(driftName('pool', total), workers, CONNECTIONS, s.inflight, r, baselineFor(rows, driftName('raw', total))));
+      rows.push(
+        driftRow(driftName('pool', total), workers, CONNECTIONS, s.inflight, r, baselineFor(rows, driftName('raw', total)), rawBand),
+      );
     } finally {
       await pool.destroy();
     }
@@ -258,8 +275,8 @@ function driftRow(
   inflight: number,
   r: CountedLoopResult,
   base: BenchRow | string | undefined,
+  rawBand: TrendBand | undefined,
 ): BenchRow {
-  const drift = ((r.end.rss - r.warm.rss) / r.warm.rss) * 100;
   return toBenchRow(
     {
       name,
@@ -268,15 +285,7 @@ function driftRow(
       inflight,
       connectionsPerAgent: connections,
       base,
-      extra: {
-        'RSS warm MiB': r.warm.rss / MIB,
-        'RSS end MiB': r.end.rss / MIB,
-        'RSS drift %': drift,
-        'heap drift %': ((r.end.heapUsed - r.warm.heapUsed) / r.warm.heapUsed) * 100,
-        'heapTotal Δ MiB': (r.end.heapTotal - r.warm.heapTotal) / MIB,
-        'external Δ MiB': (r.end.external - r.warm.external) / MIB,
-        verdict: drift <= RSS_DRIFT_TARGET_PCT ? `ok ≤${RSS_DRIFT_TARGET_PCT}%` : `over ${RSS_DRIFT_TARGET_PCT}%`,
-      },
+      extra: trendColumns(rssTrend(r.samples), rawBand),
     },
     r,
   );

@@ -4,12 +4,15 @@
 // requests over them round-robin by sequence number — what a proxy does with several agents on a
 // route. Baseline per agent count: the raw client with one socket per agent, spread the same way.
 // Besides the table it writes <json-dir>/scale.svg: req/s against workers, one line per agent
-// count, the raw baselines dashed.
+// count, the raw baselines dashed, and the Amdahl model of amdahl.ts dotted: the prediction for
+// this machine from the CPU per call each row measured (main thread, worker threads, the rest of
+// the box), and the same model on 16 cores.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
+import { fitScalingModel, flatteningPoint, predictThroughput, type CallCosts, type ScalingModel } from '../amdahl.js';
 import { baselineFor, toBenchRow, wantedRow } from '../bench-row.js';
 import { startEchoAgents, type EchoAgents } from '../echo-agents.js';
 import { runClosedLoop } from '../measure.js';
@@ -17,9 +20,12 @@ import { RawUdsClient } from '../raw-uds-client.js';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
 import { lineChartSvg, type PlotSeries } from '../svg-plot.js';
+import { listThreads, newThreads, threadsCpuClock } from '../thread-cpu.js';
 
 const REQUEST_HEADERS = 0x10;
 const CONNECTIONS = 4;
+/** The core count the model's headline prediction is for (issue 13). */
+const MODEL_CORES = 16;
 
 export const scale: Scenario = {
   name: 'scale',
@@ -58,14 +64,17 @@ export const scale: Scenario = {
       rmSync(dir, { recursive: true, force: true });
     }
     notes.push(...pivot(rows, agentCounts, workerCounts));
+    const models = new Map(agentCounts.map((a) => [a, modelFor(rows, a)] as const));
+    const modelled = rows.map((r) => withPrediction(r, models));
+    notes.push(...modelNotes(models));
     if (rows.length > 0) {
       const out = settings.jsonDir ?? 'bench/results';
       mkdirSync(out, { recursive: true });
       const path = join(out, 'scale.svg');
-      writeFileSync(path, scaleSvg(rows, agentCounts, workerCounts, inflight));
+      writeFileSync(path, scaleSvg(modelled, agentCounts, workerCounts, inflight, models));
       notes.push(`plot: ${path}`);
     }
-    return { scenario: 'scale', rows, notes };
+    return { scenario: 'scale', rows: modelled, notes };
   },
 };
 
@@ -125,26 +134,37 @@ async function measurePool(
   const count = agents.ids.length;
   const name = poolName(count, workers);
   s.log(`${name}: AgentPool workers ${workers}, ${count} agent(s) × ${CONNECTIONS} connections`);
+  // The pool's worker threads: the threads that appear while it starts (Node 20 names them all "node";
+  // each worker brings its own thread and whatever that thread starts).
+  const threadsBefore = listThreads();
   const pool = new AgentPool({ workers, connectionsPerAgent: CONNECTIONS });
   try {
     const ready = await Promise.all(agents.ids.map((id, i) => pool.addAgent(id, `unix:${agents.sockets[i] ?? ''}`)));
     if (ready.some((r) => r.ready !== CONNECTIONS))
       throw zapError(ErrorCode.ConnectFailed, `${name}: not every agent has ${CONNECTIONS} ready connections`);
+    const workerThreads = newThreads(threadsBefore, listThreads());
     const ids = agents.ids;
     const result = await runClosedLoop({
       inflight,
       warmupMs: s.warmupMs,
       durationMs: s.durationMs,
       peerPids: agents.pids,
+      threadsCpu: threadsCpuClock(workerThreads),
       request: (seq) => {
         const cid = `p${seq}`;
         return pool.sendRequestHeaders(ids[seq % ids.length] as string, cid, sampleRequestHeaders(cid)).then(() => pool.endRequest(cid));
       },
     });
-    return toBenchRow(
-      { name, transport: 'uds', workers, inflight, connectionsPerAgent: CONNECTIONS, base, extra: { agents: count } },
-      result,
-    );
+    const perCall = (us: number | null | undefined) => (us == null || result.requests === 0 ? Number.NaN : us / result.requests);
+    const workerUs = perCall(result.threadsCpuUs);
+    const extra = {
+      agents: count,
+      'worker threads': workerThreads.length,
+      'worker CPU µs/req': workerUs,
+      'other CPU µs/req': perCall(result.processCpuUs - result.mainCpuUs) - workerUs,
+      'agent CPU µs/req': perCall(result.peerCpuUs),
+    };
+    return toBenchRow({ name, transport: 'uds', workers, inflight, connectionsPerAgent: CONNECTIONS, base, extra }, result);
   } finally {
     await pool.destroy();
   }
@@ -162,8 +182,66 @@ function pivot(rows: readonly BenchRow[], agentCounts: readonly number[], worker
   return lines;
 }
 
-function scaleSvg(rows: readonly BenchRow[], agentCounts: readonly number[], workerCounts: readonly number[], inflight: number): string {
+/** A pool row's CPU per call by where it is spent (NaN parts when /proc was missing). */
+function costsOf(row: BenchRow): CallCosts {
+  const x = (key: string) => {
+    const v = row.extra?.[key];
+    return typeof v === 'number' ? v : Number.NaN;
+  };
+  const agentUs = x('agent CPU µs/req');
+  return { mainUs: row.mainCpuUsPerReq, workerUs: x('worker CPU µs/req'), restUs: x('other CPU µs/req') + agentUs, agentUs };
+}
+
+function modelFor(rows: readonly BenchRow[], agents: number): ScalingModel {
+  const mine = rows.filter((r) => r.name.startsWith(`pool-a${agents}-w`));
+  return fitScalingModel(mine.map((r) => ({ workers: r.workers, costs: costsOf(r) })));
+}
+
+/** Adds the model's prediction for this row's workers and agents on this machine. */
+function withPrediction(row: BenchRow, models: ReadonlyMap<number, ScalingModel>): BenchRow {
+  const agents = row.extra?.['agents'];
+  const model = typeof agents === 'number' ? models.get(agents) : undefined;
+  if (model === undefined || !row.name.startsWith('pool-')) return row;
+  const p = predictThroughput(model, row.workers, availableParallelism(), agents as number);
+  return { ...row, extra: { ...row.extra, 'model req/s': Number.isFinite(p.perSec) ? p.perSec : null, 'model bound': p.bound } };
+}
+
+function modelNotes(models: ReadonlyMap<number, ScalingModel>): string[] {
+  const us = (n: number) => n.toFixed(2);
+  const lines = [
+    `model (bench/amdahl.ts): X(N workers, C cores) = min(1/c_main, N/c_worker, C/(c_main + c_worker + c_rest), A/c_agent), ` +
+      `CPU per call measured per row: c_main the main thread, c_worker the worker threads, c_rest the process's other ` +
+      `threads plus the agents (c_agent of it); workers 0 from its own row, N ≥ 1 from the mean of the worker rows`,
+  ];
+  for (const [agents, m] of models) {
+    const parts: string[] = [];
+    if (m.inline !== undefined)
+      parts.push(`workers 0: c_main ${us(m.inline.mainUs)}, c_rest ${us(m.inline.restUs)} (agents ${us(m.inline.agentUs)})`);
+    if (m.offloaded !== undefined) {
+      const c = m.offloaded;
+      parts.push(`workers ≥ 1: c_main ${us(c.mainUs)}, c_worker ${us(c.workerUs)}, c_rest ${us(c.restUs)} (agents ${us(c.agentUs)})`);
+    }
+    if (parts.length > 0) lines.push(`model, ${agents} agent(s), µs per call: ${parts.join('; ')}`);
+    const flat = flatteningPoint(m, MODEL_CORES);
+    if (flat !== undefined) {
+      lines.push(
+        `model, ${agents} agent(s)' costs on ${MODEL_CORES} cores with enough agents: flattens at ${flat.workers} ` +
+          `worker(s), ${Math.round(flat.perSec).toLocaleString('en-US')} calls/s, bound by the ${flat.bound}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function scaleSvg(
+  rows: readonly BenchRow[],
+  agentCounts: readonly number[],
+  workerCounts: readonly number[],
+  inflight: number,
+  models: ReadonlyMap<number, ScalingModel>,
+): string {
   const series: PlotSeries[] = [];
+  const cores = availableParallelism();
   agentCounts.forEach((a, group) => {
     const points = workerCounts.flatMap((w) => {
       const r = rows.find((row) => row.name === poolName(a, w));
@@ -180,9 +258,26 @@ function scaleSvg(rows: readonly BenchRow[], agentCounts: readonly number[], wor
         colorGroup: group,
       });
     }
+    const model = models.get(a);
+    if (model !== undefined && (model.inline !== undefined || model.offloaded !== undefined)) {
+      const predicted = workerCounts.map((w) => [w, predictThroughput(model, w, cores, a).perSec] as const);
+      series.push({ name: `model, ${a} agent${a === 1 ? '' : 's'}, ${cores} cores`, points: predicted, dotted: true, colorGroup: group });
+    }
   });
+  // The headline: the costs of the most agents measured, on 16 cores with as many agents as it takes.
+  const top = [...agentCounts].reverse().find((a) => models.get(a)?.offloaded !== undefined);
+  const topModel = top === undefined ? undefined : models.get(top);
+  if (topModel !== undefined) {
+    const xs = Array.from({ length: MODEL_CORES + 1 }, (_, w) => w);
+    series.push({
+      name: `model, ${MODEL_CORES} cores (${top} agent${top === 1 ? '' : 's'}' costs)`,
+      points: xs.map((w) => [w, predictThroughput(topModel, w, MODEL_CORES).perSec] as const),
+      dotted: true,
+      colorGroup: agentCounts.length,
+    });
+  }
   return lineChartSvg({
-    title: `AgentPool throughput vs connection workers (${inflight} in flight, echo agents over UDS)`,
+    title: `AgentPool throughput vs connection workers (${inflight} in flight, echo agents over UDS; dotted: model)`,
     xLabel: 'connection workers',
     yLabel: 'requests / s',
     series,
