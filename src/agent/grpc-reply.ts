@@ -3,6 +3,7 @@
 // the cid an undecodable event is answered for.
 import type { AgentResponse } from '../protocol/types.js';
 import { agentResponseToProto, grpcDroppedResponseFields, type PbProxyToAgent } from '../protocol/proto-mapping.js';
+import { writeAllowReplyProto } from '../protocol/proto-reply.js';
 import { encodeAgentToProxy } from '../transport/grpc-codec.js';
 
 export type DroppedFieldsSink = (fields: string[], correlationId: string) => void;
@@ -11,7 +12,8 @@ export type DroppedFieldsSink = (fields: string[], correlationId: string) => voi
 export function encodeGrpcReply(response: AgentResponse, correlationId: string, onDroppedFields: DroppedFieldsSink | undefined): Buffer {
   const dropped = grpcDroppedResponseFields(response);
   if (dropped.length > 0) onDroppedFields?.(dropped, correlationId);
-  return encodeAgentToProxy(agentResponseToProto(response, correlationId));
+  // The common reply (Allow, header ops, no audit) is written directly; the same bytes.
+  return writeAllowReplyProto(response, correlationId) ?? encodeAgentToProxy(agentResponseToProto(response, correlationId));
 }
 
 /**

@@ -4,7 +4,7 @@
 // from the pool's state at scrape time.
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import type { Aggregator, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Aggregator, Counter, Gauge, Metric, Registry } from 'prom-client';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { MetricsReport } from '../protocol/types.js';
 import {
@@ -18,8 +18,10 @@ import {
   ownSampleNames,
   type FamilyDefinition,
 } from './metric-families.js';
+import { CallTallies } from './call-tallies.js';
 import { processMetricsText, startProcessMetrics } from './process-metrics.js';
 import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
+import { TallyHistogram, type BucketTally } from './tally-histogram.js';
 
 // prom-client (CommonJS, ~12 MB with its dependencies) is required when the first pool is made,
 // not when the package is imported; require() returns the instance an ESM import would.
@@ -108,22 +110,18 @@ export class PoolMetrics {
   #scrape: { snapshot: GaugeSnapshot | undefined } | undefined;
   #sourceFailed = false;
 
-  readonly #requests: Counter;
-  readonly #responses: Counter;
   readonly #timeouts: Counter;
   readonly #connectionErrors: Counter;
   readonly #flowPauses: Counter;
   readonly #flowRejections: Counter;
   readonly #affinityEvictions: Counter;
   readonly #affinityRejections: Counter;
-  readonly #serialization: Histogram;
-  readonly #requestDuration: Histogram;
-  readonly #agentRequests: Counter<'agent' | 'decision'>;
-  readonly #agentDuration: Histogram<'agent'>;
   readonly #agentErrors: Counter<'agent' | 'kind'>;
-  // Labelled children cached per label set: prom-client hashes the labels on every labels()/inc(labels).
-  readonly #requestChildren = new Map<string, { inc(): void }>();
-  readonly #durationChildren = new Map<string, { observe(v: number): void }>();
+  // The per-call families are plain numbers and arrays, read by prom-client at scrape time.
+  readonly #tallies = new CallTallies();
+  readonly #serialization: BucketTally;
+  readonly #requestDuration: BucketTally;
+  readonly #agentDuration: TallyHistogram;
 
   constructor(options: PoolMetricsOptions = {}) {
     const prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
@@ -145,8 +143,15 @@ export class PoolMetrics {
 
     // Created in exposition order: the registry prints families in registration order.
     const counter = (f: FamilyDefinition): Counter => new (prom().Counter)({ name: this.#name(f), help: f.help, registers });
-    this.#requests = counter(PROTOCOL_COUNTERS.requests);
-    this.#responses = counter(PROTOCOL_COUNTERS.responses);
+    const tallies = this.#tallies;
+    const tallied = (f: FamilyDefinition, collect: (this: Counter) => void): Counter =>
+      new (prom().Counter)({ name: this.#name(f), help: f.help, registers, collect });
+    tallied(PROTOCOL_COUNTERS.requests, function () {
+      tallies.collectRequests(this);
+    });
+    tallied(PROTOCOL_COUNTERS.responses, function () {
+      tallies.collectResponses(this);
+    });
     this.#timeouts = counter(PROTOCOL_COUNTERS.timeouts);
     this.#connectionErrors = counter(PROTOCOL_COUNTERS.connectionErrors);
     this.#flowPauses = counter(PROTOCOL_COUNTERS.flowPauses);
@@ -160,25 +165,27 @@ export class PoolMetrics {
     this.#poolGauge(PROTOCOL_GAUGES.healthyConnections, 'sum', (s) => s.healthyConnections);
     this.#poolGauge(PROTOCOL_GAUGES.pausedConnections, 'sum', (s) => s.pausedConnections);
 
-    const protocolBuckets = [...PROTOCOL_BUCKETS];
-    const histogram = (f: FamilyDefinition): Histogram =>
-      new (prom().Histogram)({ name: this.#name(f), help: f.help, buckets: protocolBuckets, registers });
-    this.#serialization = histogram(PROTOCOL_HISTOGRAMS.serialization);
-    this.#requestDuration = histogram(PROTOCOL_HISTOGRAMS.requestDuration);
+    const histogram = (name: string, help: string, buckets: readonly number[], label?: string): TallyHistogram => {
+      const h = new TallyHistogram(name, help, buckets, label);
+      // A custom metric: the registry needs `name`, `get()` and `reset()` (and prints via getForPromString).
+      this.registry.registerMetric(h as unknown as Metric);
+      return h;
+    };
+    const serialization = PROTOCOL_HISTOGRAMS.serialization;
+    this.#serialization = histogram(this.#name(serialization), serialization.help, PROTOCOL_BUCKETS).series('');
+    const requestDuration = PROTOCOL_HISTOGRAMS.requestDuration;
+    this.#requestDuration = histogram(this.#name(requestDuration), requestDuration.help, PROTOCOL_BUCKETS).series('');
 
-    this.#agentRequests = new (prom().Counter)({
+    new (prom().Counter)<'agent' | 'decision'>({
       name: AGENT_FAMILIES.requests.suffix,
       help: AGENT_FAMILIES.requests.help,
       labelNames: ['agent', 'decision'] as const,
       registers,
+      collect(this: Counter<'agent' | 'decision'>) {
+        tallies.collectDecisions(this);
+      },
     });
-    this.#agentDuration = new (prom().Histogram)({
-      name: AGENT_FAMILIES.duration.suffix,
-      help: AGENT_FAMILIES.duration.help,
-      labelNames: ['agent'] as const,
-      buckets: [...AGENT_BUCKETS],
-      registers,
-    });
+    this.#agentDuration = histogram(AGENT_FAMILIES.duration.suffix, AGENT_FAMILIES.duration.help, AGENT_BUCKETS, 'agent');
     this.#agentGauge(AGENT_FAMILIES.connectionsActive, 'sum', (a) => a.connectionsActive);
     this.#agentGauge(AGENT_FAMILIES.circuitState, 'max', (a) => a.circuitState);
     this.#agentErrors = new (prom().Counter)({
@@ -209,7 +216,7 @@ export class PoolMetrics {
 
   /** An event was written to an agent. */
   dispatched(_agentId: string, encodeSeconds: number): void {
-    this.#requests.inc();
+    this.#tallies.requests++;
     const s = seconds(encodeSeconds);
     if (s !== undefined) this.#serialization.observe(s);
   }
@@ -217,23 +224,10 @@ export class PoolMetrics {
   /** A call settled: a reply (real or synthetic) or an error. */
   settled(agentId: string, o: SettledCall): void {
     if (o.decision !== undefined && o.synthetic !== true) {
-      this.#responses.inc();
-      const key = `${agentId}\u0000${o.decision}`;
-      let requests = this.#requestChildren.get(key);
-      if (requests === undefined) {
-        requests = this.#agentRequests.labels(agentId, o.decision);
-        this.#requestChildren.set(key, requests);
-      }
-      requests.inc();
+      const agent = this.#tallies.agent(agentId);
+      this.#tallies.reply(agent, o.decision);
       const call = seconds(o.callSeconds);
-      if (call !== undefined) {
-        let duration = this.#durationChildren.get(agentId);
-        if (duration === undefined) {
-          duration = this.#agentDuration.labels(agentId);
-          this.#durationChildren.set(agentId, duration);
-        }
-        duration.observe(call);
-      }
+      if (call !== undefined) (agent.duration ??= this.#agentDuration.series(agentId)).observe(call);
       const wire = o.writeToReplySeconds === undefined ? undefined : seconds(o.writeToReplySeconds);
       if (wire !== undefined) this.#requestDuration.observe(wire);
     }

@@ -261,7 +261,8 @@ export interface PoolCall {
   readonly id: number;
   readonly agent: AgentEntry;
   readonly kind: EventKind;
-  readonly event: unknown;
+  /** The caller's event until it is encoded; undefined after dispatch, so a call in flight does not keep it. */
+  event: unknown;
   readonly correlationId: string;
   readonly startedAt: number;
   /** performance.now() when handed to the host (write → reply duration). */

@@ -47,6 +47,9 @@ import { ConfigPusher } from './config-pusher.js';
 import { ReverseListeners, type ReverseListenerHandle } from './reverse-listeners.js';
 import { agentStatsOf, gaugeSnapshot, type AgentStats, type PoolStats } from './agent-stats.js';
 
+/** send()'s options when the caller gives none: shared and frozen, no object per call. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
 export type { SendOptions } from './router.js';
 export type { AuthToken, ReverseListenOptions } from './reverse-settings.js';
 export type { ReverseListenerHandle } from './reverse-listeners.js';
@@ -208,7 +211,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     kind: K,
     correlationId: string,
     event: EventMap[K],
-    options: SendOptions = {},
+    options: SendOptions = NO_OPTIONS,
   ): Promise<AgentResponse> {
     if (this.closed) return Promise.reject(abortError('proxy_shutdown', agentId, correlationId));
     return this.router.send(agentId, kind, event, correlationId, options);

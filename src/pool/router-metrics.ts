@@ -23,8 +23,9 @@ export function routerEventsFor(m: PoolMetrics, hooks: Required<Pick<RouterEvent
       o.callSeconds = latencyMs / 1000;
       o.decision = response?.decision.type;
       o.synthetic = response?.synthetic === true;
+      // latencyMs was read at settle: no second clock read for the write → reply time.
       o.writeToReplySeconds =
-        response !== undefined && call.dispatchedAt !== undefined ? (performance.now() - call.dispatchedAt) / 1000 : undefined;
+        response !== undefined && call.dispatchedAt !== undefined ? (call.startedAt + latencyMs - call.dispatchedAt) / 1000 : undefined;
       o.errorCode = error === undefined ? undefined : error instanceof AgentPoolError ? error.code : ErrorCode.Error;
       m.settled(call.agent.id, o as SettledCall);
     },

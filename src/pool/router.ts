@@ -45,6 +45,9 @@ export interface RouterEvents {
   flowRejection?: (agent: AgentEntry) => void;
 }
 
+/** send()'s `extra` when a caller gives none: shared, so a plain call allocates no options object. */
+const NO_EXTRA: { stickySession?: string; forced?: ConnectionRecord; handle?: CallHandle } = Object.freeze({});
+
 /** What send() hands back to callers that need the call itself (sticky sessions). */
 export interface CallHandle {
   call: PoolCall | undefined;
@@ -113,7 +116,7 @@ export class Router {
     event: unknown,
     correlationId: string,
     options: SendOptions,
-    extra: { stickySession?: string; forced?: ConnectionRecord; handle?: CallHandle } = {},
+    extra: { stickySession?: string; forced?: ConnectionRecord; handle?: CallHandle } = NO_EXTRA,
   ): Promise<AgentResponse> {
     const agent = this.agents.get(agentId);
     if (agent === undefined) {
@@ -420,9 +423,14 @@ export class Router {
     } catch (err) {
       return this.settle(call, undefined, unencodableEvent(err, call.agent.id, call.correlationId));
     }
-    const encodeSeconds = (performance.now() - encodeStart) / 1000;
+    // One clock read ends the encode and marks the dispatch (the host writes the frame right away).
+    const dispatchedAt = performance.now();
+    const encodeSeconds = (dispatchedAt - encodeStart) / 1000;
     call.state = 'dispatched';
     call.connection = connection;
+    const replyId = replyCorrelationId(call, connection);
+    // The frame holds all the agent needs: the caller's event (headers and all) may go now.
+    call.event = undefined;
     connection.inFlight++;
     connection.dispatched++;
     const multiplier = connection.health.timeoutMultiplier;
@@ -431,8 +439,8 @@ export class Router {
       call.deadline = call.startedAt + call.timeoutMs * multiplier;
       this.deadlines.push(call);
     }
-    call.dispatchedAt = performance.now();
-    connection.host.send([call.id, connection.id, replyCorrelationId(call, connection), frame]);
+    call.dispatchedAt = dispatchedAt;
+    connection.host.send([call.id, connection.id, replyId, frame]);
     this.events.dispatched?.(call, connection, encodeSeconds);
   }
 

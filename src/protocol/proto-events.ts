@@ -45,7 +45,8 @@ const WEBSOCKET_FRAME_TYPE: Readonly<Record<WebSocketOpcode, number>> = Object.f
 const OPCODE_BY_FRAME_TYPE: readonly WebSocketOpcode[] = ['continuation', 'text', 'binary', 'ping', 'pong', 'close'];
 
 /** `timestamp_ms` from the RFC 3339 `metadata.timestamp`; unparsable text falls back to `nowMs`. */
-function requestStartMs(timestamp: string, nowMs: number): number {
+/** metadata.timestamp_ms: the request's start as given, else the send time. */
+export function requestStartMs(timestamp: string, nowMs: number): number {
   const ms = Date.parse(timestamp);
   return Number.isNaN(ms) ? nowMs : ms;
 }

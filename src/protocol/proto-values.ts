@@ -63,9 +63,12 @@ export function groupHeaders(list: readonly PbHeader[] | null | undefined): Head
   for (const h of list) {
     const name = str(h.name);
     const value = str(h.value);
-    const values = out[name];
-    if (values === undefined) out[name] = [value];
-    else values.push(value);
+    // Own keys only: a client's header named `toString` or `constructor` must not find Object.prototype.
+    const values = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (values !== undefined) values.push(value);
+    else if (name === '__proto__')
+      Object.defineProperty(out, name, { value: [value], writable: true, enumerable: true, configurable: true });
+    else out[name] = [value];
   }
   return out;
 }

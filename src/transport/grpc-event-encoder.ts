@@ -3,11 +3,23 @@
 // adds it. A Configure carries its acknowledgement id in `config_version` (grpcReplyCorrelationId);
 // the connection reads it back from the bytes (grpc-codec.ts configureReplyId).
 import type { EventEncoder } from './event-encoder.js';
+import { requestStartMs } from '../protocol/proto-events.js';
 import { eventToProto } from '../protocol/proto-mapping.js';
+import { writeRequestHeadersProto } from '../protocol/proto-request-headers.js';
+import type { RequestHeadersEvent } from '../protocol/types.js';
 import { encodeProxyToAgent } from './grpc-codec.js';
 
 export const GRPC_ENCODING = 'protobuf';
 
 export const grpcEventEncoder: EventEncoder = {
-  encode: (kind, event, correlationId) => encodeProxyToAgent(eventToProto(kind, event, correlationId, Date.now())),
+  encode: (kind, event, correlationId) => {
+    const nowMs = Date.now();
+    if (kind === 'request_headers') {
+      // Every request sends one: written directly, the same bytes without the object tree.
+      const e = event as RequestHeadersEvent;
+      const bytes = writeRequestHeadersProto(e, correlationId, requestStartMs(e.metadata.timestamp, nowMs));
+      if (bytes !== undefined) return bytes;
+    }
+    return encodeProxyToAgent(eventToProto(kind, event, correlationId, nowMs));
+  },
 };

@@ -1,0 +1,66 @@
+// The frame writer's adaptive flush (src/transport/frame-writer.ts) on a real Unix socket: a lone
+// frame is handed to the socket within the microtasks of the task that queued it; after a batch,
+// the next flush waits for the next turn so that more frames share one writev; every frame
+// arrives whole and in order either way.
+import assert from 'node:assert/strict';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { after, test } from 'node:test';
+import { FrameWriter } from '../src/transport/frame-writer.js';
+import { socketPath } from './support/tmp.js';
+
+async function socketPair(): Promise<{ client: Socket; received: () => Buffer }> {
+  const path = socketPath('writer');
+  const chunks: Buffer[] = [];
+  const server = createServer((s) => s.on('data', (d: Buffer) => chunks.push(d)));
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const client = createConnection(path);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  after(() => {
+    client.destroy();
+    server.close();
+  });
+  return { client, received: () => Buffer.concat(chunks) };
+}
+
+/** Lets the current task's microtasks run (a few hops), but no timer or check-phase callback. */
+async function microtasks(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('a lone frame leaves within the microtasks; after a batch the flush waits a turn; order kept', async () => {
+  const { client, received } = await socketPair();
+  const writer = new FrameWriter(client, 64);
+  const frames: Buffer[] = [];
+  const frame = (i: number): Buffer => {
+    const b = Buffer.from(`frame-${i};`);
+    frames.push(b);
+    return b;
+  };
+
+  const lone = writer.enqueue(frame(0));
+  await microtasks();
+  assert.equal(lone.written, true, 'a lone frame is written without waiting for the next turn');
+
+  const batch = Array.from({ length: 10 }, (_, i) => writer.enqueue(frame(1 + i)));
+  await microtasks();
+  // The previous flush wrote one frame, so this batch too went out within the microtasks.
+  assert.ok(batch.every((e) => e.written));
+
+  const afterBatch = writer.enqueue(frame(11));
+  const withdrawn = writer.enqueue(Buffer.from('never;'));
+  withdrawn.withdrawn = true;
+  await microtasks();
+  assert.equal(afterBatch.written, false, 'after a batch of 10 the flush waits for the next turn');
+  await nextTurn();
+  assert.equal(afterBatch.written, true);
+  assert.equal(withdrawn.written, false);
+
+  const expected = Buffer.concat(frames).toString();
+  const deadline = Date.now() + 10_000;
+  for (let i = 0; i < 5_000 && received().length < expected.length && Date.now() < deadline; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  assert.equal(received().toString(), expected);
+});
