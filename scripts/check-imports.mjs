@@ -26,9 +26,10 @@ export const LAYERS = [
   ['agent', ['transport', 'protocol', 'package'], 'agent SDK: AgentServer, ReverseConnector, handlers'],
   ['config', ['pool', 'transport', 'protocol'], 'KDL configuration to AgentPool options'],
   ['demo', ['pool', 'protocol'], 'the demo gateway'],
+  ['gateway', ['config', 'pool', 'metrics', 'protocol'], '`zap gateway`: route table, upstream picking, listeners, reload'],
   ['workers', ['connection', 'agent', 'contract', 'protocol'], 'worker thread entry points'],
   ['bench', [], 'benchmarks (not checked here; only the CLI reaches them)'],
-  ['cli', ['bench', 'demo', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
+  ['cli', ['bench', 'gateway', 'demo', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
   [
     'index',
     ['config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
