@@ -1,0 +1,83 @@
+// HeaderMap (spec §6.2) ↔ Node's header objects, and the header rules of a forwarding proxy:
+// hop-by-hop removal (RFC 9110 §7.6.1) and x-forwarded-*.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { HeaderMap } from '../protocol/types.js';
+
+/**
+ * A HeaderMap of Node headers (`req.headers`, `res.getHeaders()`, undici's response headers):
+ * lower-case names, one array entry per value, numbers as text.
+ */
+export function headerMapOf(headers: IncomingHttpHeaders | OutgoingHttpHeaders): HeaderMap {
+  const map: HeaderMap = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    map[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : [String(value)];
+  }
+  return map;
+}
+
+/**
+ * Node outgoing headers of a HeaderMap, as `http.request`, `res.writeHead` and undici take them:
+ * one value as a string (single-valued headers such as `host` refuse an array), several as an array.
+ */
+export function nodeHeadersOf(map: HeaderMap): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, values] of Object.entries(map)) {
+    if (values.length === 1) out[name] = values[0];
+    else if (values.length > 1) out[name] = values;
+  }
+  return out;
+}
+
+/** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** A copy of `map` without hop-by-hop headers, nor those the `connection` header names. */
+export function withoutHopByHop(map: HeaderMap): HeaderMap {
+  const named = new Set<string>();
+  for (const value of map['connection'] ?? []) {
+    for (const token of value.split(',')) if (token.trim() !== '') named.add(token.trim().toLowerCase());
+  }
+  const out: HeaderMap = {};
+  for (const [name, values] of Object.entries(map)) {
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && !named.has(lower)) out[name] = values;
+  }
+  return out;
+}
+
+/** What the proxy knows about the client connection. */
+export interface ForwardedFacts {
+  clientIp: string;
+  /** `http` or `https` (the client's side). */
+  proto: string;
+  /** The Host the client asked for; absent when it sent none. */
+  host: string | undefined;
+}
+
+/**
+ * Sets `x-forwarded-for` / `-proto` / `-host` on a copy of `map`. With `trust` the client's own
+ * `x-forwarded-for` is kept and the address appended; without, every x-forwarded-* it sent is replaced.
+ */
+export function withForwarded(map: HeaderMap, facts: ForwardedFacts, trust: boolean): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [name, values] of Object.entries(map)) {
+    if (!/^x-forwarded-(for|proto|host)$/i.test(name)) out[name] = values;
+    else if (trust) out[name.toLowerCase()] = values;
+  }
+  const prior = trust ? (out['x-forwarded-for'] ?? []).join(', ') : '';
+  out['x-forwarded-for'] = [prior === '' ? facts.clientIp : `${prior}, ${facts.clientIp}`];
+  if (!trust || out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = [facts.proto];
+  if (facts.host !== undefined && (!trust || out['x-forwarded-host'] === undefined)) out['x-forwarded-host'] = [facts.host];
+  return out;
+}
