@@ -30,7 +30,11 @@ export const LAYERS = [
   ['gateway', ['http', 'config', 'pool', 'metrics', 'protocol'], '`zap gateway`: route table, upstream picking, listeners, reload'],
   ['workers', ['connection', 'agent', 'contract', 'protocol'], 'worker thread entry points'],
   ['bench', [], 'benchmarks (not checked here; only the CLI reaches them)'],
-  ['cli', ['bench', 'gateway', 'demo', 'http', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
+  [
+    'cli',
+    ['bench', 'gateway', 'demo', 'http', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'],
+    'the zap command',
+  ],
   [
     'index',
     ['http', 'config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],
