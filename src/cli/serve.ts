@@ -74,7 +74,8 @@ export async function runServe(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
+/** An AgentPool with every agent of `config` added and its reverse listener open (shared with `zap gateway`). */
+export async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
   for (const warning of config.warnings) log(`warning: ${warning}`);
   // A service's /metrics carries its process and Node.js metrics too (process_*, nodejs_*).
   const pool = new AgentPool({ ...(workers === undefined ? {} : { workers }), metrics: { defaultMetrics: true } });

@@ -1,7 +1,7 @@
 // Route selection for `zap gateway`, compiled once per configuration: routes sorted by priority
 // (higher first, then the order written), each route's conditions turned into one predicate, regular
 // expressions built once. The request path only runs `pick()`.
-import type { GatewayListenerConfig, RouteConfig, RouteMatchConfig } from '../config/config-types.js';
+import type { RouteConfig, RouteMatchConfig } from '../config/config-types.js';
 
 /** What a route is chosen on: the request line and Host header, nothing else. */
 export interface RouteRequest {
@@ -74,7 +74,7 @@ export class RouteTable<T> {
   }
 
   /** The first route whose conditions all hold, else the listener's default route, else undefined. */
-  pick(req: RouteRequest, listener?: Pick<GatewayListenerConfig, 'defaultRoute'>): { route: RouteConfig; target: T } | undefined {
+  pick(req: RouteRequest, listener?: { readonly defaultRoute?: string | undefined }): { route: RouteConfig; target: T } | undefined {
     const path = requestPath(req.url);
     for (const r of this.#routes) {
       if (r.matches.every((m) => m(path, req))) return r;

@@ -1,0 +1,129 @@
+// The long-lived part of `zap gateway`: one node:http server per configured listener, and the
+// admin server (/metrics, /healthz). Requests go to the current generation; `swap` hands new
+// requests to a new one while the old one drains; `close` stops accepting and drains.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayListenerConfig } from '../config/config-types.js';
+import type { GatewayGeneration } from './gateway-generation.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+
+export interface GatewayServerOptions {
+  metrics: GatewayMetrics;
+  /** `host:port` of /metrics and /healthz (port 0: any free port). */
+  adminAddress: string;
+  log: (line: string) => void;
+}
+
+/** One bound listener: its config and the address it got (port 0 resolved). */
+export interface BoundListener {
+  readonly config: GatewayListenerConfig;
+  readonly server: Server;
+  readonly address: string;
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+async function listen(server: Server, address: string): Promise<string> {
+  const { host, port } = splitHostPort(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+const closeServer = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
+
+export class GatewayServer {
+  readonly listeners: readonly BoundListener[];
+  readonly adminAddress: string;
+  #current: GatewayGeneration;
+  #draining = false;
+  readonly #admin: Server;
+
+  private constructor(first: GatewayGeneration, listeners: BoundListener[], admin: Server, adminAddress: string) {
+    this.#current = first;
+    this.listeners = listeners;
+    this.#admin = admin;
+    this.adminAddress = adminAddress;
+  }
+
+  /** Binds every listener of `first`'s configuration and the admin server. */
+  static async start(first: GatewayGeneration, options: GatewayServerOptions): Promise<GatewayServer> {
+    const admin = createServer();
+    const bound: BoundListener[] = [];
+    try {
+      for (const config of first.gateway.listeners) {
+        const server = createServer({ requestTimeout: config.requestTimeoutMs });
+        server.keepAliveTimeout = config.keepaliveTimeoutMs;
+        bound.push({ config, server, address: await listen(server, config.address) });
+      }
+      const adminAddress = await listen(admin, options.adminAddress);
+      const gateway = new GatewayServer(first, bound, admin, adminAddress);
+      gateway.#wire(options);
+      return gateway;
+    } catch (err) {
+      await Promise.all([...bound.map((b) => closeServer(b.server)), admin.listening ? closeServer(admin) : undefined]);
+      throw err;
+    }
+  }
+
+  #wire(options: GatewayServerOptions): void {
+    for (const { config, server } of this.listeners) {
+      server.on('request', (req, res) => {
+        // While draining, kept-alive clients are told to reconnect (to whoever serves next).
+        if (this.#draining) res.setHeader('connection', 'close');
+        this.#current.handle(req, res, config.defaultRoute);
+      });
+      server.on('upgrade', (req, socket, head: Buffer) => this.#current.upgrade(req, socket, head));
+    }
+    this.#admin.on('request', (req, res) => {
+      if (req.url === '/metrics') {
+        const pool = this.#current.pool;
+        Promise.all([pool.metrics(), options.metrics.text()]).then(
+          ([poolText, gatewayText]) => {
+            res.writeHead(200, { 'content-type': pool.metricsContentType }).end(`${poolText.trimEnd()}\n\n${gatewayText}`);
+          },
+          (err: unknown) => {
+            options.log(`metrics failed: ${err instanceof Error ? err.message : String(err)}`);
+            res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n');
+          },
+        );
+      } else if (req.url === '/healthz') {
+        res.writeHead(this.#draining ? 503 : 200, { 'content-type': 'text/plain' }).end(this.#draining ? 'draining\n' : 'ok\n');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    });
+  }
+
+  get current(): GatewayGeneration {
+    return this.#current;
+  }
+
+  /** New requests go to `next` at once; resolves when the previous generation has drained and closed. */
+  async swap(next: GatewayGeneration, drainTimeoutMs: number): Promise<number> {
+    const previous = this.#current;
+    this.#current = next;
+    return previous.retire(drainTimeoutMs);
+  }
+
+  /** Stops accepting, lets requests in flight finish (at most `drainTimeoutMs`), closes everything. */
+  async close(drainTimeoutMs: number): Promise<number> {
+    this.#draining = true;
+    const closed = this.listeners.map((l) => closeServer(l.server));
+    const left = await this.#current.retire(drainTimeoutMs);
+    for (const l of this.listeners) l.server.closeAllConnections();
+    await Promise.all(closed);
+    this.#admin.closeAllConnections();
+    await closeServer(this.#admin);
+    return left;
+  }
+}
