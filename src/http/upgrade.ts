@@ -1,0 +1,99 @@
+// `upgrade` requests (WebSocket): the request headers phase runs as for any request, then the
+// relay (websocket-relay.ts) takes the socket; a non-allow is written as a plain HTTP response.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { applyHeaderOps } from '../protocol/header-ops.js';
+import type { Decision } from '../protocol/types.js';
+import type { EngineLog, EnginePool } from './engine-types.js';
+import { agentsFor, type HttpRoute } from './route.js';
+import { requestHeadersEvent } from './request-event.js';
+import { callAgent, isAbort } from './agent-call.js';
+import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
+import { relayWebSocket } from './websocket-relay.js';
+
+export interface UpgradeDeps {
+  pool: EnginePool;
+  resolve: (req: IncomingMessage) => HttpRoute | undefined;
+  trust: boolean;
+  log: EngineLog;
+}
+
+/** A decision as raw HTTP/1.1 on the socket (no ServerResponse exists for an upgrade). */
+function writeDecision(socket: Duplex, decision: Decision): void {
+  let status = 403;
+  let body = '';
+  const headers: Record<string, string> = { connection: 'close' };
+  if (decision.type === 'block') {
+    status = decision.status;
+    body = decision.body ?? '';
+    Object.assign(headers, decision.headers ?? {});
+  } else if (decision.type === 'redirect') {
+    status = decision.status;
+    headers['location'] = decision.url;
+  } else if (decision.type === 'challenge') {
+    body = JSON.stringify({ challenge: { type: decision.challengeType, params: decision.params } });
+    headers['content-type'] = 'application/json';
+  }
+  headers['content-length'] = String(Buffer.byteLength(body));
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value.replace(/[\r\n]/g, ' ')}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n${body}`);
+}
+
+async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const route = deps.resolve(req);
+  if (route === undefined) return writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null });
+  const cid = randomUUID();
+  const abort = new AbortController();
+  socket.once('close', () => abort.abort('client_disconnect'));
+  let ended = false;
+  const done = (): void => {
+    if (ended) return;
+    ended = true;
+    deps.pool.endRequest(cid);
+  };
+  try {
+    const headers = headerMapOf(req.headers);
+    const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
+    const agents = agentsFor(route, 'request_headers');
+    const options = (timeoutMs: number) => ({ signal: abort.signal, timeoutMs, cancelReason: 'client_disconnect' as const });
+    const outcomes = await Promise.all(
+      agents.map((agent) => callAgent(agent, () => deps.pool.sendRequestHeaders(agent.id, cid, event, options(agent.timeoutMs)))),
+    );
+    const ops = [];
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'failed') return (writeDecision(socket, outcome.decision), done());
+      if (outcome.kind === 'skipped') continue;
+      if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision), done());
+      ops.push(...outcome.response.requestHeaders);
+    }
+    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const forwarded = withForwarded(
+      withoutHopByHop(headers),
+      { clientIp: req.socket.remoteAddress ?? '', proto, host: req.headers.host },
+      deps.trust,
+    );
+    relayWebSocket({
+      pool: deps.pool,
+      agents: agentsFor(route, 'websocket_frame'),
+      route,
+      cid,
+      clientIp: req.socket.remoteAddress ?? '',
+      req,
+      socket,
+      head,
+      upstream: route.upstream,
+      upstreamHeaders: nodeHeadersOf(applyHeaderOps(forwarded, ops)),
+      done,
+    });
+  } catch (error) {
+    if (!isAbort(error)) deps.log('error', `${cid}: upgrade failed: ${(error as Error).message}`);
+    socket.destroy();
+    done();
+  }
+}
+
+/** Handles one `upgrade` event; never throws (failures close the socket). */
+export function handleUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  void runUpgrade(deps, req, socket, head);
+}
