@@ -1,5 +1,5 @@
 // README "Applying header operations to a Node request": a Node IncomingMessage's headers become a HeaderMap,
-// the agent's ops apply to it, and the result is what http.request takes.
+// the agent's ops apply to it, and the result is what http.request takes (helpers of the /http entry).
 // Runs on its own (a proxy and an upstream on loopback): node --import tsx examples/embedding-header-ops.ts
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -9,25 +9,12 @@ import { requestHeadersEvent } from './request-event.js';
 const stopAgent = await startLocalAgent();
 // readme:start
 import http from 'node:http';
-import { AgentPool, applyHeaderOps, type HeaderMap, type RequestMetadata } from '../src/index.js';
+import { AgentPool, applyHeaderOps, type RequestMetadata } from '../src/index.js';
+import { headerMapOf, nodeHeadersOf } from '../src/http-entry.js';
 
-// IncomingMessage.headers has lower-case names with string or string[] values (set-cookie is an array);
-// a HeaderMap holds string[] per name. http.request takes string[] (one line per value), except for
-// single-valued headers such as host, which must be a string: so pass one value as a string.
-function headerMapOf(incoming: http.IncomingHttpHeaders): HeaderMap {
-  const map: HeaderMap = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value !== undefined) map[name] = Array.isArray(value) ? value : [value];
-  }
-  return map;
-}
-
-function outgoingHeaders(map: HeaderMap): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, values] of Object.entries(map)) out[name] = values.length === 1 ? values[0] : values;
-  return out;
-}
-
+// headerMapOf: IncomingMessage.headers (string or string[] per name) → a HeaderMap (string[] per name).
+// nodeHeadersOf: a HeaderMap → what http.request and res.writeHead take (one value as a string, since
+// single-valued headers such as host refuse an array). The /http entry's engine does all of this for you.
 async function forward(
   pool: AgentPool,
   req: http.IncomingMessage,
@@ -40,7 +27,7 @@ async function forward(
     const reply = await pool.sendRequestHeaders('waf', cid, { metadata, method: req.method ?? 'GET', uri: req.url ?? '/', headers });
     // set replaces every value, add appends one, remove deletes the name (names compare case-insensitively).
     const upstreamHeaders = applyHeaderOps(headers, reply.requestHeaders);
-    const out = http.request(upstream, { method: req.method, headers: outgoingHeaders(upstreamHeaders) });
+    const out = http.request(upstream, { method: req.method, headers: nodeHeadersOf(upstreamHeaders) });
     req.pipe(out);
     const [res] = (await once(out, 'response')) as [http.IncomingMessage];
     return res; // apply reply.responseHeaders the same way before answering the client

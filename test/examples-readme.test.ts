@@ -43,13 +43,18 @@ function region(source: string, file: string): string {
 
 /** What may differ between README and example: whitespace, and the package name in imports. */
 function normalise(code: string): string {
-  return code.replaceAll("'../src/index.js'", "'zentinel-agent-zap'").replace(/\s+/g, '');
+  return code
+    .replaceAll("'../src/index.js'", "'zentinel-agent-zap'")
+    .replace(/'\.\.\/src\/([\w-]+)-entry\.js'/g, "'zentinel-agent-zap/$1'")
+    .replace(/\s+/g, '');
 }
 
 describe('README snippets are examples', () => {
   test('normalise ignores whitespace and the import specifier, and nothing else', () => {
     assert.equal(normalise("import { a } from '../src/index.js';\n  f( 1 )"), normalise("import {a} from 'zentinel-agent-zap'; f(1)"));
     assert.notEqual(normalise('f(1)'), normalise('f(2)'));
+    const entry = "import { b } from '../src/http-entry.js';";
+    assert.equal(normalise(entry), normalise("import { b } from 'zentinel-agent-zap/http';"));
     const blocks = tsBlocks('<!-- example: examples/x.ts -->\n```ts\nf()\n```\n```ts\ng()\n```');
     assert.deepEqual(blocks, [
       { line: 2, file: 'examples/x.ts', body: 'f()' },
@@ -113,6 +118,26 @@ describe('README examples run', () => {
 
   test('embedding-header-ops: the agent’s ops reach the upstream through http.request', async () => {
     assert.equal(await example('embedding-header-ops'), 'upstream saw x-checked=yes x-internal=(removed)\n');
+  });
+
+  const CHALLENGE = '{"challenge":{"type":"captcha","params":{"site_key":"k1"}}}';
+  test('http-gateway: the engine behind a node:http handler forwards, redirects and challenges', async () => {
+    const out = await run(process.execPath, ['--import', 'tsx', 'examples/http-gateway.ts'], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, PORT: '0' },
+    });
+    assert.equal(out.stdout, '/cart → 200 service saw x-checked=yes\n/old → 301 /new\n' + `/suspicious → 403 ${CHALLENGE}\n`);
+  });
+
+  for (const name of ['http-express', 'http-fastify']) {
+    test(`${name}: routed requests go through the engine, the others to the framework`, async () => {
+      assert.equal(await example(name), '/api/cart → 200 service saw x-checked=yes\n/health → 200 ok\n');
+    });
+  }
+
+  test('http-helpers: requestHeadersEvent and renderDecision on a plain server', async () => {
+    assert.equal(await example('http-helpers'), `/ → 200 hello\n/old → 301 /new\n/suspicious → 403 ${CHALLENGE}\n`);
   });
 
   test('write-agent: runAgent gives the snippet the flags of zap agent', async () => {

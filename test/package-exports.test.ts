@@ -94,6 +94,26 @@ describe('package exports', () => {
     await assert.rejects(killWorker({}, 0), TypeError);
   });
 
+  test('/http holds the lifecycle engine, its helpers and adapters; the root holds none of it', async () => {
+    const api = await entry('/http');
+    for (const name of [
+      'createHttpEngine',
+      'createUpstream',
+      'routeAgent',
+      'requestHeadersEvent',
+      'headerMapOf',
+      'nodeHeadersOf',
+      'renderDecision',
+      'createHttpHandler',
+      'zapMiddleware',
+      'zapFastify',
+    ]) {
+      assert.ok(name in api, `/http exports ${name}`);
+    }
+    const root = await entry('');
+    assert.ok(!('createHttpEngine' in root), 'root does not export createHttpEngine');
+  });
+
   test('/machines holds the connection machine', async () => {
     const api = await entry('/machines');
     assert.equal(typeof (api['connectionMachine'] as { transition?: unknown }).transition, 'function');
@@ -111,6 +131,7 @@ describe('package exports', () => {
       'prom-client',
       'hdr-histogram-js',
       'msgpackr',
+      'undici',
     ]) {
       assert.ok(!loaded.has(heavy), `root import loaded ${heavy}`);
     }

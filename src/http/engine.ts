@@ -151,7 +151,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
   async function responsePhase(life: RequestLife, status: number, headers: HeaderMap, body: Readable): Promise<void> {
     const { res } = life;
     const total = declaredLength(headers['content-length']);
-    const stages = stagesFor(life, 'response', total);
+    // HEAD answers and 1xx/204/304 carry no body: their content-length describes another response.
+    const bodyless = life.req.method === 'HEAD' || status < 200 || status === 204 || status === 304;
+    const stages = bodyless ? [] : stagesFor(life, 'response', total);
     if (stages.length === 0) {
       res.writeHead(status, nodeHeadersOf(headers));
       for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -198,6 +200,8 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
 
   async function run(life: RequestLife): Promise<void> {
     const { req, route } = life;
+    // Origin form only: an absolute-form target (a forward-proxy request) has no upstream path here.
+    if (!(req.url ?? '/').startsWith('/')) return render(life, { type: 'block', status: 400, body: 'Bad request target', headers: null });
     const clientHeaders = headerMapOf(req.headers);
     const phase = await requestHeadersPhase(life, clientHeaders);
     if (!('request' in phase)) return render(life, phase);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
@@ -98,6 +99,32 @@ function assertDecision(kind: string, res: ClientResponse): void {
   }
 }
 
+test('an upgrade request blocked in the request headers phase gets the block on its socket', async () => {
+  const engine = createHttpEngine(rig.engineOptions);
+  const server = http.createServer(createHttpHandler(engine));
+  server.on('upgrade', engine.upgrade);
+  const { port, close } = await listen(server);
+  try {
+    const socket = net.connect(port, '127.0.0.1');
+    const lines = [
+      'GET /r/basic/ws HTTP/1.1',
+      'host: x',
+      'connection: upgrade',
+      'upgrade: websocket',
+      'sec-websocket-version: 13',
+      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
+      ...Object.entries(script('rh=block').headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+    let text = '';
+    for await (const chunk of socket) text += String(chunk);
+    assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(text, /\r\n\r\nblocked by script$/);
+  } finally {
+    await close();
+  }
+});
+
 for (const [name, adapter] of Object.entries(ADAPTERS)) {
   describe(`HTTP lifecycle through the ${name}`, () => {
     let served: Served;
@@ -133,6 +160,11 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
         `sb 0 ${res.body.length} true ${res.body.length}`,
       ]);
       assert.deepEqual(record.complete, { status: 200, requestBodySize: SMALL.length, responseBodySize: res.body.length, error: null });
+      await rig.ended(record.cid);
+      assert.equal(served.outcomes.get(record.cid)?.status, 200);
+      // A later request has come and gone: still one endRequest for this one.
+      await send(served.port, '/r/basic/again', { headers: script('').headers });
+      assert.equal(rig.endRequests(record.cid), 1);
     });
 
     test('two agents: header ops of both apply in order; the first non-allow in configured order wins', async () => {
@@ -236,6 +268,22 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       });
     }
 
+    test('two body agents one after another: the second inspects what the first made of the body', async () => {
+      const { tag, headers } = script('rb=upper', 'rb=double');
+      const seen = echo(await send(served.port, '/r/chain/c', { method: 'POST', body: SMALL, headers }));
+      assert.equal(seen.body, SMALL.toString().toUpperCase().repeat(2));
+      assert.equal((await rig.record('a', tag)).events.length, 2);
+    });
+
+    test('an upstream that refuses connections: 502; a HEAD answer keeps its headers', async () => {
+      const down = await send(served.port, '/r/down/x', { headers: script('').headers });
+      assert.equal(down.status, 502);
+      const head = await send(served.port, '/r/basic/text/500', { method: 'HEAD', headers: script('sb=double').headers });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], '500');
+      assert.equal(head.body.length, 0);
+    });
+
     test('a body over max-request-body-bytes: 413 when fail-closed, passed uninspected when fail-open', async () => {
       const body = Buffer.alloc(5_000, 'b');
       const closed = await send(served.port, '/r/small/b', { method: 'POST', body, headers: script('').headers });
@@ -261,6 +309,8 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       const record = await rig.record('a', tag);
       assert.deepEqual(record.cancels, ['client_disconnect']);
       assert.equal(record.complete?.error, 'client_disconnect');
+      await rig.ended(record.cid);
+      assert.equal(rig.endRequests(record.cid), 1);
     });
   });
 }

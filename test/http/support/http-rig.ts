@@ -10,7 +10,7 @@ import { AgentPool } from '../../../src/pool/agent-pool.js';
 import type { EventKind } from '../../../src/protocol/types.js';
 import { createUpstream, type HttpUpstream } from '../../../src/http/upstream.js';
 import { routeAgent, type HttpRoute, type RouteAgent } from '../../../src/http/route.js';
-import type { HttpEngineOptions } from '../../../src/http/engine-types.js';
+import type { EnginePool, HttpEngineOptions } from '../../../src/http/engine-types.js';
 import { socketPath } from '../../support/tmp.js';
 import type { AgentRecord } from './script-agent.js';
 
@@ -72,7 +72,10 @@ export interface HttpRig {
   upstream: HttpUpstream;
   /** The record agent `agent` sends at request_complete for the request tagged `testId`. */
   record(agent: string, testId: string): Promise<AgentRecord>;
-  /** Resolves when the agent holds an event of `testId` unanswered (a `hang` action). */
+  /** How many times the engine called endRequest for `cid`. */
+  endRequests(cid: string): number;
+  /** Resolves at the first endRequest for `cid`. */
+  ended(cid: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,10 +123,34 @@ export async function startRig(): Promise<HttpRig> {
     topen: [a({ ...short, failureMode: 'open' })],
     small: [a({ maxRequestBodyBytes: 1_000, maxResponseBodyBytes: 1_000 })],
     smallopen: [a({ maxRequestBodyBytes: 1_000, maxResponseBodyBytes: 1_000, failureMode: 'open' })],
+    chain: [
+      a({ events: ['request_headers', 'request_body_chunk', 'request_complete'] }),
+      routeAgent('b', { events: ['request_headers', 'request_body_chunk'], failureMode: 'closed', requestBodyMode: mode('stream') }),
+    ],
   };
   const table = new Map<string, HttpRoute>(Object.entries(routes).map(([id, agents]) => [id, { id, agents, upstream }]));
+  // Nothing listens on port 1 of loopback: connections are refused.
+  const down = createUpstream({ id: 'down', target: '127.0.0.1:1' });
+  table.set('down', { id: 'down', agents: [a()], upstream: down });
+
+  // endRequest calls per correlation id, and who waits for one.
+  const ends = new Map<string, number>();
+  const endWaiters = new Map<string, () => void>();
+  const counted: EnginePool = {
+    sendRequestHeaders: pool.sendRequestHeaders.bind(pool),
+    sendRequestBodyChunk: pool.sendRequestBodyChunk.bind(pool),
+    sendResponseHeaders: pool.sendResponseHeaders.bind(pool),
+    sendResponseBodyChunk: pool.sendResponseBodyChunk.bind(pool),
+    sendRequestComplete: pool.sendRequestComplete.bind(pool),
+    sendWebSocketFrame: pool.sendWebSocketFrame.bind(pool),
+    endRequest(cid) {
+      ends.set(cid, (ends.get(cid) ?? 0) + 1);
+      endWaiters.get(cid)?.();
+      pool.endRequest(cid);
+    },
+  };
   const engineOptions: HttpEngineOptions = {
-    pool,
+    pool: counted,
     route: (req) => table.get(/^\/r\/([^/]+)\//.exec(req.url ?? '')?.[1] ?? ''),
     log: () => {},
   };
@@ -132,6 +159,17 @@ export async function startRig(): Promise<HttpRig> {
     pool,
     engineOptions,
     upstream,
+    endRequests: (cid) => ends.get(cid) ?? 0,
+    ended(cid) {
+      if (ends.has(cid)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no endRequest for ${cid}`)), 10_000);
+        endWaiters.set(cid, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     record(agent, testId) {
       const key = `${agent}/${testId}`;
       const ready = records.get(key);
@@ -147,6 +185,7 @@ export async function startRig(): Promise<HttpRig> {
     async close() {
       await pool.close();
       await upstream.close();
+      await down.close();
       server.close();
       child.disconnect();
       await once(child, 'exit');

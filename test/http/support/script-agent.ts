@@ -17,6 +17,8 @@ import type { Decision } from '../../../src/protocol/types.js';
 export interface AgentRecord {
   agent: string;
   testId: string;
+  /** The correlation id of the request. */
+  cid: string;
   events: string[];
   cancels: string[];
   complete?: { status: number; requestBodySize: number; responseBodySize: number; error: string | null };
@@ -50,7 +52,7 @@ function createHandler(id: string): AgentHandler {
     if (action === 'hang') {
       // Tells the test the event is held, so it can disconnect or wait for the timeout.
       const rec = records.get(cid);
-      if (rec !== undefined) process.send?.({ agent: id, testId: `${rec.testId}#hang`, events: [phase], cancels: [] });
+      if (rec !== undefined) process.send?.({ agent: id, testId: `${rec.testId}#hang`, cid, events: [phase], cancels: [] });
       return hang(ctx);
     }
     const decision = DECISIONS[action];
@@ -98,7 +100,7 @@ function createHandler(id: string): AgentHandler {
         records.clear();
       }
       scripts.set(cid, script);
-      records.set(cid, { agent: id, testId: e.headers['x-test-id']?.[0] ?? '', events: [`rh ${e.method} ${e.uri}`], cancels: [] });
+      records.set(cid, { agent: id, testId: e.headers['x-test-id']?.[0] ?? '', cid, events: [`rh ${e.method} ${e.uri}`], cancels: [] });
       return act(cid, 'rh', ctx);
     },
     onRequestBodyChunk(e, ctx) {

@@ -1,0 +1,39 @@
+// README "Fastify": the engine as a Fastify plugin; requests no route takes go on to Fastify's routes.
+// Runs on its own (an agent and an upstream on loopback): node --import tsx examples/http-fastify.ts
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startLocalAgent } from './local-agent.js';
+
+const stopAgent = await startLocalAgent();
+const service = http.createServer((req, res) => res.end(`service saw x-checked=${req.headers['x-checked']}`));
+service.listen(0, '127.0.0.1');
+await once(service, 'listening');
+const SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
+// readme:start
+import Fastify from 'fastify';
+import { AgentPool } from '../src/index.js';
+import { createHttpEngine, createUpstream, routeAgent, zapFastify, type HttpRoute } from '../src/http-entry.js';
+
+const pool = new AgentPool();
+await pool.addAgent('waf', process.env.WAF_ENDPOINT ?? '/run/waf.sock');
+const api: HttpRoute = { id: 'api', upstream: createUpstream({ id: 'api', target: SERVICE }), agents: [routeAgent('waf')] };
+// The plugin takes routed requests over in onRequest, before Fastify reads the body.
+const app = Fastify();
+await app.register(zapFastify(createHttpEngine({ pool, route: (req) => (req.url?.startsWith('/api/') ? api : undefined) })));
+app.get('/health', async () => 'ok'); // not routed: served by Fastify
+// readme:end
+await app.listen({ port: 0, host: '127.0.0.1' });
+const { port } = app.server.address() as AddressInfo;
+try {
+  for (const path of ['/api/cart', '/health']) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual' });
+    console.log(`${path} → ${res.status} ${res.headers.get('location') ?? (await res.text())}`);
+  }
+} finally {
+  await app.close();
+  service.close();
+  await api.upstream.close();
+  await pool.close();
+  await stopAgent();
+}

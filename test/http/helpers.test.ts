@@ -1,0 +1,64 @@
+// The /http helpers on their own: header conversion and forwarding rules, upstream targets, challenges.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from '../../src/http/node-headers.js';
+import { upstreamOrigin } from '../../src/http/upstream.js';
+import { challengeBody, challengeStatus } from '../../src/http/render-decision.js';
+import { AgentPoolError } from '../../src/protocol/errors.js';
+
+test('headerMapOf and nodeHeadersOf: arrays per name one way, a single value as a string the other', () => {
+  const map = headerMapOf({ Host: 'a', 'set-cookie': ['x=1', 'y=2'], 'content-length': 3 as unknown as string });
+  assert.deepEqual(map, { host: ['a'], 'set-cookie': ['x=1', 'y=2'], 'content-length': ['3'] });
+  assert.deepEqual(nodeHeadersOf({ ...map, empty: [] }), { host: 'a', 'set-cookie': ['x=1', 'y=2'], 'content-length': '3' });
+});
+
+test('withoutHopByHop drops the RFC 9110 list and the names the connection header lists', () => {
+  const out = withoutHopByHop({
+    connection: ['keep-alive, X-Secret'],
+    'keep-alive': ['timeout=5'],
+    'transfer-encoding': ['chunked'],
+    upgrade: ['h2c'],
+    'x-secret': ['1'],
+    accept: ['*/*'],
+  });
+  assert.deepEqual(out, { accept: ['*/*'] });
+});
+
+test('withForwarded replaces a client’s x-forwarded-* unless trusted, then appends to it', () => {
+  const sent = { 'x-forwarded-for': ['6.6.6.6'], 'X-Forwarded-Host': ['evil'], accept: ['*/*'] };
+  const facts = { clientIp: '192.0.2.1', proto: 'http', host: 'shop.example' };
+  assert.deepEqual(withForwarded(sent, facts, false), {
+    accept: ['*/*'],
+    'x-forwarded-for': ['192.0.2.1'],
+    'x-forwarded-proto': ['http'],
+    'x-forwarded-host': ['shop.example'],
+  });
+  assert.deepEqual(withForwarded(sent, facts, true), {
+    accept: ['*/*'],
+    'x-forwarded-for': ['6.6.6.6, 192.0.2.1'],
+    'x-forwarded-host': ['evil'],
+    'x-forwarded-proto': ['http'],
+  });
+});
+
+test('upstreamOrigin takes host:port or an origin; anything else is ZAP_INVALID_ARGUMENT', () => {
+  assert.equal(upstreamOrigin('127.0.0.1:3000'), 'http://127.0.0.1:3000');
+  assert.equal(upstreamOrigin('https://api.example'), 'https://api.example');
+  for (const bad of ['ftp://x:1', 'http://x:1/path', 'http://u:p@x:1', 'not a target']) {
+    assert.throws(
+      () => upstreamOrigin(bad),
+      (e: unknown) => e instanceof AgentPoolError && e.code === 'ZAP_INVALID_ARGUMENT',
+      bad,
+    );
+  }
+});
+
+test('a challenge: 429 for rate_limit, 403 otherwise; the HTML form escapes the agent’s text', () => {
+  assert.equal(challengeStatus('rate_limit'), 429);
+  assert.equal(challengeStatus('captcha'), 403);
+  const html = challengeBody('x"><script>', { '<k>': '"v"' }, true);
+  assert.ok(!html.includes('<script>'));
+  assert.match(html, /data-challenge-type="x&#34;&#62;&#60;script&#62;"/);
+  assert.match(html, /name="&#60;k&#62;" value="&#34;v&#34;"/);
+  assert.equal(challengeBody('captcha', { a: 'b' }, false), '{"challenge":{"type":"captcha","params":{"a":"b"}}}');
+});
