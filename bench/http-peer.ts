@@ -27,7 +27,13 @@ function undiciProxy(port: number, target: string) {
   const pool = new Pool(`http://${target}`, { connections: 64 });
   return createServer((req, res) => {
     pool
-      .request({ method: req.method as 'GET', path: req.url ?? '/', headers: forwardable(req.headers), body: req })
+      .request({
+        method: req.method as 'GET',
+        path: req.url ?? '/',
+        headers: forwardable(req.headers),
+        // A request without a body must not be sent as an empty chunked one.
+        body: req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined ? req : null,
+      })
       .then(async (up) => {
         res.writeHead(up.statusCode, forwardable(up.headers as IncomingHttpHeaders));
         await pipeline(up.body, res);
