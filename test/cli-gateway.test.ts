@@ -200,3 +200,23 @@ test('zap gateway refuses a block it does not serve, by name, before binding any
   assert.match(gw.stderr(), /^ZAP_INVALID_CONFIG: .*:10: 'filters' in the top level is not supported by zap gateway/m);
   assert.doesNotMatch(gw.stdout(), /listener "h" on/);
 });
+
+test('zap check summarises a gateway configuration and names an undeclared agent at its line', async () => {
+  const config = join(tmpdir(), `zap-gateway-check-${process.pid}.kdl`);
+  after(() => rmSync(config, { force: true }));
+  writeFileSync(config, gatewayConfig('127.0.0.1:1', '127.0.0.1:2', '/tmp/zap-check-waf.sock', 'b'));
+  const ok = zap(['check', config]);
+  const [okCode] = (await once(ok.child, 'exit')) as [number];
+  assert.equal(okCode, 0, ok.stderr());
+  assert.match(ok.stdout(), /^upstream "b" round_robin: 127\.0\.0\.1:2$/m);
+  assert.match(ok.stdout(), /^route "special" priority 200: path-prefix \/api\/special → upstream "a"$/m);
+  assert.match(ok.stdout(), /^route "api" priority 100: path-prefix \/api\/ → upstream "b", agents waf$/m);
+  writeFileSync(
+    config,
+    gatewayConfig('127.0.0.1:1', '127.0.0.1:2', '/tmp/zap-check-waf.sock', 'b').replace('agents "waf"', 'agents "waf" "auth"'),
+  );
+  const bad = zap(['check', config]);
+  const [badCode] = (await once(bad.child, 'exit')) as [number];
+  assert.equal(badCode, 1);
+  assert.match(bad.stderr(), /^ZAP_INVALID_CONFIG: .*:20: route "api" refers to agent "auth", which is not declared in the agents block$/m);
+});
