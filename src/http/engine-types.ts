@@ -14,6 +14,7 @@ export type EnginePool = Pick<
   | 'sendResponseBodyChunk'
   | 'sendRequestComplete'
   | 'sendWebSocketFrame'
+  | 'cancelRequest'
   | 'endRequest'
 >;
 

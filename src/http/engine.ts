@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
 import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
-import { agentsFor, type HttpRoute } from './route.js';
+import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
 import { RequestLife } from './request-life.js';
 import { requestHeadersEvent } from './request-event.js';
 import { renderDecision } from './render-decision.js';
@@ -40,6 +40,13 @@ function declaredLength(value: string | string[] | undefined): number | null {
 function hasRequestBody(req: IncomingMessage): boolean {
   const length = declaredLength(req.headers['content-length']);
   return (length !== null && length > 0) || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The rest of a generator whose first step was taken already. */
+async function* resumed(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done === true) return;
+  yield first.value;
+  yield* rest;
 }
 
 /** A request no route takes: 404, with no agent consulted. */
@@ -94,18 +101,28 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
     event.headers = headers;
     const agents = agentsFor(route, 'request_headers');
-    const outcomes = await Promise.all(
-      agents.map((agent) => callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs)))),
+    const calls = agents.map((agent) =>
+      callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
     );
+    // Read in configured order: a non-allow returns at once, and the later calls' outcomes are moot.
+    const settled = new Set<number>();
+    calls.forEach((call, i) => void call.then(() => settled.add(i)).catch(() => {}));
+    const stop = (at: number, decision: Decision): Decision => {
+      for (let j = at + 1; j < agents.length; j++) {
+        if (!settled.has(j)) life.pool.cancelRequest((agents[j] as RouteAgent).id, cid, 'blocked_by_agent');
+      }
+      return decision;
+    };
     const ops = { request: [] as HeaderOp[], response: [] as HeaderOp[] };
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome.kind === 'failed') return outcome.decision;
+    for (const [i, call] of calls.entries()) {
+      const outcome = await call;
+      if (outcome.kind === 'failed') return stop(i, outcome.decision);
       if (outcome.kind === 'skipped') {
         log('warn', `${cid}: agent ${agents[i]?.id}: ${outcome.error.code} on request headers, skipped (fail-open)`);
         continue;
       }
       const reply = outcome.response;
-      if (reply.decision.type !== 'allow') return reply.decision;
+      if (reply.decision.type !== 'allow') return stop(i, reply.decision);
       ops.request.push(...reply.requestHeaders);
       ops.response.push(...reply.responseHeaders);
     }
@@ -225,7 +242,17 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       } else {
         // Agents may change the length: the body goes upstream chunked.
         delete upstreamHeaders['content-length'];
-        body = Readable.from(inspectedBody(life, stages, total), { objectMode: false });
+        // The upstream hears of the request only once the agents release its first bytes (or all
+        // of it, for buffering agents): a body blocked before that never reaches it.
+        const inspected = inspectedBody(life, stages, total);
+        let first: IteratorResult<Buffer>;
+        try {
+          first = await inspected.next();
+        } catch (error) {
+          if (error instanceof StopRequest) return render(life, error.decision);
+          throw error;
+        }
+        body = Readable.from(resumed(first, inspected), { objectMode: false });
       }
     }
 

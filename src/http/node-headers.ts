@@ -1,5 +1,5 @@
 // HeaderMap (spec §6.2) ↔ Node's header objects, and the header rules of a forwarding proxy:
-// hop-by-hop removal (RFC 9110 §7.6.1) and x-forwarded-*.
+// hop-by-hop removal (RFC 9110, section 7.6.1) and x-forwarded-*.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMap } from '../protocol/types.js';
 
@@ -29,7 +29,7 @@ export function nodeHeadersOf(map: HeaderMap): OutgoingHttpHeaders {
   return out;
 }
 
-/** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
+/** Headers that describe one connection, never forwarded (RFC 9110, section 7.6.1). */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',

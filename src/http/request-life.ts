@@ -63,7 +63,8 @@ export class RequestLife {
     if (!res.writableFinished) this.error ??= 'response not completed';
     const outcome: RequestOutcome = {
       correlationId: this.cid,
-      status: res.statusCode,
+      // Nothing reached the client: 499, the status proxies log for a client that went away.
+      status: res.headersSent || this.error === null ? res.statusCode : 499,
       durationMs: Math.round(performance.now() - this.started),
       requestBodySize: this.requestBodySize,
       responseBodySize: this.responseBodySize,

@@ -57,11 +57,13 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
     const agents = agentsFor(route, 'request_headers');
     const options = (timeoutMs: number) => ({ signal: abort.signal, timeoutMs, cancelReason: 'client_disconnect' as const });
-    const outcomes = await Promise.all(
-      agents.map((agent) => callAgent(agent, () => deps.pool.sendRequestHeaders(agent.id, cid, event, options(agent.timeoutMs)))),
+    const calls = agents.map((agent) =>
+      callAgent(agent, () => deps.pool.sendRequestHeaders(agent.id, cid, event, options(agent.timeoutMs))),
     );
+    for (const call of calls) call.catch(() => {});
     const ops = [];
-    for (const outcome of outcomes) {
+    for (const call of calls) {
+      const outcome = await call;
       if (outcome.kind === 'failed') return (writeDecision(socket, outcome.decision), done());
       if (outcome.kind === 'skipped') continue;
       if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision), done());
@@ -84,6 +86,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       head,
       upstream: route.upstream,
       upstreamHeaders: nodeHeadersOf(applyHeaderOps(forwarded, ops)),
+      log: deps.log,
       done,
     });
   } catch (error) {

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { EnginePool } from './engine-types.js';
+import type { EngineLog, EnginePool } from './engine-types.js';
 import type { HttpUpstream } from './upstream.js';
 import type { RouteAgent, HttpRoute } from './route.js';
 
@@ -24,6 +24,8 @@ export interface WebSocketRelayContext {
    * x-forwarded-* applied; the relay sets `upgrade` and `connection` itself.
    */
   upstreamHeaders: OutgoingHttpHeaders;
+  /** The engine's log (peer text must be escaped before it goes in). */
+  log: EngineLog;
   /** Call exactly once when the relay is over (sends nothing; ends the request in the pool). */
   done: (error?: string | null) => void;
 }

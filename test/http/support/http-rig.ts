@@ -29,8 +29,10 @@ export interface Echo {
 }
 
 /** The upstream: `/text/<size>[?chunked]` answers `size` bytes of text; anything else echoes the request. */
-function upstreamServer(): http.Server {
+function upstreamServer(seen: Set<string>): http.Server {
   return http.createServer((req, res) => {
+    const tag = req.headers['x-test-id'];
+    if (typeof tag === 'string' && seen.size < 10_000) seen.add(tag);
     const text = /^\/r\/[^/]+\/text\/(\d+)/.exec(req.url ?? '');
     if (text) {
       const size = Number(text[1]);
@@ -72,6 +74,8 @@ export interface HttpRig {
   upstream: HttpUpstream;
   /** The record agent `agent` sends at request_complete for the request tagged `testId`. */
   record(agent: string, testId: string): Promise<AgentRecord>;
+  /** The x-test-id of every request the upstream received. */
+  seenByUpstream: Set<string>;
   /** How many times the engine called endRequest for `cid`. */
   endRequests(cid: string): number;
   /** Resolves at the first endRequest for `cid`. */
@@ -99,7 +103,8 @@ export async function startRig(): Promise<HttpRig> {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
   });
 
-  const server = upstreamServer();
+  const seenByUpstream = new Set<string>();
+  const server = upstreamServer(seenByUpstream);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const upstream = createUpstream({ id: 'echo', target: `127.0.0.1:${(server.address() as AddressInfo).port}`, connections: 8 });
@@ -143,6 +148,7 @@ export async function startRig(): Promise<HttpRig> {
     sendResponseBodyChunk: pool.sendResponseBodyChunk.bind(pool),
     sendRequestComplete: pool.sendRequestComplete.bind(pool),
     sendWebSocketFrame: pool.sendWebSocketFrame.bind(pool),
+    cancelRequest: pool.cancelRequest.bind(pool),
     endRequest(cid) {
       ends.set(cid, (ends.get(cid) ?? 0) + 1);
       endWaiters.get(cid)?.();
@@ -159,6 +165,7 @@ export async function startRig(): Promise<HttpRig> {
     pool,
     engineOptions,
     upstream,
+    seenByUpstream,
     endRequests: (cid) => ends.get(cid) ?? 0,
     ended(cid) {
       if (ends.has(cid)) return Promise.resolve();

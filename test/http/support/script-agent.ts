@@ -1,7 +1,7 @@
 // A real agent process for the HTTP engine tests, scripted per request by headers. It serves one
 // AgentServer per id given (`script-agent <id>=<socket> …`) and prints "listening" when ready.
 //   x-test-id: <tag>          reported with everything this agent saw of the request (IPC, at request_complete)
-//   (a held event is reported at once as the record of `<tag>#hang`)
+//   (a held event is reported at once as the record of `<tag>#hang`, a Cancel as that of `<tag>#cancel`)
 //   x-script-<id>: <phase>=<action>,…
 //     phase: rh (request headers), rb (request body), sh (response headers), sb (response body)
 //     action: block, redirect, challenge, ratelimit, hang (answer only on Cancel: a timeout or a
@@ -126,7 +126,11 @@ function createHandler(id: string): AgentHandler {
       }
     },
     onCancel(c) {
-      record(c.correlationId)?.cancels.push(c.reason ?? 'none');
+      const rec = record(c.correlationId);
+      if (rec === undefined) return;
+      rec.cancels.push(c.reason ?? 'none');
+      // At once too: a later event of the request may travel on another connection and arrive first.
+      process.send?.({ agent: id, testId: `${rec.testId}#cancel`, cid: rec.cid, events: [], cancels: [c.reason ?? 'none'] });
     },
   };
 }
