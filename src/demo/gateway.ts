@@ -35,6 +35,7 @@ function countingPool(pool: AgentPool, stats: DemoStats): EnginePool {
     sendResponseBodyChunk: counted(pool.sendResponseBodyChunk.bind(pool)),
     sendRequestComplete: pool.sendRequestComplete.bind(pool),
     sendWebSocketFrame: pool.sendWebSocketFrame.bind(pool),
+    cancelRequest: pool.cancelRequest.bind(pool),
     endRequest: pool.endRequest.bind(pool),
   };
 }
