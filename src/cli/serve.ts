@@ -31,7 +31,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const workers = values.workers === undefined ? undefined : integerFlag(values.workers, '--workers', 0);
   const log = (line: string) => process.stdout.write(`zap serve: ${line}\n`);
 
-  let pool = await startPool(await loadConfigFile(file), workers, log);
+  const first = await loadConfigFile(file);
+  // Not silently: this command runs the pool only; the proxy blocks are `zap gateway`'s.
+  if (first.gateway !== undefined) log('warning: listeners, upstreams and routes are not served by zap serve (run zap gateway)');
+  let pool = await startPool(first, workers, log);
   let draining = false;
   const metrics = await startMetricsServer(
     () => pool,
