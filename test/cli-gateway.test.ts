@@ -220,3 +220,24 @@ test('zap check summarises a gateway configuration and names an undeclared agent
   assert.equal(badCode, 1);
   assert.match(bad.stderr(), /^ZAP_INVALID_CONFIG: .*:20: route "api" refers to agent "auth", which is not declared in the agents block$/m);
 });
+
+test('a listener address in use fails with ZAP_INVALID_CONFIG and the process exits (the pool does not hold it)', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const config = join(tmpdir(), `zap-gateway-busy-${process.pid}.kdl`);
+  after(() => rmSync(config, { force: true }));
+  writeFileSync(
+    config,
+    `listeners {\n  listener "h" { address "127.0.0.1:${port}"; }\n}\nupstreams {\n  upstream "u" { target "127.0.0.1:1"; }\n}\n` +
+      'routes {\n  route "r" { upstream "u"; }\n}\n',
+  );
+  const gw = zap(['gateway', '--config', config, '--metrics', '127.0.0.1:0']);
+  const [code] = (await once(gw.child, 'exit')) as [number];
+  assert.equal(code, 1);
+  assert.match(
+    gw.stderr(),
+    new RegExp(`^ZAP_INVALID_CONFIG: listener "h": cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)$`, 'm'),
+  );
+});

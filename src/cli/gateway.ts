@@ -51,11 +51,14 @@ export async function runGateway(argv: string[]): Promise<number> {
     }
   };
 
-  const server = await GatewayServer.start(await generation(await loadConfigFile(file)), {
-    metrics,
-    adminAddress: values.metrics,
-    log,
-  });
+  const first = await generation(await loadConfigFile(file));
+  let server: GatewayServer;
+  try {
+    server = await GatewayServer.start(first, { metrics, adminAddress: values.metrics, log });
+  } catch (err) {
+    await first.retire(0); // the pool's workers and sockets would keep the process alive
+    throw err;
+  }
   for (const l of server.listeners) log(`listener "${l.config.id}" on http://${l.address}`);
   log(`metrics on http://${server.adminAddress}/metrics, health on http://${server.adminAddress}/healthz`);
 

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayListenerConfig } from '../config/config-types.js';
+import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { GatewayGeneration } from './gateway-generation.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -26,12 +27,15 @@ function splitHostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
 }
 
-async function listen(server: Server, address: string): Promise<string> {
+/** Binds `server`; resolves with the bound address. A refused bind is ZAP_INVALID_CONFIG naming `what`. */
+async function listen(server: Server, address: string, what: string): Promise<string> {
   const { host, port } = splitHostPort(address);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(zapError(ErrorCode.InvalidConfig, `${what}: cannot listen on ${address} (${err.code ?? err.message})`, { cause: err })),
+    );
     server.listen(port, host, () => {
-      server.removeListener('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -63,9 +67,9 @@ export class GatewayServer {
       for (const config of first.gateway.listeners) {
         const server = createServer({ requestTimeout: config.requestTimeoutMs });
         server.keepAliveTimeout = config.keepaliveTimeoutMs;
-        bound.push({ config, server, address: await listen(server, config.address) });
+        bound.push({ config, server, address: await listen(server, config.address, `listener "${config.id}"`) });
       }
-      const adminAddress = await listen(admin, options.adminAddress);
+      const adminAddress = await listen(admin, options.adminAddress, '--metrics');
       const gateway = new GatewayServer(first, bound, admin, adminAddress);
       gateway.#wire(options);
       return gateway;
