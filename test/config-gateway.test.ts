@@ -148,6 +148,20 @@ describe('KDL gateway blocks', () => {
     );
   });
 
+  test('examples/gateway.kdl, the sample for the README, loads', () => {
+    const text = readFileSync(new URL('../examples/gateway.kdl', import.meta.url), 'utf8');
+    const c = loadConfig(text, 'examples/gateway.kdl');
+    assert.deepEqual(
+      gatewayOf(c).routes.map((r) => [r.id, r.upstream, r.agents.join(' ')]),
+      [
+        ['api', 'backend', 'waf auth'],
+        ['reports', 'reports', 'waf'],
+        ['all', 'backend', 'waf'],
+      ],
+    );
+    assert.equal(c.agents.find((a) => a.id === 'waf')?.requestBodyMode.mode, 'stream');
+  });
+
   test('KDL 1 booleans stay refused with the hint to write #true', () => {
     rejects(
       'listeners {\n  listener "l" {\n    address "127.0.0.1:1"\n    enabled true\n  }\n}\n',
