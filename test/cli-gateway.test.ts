@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -65,6 +65,24 @@ async function upstream(name: string): Promise<{ address: string; release: () =>
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.text() };
+}
+
+/** Sends a WebSocket upgrade request on a raw socket; resolves with what the gateway answered. */
+function rawUpgrade(address: string, path: string): Promise<string> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nhost: ${address}\r\nconnection: upgrade\r\nupgrade: websocket\r\n` +
+          'sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      ),
+    );
+    let text = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer to the upgrade')));
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
 }
 
 function gatewayConfig(a: string, b: string, waf: string, apiUpstream: string): string {
@@ -129,6 +147,9 @@ test('zap gateway: routes by priority and prefix, reloads on SIGHUP without fail
   assert.deepEqual(await get(`${base}/api/special/1`), { status: 200, body: 'A GET /api/special/1' });
   assert.deepEqual(await get(`${base}/other`), { status: 200, body: 'A GET /other' });
   assert.equal((await get(`${base}/search?q=%3Cscript%3E`)).status, 403, 'the WAF agent blocks');
+
+  // A WebSocket upgrade on a route without `websocket #true` is refused, not relayed.
+  assert.match(await rawUpgrade(listen as string, '/api/x'), /^HTTP\/1\.1 404 /);
 
   const metrics = await get(`http://${admin}/metrics`);
   assert.match(metrics.body, /^zap_gateway_requests_total\{route="api",status="200"\} 1$/m);

@@ -44,7 +44,7 @@ describe('KDL gateway blocks', () => {
     ]);
     assert.deepEqual(g.upstreams, [{ id: 'app', targets: [{ address: '127.0.0.1:3000', weight: 1 }], loadBalancing: 'round_robin' }]);
     assert.deepEqual(g.routes, [
-      { id: 'everything', priority: 0, matches: [{ kind: 'path-prefix', value: '/' }], upstream: 'app', agents: [] },
+      { id: 'everything', priority: 0, matches: [{ kind: 'path-prefix', value: '/' }], upstream: 'app', agents: [], websocket: false },
     ]);
   });
 
@@ -64,6 +64,8 @@ describe('KDL gateway blocks', () => {
       { kind: 'method', values: ['GET', 'POST'] },
     ]);
     assert.deepEqual(orders?.agents, ['firewall', 'login']);
+    assert.equal(orders?.websocket, false);
+    assert.equal(g.routes.find((r) => r.id === 'tenant')?.websocket, true);
     assert.equal(g.listeners[0]?.defaultRoute, 'fallback');
     assert.deepEqual(
       c.agents.map((a) => a.id),
@@ -180,8 +182,8 @@ describe('route table', () => {
     assert.deepEqual(table.order, ['status', 'orders', 'tenant', 'fallback']);
     const same = new RouteTable(
       [
-        { id: 'first', priority: 5, matches: [], upstream: 'u', agents: [] },
-        { id: 'second', priority: 5, matches: [], upstream: 'u', agents: [] },
+        { id: 'first', priority: 5, matches: [], upstream: 'u', agents: [], websocket: false },
+        { id: 'second', priority: 5, matches: [], upstream: 'u', agents: [], websocket: false },
       ],
       () => 0,
     );

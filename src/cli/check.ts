@@ -112,7 +112,7 @@ function gatewayLines(g: GatewayConfig): string[] {
     ...g.routes.map(
       (r) =>
         `route "${r.id}" priority ${r.priority}: ${r.matches.length === 0 ? 'every request' : r.matches.map(match).join(' and ')} → ` +
-        `upstream "${r.upstream}"${r.agents.length === 0 ? '' : `, agents ${r.agents.join(' ')}`}`,
+        `upstream "${r.upstream}"${r.agents.length === 0 ? '' : `, agents ${r.agents.join(' ')}`}${r.websocket ? ', websocket' : ''}`,
     ),
   ];
 }

@@ -141,6 +141,8 @@ export interface RouteConfig {
   upstream: string;
   /** Agent ids consulted for this route, in the order written (the first non-allow decision wins). */
   agents: string[];
+  /** WebSocket upgrades are relayed on this route (otherwise refused, as the reference does). */
+  websocket: boolean;
 }
 
 /** The proxy blocks `zap gateway` serves: `listeners`, `upstreams`, `routes`. */

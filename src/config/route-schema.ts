@@ -15,13 +15,14 @@ import {
   type KeySpec,
   type LoadContext,
 } from './schema-kit.js';
-import { stringList, text } from './value-kinds.js';
+import { boolean, stringList, text } from './value-kinds.js';
 
 interface RouteDraft {
   priority?: number;
   matches: RouteMatchConfig[];
   upstream?: string;
   agents: string[];
+  websocket?: boolean;
   /** Line of the `agents` node that listed each agent. */
   agentLines: Map<string, number>;
   lines: Map<string, number>;
@@ -149,6 +150,16 @@ export const ROUTE_BLOCK: BlockSpec<RouteDraft> = {
         }
       },
     },
+    {
+      key: 'websocket',
+      field: 'websocket',
+      form: boolean.form,
+      defaultText: boolean.show(false),
+      doc: 'Relay WebSocket upgrades on this route; frames go to the agents that subscribe to `websocket_frame`.',
+      apply(node, d, cx) {
+        d.websocket = boolean.read(node, cx);
+      },
+    },
   ],
   refused: [
     'filters',
@@ -161,7 +172,6 @@ export const ROUTE_BLOCK: BlockSpec<RouteDraft> = {
     'cache',
     'shadow',
     'waf-enabled',
-    'websocket',
     'websocket-inspection',
     'fallback',
     'circuit-breaker',
@@ -178,7 +188,14 @@ function readRoute(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): void {
   if (d.upstream === undefined) fail(cx, node.line, `${where} needs an upstream ("<upstream id>")`);
   g.references.push({ kind: 'upstream', id: d.upstream, line: d.lines.get('upstream') ?? node.line, from: where });
   for (const agent of d.agents) g.references.push({ kind: 'agent', id: agent, line: d.agentLines.get(agent) ?? node.line, from: where });
-  const route: RouteConfig = { id, priority: d.priority ?? 0, matches: d.matches, upstream: d.upstream, agents: d.agents };
+  const route: RouteConfig = {
+    id,
+    priority: d.priority ?? 0,
+    matches: d.matches,
+    upstream: d.upstream,
+    agents: d.agents,
+    websocket: d.websocket ?? false,
+  };
   g.routes.push(route);
 }
 

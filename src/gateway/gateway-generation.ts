@@ -53,8 +53,9 @@ export class GatewayGeneration {
     this.#table = new RouteTable(gateway.routes, (route) => routeTarget(route, agents, byUpstream));
     this.#engine = createHttpEngine({
       pool: options.pool,
-      // Used by WebSocket upgrades, which take the first matching route (no listener default).
-      route: (req) => this.#pick(req)?.route,
+      // Used by WebSocket upgrades: the first matching route (no listener default), only if it
+      // relays WebSockets (`websocket #true`); otherwise the engine answers 404.
+      route: (req) => this.#pick(req, undefined, true)?.route,
       log: options.log,
     });
   }
@@ -80,9 +81,9 @@ export class GatewayGeneration {
     return { picker, targets };
   }
 
-  #pick(req: IncomingMessage, defaultRoute?: string): { route: HttpRoute; routeId: string } | undefined {
+  #pick(req: IncomingMessage, defaultRoute?: string, upgrade = false): { route: HttpRoute; routeId: string } | undefined {
     const found = this.#table.pick({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host }, { defaultRoute });
-    if (found === undefined) return undefined;
+    if (found === undefined || (upgrade && !found.route.websocket)) return undefined;
     const origin = found.target.picker.next();
     return { route: found.target.byOrigin.get(origin) as HttpRoute, routeId: found.route.id };
   }
