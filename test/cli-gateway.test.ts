@@ -85,12 +85,12 @@ function rawUpgrade(address: string, path: string): Promise<string> {
   });
 }
 
-function gatewayConfig(a: string, b: string, waf: string, apiUpstream: string): string {
+function gatewayConfig(a: string, b: string, waf: string, apiUpstream: string, secondListener = false): string {
   return `listeners {
     listener "http" {
         address "127.0.0.1:0"
         protocol "http"
-    }
+    }${secondListener ? '\n    listener "second" { address "127.0.0.1:0"; }' : ''}
 }
 upstreams {
     upstream "a" { target "${a}"; }
@@ -178,9 +178,10 @@ test('zap gateway: routes by priority and prefix, reloads on SIGHUP without fail
   };
   const load = Promise.all([client(), client(), client(), client()]);
   await waitForOutput(() => String(sent), /^[1-9]\d{1,}/, 10_000);
-  writeFileSync(config, gatewayConfig(a.address, b.address, wafPath, 'a'));
+  writeFileSync(config, gatewayConfig(a.address, b.address, wafPath, 'a', true));
   gw.child.kill('SIGHUP');
   await waitForOutput(gw.stdout, /previous configuration drained/);
+  const [, second] = await waitForOutput(gw.stdout, /listener "second" on http:\/\/([\d.]+:\d+)/);
   const afterReload = sent;
   await waitForOutput(() => String(sent - afterReload), /^[1-9]\d+/, 10_000);
   stop = true;
@@ -188,6 +189,7 @@ test('zap gateway: routes by priority and prefix, reloads on SIGHUP without fail
   assert.deepEqual(failures, [], `failed requests during the reload (of ${sent})`);
   assert.deepEqual([...bodies].sort(), ['A GET /api/load', 'B GET /api/load'], 'both generations served');
   assert.deepEqual(await get(`${base}/api/x`), { status: 200, body: 'A GET /api/x' });
+  assert.deepEqual(await get(`http://${second}/api/y`), { status: 200, body: 'A GET /api/y' }, 'the listener added by the reload');
 
   // A configuration that does not load is refused; the running one keeps serving.
   writeFileSync(config, gatewayConfig(a.address, b.address, wafPath, 'nowhere'));

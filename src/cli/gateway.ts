@@ -1,8 +1,9 @@
 // `zap gateway --config <file.kdl> [--metrics 127.0.0.1:9464] [--workers N] [--drain-timeout MS]`:
 // a standalone reverse proxy configured by the Zentinel proxy's own blocks (listeners, upstreams,
 // routes, agents). SIGHUP reloads: a new generation (pool, upstreams, routes) serves new requests
-// while the old one finishes its own; a configuration that does not load is logged and the running
-// one keeps serving. SIGTERM / SIGINT stop accepting, drain and exit 0.
+// while the old one finishes its own, new or moved listeners are bound and removed ones close; a
+// configuration that does not load or bind is logged and the running one keeps serving.
+// SIGTERM / SIGINT stop accepting, drain and exit 0.
 import { parseArgs } from 'node:util';
 import type { ZapConfig } from '../config/config-types.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -76,8 +77,14 @@ export async function runGateway(argv: string[]): Promise<number> {
         log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
-      if (JSON.stringify(next.gateway.listeners) !== JSON.stringify(server.current.gateway.listeners)) {
-        log('warning: the listeners changed; they apply at the next start (the running ones keep serving)');
+      try {
+        const { bound, closed } = await server.applyListeners(next.gateway.listeners);
+        for (const l of bound) log(`listener "${l.config.id}" on http://${l.address}`);
+        for (const l of closed) log(`listener "${l.config.id}" on http://${l.address} closed`);
+      } catch (err) {
+        await next.retire(0);
+        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+        return;
       }
       log('reloaded: new requests use the new configuration; the previous one drains');
       const left = await server.swap(next, drainTimeoutMs);

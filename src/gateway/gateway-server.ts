@@ -15,10 +15,11 @@ export interface GatewayServerOptions {
   log: (line: string) => void;
 }
 
-/** One bound listener: its config and the address it got (port 0 resolved). */
+/** One bound listener: its config (replaced when a reload changes only its settings) and its address. */
 export interface BoundListener {
-  readonly config: GatewayListenerConfig;
+  config: GatewayListenerConfig;
   readonly server: Server;
+  /** The bound address (port 0 resolved). */
   readonly address: string;
 }
 
@@ -46,15 +47,15 @@ async function listen(server: Server, address: string, what: string): Promise<st
 const closeServer = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
 export class GatewayServer {
-  readonly listeners: readonly BoundListener[];
   readonly adminAddress: string;
+  #listeners: BoundListener[];
   #current: GatewayGeneration;
   #draining = false;
   readonly #admin: Server;
 
-  private constructor(first: GatewayGeneration, listeners: BoundListener[], admin: Server, adminAddress: string) {
+  private constructor(first: GatewayGeneration, admin: Server, adminAddress: string) {
     this.#current = first;
-    this.listeners = listeners;
+    this.#listeners = [];
     this.#admin = admin;
     this.adminAddress = adminAddress;
   }
@@ -62,32 +63,53 @@ export class GatewayServer {
   /** Binds every listener of `first`'s configuration and the admin server. */
   static async start(first: GatewayGeneration, options: GatewayServerOptions): Promise<GatewayServer> {
     const admin = createServer();
+    const adminAddress = await listen(admin, options.adminAddress, '--metrics');
+    const gateway = new GatewayServer(first, admin, adminAddress);
+    gateway.#wireAdmin(options);
+    try {
+      gateway.#listeners = await gateway.#bindAll(first.gateway.listeners);
+    } catch (err) {
+      await closeServer(admin);
+      throw err;
+    }
+    return gateway;
+  }
+
+  /** The listeners now serving. */
+  get listeners(): readonly BoundListener[] {
+    return this.#listeners;
+  }
+
+  get current(): GatewayGeneration {
+    return this.#current;
+  }
+
+  async #bind(config: GatewayListenerConfig): Promise<BoundListener> {
+    const server = createServer({ requestTimeout: config.requestTimeoutMs });
+    server.keepAliveTimeout = config.keepaliveTimeoutMs;
+    const bound: BoundListener = { config, server, address: await listen(server, config.address, `listener "${config.id}"`) };
+    server.on('request', (req, res) => {
+      // While draining, kept-alive clients are told to reconnect (to whoever serves next).
+      if (this.#draining) res.setHeader('connection', 'close');
+      this.#current.handle(req, res, bound.config.defaultRoute);
+    });
+    server.on('upgrade', (req, socket, head: Buffer) => this.#current.upgrade(req, socket, head));
+    return bound;
+  }
+
+  /** Binds all of `configs`, or none: a failed bind closes the ones bound before it. */
+  async #bindAll(configs: readonly GatewayListenerConfig[]): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     try {
-      for (const config of first.gateway.listeners) {
-        const server = createServer({ requestTimeout: config.requestTimeoutMs });
-        server.keepAliveTimeout = config.keepaliveTimeoutMs;
-        bound.push({ config, server, address: await listen(server, config.address, `listener "${config.id}"`) });
-      }
-      const adminAddress = await listen(admin, options.adminAddress, '--metrics');
-      const gateway = new GatewayServer(first, bound, admin, adminAddress);
-      gateway.#wire(options);
-      return gateway;
+      for (const config of configs) bound.push(await this.#bind(config));
+      return bound;
     } catch (err) {
-      await Promise.all([...bound.map((b) => closeServer(b.server)), admin.listening ? closeServer(admin) : undefined]);
+      await Promise.all(bound.map((b) => closeServer(b.server)));
       throw err;
     }
   }
 
-  #wire(options: GatewayServerOptions): void {
-    for (const { config, server } of this.listeners) {
-      server.on('request', (req, res) => {
-        // While draining, kept-alive clients are told to reconnect (to whoever serves next).
-        if (this.#draining) res.setHeader('connection', 'close');
-        this.#current.handle(req, res, config.defaultRoute);
-      });
-      server.on('upgrade', (req, socket, head: Buffer) => this.#current.upgrade(req, socket, head));
-    }
+  #wireAdmin(options: GatewayServerOptions): void {
     this.#admin.on('request', (req, res) => {
       if (req.url === '/metrics') {
         const pool = this.#current.pool;
@@ -108,8 +130,30 @@ export class GatewayServer {
     });
   }
 
-  get current(): GatewayGeneration {
-    return this.#current;
+  /**
+   * Makes the listeners those of `configs`: a listener kept at the same id and address takes its
+   * new settings in place; a new or moved one is bound (all or nothing, before anything else
+   * changes, so a refused bind leaves the running set as it was); the ones left over stop accepting
+   * and close once their connections are done. Resolves with the listeners bound and closed.
+   */
+  async applyListeners(configs: readonly GatewayListenerConfig[]): Promise<{ bound: BoundListener[]; closed: BoundListener[] }> {
+    const kept = new Map<BoundListener, GatewayListenerConfig>();
+    const toBind: GatewayListenerConfig[] = [];
+    for (const config of configs) {
+      const same = this.#listeners.find((l) => l.config.id === config.id && l.config.address === config.address);
+      if (same === undefined) toBind.push(config);
+      else kept.set(same, config);
+    }
+    const bound = await this.#bindAll(toBind);
+    for (const [listener, config] of kept) {
+      listener.config = config;
+      listener.server.requestTimeout = config.requestTimeoutMs;
+      listener.server.keepAliveTimeout = config.keepaliveTimeoutMs;
+    }
+    const closed = this.#listeners.filter((l) => !kept.has(l));
+    this.#listeners = [...kept.keys(), ...bound];
+    for (const l of closed) void closeServer(l.server);
+    return { bound, closed };
   }
 
   /** New requests go to `next` at once; resolves when the previous generation has drained and closed. */
@@ -122,9 +166,9 @@ export class GatewayServer {
   /** Stops accepting, lets requests in flight finish (at most `drainTimeoutMs`), closes everything. */
   async close(drainTimeoutMs: number): Promise<number> {
     this.#draining = true;
-    const closed = this.listeners.map((l) => closeServer(l.server));
+    const closed = this.#listeners.map((l) => closeServer(l.server));
     const left = await this.#current.retire(drainTimeoutMs);
-    for (const l of this.listeners) l.server.closeAllConnections();
+    for (const l of this.#listeners) l.server.closeAllConnections();
     await Promise.all(closed);
     this.#admin.closeAllConnections();
     await closeServer(this.#admin);
