@@ -48,7 +48,7 @@ export class GatewayGeneration {
     this.pool = options.pool;
     this.#metrics = options.metrics;
     this.#whenDrained = new Promise((resolve) => (this.#drained = resolve));
-    const agents = new Map(options.config.agents.map((a) => [a.id, a as RouteAgent]));
+    const agents = new Map(options.config.agents.map((a): [string, RouteAgent] => [a.id, a]));
     const byUpstream = new Map(gateway.upstreams.map((u) => [u.id, this.#openUpstream(u)]));
     this.#table = new RouteTable(gateway.routes, (route) => routeTarget(route, agents, byUpstream));
     this.#engine = createHttpEngine({
