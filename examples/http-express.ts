@@ -9,7 +9,7 @@ const stopAgent = await startLocalAgent();
 const service = http.createServer((req, res) => res.end(`service saw x-checked=${req.headers['x-checked']}`));
 service.listen(0, '127.0.0.1');
 await once(service, 'listening');
-const SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
+process.env.SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
 // readme:start
 import express from 'express';
 import { AgentPool } from '../src/index.js';
@@ -17,7 +17,11 @@ import { createHttpEngine, createUpstream, routeAgent, zapMiddleware, type HttpR
 
 const pool = new AgentPool();
 await pool.addAgent('waf', process.env.WAF_ENDPOINT ?? '/run/waf.sock');
-const api: HttpRoute = { id: 'api', upstream: createUpstream({ id: 'api', target: SERVICE }), agents: [routeAgent('waf')] };
+const api: HttpRoute = {
+  id: 'api',
+  upstream: createUpstream({ id: 'api', target: process.env.SERVICE ?? '127.0.0.1:3000' }),
+  agents: [routeAgent('waf')],
+};
 // Mount before any body parser: the engine streams the raw request body.
 const app = express();
 app.use(zapMiddleware(createHttpEngine({ pool, route: (req) => (req.url?.startsWith('/api/') ? api : undefined) })));

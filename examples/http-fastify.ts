@@ -9,7 +9,7 @@ const stopAgent = await startLocalAgent();
 const service = http.createServer((req, res) => res.end(`service saw x-checked=${req.headers['x-checked']}`));
 service.listen(0, '127.0.0.1');
 await once(service, 'listening');
-const SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
+process.env.SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
 // readme:start
 import Fastify from 'fastify';
 import { AgentPool } from '../src/index.js';
@@ -17,7 +17,11 @@ import { createHttpEngine, createUpstream, routeAgent, zapFastify, type HttpRout
 
 const pool = new AgentPool();
 await pool.addAgent('waf', process.env.WAF_ENDPOINT ?? '/run/waf.sock');
-const api: HttpRoute = { id: 'api', upstream: createUpstream({ id: 'api', target: SERVICE }), agents: [routeAgent('waf')] };
+const api: HttpRoute = {
+  id: 'api',
+  upstream: createUpstream({ id: 'api', target: process.env.SERVICE ?? '127.0.0.1:3000' }),
+  agents: [routeAgent('waf')],
+};
 // The plugin takes routed requests over in onRequest, before Fastify reads the body.
 const app = Fastify();
 await app.register(zapFastify(createHttpEngine({ pool, route: (req) => (req.url?.startsWith('/api/') ? api : undefined) })));

@@ -9,7 +9,7 @@ const stopAgent = await startLocalAgent();
 const service = http.createServer((req, res) => res.end(`service saw x-checked=${req.headers['x-checked']}`));
 service.listen(0, '127.0.0.1');
 await once(service, 'listening');
-const SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
+process.env.SERVICE = `127.0.0.1:${(service.address() as AddressInfo).port}`;
 // readme:start
 import http from 'node:http';
 import { AgentPool } from '../src/index.js';
@@ -17,7 +17,7 @@ import { createHttpEngine, createHttpHandler, createUpstream, routeAgent } from 
 
 const pool = new AgentPool();
 await pool.addAgent('waf', process.env.WAF_ENDPOINT ?? '/run/waf.sock');
-const backend = createUpstream({ id: 'backend', target: SERVICE }); // pooled undici connections
+const backend = createUpstream({ id: 'backend', target: process.env.SERVICE ?? '127.0.0.1:3000' }); // pooled undici connections
 const engine = createHttpEngine({
   pool,
   // One route for every request; a function (req) => route picks one per request instead.

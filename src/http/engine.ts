@@ -1,10 +1,12 @@
 // The HTTP lifecycle engine (spec §10.2): one request from the client through the agents and the
 // upstream and back. Phases: request headers (agents in parallel), request body and upstream exchange,
 // response headers, response body (agents one after another), then request_complete and endRequest.
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
 import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
@@ -22,6 +24,15 @@ class StopRequest extends Error {
   constructor(readonly decision: Decision) {
     super('stopped by an agent');
   }
+}
+
+/**
+ * Notes an agent's stop on the request body. The upstream may answer before its body has ended: a
+ * stop that comes after is still rendered when nothing has gone to the client yet.
+ */
+function stopRequest(life: RequestLife, decision: Decision): StopRequest {
+  life.stopped = decision;
+  return new StopRequest(decision);
 }
 
 /** Request headers the upstream client refuses or that describe this hop only. */
@@ -44,9 +55,14 @@ function hasRequestBody(req: IncomingMessage): boolean {
 
 /** The rest of a generator whose first step was taken already. */
 async function* resumed(first: IteratorResult<Buffer>, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.done === true) return;
-  yield first.value;
-  yield* rest;
+  try {
+    if (first.done === true) return;
+    yield first.value;
+    yield* rest;
+  } finally {
+    // Left after the first piece: `rest` must still run its own end (it reports the verdict).
+    await rest.return(undefined);
+  }
 }
 
 /** A request no route takes: 404, with no agent consulted. */
@@ -129,22 +145,42 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     return ops;
   }
 
-  /** The request body as the upstream gets it: through the body stages, chunk by chunk. */
-  async function* inspectedBody(life: RequestLife, stages: BodyStage[], total: number | null): AsyncGenerator<Buffer> {
+  /**
+   * The request body as the upstream gets it: through the body stages, chunk by chunk. When the
+   * upstream answers and stops reading early, the rest still goes through the agents (their output
+   * dropped): their verdict on the whole body comes before the answer reaches the client.
+   */
+  async function* inspectedBody(life: RequestLife, stages: BodyStage[], total: number | null, over: () => void): AsyncGenerator<Buffer> {
+    // Not for-await: leaving that loop early would destroy the client's request stream.
+    const source = (life.req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let seen = 0;
     let ended = false;
-    for await (const chunk of life.req as AsyncIterable<Buffer>) {
-      seen += chunk.length;
-      life.requestBodySize = seen;
-      ended = total !== null && seen >= total;
-      const result = await runStages(stages, chunk, ended);
-      if (result.type === 'stop') throw new StopRequest(result.decision);
-      yield* result.chunks;
+    const step = async (): Promise<Buffer[] | null> => {
+      if (ended) return null;
+      const next = await source.next();
+      if (next.done === true) ended = true;
+      else {
+        seen += next.value.length;
+        life.requestBodySize = seen;
+        ended = total !== null && seen >= total;
+      }
+      const result = await runStages(stages, next.done === true ? Buffer.alloc(0) : next.value, ended);
+      if (result.type === 'stop') throw stopRequest(life, result.decision);
+      return result.chunks;
+    };
+    let complete = false;
+    try {
+      for (let chunks = await step(); chunks !== null; chunks = await step()) yield* chunks;
+      complete = true;
+    } finally {
+      try {
+        while (!complete && life.stopped === null && !life.disconnected && (await step()) !== null);
+      } catch {
+        // A stop is noted on the request; anything else ends the inspection like a disconnect.
+      } finally {
+        over();
+      }
     }
-    if (ended) return;
-    const result = await runStages(stages, Buffer.alloc(0), true);
-    if (result.type === 'stop') throw new StopRequest(result.decision);
-    yield* result.chunks;
   }
 
   /** Response headers to the subscribers one after another; their ops and the earlier ones applied. */
@@ -233,6 +269,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     for (const name of NOT_FORWARDED) delete upstreamHeaders[name];
 
     let body: Readable | null = null;
+    let bodyInspected: Promise<void> = Promise.resolve();
     if (hasRequestBody(req)) {
       const total = declaredLength(req.headers['content-length']);
       const stages = stagesFor(life, 'request', total);
@@ -244,7 +281,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
         delete upstreamHeaders['content-length'];
         // The upstream hears of the request only once the agents release its first bytes (or all
         // of it, for buffering agents): a body blocked before that never reaches it.
-        const inspected = inspectedBody(life, stages, total);
+        let over = (): void => {};
+        bodyInspected = new Promise<void>((resolve) => (over = resolve));
+        const inspected = inspectedBody(life, stages, total, () => over());
         let first: IteratorResult<Buffer>;
         try {
           first = await inspected.next();
@@ -270,10 +309,17 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       const stop = error instanceof StopRequest ? error : (error as { cause?: unknown }).cause;
       if (stop instanceof StopRequest) return render(life, stop.decision);
       if (isAbort(error) || life.disconnected) return;
-      life.error = `upstream: ${(error as Error).message}`;
+      life.error = `upstream: ${peerText((error as Error).message)}`;
       return render(life, upstreamFailure(error, route.upstream.id, log));
     }
 
+    // The upstream may answer before its request body has ended; the agents' verdict on that body
+    // comes first (spec §10.2 order), and a stop still wins over the upstream's answer.
+    if (!life.disconnected) await Promise.race([bodyInspected, once(life.signal, 'abort')]);
+    if (life.stopped !== null || life.disconnected) {
+      discardBody(response.body);
+      return life.stopped === null ? undefined : render(life, life.stopped);
+    }
     const status = response.statusCode;
     const upstreamResponseHeaders = withoutHopByHop(headerMapOf(response.headers));
     const responseOps = await responseHeadersPhase(life, status, upstreamResponseHeaders);
@@ -294,9 +340,10 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       try {
         await run(life);
       } catch (error) {
-        if (!isAbort(error) && !life.disconnected) {
+        if (life.stopped !== null && !res.headersSent) render(life, life.stopped);
+        else if (!isAbort(error) && !life.disconnected) {
           life.error = (error as Error).message;
-          log('error', `${life.cid}: ${(error as Error).message}`);
+          log('error', `${life.cid}: ${peerText((error as Error).message)}`);
           if (!res.headersSent) render(life, { type: 'block', status: 502, body: 'Bad gateway', headers: null });
           else res.destroy();
         }

@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SendOptions } from '../pool/agent-pool.js';
+import type { Decision } from '../protocol/types.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { EnginePool, RequestOutcome, EngineLog } from './engine-types.js';
 import type { HttpRoute } from './route.js';
 import { agentsFor } from './route.js';
@@ -14,6 +16,8 @@ export class RequestLife {
   private readonly abort = new AbortController();
   requestBodySize = 0;
   responseBodySize = 0;
+  /** An agent's stop on the request body, once one came. */
+  stopped: Decision | null = null;
   /** Why the request did not complete normally; null when it did. */
   error: string | null = null;
   private ended = false;
@@ -89,7 +93,7 @@ export class RequestLife {
     // Not tied to the request's signal: a disconnected client's request still completes for the agents.
     const calls = agentsFor(this.route, 'request_complete').map((agent) =>
       this.pool.sendRequestComplete(agent.id, this.cid, event, { timeoutMs: agent.timeoutMs }).catch((error: unknown) => {
-        this.log('warn', `agent ${agent.id}: request_complete failed: ${(error as Error).message}`);
+        this.log('warn', `agent ${agent.id}: request_complete failed: ${peerText((error as Error).message)}`);
       }),
     );
     await Promise.all(calls);

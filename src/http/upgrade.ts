@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { applyHeaderOps } from '../protocol/header-ops.js';
+import { peerText } from '../protocol/peer-text.js';
 import type { Decision } from '../protocol/types.js';
 import type { EngineLog, EnginePool } from './engine-types.js';
 import { agentsFor, type HttpRoute } from './route.js';
@@ -90,7 +91,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       done,
     });
   } catch (error) {
-    if (!isAbort(error)) deps.log('error', `${cid}: upgrade failed: ${(error as Error).message}`);
+    if (!isAbort(error)) deps.log('error', `${cid}: upgrade failed: ${peerText((error as Error).message)}`);
     socket.destroy();
     done();
   }

@@ -5,6 +5,9 @@ import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from '../.
 import { upstreamOrigin } from '../../src/http/upstream.js';
 import { challengeBody, challengeStatus } from '../../src/http/render-decision.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
+import { agentsFor, routeAgent, type RouteAgent } from '../../src/http/route.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { AgentConfig } from '../../src/config/config-types.js';
 
 test('headerMapOf and nodeHeadersOf: arrays per name one way, a single value as a string the other', () => {
   const map = headerMapOf({ Host: 'a', 'set-cookie': ['x=1', 'y=2'], 'content-length': 3 as unknown as string });
@@ -61,4 +64,21 @@ test('a challenge: 429 for rate_limit, 403 otherwise; the HTML form escapes the 
   assert.match(html, /data-challenge-type="x&#34;&#62;&#60;script&#62;"/);
   assert.match(html, /name="&#60;k&#62;" value="&#34;v&#34;"/);
   assert.equal(challengeBody('captcha', { a: 'b' }, false), '{"challenge":{"type":"captcha","params":{"a":"b"}}}');
+});
+
+test('an agent loaded from KDL is a RouteAgent as it is (the engine reads the loader’s names)', () => {
+  const config = loadConfig(
+    `agents {
+  agent "waf" {
+    unix-socket "/tmp/waf.sock"; events "request_headers" "request_body"
+    request-body-mode "hybrid:2048"; failure-mode "closed"
+  }
+}`,
+    'gateway.kdl',
+  );
+  const agent: RouteAgent = config.agents[0] as AgentConfig;
+  assert.deepEqual(agentsFor({ agents: [agent] }, 'request_body_chunk'), [agent]);
+  assert.deepEqual(agent.requestBodyMode, { mode: 'hybrid', hybridThreshold: 2048 });
+  assert.equal(agent.failureMode, 'closed');
+  assert.deepEqual(routeAgent('waf', { failureMode: 'closed' }).requestBodyMode, { mode: 'buffer', hybridThreshold: 65_536 });
 });

@@ -267,6 +267,16 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assertDecision('block', res);
     });
 
+    test('an upstream that answers before the body ends: the agents’ late block still wins', async () => {
+      const res = await send(served.port, '/r/stream/early', {
+        method: 'POST',
+        body: BIG,
+        headers: script('rb=insist').headers,
+        piece: 16_384,
+      });
+      assertDecision('block', res);
+    });
+
     for (const phase of ['rh', 'rb', 'sh', 'sb']) {
       test(`an agent timing out in phase ${phase}: 504 when fail-closed, passed when fail-open`, async () => {
         const closed = await send(served.port, '/r/tclosed/t', { method: 'POST', body: SMALL, headers: script(`${phase}=hang`).headers });
@@ -293,12 +303,16 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       assert.equal(head.body.length, 0);
     });
 
-    test('a body over max-request-body-bytes: 413 when fail-closed, passed uninspected when fail-open', async () => {
+    test('a body over max-request/response-body-bytes: 413 when fail-closed, passed uninspected when fail-open', async () => {
       const body = Buffer.alloc(5_000, 'b');
       const closed = await send(served.port, '/r/small/b', { method: 'POST', body, headers: script('').headers });
       assert.equal(closed.status, 413);
       const open = await send(served.port, '/r/smallopen/b', { method: 'POST', body, headers: script('rb=upper').headers });
       assert.equal(echo(open).body, body.subarray(0, 256).toString());
+      // The same for a response body over max-response-body-bytes (spec §10.11: 413 when fail-closed).
+      assert.equal((await send(served.port, '/r/small/text/5000', { headers: script('').headers })).status, 413);
+      const passed = await send(served.port, '/r/smallopen/text/5000', { headers: script('sb=upper').headers });
+      assert.equal(passed.body.toString(), Buffer.alloc(5000, 'abcdefghij').toString());
     });
 
     test('a client disconnecting mid-body cancels the agent call with ClientDisconnect', async () => {

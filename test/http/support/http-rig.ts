@@ -28,7 +28,10 @@ export interface Echo {
   body: string;
 }
 
-/** The upstream: `/text/<size>[?chunked]` answers `size` bytes of text; anything else echoes the request. */
+/**
+ * The upstream: `/text/<size>[?chunked]` answers `size` bytes of text; `/early` answers before reading
+ * the request body; anything else echoes the request.
+ */
 function upstreamServer(seen: Set<string>): http.Server {
   return http.createServer((req, res) => {
     const tag = req.headers['x-test-id'];
@@ -42,6 +45,12 @@ function upstreamServer(seen: Set<string>): http.Server {
       // Several writes: a streamed body reaches the agents as several chunks.
       for (let at = 0; at < size; at += 16_384) res.write(body.subarray(at, at + 16_384));
       res.end();
+      req.resume();
+      return;
+    }
+    if (req.url?.includes('/early')) {
+      // Answers before reading the request body (then drains it).
+      res.end('early');
       req.resume();
       return;
     }
