@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startChildAgent, type ChildAgent } from '../../src/cli/child-agent.js';
+import { startChildAgent } from '../../src/cli/child-agent.js';
 import { defaultWorkerCount } from '../../src/pool/pool-config.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
 import { wantedRow } from '../bench-row.js';
@@ -57,6 +57,19 @@ function startPeer(args: string[]): Promise<Peer> {
       reject(zapError(ErrorCode.ConnectFailed, `http-peer ${args.join(' ')} exited with ${String(code)}`));
     });
   });
+}
+
+/** Awaits children started side by side; every one that started is stopped by `stops`, even if another failed. */
+async function started<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(
+  stops: Array<() => Promise<void>>,
+  a: Promise<A>,
+  b: Promise<B>,
+): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  for (const r of [ra, rb]) if (r.status === 'fulfilled') stops.push(() => r.value.stop());
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 function gatewayConfig(upstream: string, sockets: readonly string[], ids: readonly string[]): string {
@@ -158,19 +171,17 @@ async function run(s: ScenarioSettings): Promise<ScenarioResult> {
   const workers = defaultWorkerCount();
   const inflight = Math.min(s.inflight, MAX_CONNECTIONS);
   try {
-    const upstream = await startPeer(['upstream', '0']);
-    stops.push(upstream.stop);
-    const agents = await startEchoAgents(dir, Math.max(...AGENT_COUNTS));
-    stops.push(agents.stop);
-    const proxy = await startPeer(['undici-proxy', '0', upstream.address]);
-    stops.push(proxy.stop);
+    const [upstream, agents] = await started(stops, startPeer(['upstream', '0']), startEchoAgents(dir, Math.max(...AGENT_COUNTS)));
     const config = join(dir, 'gateway.kdl');
     writeFileSync(config, gatewayConfig(upstream.address, agents.sockets, agents.ids));
-    const gateway: ChildAgent = await startChildAgent(
-      ['gateway', '--config', config, '--metrics', '127.0.0.1:0', '--workers', String(workers)],
-      /listener "http" on http:\/\/\S+\n/,
+    const [proxy, gateway] = await started(
+      stops,
+      startPeer(['undici-proxy', '0', upstream.address]),
+      startChildAgent(
+        ['gateway', '--config', config, '--metrics', '127.0.0.1:0', '--workers', String(workers)],
+        /listener "http" on http:\/\/\S+\n/,
+      ),
     );
-    stops.push(gateway.stop);
     const listen = /listener "http" on http:\/\/(\S+)/.exec(gateway.output())?.[1] as string;
 
     const rows: BenchRow[] = [];
