@@ -264,3 +264,33 @@ test('a listener address in use fails with ZAP_INVALID_CONFIG and the process ex
     new RegExp(`^ZAP_INVALID_CONFIG: listener "h": cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)$`, 'm'),
   );
 });
+
+test('a reload that fails after the reverse listener was handed over gives it back to the running pool', async () => {
+  const reverse = socketPath('gateway-reverse');
+  const config = join(tmpdir(), `zap-gateway-reverse-${process.pid}.kdl`);
+  after(() => rmSync(config, { force: true }));
+  const text = (path: string) =>
+    'listeners {\n  listener "h" { address "127.0.0.1:0"; }\n}\nupstreams {\n  upstream "u" { target "127.0.0.1:1"; }\n}\n' +
+    `routes {\n  route "r" { upstream "u"; }\n}\nreverse-listener {\n  path "${path}"\n  insecure-allow-unauthenticated #true\n}\n`;
+  writeFileSync(config, text(reverse));
+  const gw = zap(['gateway', '--config', config, '--metrics', '127.0.0.1:0']);
+  await waitForOutput(gw.stdout, /listener "h" on /);
+  // The new listener's directory does not exist: the new pool fails after the old one stopped listening.
+  writeFileSync(config, text(join(reverse, 'no-such-dir', 'r.sock')));
+  gw.child.kill('SIGHUP');
+  await waitForOutput(gw.stdout, /reload refused, keeping the running configuration/);
+  await waitForOutput(
+    gw.stdout,
+    new RegExp(`reload refused[\\s\\S]*reverse listener on ${reverse.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(reverse, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+  gw.child.kill('SIGTERM');
+  const [code] = (await once(gw.child, 'exit')) as [number];
+  assert.equal(code, 0, gw.stderr());
+});

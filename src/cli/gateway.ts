@@ -15,7 +15,7 @@ import { peerText } from '../protocol/peer-text.js';
 import { UsageError } from './cli-error.js';
 import { GATEWAY_OPTIONS } from './command-table.js';
 import { integerFlag } from './flag-values.js';
-import { startPool } from './serve.js';
+import { openReverseListener, startPool } from './serve.js';
 
 /** Long enough for one engine warning that quotes an agent, still one bounded line. */
 const LOG_TEXT_MAX = 1024;
@@ -66,15 +66,29 @@ export async function runGateway(argv: string[]): Promise<number> {
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(async () => {
+      const running = server.current;
+      let stoppedReverse = false;
+      const refuse = async (err: unknown) => {
+        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+        const r = running.config.reverseListener;
+        if (!stoppedReverse || r === undefined) return;
+        // The running pool gave its reverse listener up for the new one: it takes it back.
+        await openReverseListener(running.pool, r, log).catch((e: unknown) =>
+          log(`error: the reverse listener could not be reopened: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      };
       let next: GatewayGeneration;
       try {
         const config = await loadConfigFile(file);
         requireGateway(config);
         // The running pool's reverse listener holds the address the new pool binds.
-        if (config.reverseListener !== undefined) await server.current.pool.stopReverseListeners();
+        if (config.reverseListener !== undefined && running.config.reverseListener !== undefined) {
+          await running.pool.stopReverseListeners();
+          stoppedReverse = true;
+        }
         next = await generation(config);
       } catch (err) {
-        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+        await refuse(err);
         return;
       }
       try {
@@ -83,7 +97,7 @@ export async function runGateway(argv: string[]): Promise<number> {
         for (const l of closed) log(`listener "${l.config.id}" on http://${l.address} closed`);
       } catch (err) {
         await next.retire(0);
-        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+        await refuse(err);
         return;
       }
       log('reloaded: new requests use the new configuration; the previous one drains');
