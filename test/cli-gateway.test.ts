@@ -202,6 +202,7 @@ test('zap gateway: routes by priority and prefix, reloads on SIGHUP without fail
   await waitForOutput(() => String(a.held()), /^1$/);
   gw.child.kill('SIGTERM');
   await waitForOutput(gw.stdout, /draining…/);
+  assert.deepEqual(await get(`http://${admin}/healthz`), { status: 503, body: 'draining\n' });
   a.release();
   assert.deepEqual(await held, { status: 200, body: 'A held' });
   const [code] = (await once(gw.child, 'exit')) as [number];
