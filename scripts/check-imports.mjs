@@ -27,9 +27,14 @@ export const LAYERS = [
   ['config', ['pool', 'transport', 'protocol'], 'KDL configuration to AgentPool options'],
   ['http', ['pool', 'protocol'], 'HTTP lifecycle engine on node:http and undici, its adapters'],
   ['demo', ['http', 'pool', 'protocol'], 'the demo gateway'],
+  ['gateway', ['http', 'config', 'pool', 'metrics', 'protocol'], '`zap gateway`: route table, upstream picking, listeners, reload'],
   ['workers', ['connection', 'agent', 'contract', 'protocol'], 'worker thread entry points'],
   ['bench', [], 'benchmarks (not checked here; only the CLI reaches them)'],
-  ['cli', ['bench', 'demo', 'http', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'], 'the zap command'],
+  [
+    'cli',
+    ['bench', 'gateway', 'demo', 'http', 'config', 'agent', 'pool', 'connection', 'transport', 'protocol', 'package'],
+    'the zap command',
+  ],
   [
     'index',
     ['http', 'config', 'agent', 'pool', 'metrics', 'connection', 'contract', 'transport', 'protocol', 'package'],

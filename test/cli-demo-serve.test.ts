@@ -60,6 +60,10 @@ test('zap demo (1 s) runs the gateway end to end, prints the summary, exits 0 an
   assert.match(out, /benign\s+200×\d+/);
   assert.match(out, /attack\s+403×\d+/);
   assert.match(out, /unauthenticated\s+401×\d+/);
+  // Bodies streamed chunk by chunk reach the waf (one upload in three hides an attack in a later chunk).
+  assert.match(out, /streamed upload\s+200×\d+/);
+  // The response phase: echo stamps a header on every upstream answer.
+  assert.match(out, /response phase: echo stamped x-agent-echo-status on [1-9]\d* responses/);
   assert.match(out, /waf\s+allow: \d+, block 403: \d+\s+rules/);
   assert.match(out, /auth\s+allow: \d+, block 401: \d+/);
   assert.match(out, /echo\s+allow: \d+/);

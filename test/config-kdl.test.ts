@@ -189,7 +189,7 @@ describe('KDL config: unknown keys', () => {
     ));
   test('in agents and at the top level', () => {
     rejects('agents {\n  service "x"\n}\n', 2, `unknown key 'service' in agents`);
-    rejects('\nlisteners {\n}\n', 2, `unknown key 'listeners' in the top level`);
+    rejects('\nlistener {\n}\n', 2, `unknown key 'listener' in the top level`);
   });
   test('an unknown property on the agent node', () =>
     rejects('agents {\n  agent "a" kind="waf" {\n  }\n}\n', 2, /unknown property 'kind=' on agent "a"/));

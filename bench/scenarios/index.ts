@@ -1,6 +1,7 @@
 // Every scenario `zap bench` knows, by name, in the order a bare `zap bench` runs them.
 import type { Scenario } from '../scenario.js';
 import { body } from './body.js';
+import { gatewayScenario } from './gateway.js';
 import { grpcScenario } from './grpc.js';
 import { importScenario } from './import.js';
 import { memory } from './memory.js';
@@ -26,13 +27,14 @@ export const SCENARIOS: readonly Scenario[] = [
   reverseTcp,
   reference,
   importScenario,
+  gatewayScenario,
 ];
 
 /**
  * What a bare `zap bench` runs: every scenario except pool-uds and reverse, whose rows uds and
  * reverse-uds / reverse-tcp already cover (both stay runnable by name), and reference, which needs
  * cargo to build the Rust peers (run it by name), and import, which measures start-up rather than
- * requests (run it by name).
+ * requests (run it by name), and gateway, which measures HTTP rather than agent calls (run it by name).
  */
 export const DEFAULT_SCENARIOS: readonly Scenario[] = [uds, grpcScenario, reverseUds, reverseTcp, openLoop, body, scale, memory];
 

@@ -2,7 +2,7 @@
 // Exit 0 when valid (warnings go to stderr); otherwise `ZAP_INVALID_CONFIG: <file>:<line>: …`, exit 1.
 // The summary shows no auth tokens and only the key names of config blocks (output ends up in CI logs).
 import { parseArgs } from 'node:util';
-import type { AgentConfig, ReverseListenerConfig, ZapConfig } from '../config/config-types.js';
+import type { AgentConfig, GatewayConfig, ReverseListenerConfig, ZapConfig } from '../config/config-types.js';
 import { endpointOf } from '../config/endpoint-of.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { eventName } from '../config/value-kinds.js';
@@ -29,6 +29,7 @@ function summary(config: ZapConfig): string {
   const lines = [`${config.file}: OK, ${n} agent${n === 1 ? '' : 's'}${config.reverseListener ? ', reverse listener' : ''}`];
   for (const agent of config.agents) lines.push(...agentLines(agent));
   if (config.reverseListener !== undefined) lines.push(...listenerLines(config.reverseListener));
+  if (config.gateway !== undefined) lines.push(...gatewayLines(config.gateway));
   return `${lines.join('\n')}\n`;
 }
 
@@ -94,4 +95,24 @@ function listenerLines(l: ReverseListenerConfig): string[] {
 function tlsText(l: ReverseListenerConfig): string {
   if (l.tls === undefined) return '';
   return l.tls.caCert === undefined ? ' (TLS)' : ' (TLS, client certificates required)';
+}
+
+function gatewayLines(g: GatewayConfig): string[] {
+  const match = (m: GatewayConfig['routes'][number]['matches'][number]): string =>
+    m.kind === 'method' ? `method ${m.values.join(' ')}` : `${m.kind} ${m.value}`;
+  return [
+    ...g.listeners.map(
+      (l) => `listener "${l.id}" ${l.protocol}://${l.address}${l.defaultRoute === undefined ? '' : ` (default route "${l.defaultRoute}")`}`,
+    ),
+    ...g.upstreams.map(
+      (u) =>
+        `upstream "${u.id}" ${u.loadBalancing}: ` +
+        u.targets.map((t) => (t.weight === 1 ? t.address : `${t.address} (weight ${t.weight})`)).join(', '),
+    ),
+    ...g.routes.map(
+      (r) =>
+        `route "${r.id}" priority ${r.priority}: ${r.matches.length === 0 ? 'every request' : r.matches.map(match).join(' and ')} → ` +
+        `upstream "${r.upstream}"${r.agents.length === 0 ? '' : `, agents ${r.agents.join(' ')}`}${r.websocket ? ', websocket' : ''}`,
+    ),
+  ];
 }

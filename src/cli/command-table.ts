@@ -91,6 +91,18 @@ export const SERVE_OPTIONS = {
   workers: { type: 'string', value: 'N', help: 'pool worker threads' },
 } as const satisfies Record<string, OptionSpec>;
 
+export const GATEWAY_OPTIONS = {
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: 'the KDL configuration: listeners, upstreams, routes, agents (reloaded on SIGHUP)',
+    file: true,
+  },
+  metrics: { type: 'string', default: '127.0.0.1:9464', value: 'HOST:PORT', help: 'address of /metrics and /healthz' },
+  workers: { type: 'string', value: 'N', help: 'pool worker threads' },
+  'drain-timeout': { type: 'string', default: '30000', value: 'MS', help: 'longest wait for requests in flight on reload and stop' },
+} as const satisfies Record<string, OptionSpec>;
+
 export const CHECK_OPTIONS = {
   json: { type: 'boolean', default: false, help: 'print the loaded config as JSON, auth tokens masked' },
 } as const satisfies Record<string, OptionSpec>;
@@ -138,6 +150,13 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     summary: 'run a pool from a KDL configuration with /metrics and /healthz',
     options: SERVE_OPTIONS,
     examples: ['zap serve --config zap.kdl --metrics 127.0.0.1:9464'],
+  },
+  {
+    name: 'gateway',
+    usage: 'gateway --config <file.kdl> [options]',
+    summary: 'a reverse proxy from listeners, upstreams, routes and agents blocks',
+    options: GATEWAY_OPTIONS,
+    examples: ['zap gateway --config gateway.kdl', 'kill -HUP <pid>   # reload the configuration'],
   },
   {
     name: 'check',

@@ -1,15 +1,16 @@
 // `zap demo` (npm start): a self-contained gateway. It starts the example agents as child
 // processes — waf over a Unix socket, auth over gRPC, echo dialling in over a reverse TCP
 // connection — an AgentPool with worker threads, a tiny upstream and an HTTP gateway on loopback
-// that consults the agents for every request; then drives a bounded mixed workload and prints a
-// summary. `--serve` keeps the gateway (and /metrics) up until Ctrl-C.
+// that runs every request through the HTTP lifecycle engine (streamed request bodies to the waf, the
+// response phase to echo); then drives a bounded mixed workload and prints a summary. `--serve`
+// keeps the gateway (and /metrics) up until Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentPool } from '../pool/agent-pool.js';
-import { startGateway, type Gateway, type GatewayAgent } from '../demo/gateway.js';
+import { startGateway, type Gateway } from '../demo/gateway.js';
 import { startMetricsServer, type MetricsServer } from '../demo/metrics-server.js';
 import { formatSummary } from '../demo/summary.js';
 import { startUpstream } from '../demo/upstream.js';
@@ -94,12 +95,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     await pool.addAgent('auth', `http://127.0.0.1:${authPort}`, { connectionsPerAgent: 2 });
     await Promise.race([echoRegistered, new Promise((r) => setTimeout(r, 5_000))]);
 
-    const gatewayAgents: GatewayAgent[] = [
-      { id: 'waf', inspectsBody: true, timeoutMs: 1_000 },
-      { id: 'auth', inspectsBody: false, timeoutMs: 1_000 },
-      { id: 'echo', inspectsBody: false, timeoutMs: 1_000 },
-    ];
-    const gateway: Gateway = await startGateway(pool, gatewayAgents, upstream.port);
+    const gateway: Gateway = await startGateway(pool, upstream.port);
     closers.push(() => gateway.close());
     let metrics: MetricsServer | undefined;
     if (values.serve) {
@@ -113,6 +109,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       out(`  curl -i -H 'authorization: Bearer ${DEMO_TOKEN}' 'http://127.0.0.1:${gateway.port}/products?id=1'`);
       out(`  curl -i -H 'authorization: Bearer ${DEMO_TOKEN}' 'http://127.0.0.1:${gateway.port}/search?q=%3Cscript%3E'`);
       out(`  curl -i 'http://127.0.0.1:${gateway.port}/account'`);
+      out(
+        `  printf 'part one; <script>' | curl -i -H 'authorization: Bearer ${DEMO_TOKEN}' -T - 'http://127.0.0.1:${gateway.port}/upload'`,
+      );
       out(`  curl -s 'http://${metrics!.address}/metrics'`);
       await interruption;
       return 0;

@@ -10,6 +10,7 @@ import { asUsageError, reportFailure, UsageError } from './cli-error.js';
 import { commandSpec } from './command-table.js';
 import { runCompletion } from './completion.js';
 import { runDemo } from './demo.js';
+import { runGateway } from './gateway.js';
 import { commandHelp, mainUsage } from './help.js';
 import { runServe } from './serve.js';
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   check: runCheck,
   bench: runBench,
   serve: runServe,
+  gateway: runGateway,
   completion: runCompletion,
 };
 

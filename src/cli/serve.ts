@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentPoolOptions } from '../config/agent-pool-options.js';
-import type { ZapConfig } from '../config/config-types.js';
+import type { ReverseListenerConfig, ZapConfig } from '../config/config-types.js';
 import { endpointOf } from '../config/endpoint-of.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { startMetricsServer } from '../demo/metrics-server.js';
@@ -31,7 +31,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const workers = values.workers === undefined ? undefined : integerFlag(values.workers, '--workers', 0);
   const log = (line: string) => process.stdout.write(`zap serve: ${line}\n`);
 
-  let pool = await startPool(await loadConfigFile(file), workers, log);
+  const first = await loadConfigFile(file);
+  // Not silently: this command runs the pool only; the proxy blocks are `zap gateway`'s.
+  if (first.gateway !== undefined) log('warning: listeners, upstreams and routes are not served by zap serve (run zap gateway)');
+  let pool = await startPool(first, workers, log);
   let draining = false;
   const metrics = await startMetricsServer(
     () => pool,
@@ -74,7 +77,8 @@ export async function runServe(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
+/** An AgentPool with every agent of `config` added and its reverse listener open (shared with `zap gateway`). */
+export async function startPool(config: ZapConfig, workers: number | undefined, log: (line: string) => void): Promise<AgentPool> {
   for (const warning of config.warnings) log(`warning: ${warning}`);
   // A service's /metrics carries its process and Node.js metrics too (process_*, nodejs_*).
   const pool = new AgentPool({ ...(workers === undefined ? {} : { workers }), metrics: { defaultMetrics: true } });
@@ -97,40 +101,43 @@ async function startPool(config: ZapConfig, workers: number | undefined, log: (l
   });
   for (const p of adding) p.catch(() => {}); // handled by Promise.all below, after the listener
   try {
-    if (config.reverseListener !== undefined) {
-      const r = config.reverseListener;
-      const options: ReverseListenOptions = {
-        handshakeTimeoutMs: r.handshakeTimeoutMs,
-        maxConnectionsPerAgent: r.maxConnectionsPerAgent,
-        requireAuth: r.requireAuth,
-        insecureAllowUnauthenticated: r.insecureAllowUnauthenticated,
-        authTokens: r.authTokens,
-        allowedAgents: r.allowedAgents,
-        maxRegistrationBytes: r.maxRegistrationBytes,
-        maxPendingHandshakes: r.maxPendingHandshakes,
-        allowUndeclaredAgents: r.allowUndeclaredAgents,
-        maxUndeclaredAgents: r.maxUndeclaredAgents,
-        ...(r.path === undefined ? {} : { path: r.path }),
-        ...(r.tcpAddress === undefined ? {} : { tcpAddress: r.tcpAddress }),
-        ...(r.tls === undefined
-          ? {}
-          : {
-              tls: {
-                cert: readFileSync(r.tls.cert, 'utf8'),
-                key: readFileSync(r.tls.key, 'utf8'),
-                ...(r.tls.caCert === undefined ? {} : { ca: readFileSync(r.tls.caCert, 'utf8') }),
-              },
-            }),
-      };
-      const listener = await pool.listenReverse(options);
-      log(`reverse listener on ${[listener.path, listener.tcpAddress].filter(Boolean).join(' and ')}`);
-      if (!r.requireAuth) log('warning: the reverse listener admits agents WITHOUT a token (insecure-allow-unauthenticated #true)');
-    }
+    if (config.reverseListener !== undefined) await openReverseListener(pool, config.reverseListener, log);
   } catch (err) {
     await Promise.allSettled(adding);
+    await pool.close(); // its worker threads would keep the process alive
     throw err;
   }
   const results = await Promise.all(adding);
   log(`${config.agents.length} agent(s): ${results.join('; ')}`);
   return pool;
+}
+
+/** Opens the reverse listener a `reverse-listener { }` block describes on `pool` (TLS files read now). */
+export async function openReverseListener(pool: AgentPool, r: ReverseListenerConfig, log: (line: string) => void): Promise<void> {
+  const options: ReverseListenOptions = {
+    handshakeTimeoutMs: r.handshakeTimeoutMs,
+    maxConnectionsPerAgent: r.maxConnectionsPerAgent,
+    requireAuth: r.requireAuth,
+    insecureAllowUnauthenticated: r.insecureAllowUnauthenticated,
+    authTokens: r.authTokens,
+    allowedAgents: r.allowedAgents,
+    maxRegistrationBytes: r.maxRegistrationBytes,
+    maxPendingHandshakes: r.maxPendingHandshakes,
+    allowUndeclaredAgents: r.allowUndeclaredAgents,
+    maxUndeclaredAgents: r.maxUndeclaredAgents,
+    ...(r.path === undefined ? {} : { path: r.path }),
+    ...(r.tcpAddress === undefined ? {} : { tcpAddress: r.tcpAddress }),
+    ...(r.tls === undefined
+      ? {}
+      : {
+          tls: {
+            cert: readFileSync(r.tls.cert, 'utf8'),
+            key: readFileSync(r.tls.key, 'utf8'),
+            ...(r.tls.caCert === undefined ? {} : { ca: readFileSync(r.tls.caCert, 'utf8') }),
+          },
+        }),
+  };
+  const listener = await pool.listenReverse(options);
+  log(`reverse listener on ${[listener.path, listener.tcpAddress].filter(Boolean).join(' and ')}`);
+  if (!r.requireAuth) log('warning: the reverse listener admits agents WITHOUT a token (insecure-allow-unauthenticated #true)');
 }

@@ -93,10 +93,72 @@ export interface ReverseListenerConfig {
   tls?: ReverseListenerTlsConfig;
 }
 
+/** One `listeners { listener "<id>" { … } }` entry: where `zap gateway` accepts HTTP. */
+export interface GatewayListenerConfig {
+  id: string;
+  /** `host:port` as written. */
+  address: string;
+  /** Only `http` is served; `https`, `h2` and `h3` are refused by the loader. */
+  protocol: 'http';
+  /** Time to receive a whole request (Node's `server.requestTimeout`). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepaliveTimeoutMs: number;
+  /** Route used when no route matches (otherwise 404). */
+  defaultRoute?: string;
+}
+
+export interface UpstreamTargetConfig {
+  /** `host:port` as written. */
+  address: string;
+  /** Share of the requests under weighted round robin. */
+  weight: number;
+}
+
+/** One `upstreams { upstream "<id>" { … } }` entry. */
+export interface UpstreamConfig {
+  id: string;
+  targets: UpstreamTargetConfig[];
+  /** Both spread requests over the targets by weight (equal weights: plain round robin). */
+  loadBalancing: 'round_robin' | 'weighted';
+}
+
+/** One condition of a route's `matches { }` block; all of a route's conditions must hold. */
+export type RouteMatchConfig =
+  | { kind: 'path-prefix'; value: string }
+  | { kind: 'path'; value: string }
+  | { kind: 'path-regex'; value: string }
+  | { kind: 'host'; value: string }
+  | { kind: 'method'; values: string[] };
+
+/** One `routes { route "<id>" { … } }` entry. */
+export interface RouteConfig {
+  id: string;
+  /** Higher first; equal priorities keep the order written. */
+  priority: number;
+  /** Empty: the route matches every request. */
+  matches: RouteMatchConfig[];
+  upstream: string;
+  /** Agent ids consulted for this route, in the order written (the first non-allow decision wins). */
+  agents: string[];
+  /** WebSocket upgrades are relayed on this route (otherwise refused, as the reference does). */
+  websocket: boolean;
+}
+
+/** The proxy blocks `zap gateway` serves: `listeners`, `upstreams`, `routes`. */
+export interface GatewayConfig {
+  listeners: GatewayListenerConfig[];
+  upstreams: UpstreamConfig[];
+  /** In the order written; the route table sorts them by priority. */
+  routes: RouteConfig[];
+}
+
 export interface ZapConfig {
   file: string;
   agents: AgentConfig[];
   reverseListener?: ReverseListenerConfig;
+  /** Present when any of `listeners`, `upstreams`, `routes` is written; references are checked. */
+  gateway?: GatewayConfig;
   /** `<file>:<line>: <text>` for accepted but deprecated keys (e.g. `protocol-version`). */
   warnings: string[];
 }

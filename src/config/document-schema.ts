@@ -4,7 +4,18 @@ import { AGENT_BLOCK, agentDraft, CIRCUIT_BREAKER_BLOCK, CONFIG_BLOCK, GRPC_BLOC
 import { showKdl } from './config-error.js';
 import type { AgentConfig, ReverseListenerConfig } from './config-types.js';
 import type { KdlNodeAt } from './kdl-document.js';
+import {
+  GATEWAY_LISTENER_BLOCK,
+  LISTENERS_BLOCK,
+  newGatewayDraft,
+  TARGET_BLOCK,
+  TARGETS_BLOCK,
+  UPSTREAM_BLOCK,
+  UPSTREAMS_BLOCK,
+  type GatewayDraft,
+} from './gateway-schema.js';
 import { LISTENER_BLOCK, LISTENER_TLS_BLOCK, readListener } from './listener-schema.js';
+import { MATCHES_BLOCK, ROUTE_BLOCK, ROUTES_BLOCK } from './route-schema.js';
 import { POOL_BLOCK } from './pool-schema.js';
 import { blockOnly, fail, readBlock, within, type BlockSpec, type LoadContext } from './schema-kit.js';
 
@@ -15,6 +26,8 @@ export interface DocumentDraft {
   /** Line of each reverse agent's `reverse` key, checked against the listener at the end. */
   reverseLines: Map<string, number>;
   reverseListener?: ReverseListenerConfig;
+  /** Created by the first of `listeners`, `upstreams`, `routes`. */
+  gateway?: GatewayDraft;
 }
 
 const KNOWN_TYPES: Readonly<Record<string, string>> = { waf: 'waf', auth: 'auth', rate_limit: 'rate_limit', 'rate-limit': 'rate_limit' };
@@ -100,6 +113,22 @@ const AGENTS_BLOCK: BlockSpec<DocumentDraft> = {
   ],
 };
 
+/** A top-level gateway block: its children are read into the (shared) gateway draft. */
+function gatewayBlock(key: string, block: BlockSpec<GatewayDraft>, doc: string): BlockSpec<DocumentDraft>['keys'][number] {
+  return {
+    key,
+    field: `gateway.${key}`,
+    form: 'children (below)',
+    defaultText: 'none',
+    doc,
+    apply(node, d, cx) {
+      blockOnly(node, cx);
+      d.gateway ??= newGatewayDraft();
+      readBlock(block, node.children, d.gateway, within(cx, key));
+    },
+  };
+}
+
 export const TOP_BLOCK: BlockSpec<DocumentDraft> = {
   title: 'Top level',
   intro:
@@ -129,6 +158,23 @@ export const TOP_BLOCK: BlockSpec<DocumentDraft> = {
         d.reverseListener = readListener(node, cx);
       },
     },
+    gatewayBlock('listeners', LISTENERS_BLOCK, '`zap gateway`: where it accepts HTTP.'),
+    gatewayBlock('upstreams', UPSTREAMS_BLOCK, '`zap gateway`: the backends routes forward to.'),
+    gatewayBlock('routes', ROUTES_BLOCK, '`zap gateway`: which upstream and agents serve a request.'),
+  ],
+  // The Zentinel proxy's other top-level blocks (`system` included, which it requires): refused here.
+  refused: [
+    'schema-version',
+    'version',
+    'system',
+    'server',
+    'filters',
+    'waf',
+    'namespace',
+    'limits',
+    'observability',
+    'rate-limits',
+    'cache',
   ],
 };
 
@@ -143,4 +189,13 @@ export const CONFIG_SCHEMA: readonly BlockSpec<never>[] = [
   CONFIG_BLOCK,
   LISTENER_BLOCK,
   LISTENER_TLS_BLOCK,
+  LISTENERS_BLOCK,
+  GATEWAY_LISTENER_BLOCK,
+  UPSTREAMS_BLOCK,
+  UPSTREAM_BLOCK,
+  TARGETS_BLOCK,
+  TARGET_BLOCK,
+  ROUTES_BLOCK,
+  ROUTE_BLOCK,
+  MATCHES_BLOCK,
 ] as readonly BlockSpec<never>[];

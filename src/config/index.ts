@@ -6,9 +6,15 @@ export type {
   BodyModeConfig,
   CircuitBreakerConfig,
   FailureMode,
+  GatewayConfig,
+  GatewayListenerConfig,
   PoolOptionsConfig,
   ReverseListenerConfig,
   ReverseListenerTlsConfig,
+  RouteConfig,
+  RouteMatchConfig,
+  UpstreamConfig,
+  UpstreamTargetConfig,
   ZapConfig,
 } from './config-types.js';
 export { agentPoolOptions } from './agent-pool-options.js';

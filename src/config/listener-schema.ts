@@ -12,14 +12,13 @@ import {
   fail,
   readBlock,
   scalarsOf,
-  singleValue,
   within,
   type BlockSpec,
   type KeySpec,
   type LoadContext,
   type ValueKind,
 } from './schema-kit.js';
-import { boolean, duration, positiveInteger, stringList, text } from './value-kinds.js';
+import { boolean, duration, hostPort, positiveInteger, stringList, text } from './value-kinds.js';
 
 /** listenReverse's defaults (one source for the API and KDL), and the secure auth defaults. */
 const LISTENER_DEFAULTS = {
@@ -43,17 +42,6 @@ export const LISTENER_TLS_BLOCK: BlockSpec<TlsDraft> = {
     tlsKey('key', 'key', text('`"<file>"`'), undefined, 'Its private key (PEM).'),
     tlsKey('ca-cert', 'caCert', text('`"<file>"`'), undefined, 'CA for client certificates; when set, agents must present one.'),
   ],
-};
-
-const hostPort: ValueKind<string> = {
-  form: '`"<host>:<port>"`',
-  read(node, cx) {
-    const v = singleValue(node, cx, 'a string');
-    const m = typeof v === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v) : null;
-    if (m === null || Number(m[2]) > 65_535) badValue(node, cx, '"<host>:<port>" with a port from 0 to 65535', v);
-    return v as string;
-  },
-  show: (v) => JSON.stringify(v),
 };
 
 /** The listener while its block is read, with the lines needed by the cross-key checks. */

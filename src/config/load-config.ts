@@ -5,6 +5,7 @@ import { globMatch } from '../protocol/registration.js';
 import { configError, configLocation } from './config-error.js';
 import type { ZapConfig } from './config-types.js';
 import { TOP_BLOCK, type DocumentDraft } from './document-schema.js';
+import { resolveGateway } from './gateway-references.js';
 import { parseKdl } from './kdl-document.js';
 import { readBlock, type LoadContext } from './schema-kit.js';
 
@@ -30,6 +31,7 @@ export function loadConfig(text: string, fileName: string): ZapConfig {
   }
   const config: ZapConfig = { file: fileName, agents: doc.agents, warnings: cx.warnings };
   if (doc.reverseListener !== undefined) config.reverseListener = doc.reverseListener;
+  if (doc.gateway !== undefined) config.gateway = resolveGateway(doc.gateway, doc.agentLines, fileName);
   return config;
 }
 

@@ -16,6 +16,9 @@ function renderBlock(block: BlockSpec<never>): string {
     }
     out.push('');
   }
+  if (block.refused !== undefined && block.refused.length > 0) {
+    out.push(`Refused by name, never ignored (not supported by zap gateway): ${block.refused.map((k) => `\`${k}\``).join(', ')}.`, '');
+  }
   return out.join('\n');
 }
 

@@ -47,6 +47,11 @@ export interface BlockSpec<D> {
   /** The TS type whose fields the keys set, for the reference's column header. */
   readonly typeName: string;
   readonly keys: readonly KeySpec<D>[];
+  /**
+   * Keys the Zentinel proxy knows here that zap does not serve: refused by name, never ignored
+   * (a dropped `filters` block could drop a security rule).
+   */
+  readonly refused?: readonly string[];
 }
 
 /** Applies `block` to `children`: unknown keys and repeated single keys are errors. */
@@ -55,6 +60,9 @@ export function readBlock<D>(block: BlockSpec<D>, children: readonly KdlNodeAt[]
   const seen = new Map<string, number>();
   for (const node of children) {
     const spec = block.keys.find((k) => k.key === node.name);
+    if (spec === undefined && block.refused?.includes(node.name) === true) {
+      fail(cx, node.line, `'${node.name}' in ${cx.where} is not supported by zap gateway (refused rather than ignored)`);
+    }
     if (spec === undefined) fail(cx, node.line, `unknown key '${node.name}' in ${cx.where}`);
     const first = seen.get(node.name);
     if (first !== undefined && spec.repeatable !== true) {

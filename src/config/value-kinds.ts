@@ -42,6 +42,18 @@ export function choice<T extends string>(spellings: Readonly<Record<string, T>>)
   };
 }
 
+/** `"<host>:<port>"` (IPv6 in brackets), port 0–65535. */
+export const hostPort: ValueKind<string> = {
+  form: '`"<host>:<port>"`',
+  read(node, cx) {
+    const v = singleValue(node, cx, 'a string');
+    const m = typeof v === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v) : null;
+    if (m === null || Number(m[2]) > 65_535) badValue(node, cx, '"<host>:<port>" with a port from 0 to 65535', v);
+    return v as string;
+  },
+  show: (v) => JSON.stringify(v),
+};
+
 /** A non-empty string. */
 export function text(form: string): ValueKind<string> {
   return {

@@ -7,8 +7,8 @@ export class DemoStats {
   readonly decisions = new Map<string, Map<string, number>>();
   /** agent → rule id → count */
   readonly rules = new Map<string, Map<string, number>>();
-  /** Time spent consulting agents per request, µs. */
-  readonly agentLatency: Histogram = build({
+  /** Whole request through the gateway (agents, upstream, response phase), µs. */
+  readonly latency: Histogram = build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,

@@ -20,9 +20,10 @@ export function formatSummary(result: WorkloadResult, stats: DemoStats, breakers
     const rules = [...(stats.rules.get(agent) ?? [])].map(([r, n]) => `${r}×${n}`);
     lines.push(`    ${agent.padEnd(6)} ${parts.join(', ') || '—'}${rules.length > 0 ? `   rules ${rules.join(' ')}` : ''}`);
   }
-  const h = stats.agentLatency;
+  if (result.responsePhase > 0) lines.push(`  response phase: echo stamped x-agent-echo-status on ${result.responsePhase} responses`);
+  const h = stats.latency;
   lines.push(
-    `  added latency (agents consulted per request): p50 ` +
+    `  latency through the gateway (agents and upstream): p50 ` +
       `${(h.getValueAtPercentile(50) / 1000).toFixed(2)} ms, p99 ` +
       `${(h.getValueAtPercentile(99) / 1000).toFixed(2)} ms`,
   );
