@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { startChildAgent } from '../../src/cli/child-agent.js';
 import { defaultWorkerCount } from '../../src/pool/pool-config.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
-import { wantedRow } from '../bench-row.js';
+import { mainCeiling, wantedRow } from '../bench-row.js';
 import { startEchoAgents } from '../echo-agents.js';
 import { peerCpuUs, readStatCpuUs } from '../measure.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
@@ -145,6 +145,8 @@ function row(name: string, workers: number, inflight: number, m: Measured, base:
     p99Us: m.p99Us,
     p999Us: m.p999Us,
     mainCpuUsPerReq: perReq(m.mainCpuUs),
+    mainCpuVsBaseline: base === undefined ? (name === BASELINE ? 1 : Number.NaN) : perReq(m.mainCpuUs) / base.mainCpuUsPerReq,
+    mainCeilingPerSec: mainCeiling(perReq(m.mainCpuUs)),
     ratioToBaseline: base === undefined ? (name === BASELINE ? 1 : Number.NaN) : m.reqPerSec / base.reqPerSec,
     baseline: BASELINE,
     p50VsBaseline: base === undefined ? (name === BASELINE ? 1 : Number.NaN) : m.p50Us / base.p50Us,
