@@ -19,6 +19,11 @@ test('untyped port messages: postMessage and port listeners appear only in contr
   const offenders = [...sources(join(root, 'src')), ...sources(join(root, 'workers'))]
     .map((path) => relative(root, path))
     .filter((path) => path !== join('src', 'contract', 'host-port.ts'))
-    .filter((path) => /\.postMessage\(|\.on\('message'/.test(readFileSync(join(root, path), 'utf8')));
+    .filter((path) => {
+      const text = readFileSync(join(root, path), 'utf8');
+      // A WebSocket's 'message' event (the `ws` package) is not a port.
+      const portListener = /\.on\('message'/.test(text) && !/from 'ws'/.test(text);
+      return /\.postMessage\(/.test(text) || portListener;
+    });
   assert.deepEqual(offenders, []);
 });
