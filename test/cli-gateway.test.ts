@@ -1,7 +1,8 @@
 // `zap gateway` as a child process of the compiled CLI, with real upstreams (node:http in this
 // process) and a real agent process (the example WAF over a Unix socket): routing by priority and
 // prefix over both upstream target forms, a WAF block, /metrics, a SIGHUP reload under a bounded
-// load loop with no failed request, a refused reload, and a SIGTERM that drains a held request.
+// load loop with no failed request, a refused reload, a SIGTERM that drains a held request, and a
+// WebSocket relayed on a `websocket #true` route.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
 import { socketPath } from './support/tmp.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -294,4 +296,40 @@ test('a reload that fails after the reverse listener was handed over gives it ba
   gw.child.kill('SIGTERM');
   const [code] = (await once(gw.child, 'exit')) as [number];
   assert.equal(code, 0, gw.stderr());
+});
+
+test('zap gateway relays a WebSocket on a `websocket #true` route after the agents allow the upgrade', async () => {
+  const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  echo.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  await once(echo, 'listening');
+  after(() => echo.close());
+  const wafPath = socketPath('gateway-ws-waf');
+  const agent = zap(['agent', '--listen', wafPath, '--example', 'waf']);
+  await waitForOutput(agent.stdout, /listening on /);
+  const config = join(tmpdir(), `zap-gateway-ws-${process.pid}.kdl`);
+  after(() => rmSync(config, { force: true }));
+  writeFileSync(
+    config,
+    `listeners {\n  listener "http" { address "127.0.0.1:0"; }\n}\n` +
+      `upstreams {\n  upstream "echo" { target "127.0.0.1:${(echo.address() as AddressInfo).port}"; }\n}\n` +
+      `routes {\n  route "ws" { upstream "echo"; agents "waf"; websocket #true; }\n}\n` +
+      `agents {\n  agent "waf" type="waf" { unix-socket "${wafPath}"; events "request_headers"; failure-mode "closed"; }\n}\n`,
+  );
+  const gw = zap(['gateway', '--config', config, '--metrics', '127.0.0.1:0', '--workers', '0']);
+  const [, listen] = await waitForOutput(gw.stdout, /listener "http" on http:\/\/([\d.]+:\d+)/);
+
+  // The upgrade request goes through the WAF like any request: an attack in it is refused with 403.
+  assert.match(await rawUpgrade(listen as string, '/chat?q=%3Cscript%3E'), /^HTTP\/1\.1 403 /);
+
+  const client = new WebSocket(`ws://${listen}/chat`);
+  await once(client, 'open');
+  const replies: string[] = [];
+  client.on('message', (data: Buffer) => replies.push(data.toString()));
+  for (const text of ['one', 'two', 'three']) client.send(text);
+  await waitForOutput(() => replies.join(' '), /^one two three$/, 10_000);
+  client.close(1000, 'done');
+  const [code] = (await once(client, 'close')) as [number];
+  assert.equal(code, 1000);
+  gw.child.kill('SIGTERM');
+  assert.deepEqual(await once(gw.child, 'exit'), [0, null], gw.stderr());
 });
