@@ -6,7 +6,7 @@ import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
 import { ResultBatchWriter } from '../src/contract/result-batch.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 import { toSparse } from '../src/contract/sparse-response.js';
-import { agentResponseFromWire, agentResponseToWire } from '../src/protocol/agent-response.js';
+import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../src/protocol/agent-response.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 import { RingReader, RingWriter, type RingBuffers } from './worker-messages-ring.js';
 
@@ -26,16 +26,8 @@ if (port === null) throw new Error('worker-messages-peer runs in a worker');
 const { mode, rings } = workerData as PeerData;
 
 const echo: AgentResponse = {
-  version: 2,
-  decision: { type: 'allow' },
+  ...allowResponse(),
   requestHeaders: [{ op: 'set', name: 'x-agent-echo', value: 'GET /products/42?ref=home&utm_source=newsletter' }],
-  responseHeaders: [],
-  routingMetadata: {},
-  audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-  needsMore: false,
-  requestBodyMutation: null,
-  responseBodyMutation: null,
-  websocketDecision: null,
 };
 const reply = (cid: string) => agentResponseFromWire(JSON.parse(JSON.stringify(agentResponseToWire(echo, cid))));
 

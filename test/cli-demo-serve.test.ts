@@ -2,39 +2,14 @@
 // compiled CLI: the demo exits 0 with its summary and leaves nothing behind; serve answers
 // /metrics and /healthz, and drains and exits 0 on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { socketPath } from './support/tmp.js';
-
-const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-function zap(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, stdout: () => out, stderr: () => err };
-}
-
-async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  const start = Date.now();
-  for (;;) {
-    const m = pattern.exec(read());
-    if (m !== null) return m;
-    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${read()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { zap, waitForOutput } from './support/zap-process.js';
 
 function fetchText(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,6 @@
 // load loop with no failed request, a refused reload, a SIGTERM that drains a held request, and a
 // WebSocket relayed on a `websocket #true` route.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,33 +11,9 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { socketPath } from './support/tmp.js';
-
-const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-function zap(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, stdout: () => out, stderr: () => err };
-}
-
-async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  const start = Date.now();
-  for (;;) {
-    const m = pattern.exec(read());
-    if (m !== null) return m;
-    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${read()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { zap, waitForOutput } from './support/zap-process.js';
 
 /** An upstream that answers `<name> <method> <path>`; `/hold` waits until `release()`. */
 async function upstream(name: string): Promise<{ address: string; release: () => void; held: () => number }> {

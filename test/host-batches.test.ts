@@ -8,24 +8,12 @@ import fc from 'fast-check';
 import type { CancelItem, ResultItem, SendItem } from '../src/contract/host-messages.js';
 import { readResultBatch, ResultBatchWriter, type ResultBatch } from '../src/contract/result-batch.js';
 import { readSendBatch, SendBatchWriter } from '../src/contract/send-batch.js';
-import { agentResponseFromWire, agentResponseToWire } from '../src/protocol/agent-response.js';
+import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../src/protocol/agent-response.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 
 function response(over: Partial<AgentResponse> = {}): AgentResponse {
-  return {
-    version: 2,
-    decision: { type: 'allow' },
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-    ...over,
-  };
+  return { ...allowResponse(), ...over };
 }
 
 function roundTrip(items: ResultItem[]): { out: ResultItem[]; batch: ResultBatch } {

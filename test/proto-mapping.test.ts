@@ -34,6 +34,7 @@ import {
 } from '../src/protocol/proto-mapping.js';
 import type { AgentResponse, Capabilities, EventKind, EventMap, HandshakeResponse, HealthStatus } from '../src/protocol/types.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
+import { allowResponse } from '../src/protocol/agent-response.js';
 
 const T0 = 1_767_225_600_000;
 const def = loadProtoDefinition();
@@ -46,20 +47,7 @@ const viaP2A = (m: PbProxyToAgent): PbProxyToAgent => P2A.deserialize(P2A.serial
 const viaA2P = (m: PbAgentToProxy): PbAgentToProxy => A2P.deserialize(A2P.serialize(m));
 
 function response(overrides: Partial<AgentResponse> = {}): AgentResponse {
-  return {
-    version: 2,
-    decision: { type: 'allow' },
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-    correlationId: 'req-7',
-    ...overrides,
-  };
+  return { ...allowResponse(), correlationId: 'req-7', ...overrides };
 }
 
 // ---------------------------------------------------------------------------------------------

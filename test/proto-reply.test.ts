@@ -10,21 +10,10 @@ import { agentResponseToProto } from '../src/protocol/proto-mapping.js';
 import { writeAllowReplyProto } from '../src/protocol/proto-reply.js';
 import type { AgentResponse, HeaderOp } from '../src/protocol/types.js';
 import { encodeAgentToProxy } from '../src/transport/grpc-codec.js';
+import { allowResponse } from '../src/protocol/agent-response.js';
 
 function reply(parts: Partial<AgentResponse> = {}): AgentResponse {
-  return {
-    version: 2,
-    decision: { type: 'allow' },
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-    ...parts,
-  };
+  return { ...allowResponse(), ...parts };
 }
 
 const general = (r: AgentResponse, cid: string): Buffer => encodeAgentToProxy(agentResponseToProto(r, cid));

@@ -3,30 +3,15 @@
 // after a SIGHUP reload (a new pool, the same process collection), and promtool (where installed)
 // finds nothing in it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseExposition } from './support/prometheus-text.js';
 import { hasPromtool, promtoolFindings } from './support/promtool.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
-
-const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-function zap(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, stdout: () => out, stderr: () => err };
-}
+import { zap } from './support/zap-process.js';
 
 async function outputMatch(read: () => string, pattern: RegExp): Promise<RegExpExecArray> {
   await waitFor(() => pattern.test(read()), 20_000).catch(() => assert.fail(`no ${pattern} in: ${read()}`));

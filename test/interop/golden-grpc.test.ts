@@ -27,6 +27,7 @@ import type {
   WebSocketFrameEvent,
 } from '../../src/protocol/types.js';
 import { CANCEL_REASONS } from '../../src/protocol/types.js';
+import { allowResponse } from '../../src/protocol/agent-response.js';
 
 const T0 = 1_767_225_600_000;
 const T0_VARINT = '80 d0 ea b6 b7 33';
@@ -146,19 +147,7 @@ test('GV-06: gRPC Ping seq 1', () => {
 // GV-07 AgentToProxy response
 
 function emptyResponse(correlationId: string, decision: AgentResponse['decision']): AgentResponse {
-  return {
-    version: 2,
-    decision,
-    requestHeaders: [],
-    responseHeaders: [],
-    routingMetadata: {},
-    audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: {} },
-    needsMore: false,
-    requestBodyMutation: null,
-    responseBodyMutation: null,
-    websocketDecision: null,
-    correlationId,
-  };
+  return { ...allowResponse(), decision, correlationId };
 }
 
 test('GV-07: decode Allow for req-7 (and our agent encodes the same bytes)', () => {
