@@ -10,6 +10,8 @@ import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import { invalidCallArguments, unencodableEvent } from './call-arguments.js';
 import { chooseConnection } from './connection-chooser.js';
 import { eventEncoderFor } from '../transport/event-encoder-for.js';
+import type { EncodedEvent } from '../transport/event-encoder.js';
+import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
@@ -416,7 +418,7 @@ export class Router {
   }
 
   private dispatch(call: PoolCall, connection: ConnectionRecord): void {
-    let frame: Buffer;
+    let frame: EncodedEvent;
     const encodeStart = performance.now();
     try {
       frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
@@ -440,7 +442,7 @@ export class Router {
       this.deadlines.push(call);
     }
     call.dispatchedAt = dispatchedAt;
-    connection.host.send([call.id, connection.id, replyId, frame]);
+    connection.host.send([call.id, connection.id, replyId, frame, EVENT_MESSAGE_TYPE[call.kind]]);
     this.events.dispatched?.(call, connection, encodeSeconds);
   }
 
