@@ -4,6 +4,12 @@
 // dropped lazily when they reach the top, and swept out whenever they outnumber the live calls
 // (a settled call must not stay reachable for its whole timeout: memory stays bounded).
 
+/**
+ * Settled entries allowed beyond twice the live count before a sweep. Small: a settled call kept
+ * here outlives the young generation and is promoted (old-space GC), so few should wait.
+ */
+const SWEEP_SLACK = 64;
+
 export interface Deadline {
   /** performance.now() at which the call times out; an entry counts only while it matches. */
   deadline: number;
@@ -28,7 +34,7 @@ export class DeadlineQueue<T extends Deadline> {
 
   /** Schedules `item` at `item.deadline` (call again after moving the deadline). */
   push(item: T): void {
-    if (this.heap.length > 2 * this.liveCount() + 1024) this.sweep();
+    if (this.heap.length > 2 * this.liveCount() + SWEEP_SLACK) this.sweep();
     const entry = { at: item.deadline, item };
     const heap = this.heap;
     let i = heap.length;
