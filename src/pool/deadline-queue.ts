@@ -50,11 +50,22 @@ export class DeadlineQueue<T extends Deadline> {
     if (entry.at < this.armedFor) this.arm(entry.at);
   }
 
-  /** Rebuilds the heap from the entries that still count (O(n), amortised over ≥ n/2 pushes). */
+  /**
+   * Rebuilds the heap in place from the entries that still count (O(n), amortised over ≥ n/2
+   * pushes). Calls with one timeout are pushed in deadline order, so the kept entries are usually
+   * sorted already, and a sorted array is a valid min-heap: the sort runs only when they are not.
+   */
   private sweep(): void {
-    const kept = this.heap.filter((e) => !this.isDone(e.item) && e.item.deadline === e.at);
-    kept.sort((a, b) => a.at - b.at); // a sorted array is a valid min-heap
-    this.heap = kept;
+    const heap = this.heap;
+    let kept = 0;
+    let sorted = true;
+    for (const e of heap) {
+      if (this.isDone(e.item) || e.item.deadline !== e.at) continue;
+      if (kept > 0 && (heap[kept - 1] as { at: number }).at > e.at) sorted = false;
+      heap[kept++] = e;
+    }
+    heap.length = kept;
+    if (!sorted) heap.sort((a, b) => a.at - b.at);
   }
 
   clear(): void {
