@@ -3,6 +3,7 @@
 // in gives one batch out at once, as the connection host does when nothing else is pending.
 import { parentPort, workerData } from 'node:worker_threads';
 import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
+import type { SendItem } from '../src/contract/host-messages.js';
 import { ResultBatchWriter } from '../src/contract/result-batch.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 import { toSparse } from '../src/contract/sparse-response.js';
@@ -42,7 +43,7 @@ function flush(): void {
 }
 
 const onSends = {
-  send: (item: [number, number, string, Uint8Array]) => results.add([item[0], reply(item[2])]),
+  send: (item: SendItem) => results.add([item[0], reply(item[2])]),
   cancel: () => {},
 };
 

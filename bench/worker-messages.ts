@@ -87,7 +87,7 @@ async function run(mode: Mode, inflight: number, total: number): Promise<Outcome
     const id = sent++;
     startedAt[id] = performance.now();
     if (mode === 'clone') clones.push([id, 1, `p${id}`, FRAME]);
-    else batch.send([id, 1, `p${id}`, FRAME]);
+    else batch.send([id, 1, `p${id}`, FRAME, 0]);
     if (outstanding++ === 0 && !scheduled) flush();
     else if (!scheduled) {
       scheduled = true;

@@ -10,6 +10,7 @@ import { readResultBatch, ResultBatchWriter, type ResultBatch } from '../src/con
 import { readSendBatch, SendBatchWriter } from '../src/contract/send-batch.js';
 import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../src/protocol/agent-response.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
+import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 
 function response(over: Partial<AgentResponse> = {}): AgentResponse {
@@ -236,8 +237,8 @@ describe('send batch', () => {
   test('sends and cancels come back in order, frames byte-equal, reverse (negative) connection ids kept', () => {
     const w = new SendBatchWriter();
     const sends: SendItem[] = [
-      [1, 3, 'c-1', frame('{"a":1}')],
-      [2, -1_000_001, 'cid-ü-日本-\ud800', frame('')],
+      [1, 3, 'c-1', frame('{"a":1}'), 0],
+      [2, -1_000_001, 'cid-ü-日本-\ud800', frame(''), 0],
     ];
     const cancels: CancelItem[] = [
       [1, 'timeout', true],
@@ -262,19 +263,38 @@ describe('send batch', () => {
     assert.equal(w.size, 0);
   });
 
+  test('a JSON text is framed in the batch with the bytes encodeTextFrame writes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary' }), fc.integer({ min: 0x10, max: 0x17 })), { maxLength: 8 }), (texts) => {
+        const w = new SendBatchWriter();
+        texts.forEach(([text, type], i) => w.send([i, 1, `c${i}`, JSON.stringify(text), type]));
+        const frames: Buffer[] = [];
+        readSendBatch(w.take(), {
+          send: (item) => frames.push(Buffer.from(item[3] as Uint8Array)),
+          cancel: () => assert.fail('no cancel'),
+        });
+        assert.deepEqual(
+          frames,
+          texts.map(([text, type]) => encodeTextFrame(type, JSON.stringify(text))),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('a batch larger than the writer’s first buffer grows and stays whole', () => {
     const w = new SendBatchWriter();
     const big = Buffer.alloc(50_000, 0x61);
-    for (let i = 0; i < 5; i++) w.send([i, 1, `c${i}`, big]);
+    for (let i = 0; i < 5; i++) w.send([i, 1, `c${i}`, big, 0]);
     let total = 0;
-    readSendBatch(w.take(), { send: (item) => (total += item[3].byteLength), cancel: () => assert.fail('no cancel') });
+    readSendBatch(w.take(), { send: (item) => (total += (item[3] as Uint8Array).byteLength), cancel: () => assert.fail('no cancel') });
     assert.equal(total, 5 * big.byteLength);
   });
 
   test('a batch cut short, or with an unknown tag or cancel reason, throws ZAP_ERROR', () => {
     const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
     const w = new SendBatchWriter();
-    w.send([1, 2, 'c', frame('{"x":true}')]);
+    w.send([1, 2, 'c', frame('{"x":true}'), 0]);
     w.cancel([1, 'manual']);
     const whole = w.take();
     for (let cut = 1; cut < whole.byteLength; cut++) {

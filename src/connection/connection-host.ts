@@ -2,6 +2,7 @@
 // It never decides routing: it opens what the router asks, writes the frames it is given on the
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
+import { encodeTextFrame } from '../protocol/frame-encoder.js';
 import type { AgentResponse, Capabilities } from '../protocol/types.js';
 import type {
   AgentDeclaration,
@@ -181,7 +182,7 @@ export class ConnectionHost {
   }
 
   send(item: SendItem): void {
-    const [requestId, connectionId, correlationId, frame] = item;
+    const [requestId, connectionId, correlationId, frame, frameType] = item;
     const connection = this.actors.get(connectionId)?.connection;
     if (connection === undefined) {
       // The router routed here before this host's report of the loss reached it: the connection is
@@ -192,7 +193,12 @@ export class ConnectionHost {
       return;
     }
     this.calls.set(requestId, { connection, correlationId });
-    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    const bytes =
+      typeof frame === 'string'
+        ? encodeTextFrame(frameType, frame)
+        : Buffer.isBuffer(frame)
+          ? frame
+          : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
     connection.sendFrameWith(bytes, correlationId, NO_TIMER, requestId, this.completeBound);
   }
 

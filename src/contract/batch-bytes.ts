@@ -76,6 +76,32 @@ export class BatchWriter {
     this.view.setUint32(at, value, true);
   }
 
+  /** Reserves `bytes` to be filled later with the patch methods; returns where they start. */
+  skip(bytes: number): number {
+    this.room(bytes);
+    const at = this.length;
+    this.length += bytes;
+    return at;
+  }
+
+  /** Overwrites the byte at `at`. */
+  patchU8(at: number, value: number): void {
+    this.bytes[at] = value;
+  }
+
+  /** Overwrites the u32 at `at`, big-endian (for bytes that are a wire format of their own). */
+  patchU32BE(at: number, value: number): void {
+    this.view.setUint32(at, value, false);
+  }
+
+  /** `value` as UTF-8 with nothing in front (the caller records the length); returns its byte count. */
+  utf8(value: string): number {
+    this.room(value.length * 3);
+    const written = this.bytes.write(value, this.length, 'utf8');
+    this.length += written;
+    return written;
+  }
+
   raw(value: Uint8Array): void {
     this.room(value.byteLength);
     this.bytes.set(value, this.length);

@@ -106,8 +106,11 @@ export type HostCommand =
   | AgentConfigCommand
   | AgentDeclaredCommand;
 
-/** Router → host, hot path: write this framed event on that connection. */
-export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array];
+/**
+ * Router → host, hot path: write this event on that connection. `frame` is the bytes to write, or
+ * a JSON payload text that the host side frames with `frameType` (transport/event-encoder.ts).
+ */
+export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array | string, frameType: number];
 
 /** Router → host: the call ended on the router side (timeout / abort); send Cancel (unless
  *  `silent`: the agent disabled cancellation) or withdraw the unsent frame. */

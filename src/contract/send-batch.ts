@@ -1,7 +1,9 @@
 // Router → host sends and cancels of one tick as bytes (workers: N), in the order the router made
-// them. The frames were encoded once on the router; their bytes are copied once into the batch, and
-// the host writes views of the batch to its sockets. Nothing in a send batch is cloned.
+// them. The events were encoded once on the router; their bytes are copied once into the batch (a
+// JSON text is framed as it is copied, spec §2.1), and the host writes views of the batch to its
+// sockets. Nothing in a send batch is cloned.
 import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
+import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
@@ -24,8 +26,18 @@ export class SendBatchWriter {
     o.f64(item[0]);
     o.f64(item[1]);
     o.str(item[2]);
-    o.u32(item[3].byteLength);
-    o.raw(item[3]);
+    const frame = item[3];
+    if (typeof frame !== 'string') {
+      o.u32(frame.byteLength);
+      o.raw(frame);
+      return;
+    }
+    // A frame around the text, written in place: u32 byte length, then N = 1 + payload (BE), type, payload.
+    const at = o.skip(4 + FRAME_HEADER_LENGTH);
+    const written = o.utf8(frame);
+    o.patchU32(at, FRAME_HEADER_LENGTH + written);
+    o.patchU32BE(at + 4, written + 1);
+    o.patchU8(at + 8, item[4]);
   }
 
   cancel(item: CancelItem): void {
@@ -46,7 +58,7 @@ export class SendBatchWriter {
 }
 
 export interface SendBatchHandlers {
-  /** The frame is a view into the batch. */
+  /** The frame is a view into the batch, always whole bytes (frameType 0). */
   send(item: SendItem): void;
   cancel(item: CancelItem): void;
 }
@@ -60,7 +72,7 @@ export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
     if (tag === SEND) {
       const connectionId = r.f64();
       const correlationId = r.str();
-      on.send([requestId, connectionId, correlationId, r.view8(r.u32())]);
+      on.send([requestId, connectionId, correlationId, r.view8(r.u32()), 0]);
     } else if (tag === CANCEL) {
       const reason: CancelReason | undefined = CANCEL_REASONS[r.u8()];
       if (reason === undefined) throw r.corrupt('unknown cancel reason');

@@ -265,8 +265,8 @@ export interface PoolCall {
   event: unknown;
   readonly correlationId: string;
   readonly startedAt: number;
-  /** performance.now() when handed to the host (write → reply duration). */
-  dispatchedAt?: number;
+  /** performance.now() when handed to the host (write → reply duration); in every call from the start (one object shape). */
+  dispatchedAt: number | undefined;
   state: PoolCallState;
   connection: ConnectionRecord | undefined;
   /** Sticky session to bind when this call picks a connection. */

@@ -4,6 +4,12 @@
 // dropped lazily when they reach the top, and swept out whenever they outnumber the live calls
 // (a settled call must not stay reachable for its whole timeout: memory stays bounded).
 
+/**
+ * Settled entries allowed beyond twice the live count before a sweep. Small: a settled call kept
+ * here outlives the young generation and is promoted (old-space GC), so few should wait.
+ */
+const SWEEP_SLACK = 64;
+
 export interface Deadline {
   /** performance.now() at which the call times out; an entry counts only while it matches. */
   deadline: number;
@@ -28,7 +34,7 @@ export class DeadlineQueue<T extends Deadline> {
 
   /** Schedules `item` at `item.deadline` (call again after moving the deadline). */
   push(item: T): void {
-    if (this.heap.length > 2 * this.liveCount() + 1024) this.sweep();
+    if (this.heap.length > 2 * this.liveCount() + SWEEP_SLACK) this.sweep();
     const entry = { at: item.deadline, item };
     const heap = this.heap;
     let i = heap.length;
@@ -44,11 +50,22 @@ export class DeadlineQueue<T extends Deadline> {
     if (entry.at < this.armedFor) this.arm(entry.at);
   }
 
-  /** Rebuilds the heap from the entries that still count (O(n), amortised over ≥ n/2 pushes). */
+  /**
+   * Rebuilds the heap in place from the entries that still count (O(n), amortised over ≥ n/2
+   * pushes). Calls with one timeout are pushed in deadline order, so the kept entries are usually
+   * sorted already, and a sorted array is a valid min-heap: the sort runs only when they are not.
+   */
   private sweep(): void {
-    const kept = this.heap.filter((e) => !this.isDone(e.item) && e.item.deadline === e.at);
-    kept.sort((a, b) => a.at - b.at); // a sorted array is a valid min-heap
-    this.heap = kept;
+    const heap = this.heap;
+    let kept = 0;
+    let sorted = true;
+    for (const e of heap) {
+      if (this.isDone(e.item) || e.item.deadline !== e.at) continue;
+      if (kept > 0 && (heap[kept - 1] as { at: number }).at > e.at) sorted = false;
+      heap[kept++] = e;
+    }
+    heap.length = kept;
+    if (!sorted) heap.sort((a, b) => a.at - b.at);
   }
 
   clear(): void {

@@ -10,6 +10,8 @@ import { AgentEntry, ConnectionRecord } from './agent-entry.js';
 import { invalidCallArguments, unencodableEvent } from './call-arguments.js';
 import { chooseConnection } from './connection-chooser.js';
 import { eventEncoderFor } from '../transport/event-encoder-for.js';
+import type { EncodedEvent } from '../transport/event-encoder.js';
+import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
@@ -43,6 +45,18 @@ export interface RouterEvents {
   /** Flow control: a PAUSE (or capacity 0) arrived / a call was rejected or allowed synthetically. */
   flowPause?: (agent: AgentEntry) => void;
   flowRejection?: (agent: AgentEntry) => void;
+}
+
+// One promise executor for every call: it leaves the resolving functions in these two slots, read
+// right after `new Promise` returns (the executor runs synchronously), so a call allocates no
+// executor closure and no context holding its arguments.
+let takenResolve: (response: AgentResponse) => void = () => {};
+let takenReject: (error: unknown) => void = () => {};
+/** The resolvers of a settled call (settle() runs once per call; see the state guard). */
+const SETTLED = (): void => {};
+function takeResolvers(resolve: (response: AgentResponse) => void, reject: (error: unknown) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
 }
 
 /** send()'s `extra` when a caller gives none: shared, so a plain call allocates no options object. */
@@ -141,32 +155,32 @@ export class Router {
       );
     }
 
-    let call!: PoolCall;
-    const promise = new Promise<AgentResponse>((resolve, reject) => {
-      call = {
-        id: this.nextCallId++,
-        agent,
-        kind,
-        event,
-        correlationId,
-        startedAt: performance.now(),
-        state: 'waiting-cid',
-        connection: undefined,
-        stickySession: extra.stickySession,
-        usedSticky: false,
-        resolve,
-        reject,
-        deadline: 0,
-        signal,
-        onAbort: undefined,
-        cancelReason: options.cancelReason,
-        timeoutMs: Math.min(options.timeoutMs ?? agent.options.requestTimeoutMs, agent.options.requestTimeoutMs),
-        generation: admission.generation,
-        forced: extra.forced,
-        flowSince: undefined,
-      };
-    });
-    call.deadline = call.startedAt + call.timeoutMs;
+    const promise = new Promise<AgentResponse>(takeResolvers);
+    const startedAt = performance.now();
+    const timeoutMs = Math.min(options.timeoutMs ?? agent.options.requestTimeoutMs, agent.options.requestTimeoutMs);
+    const call: PoolCall = {
+      id: this.nextCallId++,
+      agent,
+      kind,
+      event,
+      correlationId,
+      startedAt,
+      dispatchedAt: undefined,
+      state: 'waiting-cid',
+      connection: undefined,
+      stickySession: extra.stickySession,
+      usedSticky: false,
+      resolve: takenResolve,
+      reject: takenReject,
+      deadline: startedAt + timeoutMs,
+      signal,
+      onAbort: undefined,
+      cancelReason: options.cancelReason,
+      timeoutMs,
+      generation: admission.generation,
+      forced: extra.forced,
+      flowSince: undefined,
+    };
     this.deadlines.push(call);
     if (extra.handle !== undefined) extra.handle.call = call;
     if (signal !== undefined) {
@@ -416,7 +430,7 @@ export class Router {
   }
 
   private dispatch(call: PoolCall, connection: ConnectionRecord): void {
-    let frame: Buffer;
+    let frame: EncodedEvent;
     const encodeStart = performance.now();
     try {
       frame = connection.encoder.encode(call.kind, call.event as never, call.correlationId);
@@ -440,7 +454,7 @@ export class Router {
       this.deadlines.push(call);
     }
     call.dispatchedAt = dispatchedAt;
-    connection.host.send([call.id, connection.id, replyId, frame]);
+    connection.host.send([call.id, connection.id, replyId, frame, EVENT_MESSAGE_TYPE[call.kind]]);
     this.events.dispatched?.(call, connection, encodeSeconds);
   }
 
@@ -557,6 +571,12 @@ export class Router {
     if (wasDispatched) this.pump(agent);
     if (error === undefined) call.resolve(response as AgentResponse);
     else call.reject(error);
+    // The deadline queue may hold the call a while longer: let go of its promise (and through it
+    // the response) and of the caller's signal, so they die young instead of being promoted.
+    call.resolve = SETTLED;
+    call.reject = SETTLED;
+    call.signal = undefined;
+    call.onAbort = undefined;
     // A drain waits for the agent's last call (AgentEntry.whenIdle): one size check per call.
     if (agent.calls.size === 0 && agent.idle.waiting) agent.idle.notify();
   }

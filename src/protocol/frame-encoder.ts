@@ -52,6 +52,14 @@ export function encodeFrameHeader(type: number, payloadLength: number): Buffer {
 }
 
 /**
+ * The checks of encodeTextFrame without building the frame (the text is framed later, where it is
+ * copied anyway). UTF-8 takes at most 3 bytes per UTF-16 unit, so only a long text is measured.
+ */
+export function checkTextFrame(type: number, text: string): void {
+  checkFrame(type, text.length * 3 > MAX_PAYLOAD_LENGTH ? Buffer.byteLength(text, 'utf8') : 0);
+}
+
+/**
  * A frame whose payload is `text` as UTF-8, built with one allocation and one copy (no
  * intermediate payload Buffer): the hot path of JSON events.
  */

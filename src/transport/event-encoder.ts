@@ -3,13 +3,20 @@
 // message bytes (grpc-event-encoder.ts). event-encoder-for.ts picks one by negotiated encoding.
 import { protocolError } from '../protocol/errors.js';
 import { eventToWire } from '../protocol/events.js';
-import { encodeFrame, encodeTextFrame } from '../protocol/frame-encoder.js';
+import { checkTextFrame, encodeFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
 
+/**
+ * What a connection host writes for one event: the bytes as they are, or, for JSON frames, the
+ * payload text, which the host side frames (type = the event's message type) while copying it
+ * where it goes: into the send batch, or one frame buffer when the host runs on the router's thread.
+ */
+export type EncodedEvent = Uint8Array | string;
+
 export interface EventEncoder {
-  encode<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): Buffer;
+  encode<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent;
 }
 
 /** Frames in a binary encoding: the codec's payload behind the frame header. */
@@ -20,7 +27,7 @@ export function framedEventEncoder(encoding: Encoding): EventEncoder {
   };
 }
 
-/** JSON events: stringify once, then one allocation holding header and text (no payload copy). */
+/** JSON events: stringify once; the text is checked against the frame limit here and framed by the host side. */
 export const jsonFramedEventEncoder: EventEncoder = {
   encode: (kind, event, correlationId) => {
     let text: string;
@@ -29,6 +36,7 @@ export const jsonFramedEventEncoder: EventEncoder = {
     } catch (err) {
       throw protocolError(`event cannot be written as JSON: ${(err as Error).message}`, { cause: err });
     }
-    return encodeTextFrame(EVENT_MESSAGE_TYPE[kind], text);
+    checkTextFrame(EVENT_MESSAGE_TYPE[kind], text);
+    return text;
   },
 };

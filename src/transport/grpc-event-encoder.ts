@@ -6,13 +6,13 @@ import type { EventEncoder } from './event-encoder.js';
 import { requestStartMs } from '../protocol/proto-events.js';
 import { eventToProto } from '../protocol/proto-mapping.js';
 import { writeRequestHeadersProto } from '../protocol/proto-request-headers.js';
-import type { RequestHeadersEvent } from '../protocol/types.js';
+import type { EventKind, EventMap, RequestHeadersEvent } from '../protocol/types.js';
 import { encodeProxyToAgent } from './grpc-codec.js';
 
 export const GRPC_ENCODING = 'protobuf';
 
-export const grpcEventEncoder: EventEncoder = {
-  encode: (kind, event, correlationId) => {
+export const grpcEventEncoder = {
+  encode: <K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): Buffer => {
     const nowMs = Date.now();
     if (kind === 'request_headers') {
       // Every request sends one: written directly, the same bytes without the object tree.
@@ -22,4 +22,4 @@ export const grpcEventEncoder: EventEncoder = {
     }
     return encodeProxyToAgent(eventToProto(kind, event, correlationId, nowMs));
   },
-};
+} satisfies EventEncoder;

@@ -101,7 +101,7 @@ describe('connection lost while outstanding → ZAP_CONNECTION_LOST', () => {
     const results: ResultItem[] = [];
     const host = new ConnectionHost({ result: (item) => results.push(item), report: () => {} });
     try {
-      host.send([7, 999, 'gone-1', Buffer.alloc(0)]);
+      host.send([7, 999, 'gone-1', Buffer.alloc(0), 0]);
       assert.equal(results.length, 1);
       const [id, response, error] = results[0] as ResultItem;
       assert.equal(id, 7);
