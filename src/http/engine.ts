@@ -18,7 +18,7 @@ import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './no
 import { BodyStage, runStages, type BodyDirection, type ChunkSender } from './body-stage.js';
 import { handleUpgrade } from './upgrade.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
-import { discardBody, upstreamFailure, writeOrWait } from './upstream-io.js';
+import { countedBody, discardBody, upstreamFailure, writeOrWait } from './upstream-io.js';
 
 /** Thrown out of the upstream body when an agent stops the request mid-body. */
 class StopRequest extends Error {
@@ -277,8 +277,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       const total = declaredLength(req.headers['content-length']);
       const stages = stagesFor(life, 'request', total);
       if (stages.length === 0) {
-        req.on('data', (chunk: Buffer) => (life.requestBodySize += chunk.length));
-        body = req;
+        body = countedBody(req, (bytes) => (life.requestBodySize += bytes));
       } else {
         // Agents may change the length: the body goes upstream chunked.
         delete upstreamHeaders['content-length'];

@@ -23,7 +23,8 @@ export async function startGateway(kdl: string): Promise<GatewayChild> {
   writeFileSync(file, kdl);
   after(() => rmSync(file, { force: true }));
   const gw = zap(['gateway', '--config', file, '--metrics', '127.0.0.1:0', '--workers', '0']);
-  const [, address] = await waitForOutput(gw.stdout, /listener "\w+" on http:\/\/([\d.]+:\d+)/);
+  // Both streams: a refused configuration is told on stderr, and shows in the failure.
+  const [, address] = await waitForOutput(() => gw.stdout() + gw.stderr(), /listener "\w+" on http:\/\/([\d.]+:\d+)/);
   const at = (address as string).lastIndexOf(':');
   return { ...gw, address: address as string, host: (address as string).slice(0, at), port: Number((address as string).slice(at + 1)) };
 }
