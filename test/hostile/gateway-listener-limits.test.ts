@@ -46,7 +46,7 @@ after(() => {
   upstream.close();
 });
 
-/** Writes `text` one piece every `everyMs` until the gateway closes `socket` (at most `pieces` pieces). */
+/** Writes `text` one character every `everyMs` until the gateway closes `socket` or the text runs out. */
 async function drip(socket: Socket, text: string, everyMs: number): Promise<boolean> {
   for (const piece of text) {
     if (socket.destroyed || socket.writableEnded) return true;
@@ -74,8 +74,8 @@ test('slowloris heads and a slow body drip are cut by the timeouts; a well-behav
   assert.equal(served.status, 200, 'the well-behaved client');
   await served.text();
 
-  for (const answer of await Promise.all(closed)) assert.match(answer, /^(HTTP\/1\.1 408 |)/);
-  assert.match(await bodyClosed, /^(HTTP\/1\.1 408 |)/, 'the slow body is cut');
+  for (const answer of await Promise.all(closed)) assert.match(answer, /^(HTTP\/1\.1 408 [^]*)?$/);
+  assert.match(await bodyClosed, /^(HTTP\/1\.1 408 [^]*)?$/, 'the slow body is cut');
   assert.equal(upstreamAborts, 1, 'the upstream saw the dripped request go away');
   assert.equal((await fetch(`http://${gw.address}/ok`)).status, 200, 'still serving');
 });
