@@ -30,6 +30,18 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly #refused = new Counter({
+    name: 'zap_gateway_connections_refused_total',
+    help: 'Client connections closed at accept because the listener had max-connections open, by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  /** Listener ids are operator-written config names: a bounded label set. */
+  connectionRefused(listener: string): void {
+    this.#refused.inc({ listener });
+  }
+
   /** Route ids are operator-written config names: a bounded label set. */
   observe(route: string, status: number, durationMs: number): void {
     this.#requests.inc({ route, status: String(status) });

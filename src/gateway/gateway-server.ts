@@ -7,6 +7,7 @@ import type { GatewayListenerConfig } from '../config/config-types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { GatewayGeneration } from './gateway-generation.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { applyListenerLimits, listenerServerOptions } from './listener-limits.js';
 
 export interface GatewayServerOptions {
   metrics: GatewayMetrics;
@@ -52,9 +53,11 @@ export class GatewayServer {
   #current: GatewayGeneration;
   #draining = false;
   readonly #admin: Server;
+  readonly #metrics: GatewayMetrics;
 
-  private constructor(first: GatewayGeneration, admin: Server, adminAddress: string) {
+  private constructor(first: GatewayGeneration, admin: Server, adminAddress: string, metrics: GatewayMetrics) {
     this.#current = first;
+    this.#metrics = metrics;
     this.#listeners = [];
     this.#admin = admin;
     this.adminAddress = adminAddress;
@@ -64,7 +67,7 @@ export class GatewayServer {
   static async start(first: GatewayGeneration, options: GatewayServerOptions): Promise<GatewayServer> {
     const admin = createServer();
     const adminAddress = await listen(admin, options.adminAddress, '--metrics');
-    const gateway = new GatewayServer(first, admin, adminAddress);
+    const gateway = new GatewayServer(first, admin, adminAddress, options.metrics);
     gateway.#wireAdmin(options);
     try {
       gateway.#listeners = await gateway.#bindAll(first.gateway.listeners);
@@ -85,8 +88,8 @@ export class GatewayServer {
   }
 
   async #bind(config: GatewayListenerConfig): Promise<BoundListener> {
-    const server = createServer({ requestTimeout: config.requestTimeoutMs });
-    server.keepAliveTimeout = config.keepaliveTimeoutMs;
+    const server = createServer(listenerServerOptions());
+    applyListenerLimits(server, config);
     const bound: BoundListener = { config, server, address: await listen(server, config.address, `listener "${config.id}"`) };
     server.on('request', (req, res) => {
       // While draining, kept-alive clients are told to reconnect (to whoever serves next).
@@ -94,6 +97,8 @@ export class GatewayServer {
       this.#current.handle(req, res, bound.config.defaultRoute);
     });
     server.on('upgrade', (req, socket, head: Buffer) => this.#current.upgrade(req, socket, head));
+    // Over max-connections Node closes the socket at accept: counted, not logged (a flood would flood the log).
+    server.on('drop', () => this.#metrics.connectionRefused(bound.config.id));
     return bound;
   }
 
@@ -147,8 +152,7 @@ export class GatewayServer {
     const bound = await this.#bindAll(toBind);
     for (const [listener, config] of kept) {
       listener.config = config;
-      listener.server.requestTimeout = config.requestTimeoutMs;
-      listener.server.keepAliveTimeout = config.keepaliveTimeoutMs;
+      applyListenerLimits(listener.server, config);
     }
     const closed = this.#listeners.filter((l) => !kept.has(l));
     this.#listeners = [...kept.keys(), ...bound];

@@ -17,7 +17,8 @@ import { callAgent, isAbort } from './agent-call.js';
 import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
 import { BodyStage, runStages, type BodyDirection, type ChunkSender } from './body-stage.js';
 import { handleUpgrade } from './upgrade.js';
-import { discardBody, upstreamFailure, writeOrWait } from './upstream-io.js';
+import { writableDecision, writableHeaderOps } from './header-guard.js';
+import { countedBody, discardBody, upstreamFailure, writeOrWait } from './upstream-io.js';
 
 /** Thrown out of the upstream body when an agent stops the request mid-body. */
 class StopRequest extends Error {
@@ -81,6 +82,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
   const render = (life: RequestLife, decision: Decision): void => {
     if (life.disconnected) return;
     const accept = life.req.headers.accept;
+    decision = writableDecision(decision, (message) => log('warn', `${life.cid}: ${message}`));
     renderDecision(life.res, decision, { accept, ...(options.challengeFormat && { challengeFormat: options.challengeFormat }) });
   };
 
@@ -139,8 +141,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       }
       const reply = outcome.response;
       if (reply.decision.type !== 'allow') return stop(i, reply.decision);
-      ops.request.push(...reply.requestHeaders);
-      ops.response.push(...reply.responseHeaders);
+      const warn = (message: string): void => log('warn', `${cid}: agent ${agents[i]?.id}: ${message}`);
+      ops.request.push(...writableHeaderOps(reply.requestHeaders, warn));
+      ops.response.push(...writableHeaderOps(reply.responseHeaders, warn));
     }
     return ops;
   }
@@ -195,7 +198,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
         continue;
       }
       if (outcome.response.decision.type !== 'allow') return outcome.response.decision;
-      ops.push(...outcome.response.responseHeaders);
+      ops.push(...writableHeaderOps(outcome.response.responseHeaders, (m) => log('warn', `${life.cid}: agent ${agent.id}: ${m}`)));
     }
     return ops;
   }
@@ -274,8 +277,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       const total = declaredLength(req.headers['content-length']);
       const stages = stagesFor(life, 'request', total);
       if (stages.length === 0) {
-        req.on('data', (chunk: Buffer) => (life.requestBodySize += chunk.length));
-        body = req;
+        body = countedBody(req, (bytes) => (life.requestBodySize += bytes));
       } else {
         // Agents may change the length: the body goes upstream chunked.
         delete upstreamHeaders['content-length'];

@@ -42,11 +42,24 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** A copy of `map` without hop-by-hop headers, nor those the `connection` header names. */
+/**
+ * Headers a `connection` header may not remove: the ones this proxy sets itself (x-forwarded-*, set
+ * after the removal) or needs to frame and route the request. `Connection: host` would otherwise
+ * send the upstream a request with no Host, or one whose x-forwarded-* a trusted hop added.
+ */
+const NOT_NAMEABLE = new Set(['host', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+
+/**
+ * A copy of `map` without hop-by-hop headers, nor those the `connection` header names (as proxies
+ * do: a client may drop its own headers, `authorization` included), except the NOT_NAMEABLE ones.
+ */
 export function withoutHopByHop(map: HeaderMap): HeaderMap {
   const named = new Set<string>();
   for (const value of map['connection'] ?? []) {
-    for (const token of value.split(',')) if (token.trim() !== '') named.add(token.trim().toLowerCase());
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !NOT_NAMEABLE.has(name)) named.add(name);
+    }
   }
   const out: HeaderMap = {};
   for (const [name, values] of Object.entries(map)) {

@@ -12,6 +12,7 @@ import { requestHeadersEvent } from './request-event.js';
 import { callAgent, isAbort } from './agent-call.js';
 import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
 import { relayWebSocket } from './websocket-relay.js';
+import { writableDecision, writableHeaderOps } from './header-guard.js';
 
 export interface UpgradeDeps {
   pool: EnginePool;
@@ -21,7 +22,9 @@ export interface UpgradeDeps {
 }
 
 /** A decision as raw HTTP/1.1 on the socket (no ServerResponse exists for an upgrade). */
-function writeDecision(socket: Duplex, decision: Decision): void {
+function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: string) => void): void {
+  // Only headers Node itself would write: a name or value with CR/LF must not add a header line.
+  const decision = writableDecision(agentDecision, warn);
   let status = 403;
   let body = '';
   const headers: Record<string, string> = { connection: 'close' };
@@ -37,13 +40,13 @@ function writeDecision(socket: Duplex, decision: Decision): void {
     headers['content-type'] = 'application/json';
   }
   headers['content-length'] = String(Buffer.byteLength(body));
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value.replace(/[\r\n]/g, ' ')}\r\n`);
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n${body}`);
 }
 
 async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const route = deps.resolve(req);
-  if (route === undefined) return writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null });
+  if (route === undefined) return writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null }, () => {});
   const cid = randomUUID();
   const abort = new AbortController();
   socket.once('close', () => abort.abort('client_disconnect'));
@@ -63,12 +66,13 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
     );
     for (const call of calls) call.catch(() => {});
     const ops = [];
+    const warn = (message: string): void => deps.log('warn', `${cid}: ${message}`);
     for (const call of calls) {
       const outcome = await call;
-      if (outcome.kind === 'failed') return (writeDecision(socket, outcome.decision), done());
+      if (outcome.kind === 'failed') return (writeDecision(socket, outcome.decision, warn), done());
       if (outcome.kind === 'skipped') continue;
-      if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision), done());
-      ops.push(...outcome.response.requestHeaders);
+      if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision, warn), done());
+      ops.push(...writableHeaderOps(outcome.response.requestHeaders, warn));
     }
     const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     const forwarded = withForwarded(

@@ -2,7 +2,7 @@
 // failed upstream exchange is answered with.
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Decision } from '../protocol/types.js';
 import { peerText } from '../protocol/peer-text.js';
 import type { EngineLog } from './engine-types.js';
@@ -29,4 +29,20 @@ export function upstreamFailure(error: unknown, upstreamId: string, log: EngineL
 export function discardBody(body: Readable): void {
   body.on('error', () => {});
   body.destroy();
+}
+
+/**
+ * `body` as the upstream client reads it, with `onBytes` told of each chunk. Not a 'data' listener
+ * on `body`: that starts the flow before the upstream client subscribes, and the chunks between
+ * are lost (a truncated upload, or a length mismatch). Backpressure and errors pass through.
+ */
+export function countedBody(body: Readable, onBytes: (bytes: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  // A client that goes away destroys `counter` with its error: the upstream request aborts.
+  return pipeline(body, counter, () => {});
 }
