@@ -41,6 +41,8 @@ function entries(): Entry[] {
     { row: '/protocol', subpath: './protocol' },
     { row: '/config', subpath: './config' },
     { row: '/testing', subpath: './testing' },
+    { row: '/http', subpath: './http' },
+    { row: '/machines', subpath: './machines' },
   ];
 }
 
