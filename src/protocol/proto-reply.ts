@@ -34,18 +34,21 @@ function opsSize(ops: readonly HeaderOp[]): number {
   return n;
 }
 
+/** Writes the ops, measuring each string once (the sizes are opSize's, derived from the same lengths). */
 function writeOps(w: ByteWriter, field: number, ops: readonly HeaderOp[]): void {
   for (const op of ops) {
     w.byte((field << 3) | LEN);
-    w.varint(opSize(op));
+    const nameB = utf8Length(op.name);
     if (op.op === 'remove') {
-      w.optString(3, op.name, utf8Length(op.name));
+      w.varint(stringFieldSize(nameB));
+      w.optString(3, op.name, nameB);
       continue;
     }
-    const nameB = utf8Length(op.name);
     const valueB = utf8Length(op.value);
+    const header = stringFieldSize(nameB) + stringFieldSize(valueB);
+    w.varint(1 + varintSize(header) + header);
     w.byte(((op.op === 'set' ? 1 : 2) << 3) | LEN);
-    w.varint(stringFieldSize(nameB) + stringFieldSize(valueB));
+    w.varint(header);
     w.optString(1, op.name, nameB);
     w.optString(2, op.value, valueB);
   }
