@@ -114,6 +114,32 @@ describe('DeadlineQueue', () => {
     queue.clear();
   });
 
+  test('deadline heap order: a sweep of out-of-order entries leaves a heap that still expires in deadline order', async () => {
+    const random = seeded(56);
+    let liveNow = 0;
+    const { queue, until } = recordingQueue(() => liveNow);
+    const base = performance.now() - 10_000;
+    const live: Item[] = [];
+    // Random deadlines (the heap array is not sorted), three of every four settled right after their
+    // push: settled entries soon outnumber the live ones, so pushes sweep a heap that needs the sort.
+    for (let i = 0; i < 2_000; i++) {
+      const it = item(i, base + random() * 5_000);
+      queue.push(it);
+      if (i % 4 === 0) {
+        live.push(it);
+        liveNow++;
+      } else it.done = true;
+    }
+    assert.ok(queue.size < 2_000, `swept (size ${queue.size})`);
+    const expired = await until(live.length);
+    assert.deepEqual(
+      expired.map((e) => e.id).sort((a, b) => a - b),
+      live.map((e) => e.id),
+    );
+    assertExpiryOrder(expired);
+    queue.clear();
+  });
+
   test('deadline heap order: equal deadlines all expire, each exactly once, around earlier and later ones', async () => {
     const { queue, until } = recordingQueue(() => 300);
     const base = performance.now() - 1_000;
