@@ -3,6 +3,7 @@
 import type { HeaderMap } from './types.js';
 import type { PbHeader } from './proto-messages.js';
 import { protocolError } from './errors.js';
+import { setOwn } from './events-common.js';
 import { jsonBoundsViolation } from './json-bounds.js';
 import { peerText } from './peer-text.js';
 
@@ -66,9 +67,7 @@ export function groupHeaders(list: readonly PbHeader[] | null | undefined): Head
     // Own keys only: a client's header named `toString` or `constructor` must not find Object.prototype.
     const values = Object.hasOwn(out, name) ? out[name] : undefined;
     if (values !== undefined) values.push(value);
-    else if (name === '__proto__')
-      Object.defineProperty(out, name, { value: [value], writable: true, enumerable: true, configurable: true });
-    else out[name] = [value];
+    else setOwn(out, name, [value]);
   }
   return out;
 }
