@@ -3,9 +3,11 @@
 // supports for values kept elsewhere). A labelled prom-client inc() hashes its labels per call,
 // which cost more main-thread time per call than all the rest of the metrics together.
 import type { Counter } from 'prom-client';
+import type { Decision } from '../protocol/types.js';
 import type { BucketTally } from './tally-histogram.js';
 
-export type TalliedDecision = 'allow' | 'block' | 'redirect' | 'challenge';
+/** The `decision` label: a reply's decision type. */
+export type TalliedDecision = Decision['type'];
 
 /** One `{agent, decision}` series of `agent_requests_total`. */
 export interface DecisionSeries {

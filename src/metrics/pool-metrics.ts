@@ -18,7 +18,7 @@ import {
   ownSampleNames,
   type FamilyDefinition,
 } from './metric-families.js';
-import { CallTallies } from './call-tallies.js';
+import { CallTallies, type TalliedDecision } from './call-tallies.js';
 import { processMetricsText, startProcessMetrics } from './process-metrics.js';
 import { METRIC_NAME_RE, ReportedSeriesStore } from './reported-series.js';
 import { TallyHistogram, type BucketTally } from './tally-histogram.js';
@@ -31,7 +31,7 @@ function prom(): typeof PromClient {
   return (promClient ??= require('prom-client') as typeof PromClient);
 }
 
-export type Decision = 'allow' | 'block' | 'redirect' | 'challenge';
+export type Decision = TalliedDecision;
 export type ConnectionErrorKind = 'connect_failed' | 'handshake_failed' | 'lost';
 
 /** Pool state read at scrape time (§12.1/§12.2 gauges). */
