@@ -2,22 +2,18 @@
 // all measure requests without errors, name the baseline, and carry the added latency and the
 // main-thread share.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { BenchRow } from '../bench/scenario.js';
-import { runBench } from '../src/cli/bench.js';
+import { benchJson } from './support/bench-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-gateway-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('zap bench gateway --quick: undici baseline, then zap gateway with 0, 1 and 3 agents', async () => {
-  let err = '';
-  const args = ['gateway', '--quick', '--warmup', '100', '--duration', '500', '--inflight', '8', '--json-dir', dir];
-  const code = await runBench(args, { out: () => {}, err: (t) => (err += t) });
-  assert.equal(code, 0, err);
-  const { rows } = JSON.parse(readFileSync(join(dir, 'gateway.json'), 'utf8')) as { rows: BenchRow[] };
+  const { rows } = await benchJson<BenchRow>(['gateway', '--quick', '--warmup', '100', '--duration', '500', '--inflight', '8'], dir);
   assert.deepEqual(
     rows.map((r) => r.name),
     ['undici-proxy', 'gateway-0-agents', 'gateway-1-agent', 'gateway-3-agents'],

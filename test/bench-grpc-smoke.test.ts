@@ -2,7 +2,7 @@
 // promise, the documented JSON shape, a measured rate in every row, ratios against the right
 // baseline; and the raw gRPC client sends the very bytes the pool's gRPC encoder sends.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -11,26 +11,14 @@ import { sampleRequestHeaders } from '../bench/sample-request.js';
 import type { ScenarioSettings } from '../bench/scenario.js';
 import { findScenario } from '../bench/scenarios/index.js';
 import { reverseLoads, workerSweep } from '../bench/scenarios/reverse.js';
-import { runBench } from '../src/cli/bench.js';
 import { grpcEventEncoder } from '../src/transport/grpc-event-encoder.js';
 import { checkMainCpuColumns, checkSummaryTable } from './support/bench-main-cpu.js';
+import { benchJson, type Row } from './support/bench-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-grpc-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-type Row = Record<string, unknown>;
-
-async function bench(args: string[]): Promise<{ rows: Row[]; notes: string[]; out: string }> {
-  const jsonDir = join(dir, args[0] as string);
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
-  const code = await runBench([...args, '--warmup', '50', '--duration', '150', '--json-dir', jsonDir], io);
-  assert.equal(code, 0, err);
-  const file = JSON.parse(readFileSync(join(jsonDir, `${args[0]}.json`), 'utf8')) as { scenario: string; rows: Row[]; notes: string[] };
-  assert.equal(file.scenario, args[0]);
-  return { rows: file.rows, notes: file.notes, out };
-}
+const bench = (args: string[]) => benchJson([...args, '--warmup', '50', '--duration', '150'], join(dir, args[0] as string));
 
 /** Every row: the documented numeric fields, a measured rate, no errors, a consistent ratio. */
 function checkRows(rows: Row[], transportOf: (name: string) => string): void {

@@ -2,12 +2,12 @@
 // name (through the exports map, so dist/ must be built) and the bare baseline imports nothing;
 // the row carries its cost over the baseline. Checks the shape and sanity, not the target.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { median } from '../bench/scenarios/import.js';
-import { runBench } from '../src/cli/bench.js';
+import { benchJson } from './support/bench-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-import-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,21 +18,15 @@ test('median of odd and even counts', () => {
 });
 
 test('bench import measures the root against bare node in fresh processes', async () => {
-  let out = '';
-  let err = '';
-  const code = await runBench(['import', '--quick', '--only', 'root', '--json-dir', dir], {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-  });
-  assert.equal(code, 0, err);
-  const file = JSON.parse(readFileSync(join(dir, 'import.json'), 'utf8')) as {
-    rows: Array<{ name: string; baseline: string; requests: number; extra: Record<string, number | string> }>;
-  };
+  const { rows, out } = await benchJson<{ name: string; baseline: string; requests: number; extra: Record<string, number | string> }>(
+    ['import', '--quick', '--only', 'root'],
+    dir,
+  );
   assert.deepEqual(
-    file.rows.map((r) => r.name),
+    rows.map((r) => r.name),
     ['bare node', 'root'],
   );
-  const [bare, root] = file.rows;
+  const [bare, root] = rows;
   assert.ok(bare !== undefined && root !== undefined);
   assert.equal(root.baseline, 'bare node');
   assert.equal(root.requests, 3, '--quick: three runs per row');

@@ -20,22 +20,12 @@ import { runBench } from '../src/cli/bench.js';
 import { UsageError } from '../src/cli/cli-error.js';
 import { defaultWorkerCount } from '../src/pool/pool-config.js';
 import { jsonCodec } from '../src/protocol/payload-codec.js';
+import { benchJson, type Row } from './support/bench-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zap-bench-scen-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-type Row = Record<string, unknown>;
-
-async function bench(args: string[]): Promise<{ rows: Row[]; out: string }> {
-  const jsonDir = join(dir, args[0] as string);
-  let out = '';
-  let err = '';
-  const code = await runBench([...args, '--json-dir', jsonDir], { out: (t) => (out += t), err: (t) => (err += t) });
-  assert.equal(code, 0, err);
-  const file = JSON.parse(readFileSync(join(jsonDir, `${args[0]}.json`), 'utf8')) as { scenario: string; rows: Row[] };
-  assert.equal(file.scenario, args[0]);
-  return { rows: file.rows, out };
-}
+const bench = (args: string[]) => benchJson(args, join(dir, args[0] as string));
 
 /** The checks every row of every scenario passes. */
 function checkRows(rows: readonly Row[], sameInflightAsBase = true): void {

@@ -6,25 +6,9 @@ import { describe, test } from 'node:test';
 import { loadConfig, type ZapConfig } from '../src/config/index.js';
 import { RouteTable } from '../src/gateway/route-table.js';
 import { UpstreamPicker } from '../src/gateway/upstream-picker.js';
-import { AgentPoolError } from '../src/protocol/errors.js';
+import { rejects } from './support/config-rejects.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/gateway/${name}`, import.meta.url), 'utf8');
-
-function rejects(text: string, line: number, what: string | RegExp): void {
-  assert.throws(
-    () => loadConfig(text, 't.kdl'),
-    (err: unknown) => {
-      assert.ok(err instanceof AgentPoolError, `not an AgentPoolError: ${String(err)}`);
-      assert.equal(err.code, 'ZAP_INVALID_CONFIG');
-      const prefix = `t.kdl:${line}: `;
-      assert.ok(err.message.startsWith(prefix), `expected line ${line}: ${err.message}`);
-      const rest = err.message.slice(prefix.length);
-      if (typeof what === 'string') assert.equal(rest, what);
-      else assert.match(rest, what);
-      return true;
-    },
-  );
-}
 
 const gatewayOf = (c: ZapConfig) => {
   assert.ok(c.gateway !== undefined, 'no gateway part');

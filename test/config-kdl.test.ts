@@ -4,26 +4,9 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { agentPoolOptions, endpointOf, loadConfig, type AgentConfig, type ZapConfig } from '../src/config/index.js';
 import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-config.js';
-import { AgentPoolError } from '../src/protocol/errors.js';
+import { rejects } from './support/config-rejects.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
-
-/** Asserts that loading `text` as `t.kdl` fails with exactly `t.kdl:<line>: <what>`. */
-function rejects(text: string, line: number, what: string | RegExp): void {
-  assert.throws(
-    () => loadConfig(text, 't.kdl'),
-    (err: unknown) => {
-      assert.ok(err instanceof AgentPoolError, `not an AgentPoolError: ${String(err)}`);
-      assert.equal(err.code, 'ZAP_INVALID_CONFIG');
-      const prefix = `t.kdl:${line}: `;
-      assert.ok(err.message.startsWith(prefix), `expected line ${line}: ${err.message}`);
-      const rest = err.message.slice(prefix.length);
-      if (typeof what === 'string') assert.equal(rest, what);
-      else assert.match(rest, what);
-      return true;
-    },
-  );
-}
 
 /** One UDS agent "a" whose block holds `body` (line 3 onwards). */
 function agent(body: string): string {

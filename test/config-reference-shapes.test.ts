@@ -10,7 +10,7 @@ import { AgentServer } from '../src/agent/agent-server.js';
 import { agentPoolOptions, endpointOf, loadConfig, type AgentConfig } from '../src/config/index.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-config.js';
-import { AgentPoolError } from '../src/protocol/errors.js';
+import { rejects } from './support/config-rejects.js';
 import { socketPath } from './support/tmp.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -19,19 +19,6 @@ const shapeFiles = readdirSync(SHAPES)
   .filter((f) => f.endsWith('.kdl'))
   .sort();
 const shape = (name: string): string => readFileSync(new URL(name, SHAPES), 'utf8');
-
-/** Loading `text` as `t.kdl` fails with exactly `t.kdl:<line>: <what>`. */
-function rejects(text: string, line: number, what: string): void {
-  assert.throws(
-    () => loadConfig(text, 't.kdl'),
-    (err: unknown) => {
-      assert.ok(err instanceof AgentPoolError, `not an AgentPoolError: ${String(err)}`);
-      assert.equal(err.code, 'ZAP_INVALID_CONFIG');
-      assert.equal(err.message, `t.kdl:${line}: ${what}`);
-      return true;
-    },
-  );
-}
 
 /** One UDS agent "a" (node line 2) whose block holds `body` from line 4 on. */
 function agent(body: string, props = ''): string {

@@ -7,6 +7,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { FrameWriter } from '../src/transport/frame-writer.js';
 import { socketPath } from './support/tmp.js';
+import { waitFor } from './support/wait-for.js';
 
 async function socketPair(): Promise<{ client: Socket; received: () => Buffer }> {
   const path = socketPath('writer');
@@ -58,9 +59,6 @@ test('a lone frame leaves within the microtasks; after a batch the flush waits a
   assert.equal(withdrawn.written, false);
 
   const expected = Buffer.concat(frames).toString();
-  const deadline = Date.now() + 10_000;
-  for (let i = 0; i < 5_000 && received().length < expected.length && Date.now() < deadline; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await waitFor(() => received().length >= expected.length, 10_000);
   assert.equal(received().toString(), expected);
 });

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AgentServer } from '../../src/agent/agent-server.js';
 import { socketPath } from '../support/tmp.js';
+import { waitFor } from '../support/wait-for.js';
 import { rssOf, startGateway } from './gateway-child.js';
 
 const KIB = 1024;
@@ -138,7 +139,7 @@ test('a client that never reads: the upstream’s 128 MiB wait outside the gatew
   assert.ok(peak - base < RSS_GROWTH_UNREAD_MAX, `RSS grew by ${((peak - base) / MIB).toFixed(1)} MiB`);
   process.stdout.write(`# never reads: RSS growth ${((peak - base) / MIB).toFixed(1)} MiB\n`);
   ws.resume();
-  for (let i = 0; i < 200 && got < DOWN_PIECES * DOWN_PIECE.length; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitFor(() => got >= DOWN_PIECES * DOWN_PIECE.length, 10_000);
   assert.equal(got, DOWN_PIECES * DOWN_PIECE.length, 'everything the upstream sent');
   ws.close();
 });
