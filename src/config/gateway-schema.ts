@@ -141,6 +141,9 @@ const LOAD_BALANCING: Readonly<Record<string, UpstreamConfig['loadBalancing']>> 
 /** The reference's other algorithms: refused by name rather than served as round robin. */
 const OTHER_ALGORITHMS = /^[a-z_-]+$/;
 
+const UPSTREAM_DEFAULTS = { loadBalancing: 'round_robin' } as const;
+const upstreamKey = scalarsOf<UpstreamDraft>();
+
 const loadBalancing = {
   form: '`"round_robin"`, `"weighted"` (others are refused)',
   read(node: KdlNodeAt, cx: LoadContext): UpstreamConfig['loadBalancing'] {
@@ -241,16 +244,7 @@ export const UPSTREAM_BLOCK: BlockSpec<UpstreamDraft> = {
         readBlock(TARGETS_BLOCK, node.children, u, cx);
       },
     },
-    {
-      key: 'load-balancing',
-      field: 'loadBalancing',
-      form: loadBalancing.form,
-      defaultText: '`"round_robin"`',
-      doc: 'Both spread requests by target weight.',
-      apply(node, u, cx) {
-        u.loadBalancing = loadBalancing.read(node, cx);
-      },
-    },
+    upstreamKey('load-balancing', 'loadBalancing', loadBalancing, UPSTREAM_DEFAULTS, 'Both spread requests by target weight.'),
   ],
   refused: ['health-check', 'connection-pool', 'timeouts', 'tls', 'circuit-breaker', 'http-version', 'discovery'],
 };
@@ -260,7 +254,7 @@ function readUpstream(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): void {
   const u: UpstreamDraft = { targets: [] };
   readBlock(UPSTREAM_BLOCK, node.children, u, within(cx, `upstream "${id}"`));
   if (u.targets.length === 0) fail(cx, node.line, `upstream "${id}" needs at least one target ("<host>:<port>")`);
-  g.upstreams.push({ id, targets: u.targets, loadBalancing: u.loadBalancing ?? 'round_robin' });
+  g.upstreams.push({ id, targets: u.targets, loadBalancing: u.loadBalancing ?? UPSTREAM_DEFAULTS.loadBalancing });
 }
 
 export const UPSTREAMS_BLOCK: BlockSpec<GatewayDraft> = {
