@@ -37,7 +37,7 @@ export interface GatewayDraft extends GatewayConfig {
 export const newGatewayDraft = (): GatewayDraft => ({ listeners: [], upstreams: [], routes: [], ids: new Map(), references: [] });
 
 /** The id of `<kind> "<id>" { … }`: exactly one non-empty string, no properties, unique among its kind. */
-export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext, allowed: readonly string[] = []): string {
+export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): string {
   const id = node.values[0];
   if (node.values.length !== 1 || typeof id !== 'string' || id.length === 0) {
     fail(
@@ -46,9 +46,8 @@ export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext, 
       `${node.name} needs exactly one id string (${node.name} "<id>" { … }), got ${node.values.map(showKdl).join(' ') || 'none'}`,
     );
   }
-  for (const prop of Object.keys(node.properties)) {
-    if (!allowed.includes(prop)) fail(cx, node.line, `unexpected property '${prop}=' on ${node.name} "${id}"`);
-  }
+  const prop = Object.keys(node.properties)[0];
+  if (prop !== undefined) fail(cx, node.line, `unexpected property '${prop}=' on ${node.name} "${id}"`);
   const name = `${node.name} "${id}"`;
   const first = g.ids.get(name);
   if (first !== undefined) fail(cx, node.line, `duplicate ${name}${first > 0 ? ` (first at line ${first})` : ''}`);
