@@ -3,15 +3,14 @@
 // run. Load from autocannon (closed loop, keep-alive). Proxies, upstream and agents are child
 // processes, so each one's CPU is its own; reported: added p50 / p99 over the baseline, and the
 // main thread's share of the proxy process's CPU.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startChildAgent } from '../../src/cli/child-agent.js';
+import { startChildAgent, startChildScript } from '../../src/cli/child-agent.js';
 import { defaultWorkerCount } from '../../src/pool/pool-config.js';
-import { ErrorCode, zapError } from '../../src/protocol/errors.js';
 import { mainCeiling, wantedRow } from '../bench-row.js';
 import { startEchoAgents } from '../echo-agents.js';
 import { peerCpuUs, readStatCpuUs } from '../measure.js';
@@ -21,6 +20,8 @@ const PEER = fileURLToPath(new URL(`../http-peer${import.meta.url.endsWith('.ts'
 /** Connections autocannon keeps open, at most (256 HTTP connections swamp a small box). */
 const MAX_CONNECTIONS = 64;
 const BASELINE = 'undici-proxy';
+/** Up to the newline, so that an address split across two stdout chunks is never read half. */
+const PEER_READY = /listening on (\S+)\n/;
 const AGENT_COUNTS = [0, 1, 3] as const;
 
 interface Peer {
@@ -29,34 +30,11 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-/** Forks bench/http-peer with `args`; resolves with the address it printed. */
-function startPeer(args: string[]): Promise<Peer> {
-  const child = fork(PEER, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  let out = '';
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(zapError(ErrorCode.Timeout, `http-peer ${args.join(' ')} did not start within 10 s`));
-    }, 10_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ process: child, address: m[1] as string, stop });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(zapError(ErrorCode.ConnectFailed, `http-peer ${args.join(' ')} exited with ${String(code)}`));
-    });
-  });
+/** Forks bench/http-peer with `args`; resolves with the address it printed (the whole line). */
+async function startPeer(args: string[]): Promise<Peer> {
+  const child = await startChildScript(PEER, args, `http-peer ${args.join(' ')}`, PEER_READY, 10_000);
+  const address = PEER_READY.exec(child.output())?.[1] as string;
+  return { process: child.process, address, stop: child.stop };
 }
 
 /** Awaits children started side by side; every one that started is stopped by `stops`, even if another failed. */

@@ -18,7 +18,18 @@ export interface ChildAgent {
 
 /** `args` are the CLI arguments (e.g. ['agent', '--listen', path, '--example', 'waf']). */
 export function startChildAgent(args: string[], ready: RegExp = /listening on/, readyTimeoutMs = 15_000): Promise<ChildAgent> {
-  const child = fork(CLI_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  return startChildScript(CLI_MAIN, args, `zap ${args.join(' ')}`, ready, readyTimeoutMs);
+}
+
+/** Forks `script` with `args` and waits until its stdout matches `ready`; `label` names it in errors. */
+export function startChildScript(
+  script: string,
+  args: string[],
+  label: string,
+  ready: RegExp,
+  readyTimeoutMs: number,
+): Promise<ChildAgent> {
+  const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -37,7 +48,7 @@ export function startChildAgent(args: string[], ready: RegExp = /listening on/, 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`'zap ${args.join(' ')}' was not ready within ${readyTimeoutMs} ms: ${stderr.trim()}`));
+      reject(new Error(`'${label}' was not ready within ${readyTimeoutMs} ms: ${stderr.trim()}`));
     }, readyTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -49,7 +60,7 @@ export function startChildAgent(args: string[], ready: RegExp = /listening on/, 
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`'zap ${args.join(' ')}' exited with ${code}: ${stderr.trim()}`));
+      reject(new Error(`'${label}' exited with ${code}: ${stderr.trim()}`));
     });
   });
 }

@@ -37,7 +37,7 @@ export interface GatewayDraft extends GatewayConfig {
 export const newGatewayDraft = (): GatewayDraft => ({ listeners: [], upstreams: [], routes: [], ids: new Map(), references: [] });
 
 /** The id of `<kind> "<id>" { … }`: exactly one non-empty string, no properties, unique among its kind. */
-export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext, allowed: readonly string[] = []): string {
+export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): string {
   const id = node.values[0];
   if (node.values.length !== 1 || typeof id !== 'string' || id.length === 0) {
     fail(
@@ -46,9 +46,8 @@ export function namedBlockId(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext, 
       `${node.name} needs exactly one id string (${node.name} "<id>" { … }), got ${node.values.map(showKdl).join(' ') || 'none'}`,
     );
   }
-  for (const prop of Object.keys(node.properties)) {
-    if (!allowed.includes(prop)) fail(cx, node.line, `unexpected property '${prop}=' on ${node.name} "${id}"`);
-  }
+  const prop = Object.keys(node.properties)[0];
+  if (prop !== undefined) fail(cx, node.line, `unexpected property '${prop}=' on ${node.name} "${id}"`);
   const name = `${node.name} "${id}"`;
   const first = g.ids.get(name);
   if (first !== undefined) fail(cx, node.line, `duplicate ${name}${first > 0 ? ` (first at line ${first})` : ''}`);
@@ -140,6 +139,9 @@ const LOAD_BALANCING: Readonly<Record<string, UpstreamConfig['loadBalancing']>> 
 };
 /** The reference's other algorithms: refused by name rather than served as round robin. */
 const OTHER_ALGORITHMS = /^[a-z_-]+$/;
+
+const UPSTREAM_DEFAULTS = { loadBalancing: 'round_robin' } as const;
+const upstreamKey = scalarsOf<UpstreamDraft>();
 
 const loadBalancing = {
   form: '`"round_robin"`, `"weighted"` (others are refused)',
@@ -241,16 +243,7 @@ export const UPSTREAM_BLOCK: BlockSpec<UpstreamDraft> = {
         readBlock(TARGETS_BLOCK, node.children, u, cx);
       },
     },
-    {
-      key: 'load-balancing',
-      field: 'loadBalancing',
-      form: loadBalancing.form,
-      defaultText: '`"round_robin"`',
-      doc: 'Both spread requests by target weight.',
-      apply(node, u, cx) {
-        u.loadBalancing = loadBalancing.read(node, cx);
-      },
-    },
+    upstreamKey('load-balancing', 'loadBalancing', loadBalancing, UPSTREAM_DEFAULTS, 'Both spread requests by target weight.'),
   ],
   refused: ['health-check', 'connection-pool', 'timeouts', 'tls', 'circuit-breaker', 'http-version', 'discovery'],
 };
@@ -260,7 +253,7 @@ function readUpstream(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): void {
   const u: UpstreamDraft = { targets: [] };
   readBlock(UPSTREAM_BLOCK, node.children, u, within(cx, `upstream "${id}"`));
   if (u.targets.length === 0) fail(cx, node.line, `upstream "${id}" needs at least one target ("<host>:<port>")`);
-  g.upstreams.push({ id, targets: u.targets, loadBalancing: u.loadBalancing ?? 'round_robin' });
+  g.upstreams.push({ id, targets: u.targets, loadBalancing: u.loadBalancing ?? UPSTREAM_DEFAULTS.loadBalancing });
 }
 
 export const UPSTREAMS_BLOCK: BlockSpec<GatewayDraft> = {

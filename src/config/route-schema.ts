@@ -9,6 +9,7 @@ import {
   fail,
   failKey,
   readBlock,
+  scalarsOf,
   singleValue,
   within,
   type BlockSpec,
@@ -94,6 +95,9 @@ export const MATCHES_BLOCK: BlockSpec<RouteDraft> = {
   refused: ['header', 'query-param'],
 };
 
+const routeKey = scalarsOf<RouteDraft>();
+const ROUTE_DEFAULTS = { priority: 0, websocket: false } as const;
+
 export const ROUTE_BLOCK: BlockSpec<RouteDraft> = {
   title: '`route "<id>" { }` (inside `routes`)',
   intro:
@@ -125,16 +129,7 @@ export const ROUTE_BLOCK: BlockSpec<RouteDraft> = {
         readBlock(MATCHES_BLOCK, node.children, d, within(cx, `matches of ${cx.where}`));
       },
     },
-    {
-      key: 'upstream',
-      field: 'upstream',
-      form: '`"<upstream id>"`',
-      defaultText: '—',
-      doc: 'Where matching requests go.',
-      apply(node, d, cx) {
-        d.upstream = text('').read(node, cx);
-      },
-    },
+    routeKey('upstream', 'upstream', text('`"<upstream id>"`'), undefined, 'Where matching requests go.'),
     {
       key: 'agents',
       field: 'agents',
@@ -150,16 +145,13 @@ export const ROUTE_BLOCK: BlockSpec<RouteDraft> = {
         }
       },
     },
-    {
-      key: 'websocket',
-      field: 'websocket',
-      form: boolean.form,
-      defaultText: boolean.show(false),
-      doc: 'Relay WebSocket upgrades on this route; frames go to the agents that subscribe to `websocket_frame`.',
-      apply(node, d, cx) {
-        d.websocket = boolean.read(node, cx);
-      },
-    },
+    routeKey(
+      'websocket',
+      'websocket',
+      boolean,
+      ROUTE_DEFAULTS,
+      'Relay WebSocket upgrades on this route; frames go to the agents that subscribe to `websocket_frame`.',
+    ),
   ],
   refused: [
     'filters',
@@ -190,11 +182,11 @@ function readRoute(node: KdlNodeAt, g: GatewayDraft, cx: LoadContext): void {
   for (const agent of d.agents) g.references.push({ kind: 'agent', id: agent, line: d.agentLines.get(agent) ?? node.line, from: where });
   const route: RouteConfig = {
     id,
-    priority: d.priority ?? 0,
+    priority: d.priority ?? ROUTE_DEFAULTS.priority,
     matches: d.matches,
     upstream: d.upstream,
     agents: d.agents,
-    websocket: d.websocket ?? false,
+    websocket: d.websocket ?? ROUTE_DEFAULTS.websocket,
   };
   g.routes.push(route);
 }

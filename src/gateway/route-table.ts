@@ -11,7 +11,15 @@ export interface RouteRequest {
   readonly host: string | undefined;
 }
 
-type Predicate = (path: string, req: RouteRequest) => boolean;
+/** The request as the predicates read it: path and host name worked out once per pick. */
+interface Prepared {
+  readonly path: string;
+  /** `hostName(req.host)`; '' when no route matches on the host. */
+  readonly host: string;
+  readonly method: string;
+}
+
+type Predicate = (at: Prepared) => boolean;
 
 /** Lowercase host name without the port (`[::1]:80` → `[::1]`). */
 export function hostName(host: string | undefined): string {
@@ -25,18 +33,18 @@ export function hostName(host: string | undefined): string {
 function compile(m: RouteMatchConfig): Predicate {
   switch (m.kind) {
     case 'path-prefix':
-      return (path) => path.startsWith(m.value);
+      return (at) => at.path.startsWith(m.value);
     case 'path':
-      return (path) => path === m.value;
+      return (at) => at.path === m.value;
     case 'path-regex': {
       const re = new RegExp(m.value);
-      return (path) => re.test(path);
+      return (at) => re.test(at.path);
     }
     case 'host':
-      return (_path, req) => hostName(req.host) === m.value;
+      return (at) => at.host === m.value;
     case 'method': {
       const methods = new Set(m.values);
-      return (_path, req) => methods.has(req.method.toUpperCase());
+      return (at) => methods.has(at.method.toUpperCase());
     }
   }
 }
@@ -60,12 +68,14 @@ export function requestPath(url: string): string {
 export class RouteTable<T> {
   readonly #routes: readonly CompiledRoute<T>[];
   readonly #byId: ReadonlyMap<string, CompiledRoute<T>>;
+  readonly #matchesHost: boolean;
 
   constructor(routes: readonly RouteConfig[], build: (route: RouteConfig) => T) {
     const compiled = routes.map((route, order) => ({ route, order, matches: route.matches.map(compile), target: build(route) }));
     compiled.sort((a, b) => b.route.priority - a.route.priority || a.order - b.order);
     this.#routes = compiled;
     this.#byId = new Map(compiled.map((c) => [c.route.id, c]));
+    this.#matchesHost = routes.some((r) => r.matches.some((m) => m.kind === 'host'));
   }
 
   /** Route ids in the order they are tried. */
@@ -75,11 +85,10 @@ export class RouteTable<T> {
 
   /** The first route whose conditions all hold, else the listener's default route, else undefined. */
   pick(req: RouteRequest, listener?: { readonly defaultRoute?: string | undefined }): { route: RouteConfig; target: T } | undefined {
-    const path = requestPath(req.url);
+    const at: Prepared = { path: requestPath(req.url), host: this.#matchesHost ? hostName(req.host) : '', method: req.method };
     for (const r of this.#routes) {
-      if (r.matches.every((m) => m(path, req))) return r;
+      if (r.matches.every((m) => m(at))) return r;
     }
-    const fallback = listener?.defaultRoute === undefined ? undefined : this.#byId.get(listener.defaultRoute);
-    return fallback;
+    return listener?.defaultRoute === undefined ? undefined : this.#byId.get(listener.defaultRoute);
   }
 }
