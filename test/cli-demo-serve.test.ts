@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -78,6 +79,20 @@ test('zap serve: /metrics and /healthz from a KDL config; SIGTERM drains and exi
   writeFileSync(config, 'agents {\n    agent "waf" {\n        nonsense 1\n    }\n}\n');
   serve.child.kill('SIGHUP');
   await waitForOutput(serve.stdout, /reload refused, keeping the running configuration: .*unknown key 'nonsense'/);
+  // a file that loads but whose pool cannot start (its reverse listener's port is taken) is refused too,
+  // and the process keeps serving
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  after(() => taken.close());
+  writeFileSync(
+    config,
+    `agents {\n    agent "waf" type="waf" {\n        unix-socket "${path}"\n    }\n}\n` +
+      `reverse-listener {\n    tcp-address "127.0.0.1:${(taken.address() as AddressInfo).port}"\n    auth-token "t"\n}\n`,
+  );
+  serve.child.kill('SIGHUP');
+  await waitForOutput(serve.stdout, /reload refused, keeping the running configuration: .*EADDRINUSE|reload refused[^\n]*in use/);
+  assert.deepEqual(await fetchText(`http://${address}/healthz`), { status: 200, body: 'ok\n' });
+  assert.match((await fetchText(`http://${address}/metrics`)).body, /^agent_connections_active\{agent="waf"\} 1$/m);
 
   serve.child.kill('SIGTERM');
   const [code] = (await once(serve.child, 'exit')) as [number];

@@ -44,19 +44,35 @@ export async function runServe(argv: string[]): Promise<number> {
   );
   log(`metrics on http://${metrics.address}/metrics, health on http://${metrics.address}/healthz`);
 
+  let running = first;
   let reloading = Promise.resolve();
+  const refuse = (err: unknown): void => {
+    log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+  };
   const reload = () => {
     reloading = reloading.then(async () => {
       let config: ZapConfig;
       try {
         config = await loadConfigFile(file);
       } catch (err) {
-        log(`reload refused, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
-        return;
+        return refuse(err);
       }
       const old = pool;
       await old.stopReverseListeners(); // the new generation binds the same addresses
-      pool = await startPool(config, workers, log);
+      try {
+        pool = await startPool(config, workers, log);
+      } catch (err) {
+        // A failed start must not end the process nor leave the running pool without its listener.
+        refuse(err);
+        const r = running.reverseListener;
+        if (r !== undefined) {
+          await openReverseListener(old, r, log).catch((e: unknown) =>
+            log(`error: the reverse listener could not be reopened: ${e instanceof Error ? e.message : String(e)}`),
+          );
+        }
+        return;
+      }
+      running = config;
       log('reloaded: new connections are serving; the previous generation drains');
       void old.close();
     });
