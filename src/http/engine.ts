@@ -14,7 +14,7 @@ import { RequestLife } from './request-life.js';
 import { requestHeadersEvent } from './request-event.js';
 import { renderDecision } from './render-decision.js';
 import { callAgent, isAbort } from './agent-call.js';
-import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
+import { forwardedHeaders, headerMapOf, nodeHeadersOf, withoutHopByHop } from './node-headers.js';
 import { BodyStage, runStages, type BodyDirection, type ChunkSender } from './body-stage.js';
 import { handleUpgrade } from './upgrade.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
@@ -262,13 +262,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     const phase = await requestHeadersPhase(life, clientHeaders);
     if (!('request' in phase)) return render(life, phase);
 
-    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    let upstreamHeaders = withForwarded(
-      withoutHopByHop(clientHeaders),
-      { clientIp: req.socket.remoteAddress ?? '', proto, host: req.headers.host },
-      trust,
-    );
-    upstreamHeaders = applyHeaderOps(upstreamHeaders, phase.request);
+    const upstreamHeaders = applyHeaderOps(forwardedHeaders(req, clientHeaders, trust), phase.request);
     for (const name of NOT_FORWARDED) delete upstreamHeaders[name];
 
     let body: Readable | null = null;
