@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from '../../src/http/node-headers.js';
 import { upstreamOrigin } from '../../src/http/upstream.js';
 import { challengeBody, challengeStatus } from '../../src/http/render-decision.js';
+import { writableDecision } from '../../src/http/header-guard.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
 import { agentsFor, routeAgent, type RouteAgent } from '../../src/http/route.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -81,4 +82,23 @@ test('an agent loaded from KDL is a RouteAgent as it is (the engine reads the lo
   assert.deepEqual(agent.requestBodyMode, { mode: 'hybrid', hybridThreshold: 2048 });
   assert.equal(agent.failureMode, 'closed');
   assert.deepEqual(routeAgent('waf', { failureMode: 'closed' }).requestBodyMode, { mode: 'buffer', hybridThreshold: 65_536 });
+});
+
+test('writableDecision answers 502 for a status HTTP/1.1 cannot write, and keeps a three-digit one', () => {
+  const warnings: string[] = [];
+  const warn = (message: string): void => void warnings.push(message);
+  for (const status of [0, 99, 1000, 65535]) {
+    assert.deepEqual(writableDecision({ type: 'block', status, body: null, headers: null }, warn), {
+      type: 'block',
+      status: 502,
+      body: 'Bad gateway',
+      headers: null,
+    });
+    assert.equal(writableDecision({ type: 'redirect', status, url: '/x' }, warn).type, 'block');
+  }
+  assert.equal(warnings.length, 8);
+  const kept = { type: 'block', status: 999, body: null, headers: null } as const;
+  assert.deepEqual(writableDecision(kept, warn), kept);
+  assert.deepEqual(writableDecision({ type: 'redirect', status: 100, url: '/x' }, warn), { type: 'redirect', status: 100, url: '/x' });
+  assert.equal(warnings.length, 8);
 });
