@@ -338,8 +338,8 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       } catch (error) {
         if (life.stopped !== null && !res.headersSent) render(life, life.stopped);
         else if (!isAbort(error) && !life.disconnected) {
-          life.error = (error as Error).message;
-          log('error', `${life.cid}: ${peerText((error as Error).message)}`);
+          life.error = peerText((error as Error).message);
+          log('error', `${life.cid}: ${life.error}`);
           if (!res.headersSent) render(life, { type: 'block', status: 502, body: 'Bad gateway', headers: null });
           else res.destroy();
         }
