@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
 import { peerText } from '../protocol/peer-text.js';
-import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
+import type { Decision, HeaderMap, HeaderOp, RequestHeadersEvent } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
 import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
 import { RequestLife } from './request-life.js';
@@ -113,11 +113,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
   /** Request headers to every subscriber in parallel; the first non-allow in configured order wins. */
   async function requestHeadersPhase(
     life: RequestLife,
-    headers: HeaderMap,
+    event: RequestHeadersEvent,
   ): Promise<{ request: HeaderOp[]; response: HeaderOp[] } | Decision> {
-    const { route, req, cid } = life;
-    const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
-    event.headers = headers;
+    const { route, cid } = life;
     const agents = agentsFor(route, 'request_headers');
     const calls = agents.map((agent) =>
       callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
@@ -258,11 +256,11 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     const { req, route } = life;
     // Origin form only: an absolute-form target (a forward-proxy request) has no upstream path here.
     if (!(req.url ?? '/').startsWith('/')) return render(life, { type: 'block', status: 400, body: 'Bad request target', headers: null });
-    const clientHeaders = headerMapOf(req.headers);
-    const phase = await requestHeadersPhase(life, clientHeaders);
+    const event = requestHeadersEvent(req, { correlationId: life.cid, routeId: route.id, upstreamId: route.upstream.id });
+    const phase = await requestHeadersPhase(life, event);
     if (!('request' in phase)) return render(life, phase);
 
-    const upstreamHeaders = applyHeaderOps(forwardedHeaders(req, clientHeaders, trust), phase.request);
+    const upstreamHeaders = applyHeaderOps(forwardedHeaders(req, event.headers, trust), phase.request);
     for (const name of NOT_FORWARDED) delete upstreamHeaders[name];
 
     let body: Readable | null = null;

@@ -10,7 +10,7 @@ import type { EngineLog, EnginePool } from './engine-types.js';
 import { agentsFor, type HttpRoute } from './route.js';
 import { requestHeadersEvent } from './request-event.js';
 import { callAgent, isAbort } from './agent-call.js';
-import { forwardedHeaders, headerMapOf, nodeHeadersOf } from './node-headers.js';
+import { forwardedHeaders, nodeHeadersOf } from './node-headers.js';
 import { relayWebSocket } from './websocket-relay.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
 import { challengeBody } from './render-decision.js';
@@ -58,7 +58,6 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
     deps.pool.endRequest(cid);
   };
   try {
-    const headers = headerMapOf(req.headers);
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
     const agents = agentsFor(route, 'request_headers');
     const options = (timeoutMs: number) => ({ signal: abort.signal, timeoutMs, cancelReason: 'client_disconnect' as const });
@@ -75,7 +74,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision, warn), done());
       ops.push(...writableHeaderOps(outcome.response.requestHeaders, warn));
     }
-    const forwarded = forwardedHeaders(req, headers, deps.trust);
+    const forwarded = forwardedHeaders(req, event.headers, deps.trust);
     relayWebSocket({
       pool: deps.pool,
       agents: agentsFor(route, 'websocket_frame'),
