@@ -30,7 +30,7 @@ export function nodeHeadersOf(map: HeaderMap): OutgoingHttpHeaders {
 }
 
 /** Headers that describe one connection, never forwarded (RFC 9110, section 7.6.1). */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
