@@ -7,14 +7,14 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
 import { peerText } from '../protocol/peer-text.js';
-import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
+import type { Decision, HeaderMap, HeaderOp, RequestHeadersEvent } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
 import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
 import { RequestLife } from './request-life.js';
 import { requestHeadersEvent } from './request-event.js';
 import { renderDecision } from './render-decision.js';
 import { callAgent, isAbort } from './agent-call.js';
-import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
+import { forwardedHeaders, headerMapOf, nodeHeadersOf, withoutHopByHop } from './node-headers.js';
 import { BodyStage, runStages, type BodyDirection, type ChunkSender } from './body-stage.js';
 import { handleUpgrade } from './upgrade.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
@@ -113,11 +113,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
   /** Request headers to every subscriber in parallel; the first non-allow in configured order wins. */
   async function requestHeadersPhase(
     life: RequestLife,
-    headers: HeaderMap,
+    event: RequestHeadersEvent,
   ): Promise<{ request: HeaderOp[]; response: HeaderOp[] } | Decision> {
-    const { route, req, cid } = life;
-    const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
-    event.headers = headers;
+    const { route, cid } = life;
     const agents = agentsFor(route, 'request_headers');
     const calls = agents.map((agent) =>
       callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
@@ -258,17 +256,11 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     const { req, route } = life;
     // Origin form only: an absolute-form target (a forward-proxy request) has no upstream path here.
     if (!(req.url ?? '/').startsWith('/')) return render(life, { type: 'block', status: 400, body: 'Bad request target', headers: null });
-    const clientHeaders = headerMapOf(req.headers);
-    const phase = await requestHeadersPhase(life, clientHeaders);
+    const event = requestHeadersEvent(req, { correlationId: life.cid, routeId: route.id, upstreamId: route.upstream.id });
+    const phase = await requestHeadersPhase(life, event);
     if (!('request' in phase)) return render(life, phase);
 
-    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    let upstreamHeaders = withForwarded(
-      withoutHopByHop(clientHeaders),
-      { clientIp: req.socket.remoteAddress ?? '', proto, host: req.headers.host },
-      trust,
-    );
-    upstreamHeaders = applyHeaderOps(upstreamHeaders, phase.request);
+    const upstreamHeaders = applyHeaderOps(forwardedHeaders(req, event.headers, trust), phase.request);
     for (const name of NOT_FORWARDED) delete upstreamHeaders[name];
 
     let body: Readable | null = null;
@@ -344,8 +336,8 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       } catch (error) {
         if (life.stopped !== null && !res.headersSent) render(life, life.stopped);
         else if (!isAbort(error) && !life.disconnected) {
-          life.error = (error as Error).message;
-          log('error', `${life.cid}: ${peerText((error as Error).message)}`);
+          life.error = peerText((error as Error).message);
+          log('error', `${life.cid}: ${life.error}`);
           if (!res.headersSent) render(life, { type: 'block', status: 502, body: 'Bad gateway', headers: null });
           else res.destroy();
         }

@@ -1,6 +1,6 @@
 // HeaderMap (spec §6.2) ↔ Node's header objects, and the header rules of a forwarding proxy:
 // hop-by-hop removal (RFC 9110, section 7.6.1) and x-forwarded-*.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMap } from '../protocol/types.js';
 
 /**
@@ -30,7 +30,7 @@ export function nodeHeadersOf(map: HeaderMap): OutgoingHttpHeaders {
 }
 
 /** Headers that describe one connection, never forwarded (RFC 9110, section 7.6.1). */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -93,4 +93,10 @@ export function withForwarded(map: HeaderMap, facts: ForwardedFacts, trust: bool
   if (!trust || out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = [facts.proto];
   if (facts.host !== undefined && (!trust || out['x-forwarded-host'] === undefined)) out['x-forwarded-host'] = [facts.host];
   return out;
+}
+
+/** The client's headers as the upstream gets them: hop-by-hop removed, x-forwarded-* set from `req`. */
+export function forwardedHeaders(req: IncomingMessage, map: HeaderMap, trust: boolean): HeaderMap {
+  const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  return withForwarded(withoutHopByHop(map), { clientIp: req.socket.remoteAddress ?? '', proto, host: req.headers.host }, trust);
 }

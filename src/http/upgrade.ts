@@ -10,9 +10,10 @@ import type { EngineLog, EnginePool } from './engine-types.js';
 import { agentsFor, type HttpRoute } from './route.js';
 import { requestHeadersEvent } from './request-event.js';
 import { callAgent, isAbort } from './agent-call.js';
-import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from './node-headers.js';
+import { forwardedHeaders, nodeHeadersOf } from './node-headers.js';
 import { relayWebSocket } from './websocket-relay.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
+import { challengeBody } from './render-decision.js';
 
 export interface UpgradeDeps {
   pool: EnginePool;
@@ -36,7 +37,7 @@ function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: 
     status = decision.status;
     headers['location'] = decision.url;
   } else if (decision.type === 'challenge') {
-    body = JSON.stringify({ challenge: { type: decision.challengeType, params: decision.params } });
+    body = challengeBody(decision.challengeType, decision.params, false);
     headers['content-type'] = 'application/json';
   }
   headers['content-length'] = String(Buffer.byteLength(body));
@@ -57,7 +58,6 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
     deps.pool.endRequest(cid);
   };
   try {
-    const headers = headerMapOf(req.headers);
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
     const agents = agentsFor(route, 'request_headers');
     const options = (timeoutMs: number) => ({ signal: abort.signal, timeoutMs, cancelReason: 'client_disconnect' as const });
@@ -74,12 +74,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision, warn), done());
       ops.push(...writableHeaderOps(outcome.response.requestHeaders, warn));
     }
-    const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-    const forwarded = withForwarded(
-      withoutHopByHop(headers),
-      { clientIp: req.socket.remoteAddress ?? '', proto, host: req.headers.host },
-      deps.trust,
-    );
+    const forwarded = forwardedHeaders(req, event.headers, deps.trust);
     relayWebSocket({
       pool: deps.pool,
       agents: agentsFor(route, 'websocket_frame'),

@@ -3,18 +3,11 @@
 // subprotocols from the client's offer), so those and every hop-by-hop header are left out.
 
 import type { OutgoingHttpHeaders } from 'node:http';
+import { HOP_BY_HOP } from './node-headers.js';
 
 /** RFC 9110 section 7.6.1 hop-by-hop headers, plus the ones the WebSocket handshake owns. */
 const NOT_FORWARDED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'content-length',
   'sec-websocket-key',
   'sec-websocket-version',

@@ -1,9 +1,16 @@
 // The /http helpers on their own: header conversion and forwarding rules, upstream targets, challenges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpEngine } from '../../src/http/engine.js';
+import type { EnginePool } from '../../src/http/engine-types.js';
+import { createHttpHandler } from '../../src/http/node-handler.js';
 import { headerMapOf, nodeHeadersOf, withForwarded, withoutHopByHop } from '../../src/http/node-headers.js';
 import { upstreamOrigin } from '../../src/http/upstream.js';
 import { challengeBody, challengeStatus } from '../../src/http/render-decision.js';
+import { writableDecision } from '../../src/http/header-guard.js';
 import { AgentPoolError } from '../../src/protocol/errors.js';
 import { agentsFor, routeAgent, type RouteAgent } from '../../src/http/route.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -81,4 +88,37 @@ test('an agent loaded from KDL is a RouteAgent as it is (the engine reads the lo
   assert.deepEqual(agent.requestBodyMode, { mode: 'hybrid', hybridThreshold: 2048 });
   assert.equal(agent.failureMode, 'closed');
   assert.deepEqual(routeAgent('waf', { failureMode: 'closed' }).requestBodyMode, { mode: 'buffer', hybridThreshold: 65_536 });
+});
+
+test('writableDecision answers 502 for a status HTTP/1.1 cannot write, and keeps a three-digit one', () => {
+  const warnings: string[] = [];
+  const warn = (message: string): void => void warnings.push(message);
+  for (const status of [0, 99, 1000, 65535]) {
+    assert.deepEqual(writableDecision({ type: 'block', status, body: null, headers: null }, warn), {
+      type: 'block',
+      status: 502,
+      body: 'Bad gateway',
+      headers: null,
+    });
+    assert.equal(writableDecision({ type: 'redirect', status, url: '/x' }, warn).type, 'block');
+  }
+  assert.equal(warnings.length, 8);
+  const kept = { type: 'block', status: 999, body: null, headers: null } as const;
+  assert.deepEqual(writableDecision(kept, warn), kept);
+  assert.deepEqual(writableDecision({ type: 'redirect', status: 100, url: '/x' }, warn), { type: 'redirect', status: 100, url: '/x' });
+  assert.equal(warnings.length, 8);
+});
+
+test('createHttpHandler answers a request no route takes with 404 and consults no agent', async () => {
+  const pool = new Proxy({}, { get: () => assert.fail('the pool was used') }) as unknown as EnginePool;
+  const server = createServer(createHttpHandler(createHttpEngine({ pool, route: () => undefined })));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/nowhere`);
+    assert.equal(response.status, 404);
+    assert.equal(await response.text(), 'Not found');
+  } finally {
+    server.close();
+  }
 });
