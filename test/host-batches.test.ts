@@ -11,6 +11,7 @@ import { readSendBatch, SendBatchWriter } from '../src/contract/send-batch.js';
 import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../src/protocol/agent-response.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
+import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import type { AgentResponse } from '../src/protocol/types.js';
 
 function response(over: Partial<AgentResponse> = {}): AgentResponse {
@@ -251,7 +252,7 @@ describe('send batch', () => {
     assert.equal(w.size, 4);
     const seen: unknown[] = [];
     readSendBatch(w.take(), {
-      send: (item) => seen.push(['send', item[0], item[1], item[2], Buffer.from(item[3]).toString()]),
+      send: (item) => seen.push(['send', item[0], item[1], item[2], Buffer.from(item[3] as Uint8Array).toString()]),
       cancel: (item) => seen.push(['cancel', ...item]),
     });
     assert.deepEqual(seen, [
@@ -261,6 +262,26 @@ describe('send batch', () => {
       ['cancel', 2, 'client_disconnect', false],
     ]);
     assert.equal(w.size, 0);
+  });
+
+  test('a packed JSON payload between two plain sends: the host gets the frame encodeTextFrame writes for its text', () => {
+    const wire = { metadata: { correlation_id: 'c-2', client_port: 51514 }, headers: { accept: ['a', 'b\n"'] }, correlation_id: 'c-2' };
+    const packer = new PackedJsonWriter();
+    const w = new SendBatchWriter();
+    w.send([1, 1, 'c-1', frame('{"first":1}'), 0]);
+    assert.equal(packer.pack(wire), true);
+    w.send([2, 1, 'c-2', packer, 0x10]);
+    w.send([3, 1, 'c-3', '{"third":3}', 0x11]);
+    const frames: string[] = [];
+    readSendBatch(w.take(), {
+      send: (item) => frames.push(Buffer.from(item[3] as Uint8Array).toString('latin1')),
+      cancel: () => assert.fail('no cancel'),
+    });
+    assert.deepEqual(frames, [
+      '{"first":1}',
+      encodeTextFrame(0x10, JSON.stringify(wire)).toString('latin1'),
+      encodeTextFrame(0x11, '{"third":3}').toString('latin1'),
+    ]);
   });
 
   test('a JSON text is framed in the batch with the bytes encodeTextFrame writes', () => {

@@ -3,6 +3,7 @@
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import { encodeTextFrame } from '../protocol/frame-encoder.js';
+import { PackedJsonWriter, packedJsonFrame } from '../transport/packed-json.js';
 import type { AgentResponse, Capabilities } from '../protocol/types.js';
 import type {
   AgentDeclaration,
@@ -29,6 +30,8 @@ interface HostedCall {
 }
 
 export class ConnectionHost {
+  /** As the router's host (workers: 0) it shares the router's thread: JSON events come as text. */
+  readonly onOtherThread = false;
   private readonly actors = new Map<number, ConnectionActor>();
   private readonly calls = new Map<number, HostedCall>();
   private readonly listeners = new Map<number, ReverseListener>();
@@ -196,9 +199,11 @@ export class ConnectionHost {
     const bytes =
       typeof frame === 'string'
         ? encodeTextFrame(frameType, frame)
-        : Buffer.isBuffer(frame)
-          ? frame
-          : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+        : frame instanceof PackedJsonWriter
+          ? packedJsonFrame(frame.bytes.subarray(0, frame.length), frameType)
+          : Buffer.isBuffer(frame)
+            ? frame
+            : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
     connection.sendFrameWith(bytes, correlationId, NO_TIMER, requestId, this.completeBound);
   }
 

@@ -102,6 +102,13 @@ export class BatchWriter {
     return written;
   }
 
+  /** The first `length` bytes of `source`, copied without a view of them. */
+  rawFrom(source: Buffer, length: number): void {
+    this.room(length);
+    source.copy(this.bytes, this.length, 0, length);
+    this.length += length;
+  }
+
   raw(value: Uint8Array): void {
     this.room(value.byteLength);
     this.bytes.set(value, this.length);

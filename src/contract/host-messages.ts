@@ -13,6 +13,7 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
+import type { EncodedEvent } from '../transport/event-encoder.js';
 import type { GrpcChannelSettings } from '../transport/grpc-settings.js';
 import type { AgentDeclaration, ReverseListenerSettings } from '../transport/reverse-listener-settings.js';
 import type { ConnectionStateName } from './connection-state.js';
@@ -108,9 +109,9 @@ export type HostCommand =
 
 /**
  * Router → host, hot path: write this event on that connection. `frame` is the bytes to write, or
- * a JSON payload text that the host side frames with `frameType` (transport/event-encoder.ts).
+ * a JSON payload the host side frames with `frameType`: a text, or packed (transport/event-encoder.ts).
  */
-export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: Uint8Array | string, frameType: number];
+export type SendItem = [requestId: number, connectionId: number, correlationId: string, frame: EncodedEvent, frameType: number];
 
 /** Router → host: the call ended on the router side (timeout / abort); send Cancel (unless
  *  `silent`: the agent disabled cancellation) or withdraw the unsent frame. */
@@ -187,6 +188,8 @@ export interface HostSink {
 
 /** What the router can ask of a host (a ConnectionHost itself, or a worker proxy of one). */
 export interface HostHandle {
+  /** The host runs on another thread: JSON events reach it packed (transport/packed-json.ts), not as text. */
+  readonly onOtherThread: boolean;
   command(command: HostCommand): void;
   send(item: SendItem): void;
   cancel(item: CancelItem): void;

@@ -4,11 +4,14 @@
 // sockets. Nothing in a send batch is cloned.
 import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
 import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
+import { PackedJsonWriter, packedJsonFrame } from '../transport/packed-json.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
 const SEND = 1;
 const CANCEL = 2;
+/** A send whose JSON payload is packed: the host writes its text (transport/packed-json.ts). */
+const SEND_PACKED = 3;
 
 /** Router side: collects sends and cancels until `take()`. */
 export class SendBatchWriter {
@@ -22,11 +25,18 @@ export class SendBatchWriter {
   send(item: SendItem): void {
     const o = this.out;
     this.items++;
-    o.u8(SEND);
+    const frame = item[3];
+    o.u8(frame instanceof PackedJsonWriter ? SEND_PACKED : SEND);
     o.f64(item[0]);
     o.f64(item[1]);
     o.str(item[2]);
-    const frame = item[3];
+    if (frame instanceof PackedJsonWriter) {
+      o.u8(item[4]);
+      o.u32(frame.length);
+      o.rawFrom(frame.bytes, frame.length);
+      frame.release();
+      return;
+    }
     if (typeof frame !== 'string') {
       o.u32(frame.byteLength);
       o.raw(frame);
@@ -58,7 +68,7 @@ export class SendBatchWriter {
 }
 
 export interface SendBatchHandlers {
-  /** The frame is a view into the batch, always whole bytes (frameType 0). */
+  /** The frame is whole bytes (frameType 0): a view into the batch, or a packed payload's own frame. */
   send(item: SendItem): void;
   cancel(item: CancelItem): void;
 }
@@ -73,6 +83,11 @@ export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
       const connectionId = r.f64();
       const correlationId = r.str();
       on.send([requestId, connectionId, correlationId, r.view8(r.u32()), 0]);
+    } else if (tag === SEND_PACKED) {
+      const connectionId = r.f64();
+      const correlationId = r.str();
+      const frameType = r.u8();
+      on.send([requestId, connectionId, correlationId, packedJsonFrame(r.view8(r.u32()), frameType), 0]);
     } else if (tag === CANCEL) {
       const reason: CancelReason | undefined = CANCEL_REASONS[r.u8()];
       if (reason === undefined) throw r.corrupt('unknown cancel reason');

@@ -28,7 +28,8 @@ export class ConnectionRecord implements ConnectionView {
   state: ConnectionStateName = 'connecting';
   /** 'json' / 'msgpack' (framed transports) or a transport's own, e.g. 'protobuf'. */
   encoding = 'json';
-  encoder: EventEncoder = eventEncoderFor('json') as EventEncoder;
+  /** Set again when the connection is ready, by its encoding and its host (router.ts onState). */
+  encoder: EventEncoder = eventEncoderFor('json', false) as EventEncoder;
   capabilities: Capabilities | undefined;
   inFlight = 0;
   /** Events dispatched on this connection since it was created. */

@@ -473,7 +473,7 @@ export class Router {
     if (report.state === 'ready') {
       connection.capabilities = report.capabilities ?? connection.capabilities;
       if (report.encoding !== undefined) {
-        const encoder = eventEncoderFor(report.encoding);
+        const encoder = eventEncoderFor(report.encoding, connection.host.onOtherThread);
         if (encoder === undefined) {
           // A host reported an encoding this router cannot produce: never route to it.
           connection.state = 'closed';

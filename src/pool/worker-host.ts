@@ -23,6 +23,7 @@ export interface WorkerHostSink {
 }
 
 export class WorkerHost implements HostHandle {
+  readonly onOtherThread = true;
   private readonly worker: Worker;
   private readonly batch = new SendBatchWriter();
   private scheduled = false;

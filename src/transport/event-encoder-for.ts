@@ -1,7 +1,8 @@
 // The router's encoder for a connection's negotiated encoding ('json', 'msgpack', or gRPC's
-// 'protobuf'); undefined for an encoding no transport here writes.
+// 'protobuf'), and whether its host runs on another thread (JSON then travels packed); undefined
+// for an encoding no transport here writes.
 import type { EventEncoder } from './event-encoder.js';
-import { framedEventEncoder, jsonFramedEventEncoder } from './event-encoder.js';
+import { framedEventEncoder, jsonFramedEventEncoder, jsonPackedEventEncoder } from './event-encoder.js';
 import { GRPC_ENCODING, grpcEventEncoder } from './grpc-event-encoder.js';
 
 const encoders = new Map<string, EventEncoder>([
@@ -10,6 +11,7 @@ const encoders = new Map<string, EventEncoder>([
   [GRPC_ENCODING, grpcEventEncoder],
 ]);
 
-export function eventEncoderFor(encoding: string): EventEncoder | undefined {
+export function eventEncoderFor(encoding: string, hostOnOtherThread: boolean): EventEncoder | undefined {
+  if (encoding === 'json' && hostOnOtherThread) return jsonPackedEventEncoder;
   return encoders.get(encoding);
 }

@@ -1,19 +1,23 @@
 // Encode once, on the router: the bytes a connection host writes unchanged. Framed transports
 // (UDS, reverse) get a whole frame in the negotiated encoding (here); gRPC gets the ProxyToAgent
 // message bytes (grpc-event-encoder.ts). event-encoder-for.ts picks one by negotiated encoding.
+// JSON for a host on another thread is the exception: packed here, written out as text there
+// (packed-json.ts), because JSON.stringify is the largest cost left on the router's thread.
 import { protocolError } from '../protocol/errors.js';
 import { eventToWire } from '../protocol/events.js';
 import { checkTextFrame, encodeFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
+import { PackedJsonWriter } from './packed-json.js';
 
 /**
  * What a connection host writes for one event: the bytes as they are, or, for JSON frames, the
  * payload text, which the host side frames (type = the event's message type) while copying it
  * where it goes: into the send batch, or one frame buffer when the host runs on the router's thread.
+ * A PackedJsonWriter holds the payload packed, valid until the next encode: copy it at once.
  */
-export type EncodedEvent = Uint8Array | string;
+export type EncodedEvent = Uint8Array | string | PackedJsonWriter;
 
 export interface EventEncoder {
   encode<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent;
@@ -29,14 +33,26 @@ export function framedEventEncoder(encoding: Encoding): EventEncoder {
 
 /** JSON events: stringify once; the text is checked against the frame limit here and framed by the host side. */
 export const jsonFramedEventEncoder: EventEncoder = {
+  encode: (kind, event, correlationId) => jsonText(kind, eventToWire(kind, event, correlationId, false)),
+};
+
+const packer = new PackedJsonWriter();
+
+/** JSON events for a host on another thread: packed when the wire object allows it, else stringified. */
+export const jsonPackedEventEncoder: EventEncoder = {
   encode: (kind, event, correlationId) => {
-    let text: string;
-    try {
-      text = JSON.stringify(eventToWire(kind, event, correlationId, false));
-    } catch (err) {
-      throw protocolError(`event cannot be written as JSON: ${(err as Error).message}`, { cause: err });
-    }
-    checkTextFrame(EVENT_MESSAGE_TYPE[kind], text);
-    return text;
+    const wire = eventToWire(kind, event, correlationId, false);
+    return packer.pack(wire) ? packer : jsonText(kind, wire);
   },
 };
+
+function jsonText(kind: EventKind, wire: Record<string, unknown>): string {
+  let text: string;
+  try {
+    text = JSON.stringify(wire);
+  } catch (err) {
+    throw protocolError(`event cannot be written as JSON: ${(err as Error).message}`, { cause: err });
+  }
+  checkTextFrame(EVENT_MESSAGE_TYPE[kind], text);
+  return text;
+}

@@ -1,0 +1,204 @@
+// Packed JSON (src/transport/packed-json.ts): what the router packs for a host on another thread,
+// the host writes out as exactly the bytes JSON.stringify writes; whatever the form cannot carry
+// exactly is refused, so the router stringifies it instead; and an event with awkward strings
+// reaches a real agent through a worker host unchanged.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { AgentServer } from '../src/agent/agent-server.js';
+import { allow } from '../src/agent/reply.js';
+import { AgentPool } from '../src/pool/agent-pool.js';
+import { AgentPoolError } from '../src/protocol/errors.js';
+import type { RequestHeadersEvent } from '../src/protocol/types.js';
+import { PackedJsonWriter, packedJsonFrame } from '../src/transport/packed-json.js';
+import { requestHeaders } from './support/events.js';
+import { socketPath } from './support/tmp.js';
+
+const TYPE = 0x10;
+
+/** The JSON text the host writes for `value`, or undefined when the router must stringify it. */
+function viaPacking(value: object): string | undefined {
+  const writer = new PackedJsonWriter();
+  if (!writer.pack(value)) return undefined;
+  const frame = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE);
+  assert.equal(frame.readUInt32BE(0), frame.length - 4, 'length prefix');
+  assert.equal(frame[4], TYPE, 'frame type');
+  return frame.subarray(5).toString('utf8');
+}
+
+/** ASCII strings, control characters, quotes and backslashes included. */
+const asciiString = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) });
+const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1e21, 5e-324, 2 ** 53));
+const leaf = fc.oneof(
+  asciiString,
+  number,
+  fc.boolean(),
+  fc.constant(null),
+  fc.constantFrom(undefined, () => 1, Symbol('s')),
+);
+const plainData = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(asciiString, tie('value'), { maxKeys: 5 }),
+})).object;
+
+describe('packed JSON', () => {
+  test('plain ASCII data packs, and the host writes what JSON.stringify writes', () => {
+    fc.assert(
+      fc.property(plainData, (value) => {
+        assert.equal(viaPacking(value), JSON.stringify(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('any string: packed only when the text is ASCII, and then byte for byte JSON.stringify', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 4 }), (value) => {
+        const text = JSON.stringify(value);
+        const ascii = [...Object.keys(value), ...Object.values(value)].every((s) => [...s].every((c) => c.charCodeAt(0) <= 0x7f));
+        const packed = viaPacking(value);
+        if (ascii) assert.equal(packed, text);
+        else assert.equal(packed, undefined, 'non-ASCII or lone surrogates: stringified on the router');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('members without a JSON value are left out of objects and written null in arrays, as JSON.stringify does', () => {
+    const value = { a: undefined, b: () => 1, c: Symbol('x'), d: [undefined, () => 1, Symbol('y'), 1], [Symbol('key')]: 1, e: 'kept' };
+    assert.equal(viaPacking(value), '{"d":[null,null,null,1],"e":"kept"}');
+    assert.equal(viaPacking(value), JSON.stringify(value));
+  });
+
+  test('an own __proto__ key and integer-like keys keep JSON.stringify order and names', () => {
+    const value = JSON.parse('{"b":1,"__proto__":{"x":2},"10":3,"2":4}') as object;
+    assert.equal(viaPacking(value), JSON.stringify(value));
+    const bare = Object.assign(Object.create(null) as object, { z: 'null prototype' });
+    assert.equal(viaPacking(bare), '{"z":"null prototype"}');
+  });
+
+  const refused: Array<[string, () => object]> = [
+    ['a non-ASCII string', () => ({ v: 'café' })],
+    ['a lone surrogate', () => ({ v: 'a\ud800' })],
+    ['a non-ASCII key', () => ({ ключ: 'v' })],
+    ['a BigInt', () => ({ v: 1n })],
+    ['a Date (toJSON)', () => ({ v: new Date(0) })],
+    ['an object with its own toJSON', () => ({ v: { toJSON: () => 'x' } })],
+    ['a Map', () => ({ v: new Map([[1, 2]]) })],
+    ['a typed array', () => ({ v: new Uint8Array(2) })],
+    [
+      'a class instance',
+      () => ({
+        v: new (class Point {
+          x = 1;
+        })(),
+      }),
+    ],
+    ['a boxed string', () => ({ v: Object('s') as object })],
+    [
+      'a cycle',
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      },
+    ],
+    [
+      'nesting past 64 levels',
+      () => {
+        let o: object = {};
+        for (let i = 0; i < 70; i++) o = { o };
+        return o;
+      },
+    ],
+  ];
+  for (const [what, make] of refused) {
+    test(`refused, so stringified on the router: ${what}`, () => {
+      const writer = new PackedJsonWriter();
+      assert.equal(writer.pack(make()), false);
+      assert.equal(writer.length, 0, 'nothing left to copy');
+      // The writer is whole afterwards: the next value packs.
+      assert.equal(viaPacking({ next: 'ok' }), '{"next":"ok"}');
+    });
+  }
+
+  test('a text large enough that its JSON could pass the frame limit is refused (the exact check stays with the text)', () => {
+    const writer = new PackedJsonWriter();
+    assert.equal(writer.pack({ v: 'a'.repeat(3 * 1024 * 1024) }), false);
+    assert.equal(writer.pack({ v: 'a'.repeat(1024 * 1024) }), true);
+    assert.equal(writer.length > 1024 * 1024, true);
+    writer.release();
+    assert.equal(writer.bytes.byteLength <= 1 << 20, true, 'the grown scratch is let go');
+  });
+
+  test('bytes that are not a packed value throw ZAP_ERROR instead of writing garbage', () => {
+    const writer = new PackedJsonWriter();
+    assert.equal(writer.pack({ key: 'value', list: [1, 2, 3] }), true);
+    const good = Buffer.from(writer.bytes.subarray(0, writer.length));
+    const damaged: Array<[string, Buffer]> = [
+      ['cut inside the struct', good.subarray(0, 10)],
+      ['cut inside the text', good.subarray(0, good.length - 2)],
+      ['trailing bytes', Buffer.concat([good, Buffer.from('x')])],
+      ['unknown tag', Buffer.from(good).fill(0xee, 4, 5)],
+      ['shorter than the header', Buffer.from([1, 0])],
+      ['struct length past the end', Buffer.from([0xff, 0xff, 0, 0, 1])],
+    ];
+    for (const [what, bytes] of damaged) {
+      assert.throws(
+        () => packedJsonFrame(bytes, TYPE),
+        (err: unknown) => err instanceof AgentPoolError && err.code === 'ZAP_ERROR' && /corrupt packed JSON/.test(err.message),
+        what,
+      );
+    }
+  });
+});
+
+describe('packed JSON through a worker host to a real agent', () => {
+  let server: AgentServer;
+  let endpoint: string;
+  const received = new Map<string, RequestHeadersEvent>();
+  before(async () => {
+    server = new AgentServer({
+      agentId: 'packed',
+      handler: {
+        onRequestHeaders: (e) => {
+          received.set(e.metadata.correlationId, e);
+          return allow();
+        },
+      },
+    });
+    const path = socketPath('packed');
+    await server.listen(path);
+    endpoint = `unix:${path}`;
+  });
+  after(() => server.close());
+
+  test('awkward strings (quotes, backslashes, control characters, non-ASCII, lone surrogates) arrive as sent, workers 1, 0', async () => {
+    const values = [
+      'plain',
+      'quote " and \\ backslash',
+      'tab\tnew\nline\u0001\u001f\u007f',
+      'naïve café 日本語 🎉',
+      'lone \ud800 surrogate',
+    ];
+    for (const workers of [1, 0]) {
+      const pool = new AgentPool({ workers, connectionsPerAgent: 1 });
+      try {
+        await pool.addAgent('packed', endpoint);
+        for (const [i, value] of values.entries()) {
+          const cid = `w${workers}-${i}`;
+          const event = requestHeaders(cid, `/p?q=${value}`, { 'x-value': [value, 'second'] });
+          const response = await pool.sendRequestHeaders('packed', cid, event);
+          pool.endRequest(cid);
+          assert.equal(response.decision.type, 'allow');
+          // A lone surrogate cannot cross UTF-8 unchanged: JSON.stringify escapes it and the agent's
+          // JSON.parse restores it, so the event arrives whole either way.
+          assert.deepEqual(received.get(cid), event, `${cid}: ${JSON.stringify(value)}`);
+        }
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+});
