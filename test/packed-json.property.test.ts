@@ -9,6 +9,7 @@ import { AgentServer } from '../src/agent/agent-server.js';
 import { allow } from '../src/agent/reply.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
+import { eventToWire } from '../src/protocol/events.js';
 import type { RequestHeadersEvent } from '../src/protocol/types.js';
 import { PackedJsonWriter, packedJsonFrame } from '../src/transport/packed-json.js';
 import { requestHeaders } from './support/events.js';
@@ -63,6 +64,40 @@ describe('packed JSON', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('a RequestHeaders event packs as requestHeadersToWire maps it: the same bytes as JSON.stringify of the wire object', () => {
+    const field = fc.oneof(asciiString, number, fc.constant(null), fc.constant(undefined), fc.boolean());
+    const metadata = fc.record({
+      correlationId: field,
+      requestId: field,
+      clientIp: field,
+      clientPort: field,
+      serverName: field,
+      protocol: field,
+      tlsVersion: field,
+      tlsCipher: field,
+      routeId: field,
+      upstreamId: field,
+      timestamp: field,
+      traceparent: field,
+    });
+    const headers = fc.oneof(fc.dictionary(asciiString, fc.array(asciiString, { maxLength: 3 }), { maxKeys: 6 }), plainData);
+    const event = fc.record({ metadata, method: field, uri: field, headers });
+    fc.assert(
+      fc.property(event, asciiString, (e, cid) => {
+        const domain = e as unknown as RequestHeadersEvent;
+        const writer = new PackedJsonWriter();
+        assert.equal(writer.packRequestHeaders(domain, cid), true);
+        const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
+        assert.equal(text, JSON.stringify(eventToWire('request_headers', domain, cid, false)));
+      }),
+      { numRuns: 500 },
+    );
+    const writer = new PackedJsonWriter();
+    const sample = requestHeaders('c-1');
+    assert.equal(writer.packRequestHeaders({ ...sample, uri: '/café' }, 'c-1'), false, 'non-ASCII: stringified instead');
+    assert.equal(writer.packRequestHeaders({ ...sample, metadata: null } as unknown as RequestHeadersEvent, 'c-1'), false);
   });
 
   test('members without a JSON value are left out of objects and written null in arrays, as JSON.stringify does', () => {

@@ -10,7 +10,15 @@ const KEEP_BYTES = 1 << 20;
 const UTF8 = 0;
 const ASCII = 1;
 const UTF16 = 2;
-const DECODINGS = ['utf8', 'latin1', 'utf16le'] as const;
+/** Strings up to this many UTF-16 units are copied in JS when they are ASCII (ids, header names). */
+const SHORT_STRING = 32;
+
+/** Buffer's decoding methods behind toString(), which @types/node does not declare. */
+interface BufferSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+}
 
 /** String.prototype.isWellFormed (V8 11, Node 20), which the ES2022 lib we compile against does not declare. */
 interface WellFormed {
@@ -61,6 +69,11 @@ export class BatchWriter {
   str(value: string): void {
     this.room(4 + value.length * 3);
     const at = this.length + 4;
+    if (value.length <= SHORT_STRING && this.asciiInto(value, at)) {
+      this.view.setUint32(this.length, value.length * 4 + ASCII, true);
+      this.length = at + value.length;
+      return;
+    }
     let written = this.bytes.write(value, at, 'utf8');
     let encoding = written === value.length ? ASCII : UTF8;
     if (encoding === UTF8 && !(value as unknown as WellFormed).isWellFormed()) {
@@ -69,6 +82,17 @@ export class BatchWriter {
     }
     this.view.setUint32(this.length, written * 4 + encoding, true);
     this.length = at + written;
+  }
+
+  /** Copies a short ASCII string byte by byte (cheaper than a native call); false, with bytes to be overwritten, for any other. */
+  private asciiInto(value: string, at: number): boolean {
+    const bytes = this.bytes;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) return false;
+      bytes[at + i] = c;
+    }
+    return true;
   }
 
   /** Overwrites the u32 at `at` (a count known only at the end). */
@@ -192,12 +216,24 @@ export class BatchReader {
   str(): string {
     const head = this.u32();
     const length = head >>> 2;
-    const decoding = DECODINGS[head & 3];
-    if (decoding === undefined) throw this.corrupt('unknown string encoding');
     this.need(length);
     const start = this.offset;
-    this.offset += length;
-    return this.bytes.toString(decoding, start, this.offset);
+    const end = start + length;
+    // Buffer's own slice methods: toString() would check its arguments again on every string.
+    const bytes = this.bytes as unknown as BufferSlices;
+    switch (head & 3) {
+      case ASCII:
+        this.offset = end;
+        return bytes.latin1Slice(start, end);
+      case UTF8:
+        this.offset = end;
+        return bytes.utf8Slice(start, end);
+      case UTF16:
+        this.offset = end;
+        return bytes.ucs2Slice(start, end);
+      default:
+        throw this.corrupt('unknown string encoding');
+    }
   }
 
   /** `length` bytes as a view into the batch (no copy). */

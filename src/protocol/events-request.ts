@@ -8,8 +8,9 @@ import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } f
 // ---------------------------------------------------------------------------------------------
 // RequestHeaders
 
-const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
-const METADATA_KEYS = [
+/** Wire keys in canonical order: requestHeadersToWire and metadataToWire write them so (packed-json.ts relies on it). */
+export const REQUEST_HEADERS_KEYS = ['metadata', 'method', 'uri', 'headers', 'correlation_id'] as const;
+export const METADATA_KEYS = [
   'correlation_id',
   'request_id',
   'client_ip',

@@ -11,7 +11,9 @@
 // Map, typed arrays, class instances), cycles and deep nesting, and a text whose JSON might pass
 // the frame limit (so the exact check stays with JSON.stringify's text).
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
+import { METADATA_KEYS, REQUEST_HEADERS_KEYS } from '../protocol/events-request.js';
 import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
+import type { RequestHeadersEvent } from '../protocol/types.js';
 
 const OBJECT = 1; // u32 member count, then per member: u32 key length, value
 const ARRAY = 2; // u32 length, then the values
@@ -21,6 +23,15 @@ const NULL = 5;
 const OMITTED = 6; // undefined, a function or a symbol: no member in an object, null in an array
 const TRUE = 7;
 const FALSE = 8;
+const SCHEMA = 9; // u8 schema, then one value per key of the schema, in its order (OMITTED: no member)
+
+/**
+ * Objects whose keys the host knows: their keys cross as nothing. A RequestHeaders event is packed
+ * from the caller's event as requestHeadersToWire would map it (the test compares the two).
+ */
+const SCHEMA_KEYS: readonly (readonly string[])[] = [REQUEST_HEADERS_KEYS, METADATA_KEYS];
+const REQUEST_HEADERS = 0;
+const METADATA = 1;
 
 /** Deeper wire objects are stringified on the router (JSON.stringify's own recursion limit applies there). */
 const MAX_DEPTH = 64;
@@ -43,11 +54,17 @@ export class PackedJsonWriter {
 
   /** Packs `value` (a wire object); false, with nothing to use, when it must be stringified instead. */
   pack(value: object): boolean {
+    return this.packWith(() => {
+      this.room(9);
+      this.value(value, 0);
+    });
+  }
+
+  private packWith(walk: () => void): boolean {
     this.length = 4;
     this.text = '';
-    this.room(9);
     try {
-      this.value(value, 0);
+      walk();
     } catch (err) {
       if (err === UNPACKABLE) return this.abandon();
       throw err;
@@ -64,6 +81,33 @@ export class PackedJsonWriter {
     this.view.setUint32(0, structEnd - 4, true);
     this.length = structEnd + written;
     return true;
+  }
+
+  /** Packs a RequestHeaders event as its wire object with `correlationId` injected (spec §6.1, §6.2); false as pack(). */
+  packRequestHeaders(e: RequestHeadersEvent, correlationId: string): boolean {
+    return this.packWith(() => {
+      const m = e.metadata as RequestHeadersEvent['metadata'] | null;
+      if (typeof m !== 'object' || m === null) throw UNPACKABLE; // requestHeadersToWire's own error, via stringify
+      this.room(11 + 13 * 5 + 13 * 12);
+      this.schema(REQUEST_HEADERS);
+      this.schema(METADATA);
+      this.value(m.correlationId, 2);
+      this.value(m.requestId, 2);
+      this.value(m.clientIp, 2);
+      this.value(m.clientPort, 2);
+      this.value(m.serverName, 2);
+      this.value(m.protocol, 2);
+      this.value(m.tlsVersion, 2);
+      this.value(m.tlsCipher, 2);
+      this.value(m.routeId, 2);
+      this.value(m.upstreamId, 2);
+      this.value(m.timestamp, 2);
+      this.value(m.traceparent, 2);
+      this.value(e.method, 1);
+      this.value(e.uri, 1);
+      this.value(e.headers, 1);
+      this.value(correlationId, 1);
+    });
   }
 
   /** Lets a buffer grown by a large event go (call after its bytes were copied). */
@@ -135,6 +179,12 @@ export class PackedJsonWriter {
     }
   }
 
+  private schema(schema: number): void {
+    this.bytes[this.length] = SCHEMA;
+    this.bytes[this.length + 1] = schema;
+    this.length += 2;
+  }
+
   private tag(tag: number): void {
     this.bytes[this.length++] = tag;
   }
@@ -161,6 +211,9 @@ export class PackedJsonWriter {
 export function packedJsonFrame(packed: Uint8Array, type: number): Buffer {
   return new PackedJsonReader(packed).frame(type);
 }
+
+/** `"key":` of every schema key, and `{"key":` of the first, as bytes. */
+const SCHEMA_MEMBERS = SCHEMA_KEYS.map((keys) => keys.map((key) => Buffer.from(`${JSON.stringify(key)}:`, 'latin1')));
 
 const ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
 const HEX = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
@@ -235,6 +288,20 @@ class PackedJsonReader {
         }
         return this.byte(0x5d);
       }
+      case SCHEMA: {
+        const members = SCHEMA_MEMBERS[this.u8()];
+        if (members === undefined) throw corrupt('unknown schema');
+        this.byte(0x7b);
+        let first = true;
+        for (const member of members) {
+          if (this.omitted()) continue;
+          if (!first) this.byte(0x2c);
+          first = false;
+          this.bytesOf(member);
+          this.value(depth + 1);
+        }
+        return this.byte(0x7d);
+      }
       case OBJECT: {
         const n = this.u32();
         this.byte(0x7b);
@@ -242,9 +309,8 @@ class PackedJsonReader {
         for (let i = 0; i < n; i++) {
           const keyLength = this.u32();
           // JSON.stringify leaves out a member whose value it cannot write.
-          if (this.packed[this.at] === OMITTED) {
+          if (this.omitted()) {
             this.skipText(keyLength);
-            this.at++;
             continue;
           }
           if (!first) this.byte(0x2c);
@@ -288,6 +354,18 @@ class PackedJsonReader {
     out[o++] = 0x22;
     this.length = o;
     this.textAt = end;
+  }
+
+  /** Steps over the next value when it is OMITTED. */
+  private omitted(): boolean {
+    if (this.at >= this.structEnd || this.packed[this.at] !== OMITTED) return false;
+    this.at++;
+    return true;
+  }
+
+  private bytesOf(b: Buffer): void {
+    this.out.set(b, this.length);
+    this.length += b.length;
   }
 
   private skipText(n: number): void {
