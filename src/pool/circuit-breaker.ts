@@ -107,9 +107,16 @@ export class CircuitBreaker {
     return this.sent;
   }
 
-  /** Admission at `now` (ms, the same clock as onFailure). Rejected calls do no I/O (ZAP_CIRCUIT_OPEN). */
-  admit(now: number): Admission {
+  /**
+   * Admission at `now` (ms, the same clock as onFailure; Date.now() when not given, read only when
+   * the breaker is not CLOSED). Rejected calls do no I/O (ZAP_CIRCUIT_OPEN).
+   */
+  admit(now?: number): Admission {
     if (this.code === CircuitState.Closed) return this.admittedResult;
+    return this.admitAt(now ?? Date.now());
+  }
+
+  private admitAt(now: number): Admission {
     if (this.code === CircuitState.Open) {
       if (now - this.openedAtMs < this.config.openDurationMs) return REJECTED;
     } else if (this.probeCount >= this.config.halfOpenMaxRequests) {
@@ -143,11 +150,11 @@ export class CircuitBreaker {
     this.send({ type: 'NEUTRAL', generation });
   }
 
-  /** Reports one settled call by its error (undefined = decoded reply; see classifyOutcome). */
-  onOutcome(generation: number, error: unknown, now: number, response?: { synthetic?: boolean }): void {
+  /** Reports one settled call by its error (undefined = decoded reply; see classifyOutcome); `now` as in admit(). */
+  onOutcome(generation: number, error: unknown, now?: number, response?: { synthetic?: boolean }): void {
     const outcome = classifyOutcome(error, response);
     if (outcome === 'success') this.onSuccess(generation);
-    else if (outcome === 'failure') this.onFailure(generation, now);
+    else if (outcome === 'failure') this.onFailure(generation, now ?? Date.now());
     else this.onNeutral(generation);
   }
 

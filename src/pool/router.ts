@@ -147,7 +147,7 @@ export class Router {
     if (agent.draining && extra.forced === undefined) {
       return this.unavailable(agent, zapError(ErrorCode.NoHealthyConnection, `Agent '${agentId}' is draining`, { agentId, correlationId }));
     }
-    const admission = agent.breaker.admit(Date.now());
+    const admission = agent.breaker.admit();
     if (!admission.admitted) {
       return this.unavailable(
         agent,
@@ -549,7 +549,7 @@ export class Router {
     agent.calls.delete(call);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     const latencyMs = performance.now() - call.startedAt;
-    agent.breaker.onOutcome(call.generation, error, Date.now(), response);
+    agent.breaker.onOutcome(call.generation, error, undefined, response);
     const connection = call.connection;
     if (wasDispatched && connection !== undefined) {
       connection.inFlight--;

@@ -54,38 +54,20 @@ export class PackedJsonWriter {
 
   /** Packs `value` (a wire object); false, with nothing to use, when it must be stringified instead. */
   pack(value: object): boolean {
-    return this.packWith(() => {
+    this.begin();
+    try {
       this.room(9);
       this.value(value, 0);
-    });
-  }
-
-  private packWith(walk: () => void): boolean {
-    this.length = 4;
-    this.text = '';
-    try {
-      walk();
     } catch (err) {
-      if (err === UNPACKABLE) return this.abandon();
-      throw err;
+      return this.refuse(err);
     }
-    const text = this.text;
-    this.text = '';
-    const structEnd = this.length;
-    if (text.length * TEXT_GROWTH + structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
-    // ASCII has one byte per UTF-16 unit: any other count means a character this form does not carry.
-    // The room is for the worst case, so a short count cannot come from running out of buffer.
-    this.room(text.length * 3);
-    const written = this.bytes.write(text, structEnd, 'utf8');
-    if (written !== text.length) return this.abandon();
-    this.view.setUint32(0, structEnd - 4, true);
-    this.length = structEnd + written;
-    return true;
+    return this.finish();
   }
 
   /** Packs a RequestHeaders event as its wire object with `correlationId` injected (spec §6.1, §6.2); false as pack(). */
   packRequestHeaders(e: RequestHeadersEvent, correlationId: string): boolean {
-    return this.packWith(() => {
+    this.begin();
+    try {
       const m = e.metadata as RequestHeadersEvent['metadata'] | null;
       if (typeof m !== 'object' || m === null) throw UNPACKABLE; // requestHeadersToWire's own error, via stringify
       this.room(11 + 13 * 5 + 13 * 12);
@@ -107,7 +89,38 @@ export class PackedJsonWriter {
       this.value(e.uri, 1);
       this.value(e.headers, 1);
       this.value(correlationId, 1);
-    });
+    } catch (err) {
+      return this.refuse(err);
+    }
+    return this.finish();
+  }
+
+  private begin(): void {
+    this.length = 4;
+    this.text = '';
+  }
+
+  /** The walk threw: UNPACKABLE means stringify instead; anything else is the caller's (as JSON.stringify would throw it). */
+  private refuse(err: unknown): false {
+    this.abandon();
+    if (err === UNPACKABLE) return false;
+    throw err;
+  }
+
+  /** Appends the text after the struct; false when it is not ASCII or its JSON might pass the frame limit. */
+  private finish(): boolean {
+    const text = this.text;
+    this.text = '';
+    const structEnd = this.length;
+    if (text.length * TEXT_GROWTH + structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
+    // ASCII has one byte per UTF-16 unit: any other count means a character this form does not carry.
+    // The room is for the worst case, so a short count cannot come from running out of buffer.
+    this.room(text.length * 3);
+    const written = this.bytes.write(text, structEnd, 'utf8');
+    if (written !== text.length) return this.abandon();
+    this.view.setUint32(0, structEnd - 4, true);
+    this.length = structEnd + written;
+    return true;
   }
 
   /** Lets a buffer grown by a large event go (call after its bytes were copied). */
