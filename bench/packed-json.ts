@@ -1,0 +1,50 @@
+// What a JSON RequestHeaders event costs each side of a worker hand-off (src/transport/packed-json.ts),
+// on one thread, with the event built fresh per call as in every scenario (sample-request.ts):
+//   stringify  the router's cost without packing: wire object, JSON.stringify, the UTF-8 copy
+//   pack       the router's cost with packing (packRequestHeaders)
+//   write      the worker's cost with packing: the JSON frame written from the packed bytes
+// The building of the event itself is measured alone and taken off the first two rows.
+// Run: npm run build && node dist/bench/packed-json.js   (N=… to change the count)
+import { eventToWire } from '../src/protocol/events.js';
+import { PackedJsonWriter, packedJsonFrame } from '../src/transport/packed-json.js';
+import { sampleRequestHeaders } from './sample-request.js';
+
+const N = Number(process.env['N'] ?? 300_000);
+const ROUNDS = 3;
+
+/** ns per call of `step`, the best of ROUNDS rounds (the first rounds warm the JIT up). */
+function nsPerCall(step: (i: number) => number): number {
+  let best = Infinity;
+  let sink = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) sink += step(i);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / N);
+  }
+  if (sink === 0) throw new Error('nothing was measured');
+  return best;
+}
+
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+const packer = new PackedJsonWriter();
+const cid = (i: number) => `p-${i}`;
+
+const build = nsPerCall((i) => sampleRequestHeaders(cid(i)).uri.length);
+const stringify = nsPerCall((i) => {
+  const c = cid(i);
+  return scratch.write(JSON.stringify(eventToWire('request_headers', sampleRequestHeaders(c), c, false)), 5, 'utf8');
+});
+const pack = nsPerCall((i) => {
+  const c = cid(i);
+  if (!packer.packRequestHeaders(sampleRequestHeaders(c), c)) throw new Error('the sample event did not pack');
+  return packer.length;
+});
+const packed = Buffer.from(packer.bytes.subarray(0, packer.length));
+const write = nsPerCall(() => packedJsonFrame(packed, 0x10).length);
+
+console.log(
+  `packed JSON, sample RequestHeaders event, ${N} calls, best of ${ROUNDS} rounds (event building, ${build.toFixed(0)} ns, taken off):`,
+);
+console.log(`  router, stringify + UTF-8 copy  ${(stringify - build).toFixed(0).padStart(6)} ns`);
+console.log(`  router, pack                    ${(pack - build).toFixed(0).padStart(6)} ns`);
+console.log(`  worker, JSON frame from packed  ${write.toFixed(0).padStart(6)} ns`);
