@@ -3,13 +3,13 @@
 // write (they are joined first, which V8 does without copying); the host then writes exactly the
 // bytes JSON.stringify would have written (test/packed-json.property.test.ts). On the sample event
 // that is ~1.3 µs of the router's thread instead of ~2.9 µs for JSON.stringify plus the UTF-8 copy
-// (bench/README.md, issue 13); the host pays the difference, on its own core.
+// (bench/packed-json.ts, issue 13); the host pays more than the difference, on its own core.
 //
 // Bytes: u32 struct length, the struct (tags below, numbers little-endian), then the text: every
 // string and key in walk order, ASCII only. Anything else packs as `false` and the caller
 // stringifies as before: non-ASCII or lone surrogates, BigInt, toJSON, non-plain objects (Date,
-// Map, typed arrays, class instances), cycles and deep nesting, and a text whose JSON might pass
-// the frame limit (so the exact check stays with JSON.stringify's text).
+// Map, typed arrays, class instances), cycles and deep nesting, more than 32 KiB of text, and a
+// struct whose JSON might pass the frame limit (so the exact check stays with JSON.stringify's text).
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
 import { METADATA_KEYS, REQUEST_HEADERS_KEYS } from '../protocol/events-request.js';
 import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
@@ -35,6 +35,11 @@ const METADATA = 1;
 
 /** Deeper wire objects are stringified on the router (JSON.stringify's own recursion limit applies there). */
 const MAX_DEPTH = 64;
+/**
+ * More text than this is stringified on the router too: JSON.stringify copies a long string natively,
+ * faster than the host's byte loop writes it (a base64 body chunk), so packing pays for small events only.
+ */
+const MAX_TEXT = 32 * 1024;
 /** Most JSON bytes one text byte or one struct byte can become (`\u00XX`; a number's 24 digits and its comma). */
 const TEXT_GROWTH = 6;
 const STRUCT_GROWTH = 26;
@@ -112,7 +117,7 @@ export class PackedJsonWriter {
     const text = this.text;
     this.text = '';
     const structEnd = this.length;
-    if (text.length * TEXT_GROWTH + structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
+    if (text.length > MAX_TEXT || text.length * TEXT_GROWTH + structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
     // ASCII has one byte per UTF-16 unit: any other count means a character this form does not carry.
     // The room is for the worst case, so a short count cannot come from running out of buffer.
     this.room(text.length * 3);
@@ -139,6 +144,7 @@ export class PackedJsonWriter {
   private value(v: unknown, depth: number): void {
     switch (typeof v) {
       case 'string':
+        if (v.length > MAX_TEXT) throw UNPACKABLE;
         this.bytes[this.length] = STRING;
         this.view.setUint32(this.length + 1, v.length, true);
         this.length += 5;
