@@ -6,7 +6,8 @@
 // The building of the event itself is measured alone and taken off the first two rows.
 // Run: npm run build && node dist/bench/packed-json.js   (N=… to change the count)
 import { eventToWire } from '../src/protocol/events.js';
-import { PackedJsonWriter, packedJsonFrame } from '../src/transport/packed-json.js';
+import { packedJsonFrame } from '../src/transport/packed-json-frame.js';
+import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import { sampleRequestHeaders } from './sample-request.js';
 
 const N = Number(process.env['N'] ?? 300_000);

@@ -11,7 +11,8 @@ import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { eventToWire } from '../src/protocol/events.js';
 import type { RequestHeadersEvent } from '../src/protocol/types.js';
-import { PackedJsonWriter, packedJsonFrame } from '../src/transport/packed-json.js';
+import { packedJsonFrame } from '../src/transport/packed-json-frame.js';
+import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import { requestHeaders } from './support/events.js';
 import { socketPath } from './support/tmp.js';
 

@@ -3,7 +3,8 @@
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
 import { encodeTextFrame } from '../protocol/frame-encoder.js';
-import { PackedJsonWriter, packedJsonFrame } from '../transport/packed-json.js';
+import { packedJsonFrame } from '../transport/packed-json-frame.js';
+import { PackedJsonWriter } from '../transport/packed-json.js';
 import type { AgentResponse, Capabilities } from '../protocol/types.js';
 import type {
   AgentDeclaration,

@@ -4,7 +4,8 @@
 // sockets. Nothing in a send batch is cloned.
 import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
 import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
-import { PackedJsonWriter, packedJsonFrame } from '../transport/packed-json.js';
+import { packedJsonFrame } from '../transport/packed-json-frame.js';
+import { PackedJsonWriter } from '../transport/packed-json.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
