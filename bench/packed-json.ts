@@ -1,4 +1,4 @@
-// What a JSON RequestHeaders event costs each side of a worker hand-off (src/transport/packed-json.ts),
+// What a JSON RequestHeaders event costs each side of a worker hand-off (src/transport/packed-json*.ts),
 // on one thread, with the event built fresh per call as in every scenario (sample-request.ts):
 //   stringify  the router's cost without packing: wire object, JSON.stringify, the UTF-8 copy
 //   pack       the router's cost with packing (packRequestHeaders)
