@@ -1,7 +1,7 @@
 // What a JSON RequestHeaders event costs each side of a worker hand-off (src/transport/packed-json*.ts),
 // on one thread, with the event built fresh per call as in every scenario (sample-request.ts):
 //   stringify  the router's cost without packing: wire object, JSON.stringify, the UTF-8 copy
-//   pack       the router's cost with packing (packRequestHeaders)
+//   pack       the router's cost with packing (PackedJsonWriter.packEvent)
 //   write      the worker's cost with packing: the JSON frame written from the packed bytes
 // The building of the event itself is measured alone and taken off the first two rows.
 // Run: npm run build && node dist/bench/packed-json.js   (N=… to change the count)
@@ -37,7 +37,7 @@ const stringify = nsPerCall((i) => {
 });
 const pack = nsPerCall((i) => {
   const c = cid(i);
-  if (!packer.packRequestHeaders(sampleRequestHeaders(c), c)) throw new Error('the sample event did not pack');
+  if (!packer.packEvent('request_headers', sampleRequestHeaders(c), c)) throw new Error('the sample event did not pack');
   return packer.length;
 });
 const packed = Buffer.from(packer.bytes.subarray(0, packer.length));

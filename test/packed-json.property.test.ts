@@ -10,10 +10,10 @@ import { allow } from '../src/agent/reply.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
 import { eventToWire } from '../src/protocol/events.js';
-import type { RequestHeadersEvent } from '../src/protocol/types.js';
+import type { RequestHeadersEvent, ResponseHeadersEvent } from '../src/protocol/types.js';
 import { packedJsonFrame } from '../src/transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
-import { requestHeaders } from './support/events.js';
+import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
 
 const TYPE = 0x10;
@@ -89,7 +89,7 @@ describe('packed JSON', () => {
       fc.property(event, asciiString, (e, cid) => {
         const domain = e as unknown as RequestHeadersEvent;
         const writer = new PackedJsonWriter();
-        assert.equal(writer.packRequestHeaders(domain, cid), true);
+        assert.equal(writer.packEvent('request_headers', domain, cid), true);
         const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
         assert.equal(text, JSON.stringify(eventToWire('request_headers', domain, cid, false)));
       }),
@@ -97,8 +97,30 @@ describe('packed JSON', () => {
     );
     const writer = new PackedJsonWriter();
     const sample = requestHeaders('c-1');
-    assert.equal(writer.packRequestHeaders({ ...sample, uri: '/café' }, 'c-1'), false, 'non-ASCII: stringified instead');
-    assert.equal(writer.packRequestHeaders({ ...sample, metadata: null } as unknown as RequestHeadersEvent, 'c-1'), false);
+    assert.equal(writer.packEvent('request_headers', { ...sample, uri: '/café' }, 'c-1'), false, 'non-ASCII: stringified instead');
+    assert.equal(writer.packEvent('request_headers', { ...sample, metadata: null } as unknown as RequestHeadersEvent, 'c-1'), false);
+  });
+
+  test('a ResponseHeaders event packs as responseHeadersToWire maps it, and any other event through eventToWire', () => {
+    const field = fc.oneof(asciiString, number, fc.constant(null), fc.constant(undefined), fc.boolean());
+    const headers = fc.oneof(fc.dictionary(asciiString, fc.array(asciiString, { maxLength: 3 }), { maxKeys: 6 }), plainData);
+    fc.assert(
+      fc.property(fc.record({ correlationId: field, status: field, headers }), asciiString, (e, cid) => {
+        const domain = e as unknown as ResponseHeadersEvent;
+        const writer = new PackedJsonWriter();
+        assert.equal(writer.packEvent('response_headers', domain, cid), true);
+        const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
+        assert.equal(text, JSON.stringify(eventToWire('response_headers', domain, cid, false)));
+      }),
+      { numRuns: 300 },
+    );
+    for (const kind of ALL_EVENT_KINDS) {
+      const event = sampleDomainEvent(kind, 'c-1');
+      const writer = new PackedJsonWriter();
+      assert.equal(writer.packEvent(kind, event, 'c-1'), true, kind);
+      const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
+      assert.equal(text, JSON.stringify(eventToWire(kind, event, 'c-1', false)), kind);
+    }
   });
 
   test('members without a JSON value are left out of objects and written null in arrays, as JSON.stringify does', () => {

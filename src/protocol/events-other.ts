@@ -17,7 +17,8 @@ import { checkRange, headerMapFromWire, U16_MAX, U32_MAX, wireBytes, wireU64 } f
 // ---------------------------------------------------------------------------------------------
 // ResponseHeaders
 
-const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
+/** Wire keys in canonical order, as responseHeadersToWire writes them (packed-json.ts relies on it). */
+export const RESPONSE_HEADERS_KEYS = ['correlation_id', 'status', 'headers'] as const;
 const RSH = 'ResponseHeaders';
 
 export function responseHeadersToWire(e: ResponseHeadersEvent, cid: string): Record<string, unknown> {

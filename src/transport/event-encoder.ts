@@ -8,7 +8,7 @@ import { eventToWire } from '../protocol/events.js';
 import { checkTextFrame, encodeFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
-import type { Encoding, EventKind, EventMap, RequestHeadersEvent } from '../protocol/types.js';
+import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
 import { PackedJsonWriter } from './packed-json.js';
 
 /**
@@ -40,11 +40,8 @@ const packer = new PackedJsonWriter();
 
 /** JSON events for a host on another thread: packed when the wire object allows it, else stringified. */
 export const jsonPackedEventEncoder: EventEncoder = {
-  encode: (kind, event, correlationId) => {
-    if (kind === 'request_headers' && packer.packRequestHeaders(event as RequestHeadersEvent, correlationId)) return packer;
-    const wire = eventToWire(kind, event, correlationId, false);
-    return packer.pack(wire) ? packer : jsonText(kind, wire);
-  },
+  encode: (kind, event, correlationId) =>
+    packer.packEvent(kind, event, correlationId) ? packer : jsonText(kind, eventToWire(kind, event, correlationId, false)),
 };
 
 function jsonText(kind: EventKind, wire: Record<string, unknown>): string {

@@ -1,6 +1,7 @@
 // The packed form of a JSON value (packed-json.ts writes it on the router, packed-json-frame.ts turns
 // it into JSON text on a connection host): u32 struct length, the struct (the tags below, numbers
 // little-endian), then the text: every string and key in walk order, ASCII only.
+import { RESPONSE_HEADERS_KEYS } from '../protocol/events-other.js';
 import { METADATA_KEYS, REQUEST_HEADERS_KEYS } from '../protocol/events-request.js';
 
 export const OBJECT = 1; // u32 member count, then per member: u32 key length, value
@@ -14,12 +15,13 @@ export const FALSE = 8;
 export const SCHEMA = 9; // u8 schema, then one value per key of the schema, in its order (OMITTED: no member)
 
 /**
- * Objects whose keys the host knows: their keys cross as nothing. A RequestHeaders event is packed
- * from the caller's event as requestHeadersToWire would map it (the test compares the two).
+ * Objects whose keys the host knows: their keys cross as nothing. RequestHeaders and ResponseHeaders
+ * events are packed from the caller's event as their wire mappers would map them (the tests compare).
  */
-export const SCHEMA_KEYS: readonly (readonly string[])[] = [REQUEST_HEADERS_KEYS, METADATA_KEYS];
+export const SCHEMA_KEYS: readonly (readonly string[])[] = [REQUEST_HEADERS_KEYS, METADATA_KEYS, RESPONSE_HEADERS_KEYS];
 export const REQUEST_HEADERS = 0;
 export const METADATA = 1;
+export const RESPONSE_HEADERS = 2;
 
 /** Deeper wire objects are stringified on the router (JSON.stringify's own recursion limit applies there). */
 export const MAX_DEPTH = 64;

@@ -11,7 +11,8 @@
 // instances), cycles and deep nesting, more than 32 KiB of text, and a struct whose JSON might pass
 // the frame limit (so the exact check stays with JSON.stringify's text).
 import { MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
-import type { RequestHeadersEvent } from '../protocol/types.js';
+import { eventToWire } from '../protocol/events.js';
+import type { EventKind, EventMap, RequestHeadersEvent, ResponseHeadersEvent } from '../protocol/types.js';
 import {
   OBJECT,
   ARRAY,
@@ -23,6 +24,7 @@ import {
   FALSE,
   SCHEMA,
   REQUEST_HEADERS,
+  RESPONSE_HEADERS,
   METADATA,
   MAX_DEPTH,
   MAX_TEXT,
@@ -54,35 +56,58 @@ export class PackedJsonWriter {
     return this.finish();
   }
 
-  /** Packs a RequestHeaders event as its wire object with `correlationId` injected (spec §6.1, §6.2); false as pack(). */
-  packRequestHeaders(e: RequestHeadersEvent, correlationId: string): boolean {
+  /**
+   * Packs event `kind` as its wire object with `correlationId` injected (spec §6.1): RequestHeaders and
+   * ResponseHeaders straight from the caller's event, their keys as schemas; any other through
+   * eventToWire. False, with nothing to use, when it must be stringified instead.
+   */
+  packEvent<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): boolean {
     this.begin();
     try {
-      const m = e.metadata as RequestHeadersEvent['metadata'] | null;
-      if (typeof m !== 'object' || m === null) throw UNPACKABLE; // requestHeadersToWire's own error, via stringify
-      this.room(11 + 13 * 5 + 13 * 12);
-      this.schema(REQUEST_HEADERS);
-      this.schema(METADATA);
-      this.value(m.correlationId, 2);
-      this.value(m.requestId, 2);
-      this.value(m.clientIp, 2);
-      this.value(m.clientPort, 2);
-      this.value(m.serverName, 2);
-      this.value(m.protocol, 2);
-      this.value(m.tlsVersion, 2);
-      this.value(m.tlsCipher, 2);
-      this.value(m.routeId, 2);
-      this.value(m.upstreamId, 2);
-      this.value(m.timestamp, 2);
-      this.value(m.traceparent, 2);
-      this.value(e.method, 1);
-      this.value(e.uri, 1);
-      this.value(e.headers, 1);
-      this.value(correlationId, 1);
+      if (kind === 'request_headers') this.requestHeaders(event as RequestHeadersEvent, correlationId);
+      else if (kind === 'response_headers') this.responseHeaders(event as ResponseHeadersEvent, correlationId);
+      else {
+        this.room(9);
+        this.value(eventToWire(kind, event, correlationId, false), 0);
+      }
     } catch (err) {
       return this.refuse(err);
     }
     return this.finish();
+  }
+
+  /** As requestHeadersToWire maps it (spec §6.2). */
+  private requestHeaders(e: RequestHeadersEvent, correlationId: string): void {
+    const m = e.metadata as RequestHeadersEvent['metadata'] | null;
+    if (typeof m !== 'object' || m === null) throw UNPACKABLE; // requestHeadersToWire's own error, via stringify
+    this.room(11 + 13 * 5 + 13 * 12);
+    this.schema(REQUEST_HEADERS);
+    this.schema(METADATA);
+    this.value(m.correlationId, 2);
+    this.value(m.requestId, 2);
+    this.value(m.clientIp, 2);
+    this.value(m.clientPort, 2);
+    this.value(m.serverName, 2);
+    this.value(m.protocol, 2);
+    this.value(m.tlsVersion, 2);
+    this.value(m.tlsCipher, 2);
+    this.value(m.routeId, 2);
+    this.value(m.upstreamId, 2);
+    this.value(m.timestamp, 2);
+    this.value(m.traceparent, 2);
+    this.value(e.method, 1);
+    this.value(e.uri, 1);
+    this.value(e.headers, 1);
+    this.value(correlationId, 1);
+  }
+
+  /** As responseHeadersToWire maps it (spec §6.4). */
+  private responseHeaders(e: ResponseHeadersEvent, correlationId: string): void {
+    this.room(2 + 13 * 3);
+    this.schema(RESPONSE_HEADERS);
+    this.value(correlationId, 1);
+    this.value(e.status, 1);
+    this.value(e.headers, 1);
   }
 
   private begin(): void {
