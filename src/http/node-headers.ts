@@ -54,19 +54,25 @@ const NOT_NAMEABLE = new Set(['host', 'content-length', 'x-forwarded-for', 'x-fo
  * do: a client may drop its own headers, `authorization` included), except the NOT_NAMEABLE ones.
  */
 export function withoutHopByHop(map: HeaderMap): HeaderMap {
-  const named = new Set<string>();
-  for (const value of map['connection'] ?? []) {
-    for (const token of value.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '' && !NOT_NAMEABLE.has(name)) named.add(name);
-    }
-  }
+  const named = namedByConnection(map['connection'] ?? []);
   const out: HeaderMap = {};
   for (const [name, values] of Object.entries(map)) {
     const lower = name.toLowerCase();
     if (!HOP_BY_HOP.has(lower) && !named.has(lower)) out[name] = values;
   }
   return out;
+}
+
+/** The header names the `connection` values list (lower case), less the NOT_NAMEABLE ones. */
+export function namedByConnection(values: readonly string[]): Set<string> {
+  const named = new Set<string>();
+  for (const value of values) {
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !NOT_NAMEABLE.has(name)) named.add(name);
+    }
+  }
+  return named;
 }
 
 /** What the proxy knows about the client connection. */

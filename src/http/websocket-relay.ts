@@ -113,9 +113,17 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
     req.method === 'GET' &&
     req.headers.upgrade?.toLowerCase() === 'websocket' &&
     typeof key === 'string' &&
-    /^[+/0-9A-Za-z]{22}==$/.test(key.trim())
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    validProtocols(offeredProtocols(req))
   );
 }
+
+/** RFC 6455 §4.1: subprotocols are distinct tokens (the upstream client throws on anything else). */
+function validProtocols(protocols: string[]): boolean {
+  return protocols.every((p) => TOKEN.test(p)) && new Set(protocols).size === protocols.length;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function emptyCounts(): FrameCounts {
   return { forwardedClientToServer: 0, forwardedServerToClient: 0, dropped: 0, discarded: 0 };
@@ -145,11 +153,6 @@ class WebSocketRelay {
       },
       ctx.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES,
     );
-    // Until the client is upgraded, its raw socket going away ends everything.
-    ctx.socket.on('error', () => {});
-    ctx.socket.once('close', () => {
-      if (this.client === undefined) this.end({ endedBy: 'client', code: null, reason: 'client went away before the upgrade' });
-    });
     const url = upstreamWebSocketUrl(ctx.upstream.origin, ctx.req.url);
     this.upstream = new WebSocket(url, offeredProtocols(ctx.req), {
       headers: upstreamHandshakeHeaders(ctx.upstreamHeaders),
@@ -158,6 +161,12 @@ class WebSocketRelay {
       autoPong: false,
       followRedirects: false,
       handshakeTimeout: ctx.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    });
+    // Until the client is upgraded, its raw socket going away ends everything. Wired once the upstream
+    // socket exists: end() terminates it, so a constructor that throws must not leave this behind.
+    ctx.socket.on('error', () => {});
+    ctx.socket.once('close', () => {
+      if (this.client === undefined) this.end({ endedBy: 'client', code: null, reason: 'client went away before the upgrade' });
     });
     this.upstream.once('open', () => this.upgradeClient());
     this.upstream.on('error', (error) => this.legFailed('upstream', error));

@@ -3,7 +3,7 @@
 // subprotocols from the client's offer), so those and every hop-by-hop header are left out.
 
 import type { OutgoingHttpHeaders } from 'node:http';
-import { HOP_BY_HOP } from './node-headers.js';
+import { HOP_BY_HOP, namedByConnection } from './node-headers.js';
 
 /** RFC 9110 section 7.6.1 hop-by-hop headers, plus the ones the WebSocket handshake owns. */
 const NOT_FORWARDED = new Set([
@@ -26,11 +26,9 @@ export function upstreamWebSocketUrl(origin: string, path: string | undefined): 
 
 /** `headers` without hop-by-hop ones (including those the `connection` header names) and handshake ones. */
 export function upstreamHandshakeHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
-  const named = new Set<string>();
   const connection = headers['connection'];
-  for (const value of Array.isArray(connection) ? connection : connection === undefined ? [] : [String(connection)]) {
-    for (const token of value.split(',')) named.add(token.trim().toLowerCase());
-  }
+  // The same rule as for HTTP requests: the client cannot strip the proxy's own headers by naming them.
+  const named = namedByConnection(Array.isArray(connection) ? connection : connection === undefined ? [] : [String(connection)]);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();

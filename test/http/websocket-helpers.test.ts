@@ -59,4 +59,14 @@ describe('the upstream handshake', () => {
     });
     assert.deepEqual(out, { host: 'gw.example', cookie: ['a=1', 'b=2'], 'x-forwarded-for': '192.0.2.1', 'x-count': '3' });
   });
+
+  test("a client's connection header cannot strip the proxy's own headers (x-forwarded-*, host) from the handshake", () => {
+    const out = upstreamHandshakeHeaders({
+      host: 'gw.example',
+      connection: 'Upgrade, X-Forwarded-For, x-forwarded-proto, Host',
+      'x-forwarded-for': '192.0.2.1',
+      'x-forwarded-proto': 'https',
+    });
+    assert.deepEqual(out, { host: 'gw.example', 'x-forwarded-for': '192.0.2.1', 'x-forwarded-proto': 'https' });
+  });
 });

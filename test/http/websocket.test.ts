@@ -349,6 +349,34 @@ describe('WebSocket relay through a real agent process', () => {
     assert.deepEqual(doneCalls.get(cid), ['not a websocket upgrade']);
     assert.equal(upstreamChecked.length, connectionsBefore);
   });
+  for (const [what, offered] of [
+    ['a repeated subprotocol', 'chat, chat'],
+    ['a subprotocol that is not a token', 'a b, chat'],
+  ]) {
+    test(`a handshake offering ${what} gets 400 and never reaches the upstream (the process survives it)`, async () => {
+      const connectionsBefore = upstreamChecked.length;
+      routeAgents = [];
+      relaySettings = {};
+      const req = request({
+        host: '127.0.0.1',
+        port: gatewayPort,
+        path: '/chat',
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'sec-websocket-protocol': offered,
+        },
+      });
+      req.end();
+      const [res] = (await once(req, 'response')) as [{ statusCode: number; resume: () => void }];
+      res.resume();
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(doneCalls.get(`ws-${nextCid}`), ['not a websocket upgrade']);
+      assert.equal(upstreamChecked.length, connectionsBefore);
+    });
+  }
 });
 
 describe('WebSocket through the HTTP engine (engine.upgrade)', () => {
