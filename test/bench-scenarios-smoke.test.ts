@@ -306,7 +306,7 @@ describe('zap bench scenarios', () => {
         assert.ok((extra['RSS mean MiB'] as number) > 0, row.name);
         assert.match(String(extra['RSS min–max MiB']), /^\d+\.\d–\d+\.\d$/, row.name);
         for (const key of ['RSS KiB/100K', 'RSS %/1M', 'heap %/1M']) assert.ok(Number.isFinite(extra[key]), `${row.name} ${key}`);
-        assert.ok((extra['±2SE %/1M'] as number) >= 0, row.name);
+        assert.ok(Number.isFinite(extra['±2SE %/1M']) && (extra['±2SE %/1M'] as number) >= 0, row.name);
         assert.match(String(extra['raw band %/1M']), /^-?\d+\.\d\d…-?\d+\.\d\d$/, row.name);
         assert.match(String(extra['verdict']), /^(ok: in raw band|ok: ≤10% over run|grows: above raw band)$/, row.name);
       }

@@ -12,20 +12,25 @@ import { AgentPoolError } from '../src/protocol/errors.js';
 import { eventToWire } from '../src/protocol/events.js';
 import type { RequestHeadersEvent, ResponseHeadersEvent } from '../src/protocol/types.js';
 import { packedJsonFrame } from '../src/transport/packed-json-frame.js';
+import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import { ALL_EVENT_KINDS, requestHeaders, sampleDomainEvent } from './support/events.js';
 import { socketPath } from './support/tmp.js';
 
 const TYPE = 0x10;
 
-/** The JSON text the host writes for `value`, or undefined when the router must stringify it. */
-function viaPacking(value: object): string | undefined {
-  const writer = new PackedJsonWriter();
-  if (!writer.pack(value)) return undefined;
+/** The JSON text the host writes for what `writer` packed last, its frame header checked. */
+function packedText(writer: PackedJsonWriter): string {
   const frame = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE);
   assert.equal(frame.readUInt32BE(0), frame.length - 4, 'length prefix');
   assert.equal(frame[4], TYPE, 'frame type');
   return frame.subarray(5).toString('utf8');
+}
+
+/** The JSON text the host writes for `value`, or undefined when the router must stringify it. */
+function viaPacking(value: object): string | undefined {
+  const writer = new PackedJsonWriter();
+  return writer.pack(value) ? packedText(writer) : undefined;
 }
 
 /** ASCII strings, control characters, quotes and backslashes included. */
@@ -90,8 +95,7 @@ describe('packed JSON', () => {
         const domain = e as unknown as RequestHeadersEvent;
         const writer = new PackedJsonWriter();
         assert.equal(writer.packEvent('request_headers', domain, cid), true);
-        const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
-        assert.equal(text, JSON.stringify(eventToWire('request_headers', domain, cid, false)));
+        assert.equal(packedText(writer), JSON.stringify(eventToWire('request_headers', domain, cid, false)));
       }),
       { numRuns: 500 },
     );
@@ -109,18 +113,22 @@ describe('packed JSON', () => {
         const domain = e as unknown as ResponseHeadersEvent;
         const writer = new PackedJsonWriter();
         assert.equal(writer.packEvent('response_headers', domain, cid), true);
-        const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
-        assert.equal(text, JSON.stringify(eventToWire('response_headers', domain, cid, false)));
+        assert.equal(packedText(writer), JSON.stringify(eventToWire('response_headers', domain, cid, false)));
       }),
       { numRuns: 300 },
     );
     for (const kind of ALL_EVENT_KINDS) {
       const event = sampleDomainEvent(kind, 'c-1');
-      const writer = new PackedJsonWriter();
-      assert.equal(writer.packEvent(kind, event, 'c-1'), true, kind);
-      const text = packedJsonFrame(writer.bytes.subarray(0, writer.length), TYPE).subarray(5).toString('utf8');
-      assert.equal(text, JSON.stringify(eventToWire(kind, event, 'c-1', false)), kind);
+      const encoded = jsonPackedEventEncoder.encode(kind, event, 'c-1');
+      assert.ok(encoded instanceof PackedJsonWriter, `${kind}: packed`);
+      assert.equal(packedText(encoded), JSON.stringify(eventToWire(kind, event, 'c-1', false)), kind);
     }
+    // A 64 KiB body chunk is past the packed form's 32 KiB of text: its JSON text, as the router stringifies it.
+    const chunk = { ...sampleDomainEvent('request_body_chunk', 'c-2'), data: Buffer.alloc(64 * 1024, 7) };
+    assert.equal(
+      jsonPackedEventEncoder.encode('request_body_chunk', chunk, 'c-2'),
+      JSON.stringify(eventToWire('request_body_chunk', chunk, 'c-2', false)),
+    );
   });
 
   test('members without a JSON value are left out of objects and written null in arrays, as JSON.stringify does', () => {
@@ -176,8 +184,9 @@ describe('packed JSON', () => {
       const writer = new PackedJsonWriter();
       assert.equal(writer.pack(make()), false);
       assert.equal(writer.length, 0, 'nothing left to copy');
-      // The writer is whole afterwards: the next value packs.
-      assert.equal(viaPacking({ next: 'ok' }), '{"next":"ok"}');
+      // The same writer is whole afterwards: the next value packs.
+      assert.equal(writer.pack({ next: 'ok' }), true);
+      assert.equal(packedText(writer), '{"next":"ok"}');
     });
   }
 
@@ -209,6 +218,7 @@ describe('packed JSON', () => {
       ['unknown tag', Buffer.from(good).fill(0xee, 4, 5)],
       ['shorter than the header', Buffer.from([1, 0])],
       ['struct length past the end', Buffer.from([0xff, 0xff, 0, 0, 1])],
+      ['more text than the router packs', Buffer.concat([Buffer.from([5, 0, 0, 0, 3, 0x40, 0x9c, 0, 0]), Buffer.alloc(40_000, 0x61)])],
     ];
     for (const [what, bytes] of damaged) {
       assert.throws(

@@ -10,13 +10,7 @@ import { after, test } from 'node:test';
 import { parseExposition } from './support/prometheus-text.js';
 import { hasPromtool, promtoolFindings } from './support/promtool.js';
 import { socketPath } from './support/tmp.js';
-import { waitFor } from './support/wait-for.js';
-import { zap } from './support/zap-process.js';
-
-async function outputMatch(read: () => string, pattern: RegExp): Promise<RegExpExecArray> {
-  await waitFor(() => pattern.test(read()), 20_000).catch(() => assert.fail(`no ${pattern} in: ${read()}`));
-  return pattern.exec(read())!;
-}
+import { waitForOutput, zap } from './support/zap-process.js';
 
 function fetchText(url: string): Promise<{ status: number; contentType: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -37,10 +31,10 @@ test('zap serve: /metrics carries process_* and nodejs_* beside the pool familie
     `agents {\n    agent "echo" {\n        type "custom"\n        unix-socket "${path}"\n        connections 2\n    }\n}\n`,
   );
   after(() => rmSync(config, { force: true }));
-  await outputMatch(agent.stdout, /listening on /);
+  await waitForOutput(agent.stdout, /listening on /);
   const serve = zap(['serve', '--config', config, '--metrics', '127.0.0.1:0']);
-  const [, address] = await outputMatch(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
-  await outputMatch(serve.stdout, /echo \(unix:[^)]+\): 2 ready/);
+  const [, address] = await waitForOutput(serve.stdout, /metrics on http:\/\/([\d.]+:\d+)\/metrics/);
+  await waitForOutput(serve.stdout, /echo \(unix:[^)]+\): 2 ready/);
 
   const scrape = async () => {
     const r = await fetchText(`http://${address}/metrics`);
@@ -63,7 +57,7 @@ test('zap serve: /metrics carries process_* and nodejs_* beside the pool familie
   if (hasPromtool) assert.equal(promtoolFindings(first.text), '');
 
   serve.child.kill('SIGHUP');
-  await outputMatch(serve.stdout, /reloaded: new connections are serving/);
+  await waitForOutput(serve.stdout, /reloaded: new connections are serving/);
   const reloaded = await scrape();
   assert.deepEqual(
     [...reloaded.families.keys()].filter((n) => /^(process|nodejs)_/.test(n)),

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { WorkerHost } from '../src/pool/worker-host.js';
+import { ResultBatchWriter } from '../src/contract/result-batch.js';
+import { allowResponse } from '../src/protocol/agent-response.js';
 
 test('a corrupt results batch: the worker is reported lost with ZAP_ERROR and its thread stops', async () => {
   let lost: Error | undefined;
@@ -30,4 +32,30 @@ test('a corrupt results batch: the worker is reported lost with ZAP_ERROR and it
   assert.equal(lost.code, ErrorCode.Error);
   assert.match(lost.message, /corrupt results batch/);
   await exited;
+});
+
+test('a handler that throws on a sound batch: its error surfaces after the other results, the worker is not lost', async () => {
+  const seen: number[] = [];
+  let lost: Error | undefined;
+  const host = new WorkerHost(0, {
+    result: (item) => {
+      seen.push(item[0]);
+      if (item[0] === 1) throw new Error('router bug');
+    },
+    report: () => {},
+    lost: (error) => (lost = error),
+  });
+  const worker = (host as unknown as { worker: Worker }).worker;
+  try {
+    await new Promise((resolve) => worker.once('online', resolve));
+    const writer = new ResultBatchWriter();
+    writer.add([1, allowResponse()]);
+    writer.add([2, allowResponse()]);
+    const batch = writer.take();
+    assert.throws(() => worker.emit('message', batch.bytes), /router bug/);
+    assert.deepEqual(seen, [1, 2], 'the result after the throwing one is still handed on');
+    assert.equal(lost, undefined, 'a sound batch does not cost the worker');
+  } finally {
+    await host.kill();
+  }
 });

@@ -2,10 +2,7 @@
 // (send-batch.ts, result-batch.ts): a growable writer and a reader that checks every read against
 // the buffer's end, so that a corrupt batch throws a typed error instead of reading garbage.
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
-
-const INITIAL_BYTES = 4096;
-/** A scratch buffer grown past this by one large batch is let go after it, so a burst does not pin memory. */
-const KEEP_BYTES = 1 << 20;
+import { GrowableBytes } from '../protocol/growable-bytes.js';
 
 const UTF8 = 0;
 const ASCII = 1;
@@ -29,15 +26,9 @@ interface WellFormed {
  * Appends numbers and strings to one growing buffer behind a u32 item count (patched by the batch
  * writer); `take()` hands out the bytes as a fresh, transferable ArrayBuffer and starts the next batch.
  */
-export class BatchWriter {
-  private bytes!: Buffer;
-  private view!: DataView;
+export class BatchWriter extends GrowableBytes {
   /** Bytes written so far, the count included. */
-  length = 4;
-
-  constructor() {
-    this.reset(INITIAL_BYTES);
-  }
+  override length = 4;
 
   u8(value: number): void {
     this.room(1);
@@ -144,23 +135,8 @@ export class BatchWriter {
     const out = new Uint8Array(this.length);
     out.set(this.bytes.subarray(0, this.length));
     this.length = 4;
-    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
+    this.release();
     return out.buffer;
-  }
-
-  private room(extra: number): void {
-    const need = this.length + extra;
-    if (need <= this.bytes.byteLength) return;
-    let size = this.bytes.byteLength * 2;
-    while (size < need) size *= 2;
-    const written = this.bytes.subarray(0, this.length);
-    this.reset(size);
-    this.bytes.set(written);
-  }
-
-  private reset(size: number): void {
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 }
 

@@ -36,9 +36,15 @@ export class WorkerHost implements HostHandle {
   /** Resolves terminate()'s wait for the host's 'terminated' answer. */
   private onTerminated: (() => void) | undefined;
   private readonly flushBound = () => this.flush();
+  /** The first error the router's handler threw while a batch was read (not the batch's fault). */
+  private handlerError: { error: unknown } | undefined;
   private readonly resultBound = (item: ResultItem) => {
     if (this.outstanding > 0) this.outstanding--;
-    this.sink.result(item);
+    try {
+      this.sink.result(item);
+    } catch (error) {
+      this.handlerError ??= { error };
+    }
   };
 
   constructor(
@@ -49,6 +55,7 @@ export class WorkerHost implements HostHandle {
     this.worker = new Worker(spec.file, { name: `zap-connection-host-${index}`, workerData: spec.workerData });
     onHostMessage(this.worker, {
       results: (batch) => {
+        this.handlerError = undefined;
         try {
           readResultBatch(batch, this.resultBound);
         } catch (err) {
@@ -56,6 +63,9 @@ export class WorkerHost implements HostHandle {
           this.onLost(err as Error);
           void this.worker.terminate();
         }
+        // A router bug is not a corrupt batch: it surfaces as it is, after the batch's other results.
+        const failure = this.handlerError as { error: unknown } | undefined; // set by resultBound, not seen by the narrowing
+        if (failure !== undefined) throw failure.error;
       },
       report: (report) => this.sink.report(report),
       terminated: () => this.onTerminated?.(),

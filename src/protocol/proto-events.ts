@@ -44,7 +44,6 @@ const WEBSOCKET_FRAME_TYPE: Readonly<Record<WebSocketOpcode, number>> = Object.f
 });
 const OPCODE_BY_FRAME_TYPE: readonly WebSocketOpcode[] = ['continuation', 'text', 'binary', 'ping', 'pong', 'close'];
 
-/** `timestamp_ms` from the RFC 3339 `metadata.timestamp`; unparsable text falls back to `nowMs`. */
 /** metadata.timestamp_ms: the request's start as given, else the send time. */
 export function requestStartMs(timestamp: string, nowMs: number): number {
   const ms = Date.parse(timestamp);

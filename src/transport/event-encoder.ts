@@ -9,7 +9,7 @@ import { checkTextFrame, encodeFrame } from '../protocol/frame-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { codecFor } from '../protocol/payload-codec.js';
 import type { Encoding, EventKind, EventMap } from '../protocol/types.js';
-import { PackedJsonWriter } from './packed-json.js';
+import { hasSchema, PackedJsonWriter } from './packed-json.js';
 
 /**
  * What a connection host writes for one event: the bytes as they are, or, for JSON frames, the
@@ -38,10 +38,19 @@ export const jsonFramedEventEncoder: EventEncoder = {
 
 const packer = new PackedJsonWriter();
 
-/** JSON events for a host on another thread: packed when the wire object allows it, else stringified. */
+/**
+ * JSON events for a host on another thread: packed when the form allows it, else stringified. The wire
+ * object is built once (a body chunk's base64 is not worth encoding twice).
+ */
 export const jsonPackedEventEncoder: EventEncoder = {
-  encode: (kind, event, correlationId) =>
-    packer.packEvent(kind, event, correlationId) ? packer : jsonText(kind, eventToWire(kind, event, correlationId, false)),
+  encode: (kind, event, correlationId) => {
+    if (hasSchema(kind)) {
+      const packed = packer.packEvent(kind, event as EventMap[typeof kind], correlationId);
+      return packed ? packer : jsonText(kind, eventToWire(kind, event, correlationId, false));
+    }
+    const wire = eventToWire(kind, event, correlationId, false);
+    return packer.pack(wire) ? packer : jsonText(kind, wire);
+  },
 };
 
 function jsonText(kind: EventKind, wire: Record<string, unknown>): string {

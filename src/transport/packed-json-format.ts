@@ -33,7 +33,3 @@ export const MAX_TEXT = 32 * 1024;
 /** Most JSON bytes one text byte or one struct byte can become (`\u00XX`; a number's 24 digits and its comma). */
 export const TEXT_GROWTH = 6;
 export const STRUCT_GROWTH = 26;
-/** First size of either side's scratch buffer. */
-export const INITIAL_BYTES = 4096;
-/** Past this the scratch buffer is let go after use, so one large event does not pin memory. */
-export const KEEP_BYTES = 1 << 20;

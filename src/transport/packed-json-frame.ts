@@ -2,6 +2,7 @@
 // (packed-json-format.ts), byte for byte what JSON.stringify writes for the value the router packed.
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
+import { INITIAL_BYTES, KEEP_BYTES } from '../protocol/growable-bytes.js';
 import {
   OBJECT,
   ARRAY,
@@ -13,10 +14,9 @@ import {
   FALSE,
   SCHEMA,
   MAX_DEPTH,
+  MAX_TEXT,
   TEXT_GROWTH,
   STRUCT_GROWTH,
-  INITIAL_BYTES,
-  KEEP_BYTES,
   SCHEMA_KEYS,
 } from './packed-json-format.js';
 
@@ -55,16 +55,18 @@ class PackedJsonReader {
     if (this.structEnd > packed.byteLength) throw corrupt('struct past the end');
     this.textAt = this.structEnd;
     const textLength = packed.byteLength - this.structEnd;
-    // The router checked this bound before packing, so the frame cannot pass the limit.
+    // The router packs nothing past these bounds (PackedJsonWriter.finish): checked before the worst-case
+    // scratch is sized from them, they also keep the frame under the limit.
+    if (textLength > MAX_TEXT || textLength * TEXT_GROWTH + this.structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) {
+      throw corrupt('larger than the router packs');
+    }
     this.out = scratchOf(FRAME_HEADER_LENGTH + textLength * TEXT_GROWTH + this.structEnd * STRUCT_GROWTH);
   }
 
   frame(type: number): Buffer {
     this.value(0);
     if (this.at !== this.structEnd || this.textAt !== this.packed.byteLength) throw corrupt('bytes left after the value');
-    const payload = this.length - FRAME_HEADER_LENGTH;
-    if (payload > MAX_PAYLOAD_LENGTH) throw corrupt('text past the frame limit');
-    this.out.writeUInt32BE(payload + 1, 0);
+    this.out.writeUInt32BE(this.length - FRAME_HEADER_LENGTH + 1, 0);
     this.out[4] = type;
     // The scratch is sized for the worst case: the frame gets exact bytes of its own.
     const frame = Buffer.allocUnsafe(this.length);

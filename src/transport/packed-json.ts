@@ -11,7 +11,7 @@
 // instances), cycles and deep nesting, more than 32 KiB of text, and a struct whose JSON might pass
 // the frame limit (so the exact check stays with JSON.stringify's text).
 import { MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
-import { eventToWire } from '../protocol/events.js';
+import { GrowableBytes } from '../protocol/growable-bytes.js';
 import type { EventKind, EventMap, RequestHeadersEvent, ResponseHeadersEvent } from '../protocol/types.js';
 import {
   OBJECT,
@@ -30,18 +30,20 @@ import {
   MAX_TEXT,
   TEXT_GROWTH,
   STRUCT_GROWTH,
-  INITIAL_BYTES,
-  KEEP_BYTES,
 } from './packed-json-format.js';
+
+/** The events packed from the caller's object (packEvent); every other kind packs its wire object (pack). */
+export type SchemaEventKind = 'request_headers' | 'response_headers';
+
+export function hasSchema(kind: EventKind): kind is SchemaEventKind {
+  return kind === 'request_headers' || kind === 'response_headers';
+}
 
 /** Thrown inside the walk, caught in pack(): this value takes the JSON.stringify path. */
 const UNPACKABLE = Symbol('unpackable');
 
 /** Router side: one scratch buffer, reused; `bytes[0, length)` is the last packed value until the next pack(). */
-export class PackedJsonWriter {
-  bytes: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-  length = 0;
-  private view = new DataView(this.bytes.buffer);
+export class PackedJsonWriter extends GrowableBytes {
   private text = '';
 
   /** Packs `value` (a wire object); false, with nothing to use, when it must be stringified instead. */
@@ -57,19 +59,14 @@ export class PackedJsonWriter {
   }
 
   /**
-   * Packs event `kind` as its wire object with `correlationId` injected (spec §6.1): RequestHeaders and
-   * ResponseHeaders straight from the caller's event, their keys as schemas; any other through
-   * eventToWire. False, with nothing to use, when it must be stringified instead.
+   * Packs a RequestHeaders or ResponseHeaders event straight from the caller's object, its keys as a
+   * schema, as its wire mapper would map it with `correlationId` injected (spec §6.1); false as pack().
    */
-  packEvent<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): boolean {
+  packEvent<K extends SchemaEventKind>(kind: K, event: EventMap[K], correlationId: string): boolean {
     this.begin();
     try {
       if (kind === 'request_headers') this.requestHeaders(event as RequestHeadersEvent, correlationId);
-      else if (kind === 'response_headers') this.responseHeaders(event as ResponseHeadersEvent, correlationId);
-      else {
-        this.room(9);
-        this.value(eventToWire(kind, event, correlationId, false), 0);
-      }
+      else this.responseHeaders(event as ResponseHeadersEvent, correlationId);
     } catch (err) {
       return this.refuse(err);
     }
@@ -136,11 +133,6 @@ export class PackedJsonWriter {
     this.view.setUint32(0, structEnd - 4, true);
     this.length = structEnd + written;
     return true;
-  }
-
-  /** Lets a buffer grown by a large event go (call after its bytes were copied). */
-  release(): void {
-    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
   }
 
   private abandon(): false {
@@ -216,22 +208,5 @@ export class PackedJsonWriter {
 
   private tag(tag: number): void {
     this.bytes[this.length++] = tag;
-  }
-
-  private room(extra: number): void {
-    if (this.length + extra > this.bytes.byteLength) this.grow(this.length + extra);
-  }
-
-  private grow(need: number): void {
-    let size = this.bytes.byteLength * 2;
-    while (size < need) size *= 2;
-    const kept = this.bytes.subarray(0, this.length);
-    this.reset(size);
-    this.bytes.set(kept);
-  }
-
-  private reset(size: number): void {
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.view = new DataView(this.bytes.buffer);
   }
 }

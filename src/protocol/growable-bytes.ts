@@ -1,0 +1,42 @@
+// A byte buffer that doubles when a write needs more room, for the writers that append to one
+// scratch buffer per thread: the router↔host batches (contract/batch-bytes.ts) and packed JSON
+// (transport/packed-json.ts).
+
+/** First size of a scratch buffer. */
+export const INITIAL_BYTES = 4096;
+/** A buffer grown past this by one large write is let go after it, so a burst does not pin memory. */
+export const KEEP_BYTES = 1 << 20;
+
+export class GrowableBytes {
+  bytes!: Buffer;
+  view!: DataView;
+  /** Bytes written so far. */
+  length = 0;
+
+  constructor() {
+    this.reset(INITIAL_BYTES);
+  }
+
+  /** Lets a buffer grown past KEEP_BYTES go (call once its bytes were copied or handed out). */
+  release(): void {
+    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
+  }
+
+  /** Room for `extra` more bytes after `length`; what is written stays. */
+  protected room(extra: number): void {
+    if (this.length + extra > this.bytes.byteLength) this.grow(this.length + extra);
+  }
+
+  private grow(need: number): void {
+    let size = this.bytes.byteLength * 2;
+    while (size < need) size *= 2;
+    const kept = this.bytes.subarray(0, this.length);
+    this.reset(size);
+    this.bytes.set(kept);
+  }
+
+  private reset(size: number): void {
+    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  }
+}
