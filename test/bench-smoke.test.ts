@@ -99,14 +99,16 @@ describe('zap bench', () => {
       'pool-w1@16',
       'pool-w2@16',
       'pool-w0-c1@16',
+      'pool-w1-hop@16',
       'raw-uds@1',
       'pool-w0@1',
       'pool-w1@1',
       'pool-w2@1',
+      'pool-w1-hop@1',
     ]);
     checkMainCpuColumns(file.rows);
     assert.equal(file.rows.find((r) => r['name'] === 'pool-w0-c1@16')!['p50At1Us'], null);
-    checkSummaryTable(out, 16, names.slice(0, 5) as string[]);
+    checkSummaryTable(out, 16, names.slice(0, 6) as string[]);
     for (const row of file.rows) {
       const name = String(row['name']);
       for (const key of ['reqPerSec', 'p50Us', 'p99Us', 'p999Us', 'mainCpuUsPerReq', 'ratioToBaseline', 'workers', 'inflight']) {

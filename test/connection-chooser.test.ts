@@ -9,20 +9,28 @@ import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-con
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import type { EventKind } from '../src/protocol/types.js';
 import { parseEndpoint } from '../src/transport/endpoint.js';
+import type { HostHandle } from '../src/contract/host-messages.js';
 
 const CAP = 2;
 
-/** An agent with `n` ready connections (ids 1…n), round-robin. */
-function agentWith(n: number): { agent: AgentEntry; conns: ConnectionRecord[] } {
+const THIS_THREAD = { onOtherThread: false } as HostHandle;
+const WORKER = { onOtherThread: true } as HostHandle;
+
+/**
+ * An agent with `n` ready connections (ids 1…n), round-robin; all on this thread, or with
+ * `inline` the first one on this thread and the rest on a worker (the light-load split).
+ */
+function agentWith(n: number, inline?: { inlineBelowInFlight: number }): { agent: AgentEntry; conns: ConnectionRecord[] } {
   const options = resolveAgentOptions(
     DEFAULT_AGENT_OPTIONS,
-    { maxConcurrentPerConnection: CAP, loadBalanceStrategy: 'round-robin' },
+    { maxConcurrentPerConnection: CAP, loadBalanceStrategy: 'round-robin', ...inline },
     'test',
   );
   const agent = new AgentEntry('waf', parseEndpoint('unix:/nowhere.sock'), options);
   const conns: ConnectionRecord[] = [];
   for (let id = 1; id <= n; id++) {
-    const c = new ConnectionRecord(id, agent, undefined as never, 0);
+    const onWorker = inline !== undefined && id > 1;
+    const c = new ConnectionRecord(id, agent, onWorker ? WORKER : THIS_THREAD, onWorker ? 0 : 1);
     c.state = 'ready';
     agent.connections.set(id, c);
     conns.push(c);
@@ -102,5 +110,44 @@ describe('chooseConnection', () => {
     agent.rebuildCandidates();
     const none = chooseConnection(call(agent, 'request_headers', 'c'), 0);
     assert.deepEqual(none, { kind: 'none', why: 'No healthy connections for agent waf' });
+  });
+
+  test('light load: a new request stays on this thread while few calls are live; under load the workers take it', () => {
+    const { agent, conns } = agentWith(3, { inlineBelowInFlight: 2 });
+    const live = (c: PoolCall): PoolCall => (agent.calls.add(c), c);
+    // The call itself is live when it is chosen: 1 and 2 live calls are below the bound of 2 others.
+    const first = live(call(agent, 'request_headers', 'a'));
+    assert.equal(chosen(chooseConnection(first, 0)), 1);
+    conns[0]!.inFlight++;
+    assert.equal(chosen(chooseConnection(live(call(agent, 'request_headers', 'b')), 0)), 1);
+    // Three live: the workers' connections in turn, never this thread's.
+    const under = ['c', 'd', 'e'].map((cid) => chosen(chooseConnection(live(call(agent, 'request_headers', cid)), 0)));
+    assert.deepEqual(under, [2, 3, 2]);
+    // A later event of request a follows its headers to this thread, load or not.
+    assert.equal(chosen(chooseConnection(live(call(agent, 'request_body_chunk', 'a')), 0)), 1);
+  });
+
+  test('light load: at cap on every worker connection the one on this thread takes the call; all at cap → full', () => {
+    const { agent, conns } = agentWith(3, { inlineBelowInFlight: 1 });
+    for (let i = 0; i < 5; i++) agent.calls.add(call(agent, 'request_headers', `held-${i}`));
+    conns[1]!.inFlight = CAP;
+    conns[2]!.inFlight = CAP;
+    assert.equal(chosen(chooseConnection(call(agent, 'request_headers', 'x'), 0)), 1);
+    conns[0]!.inFlight = CAP;
+    assert.equal(chosen(chooseConnection(call(agent, 'request_headers', 'y'), 0)), 'full');
+  });
+
+  test('light load: with the bound at 0 a lone call still goes to a worker; an unhealthy worker connection is skipped', () => {
+    const { agent, conns } = agentWith(3, { inlineBelowInFlight: 0 });
+    const lone = call(agent, 'request_headers', 'a');
+    agent.calls.add(lone);
+    assert.equal(chosen(chooseConnection(lone, 0)), 2);
+    for (let i = 0; i < 3; i++) conns[2]!.health.recordFailure(timeout);
+    agent.rebuildCandidates();
+    assert.deepEqual(
+      ['b', 'c'].map((cid) => chosen(chooseConnection(call(agent, 'request_headers', cid), 0))),
+      [2, 2],
+      'connection 3 is out of the candidates, 1 is for light load only',
+    );
   });
 });

@@ -16,6 +16,9 @@ import { BACKOFF, faultPool, IN_FLIGHT, recovered, RECOVERY_BOUND_MS, SETTLE_BOU
 import { socketPath } from './support/tmp.js';
 import { killWorker } from '../src/testing-entry.js';
 
+/** No light-load connection on the calling thread: every call is on the worker that dies. */
+const ALL_ON_THE_WORKER: AgentPoolConfig = { inlineBelowInFlight: 0 };
+
 /** A replacement worker thread has to start (and, under tsx, compile) before it can redial. */
 const WORKER_RESTART_BOUND_MS = 15_000 + RECOVERY_BOUND_MS;
 
@@ -134,7 +137,7 @@ describe('agent restarted after a long pause', () => {
 
 describe('connection-host worker killed', () => {
   test('1 200 calls in flight → every call ZAP_WORKER_LOST; a new worker redials the same slots', async () => {
-    const s = await scene(1, 'wk', { kind: 'hang' });
+    const s = await scene(1, 'wk', { kind: 'hang' }, ALL_ON_THE_WORKER);
     const lost = once(s.pool, 'worker-lost');
     await killWorker(s.pool, 0);
     await lost;
@@ -158,7 +161,7 @@ describe('connection-host worker killed', () => {
     const path = socketPath('fault-race');
     // Every second event is answered at once, the others never: replies are still arriving when the worker dies.
     const agent = await FaultAgentProcess.start(path, { kind: 'partial', answerOneIn: 2 });
-    const pool = faultPool(1);
+    const pool = faultPool(1, ALL_ON_THE_WORKER);
     await pool.addAgent('race', `unix:${path}`);
     const ledger = fire(pool, 'race', IN_FLIGHT, 'race');
     await waitFor(() => ledger.settled > 0, SETTLE_BOUND_MS, 'first replies');
@@ -180,6 +183,40 @@ describe('connection-host worker killed', () => {
   });
 });
 
+describe('light-load connection on the calling thread (default inlineBelowInFlight)', () => {
+  test('a lone call stays on the calling thread, the burst behind it goes to the worker; its death loses only the burst', async () => {
+    const path = socketPath('fault-inline');
+    const agent = await FaultAgentProcess.start(path, { kind: 'hang' });
+    const pool = faultPool(1);
+    assert.deepEqual(await pool.addAgent('mix', `unix:${path}`), { ready: 4, errors: [] });
+    const onThisThread = pool.agentStats('mix').connections.filter((c) => c.inline);
+    assert.deepEqual(
+      onThisThread.map((c) => c.worker),
+      [1],
+      'exactly one of the four connections is on the calling thread (slot after worker 0)',
+    );
+    const lone = new CallLedger('mix', 'lone', 1);
+    lone.track(0, pool.sendRequestHeaders('mix', lone.cid(0), requestHeaders(lone.cid(0))));
+    await waitFor(async () => (await agent.stats()).received === 1, SETTLE_BOUND_MS, 'the agent has the lone call');
+    const burst = fire(pool, 'mix', IN_FLIGHT, 'mix-burst');
+    await waitFor(async () => (await agent.stats()).received === IN_FLIGHT + 1, SETTLE_BOUND_MS, 'the agent has the burst');
+    const where = new Map(pool.agentStats('mix').connections.map((c) => [c.inline, c.inFlight]));
+    assert.equal(where.get(true), 1, 'only the lone call is on the calling thread');
+
+    await killWorker(pool, 0);
+    assert.deepEqual(await burst.allSettled(SETTLE_BOUND_MS), { ZAP_WORKER_LOST: IN_FLIGHT });
+    assert.equal(lone.settled, 0, 'the call on the calling thread is untouched by the dead worker');
+    await agent.behave({ kind: 'normal' });
+    await recovered(pool, 'mix', WORKER_RESTART_BOUND_MS);
+    assert.equal(lone.settled, 0, 'nor by its successor');
+    // It is still live on its connection: the agent's reply (written on all four) settles it once.
+    assert.equal(await agent.reply(lone.cid(0)), 4);
+    assert.deepEqual(await lone.allSettled(SETTLE_BOUND_MS), { allow: 1 });
+    assertQuiescent(pool, 'mix');
+    await pool.destroy();
+  });
+});
+
 describe('regression: worker killed with calls queued behind a busy correlation id', () => {
   // BUG (found by this test): Router.failHost settled the dead worker's calls before dropping its
   // connections from the candidate snapshot, so each settle's pump dispatched queued calls onto
@@ -189,7 +226,7 @@ describe('regression: worker killed with calls queued behind a busy correlation 
   test('the queued call settles at once (no connection left → ZAP_NO_HEALTHY_CONNECTION), not at its timeout', async () => {
     const path = socketPath('fault-cid');
     await FaultAgentProcess.start(path, { kind: 'hang' });
-    const pool = faultPool(1, { connectionsPerAgent: 1, maxConcurrentPerConnection: 2 });
+    const pool = faultPool(1, { connectionsPerAgent: 1, maxConcurrentPerConnection: 2, ...ALL_ON_THE_WORKER });
     await pool.addAgent('cid', `unix:${path}`);
     const abort = new AbortController();
     const ledger = new CallLedger('cid', 'q', 4);

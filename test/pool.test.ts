@@ -177,7 +177,8 @@ describe('AgentPool', () => {
       // every Cancel frame the agent gets, on any connection (the signal fires only on the carrier's)
       onCancel: (c) => cancelFrames.push(c.correlationId),
     });
-    const pool = newPool({ workers: 1 });
+    // Every connection on the worker (no light-load one here): the Cancel crosses the thread.
+    const pool = newPool({ workers: 1, inlineBelowInFlight: 0 });
     await pool.addAgent('ab', `unix:${path}`);
     const ac = new AbortController();
     const pending = pool.sendRequestHeaders('ab', 'x1', requestHeaders('x1'), { signal: ac.signal, cancelReason: 'client_disconnect' });
@@ -222,7 +223,7 @@ describe('AgentPool', () => {
   test('a killed worker fails its in-flight calls with ZAP_WORKER_LOST, is replaced, and traffic resumes', async () => {
     let hung = 0;
     const { path } = await startAgent({ onRequestHeaders: (e) => (e.uri === '/hang' ? (hung++, new Promise(() => {})) : {}) });
-    const pool = newPool({ workers: 2, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1000 } });
+    const pool = newPool({ workers: 2, inlineBelowInFlight: 0, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1000 } });
     await pool.addAgent('w', `unix:${path}`);
     const hanging = Array.from({ length: 20 }, (_, i) => pool.sendRequestHeaders('w', `h${i}`, requestHeaders(`h${i}`, '/hang')));
     // every call is with the agent, so half of them really are in flight on worker 0

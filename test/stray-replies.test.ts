@@ -22,8 +22,15 @@ before(async () => {
   endpoint = `unix:${path}`;
 });
 
+/** Every connection on a worker when there are workers: the round-robin markers below count on all four. */
 function newPool(workers: number, connectionsPerAgent: number): AgentPool {
-  return new AgentPool({ workers, connectionsPerAgent, requestTimeoutMs: 60_000, circuitBreaker: { failureThreshold: 1_000_000 } });
+  return new AgentPool({
+    workers,
+    connectionsPerAgent,
+    inlineBelowInFlight: 0,
+    requestTimeoutMs: 60_000,
+    circuitBreaker: { failureThreshold: 1_000_000 },
+  });
 }
 
 describe('stray replies', () => {

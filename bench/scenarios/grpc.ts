@@ -19,13 +19,18 @@ const REFERENCE_REQ_PER_SEC = 28_000;
 interface PoolRowSpec {
   workers: number;
   connectionsPerAgent: number;
+  /** Every connection on a worker (inlineBelowInFlight 0): each call pays the thread hop, light load or not. */
+  hop?: true;
 }
 
 const THROUGHPUT_ROWS: readonly PoolRowSpec[] = [0, 1, 2].flatMap((workers) => [
   { workers, connectionsPerAgent: 4 },
   { workers, connectionsPerAgent: 1 },
 ]);
-const LATENCY_ROWS: readonly PoolRowSpec[] = [0, 1, 2].map((workers) => ({ workers, connectionsPerAgent: 4 }));
+const LATENCY_ROWS: readonly PoolRowSpec[] = [
+  ...[0, 1, 2].map((workers) => ({ workers, connectionsPerAgent: 4 })),
+  { workers: 1, connectionsPerAgent: 4, hop: true },
+];
 
 export const grpcScenario: Scenario = {
   name: 'grpc',
@@ -45,6 +50,8 @@ export const grpcScenario: Scenario = {
       `one echo agent process (gRPC, cleartext h2c on 127.0.0.1, no handler threads) for all rows; ` +
         `raw-grpc = one ProcessStream, protobuf encoded by hand, no pool features; pool rows use one ` +
         `HTTP/2 connection per pool connection`,
+      `with workers, one of the connections is on the calling thread and takes a request while no other ` +
+        `is in flight (inlineBelowInFlight 1, the default; not with 1 connection); -hop rows put all on the worker`,
       `-c1 rows lift maxConcurrentPerConnection and channelBufferSize to the in-flight count ` +
         `(like-for-like with the one-stream raw client); -c4 rows use the pool defaults (cap 100, ` +
         `channel buffer 64)`,
@@ -96,7 +103,7 @@ function rawRowName(inflight: number): string {
 }
 
 function poolRowName(spec: PoolRowSpec, inflight: number): string {
-  return `pool-w${spec.workers}-c${spec.connectionsPerAgent}@${inflight}`;
+  return `pool-w${spec.workers}-c${spec.connectionsPerAgent}${spec.hop ? '-hop' : ''}@${inflight}`;
 }
 
 function extraFor(reqPerSec: number, inflight: number): Record<string, number | null> {
@@ -149,6 +156,7 @@ async function measurePool(
   const pool = new AgentPool({
     workers: spec.workers,
     connectionsPerAgent: spec.connectionsPerAgent,
+    ...(spec.hop ? { inlineBelowInFlight: 0 } : {}),
     ...(uncapped ? { maxConcurrentPerConnection: Math.max(inflight, 100), channelBufferSize: Math.max(inflight, 64) } : {}),
   });
   try {

@@ -29,6 +29,8 @@ interface PoolRowSpec {
   connectionsPerAgent: number;
   /** Lift the pool's per-connection caps to the in-flight count (like-for-like with the raw client). */
   uncapped: boolean;
+  /** Every connection on a worker (inlineBelowInFlight 0): each call pays the thread hop, light load or not. */
+  hop?: true;
 }
 
 const THROUGHPUT_ROWS: readonly PoolRowSpec[] = [
@@ -36,12 +38,14 @@ const THROUGHPUT_ROWS: readonly PoolRowSpec[] = [
   { workers: 1, connectionsPerAgent: 4, uncapped: false },
   { workers: 2, connectionsPerAgent: 4, uncapped: false },
   { workers: 0, connectionsPerAgent: 1, uncapped: true },
+  { workers: 1, connectionsPerAgent: 4, uncapped: false, hop: true },
 ];
 
 const LATENCY_ROWS: readonly PoolRowSpec[] = [
   { workers: 0, connectionsPerAgent: 4, uncapped: false },
   { workers: 1, connectionsPerAgent: 4, uncapped: false },
   { workers: 2, connectionsPerAgent: 4, uncapped: false },
+  { workers: 1, connectionsPerAgent: 4, uncapped: false, hop: true },
 ];
 
 export const poolUds: Scenario = {
@@ -62,6 +66,8 @@ export const poolUds: Scenario = {
       `rows marked -c1 run connectionsPerAgent 1 with maxConcurrentPerConnection and channelBufferSize ` +
         `raised to the in-flight count, so no pool cap binds (like-for-like with the one-socket raw ` +
         `client); other rows use the pool defaults (4 connections, cap 100, channel buffer 64)`,
+      `with workers, one of the 4 connections is on the calling thread and takes a request while no other ` +
+        `is in flight (inlineBelowInFlight 1, the default); -hop rows put all 4 on the worker`,
       `warm-up ${settings.warmupMs} ms, window ${settings.durationMs} ms per row; one echo agent process (no handler threads) for all rows`,
     ];
     if (availableParallelism() <= 2) {
@@ -98,7 +104,7 @@ function rawRowName(inflight: number): string {
 }
 
 function poolRowName(spec: PoolRowSpec, inflight: number): string {
-  return `pool-w${spec.workers}${spec.uncapped ? '-c1' : ''}@${inflight}`;
+  return `pool-w${spec.workers}${spec.uncapped ? '-c1' : ''}${spec.hop ? '-hop' : ''}@${inflight}`;
 }
 
 async function measureRaw(agent: Target, inflight: number, s: ScenarioSettings): Promise<BenchRow> {
@@ -135,6 +141,7 @@ async function measurePool(
   const pool = new AgentPool({
     workers: spec.workers,
     connectionsPerAgent: spec.connectionsPerAgent,
+    ...(spec.hop ? { inlineBelowInFlight: 0 } : {}),
     ...(spec.uncapped ? { maxConcurrentPerConnection: Math.max(inflight, 100), channelBufferSize: Math.max(inflight, 64) } : {}),
   });
   try {

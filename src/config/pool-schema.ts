@@ -45,6 +45,14 @@ export const POOL_BLOCK: BlockSpec<P> = {
     key('drain-timeout-ms', 'drainTimeoutMs', nonNegativeInteger, DEFAULTS, 'Time a closing connection waits for its calls in flight.'),
     key('max-concurrent-per-connection', 'maxConcurrentPerConnection', positiveInteger, DEFAULTS, 'Calls in flight on one connection.'),
     key(
+      'inline-below-in-flight',
+      'inlineBelowInFlight',
+      nonNegativeInteger,
+      DEFAULTS,
+      "With worker threads: the first connection stays on the proxy's thread and takes a new request while " +
+        'fewer than this many other calls of the agent are live; 0 = all on workers (ours).',
+    ),
+    key(
       'max-queued-per-agent',
       'maxQueuedPerAgent',
       positiveInteger,

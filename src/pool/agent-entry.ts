@@ -78,6 +78,11 @@ export class AgentEntry {
   readonly connections = new Map<number, ConnectionRecord>();
   /** Selectable connections in creation order; replaced (never mutated) on every state change. */
   candidates: readonly ConnectionRecord[] = [];
+  /**
+   * When the candidates span this thread and workers: the one on this thread (light load) and the
+   * rest (under load). Undefined otherwise; rebuilt with the candidates.
+   */
+  byThread: { readonly inline: ConnectionRecord; readonly offloaded: readonly ConnectionRecord[] } | undefined;
   picker!: Picker;
   affinity!: CorrelationAffinity;
   sticky!: StickySessions;
@@ -208,6 +213,9 @@ export class AgentEntry {
     for (const c of this.connections.values()) if (c.selectable) list.push(c);
     list.sort((a, b) => a.id - b.id);
     this.candidates = Object.freeze(list);
+    const inline = list.find((c) => !c.host.onOtherThread);
+    const offloaded = list.filter((c) => c.host.onOtherThread);
+    this.byThread = inline === undefined || offloaded.length === 0 ? undefined : { inline, offloaded: Object.freeze(offloaded) };
   }
 
   /** Resolves once every connection's first attempt has ended, with the number that are ready. */

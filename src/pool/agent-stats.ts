@@ -32,7 +32,10 @@ export interface AgentStats {
     dispatched: number;
     encoding: string;
     lastError: string | null;
+    /** The host slot: a worker's index, or `workers` for the light-load connection on the calling thread. */
     worker: number;
+    /** On the calling thread (workers: 0, or the light-load connection of inlineBelowInFlight). */
+    inline: boolean;
     health: string;
   }>;
 }
@@ -70,6 +73,7 @@ export function agentStatsOf(agent: AgentEntry): AgentStats {
       encoding: c.encoding,
       lastError: c.lastError,
       worker: c.hostIndex,
+      inline: !c.host.onOtherThread,
       // Only a live transport has a health; a connection being dialled or backing off has none.
       health: LIVE_STATES.has(c.state) ? c.health.condition : 'not-connected',
     })),

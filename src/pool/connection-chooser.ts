@@ -17,6 +17,9 @@ export type Choice =
   | { kind: 'none'; why: string };
 
 const FULL: Choice = Object.freeze({ kind: 'full' });
+/** A connection with a free slot, 'full' when every candidate is at the cap, undefined when none. */
+type Picked = ConnectionRecord | 'full' | undefined;
+type PickContext = { agentId: string; correlationId: string };
 const BLOCKED: Choice = Object.freeze({ kind: 'blocked' });
 
 /** The capability feature an event needs; a degraded agent may disable it (§10.6). */
@@ -91,18 +94,37 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
     }
   }
 
-  const context = { agentId: agent.id, correlationId: call.correlationId };
-  let chosen = agent.picker.pick(candidates, context);
-  if (chosen !== undefined && chosen.inFlight >= cap) {
-    const open = candidates.filter((c) => c.inFlight < cap);
-    if (open.length === 0) return FULL;
-    chosen = agent.picker.pick(open, context);
-  }
+  const chosen = pickByLoad(agent, candidates, cap, { agentId: agent.id, correlationId: call.correlationId });
+  if (chosen === 'full') return FULL;
   if (chosen === undefined) return { kind: 'none', why: `No healthy connections for agent ${agent.id}` };
   if (flowBlocked(agent, chosen, call)) return BLOCKED;
   if (call.kind === 'request_headers') agent.affinity.set(call.correlationId, chosen.id, now);
   if (call.stickySession !== undefined) agent.sticky.bind(call.stickySession, chosen.id, now);
   return { kind: 'connection', connection: chosen };
+}
+
+/**
+ * The picker's choice among `candidates` with a free slot. Where the agent's connections span this
+ * thread and workers (inlineBelowInFlight): at light load the one on this thread, since a thread
+ * hop would cost more than it saves; under load the workers' connections, and this thread's only
+ * when every one of them is full.
+ */
+function pickByLoad(agent: AgentEntry, candidates: readonly ConnectionRecord[], cap: number, context: PickContext): Picked {
+  const split = candidates === agent.candidates ? agent.byThread : undefined;
+  if (split !== undefined) {
+    const inline = split.inline;
+    if (agent.calls.size <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
+    const chosen = pickOpen(agent, split.offloaded, cap, context);
+    return chosen === 'full' && inline.inFlight < cap ? inline : chosen;
+  }
+  return pickOpen(agent, candidates, cap, context);
+}
+
+function pickOpen(agent: AgentEntry, candidates: readonly ConnectionRecord[], cap: number, context: PickContext): Picked {
+  const chosen = agent.picker.pick(candidates, context);
+  if (chosen === undefined || chosen.inFlight < cap) return chosen;
+  const open = candidates.filter((c) => c.inFlight < cap);
+  return open.length === 0 ? 'full' : agent.picker.pick(open, context);
 }
 
 function flowBlocked(agent: AgentEntry, c: ConnectionRecord, call: PoolCall): boolean {

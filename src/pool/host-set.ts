@@ -1,7 +1,8 @@
 // The connection hosts of one pool (design "the shape"): one ConnectionHost on this thread with
-// workers: 0, else one WorkerHost per worker thread. This unit spawns them, hands out hosts in
-// turn, opens connections on them, and starts the successor of a worker that died; what the
-// successor must take over (connections, listeners, configs) the pool decides (onWorkerLost).
+// workers: 0, else one WorkerHost per worker thread plus one ConnectionHost on this thread (after
+// the workers) for each agent's light-load connection (inlineBelowInFlight). This unit spawns them,
+// places connections on them, and starts the successor of a worker that died; what the successor
+// must take over (connections, listeners, configs) the pool decides (onWorkerLost).
 import { ConnectionHost } from '../connection/connection-host.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { ConnectionRecord, type AgentEntry } from './agent-entry.js';
@@ -20,6 +21,10 @@ export class HostSet {
   /** Hosts by index; a successor takes its predecessor's slot (the array itself is never replaced). */
   readonly handles: HostHandle[] = [];
   private nextHost = 0;
+  /** Hosts taken in turn: the workers, or the one host of workers: 0. */
+  private readonly turn: number;
+  /** With workers: the slot of the ConnectionHost on this thread (light-load connections). */
+  private readonly inlineIndex: number | undefined;
   private nextConnectionId = 1;
   private nextPushId = 1;
   /** Latest buffer utilisation (%) reported by each host; the gauge is their max (spec §12.1). */
@@ -30,11 +35,10 @@ export class HostSet {
     private readonly router: Router,
     private readonly sink: HostSetSink,
   ) {
-    if (workers === 0) {
-      this.handles.push(new ConnectionHost({ result: (item) => router.onResult(item), report: (r) => sink.report(0, r) }));
-    } else {
-      for (let i = 0; i < workers; i++) this.handles.push(this.startWorker(i));
-    }
+    for (let i = 0; i < workers; i++) this.handles.push(this.startWorker(i));
+    this.turn = Math.max(workers, 1);
+    this.inlineIndex = workers === 0 ? undefined : workers;
+    this.handles.push(new ConnectionHost({ result: (item) => router.onResult(item), report: (r) => sink.report(workers, r) }));
   }
 
   at(index: number): HostHandle {
@@ -43,7 +47,20 @@ export class HostSet {
 
   /** The index of the next host in turn (new connections and reverse listeners share the turn). */
   nextIndex(): number {
-    return this.nextHost++ % this.handles.length;
+    return this.nextHost++ % this.turn;
+  }
+
+  /**
+   * Where a new connection of `agent` goes: its first dialed connection stays on this thread when
+   * the agent has more than one and takes light-load requests there (inlineBelowInFlight), the
+   * rest go to the workers in turn.
+   */
+  private placeNew(agent: AgentEntry): number {
+    const inline = this.inlineIndex;
+    const o = agent.options;
+    if (inline === undefined || o.inlineBelowInFlight === 0 || o.connectionsPerAgent < 2) return this.nextIndex();
+    for (const c of agent.connections.values()) if (c.hostIndex === inline) return this.nextIndex();
+    return inline;
   }
 
   /** Sends `command` to every host. */
@@ -56,7 +73,7 @@ export class HostSet {
    * (after a worker was replaced). The router knows the connection before its first report.
    */
   open(agent: AgentEntry, existing?: ConnectionRecord): void {
-    const hostIndex = existing?.hostIndex ?? this.nextIndex();
+    const hostIndex = existing?.hostIndex ?? this.placeNew(agent);
     const host = this.at(hostIndex);
     const record = existing ?? new ConnectionRecord(this.nextConnectionId++, agent, host, hostIndex);
     record.rehost(host);
