@@ -49,8 +49,9 @@ async function startBoth(handler: AgentHandler): Promise<{ uds: string; grpc: st
   return { uds, grpc, server, streams };
 }
 
+/** With workers, every connection on a worker (no light-load one): the workers cases cover the thread hop. */
 function newPool(workers: number, extra: ConstructorParameters<typeof AgentPool>[0] = {}): AgentPool {
-  const pool = new AgentPool({ workers, ...extra });
+  const pool = new AgentPool({ workers, inlineBelowInFlight: 0, ...extra });
   after(() => pool.destroy());
   return pool;
 }

@@ -25,6 +25,7 @@ function lostPool(workers: number): AgentPool {
   const pool = new AgentPool({
     workers,
     connectionsPerAgent: 2,
+    inlineBelowInFlight: 0, // with workers, both connections on the worker
     failureMode: 'closed',
     requestTimeoutMs: 60_000,
     circuitBreaker: { failureThreshold: 5, openDurationMs: 30_000 },

@@ -54,6 +54,7 @@ describe('recovery after an agent restart', () => {
         const pool = new AgentPool({
           workers,
           connectionsPerAgent: 2,
+          inlineBelowInFlight: 0, // with workers, both connections on the worker
           failureMode: 'closed',
           reconnectInitialBackoffMs: 20,
           reconnectMaxBackoffMs: 200,

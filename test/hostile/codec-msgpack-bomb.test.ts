@@ -141,6 +141,7 @@ for (const workers of [0, 1]) {
       const pool = new AgentPool({
         workers,
         connectionsPerAgent: 2,
+        inlineBelowInFlight: 0, // with workers, both connections on the worker
         encoding: 'msgpack',
         requestTimeoutMs: 10_000,
         reconnectInitialBackoffMs: 20,

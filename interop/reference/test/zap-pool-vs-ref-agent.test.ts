@@ -81,7 +81,8 @@ describe('zap pool → reference agent (ref-agent)', () => {
     const label = `${c.transport}${c.encoding === undefined ? '' : ` ${c.encoding}`}, workers ${c.workers}`;
     test(`reference interop: ${label}: decisions, header ops, every event kind, cancels`, async () => {
       const { agent, endpoint } = await startRefAgent(c.transport, socketPath('ref-agent'));
-      const pool = new AgentPool({ workers: c.workers });
+      // With a worker, every connection on it (no light-load one): the case covers the thread hop.
+      const pool = new AgentPool({ workers: c.workers, inlineBelowInFlight: 0 });
       try {
         const { ready } = await pool.addAgent('ref', endpoint, {
           connectionsPerAgent: 2,
