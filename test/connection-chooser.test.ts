@@ -150,4 +150,20 @@ describe('chooseConnection', () => {
       'connection 3 is out of the candidates, 1 is for light load only',
     );
   });
+
+  test('light load: a call that opens a sticky session binds it to a worker connection, not to this thread', () => {
+    const { agent } = agentWith(3, { inlineBelowInFlight: 1 });
+    const first = call(agent, 'request_headers', 'a', 'session-1');
+    agent.calls.add(first);
+    assert.equal(chosen(chooseConnection(first, 0)), 2, 'lone, but sticky: a worker connection');
+    agent.calls.delete(first);
+    const next = call(agent, 'request_headers', 'b', 'session-1');
+    agent.calls.add(next);
+    assert.equal(chosen(chooseConnection(next, 1)), 2, 'the session stays there');
+    assert.equal(next.usedSticky, true);
+    agent.calls.delete(next);
+    const plain = call(agent, 'request_headers', 'c');
+    agent.calls.add(plain);
+    assert.equal(chosen(chooseConnection(plain, 1)), 1, 'a lone call without a session stays on this thread');
+  });
 });

@@ -94,7 +94,9 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
     }
   }
 
-  const chosen = pickByLoad(agent, candidates, cap, { agentId: agent.id, correlationId: call.correlationId });
+  const context = { agentId: agent.id, correlationId: call.correlationId };
+  // A sticky session outlives the light load it may start in: it binds where the load goes.
+  const chosen = pickByLoad(agent, candidates, cap, context, call.stickySession === undefined);
   if (chosen === 'full') return FULL;
   if (chosen === undefined) return { kind: 'none', why: `No healthy connections for agent ${agent.id}` };
   if (flowBlocked(agent, chosen, call)) return BLOCKED;
@@ -106,14 +108,20 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
 /**
  * The picker's choice among `candidates` with a free slot. Where the agent's connections span this
  * thread and workers (inlineBelowInFlight): at light load the one on this thread, since a thread
- * hop would cost more than it saves; under load the workers' connections, and this thread's only
- * when every one of them is full.
+ * hop would cost more than it saves (when `lightLoadHere`); under load the workers' connections,
+ * and this thread's only when every one of them is full.
  */
-function pickByLoad(agent: AgentEntry, candidates: readonly ConnectionRecord[], cap: number, context: PickContext): Picked {
+function pickByLoad(
+  agent: AgentEntry,
+  candidates: readonly ConnectionRecord[],
+  cap: number,
+  context: PickContext,
+  lightLoadHere: boolean,
+): Picked {
   const split = candidates === agent.candidates ? agent.byThread : undefined;
   if (split !== undefined) {
     const inline = split.inline;
-    if (agent.calls.size <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
+    if (lightLoadHere && agent.calls.size <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
     const chosen = pickOpen(agent, split.offloaded, cap, context);
     return chosen === 'full' && inline.inFlight < cap ? inline : chosen;
   }

@@ -27,8 +27,9 @@ export interface AgentConnectionOptions {
    * With worker threads, the agent's first connection lives on the calling thread instead, and a new
    * request goes there while fewer than this many other calls of the agent are live (or when every
    * worker connection is full). At light load a thread hop costs more latency than the work it
-   * moves; under load the calls go to the workers. 0 = every connection on a worker. Applies to
-   * dialed agents with `connectionsPerAgent` ≥ 2 in a pool with `workers` ≥ 1.
+   * moves; under load the calls go to the workers, and so do calls that open a sticky session.
+   * 0 = every connection on a worker. Applies to dialed agents with `connectionsPerAgent` ≥ 2 in a
+   * pool with `workers` ≥ 1.
    */
   inlineBelowInFlight: number;
   /** Calls waiting for a connection slot beyond this are rejected with ZAP_QUEUE_FULL. */
