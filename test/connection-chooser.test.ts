@@ -7,7 +7,7 @@ import { AgentEntry, ConnectionRecord, type PoolCall } from '../src/pool/agent-e
 import { chooseConnection, type Choice } from '../src/pool/connection-chooser.js';
 import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-config.js';
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
-import type { EventKind } from '../src/protocol/types.js';
+import { FlowAction, type EventKind } from '../src/protocol/types.js';
 import { parseEndpoint } from '../src/transport/endpoint.js';
 import type { HostHandle } from '../src/contract/host-messages.js';
 
@@ -165,5 +165,26 @@ describe('chooseConnection', () => {
     const plain = call(agent, 'request_headers', 'c');
     agent.calls.add(plain);
     assert.equal(chosen(chooseConnection(plain, 1)), 1, 'a lone call without a session stays on this thread');
+  });
+
+  test('light load: a paused worker connection (a filtered candidate list) keeps the split; so does a picker refusing the workers', () => {
+    const { agent } = agentWith(4, { inlineBelowInFlight: 1 });
+    agent.flow.apply(4, { correlationId: null, action: FlowAction.Pause, bufferAvailable: null, timestampMs: 0 });
+    assert.equal(agent.flow.isConnectionPaused(4), true);
+    const lone = call(agent, 'request_headers', 'a');
+    agent.calls.add(lone);
+    assert.equal(chosen(chooseConnection(lone, 0)), 1, 'lone: this thread');
+    for (let i = 0; i < 3; i++) agent.calls.add(call(agent, 'request_headers', `held-${i}`));
+    const under = ['b', 'c', 'd'].map((cid) => chosen(chooseConnection(call(agent, 'request_headers', cid), 0)));
+    assert.deepEqual(under, [2, 3, 2], 'under load: the open worker connections, never this thread nor the paused one');
+
+    const pinned = agentWith(3, { inlineBelowInFlight: 1 });
+    pinned.agent.picker = { pick: (cs) => cs.find((c) => c.id === 1) };
+    for (let i = 0; i < 3; i++) pinned.agent.calls.add(call(pinned.agent, 'request_headers', `held-${i}`));
+    assert.equal(
+      chosen(chooseConnection(call(pinned.agent, 'request_headers', 'e'), 0)),
+      1,
+      'the picker is asked again with every connection',
+    );
   });
 });

@@ -31,7 +31,7 @@ interface HostedCall {
 }
 
 export class ConnectionHost {
-  /** As the router's host (workers: 0) it shares the router's thread: JSON events come as text. */
+  /** It shares the router's thread (workers: 0, or light-load connections): JSON events come as text. */
   readonly onOtherThread = false;
   private readonly actors = new Map<number, ConnectionActor>();
   private readonly calls = new Map<number, HostedCall>();

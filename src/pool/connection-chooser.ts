@@ -118,14 +118,23 @@ function pickByLoad(
   context: PickContext,
   lightLoadHere: boolean,
 ): Picked {
-  const split = candidates === agent.candidates ? agent.byThread : undefined;
+  const split = candidates === agent.candidates ? agent.byThread : agent.byThread && splitByThread(candidates);
   if (split !== undefined) {
     const inline = split.inline;
     if (lightLoadHere && agent.calls.size <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
     const chosen = pickOpen(agent, split.offloaded, cap, context);
-    return chosen === 'full' && inline.inFlight < cap ? inline : chosen;
+    if (chosen === 'full') return inline.inFlight < cap ? inline : 'full';
+    // A custom picker may refuse every worker connection: it then chooses among all of them.
+    return chosen ?? pickOpen(agent, candidates, cap, context);
   }
   return pickOpen(agent, candidates, cap, context);
+}
+
+/** The split of a filtered candidate list (feature-disabled or paused connections left out); rare. */
+function splitByThread(candidates: readonly ConnectionRecord[]): AgentEntry['byThread'] {
+  const inline = candidates.find((c) => !c.host.onOtherThread);
+  const offloaded = candidates.filter((c) => c.host.onOtherThread);
+  return inline === undefined || offloaded.length === 0 ? undefined : { inline, offloaded };
 }
 
 function pickOpen(agent: AgentEntry, candidates: readonly ConnectionRecord[], cap: number, context: PickContext): Picked {

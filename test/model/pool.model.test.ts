@@ -139,14 +139,16 @@ test('pool command model: every call settles once with an allowed outcome, nothi
 test('regression: removeAgent while a killed worker is being replaced leaves no socket open at the agent', async () => {
   const agent = await supply.take();
   const id = 'regression-replaced-worker';
-  assert.deepEqual(await pool.addAgent(id, `unix:${agent.path}`, { connectionsPerAgent: 2 }), { ready: 2, errors: [] });
+  // Both connections on workers (no light-load one), so one of them is on the worker killed below.
+  const onWorkers = { connectionsPerAgent: 2, inlineBelowInFlight: 0 };
+  assert.deepEqual(await pool.addAgent(id, `unix:${agent.path}`, onWorkers), { ready: 2, errors: [] });
   const lost = new Promise((resolve) => pool.once('worker-lost', resolve));
   await killWorker(pool, 0);
   await lost;
   await pool.removeAgent(id);
   // A probe agent gets a connection on each worker: once it is ready, the replacement has started
   // and handled everything sent before (open, then close, of the removed agent's connection).
-  assert.deepEqual(await pool.addAgent(`${id}-probe`, `unix:${agent.path}`, { connectionsPerAgent: 2 }), { ready: 2, errors: [] });
+  assert.deepEqual(await pool.addAgent(`${id}-probe`, `unix:${agent.path}`, onWorkers), { ready: 2, errors: [] });
   const withProbe = (await agent.counts()).connections;
   await pool.removeAgent(`${id}-probe`);
   assert.equal(withProbe, 2, `the agent sees ${withProbe - 2} connection(s) left over from a removed agent`);
