@@ -163,7 +163,10 @@ export function outcomeOf(c: CallRecord): string {
 
 type Cmd = fc.AsyncCommand<PoolModel, PoolRun>;
 
-const AGENT_OPTIONS = { connectionsPerAgent: CONNECTIONS_PER_AGENT } as const;
+/** Slot 0 keeps the default light-load connection on the calling thread; slot 1 has both on workers. */
+function agentOptions(slot: number) {
+  return { connectionsPerAgent: CONNECTIONS_PER_AGENT, inlineBelowInFlight: slot === 0 ? 1 : 0 };
+}
 
 export class AddAgent implements Cmd {
   constructor(readonly slot: number) {}
@@ -174,7 +177,7 @@ export class AddAgent implements Cmd {
     const s = r.slots[this.slot] as RealSlot;
     if (s.process === undefined || !s.process.alive) s.process = await r.supply.take();
     s.agentId = r.idOf(this.slot, ++s.generation);
-    const { ready } = await r.pool.addAgent(s.agentId, `unix:${s.process.path}`, AGENT_OPTIONS);
+    const { ready } = await r.pool.addAgent(s.agentId, `unix:${s.process.path}`, agentOptions(this.slot));
     assert.equal(ready, CONNECTIONS_PER_AGENT, `addAgent ${s.agentId}: every connection ready`);
     m.slots[this.slot] = { registered: true, alive: true, tainted: false };
   }
