@@ -5,10 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SendOptions } from '../pool/agent-pool.js';
 import type { Decision } from '../protocol/types.js';
-import { peerText } from '../protocol/peer-text.js';
 import type { EnginePool, RequestOutcome, EngineLog } from './engine-types.js';
 import type { HttpRoute } from './route.js';
-import { agentsFor } from './route.js';
+import { completeRequest } from './request-complete.js';
 
 export class RequestLife {
   readonly cid = randomUUID();
@@ -81,22 +80,6 @@ export class RequestLife {
   private async complete(outcome: RequestOutcome): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    const event = {
-      correlationId: this.cid,
-      status: outcome.status,
-      durationMs: outcome.durationMs,
-      requestBodySize: outcome.requestBodySize,
-      responseBodySize: outcome.responseBodySize,
-      upstreamAttempts: 1,
-      error: outcome.error,
-    };
-    // Not tied to the request's signal: a disconnected client's request still completes for the agents.
-    const calls = agentsFor(this.route, 'request_complete').map((agent) =>
-      this.pool.sendRequestComplete(agent.id, this.cid, event, { timeoutMs: agent.timeoutMs }).catch((error: unknown) => {
-        this.log('warn', `agent ${agent.id}: request_complete failed: ${peerText((error as Error).message)}`);
-      }),
-    );
-    await Promise.all(calls);
-    this.pool.endRequest(this.cid);
+    await completeRequest(this.pool, this.route, outcome, this.log);
   }
 }

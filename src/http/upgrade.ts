@@ -1,5 +1,7 @@
 // `upgrade` requests (WebSocket): the request headers phase runs as for any request, then the
 // relay (websocket-relay.ts) takes the socket; a non-allow is written as a plain HTTP response.
+// Either way the request ends as any other: request_complete with the status the client got (101
+// for a relayed connection, once it is over), then endRequest.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,7 +15,8 @@ import { callAgent, isAbort } from './agent-call.js';
 import { forwardedHeaders, nodeHeadersOf } from './node-headers.js';
 import { relayWebSocket } from './websocket-relay.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
-import { challengeBody } from './render-decision.js';
+import { challengeBody, challengeStatus } from './render-decision.js';
+import { completeRequest } from './request-complete.js';
 
 export interface UpgradeDeps {
   pool: EnginePool;
@@ -22,8 +25,8 @@ export interface UpgradeDeps {
   log: EngineLog;
 }
 
-/** A decision as raw HTTP/1.1 on the socket (no ServerResponse exists for an upgrade). */
-function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: string) => void): void {
+/** A decision as raw HTTP/1.1 on the socket (no ServerResponse exists for an upgrade); returns its status. */
+function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: string) => void): number {
   // Only headers Node itself would write: a name or value with CR/LF must not add a header line.
   const decision = writableDecision(agentDecision, warn);
   let status = 403;
@@ -37,25 +40,39 @@ function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: 
     status = decision.status;
     headers['location'] = decision.url;
   } else if (decision.type === 'challenge') {
+    status = challengeStatus(decision.challengeType);
     body = challengeBody(decision.challengeType, decision.params, false);
     headers['content-type'] = 'application/json';
   }
   headers['content-length'] = String(Buffer.byteLength(body));
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n${body}`);
+  return status;
 }
 
 async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const route = deps.resolve(req);
-  if (route === undefined) return writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null }, () => {});
+  if (route === undefined) {
+    writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null }, () => {});
+    return;
+  }
   const cid = randomUUID();
+  const started = performance.now();
   const abort = new AbortController();
   socket.once('close', () => abort.abort('client_disconnect'));
   let ended = false;
-  const done = (): void => {
+  const done = (error: string | null, status: number): void => {
     if (ended) return;
     ended = true;
-    deps.pool.endRequest(cid);
+    const outcome = {
+      correlationId: cid,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      requestBodySize: 0,
+      responseBodySize: 0,
+      error: error ?? (status === 499 ? 'client_disconnect' : null),
+    };
+    void completeRequest(deps.pool, route, outcome, deps.log);
   };
   try {
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
@@ -69,9 +86,9 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
     const warn = (message: string): void => deps.log('warn', `${cid}: ${message}`);
     for (const call of calls) {
       const outcome = await call;
-      if (outcome.kind === 'failed') return (writeDecision(socket, outcome.decision, warn), done());
+      if (outcome.kind === 'failed') return done(null, writeDecision(socket, outcome.decision, warn));
       if (outcome.kind === 'skipped') continue;
-      if (outcome.response.decision.type !== 'allow') return (writeDecision(socket, outcome.response.decision, warn), done());
+      if (outcome.response.decision.type !== 'allow') return done(null, writeDecision(socket, outcome.response.decision, warn));
       ops.push(...writableHeaderOps(outcome.response.requestHeaders, warn));
     }
     const forwarded = forwardedHeaders(req, event.headers, deps.trust);
@@ -90,9 +107,13 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       done,
     });
   } catch (error) {
-    if (!isAbort(error)) deps.log('error', `${cid}: upgrade failed: ${peerText((error as Error).message)}`);
-    socket.destroy();
-    done();
+    if (isAbort(error)) {
+      socket.destroy();
+      return done('client_disconnect', 499);
+    }
+    const why = `upgrade failed: ${peerText((error as Error).message)}`;
+    deps.log('error', `${cid}: ${why}`);
+    done(why, socket.writable ? writeDecision(socket, { type: 'block', status: 502, body: 'Bad gateway', headers: null }, () => {}) : 499);
   }
 }
 

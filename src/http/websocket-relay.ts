@@ -45,8 +45,12 @@ export interface WebSocketRelayContext {
   upstreamHeaders: OutgoingHttpHeaders;
   /** The engine's log (peer text must be escaped before it goes in). */
   log: EngineLog;
-  /** Call exactly once when the relay is over (sends nothing; ends the request in the pool). */
-  done: (error?: string | null) => void;
+  /**
+   * Called exactly once when the relay is over, with why (null for a close by a peer) and the status
+   * the client got: 101 once upgraded, else the refusal written (400, 502) or 499 for a client that
+   * went away before. The engine sends request_complete and ends the request in the pool.
+   */
+  done: (error: string | null, status: number) => void;
   /** Largest message accepted from either side, in bytes (default 1 MiB); a larger one closes that leg with 1009. */
   maxFrameBytes?: number;
   /** Frames queued per direction before that side's socket is paused (default 16). */
@@ -100,7 +104,7 @@ export function relayWebSocket(ctx: WebSocketRelayContext): void {
   // Anything but a WebSocket handshake (h2c, a bad key) is refused before the upstream is dialled.
   if (!isWebSocketHandshake(ctx.req)) {
     answer(ctx.socket, '400 Bad Request');
-    ctx.done('not a websocket upgrade');
+    ctx.done('not a websocket upgrade', 400);
     ctx.onEnd?.({ endedBy: 'client', code: null, reason: 'not a websocket upgrade', frames: emptyCounts() });
     return;
   }
@@ -284,7 +288,7 @@ class WebSocketRelay {
     this.pump.stop();
     if (how.endedBy === 'client') this.cancel.abort('client_disconnect');
     else if (how.endedBy === 'upstream' || how.endedBy === 'upstream-refused') this.cancel.abort('upstream_error');
-    this.ctx.done(doneError(how));
+    this.ctx.done(doneError(how), this.client !== undefined ? 101 : how.endedBy === 'upstream-refused' ? 502 : 499);
     if (how.endedBy === 'client' && this.client === undefined) this.upstream.terminate();
   }
 

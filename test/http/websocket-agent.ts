@@ -2,9 +2,10 @@
 // AgentServer whose frame handler drops frames containing "drop", closes on "close" (4001), holds
 // "slow" frames until cancelled (at most 5 s), and allows the rest. A frame starting "second:" is
 // allowed the first time it is asked about and judged the second time (the second agent of a
-// chain). Request headers are blocked (403) under /blocked, else allowed with `x-ws-checked: yes`.
-// It reports every frame and every Cancel to the parent over IPC. argv: <unix socket path>.
-import { AgentServer, allow, block } from '../../src/index.js';
+// chain). Request headers are blocked (403) under /blocked, challenged as rate-limited under /limited,
+// else allowed with `x-ws-checked: yes`. It reports every frame, every Cancel and every
+// RequestComplete to the parent over IPC. argv: <unix socket path>.
+import { AgentServer, allow, block, challenge } from '../../src/index.js';
 
 const [path] = process.argv.slice(2);
 if (path === undefined) throw new Error('usage: websocket-agent <socket path>');
@@ -16,6 +17,7 @@ const server = new AgentServer({
   handler: {
     onRequestHeaders(e) {
       if (e.uri.startsWith('/blocked')) return block(403, 'no websockets here');
+      if (e.uri.startsWith('/limited')) return challenge('rate_limit', { retry_after: '1' });
       return allow().setRequestHeader('x-ws-checked', 'yes');
     },
     async onWebSocketFrame(e, ctx) {
@@ -35,6 +37,9 @@ const server = new AgentServer({
         });
       }
       return allow();
+    },
+    onRequestComplete(e) {
+      report({ op: 'complete', cid: e.correlationId, status: e.status, error: e.error });
     },
     onCancel(c) {
       report({ op: 'cancel', reason: c.reason, cid: c.correlationId });

@@ -20,7 +20,9 @@ import { waitFor } from '../support/wait-for.js';
 const AGENT = fileURLToPath(new URL('./websocket-agent.ts', import.meta.url));
 
 interface AgentReport {
-  op: 'frame' | 'cancel' | 'listening';
+  op: 'frame' | 'cancel' | 'listening' | 'complete';
+  status?: number;
+  error?: string | null;
   cid?: string;
   clientToServer?: boolean;
   frameIndex?: number;
@@ -381,7 +383,8 @@ describe('WebSocket relay through a real agent process', () => {
 
 describe('WebSocket through the HTTP engine (engine.upgrade)', () => {
   test('request headers go through the agent first (its header op reaches the upstream handshake), then frames', async () => {
-    const agents = [routeAgent('ws-guard', { events: ['request_headers', 'websocket_frame'] })];
+    const agents = [routeAgent('ws-guard', { events: ['request_headers', 'websocket_frame', 'request_complete'] })];
+    const completesBefore = reports.filter((r) => r.op === 'complete').length;
     const engine = createHttpEngine({ pool, route: { id: 'engine-chat', agents, upstream } });
     const server = createServer();
     server.on('upgrade', (req, socket, head) => engine.upgrade(req, socket, head));
@@ -407,6 +410,24 @@ describe('WebSocket through the HTTP engine (engine.upgrade)', () => {
       assert.equal(res.statusCode, 403);
       blocked.terminate();
       assert.equal(upstreamChecked.length, checkedBefore + 1);
+
+      // A rate-limit challenge is 429 on an upgrade too, as on any request.
+      const limited = new WebSocket(`ws://127.0.0.1:${port}/limited`);
+      limited.on('error', () => {});
+      const [, limitedRes] = (await once(limited, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(limitedRes.statusCode, 429);
+      limited.terminate();
+
+      // Every upgrade request ends with request_complete: the relayed one once it is over (101 and
+      // the agent's close as the error), the refused ones with the status the client got.
+      await waitFor(() => reports.filter((r) => r.op === 'complete').length === completesBefore + 3);
+      const completes = reports.filter((r) => r.op === 'complete').slice(completesBefore);
+      const byStatus = new Map(completes.map((r) => [r.status, r.error]));
+      assert.deepEqual([...byStatus.keys()].sort(), [101, 403, 429]);
+      assert.match(byStatus.get(101) ?? '', /^websocket closed 4001 by agent ws-guard: closed by agent$/);
+      assert.equal(byStatus.get(403), null);
+      assert.equal(byStatus.get(429), null);
+      assert.equal(new Set(completes.map((r) => r.cid)).size, 3, 'one per request, each with its own correlation id');
     } finally {
       server.close();
     }
