@@ -244,6 +244,31 @@ test('a listener address in use fails with ZAP_INVALID_CONFIG and the process ex
   );
 });
 
+test('a reload that renames a listener at the same address keeps its socket instead of binding it again', async () => {
+  const a = await upstream('A');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const config = join(tmpdir(), `zap-gateway-rename-${process.pid}.kdl`);
+  after(() => rmSync(config, { force: true }));
+  const withListener = (id: string) =>
+    `listeners {\n  listener "${id}" { address "127.0.0.1:${port}"; }\n}\nupstreams {\n  upstream "a" { target "${a.address}"; }\n}\n` +
+    'routes {\n  route "r" { upstream "a"; }\n}\n';
+  writeFileSync(config, withListener('before'));
+  const gw = zap(['gateway', '--config', config, '--metrics', '127.0.0.1:0', '--workers', '0']);
+  after(() => gw.child.kill('SIGKILL'));
+  await waitForOutput(gw.stdout, new RegExp(`listener "before" on http://127\\.0\\.0\\.1:${port}`));
+  assert.deepEqual(await get(`http://127.0.0.1:${port}/x`), { status: 200, body: 'A GET /x' });
+
+  writeFileSync(config, withListener('after'));
+  gw.child.kill('SIGHUP');
+  await waitForOutput(gw.stdout, new RegExp(`listener "before" on http://127\\.0\\.0\\.1:${port} is now "after"`));
+  await waitForOutput(gw.stdout, /previous configuration drained/);
+  assert.doesNotMatch(gw.stdout(), /reload refused/);
+  assert.deepEqual(await get(`http://127.0.0.1:${port}/y`), { status: 200, body: 'A GET /y' }, 'the same socket serves on');
+});
+
 test('a reload that fails after the reverse listener was handed over gives it back to the running pool', async () => {
   const reverse = socketPath('gateway-reverse');
   const config = join(tmpdir(), `zap-gateway-reverse-${process.pid}.kdl`);

@@ -92,8 +92,9 @@ export async function runGateway(argv: string[]): Promise<number> {
         return;
       }
       try {
-        const { bound, closed } = await server.applyListeners(next.gateway.listeners);
+        const { bound, closed, renamed } = await server.applyListeners(next.gateway.listeners);
         for (const l of bound) log(`listener "${l.config.id}" on http://${l.address}`);
+        for (const r of renamed) log(`listener "${r.from}" on http://${r.listener.address} is now "${r.listener.config.id}"`);
         for (const l of closed) log(`listener "${l.config.id}" on http://${l.address} closed`);
       } catch (err) {
         await next.retire(0);

@@ -136,18 +136,32 @@ export class GatewayServer {
   }
 
   /**
-   * Makes the listeners those of `configs`: a listener kept at the same id and address takes its
-   * new settings in place; a new or moved one is bound (all or nothing, before anything else
-   * changes, so a refused bind leaves the running set as it was); the ones left over stop accepting
-   * and close once their connections are done. Resolves with the listeners bound and closed.
+   * Makes the listeners those of `configs`: a listener kept at the same address takes its new
+   * settings (and id, when renamed) in place; a new or moved one is bound (all or nothing, before
+   * anything else changes, so a refused bind leaves the running set as it was); the ones left over
+   * stop accepting and close once their connections are done. Resolves with the listeners bound and
+   * closed.
    */
-  async applyListeners(configs: readonly GatewayListenerConfig[]): Promise<{ bound: BoundListener[]; closed: BoundListener[] }> {
+  async applyListeners(
+    configs: readonly GatewayListenerConfig[],
+  ): Promise<{ bound: BoundListener[]; closed: BoundListener[]; renamed: Array<{ from: string; listener: BoundListener }> }> {
     const kept = new Map<BoundListener, GatewayListenerConfig>();
-    const toBind: GatewayListenerConfig[] = [];
+    const unmatched: GatewayListenerConfig[] = [];
     for (const config of configs) {
       const same = this.#listeners.find((l) => l.config.id === config.id && l.config.address === config.address);
-      if (same === undefined) toBind.push(config);
+      if (same === undefined) unmatched.push(config);
       else kept.set(same, config);
+    }
+    // A renamed listener at the same address keeps its socket: binding it anew would find the address in use.
+    const toBind: GatewayListenerConfig[] = [];
+    const renamed: Array<{ from: string; listener: BoundListener }> = [];
+    for (const config of unmatched) {
+      const listener = this.#listeners.find((l) => !kept.has(l) && l.config.address === config.address);
+      if (listener === undefined) toBind.push(config);
+      else {
+        kept.set(listener, config);
+        renamed.push({ from: listener.config.id, listener });
+      }
     }
     const bound = await this.#bindAll(toBind);
     for (const [listener, config] of kept) {
@@ -157,7 +171,7 @@ export class GatewayServer {
     const closed = this.#listeners.filter((l) => !kept.has(l));
     this.#listeners = [...kept.keys(), ...bound];
     for (const l of closed) void closeServer(l.server);
-    return { bound, closed };
+    return { bound, closed, renamed };
   }
 
   /** New requests go to `next` at once; resolves when the previous generation has drained and closed. */
