@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { applyHeaderOps } from '../protocol/header-ops.js';
 import { peerText } from '../protocol/peer-text.js';
-import type { Decision, HeaderMap, HeaderOp, RequestHeadersEvent } from '../protocol/types.js';
+import type { Decision, HeaderMap, HeaderOp } from '../protocol/types.js';
 import type { EngineLog, HttpEngine, HttpEngineOptions, RequestOutcome } from './engine-types.js';
-import { agentsFor, type HttpRoute, type RouteAgent } from './route.js';
+import { agentsFor, type HttpRoute } from './route.js';
 import { RequestLife } from './request-life.js';
 import { requestHeadersEvent } from './request-event.js';
 import { renderDecision } from './render-decision.js';
@@ -17,6 +17,7 @@ import { callAgent, isAbort } from './agent-call.js';
 import { forwardedHeaders, headerMapOf, nodeHeadersOf, withoutHopByHop } from './node-headers.js';
 import { BodyStage, runStages, type BodyDirection, type ChunkSender } from './body-stage.js';
 import { handleUpgrade } from './upgrade.js';
+import { requestHeadersPhase } from './request-headers-phase.js';
 import { writableDecision, writableHeaderOps } from './header-guard.js';
 import { countedBody, discardBody, upstreamFailure, writeOrWait } from './upstream-io.js';
 
@@ -108,42 +109,6 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
               );
       return new BodyStage(agent, direction, totalSize, send, warn);
     });
-  }
-
-  /** Request headers to every subscriber in parallel; the first non-allow in configured order wins. */
-  async function requestHeadersPhase(
-    life: RequestLife,
-    event: RequestHeadersEvent,
-  ): Promise<{ request: HeaderOp[]; response: HeaderOp[] } | Decision> {
-    const { route, cid } = life;
-    const agents = agentsFor(route, 'request_headers');
-    const calls = agents.map((agent) =>
-      callAgent(agent, () => life.pool.sendRequestHeaders(agent.id, cid, event, life.options(agent.timeoutMs))),
-    );
-    // Read in configured order: a non-allow returns at once, and the later calls' outcomes are moot.
-    const settled = new Set<number>();
-    calls.forEach((call, i) => void call.then(() => settled.add(i)).catch(() => {}));
-    const stop = (at: number, decision: Decision): Decision => {
-      for (let j = at + 1; j < agents.length; j++) {
-        if (!settled.has(j)) life.pool.cancelRequest((agents[j] as RouteAgent).id, cid, 'blocked_by_agent');
-      }
-      return decision;
-    };
-    const ops = { request: [] as HeaderOp[], response: [] as HeaderOp[] };
-    for (const [i, call] of calls.entries()) {
-      const outcome = await call;
-      if (outcome.kind === 'failed') return stop(i, outcome.decision);
-      if (outcome.kind === 'skipped') {
-        log('warn', `${cid}: agent ${agents[i]?.id}: ${outcome.error.code} on request headers, skipped (fail-open)`);
-        continue;
-      }
-      const reply = outcome.response;
-      if (reply.decision.type !== 'allow') return stop(i, reply.decision);
-      const warn = (message: string): void => log('warn', `${cid}: agent ${agents[i]?.id}: ${message}`);
-      ops.request.push(...writableHeaderOps(reply.requestHeaders, warn));
-      ops.response.push(...writableHeaderOps(reply.responseHeaders, warn));
-    }
-    return ops;
   }
 
   /**
@@ -257,7 +222,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     // Origin form only: an absolute-form target (a forward-proxy request) has no upstream path here.
     if (!(req.url ?? '/').startsWith('/')) return render(life, { type: 'block', status: 400, body: 'Bad request target', headers: null });
     const event = requestHeadersEvent(req, { correlationId: life.cid, routeId: route.id, upstreamId: route.upstream.id });
-    const phase = await requestHeadersPhase(life, event);
+    const phase = await requestHeadersPhase({ pool: life.pool, route, cid: life.cid, options: (t) => life.options(t), log }, event);
     if (!('request' in phase)) return render(life, phase);
 
     const upstreamHeaders = applyHeaderOps(forwardedHeaders(req, event.headers, trust), phase.request);

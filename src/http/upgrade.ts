@@ -11,10 +11,11 @@ import type { Decision } from '../protocol/types.js';
 import type { EngineLog, EnginePool } from './engine-types.js';
 import { agentsFor, type HttpRoute } from './route.js';
 import { requestHeadersEvent } from './request-event.js';
-import { callAgent, isAbort } from './agent-call.js';
+import { isAbort } from './agent-call.js';
+import { requestHeadersPhase } from './request-headers-phase.js';
 import { forwardedHeaders, nodeHeadersOf } from './node-headers.js';
 import { relayWebSocket } from './websocket-relay.js';
-import { writableDecision, writableHeaderOps } from './header-guard.js';
+import { writableDecision } from './header-guard.js';
 import { challengeBody, challengeStatus } from './render-decision.js';
 import { completeRequest } from './request-complete.js';
 
@@ -76,21 +77,14 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
   };
   try {
     const event = requestHeadersEvent(req, { correlationId: cid, routeId: route.id, upstreamId: route.upstream.id });
-    const agents = agentsFor(route, 'request_headers');
     const options = (timeoutMs: number) => ({ signal: abort.signal, timeoutMs, cancelReason: 'client_disconnect' as const });
-    const calls = agents.map((agent) =>
-      callAgent(agent, () => deps.pool.sendRequestHeaders(agent.id, cid, event, options(agent.timeoutMs))),
-    );
-    for (const call of calls) call.catch(() => {});
-    const ops = [];
-    const warn = (message: string): void => deps.log('warn', `${cid}: ${message}`);
-    for (const call of calls) {
-      const outcome = await call;
-      if (outcome.kind === 'failed') return done(null, writeDecision(socket, outcome.decision, warn));
-      if (outcome.kind === 'skipped') continue;
-      if (outcome.response.decision.type !== 'allow') return done(null, writeDecision(socket, outcome.response.decision, warn));
-      ops.push(...writableHeaderOps(outcome.response.requestHeaders, warn));
-    }
+    const phase = await requestHeadersPhase({ pool: deps.pool, route, cid, options, log: deps.log }, event);
+    if (!('request' in phase))
+      return done(
+        null,
+        writeDecision(socket, phase, (message) => deps.log('warn', `${cid}: ${message}`)),
+      );
+    // Response header ops have no response to land on: the 101 comes from the upstream's handshake.
     const forwarded = forwardedHeaders(req, event.headers, deps.trust);
     relayWebSocket({
       pool: deps.pool,
@@ -102,7 +96,7 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       socket,
       head,
       upstream: route.upstream,
-      upstreamHeaders: nodeHeadersOf(applyHeaderOps(forwarded, ops)),
+      upstreamHeaders: nodeHeadersOf(applyHeaderOps(forwarded, phase.request)),
       log: deps.log,
       done,
     });

@@ -99,27 +99,40 @@ function assertDecision(kind: string, res: ClientResponse): void {
   }
 }
 
+/** Sends a WebSocket upgrade request with `headers`; resolves with all the gateway wrote before closing. */
+async function upgradeRequest(port: number, path: string, headers: Record<string, string>): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    'host: x',
+    'connection: upgrade',
+    'upgrade: websocket',
+    'sec-websocket-version: 13',
+    'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+  let text = '';
+  for await (const chunk of socket) text += String(chunk);
+  return text;
+}
+
 test('an upgrade request blocked in the request headers phase gets the block on its socket', async () => {
   const engine = createHttpEngine(rig.engineOptions);
   const server = http.createServer(createHttpHandler(engine));
   server.on('upgrade', engine.upgrade);
   const { port, close } = await listen(server);
   try {
-    const socket = net.connect(port, '127.0.0.1');
-    const lines = [
-      'GET /r/basic/ws HTTP/1.1',
-      'host: x',
-      'connection: upgrade',
-      'upgrade: websocket',
-      'sec-websocket-version: 13',
-      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
-      ...Object.entries(script('rh=block').headers).map(([k, v]) => `${k}: ${v}`),
-    ];
-    socket.end(`${lines.join('\r\n')}\r\n\r\n`);
-    let text = '';
-    for await (const chunk of socket) text += String(chunk);
+    const text = await upgradeRequest(port, '/r/basic/ws', script('rh=block').headers);
     assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
     assert.match(text, /\r\n\r\nblocked by script$/);
+
+    // As for any request: the first agent blocks while the second still holds its call, which is cancelled.
+    const { tag, headers } = script('rh=block', 'rh=hang');
+    const held = rig.record('b', `${tag}#hang`);
+    assert.match(await upgradeRequest(port, '/r/two/ws', headers), /^HTTP\/1\.1 403 Forbidden\r\n/);
+    await held;
+    assert.deepEqual((await rig.record('b', `${tag}#cancel`)).cancels, ['blocked_by_agent']);
   } finally {
     await close();
   }
