@@ -99,16 +99,6 @@ export class BatchWriter extends GrowableBytes {
     return at;
   }
 
-  /** Overwrites the byte at `at`. */
-  patchU8(at: number, value: number): void {
-    this.bytes[at] = value;
-  }
-
-  /** Overwrites the u32 at `at`, big-endian (for bytes that are a wire format of their own). */
-  patchU32BE(at: number, value: number): void {
-    this.view.setUint32(at, value, false);
-  }
-
   /** `value` as UTF-8 with nothing in front (the caller records the length); returns its byte count. */
   utf8(value: string): number {
     this.room(value.length * 3);

@@ -3,7 +3,7 @@
 // JSON text is framed as it is copied, spec §2.1), and the host writes views of the batch to its
 // sockets. Nothing in a send batch is cloned.
 import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
-import { FRAME_HEADER_LENGTH } from '../protocol/frame-encoder.js';
+import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../protocol/frame-encoder.js';
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
@@ -43,12 +43,11 @@ export class SendBatchWriter {
       o.raw(frame);
       return;
     }
-    // A frame around the text, written in place: u32 byte length, then N = 1 + payload (BE), type, payload.
+    // A frame around the text, written in place: u32 byte length, then the §2.1 header and payload.
     const at = o.skip(4 + FRAME_HEADER_LENGTH);
     const written = o.utf8(frame);
     o.patchU32(at, FRAME_HEADER_LENGTH + written);
-    o.patchU32BE(at + 4, written + 1);
-    o.patchU8(at + 8, item[4]);
+    writeFrameHeader(o.bytes, at + 4, written, item[4]);
   }
 
   cancel(item: CancelItem): void {

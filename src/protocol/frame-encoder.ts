@@ -33,10 +33,22 @@ export function encodeFrame(type: number, payload: Uint8Array): Buffer {
   const length = payload.byteLength;
   checkFrame(type, length);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + length);
-  frame.writeUInt32BE(length + 1, 0);
-  frame[4] = type;
+  writeFrameHeader(frame, 0, length, type);
   frame.set(payload, FRAME_HEADER_LENGTH);
   return frame;
+}
+
+/**
+ * The §2.1 header at `offset` of `target`, for writers that build the payload in place: the u32
+ * length N = 1 + payload bytes (big-endian; N counts the type byte), then the type. No checks.
+ */
+export function writeFrameHeader(target: Uint8Array, offset: number, payloadLength: number, type: number): void {
+  const n = payloadLength + 1;
+  target[offset] = n >>> 24;
+  target[offset + 1] = (n >>> 16) & 0xff;
+  target[offset + 2] = (n >>> 8) & 0xff;
+  target[offset + 3] = n & 0xff;
+  target[offset + 4] = type;
 }
 
 /**
@@ -46,8 +58,7 @@ export function encodeFrame(type: number, payload: Uint8Array): Buffer {
 export function encodeFrameHeader(type: number, payloadLength: number): Buffer {
   checkFrame(type, payloadLength);
   const header = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
-  header.writeUInt32BE(payloadLength + 1, 0);
-  header[4] = type;
+  writeFrameHeader(header, 0, payloadLength, type);
   return header;
 }
 
@@ -67,8 +78,7 @@ export function encodeTextFrame(type: number, text: string): Buffer {
   const length = Buffer.byteLength(text, 'utf8');
   checkFrame(type, length);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + length);
-  frame.writeUInt32BE(length + 1, 0);
-  frame[4] = type;
+  writeFrameHeader(frame, 0, length, type);
   frame.write(text, FRAME_HEADER_LENGTH, length, 'utf8');
   return frame;
 }

@@ -1,7 +1,7 @@
 // JSON events for a connection host on another thread, host side: the JSON text of a packed value
 // (packed-json-format.ts), byte for byte what JSON.stringify writes for the value the router packed.
 import { ErrorCode, zapError, type AgentPoolError } from '../protocol/errors.js';
-import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from '../protocol/frame-encoder.js';
+import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH, writeFrameHeader } from '../protocol/frame-encoder.js';
 import { INITIAL_BYTES, KEEP_BYTES } from '../protocol/growable-bytes.js';
 import {
   OBJECT,
@@ -66,8 +66,7 @@ class PackedJsonReader {
   frame(type: number): Buffer {
     this.value(0);
     if (this.at !== this.structEnd || this.textAt !== this.packed.byteLength) throw corrupt('bytes left after the value');
-    this.out.writeUInt32BE(this.length - FRAME_HEADER_LENGTH + 1, 0);
-    this.out[4] = type;
+    writeFrameHeader(this.out, 0, this.length - FRAME_HEADER_LENGTH, type);
     // The scratch is sized for the worst case: the frame gets exact bytes of its own.
     const frame = Buffer.allocUnsafe(this.length);
     this.out.copy(frame, 0, 0, this.length);
