@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
+import { rawExchange, upgradeRequest } from './support/raw-http.js';
 import { socketPath } from './support/tmp.js';
 import { waitFor } from './support/wait-for.js';
 import { zap, waitForOutput } from './support/zap-process.js';
@@ -47,20 +48,8 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 
 /** Sends a WebSocket upgrade request on a raw socket; resolves with what the gateway answered. */
 function rawUpgrade(address: string, path: string): Promise<string> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () =>
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nhost: ${address}\r\nconnection: upgrade\r\nupgrade: websocket\r\n` +
-          'sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      ),
-    );
-    let text = '';
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer to the upgrade')));
-    socket.on('data', (d: Buffer) => (text += d.toString()));
-    socket.on('close', () => resolve(text));
-    socket.on('error', reject);
-  });
+  const at = address.lastIndexOf(':');
+  return rawExchange(Number(address.slice(at + 1)), upgradeRequest(path, address), address.slice(0, at));
 }
 
 function gatewayConfig(a: string, b: string, waf: string, apiUpstream: string, secondListener = false): string {

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { AgentServer } from '../../src/agent/agent-server.js';
 import type { Reply } from '../../src/agent/handler.js';
 import { createHttpEngine } from '../../src/http/engine.js';
 import { createHttpHandler } from '../../src/http/node-handler.js';
+import { rawExchange } from '../support/raw-http.js';
 import { routeAgent } from '../../src/http/route.js';
 import { createUpstream } from '../../src/http/upstream.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
@@ -74,16 +74,7 @@ after(async () => {
 
 /** Everything the engine sent back on a raw connection for a request carrying `x-abuse: kind`. */
 function raw(kind: string, extra = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () =>
-      socket.write(`GET /x HTTP/1.1\r\nhost: a\r\nconnection: close\r\nx-abuse: ${kind}\r\n${extra}\r\n`),
-    );
-    let text = '';
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('close', () => resolve(text));
-    socket.on('error', reject);
-  });
+  return rawExchange(port, `GET /x HTTP/1.1\r\nhost: a\r\nconnection: close\r\nx-abuse: ${kind}\r\n${extra}\r\n`);
 }
 
 const headLines = (answer: string): string[] => answer.slice(0, answer.indexOf('\r\n\r\n')).split('\r\n');

@@ -2,10 +2,11 @@
 // OS temp dir, the listener address read from its output, its RSS read from /proc, and raw HTTP
 // over a socket for requests a well-behaved client cannot send.
 import { rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { rawExchange as rawExchangeWith, rawSocket as rawSocketTo } from '../support/raw-http.js';
 import { zap, waitForOutput, type ZapProcess } from '../support/zap-process.js';
 
 let configs = 0;
@@ -36,33 +37,12 @@ export function rssOf(pid: number): number {
   return Number(kb) * 1024;
 }
 
-/** A raw connection to `gw` (errors ignored: the gateway closing on us is what some tests expect). */
+/** A raw connection to `gw`'s listener. */
 export function rawSocket(gw: GatewayChild): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = connect(gw.port, gw.host, () => resolve(socket));
-    socket.on('error', () => {});
-  });
+  return rawSocketTo(gw.port, gw.host);
 }
 
 /** Writes `text` on a fresh connection; resolves with everything the gateway sent before closing (at most `guardMs`). */
-export async function rawExchange(gw: GatewayChild, text: string, guardMs = 10_000): Promise<string> {
-  const socket = await rawSocket(gw);
-  return answerOf(socket, guardMs, () => socket.write(text));
-}
-
-/** Resolves with what `socket` received until the peer closed it; rejects after `guardMs`. */
-export function answerOf(socket: Socket, guardMs: number, start: () => void = () => {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`not closed within ${guardMs} ms; got ${JSON.stringify(text.slice(0, 200))}`));
-    }, guardMs);
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-    start();
-  });
+export function rawExchange(gw: GatewayChild, text: string, guardMs = 10_000): Promise<string> {
+  return rawExchangeWith(gw.port, text, gw.host, guardMs);
 }

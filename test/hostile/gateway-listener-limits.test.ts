@@ -12,7 +12,8 @@ import { after, test } from 'node:test';
 import { applyListenerLimits, LISTENER_LIMITS, listenerServerOptions } from '../../src/gateway/listener-limits.js';
 import { GatewayMetrics } from '../../src/gateway/gateway-metrics.js';
 import { waitFor } from '../support/wait-for.js';
-import { answerOf, rawExchange, rawSocket, startGateway, type GatewayChild } from './gateway-child.js';
+import { rawExchange, rawSocket, startGateway, type GatewayChild } from './gateway-child.js';
+import { answerOf } from '../support/raw-http.js';
 
 let upstreamAborts = 0;
 // Answers with the headers it got, once the body has ended.

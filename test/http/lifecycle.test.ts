@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
@@ -15,6 +14,7 @@ import { zapMiddleware } from '../../src/http/express-middleware.js';
 import { zapFastify } from '../../src/http/fastify-plugin.js';
 import type { HttpEngine, RequestOutcome } from '../../src/http/engine-types.js';
 import { send, startRig, type ClientResponse, type Echo, type HttpRig } from './support/http-rig.js';
+import { rawExchange, upgradeRequest } from '../support/raw-http.js';
 
 interface Served {
   port: number;
@@ -99,22 +99,9 @@ function assertDecision(kind: string, res: ClientResponse): void {
   }
 }
 
-/** Sends a WebSocket upgrade request with `headers`; resolves with all the gateway wrote before closing. */
-async function upgradeRequest(port: number, path: string, headers: Record<string, string>): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1');
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    'host: x',
-    'connection: upgrade',
-    'upgrade: websocket',
-    'sec-websocket-version: 13',
-    'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==',
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-  ];
-  socket.end(`${lines.join('\r\n')}\r\n\r\n`);
-  let text = '';
-  for await (const chunk of socket) text += String(chunk);
-  return text;
+/** Sends a WebSocket upgrade request with `headers`; resolves with all the engine wrote before closing. */
+function sendUpgrade(port: number, path: string, headers: Record<string, string>): Promise<string> {
+  return rawExchange(port, upgradeRequest(path, 'x', headers));
 }
 
 test('an upgrade request blocked in the request headers phase gets the block on its socket', async () => {
@@ -123,14 +110,14 @@ test('an upgrade request blocked in the request headers phase gets the block on 
   server.on('upgrade', engine.upgrade);
   const { port, close } = await listen(server);
   try {
-    const text = await upgradeRequest(port, '/r/basic/ws', script('rh=block').headers);
+    const text = await sendUpgrade(port, '/r/basic/ws', script('rh=block').headers);
     assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
     assert.match(text, /\r\n\r\nblocked by script$/);
 
     // As for any request: the first agent blocks while the second still holds its call, which is cancelled.
     const { tag, headers } = script('rh=block', 'rh=hang');
     const held = rig.record('b', `${tag}#hang`);
-    assert.match(await upgradeRequest(port, '/r/two/ws', headers), /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(await sendUpgrade(port, '/r/two/ws', headers), /^HTTP\/1\.1 403 Forbidden\r\n/);
     await held;
     assert.deepEqual((await rig.record('b', `${tag}#cancel`)).cancels, ['blocked_by_agent']);
   } finally {
