@@ -152,11 +152,14 @@ export class GatewayServer {
       if (same === undefined) unmatched.push(config);
       else kept.set(same, config);
     }
-    // A renamed listener at the same address keeps its socket: binding it anew would find the address in use.
+    // A renamed listener at the same address keeps its socket: binding it anew would find the address
+    // in use. Port 0 names no address of its own: such a listener is new, on a port of its own.
     const toBind: GatewayListenerConfig[] = [];
     const renamed: Array<{ from: string; listener: BoundListener }> = [];
     for (const config of unmatched) {
-      const listener = this.#listeners.find((l) => !kept.has(l) && l.config.address === config.address);
+      const listener = config.address.endsWith(':0')
+        ? undefined
+        : this.#listeners.find((l) => !kept.has(l) && l.config.address === config.address);
       if (listener === undefined) toBind.push(config);
       else {
         kept.set(listener, config);

@@ -15,11 +15,22 @@ export async function completeRequest(pool: EnginePool, route: HttpRoute, outcom
     upstreamAttempts: 1,
     error: outcome.error,
   };
-  const calls = agentsFor(route, 'request_complete').map((agent) =>
-    pool.sendRequestComplete(agent.id, outcome.correlationId, event, { timeoutMs: agent.timeoutMs }).catch((error: unknown) => {
-      log('warn', `agent ${agent.id}: request_complete failed: ${peerText((error as Error).message)}`);
-    }),
-  );
+  const calls = agentsFor(route, 'request_complete').map(async (agent) => {
+    try {
+      await pool.sendRequestComplete(agent.id, outcome.correlationId, event, { timeoutMs: agent.timeoutMs });
+    } catch (error) {
+      log('warn', `agent ${agent.id}: request_complete failed: ${peerText(messageOf(error))}`);
+    }
+  });
   await Promise.all(calls);
-  pool.endRequest(outcome.correlationId);
+  try {
+    pool.endRequest(outcome.correlationId);
+  } catch (error) {
+    // Callers do not wait for this promise: it must never reject (an embedder's pool may throw).
+    log('error', `${outcome.correlationId}: endRequest failed: ${peerText(messageOf(error))}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -52,6 +52,9 @@ function writeDecision(socket: Duplex, agentDecision: Decision, warn: (message: 
 }
 
 async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  // Node's server takes its own error listener off an upgraded socket: without one, a client that
+  // resets the connection (ECONNRESET) while the agents are asked would crash the process.
+  socket.on('error', () => {});
   const route = deps.resolve(req);
   if (route === undefined) {
     writeDecision(socket, { type: 'block', status: 404, body: 'Not found', headers: null }, () => {});
@@ -101,13 +104,16 @@ async function runUpgrade(deps: UpgradeDeps, req: IncomingMessage, socket: Duple
       done,
     });
   } catch (error) {
-    if (isAbort(error)) {
+    if (isAbort(error) || ended || !socket.writable) {
       socket.destroy();
       return done('client_disconnect', 499);
     }
     const why = `upgrade failed: ${peerText((error as Error).message)}`;
     deps.log('error', `${cid}: ${why}`);
-    done(why, socket.writable ? writeDecision(socket, { type: 'block', status: 502, body: 'Bad gateway', headers: null }, () => {}) : 499);
+    done(
+      why,
+      writeDecision(socket, { type: 'block', status: 502, body: 'Bad gateway', headers: null }, () => {}),
+    );
   }
 }
 

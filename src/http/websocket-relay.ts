@@ -111,13 +111,16 @@ export function relayWebSocket(ctx: WebSocketRelayContext): void {
   new WebSocketRelay(ctx);
 }
 
+/** Every check the client-side `ws` upgrade makes, so that a refusal is ours (400) before the upstream is dialled. */
 function isWebSocketHandshake(req: IncomingMessage): boolean {
   const key = req.headers['sec-websocket-key'];
+  const version = req.headers['sec-websocket-version'];
   return (
     req.method === 'GET' &&
     req.headers.upgrade?.toLowerCase() === 'websocket' &&
     typeof key === 'string' &&
     /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    (version === '13' || version === '8') &&
     validProtocols(offeredProtocols(req))
   );
 }

@@ -14,7 +14,7 @@ import { zapMiddleware } from '../../src/http/express-middleware.js';
 import { zapFastify } from '../../src/http/fastify-plugin.js';
 import type { HttpEngine, RequestOutcome } from '../../src/http/engine-types.js';
 import { send, startRig, type ClientResponse, type Echo, type HttpRig } from './support/http-rig.js';
-import { rawExchange, upgradeRequest } from '../support/raw-http.js';
+import { rawExchange, rawSocket, upgradeRequest } from '../support/raw-http.js';
 
 interface Served {
   port: number;
@@ -120,6 +120,16 @@ test('an upgrade request blocked in the request headers phase gets the block on 
     assert.match(await sendUpgrade(port, '/r/two/ws', headers), /^HTTP\/1\.1 403 Forbidden\r\n/);
     await held;
     assert.deepEqual((await rig.record('b', `${tag}#cancel`)).cancels, ['blocked_by_agent']);
+
+    // A client that resets the connection while the agent still holds the headers: the call is
+    // cancelled, and the reset (ECONNRESET on the server's socket) is no uncaught error.
+    const reset = script('rh=hang');
+    const hanging = rig.record('a', `${reset.tag}#hang`);
+    const socket = await rawSocket(port);
+    socket.write(upgradeRequest('/r/basic/ws', 'x', reset.headers));
+    await hanging;
+    socket.resetAndDestroy();
+    assert.deepEqual((await rig.record('a', `${reset.tag}#cancel`)).cancels, ['client_disconnect']);
   } finally {
     await close();
   }

@@ -47,6 +47,8 @@ let gatewayPort = 0;
 let routeAgents: RouteAgent[] = [];
 let relaySettings: { maxFrameBytes?: number; maxQueuedFrames?: number; upstream?: HttpUpstream } = {};
 const doneCalls = new Map<string, (string | null | undefined)[]>();
+/** The status the relay told `done` the client got, per cid. */
+const doneStatus = new Map<string, number>();
 const results = new Map<string, WebSocketRelayResult>();
 let nextCid = 0;
 const relayLog: string[] = [];
@@ -98,8 +100,9 @@ before(async () => {
       log: (level, message) => relayLog.push(`${level}: ${message}`),
       ...limits,
       upstreamHeaders: { host: req.headers.host },
-      done: (error) => {
+      done: (error, status) => {
         doneCalls.get(cid)?.push(error);
+        doneStatus.set(cid, status);
         pool.endRequest(cid);
       },
       onEnd: (result) => results.set(cid, result),
@@ -167,6 +170,7 @@ describe('WebSocket relay through a real agent process', () => {
     assert.equal(result.frames.forwardedClientToServer, 2);
     assert.equal(result.frames.forwardedServerToClient, 2);
     assert.deepEqual(doneCalls.get(cid), [null]);
+    assert.equal(doneStatus.get(cid), 101, 'the client got its upgrade');
     assert.deepEqual(
       framesOf(cid).map((f) => [f.clientToServer, f.frameIndex, f.opcode, f.text]),
       [
@@ -329,6 +333,7 @@ describe('WebSocket relay through a real agent process', () => {
       const cid = `ws-${nextCid}`;
       assert.equal((await resultOf(cid)).endedBy, 'upstream-refused');
       assert.deepEqual(doneCalls.get(cid), ['upstream: websocket handshake failed']);
+      assert.equal(doneStatus.get(cid), 502);
       assert.ok(
         relayLog.some((line) => line.startsWith('warn: ') && line.includes('refused the WebSocket handshake')),
         relayLog.join('\n'),
@@ -349,12 +354,16 @@ describe('WebSocket relay through a real agent process', () => {
     assert.equal(res.statusCode, 400);
     const cid = `ws-${nextCid}`;
     assert.deepEqual(doneCalls.get(cid), ['not a websocket upgrade']);
+    assert.equal(doneStatus.get(cid), 400);
     assert.equal(upstreamChecked.length, connectionsBefore);
   });
-  for (const [what, offered] of [
-    ['a repeated subprotocol', 'chat, chat'],
-    ['a subprotocol that is not a token', 'a b, chat'],
-  ]) {
+  const handshake = { 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+  for (const [what, headers] of [
+    ['a repeated subprotocol', { ...handshake, 'sec-websocket-protocol': 'chat, chat' }],
+    ['a subprotocol that is not a token', { ...handshake, 'sec-websocket-protocol': 'a b, chat' }],
+    ['no Sec-WebSocket-Version', { 'sec-websocket-key': handshake['sec-websocket-key'] }],
+    ['Sec-WebSocket-Version 12', { ...handshake, 'sec-websocket-version': '12' }],
+  ] as const) {
     test(`a handshake offering ${what} gets 400 and never reaches the upstream (the process survives it)`, async () => {
       const connectionsBefore = upstreamChecked.length;
       routeAgents = [];
@@ -363,19 +372,14 @@ describe('WebSocket relay through a real agent process', () => {
         host: '127.0.0.1',
         port: gatewayPort,
         path: '/chat',
-        headers: {
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-          'sec-websocket-protocol': offered,
-        },
+        headers: { connection: 'Upgrade', upgrade: 'websocket', ...headers },
       });
       req.end();
       const [res] = (await once(req, 'response')) as [{ statusCode: number; resume: () => void }];
       res.resume();
       assert.equal(res.statusCode, 400);
       assert.deepEqual(doneCalls.get(`ws-${nextCid}`), ['not a websocket upgrade']);
+      assert.equal(doneStatus.get(`ws-${nextCid}`), 400);
       assert.equal(upstreamChecked.length, connectionsBefore);
     });
   }
