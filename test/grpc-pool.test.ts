@@ -94,6 +94,26 @@ describe('AgentPool with a gRPC agent', () => {
     });
   }
 
+  test('workers 1 with the light-load connection: one call at a time runs on the calling thread, with the same decisions', async () => {
+    const { uds, grpc } = await startBoth(scenario);
+    const pool = newPool(1, { inlineBelowInFlight: 1 });
+    assert.deepEqual(await pool.addAgent('u', uds), { ready: 4, errors: [] });
+    assert.deepEqual(await pool.addAgent('g', grpc), { ready: 4, errors: [] });
+    const viaUds = await runScenario(pool, 'u');
+    const viaGrpc = await runScenario(pool, 'g');
+    assert.deepEqual(viaGrpc, viaUds);
+    const g = pool.agentStats('g').connections;
+    assert.deepEqual(
+      g.map((c) => c.inline),
+      [true, false, false, false],
+    );
+    assert.deepEqual(
+      g.map((c) => c.dispatched > 0),
+      [true, false, false, false],
+      'every call of the sequential scenario went to the calling thread',
+    );
+  });
+
   test('workers 1: 256 concurrent requests, abort and timeout send CancelRequest on the carrying stream', async () => {
     const cancelled: string[] = [];
     const { grpc } = await startBoth({
