@@ -1,8 +1,9 @@
 // Scenario grpc: one echo agent process serving gRPC (`zap agent --listen grpc://127.0.0.1:0`), the
 // same for every row. The raw hand-written ProcessStream client (raw-grpc-client.ts) is the
 // baseline; the AgentPool runs with workers 0, 1, 2 and 1 or 4 connections. Then the same at 1 in
-// flight. Targets: pool ≥ 0.7× raw (issue 4) / ≥ 0.6× raw (issue 8); the reference implementation
-// publishes 28K req/s over gRPC, so every throughput row also shows its rate against that figure.
+// flight, plus a workers-1 row with every connection on the worker (`-hop`). Targets: pool ≥ 0.7×
+// raw (issue 4) / ≥ 0.6× raw (issue 8); the reference implementation publishes 28K req/s over gRPC,
+// so every throughput row also shows its rate against that figure.
 import { startChildAgent, type ChildAgent } from '../../src/cli/child-agent.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';

@@ -1,8 +1,9 @@
 // Scenario pool-uds: one echo agent (a child process, the same one for every row) over a Unix
 // socket; a closed loop of RequestHeaders events. The raw hand-written client on one socket is
 // the baseline; the AgentPool runs with workers 0, 1, 2 (4 connections), plus a like-for-like
-// row (workers 0, one connection, no pool-side cap binding). Then the same at 1 in flight, where
-// latency (p50 against the raw p50) is what matters.
+// row (workers 0, one connection, no pool-side cap binding) and a workers-1 row with every
+// connection on the worker (`-hop`; the others keep one on the calling thread for light load). Then
+// the same at 1 in flight, where latency (p50 against the raw p50) is what matters.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';

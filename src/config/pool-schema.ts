@@ -49,8 +49,8 @@ export const POOL_BLOCK: BlockSpec<P> = {
       'inlineBelowInFlight',
       nonNegativeInteger,
       DEFAULTS,
-      "With worker threads: the first connection stays on the proxy's thread and takes a new request while " +
-        'fewer than this many other calls of the agent are live; 0 = all on workers (ours).',
+      "With worker threads and 2 or more connections: the first one stays on the proxy's thread and takes a " +
+        'new request while fewer than this many other calls of the agent are live; 0 = all on workers (ours).',
     ),
     key(
       'max-queued-per-agent',

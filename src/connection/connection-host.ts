@@ -1,4 +1,5 @@
-// Hosts the connection actors of one thread (a worker, or the calling thread with workers: 0).
+// Hosts the connection actors of one thread (a worker, or the calling thread: all connections with
+// workers: 0, the light-load connections otherwise).
 // It never decides routing: it opens what the router asks, writes the frames it is given on the
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';

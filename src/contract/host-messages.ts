@@ -1,6 +1,7 @@
 // What the router and a connection host say to each other. The same shapes travel as direct
-// calls (workers: 0) or over a MessagePort (workers: N, host-port.ts), where the hot-path items
-// (sends, cancels, results) go as one message per tick of bytes (send-batch.ts, result-batch.ts).
+// calls (a host on the router's thread: workers: 0, or light-load connections) or over a
+// MessagePort (a worker, host-port.ts), where the hot-path items (sends, cancels, results) go as
+// one message per tick of bytes (send-batch.ts, result-batch.ts).
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
 import type {
   AgentResponse,

@@ -139,8 +139,8 @@ export class GatewayServer {
    * Makes the listeners those of `configs`: a listener kept at the same address takes its new
    * settings (and id, when renamed) in place; a new or moved one is bound (all or nothing, before
    * anything else changes, so a refused bind leaves the running set as it was); the ones left over
-   * stop accepting and close once their connections are done. Resolves with the listeners bound and
-   * closed.
+   * stop accepting and close once their connections are done. Resolves with the listeners bound,
+   * closed and renamed.
    */
   async applyListeners(
     configs: readonly GatewayListenerConfig[],
