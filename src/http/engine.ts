@@ -273,8 +273,9 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
     }
 
     // The upstream may answer before its request body has ended; the agents' verdict on that body
-    // comes first (spec §10.2 order), and a stop still wins over the upstream's answer.
-    if (!life.disconnected) await Promise.race([bodyInspected, once(life.signal, 'abort')]);
+    // comes first (spec §10.2 order), and a stop still wins over the upstream's answer. Without a
+    // body there is nothing to wait for (and no abort listener to add per request).
+    if (body !== null && !life.disconnected) await Promise.race([bodyInspected, once(life.signal, 'abort')]);
     if (life.stopped !== null || life.disconnected) {
       discardBody(response.body);
       return life.stopped === null ? undefined : render(life, life.stopped);
