@@ -254,6 +254,8 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
       }
     }
 
+    // The upstream's signal is an EventEmitter (request-life.ts), which cannot say it has fired already.
+    if (life.disconnected) return;
     let response: Dispatcher.ResponseData;
     try {
       response = await route.upstream.dispatcher.request({
@@ -262,7 +264,7 @@ export function createHttpEngine(options: HttpEngineOptions): HttpEngine {
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: nodeHeadersOf(upstreamHeaders) as Record<string, string | string[]>,
         body,
-        signal: life.signal,
+        signal: life.upstreamSignal,
       });
     } catch (error) {
       const stop = error instanceof StopRequest ? error : (error as { cause?: unknown }).cause;

@@ -345,5 +345,22 @@ for (const [name, adapter] of Object.entries(ADAPTERS)) {
       await rig.ended(record.cid);
       assert.equal(rig.endRequests(record.cid), 1);
     });
+
+    test('a client disconnecting while two agents hold its headers cancels both; the upstream never hears of it', async () => {
+      const { tag, headers } = script('rh=hang', 'rh=hang');
+      const req = http.request({ host: '127.0.0.1', port: served.port, path: '/r/two/gone', headers, agent: false });
+      req.on('error', () => {});
+      req.end();
+      await Promise.all([rig.record('a', `${tag}#hang`), rig.record('b', `${tag}#hang`)]);
+      req.destroy();
+      assert.deepEqual((await rig.record('a', `${tag}#cancel`)).cancels, ['client_disconnect']);
+      assert.deepEqual((await rig.record('b', `${tag}#cancel`)).cancels, ['client_disconnect']);
+      const record = await rig.record('a', tag);
+      assert.equal(record.complete?.error, 'client_disconnect');
+      assert.equal(record.complete?.status, 499);
+      await rig.ended(record.cid);
+      assert.equal(rig.endRequests(record.cid), 1);
+      assert.ok(!rig.seenByUpstream.has(tag), 'the upstream got no request');
+    });
   });
 }
