@@ -4,9 +4,9 @@
 //
 // No AbortController per request: with one abort listener it costs Node 20 about 5 µs here (an
 // EventEmitter with one, 0.6 µs), and every agent call that carries its signal adds and removes a
-// listener. A disconnect cancels the agents' live calls of the
-// cid through the pool instead, and the upstream request listens on a plain EventEmitter, which
-// undici takes as a signal. An AbortSignal is made only where something must await the disconnect.
+// listener. A disconnect cancels the agents' live calls of the cid through the pool instead, and the
+// upstream request listens on a plain EventEmitter, which undici takes as a signal. An AbortSignal is
+// made only where something must await the disconnect.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -74,6 +74,20 @@ export class ConnectionRecord implements ConnectionView {
   }
 }
 
+/** Candidates on this thread and on workers (light-load placement, inlineBelowInFlight). */
+export interface ThreadSplit {
+  readonly inline: ConnectionRecord;
+  readonly offloaded: readonly ConnectionRecord[];
+}
+
+/** The first of `candidates` on this thread and those on workers; undefined unless there are both. */
+export function splitByThread(candidates: readonly ConnectionRecord[]): ThreadSplit | undefined {
+  const inline = candidates.find((c) => !c.host.onOtherThread);
+  if (inline === undefined) return undefined;
+  const offloaded = candidates.filter((c) => c.host.onOtherThread);
+  return offloaded.length === 0 ? undefined : { inline, offloaded: Object.freeze(offloaded) };
+}
+
 export class AgentEntry {
   readonly connections = new Map<number, ConnectionRecord>();
   /** Selectable connections in creation order; replaced (never mutated) on every state change. */
@@ -82,7 +96,7 @@ export class AgentEntry {
    * When the candidates span this thread and workers: the one on this thread (light load) and the
    * rest (under load). Undefined otherwise; rebuilt with the candidates.
    */
-  byThread: { readonly inline: ConnectionRecord; readonly offloaded: readonly ConnectionRecord[] } | undefined;
+  byThread: ThreadSplit | undefined;
   picker!: Picker;
   affinity!: CorrelationAffinity;
   sticky!: StickySessions;
@@ -213,9 +227,7 @@ export class AgentEntry {
     for (const c of this.connections.values()) if (c.selectable) list.push(c);
     list.sort((a, b) => a.id - b.id);
     this.candidates = Object.freeze(list);
-    const inline = list.find((c) => !c.host.onOtherThread);
-    const offloaded = list.filter((c) => c.host.onOtherThread);
-    this.byThread = inline === undefined || offloaded.length === 0 ? undefined : { inline, offloaded: Object.freeze(offloaded) };
+    this.byThread = splitByThread(list);
   }
 
   /** Resolves once every connection's first attempt has ended, with the number that are ready. */

@@ -4,9 +4,8 @@
 // connections whose agent disabled the feature this event needs, and paused ones where the kind
 // allows (§10.5). Pure decision; the router acts on it.
 import type { EventKind } from '../protocol/types.js';
-import type { AgentEntry, ConnectionRecord } from './agent-entry.js';
+import { splitByThread, type AgentEntry, type ConnectionRecord, type PoolCall } from './agent-entry.js';
 import { isFlowControlled, skipsPausedConnections } from './flow-control-state.js';
-import type { PoolCall } from './agent-entry.js';
 
 export type Choice =
   | { kind: 'connection'; connection: ConnectionRecord }
@@ -118,6 +117,7 @@ function pickByLoad(
   context: PickContext,
   lightLoadHere: boolean,
 ): Picked {
+  // A filtered list (feature-disabled or paused connections left out) is split anew; that is rare.
   const split = candidates === agent.candidates ? agent.byThread : agent.byThread && splitByThread(candidates);
   if (split !== undefined) {
     const inline = split.inline;
@@ -128,13 +128,6 @@ function pickByLoad(
     return chosen ?? pickOpen(agent, candidates, cap, context);
   }
   return pickOpen(agent, candidates, cap, context);
-}
-
-/** The split of a filtered candidate list (feature-disabled or paused connections left out); rare. */
-function splitByThread(candidates: readonly ConnectionRecord[]): AgentEntry['byThread'] {
-  const inline = candidates.find((c) => !c.host.onOtherThread);
-  const offloaded = candidates.filter((c) => c.host.onOtherThread);
-  return inline === undefined || offloaded.length === 0 ? undefined : { inline, offloaded };
 }
 
 function pickOpen(agent: AgentEntry, candidates: readonly ConnectionRecord[], cap: number, context: PickContext): Picked {
