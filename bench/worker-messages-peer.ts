@@ -43,7 +43,7 @@ function flush(): void {
 }
 
 const onSends = {
-  send: (item: SendItem) => results.add([item[0], reply(item[2])]),
+  send: (item: SendItem) => results.add([item[0], reply(item[2])], item[2]),
   cancel: () => {},
 };
 

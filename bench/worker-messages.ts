@@ -100,7 +100,7 @@ async function run(mode: Mode, inflight: number, total: number): Promise<Outcome
     if (++received === total) done();
     else if (sent < total) void Promise.resolve().then(send);
   };
-  const onBytes = (bytes: ArrayBuffer) => readResultBatch({ bytes, rare: [] }, settle);
+  const onBytes = (bytes: ArrayBuffer) => readResultBatch({ bytes, rare: [] }, settle, (id) => `p${id}`);
   const ringIn = mode === 'ring' ? new RingReader(toMain, onBytes) : undefined;
   ringIn?.start();
   worker.on('message', (m: ArrayBuffer | { r: Array<[number, SparseResponse]> }) => {

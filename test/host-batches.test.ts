@@ -18,16 +18,23 @@ function response(over: Partial<AgentResponse> = {}): AgentResponse {
   return { ...allowResponse(), ...over };
 }
 
-function roundTrip(items: ResultItem[]): { out: ResultItem[]; batch: ResultBatch } {
+/** Writes `items` (with the reply id each call was sent under, when given) and reads them back. */
+function roundTrip(items: ResultItem[], replyIds: ReadonlyMap<number, string> = new Map()): { out: ResultItem[]; batch: ResultBatch } {
   const w = new ResultBatchWriter();
-  for (const item of items) w.add(item);
+  for (const item of items) w.add(item, replyIds.get(item[0]));
   assert.equal(w.size, items.length);
   const batch = w.take();
   assert.equal(w.size, 0);
   const out: ResultItem[] = [];
-  readResultBatch(batch, (item) => out.push(item));
+  readResultBatch(
+    batch,
+    (item) => out.push(item),
+    (id) => replyIds.get(id),
+  );
   return { out, batch };
 }
+
+const NO_IDS = (): undefined => undefined;
 
 const COMPACT: Record<string, AgentResponse> = {
   'bare allow': response(),
@@ -107,6 +114,48 @@ describe('result batch', () => {
     assert.deepEqual(out, [[1, decoded]]);
   });
 
+  test("a correlation id that repeats the call's own crosses as a bit: not in the bytes, back equal", () => {
+    const sent = response({ requestHeaders: [{ op: 'set', name: 'x-agent-echo', value: 'GET /' }] });
+    const cid = 'cid-4f2a9c1e7b';
+    const decoded = agentResponseFromWire(JSON.parse(JSON.stringify(agentResponseToWire(sent, cid))));
+    assert.deepEqual(decoded.audit.custom, { correlation_id: cid });
+    assert.equal(decoded.correlationId, cid);
+    const spelled = roundTrip([[1, decoded]]);
+    const known = roundTrip([[1, decoded]], new Map([[1, cid]]));
+    assert.deepEqual(known.out, [[1, decoded]]);
+    assert.ok(Buffer.from(spelled.batch.bytes).includes(cid), 'without the reply id the cid is written');
+    assert.ok(!Buffer.from(known.batch.bytes).includes(cid), 'with it, neither copy of the cid is');
+    assert.equal(known.batch.bytes.byteLength, spelled.batch.bytes.byteLength - 2 * (4 + cid.length) - 4 - 'correlation_id'.length - 4);
+  });
+
+  test("a correlation id other than the call's, or custom entries beside it, are written out as they are", () => {
+    const cases: AgentResponse[] = [
+      response({
+        correlationId: 'other',
+        audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: { correlation_id: 'other' } },
+      }),
+      response({
+        correlationId: 'mine',
+        audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: { correlation_id: 'mine', rule: 'x' } },
+      }),
+      response({ audit: { tags: [], ruleIds: [], confidence: null, reasonCodes: [], custom: { note: 'mine' } } }),
+    ];
+    for (const r of cases) {
+      const { out } = roundTrip([[5, r]], new Map([[5, 'mine']]));
+      assert.deepEqual(out, [[5, r]]);
+      assert.deepEqual(Object.keys((out[0]?.[1] as AgentResponse).audit.custom), Object.keys(r.audit.custom), 'key order kept');
+    }
+  });
+
+  test('a reply whose call is gone reads without throwing (the router drops it as late)', () => {
+    const w = new ResultBatchWriter();
+    w.add([3, response({ correlationId: 'c3' })], 'c3');
+    const out: ResultItem[] = [];
+    readResultBatch(w.take(), (item) => out.push(item), NO_IDS);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]?.[0], 3);
+  });
+
   test('replies, rare replies and errors keep their order; request ids up to 2^53 survive', () => {
     const error = { code: ErrorCode.Timeout, message: 'late', agentId: 'waf', correlationId: 'c' };
     const items: ResultItem[] = [
@@ -142,7 +191,8 @@ describe('result batch', () => {
       confidence: fc.option(fc.double({ noNaN: true })),
       custom: fc.dictionary(str, fc.oneof(str, fc.integer()), { maxKeys: 2, noNullPrototype: true }),
       needsMore: fc.boolean(),
-      cid: fc.option(str),
+      cid: fc.option(fc.oneof(str, fc.constant('own'))),
+      customCid: fc.constantFrom('none', 'own', 'other'),
       pt: fc.option(fc.double({ noNaN: true })),
       mutation: fc.option(fc.record({ data: fc.option(str), chunkIndex: fc.nat(9) }, { noNullPrototype: true })),
     });
@@ -161,8 +211,11 @@ describe('result batch', () => {
           });
           if (s.cid !== null) r.correlationId = s.cid;
           if (s.pt !== null) r.processingTimeMs = s.pt;
+          if (s.customCid !== 'none') r.audit.custom = { correlation_id: s.customCid };
           return [i, r];
         });
+        // Every call was sent under 'own': replies that repeat it cross as bits.
+        assert.deepEqual(roundTrip(items, new Map(items.map((item) => [item[0], 'own']))).out, items);
         assert.deepEqual(roundTrip(items).out, items);
       }),
       { numRuns: 300 },
@@ -181,7 +234,7 @@ describe('result batch', () => {
       const out: ResultItem[] = [];
       const bytes = whole.bytes.slice(0, cut);
       assert.throws(
-        () => readResultBatch({ bytes, rare: [] }, (item) => out.push(item)),
+        () => readResultBatch({ bytes, rare: [] }, (item) => out.push(item), NO_IDS),
         (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error,
         `cut at ${cut}`,
       );
@@ -193,21 +246,21 @@ describe('result batch', () => {
   test('an unknown tag, an unknown header op, or rare entries that do not match their marks throw ZAP_ERROR', () => {
     const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
     assert.throws(
-      () => readResultBatch({ bytes: new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]).buffer, rare: [] }, () => {}),
+      () => readResultBatch({ bytes: new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]).buffer, rare: [] }, () => {}, NO_IDS),
       isZapError,
     );
     const w = new ResultBatchWriter();
     w.add([1, response({ requestHeaders: [{ op: 'remove', name: 'a' }] })]);
     const batch = w.take();
     const bytes = new Uint8Array(batch.bytes);
-    // item count, tag, id, flags, version, header-op count, then the op byte
-    bytes[4 + 1 + 8 + 1 + 2 + 4] = 7;
-    assert.throws(() => readResultBatch(batch, () => {}), isZapError);
+    // item count, tag, id, flags, present, version, header-op count, then the op byte
+    bytes[4 + 1 + 8 + 1 + 1 + 2 + 4] = 7;
+    assert.throws(() => readResultBatch(batch, () => {}, NO_IDS), isZapError);
     w.add([2, RARE['redirect'] as AgentResponse]);
-    assert.throws(() => readResultBatch({ bytes: w.take().bytes, rare: [] }, () => {}), isZapError);
+    assert.throws(() => readResultBatch({ bytes: w.take().bytes, rare: [] }, () => {}, NO_IDS), isZapError);
     w.add([3, response()]);
     assert.throws(
-      () => readResultBatch({ bytes: w.take().bytes, rare: [{ code: ErrorCode.Timeout, message: 'x' }] }, () => {}),
+      () => readResultBatch({ bytes: w.take().bytes, rare: [{ code: ErrorCode.Timeout, message: 'x' }] }, () => {}, NO_IDS),
       isZapError,
     );
   });
@@ -222,7 +275,7 @@ describe('result batch', () => {
         const bytes = whole.slice();
         bytes[at] = value;
         try {
-          readResultBatch({ bytes: bytes.buffer, rare: [] }, () => {});
+          readResultBatch({ bytes: bytes.buffer, rare: [] }, () => {}, NO_IDS);
         } catch (err) {
           assert.ok(err instanceof AgentPoolError && err.code === ErrorCode.Error, String(err));
         }

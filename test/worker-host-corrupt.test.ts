@@ -16,6 +16,7 @@ test('a corrupt results batch: the worker is reported lost with ZAP_ERROR and it
   const lostReported = new Promise<void>((resolve) => (resolveLost = resolve));
   const host = new WorkerHost(0, {
     result: () => assert.fail('no result can come out of a corrupt batch'),
+    replyIdOf: () => undefined,
     report: () => {},
     lost: (error) => {
       lost ??= error;
@@ -42,6 +43,7 @@ test('a handler that throws on a sound batch: its error surfaces after the other
       seen.push(item[0]);
       if (item[0] === 1) throw new Error('router bug');
     },
+    replyIdOf: () => undefined,
     report: () => {},
     lost: (error) => (lost = error),
   });

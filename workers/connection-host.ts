@@ -22,8 +22,8 @@ const flush = () => {
 };
 
 const host = new ConnectionHost({
-  result(item) {
-    results.add(item);
+  result(item, replyId) {
+    results.add(item, replyId);
     if (!reading && host.pending === 0) flush();
     else if (!scheduled) {
       scheduled = true;

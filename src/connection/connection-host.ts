@@ -214,9 +214,11 @@ export class ConnectionHost {
     this.complete(requestId, error, response);
 
   private complete(requestId: number, error: unknown, response: AgentResponse | undefined): void {
-    if (!this.calls.delete(requestId)) return; // cancelled by the router: it has settled already
+    const call = this.calls.get(requestId);
+    if (call === undefined) return; // cancelled by the router: it has settled already
+    this.calls.delete(requestId);
     if (error === undefined) {
-      this.sink.result([requestId, response as AgentResponse]);
+      this.sink.result([requestId, response as AgentResponse], call.correlationId);
       return;
     }
     const e = error instanceof AgentPoolError ? error : zapError(ErrorCode.Error, error instanceof Error ? error.message : String(error));

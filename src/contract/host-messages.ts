@@ -183,7 +183,8 @@ export type HostReport =
 
 /** Where a host delivers what it has to say (the router itself, or a MessagePort batcher). */
 export interface HostSink {
-  result(item: ResultItem): void;
+  /** `replyId`: the correlation id the call was sent under (a results batch need not carry it back). */
+  result(item: ResultItem, replyId?: string): void;
   report(report: HostReport): void;
 }
 

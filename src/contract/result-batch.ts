@@ -2,6 +2,9 @@
 // header ops, string maps, the audit with string-valued custom entries) are written field by field
 // and rebuilt on the router without the structured-clone machinery; every other reply, and every
 // error, travels in `rare` (sparse form, cloned) and the bytes only mark its place in the order.
+// An empty list or map costs no bytes (a bit of `present` says which are there), and a correlation
+// id that repeats the call's own (the reply's, and `audit.custom` when it holds only that) is a bit
+// too: the router has the string already, so it decodes and interns none (issue 13).
 import type { SerializedAgentPoolError } from '../protocol/errors.js';
 import type { AgentResponse, Decision, HeaderOp } from '../protocol/types.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
@@ -19,6 +22,19 @@ const HAS_CONFIDENCE = 8;
 const BLOCK = 16;
 const BLOCK_BODY = 32;
 const BLOCK_HEADERS = 64;
+/** The reply's correlation id is the call's own (HAS_CID is not set then). */
+const CID_IS_CALLS = 128;
+
+// Bits of `present`: which lists and maps follow (an absent one is empty).
+const REQUEST_OPS = 1;
+const RESPONSE_OPS = 2;
+const ROUTING = 4;
+const TAGS = 8;
+const RULE_IDS = 16;
+const REASON_CODES = 32;
+const CUSTOM = 64;
+/** `audit.custom` is `{ correlation_id: <the call's own id> }` and nothing else (what the SDKs send). */
+const CUSTOM_IS_CALLS_CID = 128;
 
 const OPS = ['set', 'add', 'remove'] as const;
 
@@ -41,7 +57,8 @@ export class ResultBatchWriter {
     return this.items;
   }
 
-  add(item: ResultItem): void {
+  /** `replyId`: the correlation id the call's reply is expected under, when the host knows it. */
+  add(item: ResultItem, replyId?: string): void {
     this.items++;
     const response = item[1];
     if (response === null) {
@@ -51,7 +68,7 @@ export class ResultBatchWriter {
     } else if (compact(response)) {
       this.out.u8(REPLY);
       this.out.f64(item[0]);
-      this.reply(response);
+      this.reply(response, replyId);
     } else {
       this.out.u8(RARE_REPLY);
       this.out.f64(item[0]);
@@ -68,13 +85,15 @@ export class ResultBatchWriter {
     return batch;
   }
 
-  private reply(r: AgentResponse): void {
+  private reply(r: AgentResponse, replyId: string | undefined): void {
     const o = this.out;
     const d = r.decision;
     const a = r.audit;
+    const cidIsCalls = replyId !== undefined && r.correlationId === replyId;
     let flags = 0;
     if (r.needsMore) flags |= NEEDS_MORE;
-    if (r.correlationId !== undefined) flags |= HAS_CID;
+    if (cidIsCalls) flags |= CID_IS_CALLS;
+    else if (r.correlationId !== undefined) flags |= HAS_CID;
     if (r.processingTimeMs !== undefined) flags |= HAS_PT;
     if (a.confidence !== null) flags |= HAS_CONFIDENCE;
     if (d.type === 'block') {
@@ -82,22 +101,32 @@ export class ResultBatchWriter {
       if (d.body !== null) flags |= BLOCK_BODY;
       if (d.headers !== null) flags |= BLOCK_HEADERS;
     }
+    let present = 0;
+    if (r.requestHeaders.length > 0) present |= REQUEST_OPS;
+    if (r.responseHeaders.length > 0) present |= RESPONSE_OPS;
+    if (hasKeys(r.routingMetadata)) present |= ROUTING;
+    if (a.tags.length > 0) present |= TAGS;
+    if (a.ruleIds.length > 0) present |= RULE_IDS;
+    if (a.reasonCodes.length > 0) present |= REASON_CODES;
+    if (replyId !== undefined && onlyCorrelationId(a.custom, replyId)) present |= CUSTOM_IS_CALLS_CID;
+    else if (hasKeys(a.custom)) present |= CUSTOM;
     o.u8(flags);
+    o.u8(present);
     o.u16(r.version);
     if (d.type === 'block') {
       o.u16(d.status);
       if (d.body !== null) o.str(d.body);
       if (d.headers !== null) this.map(d.headers);
     }
-    this.ops(r.requestHeaders);
-    this.ops(r.responseHeaders);
-    this.map(r.routingMetadata);
-    this.list(a.tags);
-    this.list(a.ruleIds);
-    this.list(a.reasonCodes);
+    if ((present & REQUEST_OPS) !== 0) this.ops(r.requestHeaders);
+    if ((present & RESPONSE_OPS) !== 0) this.ops(r.responseHeaders);
+    if ((present & ROUTING) !== 0) this.map(r.routingMetadata);
+    if ((present & TAGS) !== 0) this.list(a.tags);
+    if ((present & RULE_IDS) !== 0) this.list(a.ruleIds);
+    if ((present & REASON_CODES) !== 0) this.list(a.reasonCodes);
     if (a.confidence !== null) o.f64(a.confidence);
-    this.map(a.custom as Record<string, string>);
-    if (r.correlationId !== undefined) o.str(r.correlationId);
+    if ((present & CUSTOM) !== 0) this.map(a.custom as Record<string, string>);
+    if ((flags & HAS_CID) !== 0) o.str(r.correlationId as string);
     if (r.processingTimeMs !== undefined) o.f64(r.processingTimeMs);
   }
 
@@ -128,11 +157,15 @@ export class ResultBatchWriter {
 /** Where the router takes each result of a batch, in the order the host produced them. */
 export type ResultHandler = (item: ResultItem) => void;
 
+/** The correlation id of call `requestId` as the router knows it; undefined once the call is gone. */
+export type ReplyIdOf = (requestId: number) => string | undefined;
+
 /**
- * Router side: rebuilds each result of `batch` and hands it on. A corrupt batch throws ZAP_ERROR
- * (after handing on the results before the damage); the caller treats its host as lost.
+ * Router side: rebuilds each result of `batch` and hands it on; `replyIdOf` supplies the ids the
+ * bytes say are the call's own. A corrupt batch throws ZAP_ERROR (after handing on the results
+ * before the damage); the caller treats its host as lost.
  */
-export function readResultBatch(batch: ResultBatch, on: ResultHandler): void {
+export function readResultBatch(batch: ResultBatch, on: ResultHandler, replyIdOf: ReplyIdOf): void {
   const r = new BatchReader(batch.bytes, 'results batch');
   let rare = 0;
   const nextRare = (): RareResult => {
@@ -143,7 +176,8 @@ export function readResultBatch(batch: ResultBatch, on: ResultHandler): void {
   for (let n = r.count(); n > 0; n--) {
     const tag = r.u8();
     const requestId = r.f64();
-    if (tag === REPLY) on([requestId, readReply(r)]);
+    // A call already gone gets its reply dropped by the router as late: any id will do.
+    if (tag === REPLY) on([requestId, readReply(r, replyIdOf(requestId) ?? '')]);
     else if (tag === RARE_REPLY) on([requestId, fromSparse(nextRare() as SparseResponse)]);
     else if (tag === RARE_ERROR) on([requestId, null, nextRare() as SerializedAgentPoolError]);
     else throw r.corrupt(`unknown result tag ${tag}`);
@@ -152,8 +186,9 @@ export function readResultBatch(batch: ResultBatch, on: ResultHandler): void {
   if (rare !== batch.rare.length) throw r.corrupt(`${batch.rare.length - rare} rare result(s) unmarked`);
 }
 
-function readReply(r: BatchReader): AgentResponse {
+function readReply(r: BatchReader, callsId: string): AgentResponse {
   const flags = r.u8();
+  const present = r.u8();
   const version = r.u16();
   let decision: Decision;
   if ((flags & BLOCK) !== 0) {
@@ -162,14 +197,14 @@ function readReply(r: BatchReader): AgentResponse {
     const headers = (flags & BLOCK_HEADERS) !== 0 ? readMap(r) : null;
     decision = { type: 'block', status, body, headers };
   } else decision = { type: 'allow' };
-  const requestHeaders = readOps(r);
-  const responseHeaders = readOps(r);
-  const routingMetadata = readMap(r);
-  const tags = readList(r);
-  const ruleIds = readList(r);
-  const reasonCodes = readList(r);
+  const requestHeaders = (present & REQUEST_OPS) !== 0 ? readOps(r) : [];
+  const responseHeaders = (present & RESPONSE_OPS) !== 0 ? readOps(r) : [];
+  const routingMetadata = (present & ROUTING) !== 0 ? readMap(r) : {};
+  const tags = (present & TAGS) !== 0 ? readList(r) : [];
+  const ruleIds = (present & RULE_IDS) !== 0 ? readList(r) : [];
+  const reasonCodes = (present & REASON_CODES) !== 0 ? readList(r) : [];
   const confidence = (flags & HAS_CONFIDENCE) !== 0 ? r.f64() : null;
-  const custom = readMap(r);
+  const custom = (present & CUSTOM_IS_CALLS_CID) !== 0 ? { correlation_id: callsId } : (present & CUSTOM) !== 0 ? readMap(r) : {};
   const response: AgentResponse = {
     version,
     decision,
@@ -182,7 +217,8 @@ function readReply(r: BatchReader): AgentResponse {
     responseBodyMutation: null,
     websocketDecision: null,
   };
-  if ((flags & HAS_CID) !== 0) response.correlationId = r.str();
+  if ((flags & CID_IS_CALLS) !== 0) response.correlationId = callsId;
+  else if ((flags & HAS_CID) !== 0) response.correlationId = r.str();
   if ((flags & HAS_PT) !== 0) response.processingTimeMs = r.f64();
   return response;
 }
@@ -214,6 +250,18 @@ function readMap(r: BatchReader): Record<string, string> {
     values[key] = r.str();
   }
   return values;
+}
+
+function hasKeys(m: object): boolean {
+  for (const _ in m) return true;
+  return false;
+}
+
+/** `custom` is exactly `{ correlation_id: id }` (own keys: the map passed stringMap() already). */
+function onlyCorrelationId(custom: Record<string, unknown>, id: string): boolean {
+  let keys = 0;
+  for (const _ in custom) if (++keys > 1) return false;
+  return keys === 1 && Object.hasOwn(custom, 'correlation_id') && custom['correlation_id'] === id;
 }
 
 /** Whether the bytes can carry `r` exactly; anything else goes the sparse way. */

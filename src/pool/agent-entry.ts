@@ -285,6 +285,8 @@ export interface PoolCall {
   /** The caller's event until it is encoded; undefined after dispatch, so a call in flight does not keep it. */
   event: unknown;
   readonly correlationId: string;
+  /** The id its reply carries: the correlation id, or on gRPC a Configure's config_version (§10.7); set at dispatch. */
+  replyId: string;
   readonly startedAt: number;
   /** performance.now() when handed to the host (write → reply duration); in every call from the start (one object shape). */
   dispatchedAt: number | undefined;

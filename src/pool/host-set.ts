@@ -132,6 +132,7 @@ export class HostSet {
   private startWorker(index: number): WorkerHost {
     return new WorkerHost(index, {
       result: (item) => this.router.onResult(item),
+      replyIdOf: (requestId) => this.router.replyIdOf(requestId),
       report: (report) => this.sink.report(index, report),
       lost: (error) => this.sink.lost(index, error),
     });

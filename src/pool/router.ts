@@ -164,6 +164,7 @@ export class Router {
       kind,
       event,
       correlationId,
+      replyId: correlationId,
       startedAt,
       dispatchedAt: undefined,
       state: 'waiting-cid',
@@ -224,6 +225,11 @@ export class Router {
     if (call.state === 'done') return;
     this.cancelOnConnection(call, reason);
     this.settle(call, undefined, error);
+  }
+
+  /** The id a reply to call `callId` carries (a results batch writes it only as "the call's own"); undefined once the call is gone. */
+  replyIdOf(callId: number): string | undefined {
+    return this.calls.get(callId)?.replyId;
   }
 
   /** A host's answer for a call. */
@@ -443,6 +449,7 @@ export class Router {
     call.state = 'dispatched';
     call.connection = connection;
     const replyId = replyCorrelationId(call, connection);
+    call.replyId = replyId;
     // The frame holds all the agent needs: the caller's event (headers and all) may go now.
     call.event = undefined;
     connection.inFlight++;

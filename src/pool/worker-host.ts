@@ -17,6 +17,8 @@ import { workerSpec } from '../worker-file.js';
 
 export interface WorkerHostSink {
   result(item: ResultItem): void;
+  /** The correlation id of a call in flight (results batches leave out a reply's own). */
+  replyIdOf(requestId: number): string | undefined;
   report(report: HostReport): void;
   /** The thread died (crash, terminate, uncaught error, a corrupt batch) while still in service. */
   lost(error: Error): void;
@@ -38,6 +40,7 @@ export class WorkerHost implements HostHandle {
   private readonly flushBound = () => this.flush();
   /** The first error the router's handler threw while a batch was read (not the batch's fault). */
   private handlerError: { error: unknown } | undefined;
+  private readonly replyIdBound = (requestId: number) => this.sink.replyIdOf(requestId);
   private readonly resultBound = (item: ResultItem) => {
     if (this.outstanding > 0) this.outstanding--;
     try {
@@ -57,7 +60,7 @@ export class WorkerHost implements HostHandle {
       results: (batch) => {
         this.handlerError = undefined;
         try {
-          readResultBatch(batch, this.resultBound);
+          readResultBatch(batch, this.resultBound, this.replyIdBound);
         } catch (err) {
           // The bytes between our own threads are wrong: that host cannot be trusted any more.
           this.onLost(err as Error);

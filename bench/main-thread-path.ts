@@ -1,0 +1,123 @@
+// The router's share of a call to a worker connection, on one thread and without the noise of the
+// others: the real Router, AgentEntry, metrics, event encoder and send batch, with a stand-in host
+// that hands each tick's sends straight back as a results batch of the echo agent's reply (built
+// once, request ids patched in). What it prints is the main thread's CPU per call of the worker path
+// minus the two thread wake-ups, the figure issue 13's headline is about, steady to a few per cent
+// from run to run (the end-to-end rows of `pool-uds` wander by ±10 % on 2 cores).
+// Run: npm run build && node dist/bench/main-thread-path.js   (N=… K=… ROUNDS=… to change the counts)
+import { Router } from '../src/pool/router.js';
+import { AgentEntry, ConnectionRecord } from '../src/pool/agent-entry.js';
+import { DEFAULT_AGENT_OPTIONS, resolveAgentOptions } from '../src/pool/pool-config.js';
+import { PoolMetrics } from '../src/metrics/pool-metrics.js';
+import { routerEventsFor } from '../src/pool/router-metrics.js';
+import { SendBatchWriter } from '../src/contract/send-batch.js';
+import { ResultBatchWriter, readResultBatch } from '../src/contract/result-batch.js';
+import type { CancelItem, HostCommand, HostHandle, SendItem } from '../src/contract/host-messages.js';
+import { allowResponse } from '../src/protocol/agent-response.js';
+import type { AgentResponse } from '../src/protocol/types.js';
+import { mainThreadCpu } from './measure.js';
+import { sampleRequestHeaders } from './sample-request.js';
+
+const N = Number(process.env['N'] ?? 400_000);
+const K = Number(process.env['K'] ?? 256);
+const ROUNDS = Number(process.env['ROUNDS'] ?? 7);
+const CONNECTIONS = 4;
+
+/** The host of every connection: collects a tick's sends as the worker host does, answers them all at flush. */
+class LoopbackHost implements HostHandle {
+  readonly onOtherThread = true;
+  readonly batch = new SendBatchWriter();
+  /** Request id and reply correlation id of each send since the last tick. */
+  readonly sent: Array<[number, string]> = [];
+  command(_command: HostCommand): void {}
+  send(item: SendItem): void {
+    this.batch.send(item);
+    this.sent.push([item[0], item[2]]);
+  }
+  cancel(item: CancelItem): void {
+    this.batch.cancel(item);
+  }
+  async terminate(): Promise<void> {}
+}
+
+/** The echo agent's reply as a host decodes it from the wire (the SDK echoes the cid in audit.custom too). */
+function echoReply(cid: string): AgentResponse {
+  const reply = allowResponse();
+  reply.requestHeaders.push({ op: 'set', name: 'x-agent-echo', value: 'GET /products/42?ref=home&utm_source=newsletter' });
+  reply.audit.custom = { correlation_id: cid };
+  reply.correlationId = cid;
+  return reply;
+}
+
+async function main(): Promise<void> {
+  const options = resolveAgentOptions(DEFAULT_AGENT_OPTIONS, {}, 'bench');
+  const router = new Router(routerEventsFor(new PoolMetrics({}), { report: () => {}, ready: () => {} }));
+  const agent = new AgentEntry('echo', { transport: 'uds', path: '/nonexistent' }, options);
+  router.addAgent(agent);
+  const host = new LoopbackHost();
+  for (let id = 1; id <= CONNECTIONS; id++) {
+    router.registerConnection(new ConnectionRecord(id, agent, host, 0));
+    router.onReport({ type: 'state', connectionId: id, state: 'ready', encoding: 'json', lastError: null, attempt: 0 });
+  }
+  const cpu = mainThreadCpu();
+  const results = new ResultBatchWriter();
+  /** CPU the stand-in host spends writing results: the worker's share, taken off the total. */
+  let hostCpu = 0;
+
+  let issued = 0;
+  let completed = 0;
+  const onDone = (): void => {
+    completed++;
+    if (issued < N) issue();
+  };
+  const issue = (): void => {
+    const cid = `r${issued++}`;
+    router.send('echo', 'request_headers', sampleRequestHeaders(cid), cid, {}).then(
+      () => {
+        // As the pool's callers end a request (AgentPool.endRequest).
+        for (const entry of router.agentEntries()) entry.endRequest(cid);
+        onDone();
+      },
+      (err: unknown) => {
+        throw err;
+      },
+    );
+  };
+  /** One worker tick: every send of the last turn comes back answered. */
+  const tick = (): void => {
+    const before = cpu.read();
+    host.batch.take();
+    for (const [id, cid] of host.sent.splice(0)) results.add([id, echoReply(cid)], cid);
+    const batch = results.take();
+    hostCpu += cpu.read() - before;
+    readResultBatch(
+      batch,
+      (item) => router.onResult(item),
+      (id) => router.replyIdOf(id),
+    );
+  };
+
+  const perRound: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    issued = 0;
+    completed = 0;
+    hostCpu = 0;
+    const start = cpu.read();
+    for (let i = 0; i < K; i++) issue();
+    while (completed < N) {
+      tick();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    perRound.push((cpu.read() - start - hostCpu) / N);
+  }
+  router.dispose();
+  const sorted = [...perRound].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  console.log(
+    `main-thread path: ${N} calls × ${ROUNDS} rounds, ${K} in flight, ${cpu.source} CPU: ` +
+      `median ${median.toFixed(3)}, min ${(sorted[0] as number).toFixed(3)} µs/call ` +
+      `(rounds: ${perRound.map((v) => v.toFixed(3)).join(' ')})`,
+  );
+}
+
+await main();
