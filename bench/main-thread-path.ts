@@ -73,7 +73,10 @@ async function main(): Promise<void> {
   const issue = (): void => {
     const cid = `r${issued++}`;
     router.send('echo', 'request_headers', sampleRequestHeaders(cid), cid, {}).then(
-      () => {
+      (response) => {
+        // The reply must be the one the host wrote for this call (a smoke test runs this file).
+        if (response.correlationId !== cid || response.audit.custom['correlation_id'] !== cid || response.requestHeaders.length !== 1)
+          throw new Error(`call ${cid} settled with another reply: ${JSON.stringify(response)}`);
         // As the pool's callers end a request (AgentPool.endRequest).
         for (const entry of router.agentEntries()) entry.endRequest(cid);
         onDone();

@@ -7,7 +7,7 @@ import type { GatewayListenerConfig } from '../config/config-types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import type { GatewayGeneration } from './gateway-generation.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { applyListenerLimits, listenerServerOptions } from './listener-limits.js';
+import { applyListenerLimits, closeAtRequestLimit, listenerServerOptions } from './listener-limits.js';
 
 export interface GatewayServerOptions {
   metrics: GatewayMetrics;
@@ -94,6 +94,7 @@ export class GatewayServer {
     server.on('request', (req, res) => {
       // While draining, kept-alive clients are told to reconnect (to whoever serves next).
       if (this.#draining) res.setHeader('connection', 'close');
+      else closeAtRequestLimit(res);
       this.#current.handle(req, res, bound.config.defaultRoute);
     });
     server.on('upgrade', (req, socket, head: Buffer) => this.#current.upgrade(req, socket, head));

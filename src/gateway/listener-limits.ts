@@ -1,7 +1,7 @@
 // The limits every `zap gateway` listener applies to its clients, on top of the two timeouts its
 // KDL block sets. The reference puts header size and connection caps in a `limits` block that zap
 // refuses, so they are fixed here at the reference's defaults; docs/gateway.md lists them.
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { GatewayListenerConfig } from '../config/config-types.js';
 
 /** What a listener holds its clients to (see `applyListenerLimits`). */
@@ -46,4 +46,14 @@ export function applyListenerLimits(server: Server, config: GatewayListenerConfi
   server.keepAliveTimeout = config.keepaliveTimeoutMs;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;
+}
+
+/**
+ * Node answers the last request a kept-alive connection may carry (`maxRequestsPerSocket`) with
+ * `Connection: close` but keeps the connection open, and answers 503 to whatever the client sends on
+ * it after that. RFC 9112 §9.6: a server that sends close must close. An explicit `connection: close`
+ * header makes Node end the connection once that response is written.
+ */
+export function closeAtRequestLimit(res: ServerResponse): void {
+  if ((res as { maxRequestsOnConnectionReached?: boolean }).maxRequestsOnConnectionReached === true) res.setHeader('connection', 'close');
 }

@@ -3,7 +3,8 @@
 // oversized head is 431, Transfer-Encoding with Content-Length is 400 and the process lives, a
 // `Connection` header cannot strip Host nor the x-forwarded-* the gateway sets, and a client's own
 // x-forwarded-for (duplicated, oversized) never reaches the upstream. Past max-connections a
-// listener closes new connections at accept and counts them.
+// listener closes new connections at accept and counts them. The last request a kept-alive
+// connection may carry closes it.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -113,6 +114,20 @@ test('Connection cannot strip Host nor x-forwarded-*; a client x-forwarded-for (
   assert.equal(seen['x-forwarded-host'], 'shop.example');
   assert.equal(seen['authorization'], undefined, 'a client may drop its own headers (RFC 9110, section 7.6.1)');
   assert.equal(seen['x-keep'], undefined);
+});
+
+test('the last request a kept-alive connection may carry is answered, then the connection closes (no 503 after it)', async () => {
+  const limit = LISTENER_LIMITS.maxRequestsPerSocket;
+  // Pipelined: one more than the limit, so a connection left open would answer the extra one 503.
+  const answer = await rawExchange(gw, 'GET /n HTTP/1.1\r\nhost: a\r\n\r\n'.repeat(limit + 1), 30_000);
+  // Each body (the upstream's JSON) runs straight into the next status line.
+  const statuses = answer.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+  assert.equal(statuses.length, limit, 'every request up to the limit answered, none after it');
+  assert.ok(
+    statuses.every((s) => s === 'HTTP/1.1 200'),
+    [...new Set(statuses)].join(', '),
+  );
+  assert.match(answer.slice(answer.lastIndexOf('HTTP/1.1 ')), /^connection: close\r$/im);
 });
 
 test('past maxConnections a listener closes new connections at accept and counts them', async () => {
