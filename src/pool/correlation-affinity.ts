@@ -32,13 +32,8 @@ export class CorrelationAffinity {
 
   /** Stores or updates the binding; false when the map is at capacity (counted). */
   set(cid: string, connectionId: number, now: number): boolean {
-    const e = this.entries.get(cid);
-    if (e !== undefined) {
-      e.connectionId = connectionId;
-      e.lastUsed = now;
-      return true;
-    }
-    if (this.entries.size >= this.max) {
+    // Below the cap one hash operation does it (this runs for every request's headers).
+    if (this.entries.size >= this.max && !this.entries.has(cid)) {
       this.rejections++;
       return false;
     }

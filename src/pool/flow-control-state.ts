@@ -129,7 +129,7 @@ export class AgentFlowState {
   }
 
   cid(correlationId: string): FlowState | undefined {
-    return this.cids.get(correlationId);
+    return this.cids.size === 0 ? undefined : this.cids.get(correlationId);
   }
 
   isConnectionPaused(connectionId: number): boolean {
@@ -150,7 +150,8 @@ export class AgentFlowState {
 
   /** endRequest(cid) (§10.1). */
   endRequest(correlationId: string): void {
-    this.cids.delete(correlationId);
+    // Every request ends here: no hash lookup while no request is paused (nearly always).
+    if (this.cids.size > 0) this.cids.delete(correlationId);
   }
 
   get connectionScopes(): number {
