@@ -1,9 +1,10 @@
 // The router's share of a call to a worker connection, on one thread and without the noise of the
 // others: the real Router, AgentEntry, metrics, event encoder and send batch, with a stand-in host
-// that hands each tick's sends straight back as a results batch of the echo agent's reply (built
-// once, request ids patched in). What it prints is the main thread's CPU per call of the worker path
-// minus the two thread wake-ups, the figure issue 13's headline is about, steady to a few per cent
-// from run to run (the end-to-end rows of `pool-uds` wander by ±10 % on 2 cores).
+// that answers every send of a tick with the echo agent's reply in a results batch (the CPU it spends
+// writing that batch is read around it and taken off). What it prints is the main thread's CPU per
+// call of the worker path minus the thread hand-offs, the figure issue 13's headline is about. The
+// best round moves by a few per cent from run to run, the end-to-end rows of `pool-uds` by ±10 % on
+// 2 cores: small changes need several runs of both builds, alternated.
 // Run: npm run build && node dist/bench/main-thread-path.js   (N=… K=… ROUNDS=… to change the counts)
 import { Router } from '../src/pool/router.js';
 import { AgentEntry, ConnectionRecord } from '../src/pool/agent-entry.js';

@@ -51,7 +51,7 @@ export function applyListenerLimits(server: Server, config: GatewayListenerConfi
 /**
  * Node answers the last request a kept-alive connection may carry (`maxRequestsPerSocket`) with
  * `Connection: close` but keeps the connection open, and answers 503 to whatever the client sends on
- * it after that. RFC 9112 §9.6: a server that sends close must close. An explicit `connection: close`
+ * it after that. RFC 9112, section 9.6: a server that sends close must close. An explicit `connection: close`
  * header makes Node end the connection once that response is written.
  */
 export function closeAtRequestLimit(res: ServerResponse): void {
