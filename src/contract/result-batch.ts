@@ -176,8 +176,7 @@ export function readResultBatch(batch: ResultBatch, on: ResultHandler, replyIdOf
   for (let n = r.count(); n > 0; n--) {
     const tag = r.u8();
     const requestId = r.f64();
-    // A call already gone gets its reply dropped by the router as late: any id will do.
-    if (tag === REPLY) on([requestId, readReply(r, replyIdOf(requestId) ?? '')]);
+    if (tag === REPLY) on([requestId, readReply(r, requestId, replyIdOf)]);
     else if (tag === RARE_REPLY) on([requestId, fromSparse(nextRare() as SparseResponse)]);
     else if (tag === RARE_ERROR) on([requestId, null, nextRare() as SerializedAgentPoolError]);
     else throw r.corrupt(`unknown result tag ${tag}`);
@@ -186,9 +185,12 @@ export function readResultBatch(batch: ResultBatch, on: ResultHandler, replyIdOf
   if (rare !== batch.rare.length) throw r.corrupt(`${batch.rare.length - rare} rare result(s) unmarked`);
 }
 
-function readReply(r: BatchReader, callsId: string): AgentResponse {
+function readReply(r: BatchReader, requestId: number, replyIdOf: ReplyIdOf): AgentResponse {
   const flags = r.u8();
   const present = r.u8();
+  // Looked up only when the bytes say the call's own id is meant. A call already gone gets its reply
+  // dropped by the router as late: any id will do.
+  const callsId = (flags & CID_IS_CALLS) !== 0 || (present & CUSTOM_IS_CALLS_CID) !== 0 ? (replyIdOf(requestId) ?? '') : '';
   const version = r.u16();
   let decision: Decision;
   if ((flags & BLOCK) !== 0) {
