@@ -39,8 +39,11 @@ function agentWith(n: number, inline?: { inlineBelowInFlight: number }): { agent
   return { agent, conns };
 }
 
+/** A call as the router admits it: it holds its cid's entry (affinity lives there). */
 function call(agent: AgentEntry, kind: EventKind, correlationId: string, stickySession?: string): PoolCall {
-  return { agent, kind, correlationId, event: {}, stickySession, usedSticky: false, forced: undefined } as unknown as PoolCall;
+  const c = { agent, kind, correlationId, event: {}, stickySession, usedSticky: false, forced: undefined } as unknown as PoolCall;
+  c.correlation = agent.correlations.enter(correlationId, c);
+  return c;
 }
 
 /** The chosen connection's id, or the kind of non-choice. */
@@ -114,7 +117,7 @@ describe('chooseConnection', () => {
 
   test('light load: a new request stays on this thread while few calls are live; under load the workers take it', () => {
     const { agent, conns } = agentWith(3, { inlineBelowInFlight: 2 });
-    const live = (c: PoolCall): PoolCall => (agent.calls.add(c), c);
+    const live = (c: PoolCall): PoolCall => (agent.liveCalls++, c);
     // The call itself is live when it is chosen: 1 and 2 live calls are below the bound of 2 others.
     const first = live(call(agent, 'request_headers', 'a'));
     assert.equal(chosen(chooseConnection(first, 0)), 1);
@@ -129,7 +132,7 @@ describe('chooseConnection', () => {
 
   test('light load: at cap on every worker connection the one on this thread takes the call; all at cap → full', () => {
     const { agent, conns } = agentWith(3, { inlineBelowInFlight: 1 });
-    for (let i = 0; i < 5; i++) agent.calls.add(call(agent, 'request_headers', `held-${i}`));
+    for (let i = 0; i < 5; i++) agent.liveCalls++;
     conns[1]!.inFlight = CAP;
     conns[2]!.inFlight = CAP;
     assert.equal(chosen(chooseConnection(call(agent, 'request_headers', 'x'), 0)), 1);
@@ -140,7 +143,7 @@ describe('chooseConnection', () => {
   test('light load: with the bound at 0 a lone call still goes to a worker; an unhealthy worker connection is skipped', () => {
     const { agent, conns } = agentWith(3, { inlineBelowInFlight: 0 });
     const lone = call(agent, 'request_headers', 'a');
-    agent.calls.add(lone);
+    agent.liveCalls++;
     assert.equal(chosen(chooseConnection(lone, 0)), 2);
     for (let i = 0; i < 3; i++) conns[2]!.health.recordFailure(timeout);
     agent.rebuildCandidates();
@@ -154,16 +157,16 @@ describe('chooseConnection', () => {
   test('light load: a call that opens a sticky session binds it to a worker connection, not to this thread', () => {
     const { agent } = agentWith(3, { inlineBelowInFlight: 1 });
     const first = call(agent, 'request_headers', 'a', 'session-1');
-    agent.calls.add(first);
+    agent.liveCalls++;
     assert.equal(chosen(chooseConnection(first, 0)), 2, 'lone, but sticky: a worker connection');
-    agent.calls.delete(first);
+    agent.liveCalls--;
     const next = call(agent, 'request_headers', 'b', 'session-1');
-    agent.calls.add(next);
+    agent.liveCalls++;
     assert.equal(chosen(chooseConnection(next, 1)), 2, 'the session stays there');
     assert.equal(next.usedSticky, true);
-    agent.calls.delete(next);
+    agent.liveCalls--;
     const plain = call(agent, 'request_headers', 'c');
-    agent.calls.add(plain);
+    agent.liveCalls++;
     assert.equal(chosen(chooseConnection(plain, 1)), 1, 'a lone call without a session stays on this thread');
   });
 
@@ -172,15 +175,15 @@ describe('chooseConnection', () => {
     agent.flow.apply(4, { correlationId: null, action: FlowAction.Pause, bufferAvailable: null, timestampMs: 0 });
     assert.equal(agent.flow.isConnectionPaused(4), true);
     const lone = call(agent, 'request_headers', 'a');
-    agent.calls.add(lone);
+    agent.liveCalls++;
     assert.equal(chosen(chooseConnection(lone, 0)), 1, 'lone: this thread');
-    for (let i = 0; i < 3; i++) agent.calls.add(call(agent, 'request_headers', `held-${i}`));
+    for (let i = 0; i < 3; i++) agent.liveCalls++;
     const under = ['b', 'c', 'd'].map((cid) => chosen(chooseConnection(call(agent, 'request_headers', cid), 0)));
     assert.deepEqual(under, [2, 3, 2], 'under load: the open worker connections, never this thread nor the paused one');
 
     const pinned = agentWith(3, { inlineBelowInFlight: 1 });
     pinned.agent.picker = { pick: (cs) => cs.find((c) => c.id === 1) };
-    for (let i = 0; i < 3; i++) pinned.agent.calls.add(call(pinned.agent, 'request_headers', `held-${i}`));
+    for (let i = 0; i < 3; i++) pinned.agent.liveCalls++;
     assert.equal(
       chosen(chooseConnection(call(pinned.agent, 'request_headers', 'e'), 0)),
       1,

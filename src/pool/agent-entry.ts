@@ -1,12 +1,12 @@
 // Router-side state of one agent: its connections (as the router knows them from host reports),
-// the immutable candidate snapshot the pickers choose from, affinity, sticky sessions, the FIFO of
-// calls waiting for a slot, and per-cid serialisation. The pool changes an entry only through its
+// the immutable candidate snapshot the pickers choose from, per-cid affinity and serialisation,
+// sticky sessions, and the FIFO of calls waiting for a slot. The pool changes an entry only through its
 // methods; the router, which owns the call path, updates its counters and queues directly.
 import type { ConnectionStateName } from '../contract/connection-state.js';
 import type { AgentPoolError } from '../protocol/errors.js';
 import type { AgentResponse, Capabilities, CancelReason, EventKind } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import { CorrelationAffinity } from './correlation-affinity.js';
+import { CorrelationTable, type CorrelationEntry } from './correlation-table.js';
 import { createPicker } from './create-picker.js';
 import type { HostHandle } from '../contract/host-messages.js';
 import type { EventEncoder } from '../transport/event-encoder.js';
@@ -98,16 +98,15 @@ export class AgentEntry {
    */
   byThread: ThreadSplit | undefined;
   picker!: Picker;
-  affinity!: CorrelationAffinity;
+  /** Per cid: the connection bound by its headers (§10.4) and whose turn it is (§10.2). */
+  readonly correlations = new CorrelationTable<PoolCall>(0, 0);
   sticky!: StickySessions;
   /** Calls waiting for a connection slot, FIFO (settled ones are skipped lazily). */
   readonly queue: PoolCall[] = [];
   queueHead = 0;
-  /** cid → later calls of that cid waiting for the outstanding one (spec §10.2). */
-  readonly busyCids = new Map<string, PoolCall[] | null>();
-  /** Every live call of this agent (for drain, removal and worker loss). */
-  readonly calls = new Set<PoolCall>();
-  /** Notified by the router when the last call of `calls` settles (drain waits on it). */
+  /** Live calls of this agent (the router's call map holds them; drain and light load read the count). */
+  liveCalls = 0;
+  /** Notified by the router when its last live call settles (drain waits on it). */
   readonly idle = new IdleSignal();
   totalRequests = 0;
   totalErrors = 0;
@@ -178,21 +177,21 @@ export class AgentEntry {
 
   /** The request is over: its affinity and flow-control state go. */
   endRequest(correlationId: string): void {
-    this.affinity.delete(correlationId);
+    this.correlations.delete(correlationId);
     this.flow.endRequest(correlationId);
   }
 
   /** Maintenance: lapsed affinities and sticky sessions go; returns the affinities evicted. */
   sweep(now: number): number {
-    const evicted = this.affinity.sweep(now);
+    const evicted = this.correlations.sweep(now);
     this.sticky.sweep(now);
     return evicted;
   }
 
   /** Affinity rejections since the last call (each is counted in the metrics once). */
   takeAffinityRejections(): number {
-    const rejected = this.affinity.rejections - this.reportedAffinityRejections;
-    if (rejected > 0) this.reportedAffinityRejections = this.affinity.rejections;
+    const rejected = this.correlations.rejections - this.reportedAffinityRejections;
+    if (rejected > 0) this.reportedAffinityRejections = this.correlations.rejections;
     return rejected;
   }
 
@@ -202,14 +201,15 @@ export class AgentEntry {
    */
   async whenIdle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.calls.size > 0 && Date.now() < deadline) await this.idle.whenIdle(deadline - Date.now());
+    while (this.liveCalls > 0 && Date.now() < deadline) await this.idle.whenIdle(deadline - Date.now());
   }
 
   /** (Re)applies options: used at creation, and by adopt(). */
   private configure(options: AgentConnectionOptions): void {
     this.options = options;
     this.picker = createPicker(options.loadBalanceStrategy);
-    this.affinity = new CorrelationAffinity(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
+    // Limits only: the entries of live calls stay (an implicit reverse entry may be adopted mid-call).
+    this.correlations.setLimits(options.correlationAffinityTtlMs, options.maxCorrelationAffinities);
     this.sticky = new StickySessions(options.stickySessionTimeoutMs);
     const listener = this.onCircuitState;
     this.breaker = new CircuitBreaker(
@@ -310,4 +310,6 @@ export interface PoolCall {
   forced: ConnectionRecord | undefined;
   /** wait-and-retry flow control: when the call was first held back. */
   flowSince: number | undefined;
+  /** Its cid's entry on the agent (affinity and turn), from admission to settlement; undefined for forced calls. */
+  correlation: CorrelationEntry<PoolCall> | undefined;
 }

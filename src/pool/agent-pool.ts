@@ -285,7 +285,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const agent = this.agent(agentId);
     agent.beginDraining();
     for (const c of agent.connections.values()) c.host.command({ type: 'drain', connectionId: c.id });
-    if (agent.calls.size > 0) await agent.whenIdle(agent.options.drainTimeoutMs);
+    if (agent.liveCalls > 0) await agent.whenIdle(agent.options.drainTimeoutMs);
     for (const c of [...agent.connections.values()]) c.host.command({ type: 'close', connectionId: c.id });
   }
 
@@ -393,7 +393,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private async drainAndClose(agent: AgentEntry, drainTimeoutMs: number): Promise<void> {
     agent.beginClosing();
     // No await when idle already or with no drain (destroy): the calls are cancelled synchronously.
-    if (agent.calls.size > 0 && drainTimeoutMs > 0) await agent.whenIdle(drainTimeoutMs);
+    if (agent.liveCalls > 0 && drainTimeoutMs > 0) await agent.whenIdle(drainTimeoutMs);
     for (const call of this.router.callsOf(agent)) {
       this.router.abortCall(call, 'proxy_shutdown', abortError('proxy_shutdown', agent.id, call.correlationId));
     }

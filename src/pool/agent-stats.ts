@@ -60,7 +60,7 @@ export function agentStatsOf(agent: AgentEntry): AgentStats {
     totalErrors: agent.totalErrors,
     errorRate: agent.totalRequests === 0 ? 0 : agent.totalErrors / agent.totalRequests,
     isHealthy: agent.candidates.length > 0,
-    correlationAffinities: agent.affinity.size,
+    correlationAffinities: agent.correlations.size,
     circuitState: agent.breaker.state,
     failOpenAllows: agent.failOpenAllows,
     flowRejections: agent.flowRejections,
@@ -87,7 +87,7 @@ export function gaugeSnapshot(agents: Iterable<AgentEntry>, inFlight: number, bu
   let pausedConnections = 0;
   const rows: GaugeSnapshot['agents'] = [];
   for (const agent of agents) {
-    correlationAffinities += agent.affinity.size;
+    correlationAffinities += agent.correlations.size;
     healthyConnections += agent.candidates.length;
     let active = 0;
     for (const c of agent.connections.values()) {

@@ -67,8 +67,9 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
     }
   }
 
-  if (call.kind !== 'request_headers') {
-    const bound = agent.affinity.get(call.correlationId, now);
+  const correlation = call.correlation;
+  if (call.kind !== 'request_headers' && correlation !== undefined) {
+    const bound = agent.correlations.boundTo(correlation, now);
     const c = bound === undefined ? undefined : agent.connections.get(bound);
     // Agent-reported draining is fine for a request already in progress; unhealthy or lost is not.
     if (c !== undefined && c.acceptsBound) {
@@ -99,7 +100,7 @@ export function chooseConnection(call: PoolCall, now: number): Choice {
   if (chosen === 'full') return FULL;
   if (chosen === undefined) return { kind: 'none', why: `No healthy connections for agent ${agent.id}` };
   if (flowBlocked(agent, chosen, call)) return BLOCKED;
-  if (call.kind === 'request_headers') agent.affinity.set(call.correlationId, chosen.id, now);
+  if (call.kind === 'request_headers' && correlation !== undefined) agent.correlations.bind(correlation, chosen.id, now);
   if (call.stickySession !== undefined) agent.sticky.bind(call.stickySession, chosen.id, now);
   return { kind: 'connection', connection: chosen };
 }
@@ -121,7 +122,7 @@ function pickByLoad(
   const split = candidates === agent.candidates ? agent.byThread : agent.byThread && splitByThread(candidates);
   if (split !== undefined) {
     const inline = split.inline;
-    if (lightLoadHere && agent.calls.size <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
+    if (lightLoadHere && agent.liveCalls <= agent.options.inlineBelowInFlight && inline.inFlight < cap) return inline;
     const chosen = pickOpen(agent, split.offloaded, cap, context);
     if (chosen === 'full') return inline.inFlight < cap ? inline : 'full';
     // A custom picker may refuse every worker connection: it then chooses among all of them.

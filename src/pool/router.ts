@@ -117,7 +117,7 @@ export class Router {
     this.connections.delete(record.id);
     const agent = record.agent;
     agent.connections.delete(record.id);
-    agent.affinity.dropConnection(record.id);
+    agent.correlations.dropConnection(record.id);
     agent.sticky.dropConnection(record.id);
     agent.flow.dropConnection(record.id);
     agent.rebuildCandidates();
@@ -181,6 +181,7 @@ export class Router {
       generation: admission.generation,
       forced: extra.forced,
       flowSince: undefined,
+      correlation: undefined,
     };
     this.deadlines.push(call);
     if (extra.handle !== undefined) extra.handle.call = call;
@@ -189,21 +190,16 @@ export class Router {
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
     this.calls.set(call.id, call);
-    agent.calls.add(call);
+    agent.liveCalls++;
 
     if (call.forced !== undefined) {
       this.admit(call);
       return promise;
     }
     // One outstanding event per (agent, cid): later ones wait their turn (spec §10.2).
-    const waiting = agent.busyCids.get(correlationId);
-    if (waiting !== undefined) {
-      if (waiting === null) agent.busyCids.set(correlationId, [call]);
-      else waiting.push(call);
-    } else {
-      agent.busyCids.set(correlationId, null);
-      this.admit(call);
-    }
+    const correlation = agent.correlations.enter(correlationId, call);
+    call.correlation = correlation;
+    if (correlation.current === call) this.admit(call);
     return promise;
   }
 
@@ -212,12 +208,12 @@ export class Router {
     const agent = this.agents.get(agentId);
     if (agent === undefined) return false;
     let any = false;
-    for (const call of [...agent.calls]) {
+    for (const call of this.callsOf(agent)) {
       if (call.correlationId !== correlationId) continue;
       any = true;
       this.abortCall(call, reason, abortError(reason, agentId, correlationId));
     }
-    agent.affinity.delete(correlationId);
+    agent.correlations.delete(correlationId);
     return any;
   }
 
@@ -296,7 +292,7 @@ export class Router {
     // Out of the snapshots first: each settle below pumps queued calls, which must not land on a
     // dead connection after this loop has passed them (test/faults-agent.test.ts, regression).
     for (const c of lost) {
-      c.agent.affinity.dropConnection(c.id);
+      c.agent.correlations.dropConnection(c.id);
       c.agent.flow.dropConnection(c.id);
       c.agent.rebuildCandidates();
     }
@@ -501,7 +497,7 @@ export class Router {
               ? undefined
               : 'lost';
       if (kind !== undefined && report.lastError !== null) this.events.connectionError?.(agent, kind);
-      agent.affinity.dropConnection(connection.id);
+      agent.correlations.dropConnection(connection.id);
       agent.sticky.dropConnection(connection.id);
       agent.flow.dropConnection(connection.id);
     }
@@ -553,7 +549,7 @@ export class Router {
     call.state = 'done';
     this.calls.delete(call.id);
     const agent = call.agent;
-    agent.calls.delete(call);
+    agent.liveCalls--;
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     const latencyMs = performance.now() - call.startedAt;
     agent.breaker.onOutcome(call.generation, error, undefined, response);
@@ -574,7 +570,12 @@ export class Router {
         error = undefined;
       }
     }
-    if (call.forced === undefined) this.releaseCid(call);
+    const correlation = call.correlation;
+    if (correlation !== undefined) {
+      // The next call of the cid has its turn now.
+      const next = agent.correlations.leave(call.correlationId, correlation, call);
+      if (next !== undefined) this.admit(next);
+    }
     if (wasDispatched) this.pump(agent);
     if (error === undefined) call.resolve(response as AgentResponse);
     else call.reject(error);
@@ -585,30 +586,7 @@ export class Router {
     call.signal = undefined;
     call.onAbort = undefined;
     // A drain waits for the agent's last call (AgentEntry.whenIdle): one size check per call.
-    if (agent.calls.size === 0 && agent.idle.waiting) agent.idle.notify();
-  }
-
-  /** Lets the next waiting call of the same cid go. */
-  private releaseCid(call: PoolCall): void {
-    const agent = call.agent;
-    const waiting = agent.busyCids.get(call.correlationId);
-    if (waiting === undefined) return;
-    if (waiting !== null) {
-      const at = waiting.indexOf(call);
-      if (at >= 0) {
-        // A waiting call ended (timeout/abort) before its turn: just drop it from the line.
-        waiting.splice(at, 1);
-        if (waiting.length === 0) agent.busyCids.set(call.correlationId, null);
-        return;
-      }
-    }
-    const next = waiting === null ? undefined : waiting.shift();
-    if (next === undefined) {
-      agent.busyCids.delete(call.correlationId);
-      return;
-    }
-    if (waiting !== null && waiting.length === 0) agent.busyCids.set(call.correlationId, null);
-    this.admit(next);
+    if (agent.liveCalls === 0 && agent.idle.waiting) agent.idle.notify();
   }
 
   /** Stops the deadline timer (the pool is closed; every call has settled). */
@@ -616,9 +594,11 @@ export class Router {
     this.deadlines.clear();
   }
 
-  /** All calls of an agent (for drain and removal). */
+  /** All live calls of an agent, oldest first (drain, removal, cancel: not the call path). */
   callsOf(agent: AgentEntry): PoolCall[] {
-    return [...agent.calls];
+    const out: PoolCall[] = [];
+    for (const call of this.calls.values()) if (call.agent === agent) out.push(call);
+    return out;
   }
 }
 
