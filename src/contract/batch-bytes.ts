@@ -134,6 +134,8 @@ export class BatchWriter extends GrowableBytes {
 export class BatchReader {
   private readonly bytes: Buffer;
   private readonly view: DataView;
+  /** The batch's byte length (a field: every read checks against it). */
+  private readonly size: number;
   offset = 0;
 
   constructor(
@@ -142,6 +144,7 @@ export class BatchReader {
   ) {
     this.bytes = Buffer.from(buffer);
     this.view = new DataView(buffer);
+    this.size = buffer.byteLength;
   }
 
   /** The batch's item count (its first u32); `end()` then checks that nothing follows the last item. */
@@ -150,7 +153,7 @@ export class BatchReader {
   }
 
   end(): void {
-    if (this.offset !== this.bytes.byteLength) throw this.corrupt(`${this.bytes.byteLength - this.offset} byte(s) after the last item`);
+    if (this.offset !== this.size) throw this.corrupt(`${this.size - this.offset} byte(s) after the last item`);
   }
 
   u8(): number {
@@ -216,8 +219,8 @@ export class BatchReader {
   }
 
   private need(bytes: number): void {
-    if (this.offset + bytes > this.bytes.byteLength) {
-      throw this.corrupt(`${bytes} byte(s) wanted, ${this.bytes.byteLength - this.offset} left`);
+    if (this.offset + bytes > this.size) {
+      throw this.corrupt(`${bytes} byte(s) wanted, ${this.size - this.offset} left`);
     }
   }
 }

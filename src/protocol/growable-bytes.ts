@@ -10,6 +10,8 @@ export const KEEP_BYTES = 1 << 20;
 export class GrowableBytes {
   bytes!: Buffer;
   view!: DataView;
+  /** `bytes.byteLength`, kept as a field: the room check runs on every write, and the getter is a call. */
+  private capacity = 0;
   /** Bytes written so far. */
   length = 0;
 
@@ -19,16 +21,16 @@ export class GrowableBytes {
 
   /** Lets a buffer grown past KEEP_BYTES go (call once its bytes were copied or handed out). */
   release(): void {
-    if (this.bytes.byteLength > KEEP_BYTES) this.reset(INITIAL_BYTES);
+    if (this.capacity > KEEP_BYTES) this.reset(INITIAL_BYTES);
   }
 
   /** Room for `extra` more bytes after `length`; what is written stays. */
   protected room(extra: number): void {
-    if (this.length + extra > this.bytes.byteLength) this.grow(this.length + extra);
+    if (this.length + extra > this.capacity) this.grow(this.length + extra);
   }
 
   private grow(need: number): void {
-    let size = this.bytes.byteLength * 2;
+    let size = this.capacity * 2;
     while (size < need) size *= 2;
     const kept = this.bytes.subarray(0, this.length);
     this.reset(size);
@@ -37,6 +39,7 @@ export class GrowableBytes {
 
   private reset(size: number): void {
     this.bytes = Buffer.allocUnsafeSlow(size);
+    this.capacity = size;
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 }
