@@ -3,6 +3,7 @@
 // chunk —, attacks with a valid token, unauthenticated requests), closed loop with a fixed number
 // of concurrent clients, for a fixed duration; stops by itself.
 import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 export interface WorkloadResult {
   requests: number;

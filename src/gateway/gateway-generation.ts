@@ -13,6 +13,7 @@ import { ErrorCode, zapError } from '../protocol/errors.js';
 import { NO_ROUTE, type GatewayMetrics } from './gateway-metrics.js';
 import { RouteTable } from './route-table.js';
 import { UpstreamPicker } from './upstream-picker.js';
+import { performance } from 'node:perf_hooks';
 
 /** What a route table entry carries: one ready HttpRoute per target of the route's upstream. */
 interface RouteTarget {

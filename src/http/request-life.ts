@@ -15,6 +15,7 @@ import type { Decision } from '../protocol/types.js';
 import type { EnginePool, RequestOutcome, EngineLog } from './engine-types.js';
 import type { HttpRoute } from './route.js';
 import { completeRequest } from './request-complete.js';
+import { performance } from 'node:perf_hooks';
 
 export class RequestLife {
   readonly cid = randomUUID();

@@ -18,6 +18,7 @@ import { relayWebSocket } from './websocket-relay.js';
 import { writableDecision } from './header-guard.js';
 import { challengeBody, challengeStatus } from './render-decision.js';
 import { completeRequest } from './request-complete.js';
+import { performance } from 'node:perf_hooks';
 
 export interface UpgradeDeps {
   pool: EnginePool;

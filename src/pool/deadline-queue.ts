@@ -3,6 +3,7 @@
 // push costs a fraction of that. Entries of calls that settled (or whose deadline moved) are
 // dropped lazily when they reach the top, and swept out whenever they outnumber the live calls
 // (a settled call must not stay reachable for its whole timeout: memory stays bounded).
+import { performance } from 'node:perf_hooks';
 
 /**
  * Settled entries allowed beyond twice the live count before a sweep. Small: a settled call kept

@@ -17,6 +17,7 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from '../contract/host-messages.js';
 import type { PoolCall } from './agent-entry.js';
+import { performance } from 'node:perf_hooks';
 
 /** Options of one call. Anything else than described here rejects with ZAP_INVALID_ARGUMENT, before admission. */
 export interface SendOptions {

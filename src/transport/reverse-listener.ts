@@ -24,6 +24,7 @@ import { joinHostPort, splitHostPort } from './reverse-endpoint.js';
 import { PendingRegistration } from './reverse-pending-registration.js';
 import type { AgentDeclaration, ReverseListenerSettings } from './reverse-listener-settings.js';
 import { listenOnSocketFile, type BoundSocketFile } from './socket-file.js';
+import { performance } from 'node:perf_hooks';
 
 export interface ReverseListenerHooks {
   /** A registration was refused; `error` is the text sent to the agent (spec §9.4). */
