@@ -11,16 +11,12 @@ export interface FlowState {
   capacity: number | null;
 }
 
-const FLOW_CONTROLLED: ReadonlySet<EventKind> = new Set<EventKind>([
-  'request_headers',
-  'request_body_chunk',
-  'response_body_chunk',
-  'guardrail_inspect',
-]);
-
-/** RequestHeaders, RequestBodyChunk, ResponseBodyChunk, GuardrailInspect; nothing else waits on the agent. */
+/**
+ * RequestHeaders, RequestBodyChunk, ResponseBodyChunk, GuardrailInspect; nothing else waits on the
+ * agent. Compared, not looked up in a set: this runs for every call.
+ */
 export function isFlowControlled(kind: EventKind): boolean {
-  return FLOW_CONTROLLED.has(kind);
+  return kind === 'request_headers' || kind === 'request_body_chunk' || kind === 'response_body_chunk' || kind === 'guardrail_inspect';
 }
 
 /** Kinds whose connection choice first skips paused connections (blocked only when all are paused). */
@@ -70,7 +66,7 @@ export function applyFlowAction(state: FlowState, action: number, bufferAvailabl
  * announced capacity. Either scope may be absent (no signal received).
  */
 export function isBlocked(connection: FlowState | undefined, cid: FlowState | undefined, kind: EventKind, chunkBytes = 0): boolean {
-  if (!FLOW_CONTROLLED.has(kind)) return false;
+  if (!isFlowControlled(kind)) return false;
   if (connection?.paused === true || cid?.paused === true) return true;
   if (!isBodyChunk(kind)) return false;
   const a = connection?.capacity ?? null;
@@ -137,7 +133,7 @@ export class AgentFlowState {
   }
 
   isBlocked(connectionId: number, correlationId: string, kind: EventKind, chunkBytes = 0): boolean {
-    if (!FLOW_CONTROLLED.has(kind)) return false;
+    if (!isFlowControlled(kind)) return false;
     // Fast exit for the usual case: no agent has asked for anything.
     if (this.connections.size === 0 && this.cids.size === 0) return false;
     return isBlocked(this.connections.get(connectionId), this.cids.get(correlationId), kind, chunkBytes);
