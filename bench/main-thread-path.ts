@@ -16,6 +16,7 @@ import { ResultBatchWriter, readResultBatch } from '../src/contract/result-batch
 import type { CancelItem, HostCommand, HostHandle, SendItem } from '../src/contract/host-messages.js';
 import { allowResponse } from '../src/protocol/agent-response.js';
 import type { AgentResponse } from '../src/protocol/types.js';
+import type { EventEncoder } from '../src/transport/event-encoder.js';
 import { mainThreadCpu } from './measure.js';
 import { sampleRequestHeaders } from './sample-request.js';
 
@@ -30,6 +31,10 @@ class LoopbackHost implements HostHandle {
   readonly batch = new SendBatchWriter();
   /** Request id and reply correlation id of each send since the last tick. */
   readonly sent: Array<[number, string]> = [];
+  /** As WorkerHost: JSON events are packed straight into the send batch. */
+  eventEncoder(encoding: string): EventEncoder | undefined {
+    return encoding === 'json' ? this.batch.jsonEncoder : undefined;
+  }
   command(_command: HostCommand): void {}
   send(item: SendItem): void {
     this.batch.send(item);

@@ -12,7 +12,10 @@ import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../sr
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
-import type { AgentResponse } from '../src/protocol/types.js';
+import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
+import { eventToWire } from '../src/protocol/events.js';
+import type { AgentResponse, RequestHeadersEvent } from '../src/protocol/types.js';
+import { sampleRequestHeaders } from '../bench/sample-request.js';
 
 function response(over: Partial<AgentResponse> = {}): AgentResponse {
   return { ...allowResponse(), ...over };
@@ -334,6 +337,79 @@ describe('send batch', () => {
       '{"first":1}',
       encodeTextFrame(0x10, JSON.stringify(wire)).toString('latin1'),
       encodeTextFrame(0x11, '{"third":3}').toString('latin1'),
+    ]);
+  });
+
+  test('JSON events packed in place, mixed with plain sends, texts, cancels and refused events: frames as encodeTextFrame writes', () => {
+    const event = (cid: string, uri: string, headers: Record<string, string[]>): RequestHeadersEvent => ({
+      ...sampleRequestHeaders(cid),
+      uri,
+      headers,
+    });
+    const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('packed' as const), uri: fc.oneof(ascii, fc.constant('/café')), value: ascii }),
+      fc.record({ kind: fc.constant('bytes' as const), text: ascii }),
+      fc.record({ kind: fc.constant('text' as const), text: fc.string() }),
+      fc.record({ kind: fc.constant('cancel' as const) }),
+      // Large enough to grow the batch while packing (the writer's first buffer is 4 KiB).
+      fc.record({ kind: fc.constant('big' as const), size: fc.integer({ min: 1_000, max: 30_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const w = new SendBatchWriter();
+        const expected: string[] = [];
+        ops.forEach((o, i) => {
+          const cid = `c-${i}`;
+          if (o.kind === 'cancel') {
+            w.cancel([i, 'manual']);
+            expected.push(`cancel ${i}`);
+            return;
+          }
+          if (o.kind === 'bytes' || o.kind === 'text') {
+            w.send([i, 1, cid, o.kind === 'bytes' ? frame(o.text) : o.text, 0x11]);
+            expected.push(`send ${i} ${cid} ` + (o.kind === 'bytes' ? frame(o.text) : encodeTextFrame(0x11, o.text)).toString('latin1'));
+            return;
+          }
+          const e = o.kind === 'big' ? event(cid, '/', { big: ['x'.repeat(o.size)] }) : event(cid, o.uri, { accept: [o.value] });
+          const encoded = w.jsonEncoder.encode('request_headers', e, cid);
+          w.send([i, -7, cid, encoded, 0x10]);
+          const text = JSON.stringify(eventToWire('request_headers', e, cid, false));
+          assert.equal(typeof encoded === 'string', !/^[ -~]*$/.test(text), 'packed unless non-ASCII');
+          expected.push(`send ${i} ${cid} ` + encodeTextFrame(0x10, text).toString('latin1'));
+        });
+        const seen: string[] = [];
+        readSendBatch(w.take(), {
+          send: (item) => seen.push(`send ${item[0]} ${item[2]} ` + Buffer.from(item[3] as Uint8Array).toString('latin1')),
+          cancel: (item) => seen.push(`cancel ${item[0]}`),
+        });
+        assert.deepEqual(seen, expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('an event packed in place and not sent next is refused (ZAP_ERROR) instead of being read as part of other bytes', () => {
+    const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
+    const w = new SendBatchWriter();
+    const packed = w.jsonEncoder.encode('request_headers', sampleRequestHeaders('c-1'), 'c-1');
+    w.cancel([9, 'manual']);
+    assert.throws(() => w.send([1, 1, 'c-1', packed, 0x10]), isZapError, 'a write came in between');
+    const again = w.jsonEncoder.encode('request_headers', sampleRequestHeaders('c-2'), 'c-2');
+    w.send([2, 1, 'c-2', again, 0x10]);
+    assert.throws(() => w.send([2, 1, 'c-2', again, 0x10]), isZapError, 'sent twice');
+  });
+
+  test('an event packed into a scratch buffer of its own (a host without an encoder) is copied into the batch', () => {
+    const w = new SendBatchWriter();
+    const event = sampleRequestHeaders('c-5');
+    const encoded = jsonPackedEventEncoder.encode('request_headers', event, 'c-5');
+    assert.ok(encoded instanceof PackedJsonWriter);
+    w.send([5, 2, 'c-5', encoded, 0x10]);
+    const frames: string[] = [];
+    readSendBatch(w.take(), { send: (item) => frames.push(Buffer.from(item[3] as Uint8Array).toString('latin1')), cancel: () => {} });
+    assert.deepEqual(frames, [
+      encodeTextFrame(0x10, JSON.stringify(eventToWire('request_headers', event, 'c-5', false))).toString('latin1'),
     ]);
   });
 

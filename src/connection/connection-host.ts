@@ -202,7 +202,7 @@ export class ConnectionHost {
       typeof frame === 'string'
         ? encodeTextFrame(frameType, frame)
         : frame instanceof PackedJsonWriter
-          ? packedJsonFrame(frame.bytes.subarray(0, frame.length), frameType)
+          ? packedJsonFrame(frame.bytes.subarray(frame.start, frame.length), frameType)
           : Buffer.isBuffer(frame)
             ? frame
             : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);

@@ -91,6 +91,14 @@ export class BatchWriter extends GrowableBytes {
     this.view.setUint32(at, value, true);
   }
 
+  patchU8(at: number, value: number): void {
+    this.bytes[at] = value;
+  }
+
+  patchF64(at: number, value: number): void {
+    this.view.setFloat64(at, value, true);
+  }
+
   /** Reserves `bytes` to be filled later with the patch methods; returns where they start. */
   skip(bytes: number): number {
     this.room(bytes);
@@ -107,11 +115,11 @@ export class BatchWriter extends GrowableBytes {
     return written;
   }
 
-  /** The first `length` bytes of `source`, copied without a view of them. */
-  rawFrom(source: Buffer, length: number): void {
-    this.room(length);
-    source.copy(this.bytes, this.length, 0, length);
-    this.length += length;
+  /** `source[start, end)`, copied without a view of it. */
+  rawFrom(source: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    source.copy(this.bytes, this.length, start, end);
+    this.length += end - start;
   }
 
   raw(value: Uint8Array): void {

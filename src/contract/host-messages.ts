@@ -14,7 +14,7 @@ import type {
   MetricsReport,
 } from '../protocol/types.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import type { EncodedEvent } from '../transport/event-encoder.js';
+import type { EncodedEvent, EventEncoder } from '../transport/event-encoder.js';
 import type { GrpcChannelSettings } from '../transport/grpc-settings.js';
 import type { AgentDeclaration, ReverseListenerSettings } from '../transport/reverse-listener-settings.js';
 import type { ConnectionStateName } from './connection-state.js';
@@ -192,6 +192,8 @@ export interface HostSink {
 export interface HostHandle {
   /** The host runs on another thread: JSON events reach it packed (transport/packed-json.ts), not as text. */
   readonly onOtherThread: boolean;
+  /** The host's own encoder for an encoding, where it has one (a worker packs JSON straight into its send batch). */
+  eventEncoder?(encoding: string): EventEncoder | undefined;
   command(command: HostCommand): void;
   send(item: SendItem): void;
   cancel(item: CancelItem): void;

@@ -1,9 +1,11 @@
 // Router → host sends and cancels of one tick as bytes (workers: N), in the order the router made
 // them. The events were encoded once on the router; their bytes are copied once into the batch (a
-// JSON text is framed as it is copied, spec §2.1), and the host writes views of the batch to its
-// sockets. Nothing in a send batch is cloned.
-import { CANCEL_REASONS, type CancelReason } from '../protocol/types.js';
+// JSON text is framed as it is copied, spec §2.1), or, for a packed JSON event, packed straight
+// into it. The host writes views of the batch to its sockets. Nothing in a send batch is cloned.
+import { CANCEL_REASONS, type CancelReason, type EventKind, type EventMap } from '../protocol/types.js';
+import { ErrorCode, zapError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../protocol/frame-encoder.js';
+import { packOrStringify, type EncodedEvent, type EventEncoder } from '../transport/event-encoder.js';
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
@@ -13,11 +15,25 @@ const SEND = 1;
 const CANCEL = 2;
 /** A send whose JSON payload is packed: the host writes its text (transport/packed-json.ts). */
 const SEND_PACKED = 3;
+/** What goes in front of a packed payload: the tag, the request id and the payload's u32 length. */
+const PACKED_HEAD = 1 + 8 + 4;
 
 /** Router side: collects sends and cancels until `take()`. */
 export class SendBatchWriter {
   private readonly out = new BatchWriter();
   private items = 0;
+  /** Packs JSON events straight into `out`, behind room for their head (no copy: issue 13). */
+  private readonly packer = new PackedJsonWriter();
+  /** Where the packed event waiting for its send() begins; -1 when none waits. */
+  private packedAt = -1;
+
+  /**
+   * JSON events of this batch's host: packed in place, after the batch's last item, and claimed by the
+   * send() that follows; one the packed form cannot carry comes back as its JSON text.
+   */
+  readonly jsonEncoder: EventEncoder = {
+    encode: (kind, event, correlationId) => this.packInPlace(kind, event, correlationId),
+  };
 
   get size(): number {
     return this.items;
@@ -27,17 +43,25 @@ export class SendBatchWriter {
     const o = this.out;
     this.items++;
     const frame = item[3];
-    o.u8(frame instanceof PackedJsonWriter ? SEND_PACKED : SEND);
+    if (frame instanceof PackedJsonWriter) {
+      if (frame === this.packer) this.claimPacked(item[0]);
+      else {
+        // Another encoder's scratch (a host without its own): copied.
+        o.u8(SEND_PACKED);
+        o.f64(item[0]);
+        o.u32(frame.length - frame.start);
+        o.rawFrom(frame.bytes, frame.start, frame.length);
+        frame.release();
+      }
+      o.f64(item[1]);
+      o.u8(item[4]);
+      o.str(item[2]);
+      return;
+    }
+    o.u8(SEND);
     o.f64(item[0]);
     o.f64(item[1]);
     o.str(item[2]);
-    if (frame instanceof PackedJsonWriter) {
-      o.u8(item[4]);
-      o.u32(frame.length);
-      o.rawFrom(frame.bytes, frame.length);
-      frame.release();
-      return;
-    }
     if (typeof frame !== 'string') {
       o.u32(frame.byteLength);
       o.raw(frame);
@@ -63,7 +87,38 @@ export class SendBatchWriter {
   take(): ArrayBuffer {
     this.out.patchU32(0, this.items);
     this.items = 0;
+    this.packedAt = -1;
     return this.out.take();
+  }
+
+  private packInPlace<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent {
+    const o = this.out;
+    const packer = this.packer;
+    this.packedAt = -1;
+    packer.appendTo(o, PACKED_HEAD);
+    let packed: true | string;
+    try {
+      packed = packOrStringify(packer, kind, event, correlationId);
+    } finally {
+      o.useBufferOf(packer); // the pack may have grown it
+    }
+    if (packed !== true) return packed;
+    this.packedAt = o.length;
+    return packer;
+  }
+
+  /** The packed payload is in place: its head goes in front, and the batch takes it in. */
+  private claimPacked(requestId: number): void {
+    const o = this.out;
+    const at = this.packedAt;
+    // The router sends right after it encodes: anything written in between would sit inside the payload.
+    if (at !== o.length) throw zapError(ErrorCode.Error, 'send batch: a packed event was sent after other writes, or twice');
+    this.packedAt = -1;
+    const end = this.packer.length;
+    o.patchU8(at, SEND_PACKED);
+    o.patchF64(at + 1, requestId);
+    o.patchU32(at + 9, end - at - PACKED_HEAD);
+    o.length = end;
   }
 }
 
@@ -84,10 +139,11 @@ export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
       const correlationId = r.str();
       on.send([requestId, connectionId, correlationId, r.view8(r.u32()), 0]);
     } else if (tag === SEND_PACKED) {
+      const payload = r.view8(r.u32());
       const connectionId = r.f64();
-      const correlationId = r.str();
       const frameType = r.u8();
-      on.send([requestId, connectionId, correlationId, packedJsonFrame(r.view8(r.u32()), frameType), 0]);
+      const correlationId = r.str();
+      on.send([requestId, connectionId, correlationId, packedJsonFrame(payload, frameType), 0]);
     } else if (tag === CANCEL) {
       const reason: CancelReason | undefined = CANCEL_REASONS[r.u8()];
       if (reason === undefined) throw r.corrupt('unknown cancel reason');

@@ -477,7 +477,8 @@ export class Router {
     if (report.state === 'ready') {
       connection.capabilities = report.capabilities ?? connection.capabilities;
       if (report.encoding !== undefined) {
-        const encoder = eventEncoderFor(report.encoding, connection.host.onOtherThread);
+        const host = connection.host;
+        const encoder = host.eventEncoder?.(report.encoding) ?? eventEncoderFor(report.encoding, host.onOtherThread);
         if (encoder === undefined) {
           // A host reported an encoding this router cannot produce: never route to it.
           connection.state = 'closed';

@@ -13,6 +13,7 @@ import type { CancelItem, HostCommand, HostHandle, HostReport, ResultItem, SendI
 import { onHostMessage, sendBatchToHost, sendToHost } from '../contract/host-port.js';
 import { readResultBatch } from '../contract/result-batch.js';
 import { SendBatchWriter } from '../contract/send-batch.js';
+import type { EventEncoder } from '../transport/event-encoder.js';
 import { workerSpec } from '../worker-file.js';
 
 export interface WorkerHostSink {
@@ -75,6 +76,11 @@ export class WorkerHost implements HostHandle {
     });
     this.worker.on('error', (err) => this.onLost(err));
     this.worker.on('exit', (code) => this.onLost(new Error(`connection-host worker ${index} exited with code ${code}`)));
+  }
+
+  /** JSON events are packed straight into this host's send batch (no copy); other encodings are the router's. */
+  eventEncoder(encoding: string): EventEncoder | undefined {
+    return encoding === 'json' ? this.batch.jsonEncoder : undefined;
   }
 
   get threadId(): number {

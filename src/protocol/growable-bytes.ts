@@ -1,6 +1,6 @@
 // A byte buffer that doubles when a write needs more room, for the writers that append to one
 // scratch buffer per thread: the router↔host batches (contract/batch-bytes.ts) and packed JSON
-// (transport/packed-json.ts).
+// (transport/packed-json.ts), which a send batch lets pack straight into its own buffer.
 
 /** First size of a scratch buffer. */
 export const INITIAL_BYTES = 4096;
@@ -17,6 +17,16 @@ export class GrowableBytes {
 
   constructor() {
     this.reset(INITIAL_BYTES);
+  }
+
+  /**
+   * Writes go on in `other`'s buffer (grown or not, with what it holds), from this writer's own
+   * `length`: two writers that take turns appending to one buffer (a send batch and its packer).
+   */
+  useBufferOf(other: GrowableBytes): void {
+    this.bytes = other.bytes;
+    this.view = other.view;
+    this.capacity = other.capacity;
   }
 
   /** Lets a buffer grown past KEEP_BYTES go (call once its bytes were copied or handed out). */

@@ -15,7 +15,8 @@ import { hasSchema, PackedJsonWriter } from './packed-json.js';
  * What a connection host writes for one event: the bytes as they are, or, for JSON frames, the
  * payload text, which the host side frames (type = the event's message type) while copying it
  * where it goes: into the send batch, or one frame buffer when the host runs on the router's thread.
- * A PackedJsonWriter holds the payload packed, valid until the next encode: copy it at once.
+ * A PackedJsonWriter holds the payload packed (`bytes[start, length)`), valid until the next encode:
+ * copy it at once, unless it is the send batch's own packer (already in place).
  */
 export type EncodedEvent = Uint8Array | string | PackedJsonWriter;
 
@@ -36,20 +37,35 @@ export const jsonFramedEventEncoder: EventEncoder = {
   encode: (kind, event, correlationId) => jsonText(kind, eventToWire(kind, event, correlationId, false)),
 };
 
+/**
+ * A JSON event for a host on another thread: packed by `packer` when the form allows it (true), else
+ * its JSON text. The wire object is built once (a body chunk's base64 is not worth encoding twice).
+ */
+export function packOrStringify<K extends EventKind>(
+  packer: PackedJsonWriter,
+  kind: K,
+  event: EventMap[K],
+  correlationId: string,
+): true | string {
+  if (hasSchema(kind)) {
+    if (packer.packEvent(kind, event as EventMap[typeof kind], correlationId)) return true;
+    return jsonText(kind, eventToWire(kind, event, correlationId, false));
+  }
+  const wire = eventToWire(kind, event, correlationId, false);
+  return packer.pack(wire) ? true : jsonText(kind, wire);
+}
+
 const packer = new PackedJsonWriter();
 
 /**
- * JSON events for a host on another thread: packed when the form allows it, else stringified. The wire
- * object is built once (a body chunk's base64 is not worth encoding twice).
+ * JSON events for a host on another thread that packs nothing itself: packed into one shared scratch
+ * buffer (the host copies the bytes at once), else stringified. A worker's send batch packs straight
+ * into its own buffer instead (contract/send-batch.ts).
  */
 export const jsonPackedEventEncoder: EventEncoder = {
   encode: (kind, event, correlationId) => {
-    if (hasSchema(kind)) {
-      const packed = packer.packEvent(kind, event as EventMap[typeof kind], correlationId);
-      return packed ? packer : jsonText(kind, eventToWire(kind, event, correlationId, false));
-    }
-    const wire = eventToWire(kind, event, correlationId, false);
-    return packer.pack(wire) ? packer : jsonText(kind, wire);
+    const packed = packOrStringify(packer, kind, event, correlationId);
+    return packed === true ? packer : packed;
   },
 };
 

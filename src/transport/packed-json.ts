@@ -42,9 +42,28 @@ export function hasSchema(kind: EventKind): kind is SchemaEventKind {
 /** Thrown inside the walk, caught in pack(): this value takes the JSON.stringify path. */
 const UNPACKABLE = Symbol('unpackable');
 
-/** Router side: one scratch buffer, reused; `bytes[0, length)` is the last packed value until the next pack(). */
+/**
+ * Router side: one scratch buffer, reused; `bytes[start, length)` is the last packed value until the
+ * next pack(). `start` is 0 unless the writer packs into another writer's buffer (`appendTo`).
+ */
 export class PackedJsonWriter extends GrowableBytes {
   private text = '';
+  /** Where a packed value begins (its u32 struct length). */
+  private base = 0;
+
+  get start(): number {
+    return this.base;
+  }
+
+  /**
+   * Every later pack goes into `owner`'s buffer, `gap` bytes after `owner.length` (room the owner fills
+   * in front of it), until the next appendTo. The owner takes the buffer back with useBufferOf: a
+   * pack may have grown it. Nothing of the owner's is let go here, whatever a pack does.
+   */
+  appendTo(owner: GrowableBytes, gap: number): void {
+    this.useBufferOf(owner);
+    this.base = owner.length + gap;
+  }
 
   /** Packs `value` (a wire object); false, with nothing to use, when it must be stringified instead. */
   pack(value: object): boolean {
@@ -108,7 +127,9 @@ export class PackedJsonWriter extends GrowableBytes {
   }
 
   private begin(): void {
-    this.length = 4;
+    this.length = this.base;
+    this.room(4);
+    this.length += 4;
     this.text = '';
   }
 
@@ -124,21 +145,23 @@ export class PackedJsonWriter extends GrowableBytes {
     const text = this.text;
     this.text = '';
     const structEnd = this.length;
-    if (text.length > MAX_TEXT || text.length * TEXT_GROWTH + structEnd * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
+    const structBytes = structEnd - this.base;
+    if (text.length > MAX_TEXT || text.length * TEXT_GROWTH + structBytes * STRUCT_GROWTH > MAX_PAYLOAD_LENGTH) return this.abandon();
     // ASCII has one byte per UTF-16 unit: any other count means a character this form does not carry.
     // The room is for the worst case, so a short count cannot come from running out of buffer.
     this.room(text.length * 3);
     const written = this.bytes.write(text, structEnd, 'utf8');
     if (written !== text.length) return this.abandon();
-    this.view.setUint32(0, structEnd - 4, true);
+    this.view.setUint32(this.base, structBytes - 4, true);
     this.length = structEnd + written;
     return true;
   }
 
   private abandon(): false {
     this.text = '';
-    this.length = 0;
-    this.release();
+    this.length = this.base;
+    // A borrowed buffer is its owner's to let go.
+    if (this.base === 0) this.release();
     return false;
   }
 
