@@ -12,6 +12,7 @@ import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../sr
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
+import { KEEP_BYTES } from '../src/protocol/growable-bytes.js';
 import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
 import { eventToWire } from '../src/protocol/events.js';
 import type { AgentResponse, RequestHeadersEvent } from '../src/protocol/types.js';
@@ -398,6 +399,18 @@ describe('send batch', () => {
     const again = w.jsonEncoder.encode('request_headers', sampleRequestHeaders('c-2'), 'c-2');
     w.send([2, 1, 'c-2', again, 0x10]);
     assert.throws(() => w.send([2, 1, 'c-2', again, 0x10]), isZapError, 'sent twice');
+  });
+
+  test('a batch grown past KEEP_BYTES by packing in place is let go by take(), by the batch and its packer alike', () => {
+    const w = new SendBatchWriter();
+    const big = { ...sampleRequestHeaders('c-1'), headers: { big: ['x'.repeat(30_000)] } };
+    for (let i = 0; i < 40; i++) w.send([i, 1, 'c-1', w.jsonEncoder.encode('request_headers', big, 'c-1'), 0x10]);
+    const packer = (w as unknown as { packer: PackedJsonWriter }).packer;
+    assert.ok(packer.bytes.byteLength > KEEP_BYTES, 'the batch grew past KEEP_BYTES while packing');
+    let sends = 0;
+    readSendBatch(w.take(), { send: () => sends++, cancel: () => {} });
+    assert.equal(sends, 40);
+    assert.ok(packer.bytes.byteLength <= KEEP_BYTES, 'the packer holds no grown buffer after take()');
   });
 
   test('an event packed into a scratch buffer of its own (a host without an encoder) is copied into the batch', () => {

@@ -88,7 +88,10 @@ export class SendBatchWriter {
     this.out.patchU32(0, this.items);
     this.items = 0;
     this.packedAt = -1;
-    return this.out.take();
+    const batch = this.out.take();
+    // take() lets a buffer grown past KEEP_BYTES go: the packer must not keep it alive either.
+    this.packer.useBufferOf(this.out);
+    return batch;
   }
 
   private packInPlace<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent {
