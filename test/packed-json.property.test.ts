@@ -144,6 +144,35 @@ describe('packed JSON', () => {
     assert.equal(viaPacking(bare), '{"z":"null prototype"}');
   });
 
+  test('getters that change the object as it is read pack what JSON.stringify writes, or are refused', () => {
+    // Keys and values are read in two passes: a getter that removes or hides a later member must not
+    // shift a value under another key.
+    const withGetter = (effect: (o: Record<string, unknown>) => void): Record<string, unknown> => {
+      const o: Record<string, unknown> = { a: 'first' };
+      Object.defineProperty(o, 'b', {
+        enumerable: true,
+        get() {
+          effect(o);
+          return 'got';
+        },
+      });
+      o.c = 'third';
+      o.d = 'fourth';
+      return o;
+    };
+    const effects: Array<[string, (o: Record<string, unknown>) => void, boolean]> = [
+      ['deletes a later key', (o) => delete o.c, false],
+      ['hides a later key', (o) => Object.defineProperty(o, 'c', { enumerable: false }), false],
+      ['changes a later value', (o) => (o.d = 'changed'), true],
+      ['adds a key', (o) => (o.e = 'added'), true],
+    ];
+    for (const [what, effect, packs] of effects) {
+      const packed = viaPacking({ outer: withGetter(effect) });
+      assert.equal(packed !== undefined, packs, `${what}: packed`);
+      if (packed !== undefined) assert.equal(packed, JSON.stringify({ outer: withGetter(effect) }), what);
+    }
+  });
+
   const refused: Array<[string, () => object]> = [
     ['a non-ASCII string', () => ({ v: 'café' })],
     ['a lone surrogate', () => ({ v: 'a\ud800' })],
