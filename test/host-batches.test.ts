@@ -13,6 +13,7 @@ import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import { KEEP_BYTES } from '../src/protocol/growable-bytes.js';
+import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
 import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
 import { eventToWire } from '../src/protocol/events.js';
 import type { AgentResponse, RequestHeadersEvent } from '../src/protocol/types.js';
@@ -250,15 +251,16 @@ describe('result batch', () => {
   test('an unknown tag, an unknown header op, or rare entries that do not match their marks throw ZAP_ERROR', () => {
     const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
     assert.throws(
-      () => readResultBatch({ bytes: new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]).buffer, rare: [] }, () => {}, NO_IDS),
+      () =>
+        readResultBatch({ bytes: new Uint8Array([1, 0, 0, 0, 17, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]).buffer, rare: [] }, () => {}, NO_IDS),
       isZapError,
     );
     const w = new ResultBatchWriter();
     w.add([1, response({ requestHeaders: [{ op: 'remove', name: 'a' }] })]);
     const batch = w.take();
     const bytes = new Uint8Array(batch.bytes);
-    // item count, tag, id, flags, present, version, header-op count, then the op byte
-    bytes[4 + 1 + 8 + 1 + 1 + 2 + 4] = 7;
+    // head (item count, byte length), tag, id, flags, present, version, header-op count, then the op byte
+    bytes[8 + 1 + 8 + 1 + 1 + 2 + 4] = 7;
     assert.throws(() => readResultBatch(batch, () => {}, NO_IDS), isZapError);
     w.add([2, RARE['redirect'] as AgentResponse]);
     assert.throws(() => readResultBatch({ bytes: w.take().bytes, rare: [] }, () => {}, NO_IDS), isZapError);
@@ -454,6 +456,61 @@ describe('send batch', () => {
     assert.equal(total, 5 * big.byteLength);
   });
 
+  test('a large batch is the writer’s whole buffer, read to its head’s length; given-back buffers take the next ones, two at most', () => {
+    const w = new SendBatchWriter();
+    let next = 0;
+    /** A batch of packed events, past COPY_BELOW_BYTES; returns its buffer. */
+    const largeBatch = (): ArrayBuffer => {
+      for (let i = 0; i < 30; i++, next++) {
+        const cid = `c${next}`;
+        w.send([next, 1, cid, w.jsonEncoder.encode('request_headers', sampleRequestHeaders(cid), cid), 0x10]);
+      }
+      return w.take();
+    };
+    const readIds = (batch: ArrayBuffer): { ids: number[]; free: boolean } => {
+      const ids: number[] = [];
+      const free = readSendBatch(batch, { send: (item) => ids.push(item[0]), cancel: () => assert.fail('no cancel') });
+      return { ids, free };
+    };
+    const first = largeBatch();
+    assert.ok(first.byteLength >= COPY_BELOW_BYTES);
+    const read = readIds(first);
+    assert.deepEqual(
+      read.ids,
+      Array.from({ length: 30 }, (_, i) => i),
+      'read to the head’s length, not the buffer’s',
+    );
+    assert.equal(read.free, true, 'packed events leave no view of the batch behind');
+
+    const a = largeBatch();
+    const b = largeBatch();
+    const tooSmall = new ArrayBuffer(COPY_BELOW_BYTES - 1);
+    const tooLarge = new ArrayBuffer(KEEP_BYTES + 1);
+    for (const buffer of [first, a, tooSmall, tooLarge, b]) w.giveBack(buffer);
+    // The writer goes on in the last buffer given back and kept (first, a; b is one too many).
+    const c = largeBatch(); // written before any spare was taken
+    const intoA = largeBatch();
+    const intoFirst = largeBatch();
+    const fresh = largeBatch();
+    assert.equal(intoA, a);
+    assert.equal(intoFirst, first);
+    for (const other of [first, a, b, c, tooSmall, tooLarge]) assert.notEqual(fresh, other, 'no third spare was kept');
+    assert.deepEqual(
+      readIds(intoFirst).ids,
+      Array.from({ length: 30 }, (_, i) => 150 + i),
+      'a reused buffer holds only its new batch',
+    );
+  });
+
+  test('a small batch is copied out at its exact size; a batch with a view of its bytes handed on is not free', () => {
+    const w = new SendBatchWriter();
+    w.cancel([1, 'manual']);
+    const small = w.take();
+    assert.equal(small.byteLength, 8 + 1 + 8 + 1 + 1, 'head, then one cancel');
+    w.send([2, 1, 'c-2', Buffer.alloc(COPY_BELOW_BYTES, 0x61), 0]);
+    assert.equal(readSendBatch(w.take(), { send: () => {}, cancel: () => {} }), false);
+  });
+
   test('a batch cut short, or with an unknown tag or cancel reason, throws ZAP_ERROR', () => {
     const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
     const w = new SendBatchWriter();
@@ -464,7 +521,7 @@ describe('send batch', () => {
       assert.throws(() => readSendBatch(whole.slice(0, cut), { send: () => {}, cancel: () => {} }), isZapError, `cut at ${cut}`);
     }
     const badTag = new Uint8Array(whole.slice(0));
-    badTag[4] = 0;
+    badTag[8] = 0; // the first item's tag, after the head
     assert.throws(() => readSendBatch(badTag.buffer, { send: () => {}, cancel: () => {} }), isZapError);
     const badReason = new Uint8Array(whole.slice(0));
     badReason[badReason.length - 2] = 200;

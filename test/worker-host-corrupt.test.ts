@@ -26,8 +26,8 @@ test('a corrupt results batch: the worker is reported lost with ZAP_ERROR and it
   const worker = (host as unknown as { worker: Worker }).worker;
   await new Promise((resolve) => worker.once('online', resolve));
   const exited = new Promise((resolve) => worker.once('exit', resolve));
-  // Claims one result, then ends before its tag.
-  worker.emit('message', new Uint8Array([1, 0, 0, 0]).buffer);
+  // Claims one result in 8 bytes (the head alone), so it ends before the result's tag.
+  worker.emit('message', new Uint8Array([1, 0, 0, 0, 8, 0, 0, 0]).buffer);
   await lostReported;
   assert.ok(lost instanceof AgentPoolError, String(lost));
   assert.equal(lost.code, ErrorCode.Error);

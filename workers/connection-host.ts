@@ -4,7 +4,7 @@
 // (contract/host-port.ts). When results leave is contract/result-sender.ts's decision.
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import { onRouterMessage, sendResultsToRouter, sendToRouter } from '../src/contract/host-port.js';
+import { giveBackSendBatch, onRouterMessage, sendResultsToRouter, sendToRouter } from '../src/contract/host-port.js';
 import { ResultSender } from '../src/contract/result-sender.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 
@@ -27,7 +27,10 @@ const onSend = { send: host.send.bind(host), cancel: host.cancel.bind(host) };
 onRouterMessage(port, {
   batch(bytes) {
     // A corrupt batch throws ZAP_ERROR out of this thread: the router sees the worker lost and replaces it.
-    results.whileReading(() => readSendBatch(bytes, onSend));
+    let free = false;
+    results.whileReading(() => (free = readSendBatch(bytes, onSend)));
+    // Nothing here holds a view of it (packed events were written out as frames of their own).
+    if (free) giveBackSendBatch(port, bytes);
   },
   command(command) {
     host.command(command);

@@ -22,13 +22,16 @@ interface WellFormed {
   isWellFormed(): boolean;
 }
 
+/** A batch's head: its u32 item count (patched by the batch writer), then its u32 byte length. */
+const HEAD = 8;
+
 /**
- * Appends numbers and strings to one growing buffer behind a u32 item count (patched by the batch
- * writer); `take()` hands out the bytes as a fresh, transferable ArrayBuffer and starts the next batch.
+ * Appends numbers and strings to one growing buffer behind the batch's head; `take()` hands out the
+ * bytes as a fresh, transferable ArrayBuffer, or `handOver()` the whole buffer, and the next batch starts.
  */
 export class BatchWriter extends GrowableBytes {
-  /** Bytes written so far, the count included. */
-  override length = 4;
+  /** Bytes written so far, the head included. */
+  override length = HEAD;
 
   u8(value: number): void {
     this.room(1);
@@ -130,11 +133,24 @@ export class BatchWriter extends GrowableBytes {
 
   /** The bytes written, copied into an exact-size ArrayBuffer (ours to transfer); the writer starts over. */
   take(): ArrayBuffer {
+    this.view.setUint32(4, this.length, true);
     const out = new Uint8Array(this.length);
     out.set(this.bytes.subarray(0, this.length));
-    this.length = 4;
+    this.length = HEAD;
     this.release();
     return out.buffer;
+  }
+
+  /**
+   * The whole buffer, not copied (to transfer: its head says how much of it is the batch); the writer
+   * starts over in `next`, or in a new buffer. No copy, and with a buffer the host gave back, no fresh
+   * memory to fault in either (issue 13).
+   */
+  override handOver(next: ArrayBuffer | undefined): ArrayBuffer {
+    this.view.setUint32(4, this.length, true);
+    const out = super.handOver(next);
+    this.length = HEAD;
+    return out;
   }
 }
 
@@ -143,7 +159,7 @@ export class BatchReader {
   private readonly bytes: Buffer;
   private readonly view: DataView;
   /** The batch's byte length (a field: every read checks against it). */
-  private readonly size: number;
+  private size: number;
   offset = 0;
 
   constructor(
@@ -155,9 +171,16 @@ export class BatchReader {
     this.size = buffer.byteLength;
   }
 
-  /** The batch's item count (its first u32); `end()` then checks that nothing follows the last item. */
+  /**
+   * The batch's item count; reads the head, whose byte length may be less than the buffer's (a whole
+   * buffer handed over). `end()` then checks that nothing follows the last item.
+   */
   count(): number {
-    return this.u32();
+    const count = this.u32();
+    const length = this.u32();
+    if (length < HEAD || length > this.size) throw this.corrupt(`byte length ${length} in a buffer of ${this.size}`);
+    this.size = length;
+    return count;
   }
 
   end(): void {

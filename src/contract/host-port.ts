@@ -1,7 +1,8 @@
 // The router↔host contract as it crosses a MessagePort (workers: N). Each message is defined once
 // here, and both ends send and receive only through these helpers. The per-tick hot-path messages
 // are bytes (send-batch.ts one way, result-batch.ts the other): a batch travels as a bare
-// ArrayBuffer (transferred when large), so nothing but the buffer itself crosses the port.
+// ArrayBuffer (transferred when large), so nothing but the buffer itself crosses the port. A large
+// send batch the host read without keeping a view of it goes back as a 'spare' for the next one.
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { HostCommand, HostReport } from './host-messages.js';
 import type { RareResult, ResultBatch } from './result-batch.js';
@@ -11,7 +12,11 @@ export type ToHost = ArrayBuffer | { t: 'cmd'; c: HostCommand } | { t: 'terminat
 
 /** Host thread → router: a results batch (a bare ArrayBuffer when nothing rare is in it), or a report. */
 export type FromHost =
-  ArrayBuffer | { t: 'results'; b: ArrayBuffer; x: RareResult[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
+  | ArrayBuffer
+  | { t: 'results'; b: ArrayBuffer; x: RareResult[] }
+  | { t: 'spare'; b: ArrayBuffer }
+  | { t: 'report'; r: HostReport }
+  | { t: 'terminated' };
 
 export interface RouterMessageHandlers {
   command(command: HostCommand): void;
@@ -24,6 +29,8 @@ export interface RouterMessageHandlers {
 export interface HostMessageHandlers {
   results(batch: ResultBatch): void;
   report(report: HostReport): void;
+  /** A send batch's buffer, read and free: the router's next batches may be written into it. */
+  spare(buffer: ArrayBuffer): void;
   /** The host closed its connections after 'terminate'. */
   terminated(): void;
 }
@@ -56,7 +63,12 @@ export function sendResultsToRouter(port: MessagePort, batch: ResultBatch): void
   else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, transferOf(bytes));
 }
 
-export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' }>): void {
+/** Gives a transferred send batch back once read (a small one was copied here: nothing to give). */
+export function giveBackSendBatch(port: MessagePort, bytes: ArrayBuffer): void {
+  if (bytes.byteLength >= COPY_BELOW_BYTES) port.postMessage({ t: 'spare', b: bytes }, [bytes]);
+}
+
+export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' } | { t: 'spare' }>): void {
   port.postMessage(message);
 }
 
@@ -80,6 +92,8 @@ export function onHostMessage(worker: Worker, on: HostMessageHandlers): void {
     switch (message.t) {
       case 'results':
         return on.results({ bytes: message.b, rare: message.x });
+      case 'spare':
+        return on.spare(message.b);
       case 'report':
         return on.report(message.r);
       case 'terminated':

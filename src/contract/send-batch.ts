@@ -2,13 +2,17 @@
 // them. The events were encoded once on the router; their bytes are copied once into the batch (a
 // JSON text is framed as it is copied, spec §2.1), or, for a packed JSON event, packed straight
 // into it. The host writes views of the batch to its sockets. Nothing in a send batch is cloned.
+// A large batch travels as the writer's whole buffer, and a batch the host read without keeping a
+// view of it comes back (host-port.ts, 'spare') for the writer to go on in: no copy, no fresh memory.
 import { CANCEL_REASONS, type CancelReason, type EventKind, type EventMap } from '../protocol/types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../protocol/frame-encoder.js';
 import { packOrStringify, type EncodedEvent, type EventEncoder } from '../transport/event-encoder.js';
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
+import { KEEP_BYTES } from '../protocol/growable-bytes.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
+import { COPY_BELOW_BYTES } from './host-port.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
 const SEND = 1;
@@ -17,6 +21,8 @@ const CANCEL = 2;
 const SEND_PACKED = 3;
 /** What goes in front of a packed payload: the tag, the request id and the payload's u32 length. */
 const PACKED_HEAD = 1 + 8 + 4;
+/** Buffers given back and kept for the next large batches; more are let go (memory stays bounded). */
+const MAX_SPARES = 2;
 
 /** Router side: collects sends and cancels until `take()`. */
 export class SendBatchWriter {
@@ -26,6 +32,8 @@ export class SendBatchWriter {
   private readonly packer = new PackedJsonWriter();
   /** Where the packed event waiting for its send() begins; -1 when none waits. */
   private packedAt = -1;
+  /** Buffers of earlier batches the host gave back, for the writer to go on in. */
+  private readonly spares: ArrayBuffer[] = [];
 
   /**
    * JSON events of this batch's host: packed in place, after the batch's last item, and claimed by the
@@ -83,15 +91,25 @@ export class SendBatchWriter {
     o.u8(item[2] === true ? 1 : 0);
   }
 
-  /** The batch as a fresh ArrayBuffer, to transfer: its item count, then the items. */
+  /**
+   * The batch as an ArrayBuffer of its own, to transfer: its head, then the items. A small one is
+   * copied out (postMessage copies what it does not transfer, and would copy the whole buffer); a
+   * large one is the writer's whole buffer, and the writer goes on in a spare.
+   */
   take(): ArrayBuffer {
     this.out.patchU32(0, this.items);
     this.items = 0;
     this.packedAt = -1;
-    const batch = this.out.take();
+    const batch = this.out.length < COPY_BELOW_BYTES ? this.out.take() : this.out.handOver(this.spares.pop());
     // take() lets a buffer grown past KEEP_BYTES go: the packer must not keep it alive either.
     this.packer.useBufferOf(this.out);
     return batch;
+  }
+
+  /** A large batch's buffer, given back by the host that read it (it holds no view of it): kept to reuse. */
+  giveBack(buffer: ArrayBuffer): void {
+    const size = buffer.byteLength;
+    if (this.spares.length < MAX_SPARES && size >= COPY_BELOW_BYTES && size <= KEEP_BYTES) this.spares.push(buffer);
   }
 
   private packInPlace<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent {
@@ -131,15 +149,20 @@ export interface SendBatchHandlers {
   cancel(item: CancelItem): void;
 }
 
-/** Host side: hands on each item of `bytes` in order. A corrupt batch throws ZAP_ERROR after the items before the damage. */
-export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
+/**
+ * Host side: hands on each item of `bytes` in order; true when no item was handed a view of `bytes`
+ * (it may go back to the router then). A corrupt batch throws ZAP_ERROR after the items before the damage.
+ */
+export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): boolean {
   const r = new BatchReader(bytes, 'send batch');
+  let viewed = false;
   for (let n = r.count(); n > 0; n--) {
     const tag = r.u8();
     const requestId = r.f64();
     if (tag === SEND) {
       const connectionId = r.f64();
       const correlationId = r.str();
+      viewed = true;
       on.send([requestId, connectionId, correlationId, r.view8(r.u32()), 0]);
     } else if (tag === SEND_PACKED) {
       const payload = r.view8(r.u32());
@@ -154,4 +177,5 @@ export function readSendBatch(bytes: ArrayBuffer, on: SendBatchHandlers): void {
     } else throw r.corrupt(`unknown send-batch tag ${tag}`);
   }
   r.end();
+  return !viewed;
 }

@@ -71,6 +71,7 @@ export class WorkerHost implements HostHandle {
         const failure = this.handlerError as { error: unknown } | undefined; // set by resultBound, not seen by the narrowing
         if (failure !== undefined) throw failure.error;
       },
+      spare: (buffer) => this.batch.giveBack(buffer),
       report: (report) => this.sink.report(report),
       terminated: () => this.onTerminated?.(),
     });

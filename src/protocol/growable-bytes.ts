@@ -29,6 +29,18 @@ export class GrowableBytes {
     this.capacity = other.capacity;
   }
 
+  /**
+   * Hands the whole buffer out (to transfer; the caller knows how much of it is written) and goes on
+   * in `next`, or in a new buffer of the same size, at most KEEP_BYTES. `length` is the caller's to reset.
+   */
+  handOver(next: ArrayBuffer | undefined): ArrayBuffer {
+    // Ours from Buffer.allocUnsafeSlow or a transfer: an ArrayBuffer of its own, never a shared one.
+    const out = this.bytes.buffer as ArrayBuffer;
+    if (next === undefined) this.reset(Math.min(this.capacity, KEEP_BYTES));
+    else this.install(Buffer.from(next));
+    return out;
+  }
+
   /** Lets a buffer grown past KEEP_BYTES go (call once its bytes were copied or handed out). */
   release(): void {
     if (this.capacity > KEEP_BYTES) this.reset(INITIAL_BYTES);
@@ -48,8 +60,12 @@ export class GrowableBytes {
   }
 
   private reset(size: number): void {
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.capacity = size;
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.install(Buffer.allocUnsafeSlow(size));
+  }
+
+  private install(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.capacity = bytes.byteLength;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
