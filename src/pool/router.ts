@@ -14,6 +14,7 @@ import type { EncodedEvent } from '../transport/event-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { LiveCalls } from './live-calls.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from '../contract/host-messages.js';
 import type { PoolCall } from './agent-entry.js';
@@ -70,7 +71,7 @@ export interface CallHandle {
 
 export class Router {
   private readonly agents = new Map<string, AgentEntry>();
-  private readonly calls = new Map<number, PoolCall>();
+  private readonly calls = new LiveCalls<PoolCall>();
   private readonly connections = new Map<number, ConnectionRecord>();
   private nextCallId = 1;
   lateResults = 0;
@@ -190,7 +191,7 @@ export class Router {
       call.onAbort = () => this.onAbort(call);
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
-    this.calls.set(call.id, call);
+    this.calls.add(call);
     agent.liveCalls++;
 
     if (call.forced !== undefined) {
@@ -297,7 +298,7 @@ export class Router {
       c.agent.flow.dropConnection(c.id);
       c.agent.rebuildCandidates();
     }
-    for (const call of [...this.calls.values()]) {
+    for (const call of this.calls.values()) {
       if (call.state === 'dispatched' && call.connection !== undefined && call.connection.hostIndex === hostIndex) {
         this.settle(
           call,
@@ -598,9 +599,7 @@ export class Router {
 
   /** All live calls of an agent, oldest first (drain, removal, cancel: not the call path). */
   callsOf(agent: AgentEntry): PoolCall[] {
-    const out: PoolCall[] = [];
-    for (const call of this.calls.values()) if (call.agent === agent) out.push(call);
-    return out;
+    return this.calls.filter((call) => call.agent === agent);
   }
 }
 
