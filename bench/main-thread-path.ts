@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     // Every call left is sent or settled by now: nothing sent means one was lost, and the loop would never end.
     if (host.sent.length === 0) throw new Error(`stalled at ${completed} of ${N} calls: nothing was sent in the last turn`);
     const before = cpu.read();
-    host.batch.take();
+    // As the worker does: the batch is read, and its buffer goes back for the router's next batches.
+    host.batch.giveBack(host.batch.take());
     for (const [id, cid] of host.sent.splice(0)) results.add([id, echoReply(cid)], cid);
     const batch = results.take();
     hostCpu += cpu.read() - before;
