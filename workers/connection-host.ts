@@ -4,7 +4,7 @@
 // (contract/host-port.ts). When results leave is contract/result-sender.ts's decision.
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import { giveBackSendBatch, onRouterMessage, sendResultsToRouter, sendToRouter } from '../src/contract/host-port.js';
+import { MAX_HELD_SPARES, onRouterMessage, sendResultsToRouter, sendToRouter, wasTransferred } from '../src/contract/host-port.js';
 import { ResultSender } from '../src/contract/result-sender.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 
@@ -17,8 +17,13 @@ const host: ConnectionHost = new ConnectionHost({
     sendToRouter(port, { t: 'report', r: report });
   },
 });
+/** Send batches read with no view of them kept here: they go back to the router with the next results. */
+let spares: ArrayBuffer[] = [];
 const results = new ResultSender(
-  (batch) => sendResultsToRouter(port, batch),
+  (batch) => {
+    sendResultsToRouter(port, batch, spares);
+    if (spares.length > 0) spares = [];
+  },
   () => host.pending,
 );
 
@@ -29,8 +34,9 @@ onRouterMessage(port, {
     // A corrupt batch throws ZAP_ERROR out of this thread: the router sees the worker lost and replaces it.
     let free = false;
     results.whileReading(() => (free = readSendBatch(bytes, onSend)));
-    // Nothing here holds a view of it (packed events were written out as frames of their own).
-    if (free) giveBackSendBatch(port, bytes);
+    // Nothing here holds a view of it (packed events were written out as frames of their own). Past
+    // MAX_HELD_SPARES it is let go: the router makes a new buffer when it has no spare.
+    if (free && wasTransferred(bytes) && spares.length < MAX_HELD_SPARES) spares.push(bytes);
   },
   command(command) {
     host.command(command);

@@ -2,7 +2,9 @@
 // here, and both ends send and receive only through these helpers. The per-tick hot-path messages
 // are bytes (send-batch.ts one way, result-batch.ts the other): a batch travels as a bare
 // ArrayBuffer (transferred when large), so nothing but the buffer itself crosses the port. A large
-// send batch the host read without keeping a view of it goes back as a 'spare' for the next one.
+// send batch the host read without keeping a view of it goes back with the next results, as their
+// 'spare', for the router to write its next batches into (a message of its own would wake the
+// router's thread for nothing: measured, it doubled that thread's wake-ups).
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { HostCommand, HostReport } from './host-messages.js';
 import type { RareResult, ResultBatch } from './result-batch.js';
@@ -10,13 +12,9 @@ import type { RareResult, ResultBatch } from './result-batch.js';
 /** Router → host thread: a send batch (ArrayBuffer), or a command. */
 export type ToHost = ArrayBuffer | { t: 'cmd'; c: HostCommand } | { t: 'terminate' };
 
-/** Host thread → router: a results batch (a bare ArrayBuffer when nothing rare is in it), or a report. */
+/** Host thread → router: a results batch (a bare ArrayBuffer when nothing rare or spare goes with it), or a report. */
 export type FromHost =
-  | ArrayBuffer
-  | { t: 'results'; b: ArrayBuffer; x: RareResult[] }
-  | { t: 'spare'; b: ArrayBuffer }
-  | { t: 'report'; r: HostReport }
-  | { t: 'terminated' };
+  ArrayBuffer | { t: 'results'; b: ArrayBuffer; x: RareResult[]; s?: ArrayBuffer[] } | { t: 'report'; r: HostReport } | { t: 'terminated' };
 
 export interface RouterMessageHandlers {
   command(command: HostCommand): void;
@@ -29,7 +27,7 @@ export interface RouterMessageHandlers {
 export interface HostMessageHandlers {
   results(batch: ResultBatch): void;
   report(report: HostReport): void;
-  /** A send batch's buffer, read and free: the router's next batches may be written into it. */
+  /** A send batch's buffer, read and free (it came with results): the router's next batches may be written into it. */
   spare(buffer: ArrayBuffer): void;
   /** The host closed its connections after 'terminate'. */
   terminated(): void;
@@ -56,19 +54,28 @@ export function sendToHost(worker: Worker, message: Exclude<ToHost, ArrayBuffer>
   worker.postMessage(message);
 }
 
-/** Sends a results batch (large ones are moved to the router thread). */
-export function sendResultsToRouter(port: MessagePort, batch: ResultBatch): void {
+/** Whether a send batch was moved here, so its buffer is the router's to have back (a small one was copied). */
+export function wasTransferred(bytes: ArrayBuffer): boolean {
+  return bytes.byteLength >= COPY_BELOW_BYTES;
+}
+
+/** Read send batches' buffers a host holds for the router, at most this many (more are let go). */
+export const MAX_HELD_SPARES = 2;
+
+/** Sends a results batch (large ones are moved to the router thread), and the read send batches' buffers `spares` with it. */
+export function sendResultsToRouter(port: MessagePort, batch: ResultBatch, spares: readonly ArrayBuffer[] = []): void {
   const bytes = batch.bytes;
-  if (batch.rare.length === 0) port.postMessage(bytes, transferOf(bytes));
-  else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, transferOf(bytes));
+  const transfer = transferOf(bytes);
+  if (spares.length === 0) {
+    if (batch.rare.length === 0) port.postMessage(bytes, transfer);
+    else port.postMessage({ t: 'results', b: bytes, x: batch.rare }, transfer);
+    return;
+  }
+  transfer.push(...spares);
+  port.postMessage({ t: 'results', b: bytes, x: batch.rare, s: spares }, transfer);
 }
 
-/** Gives a transferred send batch back once read (a small one was copied here: nothing to give). */
-export function giveBackSendBatch(port: MessagePort, bytes: ArrayBuffer): void {
-  if (bytes.byteLength >= COPY_BELOW_BYTES) port.postMessage({ t: 'spare', b: bytes }, [bytes]);
-}
-
-export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' } | { t: 'spare' }>): void {
+export function sendToRouter(port: MessagePort, message: Exclude<FromHost, ArrayBuffer | { t: 'results' }>): void {
   port.postMessage(message);
 }
 
@@ -91,9 +98,9 @@ export function onHostMessage(worker: Worker, on: HostMessageHandlers): void {
     if (message instanceof ArrayBuffer) return on.results({ bytes: message, rare: NO_RARE });
     switch (message.t) {
       case 'results':
+        // The spare first: reading the results may throw (a router bug surfaces from there).
+        if (message.s !== undefined) for (const spare of message.s) on.spare(spare);
         return on.results({ bytes: message.b, rare: message.x });
-      case 'spare':
-        return on.spare(message.b);
       case 'report':
         return on.report(message.r);
       case 'terminated':

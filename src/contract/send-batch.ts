@@ -3,7 +3,8 @@
 // JSON text is framed as it is copied, spec §2.1), or, for a packed JSON event, packed straight
 // into it. The host writes views of the batch to its sockets. Nothing in a send batch is cloned.
 // A large batch travels as the writer's whole buffer, and a batch the host read without keeping a
-// view of it comes back (host-port.ts, 'spare') for the writer to go on in: no copy, no fresh memory.
+// view of it comes back with the next results (host-port.ts) for the writer to go on in: no copy, no
+// fresh memory.
 import { CANCEL_REASONS, type CancelReason, type EventKind, type EventMap } from '../protocol/types.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
 import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../protocol/frame-encoder.js';
