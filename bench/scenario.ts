@@ -9,6 +9,8 @@ export interface ScenarioSettings {
   durationMs: number;
   /** Concurrency of the main (throughput) rows. */
   inflight: number;
+  /** `--rounds N`: throughput rows measured N times, alternating, reported as medians (bench/rounds.ts; pool-uds). */
+  rounds?: number;
   quick: boolean;
   /** Where result files go (`--json-dir`); scenarios that write more than the JSON (scale.svg) put it here. */
   jsonDir?: string;
@@ -80,5 +82,7 @@ export interface ScenarioResult {
 export interface Scenario {
   readonly name: string;
   readonly summary: string;
+  /** Honours `--rounds` (others measure each row once and say so). */
+  readonly takesRounds?: true;
   run(settings: ScenarioSettings): Promise<ScenarioResult>;
 }

@@ -12,6 +12,7 @@ import { AgentPool } from '../../src/pool/agent-pool.js';
 import { ErrorCode, zapError } from '../../src/protocol/errors.js';
 import { toBenchRow, withP50At1 } from '../bench-row.js';
 import { runClosedLoop, type ClosedLoopResult } from '../measure.js';
+import { medianOfRounds, roundsNote } from '../rounds.js';
 import { RawUdsClient } from '../raw-uds-client.js';
 import { sampleRequestHeaders, sampleRequestHeadersWire } from '../sample-request.js';
 import type { BenchRow, Scenario, ScenarioResult, ScenarioSettings } from '../scenario.js';
@@ -52,6 +53,7 @@ const LATENCY_ROWS: readonly PoolRowSpec[] = [
 export const poolUds: Scenario = {
   name: 'pool-uds',
   summary: 'AgentPool (workers 0/1/2) vs a raw one-socket client, echo agent over UDS, closed loop',
+  takesRounds: true,
   async run(settings: ScenarioSettings): Promise<ScenarioResult> {
     const wanted = (name: string) => settings.only === undefined || settings.only.has(name);
     const groups: Array<[number, readonly PoolRowSpec[]]> = [[settings.inflight, THROUGHPUT_ROWS]];
@@ -87,10 +89,22 @@ export const poolUds: Scenario = {
       const target: Target = { socket, pids: agent.process.pid === undefined ? [] : [agent.process.pid] };
       const rows: BenchRow[] = [];
       for (const group of plan) {
-        const base = group.raw ? await measureRaw(target, group.inflight, settings) : undefined;
-        if (base !== undefined) rows.push(base);
-        for (const spec of group.pool)
-          rows.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
+        const roundCount = group.inflight === settings.inflight ? (settings.rounds ?? 1) : 1;
+        const rounds: BenchRow[][] = [];
+        for (let r = 1; r <= roundCount; r++) {
+          if (roundCount > 1) settings.log(`round ${r} of ${roundCount} at ${group.inflight} in flight`);
+          const round: BenchRow[] = [];
+          const base = group.raw ? await measureRaw(target, group.inflight, settings) : undefined;
+          if (base !== undefined) round.push(base);
+          for (const spec of group.pool)
+            round.push(await measurePool(target, group.inflight, spec, settings, base ?? rawRowName(group.inflight)));
+          rounds.push(round);
+        }
+        if (roundCount === 1) rows.push(...(rounds[0] ?? []));
+        else {
+          rows.push(...medianOfRounds(rounds));
+          notes.push(roundsNote(rounds));
+        }
       }
       return { scenario: 'pool-uds', rows: withP50At1(rows), notes };
     } finally {

@@ -48,6 +48,7 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
     warmupMs: integer(values.warmup, timing.warmupMs, '--warmup', 0),
     durationMs: integer(values.duration, timing.durationMs, '--duration', 1),
     inflight: integer(values.inflight, 256, '--inflight', 1),
+    rounds: integer(values.rounds, 1, '--rounds', 1),
     quick: values.quick,
     jsonDir: values['json-dir'],
     ...(values.agents === undefined ? {} : { agents: integer(values.agents, 1, '--agents', 1) }),
@@ -57,6 +58,9 @@ export async function runBench(argv: string[], io: BenchOutput = STDIO): Promise
 
   let failed = false;
   for (const scenario of scenarios) {
+    if ((settings.rounds ?? 1) > 1 && scenario.takesRounds !== true) {
+      io.err(`zap bench: ${scenario.name}: --rounds applies to pool-uds only; each row is measured once\n`);
+    }
     const machine = machineInfo();
     const file = resultFile(await scenario.run(settings), machine);
     if (file.rows.length === 0) {

@@ -116,6 +116,7 @@ export const BENCH_OPTIONS = {
   list: { type: 'boolean', default: false, help: 'list the scenarios' },
   only: { type: 'string', value: 'ROW,…', help: 'run only these rows' },
   agents: { type: 'string', value: 'N', help: 'agents in scenarios that take a count' },
+  rounds: { type: 'string', default: '1', value: 'N', help: 'pool-uds: throughput rows N times, alternating; medians' },
 } as const satisfies Record<string, OptionSpec>;
 
 export const COMMAND_TABLE: readonly CommandSpec[] = [
