@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
+import { KEEP_BYTES } from '../src/protocol/growable-bytes.js';
 import { WorkerHost } from '../src/pool/worker-host.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -25,9 +26,9 @@ test('a read send batch comes back with the next results, never on its own; one 
   worker.on('message', (message: { t?: string; s?: ArrayBuffer[] }) => {
     given.push(message.s?.map((b) => b.byteLength) ?? []);
   });
-  /** Cancels of calls the host does not know: ignored there (no result), and past COPY_BELOW_BYTES together. */
-  const cancelBatch = (from: number): void => {
-    for (let i = 0; i < COPY_BELOW_BYTES / 8; i++) host.cancel([from + i, 'manual']);
+  /** Cancels of calls the host does not know: ignored there (no result), `bytes` of them or a little more. */
+  const cancelBatch = (from: number, bytes = COPY_BELOW_BYTES): void => {
+    for (let i = 0; i < bytes / 8; i++) host.cancel([from + i, 'manual']);
   };
   /** A raw frame for connection 999, which the host does not know: it answers ZAP_CONNECTION_LOST. */
   const answered = async (requestId: number, frameBytes: number): Promise<void> => {
@@ -51,6 +52,12 @@ test('a read send batch comes back with the next results, never on its own; one 
     await answered(10_001, COPY_BELOW_BYTES);
     await answered(10_002, 16);
     assert.deepEqual(given.slice(1), [[], []], 'the viewed batch never came back');
+
+    // A burst grows the batch past what a writer keeps: that buffer is let go, not carried back.
+    cancelBatch(20_000, KEEP_BYTES + 1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // that batch leaves alone, and is read
+    await answered(10_003, 16);
+    assert.deepEqual(given.slice(3), [[]], 'a buffer larger than KEEP_BYTES is not given back');
     assert.equal(lost, undefined, 'the worker lived through it');
   } finally {
     await host.kill();

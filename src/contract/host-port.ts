@@ -6,6 +6,7 @@
 // 'spare', for the router to write its next batches into (a message of its own would wake the
 // router's thread for nothing: measured, it doubled that thread's wake-ups).
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { KEEP_BYTES } from '../protocol/growable-bytes.js';
 import type { HostCommand, HostReport } from './host-messages.js';
 import type { RareResult, ResultBatch } from './result-batch.js';
 
@@ -54,9 +55,12 @@ export function sendToHost(worker: Worker, message: Exclude<ToHost, ArrayBuffer>
   worker.postMessage(message);
 }
 
-/** Whether a send batch was moved here, so its buffer is the router's to have back (a small one was copied). */
-export function wasTransferred(bytes: ArrayBuffer): boolean {
-  return bytes.byteLength >= COPY_BELOW_BYTES;
+/**
+ * Whether a read send batch's buffer is worth giving back: it was moved here (a small one was copied)
+ * and is no larger than a writer keeps (KEEP_BYTES; a burst's grown buffer is let go instead).
+ */
+export function isReusableBatch(bytes: ArrayBuffer): boolean {
+  return bytes.byteLength >= COPY_BELOW_BYTES && bytes.byteLength <= KEEP_BYTES;
 }
 
 /** Read send batches' buffers a host holds for the router, at most this many (more are let go). */

@@ -11,9 +11,8 @@ import { FRAME_HEADER_LENGTH, writeFrameHeader } from '../protocol/frame-encoder
 import { packOrStringify, type EncodedEvent, type EventEncoder } from '../transport/event-encoder.js';
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
-import { KEEP_BYTES } from '../protocol/growable-bytes.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
-import { COPY_BELOW_BYTES } from './host-port.js';
+import { COPY_BELOW_BYTES, isReusableBatch } from './host-port.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
 const SEND = 1;
@@ -109,8 +108,7 @@ export class SendBatchWriter {
 
   /** A large batch's buffer, given back by the host that read it (it holds no view of it): kept to reuse. */
   giveBack(buffer: ArrayBuffer): void {
-    const size = buffer.byteLength;
-    if (this.spares.length < MAX_SPARES && size >= COPY_BELOW_BYTES && size <= KEEP_BYTES) this.spares.push(buffer);
+    if (this.spares.length < MAX_SPARES && isReusableBatch(buffer)) this.spares.push(buffer);
   }
 
   private packInPlace<K extends EventKind>(kind: K, event: EventMap[K], correlationId: string): EncodedEvent {
