@@ -12,7 +12,7 @@ import { agentResponseFromWire, agentResponseToWire, allowResponse } from '../sr
 import { AgentPoolError, ErrorCode } from '../src/protocol/errors.js';
 import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
-import { KEEP_BYTES } from '../src/protocol/growable-bytes.js';
+import { GrowableBytes, INITIAL_BYTES, KEEP_BYTES } from '../src/protocol/growable-bytes.js';
 import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
 import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
 import { eventToWire } from '../src/protocol/events.js';
@@ -413,6 +413,9 @@ describe('send batch', () => {
     readSendBatch(w.take(), { send: () => sends++, cancel: () => {} });
     assert.equal(sends, 40);
     assert.ok(packer.bytes.byteLength <= KEEP_BYTES, 'the packer holds no grown buffer after take()');
+    const out = (w as unknown as { out: GrowableBytes }).out;
+    assert.equal(out.bytes.byteLength, INITIAL_BYTES, 'the batch goes on in a buffer of the first size, not one of KEEP_BYTES');
+    assert.equal(packer.bytes, out.bytes, 'and the packer with it');
   });
 
   test('an event packed into a scratch buffer of its own (a host without an encoder) is copied into the batch', () => {

@@ -31,12 +31,13 @@ export class GrowableBytes {
 
   /**
    * Hands the whole buffer out (to transfer; the caller knows how much of it is written) and goes on
-   * in `next`, or in a new buffer of the same size, at most KEEP_BYTES. `length` is the caller's to reset.
+   * in `next`, or in a new buffer of the same size (the first size after one grown past KEEP_BYTES, as
+   * release() does). `length` is the caller's to reset.
    */
   handOver(next: ArrayBuffer | undefined): ArrayBuffer {
     // Ours from Buffer.allocUnsafeSlow or a transfer: an ArrayBuffer of its own, never a shared one.
     const out = this.bytes.buffer as ArrayBuffer;
-    if (next === undefined) this.reset(Math.min(this.capacity, KEEP_BYTES));
+    if (next === undefined) this.reset(this.capacity > KEEP_BYTES ? INITIAL_BYTES : this.capacity);
     else this.install(Buffer.from(next));
     return out;
   }
