@@ -144,11 +144,11 @@ describe('packed JSON', () => {
     assert.equal(viaPacking(bare), '{"z":"null prototype"}');
   });
 
-  test('getters that change the object as it is read pack what JSON.stringify writes, or are refused', () => {
-    // Keys and values are read in two passes: a getter that removes or hides a later member must not
-    // shift a value under another key.
+  test('getters that change the value as it is read: packed exactly as JSON.stringify writes it, member by member', () => {
+    // JSON.stringify takes an object's key list once, then reads and writes each member in turn: a
+    // getter sees, and may change, only what comes after it. Each case builds a fresh value per side.
     const withGetter = (effect: (o: Record<string, unknown>) => void): Record<string, unknown> => {
-      const o: Record<string, unknown> = { a: 'first' };
+      const o: Record<string, unknown> = { a: { x: 1 } };
       Object.defineProperty(o, 'b', {
         enumerable: true,
         get() {
@@ -157,19 +157,42 @@ describe('packed JSON', () => {
         },
       });
       o.c = 'third';
-      o.d = 'fourth';
+      o.d = { y: 'fourth' };
       return o;
     };
-    const effects: Array<[string, (o: Record<string, unknown>) => void, boolean]> = [
-      ['deletes a later key', (o) => delete o.c, false],
-      ['hides a later key', (o) => Object.defineProperty(o, 'c', { enumerable: false }), false],
-      ['changes a later value', (o) => (o.d = 'changed'), true],
-      ['adds a key', (o) => (o.e = 'added'), true],
+    const nested = (effect: (o: Record<string, unknown>) => void): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      o.a = Object.defineProperty({}, 'inner', {
+        enumerable: true,
+        get() {
+          effect(o);
+          return 1;
+        },
+      });
+      o.b = 'orig';
+      return o;
+    };
+    const cases: Array<[string, () => object]> = [
+      ['a getter deletes a later key', () => withGetter((o) => delete o.c)],
+      ['a getter hides a later key', () => withGetter((o) => Object.defineProperty(o, 'c', { enumerable: false }))],
+      ['a getter changes a later value', () => withGetter((o) => ((o.d as { y: string }).y = 'changed'))],
+      ['a getter changes an earlier, written value', () => withGetter((o) => ((o.a as { x: number }).x = 2))],
+      ['a getter adds a key', () => withGetter((o) => (o.e = 'added'))],
+      ['a nested getter changes a later member of its parent', () => nested((o) => (o.b = 'changed'))],
+      ['a nested getter deletes a later member of its parent', () => nested((o) => delete o.b)],
+      [
+        'a Proxy whose key order changes from call to call',
+        () => {
+          let calls = 0;
+          return new Proxy({ a: 'A', b: 'B' } as Record<string, string>, {
+            ownKeys: (target) => (calls++ % 2 === 0 ? Reflect.ownKeys(target) : Reflect.ownKeys(target).reverse()),
+          });
+        },
+      ],
     ];
-    for (const [what, effect, packs] of effects) {
-      const packed = viaPacking({ outer: withGetter(effect) });
-      assert.equal(packed !== undefined, packs, `${what}: packed`);
-      if (packed !== undefined) assert.equal(packed, JSON.stringify({ outer: withGetter(effect) }), what);
+    for (const [what, make] of cases) {
+      const packed = viaPacking({ outer: make() });
+      assert.equal(packed ?? 'refused', JSON.stringify({ outer: make() }), what);
     }
   });
 

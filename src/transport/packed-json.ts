@@ -206,21 +206,18 @@ export class PackedJsonWriter extends GrowableBytes {
   private object(o: Record<string, unknown>, depth: number, text: string): string {
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
-    // Two builtin passes instead of a megamorphic o[key] per member. A getter that removes or hides a
-    // later member leaves fewer values than keys: refused, so no value lands under another key.
+    // One key list, then each member read when it is reached, as JSON.stringify reads them: a getter
+    // sees (and may change) only what comes after it. (Object.values would be ~8 % faster here, but it
+    // runs every getter first and asks a Proxy for its keys twice.)
     const keys = Object.keys(o);
-    const values = Object.values(o);
-    const n = keys.length;
-    if (values.length !== n) throw UNPACKABLE;
-    this.room(5 + n * 13);
+    this.room(5 + keys.length * 13);
     this.bytes[this.length] = OBJECT;
-    this.view.setUint32(this.length + 1, n, true);
+    this.view.setUint32(this.length + 1, keys.length, true);
     this.length += 5;
-    for (let i = 0; i < n; i++) {
-      const key = keys[i] as string;
+    for (const key of keys) {
       this.view.setUint32(this.length, key.length, true);
       this.length += 4;
-      text = this.value(values[i], depth + 1, text + key);
+      text = this.value(o[key], depth + 1, text + key);
     }
     return text;
   }
