@@ -505,6 +505,29 @@ describe('send batch', () => {
     );
   });
 
+  test('a batch that fills less than half the writer’s buffer is copied out at its size: a view the host keeps pins only its bytes', () => {
+    const w = new SendBatchWriter();
+    w.giveBack(new ArrayBuffer(KEEP_BYTES));
+    w.send([1, 1, 'c-1', Buffer.alloc(2 * COPY_BELOW_BYTES, 0x61), 0]);
+    const first = w.take();
+    assert.ok(first.byteLength > 2 * COPY_BELOW_BYTES && first.byteLength <= 4 * COPY_BELOW_BYTES, 'handed over: it filled its buffer');
+    const out = (w as unknown as { out: GrowableBytes }).out;
+    assert.equal(out.capacityBytes, KEEP_BYTES, 'the writer went on in the 1 MiB spare');
+    w.send([2, 1, 'c-2', Buffer.alloc(COPY_BELOW_BYTES, 0x62), 0]);
+    const second = w.take();
+    assert.ok(second.byteLength < COPY_BELOW_BYTES + 64, `copied at its size, not the spare's (${second.byteLength} bytes)`);
+    assert.equal(out.capacityBytes, KEEP_BYTES, 'and the writer keeps its buffer');
+    const frames: number[] = [];
+    assert.equal(readSendBatch(second, { send: (item) => frames.push((item[3] as Uint8Array).byteLength), cancel: () => {} }), false);
+    assert.deepEqual(frames, [COPY_BELOW_BYTES]);
+    // With a spare to go on in, the same batch is handed over whole.
+    const spare = new ArrayBuffer(4 * COPY_BELOW_BYTES);
+    w.giveBack(spare);
+    w.send([3, 1, 'c-3', Buffer.alloc(COPY_BELOW_BYTES, 0x63), 0]);
+    assert.equal(w.take().byteLength, KEEP_BYTES, 'the whole buffer');
+    assert.equal(out.bytes.buffer, spare, 'the writer went on in the spare');
+  });
+
   test('a small batch is copied out at its exact size; a batch with a view of its bytes handed on is not free', () => {
     const w = new SendBatchWriter();
     w.cancel([1, 'manual']);

@@ -92,15 +92,19 @@ export class SendBatchWriter {
   }
 
   /**
-   * The batch as an ArrayBuffer of its own, to transfer: its head, then the items. A small one is
-   * copied out (postMessage copies what it does not transfer, and would copy the whole buffer); a
-   * large one is the writer's whole buffer, and the writer goes on in a spare.
+   * The batch as an ArrayBuffer of its own, to transfer: its head, then the items. A large one is the
+   * writer's whole buffer when a spare is there to go on in (the host gives batches back when it keeps
+   * no views of them), or when it fills at least half the buffer. Any other is copied out at its size:
+   * postMessage copies what it does not transfer (it would copy the whole buffer), and a host that
+   * keeps views of a batch (raw frames) holds all of it until those frames are written.
    */
   take(): ArrayBuffer {
-    this.out.patchU32(0, this.items);
+    const o = this.out;
+    o.patchU32(0, this.items);
     this.items = 0;
     this.packedAt = -1;
-    const batch = this.out.length < COPY_BELOW_BYTES ? this.out.take() : this.out.handOver(this.spares.pop());
+    const whole = o.length >= COPY_BELOW_BYTES && (this.spares.length > 0 || o.length * 2 >= o.capacityBytes);
+    const batch = whole ? o.handOver(this.spares.pop()) : o.take();
     // take() lets a buffer grown past KEEP_BYTES go: the packer must not keep it alive either.
     this.packer.useBufferOf(this.out);
     return batch;

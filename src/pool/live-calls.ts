@@ -2,8 +2,9 @@
 // hundred of their successors, so a call lives in the slot `id & mask` of a power-of-two array: a
 // lookup is an index and an id check, where a Map hashed the number on each of the four lookups a call
 // makes (admit, reply id, result, settle). A call whose slot is held by an older live call waits in
-// an overflow Map; the array doubles while it is at most half full, up to MAX_SLOTS, so memory stays
-// bounded by the live calls (and the largest array a burst needed, 8 bytes a slot).
+// an overflow Map, unless the array is at least half full: then it doubles (up to MAX_SLOTS) and
+// every call is placed again. Memory stays bounded by the live calls (and the largest array a burst
+// needed, 8 bytes a slot).
 
 const INITIAL_SLOTS = 1024;
 /** 1 MiB of slots at most; past it, colliding calls go to the overflow Map. */

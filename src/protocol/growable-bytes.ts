@@ -15,6 +15,11 @@ export class GrowableBytes {
   /** Bytes written so far. */
   length = 0;
 
+  /** The buffer's size in bytes. */
+  get capacityBytes(): number {
+    return this.capacity;
+  }
+
   constructor() {
     this.reset(INITIAL_BYTES);
   }
