@@ -14,7 +14,6 @@ import { encodeTextFrame } from '../src/protocol/frame-encoder.js';
 import { PackedJsonWriter } from '../src/transport/packed-json.js';
 import { GrowableBytes, INITIAL_BYTES, KEEP_BYTES } from '../src/protocol/growable-bytes.js';
 import { COPY_BELOW_BYTES } from '../src/contract/host-port.js';
-import { jsonPackedEventEncoder } from '../src/transport/event-encoder.js';
 import { eventToWire } from '../src/protocol/events.js';
 import type { AgentResponse, RequestHeadersEvent } from '../src/protocol/types.js';
 import { sampleRequestHeaders } from '../bench/sample-request.js';
@@ -324,12 +323,12 @@ describe('send batch', () => {
   });
 
   test('a packed JSON payload between two plain sends: the host gets the frame encodeTextFrame writes for its text', () => {
-    const wire = { metadata: { correlation_id: 'c-2', client_port: 51514 }, headers: { accept: ['a', 'b\n"'] }, correlation_id: 'c-2' };
-    const packer = new PackedJsonWriter();
+    const event = { ...sampleRequestHeaders('c-2'), headers: { accept: ['a', 'b\n"'] } };
     const w = new SendBatchWriter();
     w.send([1, 1, 'c-1', frame('{"first":1}'), 0]);
-    assert.equal(packer.pack(wire), true);
-    w.send([2, 1, 'c-2', packer, 0x10]);
+    const packed = w.jsonEncoder.encode('request_headers', event, 'c-2');
+    assert.ok(packed instanceof PackedJsonWriter, 'packed in place');
+    w.send([2, 1, 'c-2', packed, 0x10]);
     w.send([3, 1, 'c-3', '{"third":3}', 0x11]);
     const frames: string[] = [];
     readSendBatch(w.take(), {
@@ -338,7 +337,7 @@ describe('send batch', () => {
     });
     assert.deepEqual(frames, [
       '{"first":1}',
-      encodeTextFrame(0x10, JSON.stringify(wire)).toString('latin1'),
+      encodeTextFrame(0x10, JSON.stringify(eventToWire('request_headers', event, 'c-2', false))).toString('latin1'),
       encodeTextFrame(0x11, '{"third":3}').toString('latin1'),
     ]);
   });
@@ -418,16 +417,20 @@ describe('send batch', () => {
     assert.equal(packer.bytes, out.bytes, 'and the packer with it');
   });
 
-  test('an event packed into a scratch buffer of its own (a host without an encoder) is copied into the batch', () => {
+  test('an event packed by another writer is not in this batch: ZAP_ERROR, and nothing half-written', () => {
+    const isZapError = (err: unknown) => err instanceof AgentPoolError && err.code === ErrorCode.Error;
     const w = new SendBatchWriter();
-    const event = sampleRequestHeaders('c-5');
-    const encoded = jsonPackedEventEncoder.encode('request_headers', event, 'c-5');
-    assert.ok(encoded instanceof PackedJsonWriter);
-    w.send([5, 2, 'c-5', encoded, 0x10]);
+    const other = new PackedJsonWriter();
+    assert.equal(other.packEvent('request_headers', sampleRequestHeaders('c-5'), 'c-5'), true);
+    // Even right after this batch packed an event of its own: that one is not the one being sent.
+    const event = sampleRequestHeaders('c-6');
+    const own = w.jsonEncoder.encode('request_headers', event, 'c-6');
+    assert.throws(() => w.send([5, 2, 'c-5', other, 0x10]), isZapError);
+    w.send([6, 2, 'c-6', own, 0x10]);
     const frames: string[] = [];
     readSendBatch(w.take(), { send: (item) => frames.push(Buffer.from(item[3] as Uint8Array).toString('latin1')), cancel: () => {} });
     assert.deepEqual(frames, [
-      encodeTextFrame(0x10, JSON.stringify(eventToWire('request_headers', event, 'c-5', false))).toString('latin1'),
+      encodeTextFrame(0x10, JSON.stringify(eventToWire('request_headers', event, 'c-6', false))).toString('latin1'),
     ]);
   });
 

@@ -4,7 +4,7 @@
 // (contract/host-port.ts). When results leave is contract/result-sender.ts's decision.
 import { parentPort } from 'node:worker_threads';
 import { ConnectionHost } from '../src/connection/connection-host.js';
-import { MAX_HELD_SPARES, onRouterMessage, sendResultsToRouter, sendToRouter, isReusableBatch } from '../src/contract/host-port.js';
+import { MAX_SPARES, onRouterMessage, sendResultsToRouter, sendToRouter, isReusableBatch } from '../src/contract/host-port.js';
 import { ResultSender } from '../src/contract/result-sender.js';
 import { readSendBatch } from '../src/contract/send-batch.js';
 
@@ -35,8 +35,8 @@ onRouterMessage(port, {
     let free = false;
     results.whileReading(() => (free = readSendBatch(bytes, onSend)));
     // Nothing here holds a view of it (packed events were written out as frames of their own). Past
-    // MAX_HELD_SPARES it is let go: the router makes a new buffer when it has no spare.
-    if (free && isReusableBatch(bytes) && spares.length < MAX_HELD_SPARES) spares.push(bytes);
+    // MAX_SPARES it is let go: the router makes a new buffer when it has no spare.
+    if (free && isReusableBatch(bytes) && spares.length < MAX_SPARES) spares.push(bytes);
   },
   command(command) {
     host.command(command);

@@ -118,13 +118,6 @@ export class BatchWriter extends GrowableBytes {
     return written;
   }
 
-  /** `source[start, end)`, copied without a view of it. */
-  rawFrom(source: Buffer, start: number, end: number): void {
-    this.room(end - start);
-    source.copy(this.bytes, this.length, start, end);
-    this.length += end - start;
-  }
-
   raw(value: Uint8Array): void {
     this.room(value.byteLength);
     this.bytes.set(value, this.length);

@@ -63,8 +63,8 @@ export function isReusableBatch(bytes: ArrayBuffer): boolean {
   return bytes.byteLength >= COPY_BELOW_BYTES && bytes.byteLength <= KEEP_BYTES;
 }
 
-/** Read send batches' buffers a host holds for the router, at most this many (more are let go). */
-export const MAX_HELD_SPARES = 2;
+/** Spare send-batch buffers held on each side (the host's to give back, the router's to write into); more are let go. */
+export const MAX_SPARES = 2;
 
 /** Sends a results batch (large ones are moved to the router thread), and the read send batches' buffers `spares` with it. */
 export function sendResultsToRouter(port: MessagePort, batch: ResultBatch, spares: readonly ArrayBuffer[] = []): void {

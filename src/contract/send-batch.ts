@@ -12,7 +12,7 @@ import { packOrStringify, type EncodedEvent, type EventEncoder } from '../transp
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
 import { BatchReader, BatchWriter } from './batch-bytes.js';
-import { COPY_BELOW_BYTES, isReusableBatch } from './host-port.js';
+import { COPY_BELOW_BYTES, isReusableBatch, MAX_SPARES } from './host-port.js';
 import type { CancelItem, SendItem } from './host-messages.js';
 
 const SEND = 1;
@@ -21,8 +21,6 @@ const CANCEL = 2;
 const SEND_PACKED = 3;
 /** What goes in front of a packed payload: the tag, the request id and the payload's u32 length. */
 const PACKED_HEAD = 1 + 8 + 4;
-/** Buffers given back and kept for the next large batches; more are let go (memory stays bounded). */
-const MAX_SPARES = 2;
 
 /** Router side: collects sends and cancels until `take()`. */
 export class SendBatchWriter {
@@ -49,18 +47,11 @@ export class SendBatchWriter {
 
   send(item: SendItem): void {
     const o = this.out;
-    this.items++;
     const frame = item[3];
+    // Counted once it is sure to be written: a refused claim leaves the batch as it was.
+    if (frame instanceof PackedJsonWriter) this.claimPacked(item[0], frame);
+    this.items++;
     if (frame instanceof PackedJsonWriter) {
-      if (frame === this.packer) this.claimPacked(item[0]);
-      else {
-        // Another encoder's scratch (a host without its own): copied.
-        o.u8(SEND_PACKED);
-        o.f64(item[0]);
-        o.u32(frame.length - frame.start);
-        o.rawFrom(frame.bytes, frame.start, frame.length);
-        frame.release();
-      }
       o.f64(item[1]);
       o.u8(item[4]);
       o.str(item[2]);
@@ -132,9 +123,11 @@ export class SendBatchWriter {
   }
 
   /** The packed payload is in place: its head goes in front, and the batch takes it in. */
-  private claimPacked(requestId: number): void {
+  private claimPacked(requestId: number, packer: PackedJsonWriter): void {
     const o = this.out;
     const at = this.packedAt;
+    // Only this batch packs in place; a payload anywhere else is not in the batch to claim.
+    if (packer !== this.packer) throw zapError(ErrorCode.Error, 'send batch: a packed event from another writer');
     // The router sends right after it encodes: anything written in between would sit inside the payload.
     if (at !== o.length) throw zapError(ErrorCode.Error, 'send batch: a packed event was sent after other writes, or twice');
     this.packedAt = -1;

@@ -29,7 +29,7 @@ export class ConnectionRecord implements ConnectionView {
   /** 'json' / 'msgpack' (framed transports) or a transport's own, e.g. 'protobuf'. */
   encoding = 'json';
   /** Set again when the connection is ready, by its encoding and its host (router.ts onState). */
-  encoder: EventEncoder = eventEncoderFor('json', false) as EventEncoder;
+  encoder: EventEncoder = eventEncoderFor('json') as EventEncoder;
   capabilities: Capabilities | undefined;
   inFlight = 0;
   /** Events dispatched on this connection since it was created. */

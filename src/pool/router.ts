@@ -479,7 +479,7 @@ export class Router {
       connection.capabilities = report.capabilities ?? connection.capabilities;
       if (report.encoding !== undefined) {
         const host = connection.host;
-        const encoder = host.eventEncoder?.(report.encoding) ?? eventEncoderFor(report.encoding, host.onOtherThread);
+        const encoder = host.eventEncoder?.(report.encoding) ?? eventEncoderFor(report.encoding);
         if (encoder === undefined) {
           // A host reported an encoding this router cannot produce: never route to it.
           connection.state = 'closed';

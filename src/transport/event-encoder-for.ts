@@ -1,8 +1,8 @@
 // The router's encoder for a connection's negotiated encoding ('json', 'msgpack', or gRPC's
-// 'protobuf'), and whether its host runs on another thread (JSON then travels packed); undefined
-// for an encoding no transport here writes.
+// 'protobuf'); undefined for an encoding no transport here writes. A host with an encoder of its own
+// (a worker packs JSON straight into its send batch) is asked first (HostHandle.eventEncoder).
 import type { EventEncoder } from './event-encoder.js';
-import { framedEventEncoder, jsonFramedEventEncoder, jsonPackedEventEncoder } from './event-encoder.js';
+import { framedEventEncoder, jsonFramedEventEncoder } from './event-encoder.js';
 import { GRPC_ENCODING, grpcEventEncoder } from './grpc-event-encoder.js';
 
 const encoders = new Map<string, EventEncoder>([
@@ -11,7 +11,6 @@ const encoders = new Map<string, EventEncoder>([
   [GRPC_ENCODING, grpcEventEncoder],
 ]);
 
-export function eventEncoderFor(encoding: string, hostOnOtherThread: boolean): EventEncoder | undefined {
-  if (encoding === 'json' && hostOnOtherThread) return jsonPackedEventEncoder;
+export function eventEncoderFor(encoding: string): EventEncoder | undefined {
   return encoders.get(encoding);
 }

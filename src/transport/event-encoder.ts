@@ -15,8 +15,9 @@ import { hasSchema, PackedJsonWriter } from './packed-json.js';
  * What a connection host writes for one event: the bytes as they are, or, for JSON frames, the
  * payload text, which the host side frames (type = the event's message type) while copying it
  * where it goes: into the send batch, or one frame buffer when the host runs on the router's thread.
- * A PackedJsonWriter holds the payload packed (`bytes[start, length)`), valid until the next encode:
- * copy it at once, unless it is the send batch's own packer (already in place).
+ * A PackedJsonWriter holds the payload packed (`bytes[start, length)`), in place in a worker's send
+ * batch (contract/send-batch.ts), which alone packs: a host packs through its own encoder
+ * (HostHandle.eventEncoder).
  */
 export type EncodedEvent = Uint8Array | string | PackedJsonWriter;
 
@@ -54,20 +55,6 @@ export function packOrStringify<K extends EventKind>(
   const wire = eventToWire(kind, event, correlationId, false);
   return packer.pack(wire) ? true : jsonText(kind, wire);
 }
-
-const packer = new PackedJsonWriter();
-
-/**
- * JSON events for a host on another thread that packs nothing itself: packed into one shared scratch
- * buffer (the host copies the bytes at once), else stringified. A worker's send batch packs straight
- * into its own buffer instead (contract/send-batch.ts).
- */
-export const jsonPackedEventEncoder: EventEncoder = {
-  encode: (kind, event, correlationId) => {
-    const packed = packOrStringify(packer, kind, event, correlationId);
-    return packed === true ? packer : packed;
-  },
-};
 
 function jsonText(kind: EventKind, wire: Record<string, unknown>): string {
   let text: string;
