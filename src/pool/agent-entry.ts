@@ -288,8 +288,8 @@ export interface PoolCall {
   /** The id its reply carries: the correlation id, or on gRPC a Configure's config_version (§10.7); set at dispatch. */
   replyId: string;
   readonly startedAt: number;
-  /** performance.now() when handed to the host (write → reply duration); in every call from the start (one object shape). */
-  dispatchedAt: number | undefined;
+  /** performance.now() when handed to the host (write → reply duration); NaN until then (always a number: one field representation). */
+  dispatchedAt: number;
   state: PoolCallState;
   connection: ConnectionRecord | undefined;
   /** Sticky session to bind when this call picks a connection. */

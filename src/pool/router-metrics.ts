@@ -25,7 +25,7 @@ export function routerEventsFor(m: PoolMetrics, hooks: Required<Pick<RouterEvent
       o.synthetic = response?.synthetic === true;
       // latencyMs was read at settle: no second clock read for the write → reply time.
       o.writeToReplySeconds =
-        response !== undefined && call.dispatchedAt !== undefined ? (call.startedAt + latencyMs - call.dispatchedAt) / 1000 : undefined;
+        response !== undefined && !Number.isNaN(call.dispatchedAt) ? (call.startedAt + latencyMs - call.dispatchedAt) / 1000 : undefined;
       o.errorCode = error === undefined ? undefined : error instanceof AgentPoolError ? error.code : ErrorCode.Error;
       m.settled(call.agent.id, o as SettledCall);
     },
