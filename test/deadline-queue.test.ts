@@ -1,6 +1,7 @@
 // The router's call-deadline heap (src/pool/deadline-queue.ts) on its own: many deadlines expire in
 // deadline order, removed (settled) and moved entries are skipped, equal deadlines each expire
-// once, nothing expires before its time, and the lazy sweep keeps the heap bounded.
+// once, nothing expires before its time, and the lazy sweep keeps the heap bounded without reading
+// an item.
 // Deadlines already in the past expire in one timer run, in heap-pop order: the order checks below
 // test the heap itself, with no timing in them.
 import assert from 'node:assert/strict';
@@ -25,20 +26,43 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** A queue that records expiries; `expired(n)` resolves once n items have expired (bounded). */
+/**
+ * A queue that records expiries; `expired(n)` resolves once n items have expired (bounded). Items
+ * are found by id as the router finds its calls; `lookups` counts the items the queue asked for.
+ */
 function recordingQueue(live: () => number = () => 0) {
   const expired: Item[] = [];
+  const byId = new Map<number, Item>();
+  const counts = { lookups: 0 };
   let want = Infinity;
   let wake: (() => void) | undefined;
-  const queue = new DeadlineQueue<Item>(
+  const inner = new DeadlineQueue<Item>(
     (item) => {
       item.done = true;
       expired.push(item);
       if (expired.length >= want) wake?.();
     },
-    (item) => item.done,
+    (id) => {
+      counts.lookups++;
+      const it = byId.get(id);
+      return it === undefined || it.done ? undefined : it;
+    },
+    (id) => byId.get(id)?.done === false,
     live,
   );
+  const queue = {
+    push(it: Item): void {
+      byId.set(it.id, it);
+      inner.push(it.id, it.deadline);
+    },
+    clear: () => inner.clear(),
+    get size() {
+      return inner.size;
+    },
+    get capacity() {
+      return inner.capacity;
+    },
+  };
   async function until(n: number, boundMs = 5_000): Promise<Item[]> {
     if (expired.length < n) {
       want = n;
@@ -52,7 +76,7 @@ function recordingQueue(live: () => number = () => 0) {
     }
     return expired;
   }
-  return { queue, expired, until };
+  return { queue, expired, until, counts };
 }
 
 function item(id: number, deadline: number): Item {
@@ -190,9 +214,9 @@ describe('DeadlineQueue', () => {
     queue.clear();
   });
 
-  test('deadline heap memory: settled entries are swept once they outnumber the live calls (size stays bounded)', () => {
+  test('deadline heap memory: settled entries are swept once they outnumber the live calls, without reading one', () => {
     let liveNow = 0;
-    const { queue } = recordingQueue(() => liveNow);
+    const { queue, counts } = recordingQueue(() => liveNow);
     const far = performance.now() + 3_600_000;
     const held: Item[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -202,8 +226,27 @@ describe('DeadlineQueue', () => {
       // only the last 10 pushed are live: the rest settled
       liveNow = 10;
       if (i >= 10) (held[i - 10] as Item).done = true;
-      assert.ok(queue.size <= 2 * liveNow + 64 + 1, `size ${queue.size} after ${i + 1} pushes`);
+      assert.ok(queue.size <= 3 * liveNow + 64 + 1, `size ${queue.size} after ${i + 1} pushes`);
     }
+    assert.equal(counts.lookups, 0, 'the sweeps asked only whether ids are live');
+    queue.clear();
+  });
+
+  test('deadline heap memory: after a burst settles, its arrays shrink back', () => {
+    let liveNow = 0;
+    const { queue } = recordingQueue(() => liveNow);
+    const far = performance.now() + 3_600_000;
+    const burst = Array.from({ length: 20_000 }, (_, i) => item(i, far + i));
+    for (const it of burst) {
+      liveNow++;
+      queue.push(it);
+    }
+    const grown = queue.capacity;
+    assert.ok(grown >= 20_000, `capacity ${grown} holds the burst`);
+    for (const it of burst) it.done = true;
+    liveNow = 0;
+    for (let i = 0; i < 200; i++) queue.push(item(20_000 + i, far + 20_000 + i));
+    assert.ok(queue.capacity <= 1_024, `capacity ${queue.capacity} after the burst settled (was ${grown})`);
     queue.clear();
   });
 });

@@ -4,7 +4,8 @@
 // makes (admit, reply id, result, settle). A call whose slot is held by an older live call waits in
 // an overflow Map, unless the array is at least half full: then it doubles (up to MAX_SLOTS) and
 // every call is placed again. Memory stays bounded by the live calls (and the largest array a burst
-// needed, 8 bytes a slot).
+// needed, 16 bytes a slot). Each slot's call id is kept beside it as well, so has() answers without
+// reading a call that went cold in flight (the deadline queue's sweep asks it of every entry).
 
 const INITIAL_SLOTS = 1024;
 /** 1 MiB of slots at most; past it, colliding calls go to the overflow Map. */
@@ -12,6 +13,8 @@ const MAX_SLOTS = 1 << 17;
 
 export class LiveCalls<C extends { readonly id: number }> {
   private slots: Array<C | undefined> = new Array<C | undefined>(INITIAL_SLOTS).fill(undefined);
+  /** The id of the call in each slot; NaN, which equals no id, when empty. */
+  private slotIds = new Float64Array(INITIAL_SLOTS).fill(Number.NaN);
   private mask = INITIAL_SLOTS - 1;
   /** Calls whose slot an older live call holds. */
   private readonly overflow = new Map<number, C>();
@@ -20,8 +23,10 @@ export class LiveCalls<C extends { readonly id: number }> {
   /** Adds a call; its id must not be live already. */
   add(call: C): void {
     const i = call.id & this.mask;
-    if (this.slots[i] === undefined) this.slots[i] = call;
-    else if (this.size * 2 < this.slots.length || this.slots.length >= MAX_SLOTS) this.overflow.set(call.id, call);
+    if (this.slots[i] === undefined) {
+      this.slots[i] = call;
+      this.slotIds[i] = call.id;
+    } else if (this.size * 2 < this.slots.length || this.slots.length >= MAX_SLOTS) this.overflow.set(call.id, call);
     else {
       this.grow();
       return this.add(call);
@@ -30,17 +35,23 @@ export class LiveCalls<C extends { readonly id: number }> {
   }
 
   get(id: number): C | undefined {
-    const call = this.slots[id & this.mask];
-    if (call !== undefined && call.id === id) return call;
+    const i = id & this.mask;
+    if (this.slotIds[i] === id) return this.slots[i];
     return this.overflow.size === 0 ? undefined : this.overflow.get(id);
+  }
+
+  /** Whether a call with this id is live; reads no call. */
+  has(id: number): boolean {
+    return this.slotIds[id & this.mask] === id || (this.overflow.size > 0 && this.overflow.has(id));
   }
 
   /** Removes the call with this id; false when none was live. */
   delete(id: number): boolean {
     const i = id & this.mask;
-    const call = this.slots[i];
-    if (call !== undefined && call.id === id) this.slots[i] = undefined;
-    else if (this.overflow.size === 0 || !this.overflow.delete(id)) return false;
+    if (this.slotIds[i] === id) {
+      this.slots[i] = undefined;
+      this.slotIds[i] = Number.NaN;
+    } else if (this.overflow.size === 0 || !this.overflow.delete(id)) return false;
     this.size--;
     return true;
   }
@@ -62,6 +73,7 @@ export class LiveCalls<C extends { readonly id: number }> {
   private grow(): void {
     const calls = this.values();
     this.slots = new Array<C | undefined>(this.slots.length * 2).fill(undefined);
+    this.slotIds = new Float64Array(this.slots.length).fill(Number.NaN);
     this.mask = this.slots.length - 1;
     this.overflow.clear();
     this.size = 0;

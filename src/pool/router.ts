@@ -77,7 +77,8 @@ export class Router {
   lateResults = 0;
   private readonly deadlines = new DeadlineQueue<PoolCall>(
     (call) => this.onTimeout(call),
-    (call) => call.state === 'done',
+    (id) => this.calls.get(id),
+    (id) => this.calls.has(id),
     () => this.calls.size,
   );
 
@@ -187,7 +188,7 @@ export class Router {
       forced: extra.forced,
       flowSince: undefined,
     };
-    this.deadlines.push(call);
+    this.deadlines.push(call.id, call.deadline);
     if (extra.handle !== undefined) extra.handle.call = call;
     if (signal !== undefined) {
       call.onAbort = () => this.onAbort(call);
@@ -458,7 +459,7 @@ export class Router {
     if (multiplier !== 1) {
       // Degraded agent (spec §10.11): effective timeout × multiplier, still measured from the start.
       call.deadline = call.startedAt + call.timeoutMs * multiplier;
-      this.deadlines.push(call);
+      this.deadlines.push(call.id, call.deadline);
     }
     call.dispatchedAt = dispatchedAt;
     connection.host.send([call.id, connection.id, replyId, frame, EVENT_MESSAGE_TYPE[call.kind]]);
