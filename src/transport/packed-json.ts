@@ -116,7 +116,7 @@ export class PackedJsonWriter extends GrowableBytes {
     t = this.value(m.traceparent, 2, t);
     t = this.value(e.method, 1, t);
     t = this.value(e.uri, 1, t);
-    t = this.value(e.headers, 1, t);
+    t = this.headers(e.headers, t);
     return this.value(correlationId, 1, t);
   }
 
@@ -125,7 +125,7 @@ export class PackedJsonWriter extends GrowableBytes {
     this.room(2 + 13 * 3);
     this.schema(RESPONSE_HEADERS);
     const t = this.value(correlationId, 1, '');
-    return this.value(e.headers, 1, this.value(e.status, 1, t));
+    return this.headers(e.headers, this.value(e.status, 1, t));
   }
 
   private begin(): void {
@@ -190,6 +190,50 @@ export class PackedJsonWriter extends GrowableBytes {
     } else if (typeof v === 'boolean') this.tag(v ? TRUE : FALSE);
     else if (typeof v === 'undefined' || typeof v === 'function' || typeof v === 'symbol') this.tag(OMITTED);
     else throw UNPACKABLE; // bigint: JSON.stringify throws, and should say so itself
+    return text;
+  }
+
+  /**
+   * An event's header record (a member at depth 1): the bytes object() writes, with the usual value,
+   * an array of strings, walked here instead of through value() and array() per header.
+   */
+  private headers(h: unknown, text: string): string {
+    if (typeof h !== 'object' || h === null || Array.isArray(h)) return this.value(h, 1, text);
+    if ((h as { toJSON?: unknown }).toJSON !== undefined) throw UNPACKABLE;
+    const proto: unknown = Object.getPrototypeOf(h);
+    if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
+    const o = h as Record<string, unknown>;
+    const keys = Object.keys(o);
+    this.room(5 + keys.length * 13);
+    this.bytes[this.length] = OBJECT;
+    this.view.setUint32(this.length + 1, keys.length, true);
+    this.length += 5;
+    for (const key of keys) {
+      this.view.setUint32(this.length, key.length, true);
+      this.length += 4;
+      text += key;
+      const values = o[key];
+      if (!Array.isArray(values) || (values as { toJSON?: unknown }).toJSON !== undefined) {
+        text = this.value(values, 2, text);
+        continue;
+      }
+      const n = values.length;
+      this.room(5 + n * 9);
+      this.bytes[this.length] = ARRAY;
+      this.view.setUint32(this.length + 1, n, true);
+      this.length += 5;
+      for (let i = 0; i < n; i++) {
+        const v: unknown = values[i];
+        if (typeof v !== 'string' || v.length > MAX_TEXT) {
+          text = this.value(v, 3, text);
+          continue;
+        }
+        this.bytes[this.length] = STRING;
+        this.view.setUint32(this.length + 1, v.length, true);
+        this.length += 5;
+        text += v;
+      }
+    }
     return text;
   }
 
