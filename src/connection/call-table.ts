@@ -1,7 +1,8 @@
 // Per-connection bookkeeping of calls, shared by every transport (spec §10.2): at most one
 // outstanding event per reply id, later ones of the same id waiting FIFO. On gRPC a Configure is
 // answered by its config_version (§10.7), so its reply id differs from its cid and it is also
-// findable by cid. Plain Maps: this runs per message.
+// findable by cid. Plain Maps: this runs per message, and the waiting lines are looked up only when
+// there are any (nearly never), which spares two string-keyed lookups per call.
 import { IdleSignal } from './idle-signal.js';
 
 /** What the table needs of a call; transports add their own fields. */
@@ -31,7 +32,7 @@ export class CallTable<C extends TableCall> {
   /** Registers a call; true when it is outstanding now (to be sent), false when it waits its turn. */
   add(call: C): boolean {
     if (call.replyId !== call.cid) this.byCid.set(call.cid, call);
-    const busy = this.waiting.get(call.replyId);
+    const busy = this.waiting.size === 0 ? undefined : this.waiting.get(call.replyId);
     if (busy !== undefined) busy.push(call);
     else if (this.outstanding.has(call.replyId)) this.waiting.set(call.replyId, [call]);
     else {
@@ -71,7 +72,7 @@ export class CallTable<C extends TableCall> {
   /** Forgets a settled call; returns the next call of its reply id, now due to be sent. */
   remove(call: C): C | undefined {
     if (call.replyId !== call.cid && this.byCid.get(call.cid) === call) this.byCid.delete(call.cid);
-    const list = this.waiting.get(call.replyId);
+    const list = this.waiting.size === 0 ? undefined : this.waiting.get(call.replyId);
     if (this.outstanding.get(call.replyId) === call) {
       this.outstanding.delete(call.replyId);
       const next = list?.shift();
