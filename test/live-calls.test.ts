@@ -1,11 +1,11 @@
-// The router's table of live calls (src/pool/live-calls.ts) against a Map as the model: calls added
+// The router's table of live calls (src/contract/live-calls.ts) against a Map as the model: calls added
 // in id order and ended in any order, some living long enough to collide with far younger ones, so
 // the array grows, overflows and is rebuilt; lookups, size and the oldest-first snapshots must stay
 // what the Map says.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { LiveCalls } from '../src/pool/live-calls.js';
+import { LiveCalls } from '../src/contract/live-calls.js';
 
 type Call = { readonly id: number };
 

@@ -3,6 +3,7 @@
 // It never decides routing: it opens what the router asks, writes the frames it is given on the
 // connection it is told, and reports replies, errors and state changes back.
 import { AgentPoolError, ErrorCode, zapError } from '../protocol/errors.js';
+import { LiveCalls } from '../contract/live-calls.js';
 import { encodeTextFrame } from '../protocol/frame-encoder.js';
 import { packedJsonFrame } from '../transport/packed-json-frame.js';
 import { PackedJsonWriter } from '../transport/packed-json.js';
@@ -27,15 +28,17 @@ import type { PoolConnection } from './pool-connection.js';
 const NO_TIMER = Object.freeze({ timeoutMs: Infinity });
 
 interface HostedCall {
-  connection: PoolConnection;
-  correlationId: string;
+  /** The router's request id. */
+  readonly id: number;
+  readonly connection: PoolConnection;
+  readonly correlationId: string;
 }
 
 export class ConnectionHost {
   /** It shares the router's thread (workers: 0, or light-load connections): JSON events come as text. */
   readonly onOtherThread = false;
   private readonly actors = new Map<number, ConnectionActor>();
-  private readonly calls = new Map<number, HostedCall>();
+  private readonly calls = new LiveCalls<HostedCall>();
   private readonly listeners = new Map<number, ReverseListener>();
   /** Configuration each reverse-connecting agent gets in its initial Configure. */
   private readonly agentConfigs = new Map<string, unknown>();
@@ -197,7 +200,7 @@ export class ConnectionHost {
       this.sink.result([requestId, null, err.toSerialized()]);
       return;
     }
-    this.calls.set(requestId, { connection, correlationId });
+    this.calls.add({ id: requestId, connection, correlationId });
     const bytes =
       typeof frame === 'string'
         ? encodeTextFrame(frameType, frame)

@@ -14,7 +14,7 @@ import type { EncodedEvent } from '../transport/event-encoder.js';
 import { EVENT_MESSAGE_TYPE } from '../protocol/message-type.js';
 import { HealthReportState } from './health-report-state.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { LiveCalls } from './live-calls.js';
+import { LiveCalls } from '../contract/live-calls.js';
 import { isUnavailable, syntheticAllow } from './failure-mode.js';
 import type { ControlReport, ResultItem, StateReport } from '../contract/host-messages.js';
 import type { PoolCall } from './agent-entry.js';

@@ -1,11 +1,12 @@
-// The router's live calls by call id. Ids are handed out in sequence and most calls end within a few
-// hundred of their successors, so a call lives in the slot `id & mask` of a power-of-two array: a
-// lookup is an index and an id check, where a Map hashed the number on each of the four lookups a call
-// makes (admit, reply id, result, settle). A call whose slot is held by an older live call waits in
-// an overflow Map, unless the array is at least half full: then it doubles (up to MAX_SLOTS) and
-// every call is placed again. Memory stays bounded by the live calls (and the largest array a burst
-// needed, 16 bytes a slot). Each slot's call id is kept beside it as well, so has() answers without
-// reading a call that went cold in flight (the deadline queue's sweep asks it of every entry).
+// Live calls by call id: the router's, and a connection host's (by the ids the router gave them). Ids
+// are handed out in sequence and most calls end within a few hundred of their successors, so a call
+// lives in the slot `id & mask` of a power-of-two array: a lookup is an index and an id check, where a
+// Map hashed the number on every lookup (the router makes four a call: admit, reply id, result,
+// settle). A call whose slot is held by an older live call waits in an overflow Map, unless the array
+// is at least half full: then it doubles (up to MAX_SLOTS) and every call is placed again. Memory stays
+// bounded by the live calls (and the largest array a burst needed, 16 bytes a slot). Each slot's call
+// id is kept beside it as well, so has() answers without reading a call that went cold in flight (the
+// deadline queue's sweep asks it of every entry).
 
 const INITIAL_SLOTS = 1024;
 /** 1 MiB of slots at most; past it, colliding calls go to the overflow Map. */
