@@ -1,7 +1,7 @@
 // The frame writer's adaptive flush (src/transport/frame-writer.ts) on a real Unix socket: a lone
 // frame is handed to the socket within the microtasks of the task that queued it; after a batch,
 // the next flush waits for the next turn so that more frames share one writev; every frame
-// arrives whole and in order either way.
+// arrives whole and in order either way. A flush of small frames is one socket write.
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
@@ -61,4 +61,50 @@ test('a lone frame leaves within the microtasks; after a batch the flush waits a
   const expected = Buffer.concat(frames).toString();
   await waitFor(() => received().length >= expected.length, 10_000);
   assert.equal(received().toString(), expected);
+});
+
+test('a flush of small frames is one socket write, over 64 KiB one per frame; whole, in order, withdrawn left out', async () => {
+  const { client, received } = await socketPair();
+  const writes: number[] = [];
+  const write = client.write.bind(client) as (chunk: Buffer) => boolean;
+  client.write = ((chunk: Buffer) => {
+    writes.push(chunk.byteLength);
+    return write(chunk);
+  }) as typeof client.write;
+  const writer = new FrameWriter(client, 1_000);
+  const expected: Buffer[] = [];
+  const queue = (frame: Buffer, withdraw = false) => {
+    const entry = writer.enqueue(frame);
+    if (withdraw) entry.withdrawn = true;
+    else expected.push(frame);
+    return entry;
+  };
+
+  // A lone frame first, so the next flush gathers a batch.
+  queue(Buffer.from('lone;'));
+  await microtasks();
+  writes.length = 0;
+  const small = Array.from({ length: 20 }, (_, i) => queue(Buffer.from(`small-${i};`), i === 7));
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(
+    writes,
+    [small.filter((e) => !e.withdrawn).reduce((n, e) => n + e.frame.byteLength, 0)],
+    'one write of every frame left',
+  );
+  assert.ok(small.every((e) => e.written !== e.withdrawn));
+
+  writes.length = 0;
+  const large = [queue(Buffer.alloc(40_000, 0x61)), queue(Buffer.from('gone;'), true), queue(Buffer.alloc(40_000, 0x62))];
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(writes, [40_000, 40_000], 'over 64 KiB: each frame as it is');
+  assert.deepEqual(
+    large.map((e) => e.written),
+    [true, false, true],
+  );
+
+  const all = Buffer.concat(expected);
+  await waitFor(() => received().length >= all.length, 10_000);
+  assert.ok(received().equals(all), 'the bytes that arrived are the frames not withdrawn, in order');
 });
