@@ -104,6 +104,13 @@ test('a flush of small frames is one socket write, over 64 KiB one per frame; wh
     [true, false, true],
   );
 
+  writes.length = 0;
+  const gone = [queue(Buffer.from('gone-1;'), true), queue(Buffer.from('gone-2;'), true)];
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(writes, [], 'a flush of withdrawn frames only writes nothing');
+  assert.ok(gone.every((e) => !e.written));
+
   const all = Buffer.concat(expected);
   await waitFor(() => received().length >= all.length, 10_000);
   assert.ok(received().equals(all), 'the bytes that arrived are the frames not withdrawn, in order');

@@ -94,7 +94,7 @@ export class FrameWriter {
     for (const entry of batch) if (!entry.withdrawn) bytes += entry.frame.byteLength;
     // Small frames go out copied into one buffer: one stream write instead of one per frame (each
     // costs the stream's bookkeeping, more than the copy); large ones as they are, corked.
-    const ok = bytes <= COALESCE_BYTES ? this.socket.write(joined(batch, bytes)) : this.writeEach(batch);
+    const ok = bytes === 0 || (bytes <= COALESCE_BYTES ? this.socket.write(joined(batch, bytes)) : this.writeEach(batch));
     this.lastBatch = batch.length;
     if (!ok) this.blocked = true;
     this.wakeWaiters();
