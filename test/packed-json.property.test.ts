@@ -242,6 +242,52 @@ describe('packed JSON', () => {
     });
   }
 
+  test("a header's value array is asked for toJSON once, as JSON.stringify asks: one that has it is refused", () => {
+    let reads = 0;
+    const values = new Proxy(['x'], {
+      get(target, key, receiver) {
+        if (key !== 'toJSON') return Reflect.get(target, key, receiver) as unknown;
+        reads++;
+        // A function the first time only: a second read would see none and pack the raw array.
+        return reads === 1 ? () => ['y'] : undefined;
+      },
+    });
+    const event = { ...requestHeaders('c-1'), headers: { a: values } } as unknown as RequestHeadersEvent;
+    assert.equal(new PackedJsonWriter().packEvent('request_headers', event, 'c-1'), false, 'refused: the router stringifies it');
+    assert.equal(reads, 1);
+  });
+
+  test('wherever the buffer ends, inside a member of any kind, packing grows it: no RangeError, no byte dropped', () => {
+    // Packed from every start offset up to 4 200 bytes into a shared buffer, so that the buffer's end
+    // falls at every byte of the members below (found in review: a container's reservation for its
+    // members fell short once a member was itself an array, and a tag written past the end vanished).
+    const headers: Record<string, string[]> = {};
+    for (let i = 0; i < 283; i++) headers[`h${i}`] = ['v'];
+    for (let i = 0; i < 9; i++) headers[`e${i}`] = [];
+    headers['last'] = ['last'];
+    const event = { metadata: {}, method: 'GET', uri: '/', headers } as unknown as RequestHeadersEvent;
+    const eventJson = JSON.stringify(eventToWire('request_headers', event, 'c-1', false));
+    const value: Record<string, unknown> = {};
+    for (let i = 0; i < 13; i++) value[`e${i}`] = [];
+    for (let i = 0; i < 283; i++) value[`h${i}`] = i % 3 === 0 ? ['v'] : i % 3 === 1 ? [null, true] : [false, 1.5, undefined];
+    value['z'] = 5;
+    const valueJson = JSON.stringify(value);
+    for (let offset = 0; offset < 4_200; offset++) {
+      for (const [pack, json] of [
+        [(w: PackedJsonWriter) => w.packEvent('request_headers', event, 'c-1'), eventJson],
+        [(w: PackedJsonWriter) => w.pack(value), valueJson],
+      ] as const) {
+        const owner = new PackedJsonWriter();
+        owner.length = offset;
+        const writer = new PackedJsonWriter();
+        writer.appendTo(owner, 0);
+        assert.equal(pack(writer), true, `offset ${offset}`);
+        const frame = packedJsonFrame(writer.bytes.subarray(writer.start, writer.length), TYPE);
+        assert.equal(frame.subarray(5).toString('utf8'), json, `offset ${offset}`);
+      }
+    }
+  });
+
   test('more than 32 KiB of text (a body chunk) is refused, one string or many: the router stringifies it natively', () => {
     const writer = new PackedJsonWriter();
     assert.equal(writer.pack({ v: 'a'.repeat(32 * 1024 - 1) }), true, 'the key and the value: 32 KiB');

@@ -69,7 +69,6 @@ export class PackedJsonWriter extends GrowableBytes {
     this.begin();
     let text: string;
     try {
-      this.room(9);
       text = this.value(value, 0, '');
     } catch (err) {
       return this.refuse(err);
@@ -99,7 +98,6 @@ export class PackedJsonWriter extends GrowableBytes {
   private requestHeaders(e: RequestHeadersEvent, correlationId: string): string {
     const m = e.metadata as RequestHeadersEvent['metadata'] | null;
     if (typeof m !== 'object' || m === null) throw UNPACKABLE; // requestHeadersToWire's own error, via stringify
-    this.room(11 + 13 * 5 + 13 * 12);
     this.schema(REQUEST_HEADERS);
     this.schema(METADATA);
     let t = this.value(m.correlationId, 2, '');
@@ -122,7 +120,6 @@ export class PackedJsonWriter extends GrowableBytes {
 
   /** As responseHeadersToWire maps it (spec §6.4); returns the text. */
   private responseHeaders(e: ResponseHeadersEvent, correlationId: string): string {
-    this.room(2 + 13 * 3);
     this.schema(RESPONSE_HEADERS);
     const t = this.value(correlationId, 1, '');
     return this.headers(e.headers, this.value(e.status, 1, t));
@@ -164,8 +161,10 @@ export class PackedJsonWriter extends GrowableBytes {
   }
 
   /**
-   * One value, its strings appended to `text`; returns the text. Its container reserved room for the
-   * value's head (at most 9 bytes). The text travels through arguments, not a field: storing each new
+   * One value, its strings appended to `text`; returns the text. Every write makes its own room first
+   * (a reservation made by a container for its members falls short once a member is itself a
+   * container, and a byte written past a Buffer's end is dropped without an error). The text travels
+   * through arguments, not a field: storing each new
    * rope in the writer (an old object) would run the write barrier once per string. Tested with
    * `typeof v === …` one kind at a time, not a switch on `typeof v`: TurboFan turns each comparison
    * into a type check, where the switch calls the typeof builtin for its string first.
@@ -173,6 +172,7 @@ export class PackedJsonWriter extends GrowableBytes {
   private value(v: unknown, depth: number, text: string): string {
     if (typeof v === 'string') {
       if (v.length > MAX_TEXT) throw UNPACKABLE;
+      this.room(5);
       this.bytes[this.length] = STRING;
       this.view.setUint32(this.length + 1, v.length, true);
       this.length += 5;
@@ -184,6 +184,7 @@ export class PackedJsonWriter extends GrowableBytes {
       else if (Array.isArray(v)) return this.array(v, depth, text);
       else return this.object(v as Record<string, unknown>, depth, text);
     } else if (typeof v === 'number') {
+      this.room(9);
       this.bytes[this.length] = NUMBER;
       this.view.setFloat64(this.length + 1, v, true);
       this.length += 9;
@@ -204,21 +205,24 @@ export class PackedJsonWriter extends GrowableBytes {
     if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
     const o = h as Record<string, unknown>;
     const keys = Object.keys(o);
-    this.room(5 + keys.length * 13);
+    this.room(5);
     this.bytes[this.length] = OBJECT;
     this.view.setUint32(this.length + 1, keys.length, true);
     this.length += 5;
     for (const key of keys) {
+      this.room(4);
       this.view.setUint32(this.length, key.length, true);
       this.length += 4;
       text += key;
       const values = o[key];
-      if (!Array.isArray(values) || (values as { toJSON?: unknown }).toJSON !== undefined) {
+      if (!Array.isArray(values)) {
         text = this.value(values, 2, text);
         continue;
       }
+      // Read once, as value() reads it: a getter may answer differently the second time.
+      if ((values as { toJSON?: unknown }).toJSON !== undefined) throw UNPACKABLE;
       const n = values.length;
-      this.room(5 + n * 9);
+      this.room(5);
       this.bytes[this.length] = ARRAY;
       this.view.setUint32(this.length + 1, n, true);
       this.length += 5;
@@ -228,6 +232,7 @@ export class PackedJsonWriter extends GrowableBytes {
           text = this.value(v, 3, text);
           continue;
         }
+        this.room(5);
         this.bytes[this.length] = STRING;
         this.view.setUint32(this.length + 1, v.length, true);
         this.length += 5;
@@ -239,7 +244,7 @@ export class PackedJsonWriter extends GrowableBytes {
 
   private array(a: unknown[], depth: number, text: string): string {
     const n = a.length;
-    this.room(5 + n * 9);
+    this.room(5);
     this.bytes[this.length] = ARRAY;
     this.view.setUint32(this.length + 1, n, true);
     this.length += 5;
@@ -254,11 +259,12 @@ export class PackedJsonWriter extends GrowableBytes {
     // sees (and may change) only what comes after it. (Object.values would be ~8 % faster here, but it
     // runs every getter first and asks a Proxy for its keys twice.)
     const keys = Object.keys(o);
-    this.room(5 + keys.length * 13);
+    this.room(5);
     this.bytes[this.length] = OBJECT;
     this.view.setUint32(this.length + 1, keys.length, true);
     this.length += 5;
     for (const key of keys) {
+      this.room(4);
       this.view.setUint32(this.length, key.length, true);
       this.length += 4;
       text = this.value(o[key], depth + 1, text + key);
@@ -267,12 +273,14 @@ export class PackedJsonWriter extends GrowableBytes {
   }
 
   private schema(schema: number): void {
+    this.room(2);
     this.bytes[this.length] = SCHEMA;
     this.bytes[this.length + 1] = schema;
     this.length += 2;
   }
 
   private tag(tag: number): void {
+    this.room(1);
     this.bytes[this.length++] = tag;
   }
 }
