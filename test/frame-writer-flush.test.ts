@@ -66,9 +66,11 @@ test('a lone frame leaves within the microtasks; after a batch the flush waits a
 test('a flush of small frames is one socket write, over 64 KiB one per frame; whole, in order, withdrawn left out', async () => {
   const { client, received } = await socketPair();
   const writes: number[] = [];
+  let lastChunk: Buffer | undefined;
   const write = client.write.bind(client) as (chunk: Buffer) => boolean;
   client.write = ((chunk: Buffer) => {
     writes.push(chunk.byteLength);
+    lastChunk = chunk;
     return write(chunk);
   }) as typeof client.write;
   const writer = new FrameWriter(client, 1_000);
@@ -80,9 +82,10 @@ test('a flush of small frames is one socket write, over 64 KiB one per frame; wh
     return entry;
   };
 
-  // A lone frame first, so the next flush gathers a batch.
-  queue(Buffer.from('lone;'));
+  // A lone frame first (written as it is, not copied), so the next flush gathers a batch.
+  const lone = queue(Buffer.from('lone;'));
   await microtasks();
+  assert.equal(lastChunk, lone.frame, 'a lone frame is written as it is');
   writes.length = 0;
   const small = Array.from({ length: 20 }, (_, i) => queue(Buffer.from(`small-${i};`), i === 7));
   await nextTurn();

@@ -200,6 +200,7 @@ export class ConnectionHost {
       this.sink.result([requestId, null, err.toSerialized()]);
       return;
     }
+    // The router sends each request id once (one dispatch per call), as LiveCalls.add requires.
     this.calls.add({ id: requestId, connection, correlationId });
     const bytes =
       typeof frame === 'string'

@@ -91,10 +91,15 @@ export class FrameWriter {
     const batch = this.queue;
     this.queue = [];
     let bytes = 0;
-    for (const entry of batch) if (!entry.withdrawn) bytes += entry.frame.byteLength;
+    let frames = 0;
+    for (const entry of batch) {
+      if (entry.withdrawn) continue;
+      bytes += entry.frame.byteLength;
+      frames++;
+    }
     // Small frames go out copied into one buffer: one stream write instead of one per frame (each
-    // costs the stream's bookkeeping, more than the copy); large ones as they are, corked.
-    const ok = bytes === 0 || (bytes <= COALESCE_BYTES ? this.socket.write(joined(batch, bytes)) : this.writeEach(batch));
+    // costs the stream's bookkeeping, more than the copy); a lone frame and large ones as they are.
+    const ok = frames === 0 || (frames > 1 && bytes <= COALESCE_BYTES ? this.socket.write(joined(batch, bytes)) : this.writeEach(batch));
     this.lastBatch = batch.length;
     if (!ok) this.blocked = true;
     this.wakeWaiters();
