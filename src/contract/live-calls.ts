@@ -5,7 +5,7 @@
 // settle). A call whose slot is held by an older live call waits in an overflow Map, unless the array
 // is at least half full: then it doubles (up to MAX_SLOTS) and every call is placed again. Memory stays
 // bounded by the live calls (and the largest array a burst needed, 16 bytes a slot). Each slot's call
-// id is kept beside it as well, so has() answers without reading a call that went cold in flight (the
+// id is kept beside it as well, so get() answers without reading a call that went cold in flight (the
 // deadline queue's sweep asks it of every entry).
 
 const INITIAL_SLOTS = 1024;
@@ -35,15 +35,11 @@ export class LiveCalls<C extends { readonly id: number }> {
     this.size++;
   }
 
+  /** The live call with this id, found without reading any call (the slot's id says). */
   get(id: number): C | undefined {
     const i = id & this.mask;
     if (this.slotIds[i] === id) return this.slots[i];
     return this.overflow.size === 0 ? undefined : this.overflow.get(id);
-  }
-
-  /** Whether a call with this id is live; reads no call. */
-  has(id: number): boolean {
-    return this.slotIds[id & this.mask] === id || (this.overflow.size > 0 && this.overflow.has(id));
   }
 
   /** Removes the call with this id; false when none was live. */

@@ -25,10 +25,11 @@ export class DeadlineQueue<T extends Deadline> {
 
   constructor(
     private readonly expire: (item: T) => void,
-    /** The live item of an id; undefined once it settled. */
+    /**
+     * The live item of an id; undefined once it settled. The sweep asks it of every entry, so it must
+     * answer without reading the item (LiveCalls.get does).
+     */
     private readonly lookup: (id: number) => T | undefined,
-    /** Whether an id is still live, answered without reading the item (the sweep asks it of every entry). */
-    private readonly isLive: (id: number) => boolean,
     /** How many items are live now (the sweep keeps the heap under three times that, plus slack). */
     private readonly liveCount: () => number,
   ) {}
@@ -74,7 +75,7 @@ export class DeadlineQueue<T extends Deadline> {
     let sorted = true;
     for (let i = 0; i < this.count; i++) {
       const id = ids[i] as number;
-      if (!this.isLive(id)) continue;
+      if (this.lookup(id) === undefined) continue;
       const at = times[i] as number;
       if (kept > 0 && (times[kept - 1] as number) > at) sorted = false;
       times[kept] = at;

@@ -78,7 +78,6 @@ export class Router {
   private readonly deadlines = new DeadlineQueue<PoolCall>(
     (call) => this.onTimeout(call),
     (id) => this.calls.get(id),
-    (id) => this.calls.has(id),
     () => this.calls.size,
   );
 

@@ -97,9 +97,11 @@ export class FrameWriter {
       bytes += entry.frame.byteLength;
       frames++;
     }
+    let ok = true;
     // Small frames go out copied into one buffer: one stream write instead of one per frame (each
     // costs the stream's bookkeeping, more than the copy); a lone frame and large ones as they are.
-    const ok = frames === 0 || (frames > 1 && bytes <= COALESCE_BYTES ? this.socket.write(joined(batch, bytes)) : this.writeEach(batch));
+    if (frames > 1 && bytes <= COALESCE_BYTES) ok = this.socket.write(joined(batch, bytes));
+    else if (frames > 0) ok = this.writeEach(batch);
     this.lastBatch = batch.length;
     if (!ok) this.blocked = true;
     this.wakeWaiters();

@@ -172,10 +172,7 @@ export class PackedJsonWriter extends GrowableBytes {
   private value(v: unknown, depth: number, text: string): string {
     if (typeof v === 'string') {
       if (v.length > MAX_TEXT) throw UNPACKABLE;
-      this.room(5);
-      this.bytes[this.length] = STRING;
-      this.view.setUint32(this.length + 1, v.length, true);
-      this.length += 5;
+      this.head(STRING, v.length);
       return text + v;
     }
     if (typeof v === 'object') {
@@ -201,18 +198,9 @@ export class PackedJsonWriter extends GrowableBytes {
   private headers(h: unknown, text: string): string {
     if (typeof h !== 'object' || h === null || Array.isArray(h)) return this.value(h, 1, text);
     if ((h as { toJSON?: unknown }).toJSON !== undefined) throw UNPACKABLE;
-    const proto: unknown = Object.getPrototypeOf(h);
-    if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
     const o = h as Record<string, unknown>;
-    const keys = Object.keys(o);
-    this.room(5);
-    this.bytes[this.length] = OBJECT;
-    this.view.setUint32(this.length + 1, keys.length, true);
-    this.length += 5;
-    for (const key of keys) {
-      this.room(4);
-      this.view.setUint32(this.length, key.length, true);
-      this.length += 4;
+    for (const key of this.members(o)) {
+      this.keyLength(key);
       text += key;
       const values = o[key];
       if (!Array.isArray(values)) {
@@ -222,20 +210,14 @@ export class PackedJsonWriter extends GrowableBytes {
       // Read once, as value() reads it: a getter may answer differently the second time.
       if ((values as { toJSON?: unknown }).toJSON !== undefined) throw UNPACKABLE;
       const n = values.length;
-      this.room(5);
-      this.bytes[this.length] = ARRAY;
-      this.view.setUint32(this.length + 1, n, true);
-      this.length += 5;
+      this.head(ARRAY, n);
       for (let i = 0; i < n; i++) {
         const v: unknown = values[i];
         if (typeof v !== 'string' || v.length > MAX_TEXT) {
           text = this.value(v, 3, text);
           continue;
         }
-        this.room(5);
-        this.bytes[this.length] = STRING;
-        this.view.setUint32(this.length + 1, v.length, true);
-        this.length += 5;
+        this.head(STRING, v.length);
         text += v;
       }
     }
@@ -244,32 +226,45 @@ export class PackedJsonWriter extends GrowableBytes {
 
   private array(a: unknown[], depth: number, text: string): string {
     const n = a.length;
-    this.room(5);
-    this.bytes[this.length] = ARRAY;
-    this.view.setUint32(this.length + 1, n, true);
-    this.length += 5;
+    this.head(ARRAY, n);
     for (let i = 0; i < n; i++) text = this.value(a[i], depth + 1, text);
     return text;
   }
 
   private object(o: Record<string, unknown>, depth: number, text: string): string {
-    const proto: unknown = Object.getPrototypeOf(o);
-    if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
-    // One key list, then each member read when it is reached, as JSON.stringify reads them: a getter
-    // sees (and may change) only what comes after it. (Object.values would be ~8 % faster here, but it
-    // runs every getter first and asks a Proxy for its keys twice.)
-    const keys = Object.keys(o);
-    this.room(5);
-    this.bytes[this.length] = OBJECT;
-    this.view.setUint32(this.length + 1, keys.length, true);
-    this.length += 5;
-    for (const key of keys) {
-      this.room(4);
-      this.view.setUint32(this.length, key.length, true);
-      this.length += 4;
+    for (const key of this.members(o)) {
+      this.keyLength(key);
       text = this.value(o[key], depth + 1, text + key);
     }
     return text;
+  }
+
+  /**
+   * A plain object's head; returns its keys, each to be written (keyLength) and read in turn. One key
+   * list, then each member read when it is reached, as JSON.stringify reads them: a getter sees (and
+   * may change) only what comes after it. (Object.values would be ~8 % faster, but it runs every
+   * getter first and asks a Proxy for its keys twice.)
+   */
+  private members(o: object): string[] {
+    const proto: unknown = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) throw UNPACKABLE;
+    const keys = Object.keys(o);
+    this.head(OBJECT, keys.length);
+    return keys;
+  }
+
+  /** A tag and its u32 (a string's length, a container's count). */
+  private head(tag: number, count: number): void {
+    this.room(5);
+    this.bytes[this.length] = tag;
+    this.view.setUint32(this.length + 1, count, true);
+    this.length += 5;
+  }
+
+  private keyLength(key: string): void {
+    this.room(4);
+    this.view.setUint32(this.length, key.length, true);
+    this.length += 4;
   }
 
   private schema(schema: number): void {
