@@ -210,7 +210,7 @@ export class FramedConnection extends CallCore<QueuedFrame> {
 
   /** Spec §6.10. A payload that does not decode at all throws (the caller closes the connection). */
   private onResponse(payload: Buffer): void {
-    const parsed = this.codec.parseResponse(payload);
+    const parsed = this.codec.readReply(payload);
     if (parsed.correlationId === null) {
       this.emit('unroutable-reply');
       return;
@@ -220,12 +220,15 @@ export class FramedConnection extends CallCore<QueuedFrame> {
       this.emit('late-reply', parsed.correlationId);
       return;
     }
-    let response: AgentResponse;
-    try {
-      response = agentResponseFromWire(parsed.body);
-    } catch (err) {
-      this.settle(call, undefined, withIds(err, this.agentId, call.cid));
-      return;
+    // The JSON codec validates the common reply while reading it (json-reply-scanner.ts).
+    let response = parsed.response;
+    if (response === undefined) {
+      try {
+        response = agentResponseFromWire(parsed.body);
+      } catch (err) {
+        this.settle(call, undefined, withIds(err, this.agentId, call.cid));
+        return;
+      }
     }
     this.settle(call, response, undefined);
   }

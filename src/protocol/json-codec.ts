@@ -1,11 +1,12 @@
 // JSON payload codec (spec §4.1): compact UTF-8, keys in the canonical order the wire mappers build,
 // byte fields as padded base64. JSON.stringify of a freshly built object: no replacer, no copies.
 import type { AgentResponse, EventKind, EventMap } from './types.js';
-import type { ParsedResponse, PayloadCodec } from './payload-codec-types.js';
+import type { ParsedResponse, PayloadCodec, ReadReply } from './payload-codec-types.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
 import { jsonBoundsViolation } from './json-bounds.js';
+import { scanAgentResponse } from './json-reply-scanner.js';
 import { peerText } from './peer-text.js';
 
 // Strict UTF-8 (§4.1): an invalid sequence or a BOM makes the payload malformed. As fast as Buffer#toString.
@@ -24,12 +25,18 @@ function encodeValue(wire: unknown): Buffer {
 }
 
 function decodeValue(payload: Uint8Array): unknown {
-  let text: string;
+  return parseText(utf8Text(payload));
+}
+
+function utf8Text(payload: Uint8Array): string {
   try {
-    text = UTF8.decode(payload);
+    return UTF8.decode(payload);
   } catch (err) {
     throw protocolError(`invalid JSON payload: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function parseText(text: string): unknown {
   const violation = jsonBoundsViolation(text);
   if (violation !== null) throw protocolError(`invalid JSON payload: ${violation}`);
   try {
@@ -54,6 +61,13 @@ export const jsonCodec: PayloadCodec = {
   parseResponse(payload: Uint8Array): ParsedResponse {
     const body = decodeValue(payload);
     return { correlationId: extractCorrelationId(body), body };
+  },
+  readReply(payload: Uint8Array): ReadReply {
+    const text = utf8Text(payload);
+    const scanned = scanAgentResponse(payload, text);
+    if (scanned !== undefined) return { correlationId: scanned.correlationId, response: scanned.response, body: undefined };
+    const body = parseText(text);
+    return { correlationId: extractCorrelationId(body), response: undefined, body };
   },
   encodeValue,
   decodeValue,

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Options, Packr, Unpackr } from 'msgpackr';
 import type { AgentResponse, EventKind, EventMap } from './types.js';
-import type { ParsedResponse, PayloadCodec } from './payload-codec-types.js';
+import type { ParsedResponse, PayloadCodec, ReadReply } from './payload-codec-types.js';
 import { protocolError } from './errors.js';
 import { decodedEvent, eventToWire } from './events.js';
 import { agentResponseToWire, extractCorrelationId } from './agent-response.js';
@@ -119,6 +119,10 @@ export const msgpackCodec: PayloadCodec = {
   parseResponse(payload: Uint8Array): ParsedResponse {
     const body = decodeValue(payload);
     return { correlationId: extractCorrelationId(body), body };
+  },
+  readReply(payload: Uint8Array): ReadReply {
+    const body = decodeValue(payload);
+    return { correlationId: extractCorrelationId(body), response: undefined, body };
   },
   encodeValue,
   decodeValue,

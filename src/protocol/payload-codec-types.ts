@@ -9,6 +9,14 @@ export interface ParsedResponse {
   body: unknown;
 }
 
+/** parseResponse, for a codec that can also validate the common reply in the same pass (§6.10 steps 1–4). */
+export interface ReadReply {
+  correlationId: string | null;
+  /** The validated reply, when the codec took it; else undefined, and `body` goes to agentResponseFromWire. */
+  response: AgentResponse | undefined;
+  body: unknown;
+}
+
 /**
  * Returned Buffers may be views into a larger shared allocation (Node's Buffer pool, msgpackr's output
  * slab): copy them, or write them out, but never transfer their `.buffer` to another thread.
@@ -26,6 +34,8 @@ export interface PayloadCodec {
   /** Proxy side, §6.10 steps 1–2: undecodable payload → throws ZAP_PROTOCOL_ERROR (caller closes the connection);
    *  otherwise the extracted cid (precedence §6.9.1; null when none) and the raw decoded body. */
   parseResponse(payload: Uint8Array): ParsedResponse;
+  /** What the connections call: parseResponse, with the reply validated already where the codec could. */
+  readReply(payload: Uint8Array): ReadReply;
   /** Generic value (de)serialisation in this encoding, used for control messages whose wire objects B2 builds. */
   encodeValue(wire: unknown): Buffer;
   /** Throws ZAP_PROTOCOL_ERROR when undecodable. */
