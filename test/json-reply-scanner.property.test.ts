@@ -12,7 +12,7 @@ import { agentResponseFromWire, agentResponseToWire, extractCorrelationId } from
 import { jsonCodec } from '../src/protocol/payload-codec.js';
 import { scanAgentResponse } from '../src/protocol/json-reply-scanner.js';
 import { AgentPoolError } from '../src/protocol/errors.js';
-import type { AgentResponse, HeaderOp } from '../src/protocol/types.js';
+import type { AgentResponse, Decision, HeaderOp } from '../src/protocol/types.js';
 
 /** A JSON tree that can say what JSON.stringify cannot: a key twice, a number as written. */
 type Tree = { obj: Array<[string, Tree]> } | { arr: Tree[] } | { raw: string } | string | boolean | null;
@@ -138,15 +138,50 @@ const audit: fc.Arbitrary<Tree> = fc.oneof(
     )
     .map((obj) => ({ obj })),
 );
+const status: fc.Arbitrary<Tree> = fc.oneof(
+  number,
+  fc.constantFrom('403', '0', '65535', '65536', '-1', '403.0', '4e2').map((raw) => ({ raw })),
+);
+const blockBody: fc.Arbitrary<Tree> = fc
+  .array(
+    fc.oneof(
+      { weight: 3, arbitrary: status.map((v) => ['status', v] as [string, Tree]) },
+      { weight: 2, arbitrary: fc.oneof(nullish, strTree, number).map((v) => ['body', v] as [string, Tree]) },
+      { weight: 2, arbitrary: stringMap.map((v) => ['headers', v] as [string, Tree]) },
+      { weight: 1, arbitrary: fc.constant(['extra', null] as [string, Tree]) },
+    ),
+    { maxLength: 4 },
+  )
+  .map((obj) => ({ obj }));
 const decision: fc.Arbitrary<Tree> = fc.oneof(
   { weight: 6, arbitrary: fc.constant('allow') },
+  { weight: 3, arbitrary: blockBody.map((body) => ({ obj: [['block', body]] as Array<[string, Tree]> })) },
   {
     weight: 1,
     arbitrary: fc.constantFrom<Tree>(
       'Allow',
       'block',
       { obj: [['allow', null]] },
-      { obj: [['block', { obj: [['status', { raw: '403' }]] }]] },
+      { obj: [['block', { arr: [{ raw: '403' }] }]] },
+      {
+        obj: [
+          ['block', { obj: [['status', { raw: '403' }]] }],
+          ['allow', null],
+        ],
+      },
+      {
+        obj: [
+          [
+            'redirect',
+            {
+              obj: [
+                ['url', '/'],
+                ['status', { raw: '302' }],
+              ],
+            },
+          ],
+        ],
+      },
       null,
     ),
   },
@@ -175,18 +210,18 @@ const member: fc.Arbitrary<[string, Tree]> = fc.oneof(
 /** A reply: version and decision first (usually), then members in any order, now and then one twice. */
 const reply: fc.Arbitrary<{ tree: Tree; spaced: boolean }> = fc
   .record({
-    head: fc.oneof({ weight: 8, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    head: fc.oneof({ weight: 8, arbitrary: decision }, { weight: 1, arbitrary: fc.constant(undefined) }),
     members: fc.array(member, { maxLength: 8 }),
     spaced: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
   .map(({ head, members, spaced }) => {
-    const obj: Array<[string, Tree]> = head
-      ? [
-          ['version', { raw: '2' }],
-          ['decision', 'allow'],
-        ]
-      : [];
-    // Later members of the same key would repeat it: keep most replies free of repeats.
+    const obj: Array<[string, Tree]> =
+      head === undefined
+        ? []
+        : [
+            ['version', { raw: '2' }],
+            ['decision', head],
+          ];
     return { tree: { obj: [...obj, ...members] }, spaced };
   });
 
@@ -261,7 +296,17 @@ const op: fc.Arbitrary<HeaderOp> = fc.oneof(
   fc.record({ op: fc.constant('add' as const), name: ascii, value: ascii }),
   fc.record({ op: fc.constant('remove' as const), name: ascii }),
 );
+const sdkDecision: fc.Arbitrary<Decision> = fc.oneof(
+  fc.constant({ type: 'allow' as const }),
+  fc.record({
+    type: fc.constant('block' as const),
+    status: fc.nat({ max: 0xffff }),
+    body: fc.option(ascii, { nil: null }),
+    headers: fc.option(fc.dictionary(ascii, ascii, { maxKeys: 2, noNullPrototype: true }), { nil: null }),
+  }),
+);
 const sdkReply = fc.record({
+  decision: sdkDecision,
   requestHeaders: fc.array(op, { maxLength: 4 }),
   responseHeaders: fc.array(op, { maxLength: 2 }),
   routing: fc.dictionary(ascii, ascii, { maxKeys: 2, noNullPrototype: true }),
@@ -271,12 +316,12 @@ const sdkReply = fc.record({
   cid: ascii,
 });
 
-test("our SDK's allow replies in plain ASCII are all taken, and read as the general path reads them", () => {
+test("our SDK's allow and block replies in plain ASCII are all taken, and read as the general path reads them", () => {
   fc.assert(
     fc.property(sdkReply, (r) => {
       const response: AgentResponse = {
         version: 2,
-        decision: { type: 'allow' },
+        decision: r.decision,
         requestHeaders: r.requestHeaders,
         responseHeaders: r.responseHeaders,
         routingMetadata: r.routing,
@@ -324,7 +369,11 @@ test('texts the general path reads differently or refuses are left to it', () =>
     ['a raw tab', sdk.replace('"b"', '"\t"')],
     ['a byte-order mark', `\ufeff${sdk}`],
     ['an unknown key', sdk.replace('{"version"', '{"extra":1,"version"')],
-    ['a decision other than allow', sdk.replace('"allow"', '{"block":{"status":403,"body":null,"headers":null}}')],
+    ['a decision other than allow or block', sdk.replace('"allow"', '{"redirect":{"url":"/","status":302}}')],
+    ['a block status out of range', sdk.replace('"allow"', '{"block":{"status":65536,"body":null,"headers":null}}')],
+    ['a block without status', sdk.replace('"allow"', '{"block":{"body":null,"headers":null}}')],
+    ['a block key twice', sdk.replace('"allow"', '{"block":{"status":403,"status":200}}')],
+    ['a block not closed', sdk.replace('"allow"', '{"block":{"status":403},')],
     ['a body mutation', sdk.replace('"request_body_mutation":null', '"request_body_mutation":{"data":null,"chunk_index":0}')],
     ['__proto__ in custom', sdk.replace('"custom":{', '"custom":{"__proto__":"x",')],
     ['a fractional version', sdk.replace('"version":2', '"version":2.5')],

@@ -63,6 +63,8 @@ export function extractCorrelationId(body: unknown): string | null {
 }
 
 const W = 'AgentResponse';
+const REQUEST_HEADERS_WHAT = `${W}.request_headers`;
+const RESPONSE_HEADERS_WHAT = `${W}.response_headers`;
 
 /** §6.10 step 4. Throws ZAP_PROTOCOL_ERROR naming the first problem. A version other than 2 is accepted. */
 export function agentResponseFromWire(body: unknown): AgentResponse {
@@ -80,8 +82,8 @@ function responseFromWire(body: unknown): AgentResponse {
   const response: AgentResponse = {
     version: reqInt(s, 'version', W),
     decision: decisionFromWire(s.decision, W),
-    requestHeaders: headerOpsFromWire(s.request_headers, `${W}.request_headers`),
-    responseHeaders: headerOpsFromWire(s.response_headers, `${W}.response_headers`),
+    requestHeaders: headerOpsFromWire(s.request_headers, REQUEST_HEADERS_WHAT),
+    responseHeaders: headerOpsFromWire(s.response_headers, RESPONSE_HEADERS_WHAT),
     routingMetadata: stringMapOr(s, 'routing_metadata', W),
     audit: auditFromWire(s.audit),
     needsMore: boolOr(s, 'needs_more', W, false),

@@ -5,7 +5,7 @@
 // kept in a field or a module variable costs V8 a memory round trip per byte. Strings are sliced
 // from the decoded text, whose offsets are the bytes' own because the text is ASCII.
 import { MAX_PAYLOAD_CONTAINERS } from './msgpack-bounds.js';
-import type { HeaderOp } from './types.js';
+import type { Decision, HeaderOp } from './types.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -70,6 +70,7 @@ export class ReplyCursor {
   strs: string[] = [];
   map: Record<string, string> = {};
   ops: HeaderOp[] = [];
+  decision: Decision = { type: 'allow' };
 
   /** `"key":` at `at`; the cursor after the colon, or MISS. */
   key(at: number): number {

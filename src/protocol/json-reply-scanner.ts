@@ -2,13 +2,14 @@
 // (spec §6.9.1, §6.10 step 4), without JSON.parse's intermediate object: on the proxy's thread that
 // parse and the walk over its result cost about as much as the rest of a call (issue 13). It takes
 // a strict subset only — ASCII text without escapes or whitespace, each §6.9.1 key at most once,
-// decision "allow", header ops in the tagged form of §6.9.3, routing metadata and audit.custom with
-// string values, no body mutation and no WebSocket decision — and answers undefined for anything
-// else, so the general path (JSON.parse, then agentResponseFromWire) decides every other text. Its
-// answer is always the general path's: test/json-reply-scanner.property.test.ts holds them equal.
+// decision allow or block, header ops in the tagged form of §6.9.3, routing metadata and
+// audit.custom with string values, no body mutation and no WebSocket decision — and answers
+// undefined for anything else, so the general path (JSON.parse, then agentResponseFromWire) decides
+// every other text. Its answer is always the general path's: test/json-reply-scanner.property.test.ts
+// holds them equal.
 import { MAX_PAYLOAD_CONTAINERS } from './msgpack-bounds.js';
 import { CLOSE_OBJECT, FALSE, NULL, OPEN_OBJECT, ReplyCursor, TRUE, ascii, startsWith } from './json-reply-cursor.js';
-import type { AgentResponse, HeaderOp } from './types.js';
+import type { AgentResponse, Decision, HeaderOp } from './types.js';
 
 /** A reply the scanner took: the correlation id by §6.9.1 precedence, and the validated reply. */
 export interface ScannedReply {
@@ -17,6 +18,12 @@ export interface ScannedReply {
 }
 
 const ALLOW = ascii('"allow"');
+const BLOCK = ascii('{"block":{');
+/** Never handed out: a placeholder until the decision is read (version and decision are both required). */
+const ALLOWED: Decision = Object.freeze({ type: 'allow' });
+const K_STATUS = ascii('status');
+const K_BODY = ascii('body');
+const K_HEADERS = ascii('headers');
 
 // Keys, quotes excluded.
 const K_VERSION = ascii('version');
@@ -100,6 +107,63 @@ function auditKey(s: ReplyCursor): number {
   }
 }
 
+const STATUS = 1;
+const BODY = 2;
+const HEADERS = 4;
+const U16_MAX = 0xffff;
+
+/**
+ * `{"block":{"status":…,"body":…,"headers":…}}` (§6.9.2) into `s.decision`: status an integer of
+ * 0–65535 and required, body a string or null, headers an object of strings or null; the cursor
+ * after it, or -1.
+ */
+function blockDecision(s: ReplyCursor, at: number): number {
+  const b = s.b;
+  if (!startsWith(b, at, BLOCK)) return -1;
+  s.containers += 2;
+  at += BLOCK.length;
+  let seen = 0;
+  let status = -1;
+  let body: string | null = null;
+  let headers: Record<string, string> | null = null;
+  if (b[at] === CLOSE_OBJECT) return -1;
+  for (;;) {
+    at = s.key(at);
+    if (at < 0) return -1;
+    let bit: number;
+    if (s.keyIs(K_STATUS)) {
+      bit = STATUS;
+      at = s.number(at);
+      status = s.num;
+      if (!Number.isSafeInteger(status) || status < 0 || status > U16_MAX) return -1;
+    } else if (s.keyIs(K_BODY)) {
+      bit = BODY;
+      if (startsWith(b, at, NULL)) at += 4;
+      else {
+        at = s.string(at);
+        body = s.str;
+      }
+    } else if (s.keyIs(K_HEADERS)) {
+      bit = HEADERS;
+      if (startsWith(b, at, NULL)) at += 4;
+      else {
+        at = s.stringMap(at);
+        headers = s.map;
+      }
+    } else return -1;
+    if (at < 0 || (seen & bit) !== 0) return -1;
+    seen |= bit;
+    const more = s.more(at, CLOSE_OBJECT);
+    at = s.next;
+    if (more < 0) return -1;
+    if (more === 0) break;
+  }
+  // The decision object has exactly one key, and status is required.
+  if (b[at] !== CLOSE_OBJECT || (seen & STATUS) === 0) return -1;
+  s.decision = { type: 'block', status, body, headers };
+  return at + 1;
+}
+
 const scan = new ReplyCursor();
 
 /**
@@ -127,6 +191,7 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
   let at = 1;
   let seen = 0;
   let version = 0;
+  let decision: Decision = ALLOWED;
   let requestHeaders: HeaderOp[] = [];
   let responseHeaders: HeaderOp[] = [];
   let routingMetadata: Record<string, string> = {};
@@ -148,8 +213,14 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
         version = s.num;
         break;
       case DECISION:
-        if (!startsWith(b, at, ALLOW)) return undefined;
-        at += ALLOW.length;
+        if (startsWith(b, at, ALLOW)) {
+          at += ALLOW.length;
+          decision = { type: 'allow' };
+        } else {
+          at = blockDecision(s, at);
+          if (at < 0) return undefined;
+          decision = s.decision;
+        }
         break;
       case REQUEST_HEADERS:
         at = s.headerOps(at);
@@ -250,7 +321,7 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
   if ((seen & (VERSION | DECISION)) !== (VERSION | DECISION) || at !== b.length || s.containers > MAX_PAYLOAD_CONTAINERS) return undefined;
   const response: AgentResponse = {
     version,
-    decision: { type: 'allow' },
+    decision,
     requestHeaders,
     responseHeaders,
     routingMetadata,
