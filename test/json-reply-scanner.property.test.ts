@@ -6,6 +6,8 @@
 // non-ASCII. And the common replies (our SDK's, compact, ASCII) are taken, so a scanner that took
 // nothing fails too.
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { agentResponseFromWire, agentResponseToWire, extractCorrelationId } from '../src/protocol/agent-response.js';
@@ -237,10 +239,13 @@ function general(payload: Buffer): General {
   }
 }
 
+/** The payload's text as the codec decodes it (strict UTF-8, the byte-order mark kept). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** The scanner's answer is the general path's, or it leaves the text alone. */
 function agrees(json: string): boolean {
   const payload = Buffer.from(json, 'utf8');
-  const scanned = scanAgentResponse(payload, payload.toString('utf8'));
+  const scanned = scanAgentResponse(payload, UTF8.decode(payload));
   if (scanned === undefined) return false;
   const g = general(payload);
   assert.ok(g.ok, `scanner took what the general path refuses: ${json}`);
@@ -394,6 +399,18 @@ test('texts the general path reads differently or refuses are left to it', () =>
   }
 });
 
+test('bytes outside ASCII are left to the general path even where the text has their length', () => {
+  // A lenient decode turns each invalid byte into one U+FFFD: the lengths match, the UTF-8 is still bad.
+  const payload = Buffer.concat([
+    Buffer.from('{"version":2,"decision":"allow","correlation_id":"'),
+    Buffer.from([0x80, 0xff, 0xc0, 0x80]),
+    Buffer.from('"}'),
+  ]);
+  assert.equal(payload.toString('utf8').length, payload.length);
+  assert.equal(scanAgentResponse(payload, payload.toString('utf8')), undefined);
+  assert.throws(() => jsonCodec.readReply(payload), /invalid JSON payload/);
+});
+
 test('audit.custom.correlation_id comes before the top-level one (§6.9.1)', () => {
   const json = '{"version":2,"decision":"allow","audit":{"custom":{"correlation_id":"inner"}},"correlation_id":"outer"}';
   assert.ok(agrees(json));
@@ -412,4 +429,28 @@ test('more containers than the general path allows are left to it, which refuses
   assert.throws(() => jsonCodec.readReply(over), /more than 262144 arrays and objects/);
   const within = reply(131_071);
   assert.equal(scanAgentResponse(within, within.toString('utf8'))?.response.requestHeaders.length, 131_071);
+});
+
+test('a string taken from a reply does not keep the reply alive', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // 64 replies of 1 MiB each, padded in routing metadata; only a 40-character header value is kept.
+  const pad = 'p'.repeat(1 << 20);
+  const kept: string[] = [];
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 64; i++) {
+    const value = `value-${i}-`.padEnd(40, 'v');
+    const payload = Buffer.from(
+      `{"version":2,"decision":"allow","request_headers":[{"set":{"name":"x-a","value":"${value}"}}],"routing_metadata":{"pad":"${pad}"}}`,
+    );
+    const scanned = scanAgentResponse(payload, UTF8.decode(payload));
+    assert.equal(scanned?.response.requestHeaders[0]?.op === 'set' && scanned.response.requestHeaders[0].value, value);
+    kept.push((scanned?.response.requestHeaders[0] as { value: string }).value);
+  }
+  gc();
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  // A slice of each text would keep 64 MiB; copies keep a few KiB.
+  assert.ok(grown < 16 << 20, `heap grew ${grown} bytes holding ${kept.length} header values`);
 });

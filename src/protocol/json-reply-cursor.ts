@@ -1,11 +1,15 @@
 // A cursor over the bytes of a compact ASCII JSON text, for json-reply-scanner.ts: keys, strings
 // without escapes, numbers as JSON.parse reads them, arrays and maps of strings, header ops (§6.9.3).
 // Each reader takes the position and returns the one after what it read, or MISS; what it read
-// waits in a field. Positions travel as arguments and bytes are compared in local loops: a position
-// kept in a field or a module variable costs V8 a memory round trip per byte. Strings are sliced
-// from the decoded text, whose offsets are the bytes' own because the text is ASCII.
+// waits in a field (more() leaves its position in `next`). Bytes are compared in local loops over
+// local positions: a position kept in a field or a module variable costs V8 a memory round trip
+// per byte. Reads at the end of the bytes give undefined, which no comparison below takes.
+//
+// Strings come from the decoded text, whose offsets are the bytes' own because only ASCII is read.
+// One of 13 characters or more is copied out of the bytes instead: V8 would make a slice that keeps
+// the whole reply text alive for as long as the caller keeps the string (JSON.parse copies too).
 import { MAX_PAYLOAD_CONTAINERS } from './msgpack-bounds.js';
-import type { Decision, HeaderOp } from './types.js';
+import type { HeaderOp } from './types.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -23,8 +27,12 @@ const UPPER_E = 0x45;
 const LOWER_E = 0x65;
 const PLUS = 0x2b;
 const SPACE = 0x20;
-/** A cursor below 0: not a reply this scanner takes. */
-const MISS = -1;
+const ASCII_MAX = 0x7f;
+/** A position below 0: not a reply the scanner takes. */
+export const MISS = -1;
+/** From this length V8 slices a string instead of copying it (SlicedString::kMinLength). */
+const SLICE_MIN = 13;
+const latin1Slice = Buffer.prototype.latin1Slice;
 
 export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 export const NULL = ascii('null');
@@ -45,13 +53,16 @@ export function startsWith(b: Uint8Array, at: number, word: Uint8Array): boolean
   return true;
 }
 
-/** End (exclusive) of the string whose body starts at `at`; MISS at an escape, a control character or the end. */
+/**
+ * End (exclusive) of the string whose body starts at `at`; MISS at an escape, a control character,
+ * a byte outside ASCII (the general path checks the UTF-8) or the end.
+ */
 function stringEnd(b: Uint8Array, at: number): number {
   const n = b.length;
   for (; at < n; at++) {
     const c = b[at] as number;
     if (c === QUOTE) return at;
-    if (c < SPACE || c === BACKSLASH) return MISS;
+    if (c < SPACE || c === BACKSLASH || c > ASCII_MAX) return MISS;
   }
   return MISS;
 }
@@ -70,7 +81,6 @@ export class ReplyCursor {
   strs: string[] = [];
   map: Record<string, string> = {};
   ops: HeaderOp[] = [];
-  decision: Decision = { type: 'allow' };
 
   /** `"key":` at `at`; the cursor after the colon, or MISS. */
   key(at: number): number {
@@ -93,12 +103,13 @@ export class ReplyCursor {
     if (this.b[at] !== QUOTE) return MISS;
     const end = stringEnd(this.b, at + 1);
     if (end < 0) return MISS;
-    this.str = this.text.slice(at + 1, end);
+    this.str = end - at - 1 < SLICE_MIN ? this.text.slice(at + 1, end) : (latin1Slice.call(this.b, at + 1, end) as string);
     return end + 1;
   }
 
-  /** After a member or element: 1 past a comma, 0 past `close`, MISS otherwise; `next` is the cursor. */
+  /** Where more() left the cursor. */
   next = 0;
+  /** After a member or element: 1 past a comma, 0 past `close`, MISS otherwise; the cursor goes to `next`. */
   more(at: number, close: number): number {
     const c = this.b[at];
     this.next = at + 1;

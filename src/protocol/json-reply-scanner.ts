@@ -8,7 +8,7 @@
 // every other text. Its answer is always the general path's: test/json-reply-scanner.property.test.ts
 // holds them equal.
 import { MAX_PAYLOAD_CONTAINERS } from './msgpack-bounds.js';
-import { CLOSE_OBJECT, FALSE, NULL, OPEN_OBJECT, ReplyCursor, TRUE, ascii, startsWith } from './json-reply-cursor.js';
+import { CLOSE_OBJECT, FALSE, MISS, NULL, OPEN_OBJECT, ReplyCursor, TRUE, ascii, startsWith } from './json-reply-cursor.js';
 import type { AgentResponse, Decision, HeaderOp } from './types.js';
 
 /** A reply the scanner took: the correlation id by §6.9.1 precedence, and the validated reply. */
@@ -19,8 +19,6 @@ export interface ScannedReply {
 
 const ALLOW = ascii('"allow"');
 const BLOCK = ascii('{"block":{');
-/** Never handed out: a placeholder until the decision is read (version and decision are both required). */
-const ALLOWED: Decision = Object.freeze({ type: 'allow' });
 const K_STATUS = ascii('status');
 const K_BODY = ascii('body');
 const K_HEADERS = ascii('headers');
@@ -113,29 +111,28 @@ const HEADERS = 4;
 const U16_MAX = 0xffff;
 
 /**
- * `{"block":{"status":…,"body":…,"headers":…}}` (§6.9.2) into `s.decision`: status an integer of
- * 0–65535 and required, body a string or null, headers an object of strings or null; the cursor
- * after it, or -1.
+ * `{"block":{"status":…,"body":…,"headers":…}}` (§6.9.2): status an integer of 0–65535 and
+ * required, body a string or null, headers an object of strings or null. The cursor goes to
+ * `s.next`; undefined when the decision is not such a block.
  */
-function blockDecision(s: ReplyCursor, at: number): number {
+function blockDecision(s: ReplyCursor, at: number): Decision | undefined {
   const b = s.b;
-  if (!startsWith(b, at, BLOCK)) return -1;
+  if (!startsWith(b, at, BLOCK)) return undefined;
   s.containers += 2;
   at += BLOCK.length;
   let seen = 0;
   let status = -1;
   let body: string | null = null;
   let headers: Record<string, string> | null = null;
-  if (b[at] === CLOSE_OBJECT) return -1;
   for (;;) {
     at = s.key(at);
-    if (at < 0) return -1;
+    if (at < 0) return undefined;
     let bit: number;
     if (s.keyIs(K_STATUS)) {
       bit = STATUS;
       at = s.number(at);
       status = s.num;
-      if (!Number.isSafeInteger(status) || status < 0 || status > U16_MAX) return -1;
+      if (!Number.isSafeInteger(status) || status < 0 || status > U16_MAX) return undefined;
     } else if (s.keyIs(K_BODY)) {
       bit = BODY;
       if (startsWith(b, at, NULL)) at += 4;
@@ -150,18 +147,18 @@ function blockDecision(s: ReplyCursor, at: number): number {
         at = s.stringMap(at);
         headers = s.map;
       }
-    } else return -1;
-    if (at < 0 || (seen & bit) !== 0) return -1;
+    } else return undefined;
+    if (at < 0 || (seen & bit) !== 0) return undefined;
     seen |= bit;
     const more = s.more(at, CLOSE_OBJECT);
     at = s.next;
-    if (more < 0) return -1;
+    if (more < 0) return undefined;
     if (more === 0) break;
   }
   // The decision object has exactly one key, and status is required.
-  if (b[at] !== CLOSE_OBJECT || (seen & STATUS) === 0) return -1;
-  s.decision = { type: 'block', status, body, headers };
-  return at + 1;
+  if (b[at] !== CLOSE_OBJECT || (seen & STATUS) === 0) return undefined;
+  s.next = at + 1;
+  return { type: 'block', status, body, headers };
 }
 
 const scan = new ReplyCursor();
@@ -171,7 +168,7 @@ const scan = new ReplyCursor();
  * must decide (anything outside the subset above, non-ASCII text included).
  */
 export function scanAgentResponse(payload: Uint8Array, text: string): ScannedReply | undefined {
-  // Same length: every byte is ASCII, so a byte offset is a text offset.
+  // A shorter text holds non-ASCII, which the general path reads (the cursor refuses it too).
   if (text.length !== payload.length) return undefined;
   const s = scan;
   s.b = payload;
@@ -191,7 +188,7 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
   let at = 1;
   let seen = 0;
   let version = 0;
-  let decision: Decision = ALLOWED;
+  let decision: Decision | undefined;
   let requestHeaders: HeaderOp[] = [];
   let responseHeaders: HeaderOp[] = [];
   let routingMetadata: Record<string, string> = {};
@@ -217,9 +214,8 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
           at += ALLOW.length;
           decision = { type: 'allow' };
         } else {
-          at = blockDecision(s, at);
-          if (at < 0) return undefined;
-          decision = s.decision;
+          decision = blockDecision(s, at);
+          at = decision === undefined ? MISS : s.next;
         }
         break;
       case REQUEST_HEADERS:
@@ -317,8 +313,9 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
     if (more < 0) return undefined;
     if (more === 0) break;
   }
-  // Both required keys, nothing after the object, and the container cap of the general path.
-  if ((seen & (VERSION | DECISION)) !== (VERSION | DECISION) || at !== b.length || s.containers > MAX_PAYLOAD_CONTAINERS) return undefined;
+  // Both required keys, nothing after the object, and the container cap of the general path. (A text
+  // refused this late is read twice, here and by the general path: at most twice the work.)
+  if ((seen & VERSION) === 0 || decision === undefined || at !== b.length || s.containers > MAX_PAYLOAD_CONTAINERS) return undefined;
   const response: AgentResponse = {
     version,
     decision,
