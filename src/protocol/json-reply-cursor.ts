@@ -44,6 +44,7 @@ const K_ADD = ascii('add');
 const K_REMOVE = ascii('remove');
 const K_NAME = ascii('name');
 const K_VALUE = ascii('value');
+const K_CORRELATION_ID = ascii('correlation_id');
 
 /** True when b[at, at + word.length) is `word`. */
 export function startsWith(b: Uint8Array, at: number, word: Uint8Array): boolean {
@@ -173,7 +174,9 @@ export class ReplyCursor {
     for (;;) {
       at = this.key(at);
       if (at < 0) return MISS;
-      const name = this.text.slice(this.keyStart, this.keyEnd);
+      // audit.custom carries the cid in nearly every reply: that key is the interned constant, not a
+      // fresh slice for the property store to look up in the string table.
+      const name = this.keyIs(K_CORRELATION_ID) ? 'correlation_id' : this.text.slice(this.keyStart, this.keyEnd);
       // A key twice keeps its last value, as JSON.parse does; only `__proto__` would set the prototype.
       if (name === '__proto__') return MISS;
       at = this.string(at);

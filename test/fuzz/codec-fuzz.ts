@@ -5,6 +5,7 @@
 // downstream of what it returned (a MessagePort clone, re-encoding), as is heap growth past a bound
 // or a frame decoder holding more than twice its bytes. Seeded: the same seed and input count
 // replay the same run.
+import { isDeepStrictEqual } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AgentPoolError, protocolError } from '../../src/protocol/errors.js';
@@ -101,7 +102,14 @@ function codecTargets(codec: PayloadCodec, corpus: ReturnType<typeof wireCorpus>
       msgpack,
       seeds: corpus.responses,
       run: (p) => {
-        const response = agentResponseFromWire(codec.parseResponse(p).body);
+        // As a connection reads it; where the JSON scanner took the reply, the general path must agree.
+        const read = codec.readReply(p);
+        const response = read.response ?? agentResponseFromWire(read.body);
+        if (read.response !== undefined) {
+          const parsed = codec.parseResponse(p);
+          if (!isDeepStrictEqual(agentResponseFromWire(parsed.body), response) || parsed.correlationId !== read.correlationId)
+            throw new Error('the reply scanner and the general path read this reply differently');
+        }
         structuredClone(response);
         codec.encodeResponse(response, 'c-1');
       },
@@ -120,8 +128,10 @@ function dispatchFrame(type: number, payload: Buffer, codec: PayloadCodec): void
   const kind = eventKindOfMessageType(type);
   try {
     if (kind !== undefined) codec.decodeEvent(kind, payload);
-    else if (type === MessageType.AgentResponse) agentResponseFromWire(codec.parseResponse(payload).body);
-    else if (type === MessageType.HandshakeRequest) decodeHandshakeRequest(payload);
+    else if (type === MessageType.AgentResponse) {
+      const read = codec.readReply(payload);
+      if (read.response === undefined) agentResponseFromWire(read.body);
+    } else if (type === MessageType.HandshakeRequest) decodeHandshakeRequest(payload);
     else if (type === MessageType.HandshakeResponse) decodeHandshakeResponse(payload);
     else if (type === MessageType.Cancel) decodeCancel(payload);
     else if (type === MessageType.Ping || type === MessageType.Pong) decodePing(payload);
