@@ -1,10 +1,12 @@
 // A cursor over the bytes of a compact ASCII JSON text, for json-reply-scanner.ts: keys, strings
 // without escapes, numbers as JSON.parse reads them, arrays and maps of strings, header ops (§6.9.3).
-// Each reader takes the position and returns the one after what it read, or MISS; what it read
-// waits in a field (more() leaves its position in `next`). Bytes are compared in local loops over
-// local positions: a position kept in a field or a module variable costs V8 a memory round trip
-// per byte. Reads at the end of the bytes give undefined, which no comparison below takes.
+// A reader takes the position and returns what it read, or undefined when the text is not that;
+// the position after it goes to `next`. Only small integers are kept in fields: storing a fresh
+// string or array into this long-lived object would run V8's write barrier each time, and a
+// position kept outside a local would cost a memory round trip per byte. Reads at the end of the
+// bytes give undefined, which no comparison below takes.
 //
+// Known keys are matched with their quotes and colon in one comparison, never read first.
 // Strings come from the decoded text, whose offsets are the bytes' own because only ASCII is read.
 // One of 13 characters or more is copied out of the bytes instead: V8 would make a slice that keeps
 // the whole reply text alive for as long as the caller keeps the string (JSON.parse copies too).
@@ -28,23 +30,23 @@ const LOWER_E = 0x65;
 const PLUS = 0x2b;
 const SPACE = 0x20;
 const ASCII_MAX = 0x7f;
-/** A position below 0: not a reply the scanner takes. */
-export const MISS = -1;
 /** From this length V8 slices a string instead of copying it (SlicedString::kMinLength). */
 const SLICE_MIN = 13;
 const latin1Slice = Buffer.prototype.latin1Slice;
 
 export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+/** A key as it stands before its value: `"name":`. */
+export const quotedKey = (name: string): Uint8Array => ascii(`"${name}":`);
 export const NULL = ascii('null');
 export const TRUE = ascii('true');
 export const FALSE = ascii('false');
 
-const K_SET = ascii('set');
-const K_ADD = ascii('add');
-const K_REMOVE = ascii('remove');
-const K_NAME = ascii('name');
-const K_VALUE = ascii('value');
-const K_CORRELATION_ID = ascii('correlation_id');
+const SET = ascii('{"set":{');
+const ADD = ascii('{"add":{');
+const REMOVE = ascii('{"remove":{');
+const NAME = quotedKey('name');
+const VALUE = quotedKey('value');
+const CORRELATION_ID = quotedKey('correlation_id');
 
 /** True when b[at, at + word.length) is `word`. */
 export function startsWith(b: Uint8Array, at: number, word: Uint8Array): boolean {
@@ -55,7 +57,7 @@ export function startsWith(b: Uint8Array, at: number, word: Uint8Array): boolean
 }
 
 /**
- * End (exclusive) of the string whose body starts at `at`; MISS at an escape, a control character,
+ * End (exclusive) of the string whose body starts at `at`; -1 at an escape, a control character,
  * a byte outside ASCII (the general path checks the UTF-8) or the end.
  */
 function stringEnd(b: Uint8Array, at: number): number {
@@ -63,181 +65,197 @@ function stringEnd(b: Uint8Array, at: number): number {
   for (; at < n; at++) {
     const c = b[at] as number;
     if (c === QUOTE) return at;
-    if (c < SPACE || c === BACKSLASH || c > ASCII_MAX) return MISS;
+    if (c < SPACE || c === BACKSLASH || c > ASCII_MAX) return -1;
   }
-  return MISS;
+  return -1;
 }
 
-/** One scan at a time per thread: a scan's state lives in the fields. */
+/** One scan at a time per thread. */
 export class ReplyCursor {
   b: Uint8Array = new Uint8Array(0);
   text = '';
   containers = 0;
-  /** The key read by key(): b[keyStart, keyEnd). */
-  keyStart = 0;
-  keyEnd = 0;
-  /** What the last value reader produced. */
-  str = '';
-  num = 0;
-  strs: string[] = [];
-  map: Record<string, string> = {};
-  ops: HeaderOp[] = [];
-
-  /** `"key":` at `at`; the cursor after the colon, or MISS. */
-  key(at: number): number {
-    const b = this.b;
-    if (b[at] !== QUOTE) return MISS;
-    const end = stringEnd(b, at + 1);
-    if (end < 0 || b[end + 1] !== COLON) return MISS;
-    this.keyStart = at + 1;
-    this.keyEnd = end;
-    return end + 2;
-  }
-
-  /** Whether the key key() read is `word`. */
-  keyIs(word: Uint8Array): boolean {
-    return this.keyEnd - this.keyStart === word.length && startsWith(this.b, this.keyStart, word);
-  }
-
-  /** A string at `at` into `str`; the cursor after it, or MISS. */
-  string(at: number): number {
-    if (this.b[at] !== QUOTE) return MISS;
-    const end = stringEnd(this.b, at + 1);
-    if (end < 0) return MISS;
-    this.str = end - at - 1 < SLICE_MIN ? this.text.slice(at + 1, end) : (latin1Slice.call(this.b, at + 1, end) as string);
-    return end + 1;
-  }
-
-  /** Where more() left the cursor. */
+  /** The position after what a reader read. */
   next = 0;
-  /** After a member or element: 1 past a comma, 0 past `close`, MISS otherwise; the cursor goes to `next`. */
+
+  /**
+   * Which of `keys` (each a quotedKey) stands at `at`, trying `keys[expect]` first: the keys'
+   * order as our SDK and the reference write them. -1 for any other key; the position goes to `next`.
+   */
+  keyOf(at: number, keys: readonly Uint8Array[], expect: number): number {
+    const b = this.b;
+    const guess = keys[expect];
+    if (guess !== undefined && startsWith(b, at, guess)) {
+      this.next = at + guess.length;
+      return expect;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as Uint8Array;
+      if (startsWith(b, at, key)) {
+        this.next = at + key.length;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** A string at `at`. */
+  string(at: number): string | undefined {
+    const b = this.b;
+    if (b[at] !== QUOTE) return undefined;
+    const end = stringEnd(b, at + 1);
+    if (end < 0) return undefined;
+    this.next = end + 1;
+    return end - at - 1 < SLICE_MIN ? this.text.slice(at + 1, end) : (latin1Slice.call(b, at + 1, end) as string);
+  }
+
+  /** After a member or element: 1 past a comma, 0 past `close`, -1 otherwise. */
   more(at: number, close: number): number {
     const c = this.b[at];
     this.next = at + 1;
-    return c === COMMA ? 1 : c === close ? 0 : MISS;
+    return c === COMMA ? 1 : c === close ? 0 : -1;
   }
 
-  /** A JSON number into `num` (as JSON.parse reads it); the cursor after it, or MISS. */
-  number(at: number): number {
+  /** A JSON number, as JSON.parse reads it. */
+  number(at: number): number | undefined {
     const b = this.b;
     const start = at;
     if (b[at] === MINUS) at++;
     let c = b[at] as number;
     if (c === ZERO) c = b[++at] as number;
     else if (c > ZERO && c <= NINE) while (c >= ZERO && c <= NINE) c = b[++at] as number;
-    else return MISS;
+    else return undefined;
     if (c === DOT) {
       c = b[++at] as number;
-      if (!(c >= ZERO && c <= NINE)) return MISS;
+      if (!(c >= ZERO && c <= NINE)) return undefined;
       while (c >= ZERO && c <= NINE) c = b[++at] as number;
     }
     if (c === UPPER_E || c === LOWER_E) {
       c = b[++at] as number;
       if (c === PLUS || c === MINUS) c = b[++at] as number;
-      if (!(c >= ZERO && c <= NINE)) return MISS;
+      if (!(c >= ZERO && c <= NINE)) return undefined;
       while (c >= ZERO && c <= NINE) c = b[++at] as number;
     }
-    this.num = Number(this.text.slice(start, at));
-    return at;
+    this.next = at;
+    return Number(this.text.slice(start, at));
   }
 
-  /** `null` → [], or an array of strings, into `strs`. */
-  strings(at: number): number {
+  /** `null` → [], or an array of strings. */
+  strings(at: number): string[] | undefined {
     const b = this.b;
     const out: string[] = [];
-    this.strs = out;
-    if (startsWith(b, at, NULL)) return at + 4;
-    if (b[at] !== OPEN_ARRAY) return MISS;
+    if (startsWith(b, at, NULL)) {
+      this.next = at + 4;
+      return out;
+    }
+    if (b[at] !== OPEN_ARRAY) return undefined;
     this.containers++;
-    if (b[at + 1] === CLOSE_ARRAY) return at + 2;
+    if (b[at + 1] === CLOSE_ARRAY) {
+      this.next = at + 2;
+      return out;
+    }
     at++;
     for (;;) {
-      at = this.string(at);
-      if (at < 0) return MISS;
-      out.push(this.str);
-      const more = this.more(at, CLOSE_ARRAY);
+      const s = this.string(at);
+      if (s === undefined) return undefined;
+      out.push(s);
+      const more = this.more(this.next, CLOSE_ARRAY);
       at = this.next;
-      if (more <= 0) return more === 0 ? at : MISS;
+      if (more <= 0) return more === 0 ? out : undefined;
     }
   }
 
-  /** `null` → {}, or an object of string values (never `__proto__`), into `map`. */
-  stringMap(at: number): number {
+  /** `null` → {}, or an object of string values (never `__proto__`). */
+  stringMap(at: number): Record<string, string> | undefined {
     const b = this.b;
     const out: Record<string, string> = {};
-    this.map = out;
-    if (startsWith(b, at, NULL)) return at + 4;
-    if (b[at] !== OPEN_OBJECT) return MISS;
+    if (startsWith(b, at, NULL)) {
+      this.next = at + 4;
+      return out;
+    }
+    if (b[at] !== OPEN_OBJECT) return undefined;
     this.containers++;
-    if (b[at + 1] === CLOSE_OBJECT) return at + 2;
+    if (b[at + 1] === CLOSE_OBJECT) {
+      this.next = at + 2;
+      return out;
+    }
     at++;
     for (;;) {
-      at = this.key(at);
-      if (at < 0) return MISS;
+      let name: string;
       // audit.custom carries the cid in nearly every reply: that key is the interned constant, not a
       // fresh slice for the property store to look up in the string table.
-      const name = this.keyIs(K_CORRELATION_ID) ? 'correlation_id' : this.text.slice(this.keyStart, this.keyEnd);
-      // A key twice keeps its last value, as JSON.parse does; only `__proto__` would set the prototype.
-      if (name === '__proto__') return MISS;
-      at = this.string(at);
-      if (at < 0) return MISS;
-      out[name] = this.str;
-      const more = this.more(at, CLOSE_OBJECT);
+      if (startsWith(b, at, CORRELATION_ID)) {
+        name = 'correlation_id';
+        at += CORRELATION_ID.length;
+      } else {
+        if (b[at] !== QUOTE) return undefined;
+        const end = stringEnd(b, at + 1);
+        if (end < 0 || b[end + 1] !== COLON) return undefined;
+        name = this.text.slice(at + 1, end);
+        // A key twice keeps its last value, as JSON.parse does; only `__proto__` would set the prototype.
+        if (name === '__proto__') return undefined;
+        at = end + 2;
+      }
+      const value = this.string(at);
+      if (value === undefined) return undefined;
+      out[name] = value;
+      const more = this.more(this.next, CLOSE_OBJECT);
       at = this.next;
-      if (more <= 0) return more === 0 ? at : MISS;
+      if (more <= 0) return more === 0 ? out : undefined;
     }
   }
 
-  /** `null` → [], or `[{"set":{"name":…,"value":…}}, {"add":…}, {"remove":{"name":…}}, …]`, into `ops`. */
-  headerOps(at: number): number {
+  /** `null` → [], or `[{"set":{"name":…,"value":…}}, {"add":…}, {"remove":{"name":…}}, …]`. */
+  headerOps(at: number): HeaderOp[] | undefined {
     const b = this.b;
     const out: HeaderOp[] = [];
-    this.ops = out;
-    if (startsWith(b, at, NULL)) return at + 4;
-    if (b[at] !== OPEN_ARRAY) return MISS;
+    if (startsWith(b, at, NULL)) {
+      this.next = at + 4;
+      return out;
+    }
+    if (b[at] !== OPEN_ARRAY) return undefined;
     this.containers++;
-    if (b[at + 1] === CLOSE_ARRAY) return at + 2;
+    if (b[at + 1] === CLOSE_ARRAY) {
+      this.next = at + 2;
+      return out;
+    }
     at++;
     for (;;) {
-      at = this.headerOp(at, out);
-      if (at < 0) return MISS;
-      const more = this.more(at, CLOSE_ARRAY);
+      const op = this.headerOp(at);
+      if (op === undefined) return undefined;
+      out.push(op);
+      const more = this.more(this.next, CLOSE_ARRAY);
       at = this.next;
-      if (more <= 0) return more === 0 ? at : MISS;
+      if (more <= 0) return more === 0 ? out : undefined;
     }
   }
 
-  private headerOp(at: number, out: HeaderOp[]): number {
+  private headerOp(at: number): HeaderOp | undefined {
     const b = this.b;
-    if (b[at] !== OPEN_OBJECT) return MISS;
-    at = this.key(at + 1);
-    if (at < 0 || b[at] !== OPEN_OBJECT) return MISS;
-    const tag = this.keyIs(K_SET) ? 'set' : this.keyIs(K_ADD) ? 'add' : this.keyIs(K_REMOVE) ? 'remove' : undefined;
-    if (tag === undefined) return MISS;
+    const tag = startsWith(b, at, SET) ? 'set' : startsWith(b, at, ADD) ? 'add' : startsWith(b, at, REMOVE) ? 'remove' : undefined;
+    if (tag === undefined) return undefined;
     // Stops at the general path's cap rather than reading on: the general path refuses the reply.
-    if ((this.containers += 2) > MAX_PAYLOAD_CONTAINERS) return MISS;
-    at++;
+    if ((this.containers += 2) > MAX_PAYLOAD_CONTAINERS) return undefined;
+    at += tag === 'remove' ? REMOVE.length : SET.length;
     let name: string | undefined;
     let value: string | undefined;
     for (;;) {
-      at = this.key(at);
-      if (at < 0) return MISS;
-      const isName = this.keyIs(K_NAME);
-      if (isName ? name !== undefined : tag === 'remove' || value !== undefined || !this.keyIs(K_VALUE)) return MISS;
-      at = this.string(at);
-      if (at < 0) return MISS;
-      if (isName) name = this.str;
-      else value = this.str;
-      const more = this.more(at, CLOSE_OBJECT);
+      const isName = startsWith(b, at, NAME);
+      // Only name, and value for set and add, each once.
+      if (isName ? name !== undefined : tag === 'remove' || value !== undefined || !startsWith(b, at, VALUE)) return undefined;
+      const s = this.string(at + (isName ? NAME.length : VALUE.length));
+      if (s === undefined) return undefined;
+      if (isName) name = s;
+      else value = s;
+      const more = this.more(this.next, CLOSE_OBJECT);
       at = this.next;
-      if (more < 0) return MISS;
+      if (more < 0) return undefined;
       if (more === 0) break;
     }
     // The op object has exactly one key.
-    if (b[at] !== CLOSE_OBJECT || name === undefined) return MISS;
-    if (tag === 'remove') out.push({ op: 'remove', name });
-    else if (value === undefined) return MISS;
-    else out.push({ op: tag, name, value });
-    return at + 1;
+    if (b[at] !== CLOSE_OBJECT || name === undefined) return undefined;
+    this.next = at + 1;
+    if (tag === 'remove') return { op: 'remove', name };
+    return value === undefined ? undefined : { op: tag, name, value };
   }
 }
