@@ -1,6 +1,6 @@
 // The JSON AgentResponse nearly every agent sends, read in one pass straight into the typed reply
 // (spec §6.9.1, §6.10 step 4), without JSON.parse's intermediate object: on the proxy's thread that
-// parse and the walk over its result cost about as much as the rest of a call (issue 13). It takes
+// parse and the walk over its result were about a quarter of a call's cost (issue 13). It takes
 // a strict subset only — ASCII text without escapes or whitespace, each §6.9.1 key at most once,
 // decision allow or block, header ops in the tagged form of §6.9.3, routing metadata and
 // audit.custom with string values, no body mutation and no WebSocket decision — and answers
