@@ -7,23 +7,14 @@
 import { agentResponseFromWire, allowResponse } from '../src/protocol/agent-response.js';
 import { jsonCodec } from '../src/protocol/json-codec.js';
 import type { AgentResponse } from '../src/protocol/types.js';
+import { nsPerCall as timed } from './ns-per-call.js';
 
 const N = Number(process.env['N'] ?? 300_000);
 const ROUNDS = 3;
 const IDS = 1_000;
 
-/** ns per call of `step`, the best of ROUNDS rounds (the first rounds warm the JIT up). */
-function nsPerCall(step: (i: number) => number): number {
-  let best = Infinity;
-  let sink = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) sink += step(i);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / N);
-  }
-  if (sink === 0) throw new Error('nothing was measured');
-  return best;
-}
+/** ns per call of `step`, the best of ROUNDS rounds of N calls. */
+const nsPerCall = (step: (i: number) => number): number => timed(step, N, ROUNDS);
 
 function replies(response: AgentResponse, edit: (json: string) => string = (json) => json): Buffer[] {
   const out: Buffer[] = [];

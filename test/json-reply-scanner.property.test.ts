@@ -421,14 +421,27 @@ test('audit.custom.correlation_id comes before the top-level one (§6.9.1)', () 
 });
 
 test('more containers than the general path allows are left to it, which refuses them', () => {
-  // The object, the array and two per op: 131 071 ops make exactly the 262 144 allowed.
-  const reply = (n: number) =>
-    Buffer.from(`{"version":2,"decision":"allow","request_headers":[${new Array(n).fill('{"remove":{"name":"x"}}').join(',')}]}`);
-  const over = reply(131_072);
-  assert.equal(scanAgentResponse(over, over.toString('utf8')), undefined);
-  assert.throws(() => jsonCodec.readReply(over), /more than 262144 arrays and objects/);
-  const within = reply(131_071);
+  // The object, the array and two per op: 131 071 ops make exactly the 262 144 allowed; one more
+  // container, even an empty one, is over.
+  const reply = (n: number, more: string) =>
+    Buffer.from(`{"version":2,"decision":"allow"${more},"request_headers":[${new Array(n).fill('{"remove":{"name":"x"}}').join(',')}]}`);
+  for (const over of [reply(131_072, ''), reply(131_071, ',"routing_metadata":{}'), reply(131_071, ',"response_headers":[]')]) {
+    assert.equal(scanAgentResponse(over, over.toString('utf8')), undefined);
+    assert.throws(() => jsonCodec.readReply(over), /more than 262144 arrays and objects/);
+  }
+  const within = reply(131_071, '');
   assert.equal(scanAgentResponse(within, within.toString('utf8'))?.response.requestHeaders.length, 131_071);
+});
+
+test('null for every key that has a default is taken, and read as its default', () => {
+  const json =
+    '{"version":2,"decision":"allow","request_headers":null,"response_headers":null,"routing_metadata":null,' +
+    '"audit":{"tags":null,"rule_ids":null,"confidence":null,"reason_codes":null,"custom":null},"needs_more":null,' +
+    '"request_body_mutation":null,"response_body_mutation":null,"websocket_decision":null,"correlation_id":null}';
+  assert.ok(agrees(json), json);
+  const auditNull = json.replace('{"tags":null,"rule_ids":null,"confidence":null,"reason_codes":null,"custom":null}', 'null');
+  assert.notEqual(auditNull, json);
+  assert.ok(agrees(auditNull), auditNull);
 });
 
 test('a string taken from a reply does not keep the reply alive', () => {

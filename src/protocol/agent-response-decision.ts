@@ -64,7 +64,8 @@ function isEmptyObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && Object.keys(v).length === 0;
 }
 
-const BLOCK_KEYS = ['status', 'body', 'headers'] as const;
+/** A block's keys; also the element order of a positional-array block (msgpack, §4.2). */
+export const BLOCK_KEYS = ['status', 'body', 'headers'] as const;
 const REDIRECT_KEYS = ['url', 'status'] as const;
 const CHALLENGE_KEYS = ['challenge_type', 'params'] as const;
 const CLOSE_KEYS = ['code', 'reason'] as const;

@@ -25,7 +25,8 @@ export const AGENT_RESPONSE_KEYS = [
   'websocket_decision',
   'correlation_id',
 ] as const;
-const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
+/** Key order of §6.9.4; also the element order of a positional-array audit (msgpack, §4.2). */
+export const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'] as const;
 
 const AUDIT_INDEX = 5;
 const CUSTOM_INDEX = 4;

@@ -30,6 +30,8 @@ const LOWER_E = 0x65;
 const PLUS = 0x2b;
 const SPACE = 0x20;
 const ASCII_MAX = 0x7f;
+/** What open() answers for `null` or an empty container. */
+export const EMPTY = -2;
 /** From this length V8 slices a string instead of copying it (SlicedString::kMinLength). */
 const SLICE_MIN = 13;
 const latin1Slice = Buffer.prototype.latin1Slice;
@@ -140,21 +142,30 @@ export class ReplyCursor {
     return Number(this.text.slice(start, at));
   }
 
-  /** `null` → [], or an array of strings. */
-  strings(at: number): string[] | undefined {
+  /**
+   * A container that opens at `at` with the byte `open`: the position of its first member; EMPTY
+   * for `null` or an empty one (`next` is after it); -1 for anything else.
+   */
+  open(at: number, open: number, close: number): number {
     const b = this.b;
-    const out: string[] = [];
     if (startsWith(b, at, NULL)) {
       this.next = at + 4;
-      return out;
+      return EMPTY;
     }
-    if (b[at] !== OPEN_ARRAY) return undefined;
+    if (b[at] !== open) return -1;
     this.containers++;
-    if (b[at + 1] === CLOSE_ARRAY) {
+    if (b[at + 1] === close) {
       this.next = at + 2;
-      return out;
+      return EMPTY;
     }
-    at++;
+    return at + 1;
+  }
+
+  /** `null` → [], or an array of strings. */
+  strings(at: number): string[] | undefined {
+    const out: string[] = [];
+    at = this.open(at, OPEN_ARRAY, CLOSE_ARRAY);
+    if (at < 0) return at === EMPTY ? out : undefined;
     for (;;) {
       const s = this.string(at);
       if (s === undefined) return undefined;
@@ -169,17 +180,8 @@ export class ReplyCursor {
   stringMap(at: number): Record<string, string> | undefined {
     const b = this.b;
     const out: Record<string, string> = {};
-    if (startsWith(b, at, NULL)) {
-      this.next = at + 4;
-      return out;
-    }
-    if (b[at] !== OPEN_OBJECT) return undefined;
-    this.containers++;
-    if (b[at + 1] === CLOSE_OBJECT) {
-      this.next = at + 2;
-      return out;
-    }
-    at++;
+    at = this.open(at, OPEN_OBJECT, CLOSE_OBJECT);
+    if (at < 0) return at === EMPTY ? out : undefined;
     for (;;) {
       let name: string;
       // audit.custom carries the cid in nearly every reply: that key is the interned constant, not a
@@ -207,19 +209,9 @@ export class ReplyCursor {
 
   /** `null` → [], or `[{"set":{"name":…,"value":…}}, {"add":…}, {"remove":{"name":…}}, …]`. */
   headerOps(at: number): HeaderOp[] | undefined {
-    const b = this.b;
     const out: HeaderOp[] = [];
-    if (startsWith(b, at, NULL)) {
-      this.next = at + 4;
-      return out;
-    }
-    if (b[at] !== OPEN_ARRAY) return undefined;
-    this.containers++;
-    if (b[at + 1] === CLOSE_ARRAY) {
-      this.next = at + 2;
-      return out;
-    }
-    at++;
+    at = this.open(at, OPEN_ARRAY, CLOSE_ARRAY);
+    if (at < 0) return at === EMPTY ? out : undefined;
     for (;;) {
       const op = this.headerOp(at);
       if (op === undefined) return undefined;

@@ -8,7 +8,10 @@
 // every other text. Its answer is always the general path's: test/json-reply-scanner.property.test.ts
 // holds them equal.
 import { MAX_PAYLOAD_CONTAINERS } from './msgpack-bounds.js';
-import { CLOSE_OBJECT, FALSE, NULL, OPEN_OBJECT, ReplyCursor, TRUE, ascii, quotedKey, startsWith } from './json-reply-cursor.js';
+import { AGENT_RESPONSE_KEYS, AUDIT_KEYS } from './agent-response.js';
+import { BLOCK_KEYS } from './agent-response-decision.js';
+import { U16_MAX } from './events-common.js';
+import { CLOSE_OBJECT, EMPTY, FALSE, NULL, OPEN_OBJECT, ReplyCursor, TRUE, ascii, quotedKey, startsWith } from './json-reply-cursor.js';
 import type { AgentResponse, Decision, HeaderOp } from './types.js';
 
 /** A reply the scanner took: the correlation id by §6.9.1 precedence, and the validated reply. */
@@ -20,45 +23,33 @@ export interface ScannedReply {
 const ALLOW = ascii('"allow"');
 const BLOCK = ascii('{"block":{');
 
-// The keys in §6.9.1 order, the order our SDK and the reference write them; index i is bit 1 << i of
-// the keys seen, so that a key twice (JSON.parse keeps the last) goes to the general path.
-const REPLY_KEYS = [
-  'version',
-  'decision',
-  'request_headers',
-  'response_headers',
-  'routing_metadata',
-  'audit',
-  'needs_more',
-  'request_body_mutation',
-  'response_body_mutation',
-  'websocket_decision',
-  'correlation_id',
-].map(quotedKey);
-const VERSION = 0;
-const DECISION = 1;
-const REQUEST_HEADERS = 2;
-const RESPONSE_HEADERS = 3;
-const ROUTING = 4;
-const AUDIT = 5;
-const NEEDS_MORE = 6;
-const REQUEST_MUTATION = 7;
-const RESPONSE_MUTATION = 8;
-const WEBSOCKET = 9;
-const CORRELATION = 10;
+// The keys as agentResponseFromWire knows them, in §6.9.1 order (the order our SDK and the reference
+// write them). Index i is bit 1 << i of the keys seen, so that a key twice (JSON.parse keeps the
+// last) goes to the general path.
+const REPLY_KEYS = AGENT_RESPONSE_KEYS.map(quotedKey);
+const VERSION = AGENT_RESPONSE_KEYS.indexOf('version');
+const DECISION = AGENT_RESPONSE_KEYS.indexOf('decision');
+const REQUEST_HEADERS = AGENT_RESPONSE_KEYS.indexOf('request_headers');
+const RESPONSE_HEADERS = AGENT_RESPONSE_KEYS.indexOf('response_headers');
+const ROUTING = AGENT_RESPONSE_KEYS.indexOf('routing_metadata');
+const AUDIT = AGENT_RESPONSE_KEYS.indexOf('audit');
+const NEEDS_MORE = AGENT_RESPONSE_KEYS.indexOf('needs_more');
+const REQUEST_MUTATION = AGENT_RESPONSE_KEYS.indexOf('request_body_mutation');
+const RESPONSE_MUTATION = AGENT_RESPONSE_KEYS.indexOf('response_body_mutation');
+const WEBSOCKET = AGENT_RESPONSE_KEYS.indexOf('websocket_decision');
+const CORRELATION = AGENT_RESPONSE_KEYS.indexOf('correlation_id');
 
-const AUDIT_KEYS = ['tags', 'rule_ids', 'confidence', 'reason_codes', 'custom'].map(quotedKey);
-const TAGS = 0;
-const RULE_IDS = 1;
-const CONFIDENCE = 2;
-const REASON_CODES = 3;
-const CUSTOM = 4;
+const REPLY_AUDIT_KEYS = AUDIT_KEYS.map(quotedKey);
+const TAGS = AUDIT_KEYS.indexOf('tags');
+const RULE_IDS = AUDIT_KEYS.indexOf('rule_ids');
+const CONFIDENCE = AUDIT_KEYS.indexOf('confidence');
+const REASON_CODES = AUDIT_KEYS.indexOf('reason_codes');
+const CUSTOM = AUDIT_KEYS.indexOf('custom');
 
-const BLOCK_KEYS = ['status', 'body', 'headers'].map(quotedKey);
-const STATUS = 0;
-const BODY = 1;
-const HEADERS = 2;
-const U16_MAX = 0xffff;
+const REPLY_BLOCK_KEYS = BLOCK_KEYS.map(quotedKey);
+const STATUS = BLOCK_KEYS.indexOf('status');
+const BODY = BLOCK_KEYS.indexOf('body');
+const HEADERS = BLOCK_KEYS.indexOf('headers');
 
 /**
  * `{"block":{"status":…,"body":…,"headers":…}}` (§6.9.2): status an integer of 0–65535 and
@@ -75,7 +66,7 @@ function blockDecision(s: ReplyCursor, at: number): Decision | undefined {
   let body: string | null = null;
   let headers: Record<string, string> | null = null;
   for (let expect = 0; ; expect++) {
-    const key = s.keyOf(at, BLOCK_KEYS, expect);
+    const key = s.keyOf(at, REPLY_BLOCK_KEYS, expect);
     if (key < 0 || (seen & (1 << key)) !== 0) return undefined;
     seen |= 1 << key;
     expect = key;
@@ -105,7 +96,7 @@ function blockDecision(s: ReplyCursor, at: number): Decision | undefined {
 }
 
 const scan = new ReplyCursor();
-const EMPTY = new Uint8Array(0);
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The typed reply for `payload`, whose UTF-8 decoding is `text`; undefined when the general path
@@ -119,7 +110,7 @@ export function scanAgentResponse(payload: Uint8Array, text: string): ScannedRep
   s.text = text;
   s.containers = 0;
   const reply = topLevel(s);
-  s.b = EMPTY;
+  s.b = NO_BYTES;
   s.text = '';
   return reply;
 }
@@ -177,19 +168,11 @@ function topLevel(s: ReplyCursor): ScannedReply | undefined {
         break;
       }
       case AUDIT: {
-        if (startsWith(b, at, NULL)) {
-          s.next = at + 4;
-          break;
-        }
-        if (b[at] !== OPEN_OBJECT) return undefined;
-        s.containers++;
-        at++;
-        if (b[at] === CLOSE_OBJECT) {
-          s.next = at + 1;
-          break;
-        }
+        at = s.open(at, OPEN_OBJECT, CLOSE_OBJECT);
+        if (at === EMPTY) break;
+        if (at < 0) return undefined;
         for (let auditSeen = 0, auditExpect = 0; ; auditExpect++) {
-          const auditKey = s.keyOf(at, AUDIT_KEYS, auditExpect);
+          const auditKey = s.keyOf(at, REPLY_AUDIT_KEYS, auditExpect);
           if (auditKey < 0 || (auditSeen & (1 << auditKey)) !== 0) return undefined;
           auditSeen |= 1 << auditKey;
           auditExpect = auditKey;
