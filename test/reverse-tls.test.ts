@@ -1,6 +1,7 @@
 // Reverse connections over TCP + TLS (spec §9.1) with a CA made at test time: with a client CA the
 // listener admits only agents presenting a certificate it signed; without one, any TLS client.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { ReverseConnector } from '../src/agent/reverse-connector.js';
@@ -62,7 +63,7 @@ for (const workers of [0, 1]) {
       const bare = agent(address, 'bare', { ca: pki.caCert });
       const rogue = agent(address, 'rogue', { ca: pki.caCert, cert: pki.rogueCert, key: pki.rogueKey });
       await Promise.all([good.c.start(), bare.c.start(), rogue.c.start()]);
-      await good.c.whenRegistered();
+      await waitUntil(() => good.c.registeredConnections > 0, 'good registered');
       await waitUntil(() => pool.agentIds().includes('good') && pool.agentStats('good').healthyConnections === 1, 'good ready');
       const r = await pool.sendRequestHeaders('good', 'g-1', requestHeaders('g-1', '/tls'));
       assert.deepEqual(r.audit.tags, ['reverse', '/tls']);
@@ -117,11 +118,13 @@ test('the node:crypto PKI fallback produces certificates TLS accepts and rejects
   if (previous === undefined) delete process.env['ZAP_TEST_PKI'];
   else process.env['ZAP_TEST_PKI'] = previous;
   assert.equal(fallback.via, 'node:crypto');
+  // Each certificate parses (an encoding slip would otherwise show only as an agent retrying forever).
+  for (const pem of [fallback.caCert, fallback.serverCert, fallback.clientCert, fallback.rogueCert]) new X509Certificate(pem);
   const { handle, registered } = await tlsPool(fallback, 0, true);
   const good = agent(handle.tcpAddress as string, 'fb-good', { ca: fallback.caCert, cert: fallback.clientCert, key: fallback.clientKey });
   const rogue = agent(handle.tcpAddress as string, 'fb-rogue', { ca: fallback.caCert, cert: fallback.rogueCert, key: fallback.rogueKey });
   await Promise.all([good.c.start(), rogue.c.start()]);
-  await good.c.whenRegistered();
+  await waitUntil(() => good.c.registeredConnections > 0, 'good registered');
   await waitUntil(() => rogue.failures() >= 2, 'rogue failures');
   await waitUntil(() => registered.length === 1, 'the good registration on the pool side');
   assert.deepEqual(registered, ['fb-good']);

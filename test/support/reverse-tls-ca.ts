@@ -143,8 +143,10 @@ function certificate(subject: Party, issuer: Party, kind: 'ca' | 'server' | 'cli
     const san = seq(der(0x87, Buffer.from([127, 0, 0, 1])), der(0x82, Buffer.from('localhost')));
     extensions.push(seq(oid('2.5.29.17'), octets(san)));
   }
+  // DER wants a positive INTEGER in its fewest bytes: a first byte of 0x01–0x7f is both (a zero first
+  // byte is "illegal padding" to OpenSSL, which then refuses the certificate).
   const serial = randomBytes(8);
-  serial[0] = (serial[0] as number) & 0x7f;
+  serial[0] = ((serial[0] as number) % 0x7f) + 1;
   const tbs = seq(
     explicit(0, int(Buffer.from([2]))),
     int(serial),
