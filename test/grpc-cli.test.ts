@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { makeTestPki } from './support/grpc-test-ca.js';
+import { makeTestPkiFiles } from './support/test-pki-files.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -43,7 +43,7 @@ async function call(args: string[], input = ''): Promise<{ code: number; stdout:
   return { code, stdout, stderr };
 }
 
-const pki = makeTestPki();
+const pki = makeTestPkiFiles();
 
 describe('zap call ↔ zap agent over gRPC', () => {
   test('cleartext: port 0 is reported with its real port; grpc:// and http:// both reach it', async () => {
@@ -78,28 +78,24 @@ describe('zap call ↔ zap agent over gRPC', () => {
     assert.equal((hsVerbose['zap'] as { encoding: string }).encoding, 'protobuf');
   });
 
-  test(
-    'TLS with client certificates (files made by openssl at test time)',
-    { skip: pki === null ? 'openssl is not installed' : false },
-    async () => {
-      const { endpoint } = await startAgent([
-        '--listen',
-        '127.0.0.1:0',
-        '--tls-cert',
-        pki!.serverCert,
-        '--tls-key',
-        pki!.serverKey,
-        '--tls-ca',
-        pki!.caCert,
-      ]);
-      assert.match(endpoint, /^https:\/\//);
-      const ok = await call([endpoint, '--ca', pki!.caCert, '--cert', pki!.clientCert, '--key', pki!.clientKey]);
-      assert.equal(ok.code, 0, ok.stderr);
-      const noCa = await call([endpoint, '--timeout', '2000']);
-      assert.notEqual(noCa.code, 0);
-      assert.match(noCa.stderr, /ZAP_(CONNECT|HANDSHAKE)_FAILED/);
-    },
-  );
+  test('TLS with client certificates (files made at test time)', async () => {
+    const { endpoint } = await startAgent([
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      pki.serverCert,
+      '--tls-key',
+      pki.serverKey,
+      '--tls-ca',
+      pki.caCert,
+    ]);
+    assert.match(endpoint, /^https:\/\//);
+    const ok = await call([endpoint, '--ca', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const noCa = await call([endpoint, '--timeout', '2000']);
+    assert.notEqual(noCa.code, 0);
+    assert.match(noCa.stderr, /ZAP_(CONNECT|HANDSHAKE)_FAILED/);
+  });
 
   test('nothing listening: one typed error line, non-zero exit', async () => {
     const r = await call(['grpc://127.0.0.1:1', '--timeout', '1000']);

@@ -9,7 +9,7 @@ import type { ReverseTlsOptions } from '../src/agent/reverse-dial.js';
 import { AgentPool } from '../src/pool/agent-pool.js';
 import { requestHeaders } from './support/events.js';
 import { jsonBytes, registrationBody, tcpTarget, waitUntil } from './support/reverse-raw-agent.js';
-import { makeTestPki, type TestPki } from './support/reverse-tls-ca.js';
+import { makeTestPki, type TestPki } from './support/test-pki.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 
 const pools = new Map<number, AgentPool>();
