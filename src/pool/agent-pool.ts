@@ -4,6 +4,7 @@
 // config pushes and config-update answers (config-pusher.ts), reverse listeners and their entries
 // (reverse-listeners.ts, reverse-entries.ts). What remains here is the API and the coordination
 // between them: adding, draining and removing agents, worker loss, shutdown.
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { abortError } from '../contract/abort-error.js';
 import { ErrorCode, zapError } from '../protocol/errors.js';
@@ -413,8 +414,11 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   private maintain(): void {
     const now = Date.now();
+    // Affinities and sticky sessions keep monotonic time (performance.now()): a wall-clock step
+    // neither expires them early nor keeps them past their TTL.
+    const monotonicNow = performance.now();
     for (const agent of this.router.agentEntries()) {
-      const evicted = agent.sweep(now);
+      const evicted = agent.sweep(monotonicNow);
       if (evicted > 0) this.metricsSink.affinityEvictions(evicted);
       const rejected = agent.takeAffinityRejections();
       if (rejected > 0) this.metricsSink.affinityRejections(rejected);

@@ -197,13 +197,13 @@ export class Router {
     agent.liveCalls++;
 
     if (call.forced !== undefined) {
-      this.admit(call);
+      this.admit(call, startedAt);
       return promise;
     }
     // One outstanding event per (agent, cid): later ones wait their turn (spec §10.2).
     const correlation = agent.correlations.enter(correlationId, call);
     call.correlation = correlation;
-    if (correlation.current === call) this.admit(call);
+    if (correlation.current === call) this.admit(call, startedAt);
     return promise;
   }
 
@@ -317,7 +317,7 @@ export class Router {
     for (;;) {
       const call = agent.peekQueue();
       if (call === undefined) return;
-      const choice = chooseConnection(call, Date.now());
+      const choice = chooseConnection(call, performance.now());
       if (choice.kind === 'full') return;
       agent.popQueue();
       this.act(call, choice);
@@ -353,12 +353,15 @@ export class Router {
     return Promise.reject(error);
   }
 
-  /** Steps 5–9: a slot on a connection, or the agent's bounded FIFO. */
-  private admit(call: PoolCall): void {
+  /**
+   * Steps 5–9: a slot on a connection, or the agent's bounded FIFO. `now` is performance.now(), the
+   * clock of the affinity and sticky tables; send() passes the call's start, read a moment before.
+   */
+  private admit(call: PoolCall, now = performance.now()): void {
     const agent = call.agent;
     if (agent.closing) return this.settle(call, undefined, abortError('proxy_shutdown', agent.id, call.correlationId));
     if (agent.queued > 0 && call.forced === undefined) return this.enqueue(call);
-    this.act(call, chooseConnection(call, Date.now()));
+    this.act(call, chooseConnection(call, now));
   }
 
   private act(call: PoolCall, choice: ReturnType<typeof chooseConnection>): void {
