@@ -10,6 +10,7 @@ import { AgentPool } from '../src/pool/agent-pool.js';
 import { requestHeaders } from './support/events.js';
 import { jsonBytes, registrationBody, tcpTarget, waitUntil } from './support/reverse-raw-agent.js';
 import { makeTestPki, type TestPki } from './support/test-pki.js';
+import { within } from './support/wait-for.js';
 import { encodeFrame } from '../src/protocol/frame-encoder.js';
 
 const pools = new Map<number, AgentPool>();
@@ -74,13 +75,14 @@ for (const workers of [0, 1]) {
 
       // A raw TLS client without a certificate never gets a registration reply, only the close.
       const { host, port } = tcpTarget(address) as { host: string; port: number };
-      const received = await new Promise<Buffer>((resolve) => {
+      const closedWithout = new Promise<Buffer>((resolve) => {
         const chunks: Buffer[] = [];
         const s = tlsConnect({ host, port, ca: pki.caCert }, () => s.write(encodeFrame(0x01, jsonBytes(registrationBody('raw')))));
         s.on('data', (d: Buffer) => chunks.push(d));
         s.on('error', () => {});
         s.on('close', () => resolve(Buffer.concat(chunks)));
       });
+      const received = await within(closedWithout, 'the listener to close a client without a certificate');
       assert.equal(received.length, 0);
       assert.deepEqual(registered, ['good']);
     });

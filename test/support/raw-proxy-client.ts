@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
+import { within } from './wait-for.js';
 
 export interface RawFrame {
   type: number;
@@ -89,12 +90,20 @@ export class RawProxyClient {
     this.socket.write(bytes);
   }
 
-  /** The next frame from the agent (rejects if the connection closes first). */
-  next(): Promise<RawFrame> {
+  /** The next frame from the agent (rejects if the connection closes first or nothing comes in time). */
+  next(timeoutMs = 30_000): Promise<RawFrame> {
     const f = this.#frames.shift();
     if (f !== undefined) return Promise.resolve(f);
     if (this.#ended !== null) return Promise.reject(this.#ended);
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const waiter = { resolve: (_: RawFrame) => {}, reject: (_: Error) => {} };
+    const frame = new Promise<RawFrame>((resolve, reject) => Object.assign(waiter, { resolve, reject }));
+    this.#waiters.push(waiter);
+    return within(frame, 'a frame from the agent', timeoutMs).catch((err: unknown) => {
+      // A wait given up leaves the line, so a later frame goes to the next reader.
+      const i = this.#waiters.indexOf(waiter);
+      if (i >= 0) this.#waiters.splice(i, 1);
+      throw err;
+    });
   }
 
   /** The next frame's payload parsed as JSON, checking its type. */
@@ -106,7 +115,7 @@ export class RawProxyClient {
 
   close(): Promise<void> {
     this.socket.end();
-    return this.closed;
+    return within(this.closed, 'the agent to close the connection');
   }
 
   #deliver(f: RawFrame): void {

@@ -6,6 +6,7 @@ import { createConnection, type Socket } from 'node:net';
 import { encodeFrame } from '../../src/protocol/frame-encoder.js';
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { VERSION } from '../../src/version.js';
+import { within } from './wait-for.js';
 
 export type ReverseTarget = { path: string } | { host: string; port: number };
 
@@ -135,7 +136,7 @@ export async function expectRefusal(client: RawReverseClient): Promise<string> {
   assert.equal(body['proxy_version'], VERSION);
   assert.equal(body['connection_id'], '');
   assert.equal(typeof body['error'], 'string');
-  await client.closed;
+  await within(client.closed, 'the close after the refusal');
   return body['error'] as string;
 }
 
