@@ -116,15 +116,18 @@ describe('AgentPool with a gRPC agent', () => {
 
   test('workers 1: 256 concurrent requests, abort and timeout send CancelRequest on the carrying stream', async () => {
     const cancelled: string[] = [];
+    const hung: string[] = [];
     const { grpc } = await startBoth({
       onRequestHeaders: (e, ctx) =>
         e.uri === '/hang'
-          ? new Promise((resolve) =>
+          ? new Promise((resolve) => {
+              // The abort waits for this: a call withdrawn before it was written sends no Cancel.
+              hung.push(ctx.correlationId);
               ctx.signal.addEventListener(
                 'abort',
                 () => (cancelled.push(`${ctx.correlationId}:${String(ctx.signal.reason)}`), resolve({})),
-              ),
-            )
+              );
+            })
           : { requestHeaders: [{ op: 'set', name: 'x-cid', value: ctx.correlationId }] },
     });
     const pool = newPool(1);
@@ -138,9 +141,12 @@ describe('AgentPool with a gRPC agent', () => {
       signal: ac.signal,
       cancelReason: 'upstream_error',
     });
-    setTimeout(() => ac.abort(), 30);
+    await waitFor(() => hung.includes('x1'));
+    ac.abort();
     await assert.rejects(aborted, { code: 'ABORT_ERR' });
-    await assert.rejects(pool.sendRequestHeaders('g', 'x2', requestHeaders('x2', '/hang'), { timeoutMs: 40 }), { code: 'ZAP_TIMEOUT' });
+    // Long enough for the worker to write the event on a stalled machine (a timeout before that
+    // withdraws it unsent, and no Cancel goes out).
+    await assert.rejects(pool.sendRequestHeaders('g', 'x2', requestHeaders('x2', '/hang'), { timeoutMs: 500 }), { code: 'ZAP_TIMEOUT' });
     await waitFor(() => cancelled.length === 2);
     assert.deepEqual(cancelled.sort(), ['x1:upstream_error', 'x2:timeout']);
     assert.equal(pool.stats().inFlight, 0);

@@ -189,7 +189,9 @@ describe('AgentPool', () => {
     await waitFor(() => started.includes('x1'));
     ac.abort();
     await assert.rejects(pending, (err: unknown) => err instanceof AgentPoolError && err.name === 'AbortError' && err.code === 'ABORT_ERR');
-    await assert.rejects(pool.sendRequestHeaders('ab', 'x2', requestHeaders('x2'), { timeoutMs: 40 }), { code: 'ZAP_TIMEOUT' });
+    // Long enough for the worker to write the event on a stalled machine (a timeout before that
+    // withdraws it unsent, and no Cancel goes out).
+    await assert.rejects(pool.sendRequestHeaders('ab', 'x2', requestHeaders('x2'), { timeoutMs: 500 }), { code: 'ZAP_TIMEOUT' });
     await waitFor(() => cancelled.length === 2);
     assert.deepEqual(cancelled.sort(), ['x1:client_disconnect', 'x2:timeout']);
     // Positive marker: one call per connection (round-robin), written after any Cancel the pool

@@ -45,7 +45,7 @@ describe('stray replies', () => {
         try {
           const id = `sr${workers}`;
           await pool.addAgent(id, endpoint);
-          const stale = pool.sendRequestHeaders(id, `${id}-stale`, requestHeaders(`${id}-stale`), { timeoutMs: 100 });
+          const stale = pool.sendRequestHeaders(id, `${id}-stale`, requestHeaders(`${id}-stale`), { timeoutMs: 500 });
           let waitingSettled = false;
           const waiting = pool.sendRequestHeaders(id, `${id}-waiting`, requestHeaders(`${id}-waiting`));
           waiting.then(
@@ -95,7 +95,7 @@ describe('stray replies', () => {
         await agent.statsWhen((s) => s.received - base.received === 1);
         ac.abort();
         await assert.rejects(aborted, (err: unknown) => err instanceof AgentPoolError && err.code === 'ABORT_ERR');
-        await assert.rejects(pool.sendRequestHeaders('late', 'late-x2', requestHeaders('late-x2'), { timeoutMs: 50 }), {
+        await assert.rejects(pool.sendRequestHeaders('late', 'late-x2', requestHeaders('late-x2'), { timeoutMs: 500 }), {
           code: 'ZAP_TIMEOUT',
         });
         const cancelled = await agent.statsWhen((s) => s.cancels - base.cancels === 2);
