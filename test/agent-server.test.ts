@@ -20,6 +20,9 @@ async function startServer(o: Partial<AgentServerOptions> = {}): Promise<{ serve
   const path = dir.path(`agent-${socketSeq++}.sock`);
   const server = new AgentServer({ agentId: 'test-agent', ...o });
   server.on('handlerError', () => {});
+  // Closed after the test however it ends (close() is idempotent): a failed assertion must not
+  // leave a listener that keeps the file alive until its timeout.
+  after(() => server.close());
   await server.listen(path);
   return { server, path };
 }

@@ -98,6 +98,7 @@ test('connection flood: refusals are counted in stats and reported as one rate-l
   const server = new AgentServer({ agentId: 'flood', maxConnections: 4 });
   const warnings: string[] = [];
   server.on('warning', (w: string) => warnings.push(w));
+  after(() => server.close());
   await server.listen(path);
   const held = await Promise.all(Array.from({ length: 4 }, async () => (await RawProxyClient.open(path)).client));
   const extras = await Promise.all(Array.from({ length: 20 }, () => rawSocket(path)));
@@ -114,6 +115,7 @@ test('connection flood: idle pre-handshake connections hold a slot only until ha
   const path = nextPath();
   const server = new AgentServer({ agentId: 'idle', maxConnections: 8, handshakeTimeoutMs: 300 });
   server.on('warning', () => {});
+  after(() => server.close());
   await server.listen(path);
   const silent = await Promise.all(Array.from({ length: 8 }, () => rawSocket(path)));
   const silentClosed = silent.map((s) => closedByPeer(s, 5_000));

@@ -111,6 +111,7 @@ test('slow frames: 16 MiB announced and never sent on 32 connections: all closed
 test('slow frames: the timeout is per frame: a partial frame always buffered, each completing quickly, keeps the connection', async () => {
   const path = nextPath();
   const server = new AgentServer({ agentId: 'per-frame', frameTimeoutMs: 400 });
+  after(() => server.close());
   await server.listen(path);
   const { client } = await RawProxyClient.open(path);
   const frames = Array.from({ length: 9 }, (_, i) => eventFrame(`f${i}`));
@@ -137,6 +138,7 @@ test('slow frames: a frame timeout fails only that connection with ZAP_PROTOCOL_
   const warnings: string[] = [];
   server.on('error', (e: { code?: string; message: string }) => errors.push(e));
   server.on('warning', (w: string) => warnings.push(w));
+  after(() => server.close());
   await server.listen(path);
   const stuck = await Promise.all([0, 1, 2].map(async () => (await RawProxyClient.open(path)).client));
   for (const c of stuck) c.sendRaw(header(16 * MiB));
@@ -158,6 +160,7 @@ test('slow frames: a handshake sent 1 byte per 20 ms is closed after handshakeTi
   const path = nextPath();
   const server = new AgentServer({ agentId: 'slow-hs', handshakeTimeoutMs: 300 });
   server.on('warning', () => {});
+  after(() => server.close());
   await server.listen(path);
   const client = await RawProxyClient.connect(path);
   const hello = encodeFrame(
