@@ -142,24 +142,21 @@ describe('AgentPool', () => {
   test('affinities live by monotonic time: a wall-clock step does not expire them, their TTL does', async () => {
     const { path } = await startAgent({});
     // A maintenance tick every 50 ms sweeps lapsed affinities.
-    const pool = newPool({ workers: 0, healthCheckIntervalMs: 50, correlationAffinityTtlMs: 60_000 });
-    await pool.addAgent('mono', `unix:${path}`);
+    const pool = newPool({ workers: 0, healthCheckIntervalMs: 50 });
+    await pool.addAgent('mono', `unix:${path}`, { correlationAffinityTtlMs: 60_000 });
+    await pool.addAgent('short', `unix:${path}`, { correlationAffinityTtlMs: 100 });
     await pool.sendRequestHeaders('mono', 'held', requestHeaders('held'));
-    assert.equal(pool.agentStats('mono').correlationAffinities, 1);
     const wall = Date.now;
     Date.now = () => wall() + 3_600_000; // the system clock steps an hour ahead
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // Bound after the step, so its sweep shows a maintenance tick ran on the stepped clock.
+      await pool.sendRequestHeaders('short', 'brief', requestHeaders('brief'));
+      assert.equal(pool.agentStats('short').correlationAffinities, 1);
+      await waitFor(() => pool.agentStats('short').correlationAffinities === 0);
       assert.equal(pool.agentStats('mono').correlationAffinities, 1, 'a wall-clock step expired an affinity');
     } finally {
       Date.now = wall;
     }
-    // The sweep does run: with a TTL of 100 ms the same binding goes.
-    const short = newPool({ workers: 0, healthCheckIntervalMs: 50, correlationAffinityTtlMs: 100 });
-    await short.addAgent('short', `unix:${path}`);
-    await short.sendRequestHeaders('short', 'brief', requestHeaders('brief'));
-    assert.equal(short.agentStats('short').correlationAffinities, 1);
-    await waitFor(() => short.agentStats('short').correlationAffinities === 0);
   });
 
   test('per-connection cap holds: excess calls queue in order; beyond maxQueuedPerAgent → ZAP_QUEUE_FULL', async () => {

@@ -10,11 +10,9 @@ export interface ParsedResponse {
 }
 
 /** parseResponse, for a codec that can also validate the common reply in the same pass (§6.10 steps 1–4). */
-export interface ReadReply {
-  correlationId: string | null;
+export interface ReadReply extends ParsedResponse {
   /** The validated reply, when the codec took it; else undefined, and `body` goes to agentResponseFromWire. */
   response: AgentResponse | undefined;
-  body: unknown;
 }
 
 /**

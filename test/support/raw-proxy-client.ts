@@ -95,9 +95,8 @@ export class RawProxyClient {
     const f = this.#frames.shift();
     if (f !== undefined) return Promise.resolve(f);
     if (this.#ended !== null) return Promise.reject(this.#ended);
-    const waiter = { resolve: (_: RawFrame) => {}, reject: (_: Error) => {} };
-    const frame = new Promise<RawFrame>((resolve, reject) => Object.assign(waiter, { resolve, reject }));
-    this.#waiters.push(waiter);
+    let waiter!: { resolve: (f: RawFrame) => void; reject: (e: Error) => void };
+    const frame = new Promise<RawFrame>((resolve, reject) => this.#waiters.push((waiter = { resolve, reject })));
     return within(frame, 'a frame from the agent', timeoutMs).catch((err: unknown) => {
       // A wait given up leaves the line, so a later frame goes to the next reader.
       const i = this.#waiters.indexOf(waiter);
