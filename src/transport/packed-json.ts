@@ -165,9 +165,9 @@ export class PackedJsonWriter extends GrowableBytes {
    * (a reservation made by a container for its members falls short once a member is itself a
    * container, and a byte written past a Buffer's end is dropped without an error). The text travels
    * through arguments, not a field: storing each new rope in the writer (an old object) would run the
-   * write barrier once per string. Tested with
-   * `typeof v === …` one kind at a time, not a switch on `typeof v`: TurboFan turns each comparison
-   * into a type check, where the switch calls the typeof builtin for its string first.
+   * write barrier once per string. Tested with `typeof v === …` one kind at a time, not a switch on
+   * `typeof v`: TurboFan turns each comparison into a type check, where the switch calls the typeof
+   * builtin for its string first.
    */
   private value(v: unknown, depth: number, text: string): string {
     if (typeof v === 'string') {
